@@ -1,0 +1,89 @@
+package dev.consulvmagent.app;
+
+import dev.consulvmagent.artifact.Artifacts;
+import dev.consulvmagent.artifact.ChecksumResolver;
+import dev.consulvmagent.artifact.Downloader;
+import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.module.Catalog;
+import dev.consulvmagent.module.Context;
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.spec.UserData;
+import dev.consulvmagent.systemd.SystemdNotifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to
+ * the converge step. The only place real adapters are built.
+ */
+public final class Agent {
+  private final EventSink events;
+
+  public Agent(EventSink events) {
+    this.events = events;
+  }
+
+  public AgentSpec load(RunOptions o) {
+    if (o.userData().isPresent()) {
+      Path ud = o.userData().get();
+      byte[] raw;
+      try {
+        if (Files.size(ud) > 16L * 1024 * 1024) throw new SpecException("user-data", ud + " is larger than 16 MiB");
+        raw = Files.readAllBytes(ud);
+      } catch (NoSuchFileException e) {
+        throw new SpecException("user-data", "file " + ud + " does not exist");
+      } catch (IOException e) {
+        throw new SpecException("user-data", "cannot read " + ud + ": " + e.getMessage());
+      }
+      String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
+      return new SpecLoader().parse(UserData.extract(raw, path));
+    }
+    Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
+    return new SpecLoader().load(cfg);
+  }
+
+  /** Everything up to the point of change: load, build the catalog, observe, diff. */
+  public Prepared prepare(RunOptions o) {
+    AgentSpec spec = load(o);
+    Host host = Host.forRoot(o.root(), o.live());
+    Downloader dl = Downloader.defaults();
+    Installer installer = new Installer(dl, new ChecksumResolver(dl, ChecksumResolver.pinnedKeys()), events);
+    Context ctx = new Context(Artifacts.of(spec, o.mirror()), installer, o.agentJar(), host.readOnly());
+    List<Resource> resources = Catalog.resources(spec, ctx);
+    Engine engine = new Engine(events);
+    return new Prepared(spec, host, engine, engine.plan(resources, host));
+  }
+
+  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan) {}
+
+  public RunResult plan(RunOptions o) {
+    Instant start = Instant.now();
+    Prepared p = prepare(o);
+    return p.engine().planResult(p.plan(), start);
+  }
+
+  public RunResult apply(RunOptions o) {
+    Instant start = Instant.now();
+    // validate before locking or touching anything: an invalid config changes nothing
+    load(o);
+    try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), Duration.ofSeconds(10))) {
+      Prepared p = prepare(o);
+      RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
+      ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
+      return r;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package dev.consulvmagent.app;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** What a run was asked to do: where the config comes from, which root, which mirror. */
+public record RunOptions(
+    Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar) {
+  public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
+
+  public boolean live() {
+    return root.toAbsolutePath().normalize().toString().equals("/");
+  }
+}

@@ -1,0 +1,179 @@
+package dev.consulvmagent.app;
+
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.DefaultExclusions;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.iptables.ProxyDerivation;
+import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.iptables.RestoreScript;
+import dev.consulvmagent.render.Json;
+import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.systemd.SystemdNotifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The seed's sidecar-init flow and the redirect/cleanup of traffic rules. */
+public final class SidecarFlow {
+  private final EventSink events;
+
+  public SidecarFlow(EventSink events) {
+    this.events = events;
+  }
+
+  /** Reads a service-config file (path as seen on the host running us). */
+  public static ServiceConfig readServiceConfig(Path file) {
+    try {
+      return ServiceConfig.parse(Files.readAllBytes(file), "");
+    } catch (NoSuchFileException e) {
+      throw new SpecException("", "service config " + file + " does not exist");
+    } catch (IOException e) {
+      throw new SpecException("", "cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** The admin port already configured for this service (apply may have chosen one), else 19000. */
+  public static int adminPort(Path root, String service) {
+    Host host = Host.forRoot(root, false);
+    return host.fs().readIfExists(SidecarFiles.envFile(service)).map(b -> {
+      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        if (line.startsWith("ENVOY_ADMIN_BIND=")) {
+          try {
+            return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
+          } catch (NumberFormatException e) {
+            return 19000;
+          }
+        }
+      }
+      return 19000;
+    }).orElse(19000);
+  }
+
+  static Optional<String> token(Host host) {
+    return host.fs().readIfExists("/etc/consul.d/secrets.json").flatMap(b -> {
+      try {
+        return Optional.ofNullable(Json.mapper().readTree(b).path("acl").path("tokens").path("default").asText(null));
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  /** Writes the registration and Envoy settings, reloads Consul when they changed, starts Envoy. */
+  public RunResult init(ServiceConfig cfg, Path root, int adminPort) {
+    Instant start = Instant.now();
+    boolean live = root.toAbsolutePath().normalize().toString().equals("/");
+    Host host = Host.forRoot(root, live);
+    MeshService mesh = cfg.mesh();
+    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host));
+    Engine engine = new Engine(events);
+    try (RunLock lock = RunLock.acquire(RunLock.pathFor(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty())), Duration.ofSeconds(30))) {
+      List<Planned> plan = engine.plan(resources, host);
+      SystemdNotifier systemd = new SystemdNotifier(host);
+      RunResult r = engine.apply(plan, host, systemd, start);
+      if (!r.failed() && mesh.connect()) {
+        String unit = "envoy@" + mesh.name() + ".service";
+        List<String> actions = new ArrayList<>(r.actions());
+        actions.addAll(systemd.run(List.of(Notification.start(unit))));
+        return new RunResult(r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);
+      }
+      return r;
+    }
+  }
+
+  /** The redirect configuration for a named service's sidecar, as envoy@.service applies it. */
+  public RedirectConfig forService(Host host, ServiceConfig cfg, ConsulApi api, boolean defaults, boolean dnsRedirect) {
+    MeshService m = cfg.mesh();
+    int proxyUid = host.users().uid("envoy").orElseThrow(() -> new IllegalStateException("user envoy does not exist"));
+    JsonNodeHolder h = fetch(api, m.sidecarId());
+    ProxyDerivation.Derived d = ProxyDerivation.derive(m.sidecarId(), h.service(), h.checks());
+    List<Integer> in = new ArrayList<>(d.excludeInbound());
+    m.metricsPort().ifPresent(p -> {
+      if (!in.contains(p)) in.add(p);
+    });
+    in.addAll(m.excludeInboundPorts());
+    boolean dns = m.consulDns() || dnsRedirect;
+    RedirectConfig c = new RedirectConfig(proxyUid, d.inboundPort(), d.outboundPort(), in, m.excludeOutboundPorts(),
+        m.excludeOutboundCidrs(), m.excludeUids(), dns ? Optional.of("127.0.0.1") : Optional.empty(), dns ? 8600 : 0);
+    return defaults ? withDefaults(host, c) : c;
+  }
+
+  public RedirectConfig withDefaults(Host host, RedirectConfig c) {
+    return DefaultExclusions.add(c, DefaultExclusions.sshPorts(host), host.users().uid("consul").orElse(null));
+  }
+
+  record JsonNodeHolder(com.fasterxml.jackson.databind.JsonNode service, com.fasterxml.jackson.databind.JsonNode checks) {}
+
+  static JsonNodeHolder fetch(ConsulApi api, String proxyId) {
+    var svc = api.service(proxyId).orElseThrow(() -> new ConsulApi.ConsulUnreachableException(
+        "proxy " + proxyId + " is not registered with the local Consul agent"));
+    return new JsonNodeHolder(svc, svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null);
+  }
+
+  public static RedirectConfig derived(ConsulApi api, String proxyId, RedirectConfig flags) {
+    JsonNodeHolder h = fetch(api, proxyId);
+    ProxyDerivation.Derived d = ProxyDerivation.derive(proxyId, h.service(), h.checks());
+    List<Integer> in = new ArrayList<>(d.excludeInbound());
+    in.addAll(flags.excludeInboundPorts());
+    return new RedirectConfig(flags.proxyUid(), d.inboundPort(), d.outboundPort(), in, flags.excludeOutboundPorts(),
+        flags.excludeOutboundCidrs(), flags.excludeUids(), flags.dnsIp(), flags.dnsPort());
+  }
+
+  /** Polls Envoy's admin /ready until it answers 200 (redirection before that blackholes traffic). */
+  public void awaitEnvoyReady(String adminBind, Duration timeout) {
+    ConsulApi admin = new ConsulApi("http://" + adminBind, Optional.empty(), Duration.ofSeconds(2));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    events.info("waiting for Envoy to be ready at http://" + adminBind + "/ready");
+    while (true) {
+      try {
+        if (admin.get("/ready").code() == 200) {
+          events.info("Envoy is ready");
+          return;
+        }
+      } catch (ConsulApi.ConsulUnreachableException ignored) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) {
+        throw new ConsulApi.ConsulUnreachableException("Envoy did not become ready at http://" + adminBind + "/ready within "
+            + timeout.toSeconds() + "s; no traffic rules were installed. See: journalctl -u 'envoy@*'");
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  public static String dryRun(RedirectConfig c, Host host) {
+    String save;
+    try {
+      save = new Iptables(host).saveNat();
+    } catch (RuntimeException e) {
+      save = "";
+    }
+    return RestoreScript.apply(c, save);
+  }
+
+  public static Map<String, Object> registration(MeshService m) {
+    return dev.consulvmagent.sidecar.Registration.document(m);
+  }
+}

@@ -1,0 +1,72 @@
+package dev.consulvmagent.artifact;
+
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.AppSpec;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Turns the spec into the artifacts to install: Consul, Envoy and the application. */
+public final class Artifacts {
+  public static final String HASHICORP_KEY = "hashicorp-security.asc";
+  public static final String ENVOY_KEY = "envoy-maintainers.asc";
+  static final String HASHICORP = "https://releases.hashicorp.com";
+  static final String GITHUB = "https://github.com";
+
+  private Artifacts() {}
+
+  public static String detectArch() {
+    String a = System.getProperty("os.arch", "amd64");
+    return switch (a) {
+      case "amd64", "x86_64" -> "amd64";
+      case "aarch64", "arm64" -> "arm64";
+      default -> throw new ArtifactException("unsupported architecture " + a + "; set downloads.arch to amd64 or arm64");
+    };
+  }
+
+  public static List<Artifact> of(AgentSpec spec, Optional<String> mirrorOverride) {
+    Optional<String> mirror = mirrorOverride.or(() -> spec.downloads().mirror());
+    String arch = spec.downloads().arch().orElseGet(Artifacts::detectArch);
+    boolean signed = spec.downloads().verifySignatures();
+    List<Artifact> out = new ArrayList<>();
+
+    String cv = spec.consul().version();
+    String cvPath = cv.replace("+", "%2B");
+    String cdir = HASHICORP + "/consul/" + cvPath + "/";
+    String czip = "consul_" + cv + "_linux_" + arch + ".zip";
+    Verification cver = spec.consul().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
+        new Verification.ChecksumsFile(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS", mirror), czip,
+            signed ? new Verification.Detached(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.72D7468F.sig", mirror),
+                rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.sig", mirror), HASHICORP_KEY) : new Verification.Unsigned()));
+    out.add(new Artifact("consul " + cv, rebase(cdir + "consul_" + cvPath + "_linux_" + arch + ".zip", mirror), cver,
+        Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755));
+
+    String ev = spec.envoy().version();
+    String edir = GITHUB + "/envoyproxy/envoy/releases/download/v" + ev + "/";
+    String easset = "envoy-" + ev + "-linux-" + (arch.equals("arm64") ? "aarch_64" : "x86_64");
+    Verification ever = spec.envoy().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() -> signed
+        ? new Verification.ChecksumsFile(rebase(edir + "checksums.txt.asc", mirror), easset, new Verification.Clearsigned(ENVOY_KEY))
+        : new Verification.ChecksumsFile(rebase(edir + "checksums.txt", mirror), easset, new Verification.Unsigned()));
+    out.add(new Artifact("envoy " + ev, rebase(edir + easset, mirror), ever, Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755));
+
+    spec.app().ifPresent(app -> out.add(app(app, mirror)));
+    return out;
+  }
+
+  private static Artifact app(AppSpec app, Optional<String> mirror) {
+    String url = rebase(app.url(), mirror);
+    Verification v = app.sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
+        new Verification.ChecksumsFile(rebase(app.checksumsUrl().orElseThrow(), mirror), url.substring(url.lastIndexOf('/') + 1),
+            new Verification.Unsigned()));
+    return new Artifact(app.name(), url, v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+  }
+
+  /** Replaces scheme, host and port of url with the mirror's, keeping the path. */
+  static String rebase(String url, Optional<String> mirror) {
+    if (mirror.isEmpty()) return url;
+    URI u = URI.create(url);
+    String base = mirror.get().endsWith("/") ? mirror.get().substring(0, mirror.get().length() - 1) : mirror.get();
+    return base + u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+  }
+}

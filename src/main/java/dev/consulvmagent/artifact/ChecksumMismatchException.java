@@ -1,0 +1,9 @@
+package dev.consulvmagent.artifact;
+
+/** The bytes downloaded do not have the expected sha256. Never retried. */
+public final class ChecksumMismatchException extends ArtifactException {
+  public ChecksumMismatchException(String artifact, String url, String expected, String actual) {
+    super(artifact + ": sha256 of " + url + " is " + actual + ", expected " + expected
+        + "; the file is corrupt or was tampered with. Nothing was installed. Check the mirror or the pinned sha256.");
+  }
+}

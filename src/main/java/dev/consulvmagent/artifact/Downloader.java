@@ -1,0 +1,239 @@
+package dev.consulvmagent.artifact;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+
+/**
+ * HTTP GETs with timeouts, bounded retries with backoff on 5xx, resets and truncated bodies
+ * (resuming with Range where the server allows), and no retry on 4xx. HTTP(S) proxies from the
+ * environment (https_proxy, http_proxy, no_proxy) are honoured.
+ */
+public final class Downloader {
+  private final OkHttpClient client;
+  private final int attempts;
+  private final Duration backoff;
+
+  public Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff) {
+    this.client = new OkHttpClient.Builder()
+        .connectTimeout(connectTimeout)
+        .readTimeout(readTimeout)
+        .followRedirects(true)
+        .followSslRedirects(true)
+        .retryOnConnectionFailure(false)
+        .proxySelector(EnvProxySelector.fromEnvironment(System.getenv()))
+        .build();
+    this.attempts = attempts;
+    this.backoff = backoff;
+  }
+
+  public static Downloader defaults() {
+    return new Downloader(Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500));
+  }
+
+  /** A small document (a checksums file, a signature); 404 → empty. */
+  public Optional<byte[]> fetchSmall(String what, String url) {
+    IOException last = null;
+    for (int i = 1; i <= attempts; i++) {
+      try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) {
+        if (r.code() == 404) return Optional.empty();
+        if (r.code() >= 500) {
+          last = new IOException("HTTP " + r.code());
+        } else if (!r.isSuccessful()) {
+          throw new ArtifactException(what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
+        } else {
+          ResponseBody b = r.body();
+          if (b.contentLength() > 4 * 1024 * 1024) throw new ArtifactException(what + ": " + url + " is too large for a checksums file");
+          return Optional.of(b.bytes());
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+      sleep(i);
+    }
+    throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last)
+        + "; check the network, proxy settings or --mirror");
+  }
+
+  /** Opens a body stream that transparently resumes after a reset or truncation. */
+  public Body open(String what, String url) {
+    return new Body(what, url);
+  }
+
+  private void sleep(int attempt) {
+    if (attempt >= attempts) return;
+    try {
+      Thread.sleep(backoff.toMillis() * (1L << (attempt - 1)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ArtifactException("interrupted");
+    }
+  }
+
+  static String describe(Throwable e) {
+    if (e == null) return "unknown error";
+    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException) return "timed out (" + e.getMessage() + ")";
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  /** A response body as an InputStream that resumes with Range after a failure mid-way. */
+  public final class Body extends InputStream {
+    private final String what;
+    private final String url;
+    private Response response;
+    private InputStream in;
+    private long position;
+    private long total = -1;
+    private int failures;
+
+    Body(String what, String url) {
+      this.what = what;
+      this.url = url;
+      connect();
+    }
+
+    public long contentLength() {
+      return total;
+    }
+
+    private void connect() {
+      IOException last = null;
+      while (true) {
+        Request.Builder rb = new Request.Builder().url(url);
+        if (position > 0) rb.header("Range", "bytes=" + position + "-");
+        try {
+          Response r = client.newCall(rb.build()).execute();
+          int code = r.code();
+          if (code == 404 || (code >= 400 && code < 500 && code != 408 && code != 429)) {
+            r.close();
+            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code
+                + (code == 404 ? " (not found): check the version, architecture and mirror" : "; not retried"));
+          }
+          if (code >= 500 || code == 408 || code == 429) {
+            r.close();
+            last = new IOException("HTTP " + code);
+          } else if (position > 0 && code == 206) {
+            attach(r, false);
+            return;
+          } else if (code == 200) {
+            attach(r, true);
+            if (position > 0) {
+              // the server ignored Range: skip what we already have
+              long skipped = in.skip(position);
+              long left = position - skipped;
+              while (left > 0 && in.read() >= 0) left--;
+              if (left > 0) throw new IOException("server restarted with a shorter body");
+            }
+            return;
+          } else {
+            r.close();
+            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code);
+          }
+        } catch (IOException e) {
+          last = e;
+        }
+        failures++;
+        if (failures >= attempts) {
+          throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last)
+              + "; check the network, proxy settings or --mirror");
+        }
+        sleep(failures);
+      }
+    }
+
+    private void attach(Response r, boolean fresh) {
+      this.response = r;
+      this.in = r.body().byteStream();
+      if (fresh && total < 0) total = r.body().contentLength();
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      while (true) {
+        try {
+          int n = in.read(b, off, len);
+          if (n < 0 && total >= 0 && position < total) throw new IOException("body truncated at " + position + " of " + total);
+          if (n > 0) position += n;
+          return n;
+        } catch (IOException e) {
+          response.close();
+          failures++;
+          if (failures >= attempts) {
+            throw new ArtifactException(what + ": download of " + url + " broke off at byte " + position + " after "
+                + attempts + " attempts: " + describe(e) + "; check the network or mirror", e);
+          }
+          sleep(failures);
+          connect();
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      if (response != null) response.close();
+    }
+  }
+
+  /** Proxy selection from the conventional environment variables. */
+  static final class EnvProxySelector extends ProxySelector {
+    private final java.net.Proxy http;
+    private final java.net.Proxy https;
+    private final List<String> noProxy;
+
+    private EnvProxySelector(java.net.Proxy http, java.net.Proxy https, List<String> noProxy) {
+      this.http = http;
+      this.https = https;
+      this.noProxy = noProxy;
+    }
+
+    static ProxySelector fromEnvironment(java.util.Map<String, String> env) {
+      java.net.Proxy http = proxy(first(env, "http_proxy", "HTTP_PROXY"));
+      java.net.Proxy https = proxy(first(env, "https_proxy", "HTTPS_PROXY"));
+      String np = first(env, "no_proxy", "NO_PROXY");
+      List<String> no = np == null ? List.of() : java.util.Arrays.stream(np.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      return new EnvProxySelector(http, https, no);
+    }
+
+    private static String first(java.util.Map<String, String> env, String a, String b) {
+      String v = env.get(a);
+      return v == null || v.isBlank() ? env.get(b) : v;
+    }
+
+    private static java.net.Proxy proxy(String url) {
+      if (url == null || url.isBlank()) return java.net.Proxy.NO_PROXY;
+      URI u = URI.create(url.contains("://") ? url : "http://" + url);
+      return new java.net.Proxy(java.net.Proxy.Type.HTTP, InetSocketAddress.createUnresolved(u.getHost(), u.getPort() < 0 ? 80 : u.getPort()));
+    }
+
+    @Override
+    public List<java.net.Proxy> select(URI uri) {
+      String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+      for (String n : noProxy) {
+        String d = n.toLowerCase(Locale.ROOT);
+        if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d)) return List.of(java.net.Proxy.NO_PROXY);
+      }
+      return List.of("https".equals(uri.getScheme()) ? https : http);
+    }
+
+    @Override
+    public void connectFailed(URI uri, java.net.SocketAddress sa, IOException ioe) {}
+  }
+}

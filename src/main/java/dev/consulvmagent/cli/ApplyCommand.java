@@ -1,0 +1,26 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.engine.RunResult;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "apply", mixinStandardHelpOptions = true,
+    description = "Converge the host to the configuration, then re-observe and fail if anything did not converge.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:converged", "1:apply failed", "2:usage error",
+        "3:invalid configuration (nothing changed)", "4:internal error", "5:another run holds the lock"})
+final class ApplyCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    RunResult r = new Agent(Main.sink(spec, common)).apply(common.toRunOptions());
+    int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    return code;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.iptables.RestoreScript;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "cleanup-iptables", mixinStandardHelpOptions = true,
+    description = "Remove only our jumps and CONSUL_* chains from the nat table; every other rule survives.")
+final class CleanupIptablesCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--service", paramLabel = "NAME", description = "Accepted for envoy@NAME's ExecStopPost; the chains are per host.")
+  String service;
+
+  @Option(names = "--dry-run", description = "Print the iptables-restore script and change nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() {
+    Iptables ipt = new Iptables(Host.forRoot(Path.of("/"), true));
+    if (dryRun) {
+      spec.commandLine().getOut().print(RestoreScript.cleanup(ipt.saveNat()));
+    } else {
+      String s = ipt.cleanup();
+      spec.commandLine().getOut().println(s.isEmpty() ? "No traffic redirection rules to remove" : "Removed traffic redirection rules");
+    }
+    spec.commandLine().getOut().flush();
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,24 @@
+package dev.consulvmagent.cli;
+
+/** The exit-code contract, listed in --help and the README. */
+public final class ExitCodes {
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+  public static final int INVALID_CONFIG = 3;
+  public static final int INTERNAL = 4;
+  public static final int LOCKED = 5;
+  public static final int CHANGES_PENDING = 10;
+
+  static final String[] LIST = {
+    "0:success (converged, or plan computed)",
+    "1:apply failed (a resource, download or command failed)",
+    "2:usage error",
+    "3:invalid configuration (nothing was changed)",
+    "4:internal error",
+    "5:another run holds the lock",
+    "10:plan --detailed-exitcode: changes are pending"
+  };
+
+  private ExitCodes() {}
+}

@@ -1,0 +1,103 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.LockHeldException;
+import dev.consulvmagent.artifact.ArtifactException;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.SidecarWait;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.host.ExecException;
+import dev.consulvmagent.spec.SpecException;
+import java.io.PrintWriter;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Entry point. Only main exits; commands return their exit code. */
+@Command(name = "consul-vm-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy sidecar.",
+    subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, SidecarInitCommand.class,
+        SidecarWaitCommand.class, RedirectTrafficCommand.class, CleanupIptablesCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success (converged, or plan computed)",
+      "1:apply failed (a resource, download or command failed)",
+      "2:usage error",
+      "3:invalid configuration (nothing was changed)",
+      "4:internal error",
+      "5:another run holds the lock",
+      "10:plan --detailed-exitcode: changes are pending"
+    })
+public final class Main {
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(Main::handle);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println(ex.getMessage());
+      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+      return ExitCodes.USAGE;
+    });
+    return cl;
+  }
+
+  private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parse) {
+    PrintWriter err = cl.getErr();
+    boolean trace = parse.hasMatchedOption("--stacktrace") || parse.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--stacktrace"));
+    int code;
+    if (ex instanceof SpecException) {
+      err.println("invalid configuration: " + ex.getMessage());
+      err.println("Nothing was changed.");
+      code = ExitCodes.INVALID_CONFIG;
+    } else if (ex instanceof LockHeldException) {
+      err.println(ex.getMessage());
+      code = ExitCodes.LOCKED;
+    } else if (ex instanceof ArtifactException || ex instanceof ExecException || ex instanceof ConsulApi.ConsulUnreachableException
+        || ex instanceof SidecarWait.TimeoutException || ex instanceof java.io.UncheckedIOException) {
+      err.println("error: " + ex.getMessage());
+      code = ExitCodes.FAILED;
+    } else {
+      err.println("internal error: " + ex + " (please report it; rerun with --stacktrace for details)");
+      code = ExitCodes.INTERNAL;
+    }
+    if (trace) ex.printStackTrace(err);
+    err.flush();
+    return code;
+  }
+
+  /** Progress lines: timestamped on stderr (cloud-init output and journald keep them). */
+  static EventSink sink(CommandSpec spec, Common common) {
+    PrintWriter err = spec.commandLine().getErr();
+    boolean tty = System.console() != null;
+    DateTimeFormatter f = DateTimeFormatter.ofPattern("HH:mm:ss");
+    return new EventSink() {
+      @Override
+      public void info(String message) {
+        synchronized (err) {
+          err.println(tty ? "› " + message : LocalTime.now().format(f) + " consul-vm-agent: " + message);
+          err.flush();
+        }
+      }
+
+      @Override
+      public void verbose(String message) {
+        if (common != null && common.verbose) info(message);
+      }
+    };
+  }
+
+  /** Version from the jar manifest. */
+  public static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"consul-vm-agent " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.engine.RunResult;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Show what apply would change and why, field by field (secrets redacted). Changes nothing.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:plan computed", "2:usage error", "3:invalid configuration",
+        "4:internal error", "10:with --detailed-exitcode: changes are pending"})
+final class PlanCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--detailed-exitcode", description = "Exit 10 when changes are pending.")
+  boolean detailed;
+
+  @Override
+  public Integer call() {
+    RunResult r = new Agent(Main.sink(spec, common)).plan(common.toRunOptions());
+    int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
+    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    return code;
+  }
+}

@@ -1,0 +1,150 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.SidecarFlow;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.Validators;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * `consul connect redirect-traffic`, natively: the same chains and rules, accepting Consul's flag
+ * spelling, applied as one iptables-restore transaction (tested first) so a re-run replaces our
+ * chains and a failure leaves the previous rules intact.
+ */
+@Command(name = "redirect-traffic", mixinStandardHelpOptions = true,
+    description = "Install transparent-proxy redirection (Consul-compatible chains) atomically.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:rules in place", "1:failed (previous rules intact)", "2:usage error"})
+final class RedirectTrafficCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = {"-proxy-uid", "--proxy-uid"}, paramLabel = "UID", description = "UID of the Envoy process (its traffic is not redirected).")
+  Integer proxyUid;
+
+  @Option(names = {"-proxy-id", "--proxy-id"}, paramLabel = "ID", description = "Sidecar proxy service ID: ports and exclusions come from its registration.")
+  String proxyId;
+
+  @Option(names = {"-proxy-inbound-port", "--proxy-inbound-port"}, defaultValue = "0", paramLabel = "PORT")
+  int inbound;
+
+  @Option(names = {"-proxy-outbound-port", "--proxy-outbound-port"}, defaultValue = "15001", paramLabel = "PORT")
+  int outbound;
+
+  @Option(names = {"-exclude-inbound-port", "--exclude-inbound-port"}, paramLabel = "PORT")
+  List<Integer> excludeInbound = new ArrayList<>();
+
+  @Option(names = {"-exclude-outbound-port", "--exclude-outbound-port"}, paramLabel = "PORT")
+  List<Integer> excludeOutbound = new ArrayList<>();
+
+  @Option(names = {"-exclude-outbound-cidr", "--exclude-outbound-cidr"}, paramLabel = "CIDR")
+  List<String> excludeCidr = new ArrayList<>();
+
+  @Option(names = {"-exclude-uid", "--exclude-uid"}, paramLabel = "UID")
+  List<Integer> excludeUid = new ArrayList<>();
+
+  @Option(names = {"-consul-dns-ip", "--consul-dns-ip"}, paramLabel = "IP")
+  String dnsIp;
+
+  @Option(names = {"-consul-dns-port", "--consul-dns-port"}, defaultValue = "0", paramLabel = "PORT")
+  int dnsPort;
+
+  @Option(names = {"-http-addr", "--http-addr"}, defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", paramLabel = "URL")
+  String httpAddr;
+
+  @Option(names = {"-token", "--token"}, paramLabel = "TOKEN", description = "ACL token (default: $CONSUL_HTTP_TOKEN).")
+  String token;
+
+  @Option(names = "--service", paramLabel = "NAME", description = "Derive everything from the service config for envoy@NAME (as the unit does).")
+  String service;
+
+  @Option(names = "--wait-ready", description = "First wait until Envoy's admin /ready answers ($ENVOY_ADMIN_BIND, default 127.0.0.1:19000).")
+  boolean waitReady;
+
+  @Option(names = "--no-default-exclusions", description = "Do not add SSH ports (inbound) and the consul uid (outbound): exactly Consul's rules.")
+  boolean noDefaults;
+
+  @Option(names = "--dns-redirect", description = "With --service: also redirect DNS sent to 127.0.0.1 to Consul DNS (127.0.0.1:8600).")
+  boolean dnsRedirect;
+
+  @Option(names = "--dry-run", description = "Print the exact iptables-restore ruleset and change nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() {
+    Host host = Host.forRoot(Path.of("/"), true);
+    Optional<String> tok = Optional.ofNullable(token).or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
+    ConsulApi api = new ConsulApi(httpAddr, tok, Duration.ofSeconds(5));
+    SidecarFlow flow = new SidecarFlow(Main.sink(spec, null));
+    RedirectConfig cfg;
+    if (service != null) {
+      ServiceConfig sc = SidecarFlow.readServiceConfig(host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
+      if (!sc.mesh().name().equals(service)) {
+        throw new SpecException("--service", "the service config describes '" + sc.mesh().name() + "', not '" + service + "'");
+      }
+      if (!sc.mesh().transparentProxy()) {
+        spec.commandLine().getOut().println("transparent proxy is off for " + service + "; no redirection installed");
+        return ExitCodes.OK;
+      }
+      cfg = flow.forService(host, sc, api, !noDefaults, dnsRedirect);
+    } else {
+      cfg = fromFlags(api);
+      if (!noDefaults) cfg = flow.withDefaults(host, cfg);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (dryRun) {
+      out.print(SidecarFlow.dryRun(cfg, host));
+      out.flush();
+      return ExitCodes.OK;
+    }
+    if (waitReady) {
+      String bind = Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND")).filter(s -> !s.isBlank()).orElse("127.0.0.1:19000");
+      flow.awaitEnvoyReady(bind, Duration.ofSeconds(120));
+    }
+    new Iptables(host).apply(cfg);
+    out.println("Successfully applied traffic redirection rules");
+    out.flush();
+    return ExitCodes.OK;
+  }
+
+  private RedirectConfig fromFlags(ConsulApi api) {
+    if (proxyUid == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-proxy-uid is required");
+    if (proxyId == null && inbound == 0) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "either -proxy-id or -proxy-inbound-port are required");
+    }
+    if (proxyId != null && (inbound != 0 || outbound != 15001)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-proxy-inbound-port or -proxy-outbound-port cannot be provided "
+          + "together with -proxy-id. Proxy's inbound and outbound ports are retrieved from the proxy's configuration instead.");
+    }
+    for (String c : excludeCidr) {
+      String ip = c.contains("/") ? c.substring(0, c.indexOf('/')) : c;
+      if (!Validators.isIpv4(ip)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-exclude-outbound-cidr: '" + c + "' is not an IPv4 CIDR");
+    }
+    for (int p : concat(excludeInbound, excludeOutbound)) {
+      if (p < 1 || p > 65535) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "port out of range: " + p);
+    }
+    if (dnsIp != null && !Validators.isIpv4(dnsIp)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
+    RedirectConfig flags = new RedirectConfig(proxyUid, inbound, outbound, excludeInbound, excludeOutbound, excludeCidr, excludeUid,
+        Optional.ofNullable(dnsIp), dnsPort);
+    return proxyId == null ? flags : SidecarFlow.derived(api, proxyId, flags);
+  }
+
+  private static List<Integer> concat(List<Integer> a, List<Integer> b) {
+    List<Integer> l = new ArrayList<>(a);
+    l.addAll(b);
+    return l;
+  }
+}

@@ -1,0 +1,34 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.SidecarWait;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "sidecar-wait", mixinStandardHelpOptions = true,
+    description = "Wait until the local Consul agent answers, knows a leader, and has SERVICE and its sidecar registered.")
+final class SidecarWaitCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "SERVICE", description = "The service name (envoy@SERVICE).")
+  String service;
+
+  @Option(names = "--timeout", defaultValue = "150", paramLabel = "SECONDS", description = "Give up after this long (default ${DEFAULT-VALUE}).")
+  int timeout;
+
+  @Option(names = "--http-addr", defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", description = "Consul HTTP API.")
+  String httpAddr;
+
+  @Override
+  public Integer call() {
+    ConsulApi api = new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), Duration.ofSeconds(5));
+    new SidecarWait(api, Main.sink(spec, null), Duration.ofSeconds(timeout), Duration.ofSeconds(1)).await(service);
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,30 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.spec.AgentSpec;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "validate", mixinStandardHelpOptions = true, description = "Check the configuration only; touches nothing.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:valid", "2:usage error", "3:invalid configuration"})
+final class ValidateCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    AgentSpec s = new Agent(EventSink.NONE).load(common.toRunOptions());
+    if (common.json()) {
+      spec.commandLine().getOut().println("{\"valid\": true}");
+    } else {
+      spec.commandLine().getOut().println("Valid: consul " + s.consul().version() + " (" + s.consul().role().name().toLowerCase()
+          + "), envoy " + s.envoy().version() + s.app().map(a -> ", app " + a.name()).orElse("")
+          + s.service().map(x -> ", service " + x.mesh().name()).orElse(""));
+    }
+    return ExitCodes.OK;
+  }
+}

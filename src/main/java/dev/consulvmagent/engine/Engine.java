@@ -1,0 +1,158 @@
+package dev.consulvmagent.engine;
+
+import dev.consulvmagent.host.Host;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Plan: observe every resource through a read-only host and diff. Apply: the same plan, then
+ * prepare (parallel downloads), converge in order, re-observe to verify, and finally run the
+ * queued notifications — also after a failure, for what did change.
+ */
+public final class Engine {
+  private final EventSink events;
+
+  public Engine(EventSink events) {
+    this.events = events;
+  }
+
+  public List<Planned> plan(List<Resource> resources, Host host) {
+    Host ro = host.readOnly();
+    List<Planned> out = new ArrayList<>(resources.size());
+    for (Resource r : resources) {
+      Observed o = r.observe(ro);
+      Change c = Change.between(r.key(), r.desired(), o);
+      out.add(new Planned(r, o, c));
+    }
+    return out;
+  }
+
+  public RunResult planResult(List<Planned> plan, Instant start) {
+    List<Outcome> outcomes = new ArrayList<>();
+    for (Planned p : plan) {
+      Change c = p.change();
+      outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
+    }
+    return new RunResult("plan", start, Instant.now(), outcomes, List.of(), false, null);
+  }
+
+  public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start) {
+    List<Outcome> outcomes = new ArrayList<>();
+    Set<Notification> queued = new LinkedHashSet<>();
+    String error = null;
+    try {
+      prepareAll(plan, host);
+    } catch (RuntimeException e) {
+      error = e.getMessage();
+    }
+    for (Planned p : plan) {
+      Change c = p.change();
+      if (error != null) {
+        outcomes.add(new Outcome(c.key(), c.kind(), c.actionable() ? Outcome.Status.SKIPPED : Outcome.Status.UNCHANGED,
+            c.fields(), c.actionable() ? "not attempted after an earlier failure" : c.reason()));
+        continue;
+      }
+      if (!c.actionable()) {
+        outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
+        continue;
+      }
+      Resource r = p.resource();
+      try {
+        // Observe again right before converging: an earlier resource (a user, a directory) may
+        // have changed what this one sees, and the change list must describe what really happens.
+        Observed before = r.observe(host.readOnly());
+        Change now = Change.between(r.key(), r.desired(), before);
+        if (!now.actionable()) {
+          outcomes.add(new Outcome(c.key(), Change.Kind.NONE, Outcome.Status.UNCHANGED, List.of(), now.reason()));
+          continue;
+        }
+        r.converge(host, before);
+        Observed after = r.observe(host.readOnly());
+        Change left = Change.between(r.key(), r.desired(), after);
+        if (left.actionable()) {
+          throw new IllegalStateException("did not converge: " + left.fields().stream().map(FieldChange::describe).toList()
+              + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
+        }
+        outcomes.add(new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
+        events.info(label(now) + " " + c.key());
+        queued.addAll(r.notifications(now));
+      } catch (RuntimeException e) {
+        error = r.key() + ": " + e.getMessage();
+        outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
+      }
+    }
+    List<String> actions = new ArrayList<>();
+    if (!queued.isEmpty()) {
+      try {
+        actions.addAll(notifier.run(orderNotifications(queued)));
+      } catch (RuntimeException e) {
+        error = error == null ? e.getMessage() : error + "; " + e.getMessage();
+      }
+    }
+    return new RunResult("apply", start, Instant.now(), outcomes, actions, error != null, error);
+  }
+
+  private static String label(Change c) {
+    return switch (c.kind()) {
+      case CREATE -> "created";
+      case UPDATE -> "updated";
+      case DELETE -> "removed";
+      default -> "converged";
+    };
+  }
+
+  /** daemon-reload first, then everything else in the order it was queued. */
+  static List<Notification> orderNotifications(Set<Notification> queued) {
+    List<Notification> out = new ArrayList<>();
+    for (Notification n : queued) if (n.kind() == Notification.Kind.DAEMON_RELOAD) out.add(n);
+    for (Notification n : queued) if (n.kind() != Notification.Kind.DAEMON_RELOAD) out.add(n);
+    // a restart makes a start or reload of the same target redundant
+    Set<String> restarted = new LinkedHashSet<>();
+    for (Notification n : out) if (n.kind() == Notification.Kind.RESTART) restarted.add(n.target());
+    out.removeIf(n -> (n.kind() == Notification.Kind.START && restarted.contains(n.target()))
+        || (n.kind() == Notification.Kind.CONSUL_RELOAD && restarted.contains("consul.service")));
+    return out;
+  }
+
+  private void prepareAll(List<Planned> plan, Host host) {
+    List<Resource> todo = new ArrayList<>();
+    for (Planned p : plan) {
+      if (p.change().actionable() && p.resource().hasPreparation()) todo.add(p.resource());
+    }
+    if (todo.isEmpty()) return;
+    if (todo.size() == 1) {
+      todo.get(0).prepare(host);
+      return;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(todo.size(), 4), r -> {
+      Thread t = new Thread(r, "prepare");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<?>> fs = new ArrayList<>();
+      for (Resource r : todo) fs.add(pool.submit(() -> r.prepare(host)));
+      RuntimeException first = null;
+      for (Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          if (first == null) first = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      }
+      if (first != null) throw first;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.consulvmagent.engine;
+
+import dev.consulvmagent.host.Host;
+import java.util.List;
+
+/**
+ * One convergent unit. {@link #observe} only reads (it gets a read-only host during plan);
+ * {@link #converge} is the only place that changes anything, and only in apply.
+ */
+public interface Resource {
+  /** Identity, e.g. {@code file:/etc/consul.d/consul.json}. */
+  String key();
+
+  /** The desired state, or null when the resource should not exist. */
+  State desired();
+
+  Observed observe(Host host);
+
+  void converge(Host host, Observed observed);
+
+  /**
+   * Optional slow preparation (a download into the cache) that may run in parallel with other
+   * resources' preparation before the ordered converge pass. Must not change what observe sees.
+   */
+  default void prepare(Host host) {}
+
+  default boolean hasPreparation() {
+    return false;
+  }
+
+  /** Notifications to queue when this resource changed. */
+  default List<Notification> notifications(Change change) {
+    return List.of();
+  }
+}

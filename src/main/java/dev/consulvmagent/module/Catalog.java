@@ -1,0 +1,23 @@
+package dev.consulvmagent.module;
+
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.spec.AgentSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The ordered resource list for a spec: one module per top-level key, in dependency order. */
+public final class Catalog {
+  private Catalog() {}
+
+  public static List<Resource> resources(AgentSpec spec, Context ctx) {
+    List<Resource> out = new ArrayList<>();
+    out.addAll(BaseModule.resources(ctx));
+    out.addAll(ConsulModule.resources(spec, ctx));
+    out.addAll(EnvoyModule.resources(spec, ctx));
+    out.addAll(AppModule.resources(spec, ctx));
+    out.addAll(ServiceModule.resources(spec, ctx));
+    out.addAll(DnsModule.resources(spec, ctx));
+    out.addAll(Leftovers.resources(spec, ctx, out));
+    return out;
+  }
+}

@@ -1,0 +1,30 @@
+package dev.consulvmagent.module;
+
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.Units;
+import dev.consulvmagent.resource.BinaryResource;
+import dev.consulvmagent.resource.DirectoryResource;
+import dev.consulvmagent.resource.FileResource;
+import dev.consulvmagent.spec.AgentSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/** envoy: the binary and the envoy@.service template; the per-service parts are in ServiceModule. */
+final class EnvoyModule {
+  private EnvoyModule() {}
+
+  static List<Resource> resources(AgentSpec spec, Context ctx) {
+    List<Resource> out = new ArrayList<>();
+    List<Notification> restart = new ArrayList<>();
+    spec.service().ifPresent(s -> restart.add(Notification.restart("envoy@" + s.mesh().name() + ".service")));
+    out.add(new BinaryResource(ctx.artifact("/usr/bin/envoy"), ctx.installer(), restart.toArray(Notification[]::new)));
+    out.add(new DirectoryResource("/etc/consul-vm-agent/envoy", 0700, "root", "root"));
+    List<Notification> unit = new ArrayList<>(List.of(Notification.daemonReload()));
+    unit.addAll(restart);
+    out.add(FileResource.at("/etc/systemd/system/envoy@.service", Json.utf8(Units.envoyTemplate()))
+        .notify(unit.toArray(Notification[]::new)).build());
+    return out;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.consulvmagent.module;
+
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.Units;
+import dev.consulvmagent.resource.AbsentResource;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.AgentSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What an earlier run created and this config no longer wants: unit files carrying our header,
+ * their enablement links, per-service Envoy settings and a registration we marked. Nothing that
+ * lacks our mark is ever removed.
+ */
+final class Leftovers {
+  private static final String WANTS = "/etc/systemd/system/multi-user.target.wants/";
+
+  private Leftovers() {}
+
+  static List<Resource> resources(AgentSpec spec, Context ctx, List<Resource> wanted) {
+    Set<String> keys = new HashSet<>();
+    for (Resource r : wanted) keys.add(r.key().substring(r.key().indexOf(':') + 1));
+    List<Resource> out = new ArrayList<>();
+    var fs = ctx.host().fs();
+    for (String f : fs.list("/etc/systemd/system")) {
+      String path = "/etc/systemd/system/" + f;
+      if (!f.endsWith(".service") || keys.contains(path)) continue;
+      byte[] b = fs.readIfExists(path).orElse(new byte[0]);
+      if (new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE)) {
+        out.add(new AbsentResource(path, Notification.stop(f), Notification.daemonReload()));
+      }
+    }
+    for (String f : fs.list(WANTS)) {
+      String link = WANTS + f;
+      if (keys.contains(link)) continue;
+      String target = fs.readLink(link).orElse("");
+      boolean ours = target.startsWith("/etc/systemd/system/") && fs.readIfExists(target)
+          .map(b -> new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE))
+          .orElse(!fs.exists(target) && (f.startsWith("envoy@") || out.stream().anyMatch(r -> r.key().equals("absent:" + target))));
+      if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
+    }
+    for (String f : fs.list("/etc/consul-vm-agent/envoy")) {
+      String p = "/etc/consul-vm-agent/envoy/" + f;
+      if (f.endsWith(".env") && !keys.contains(p)) out.add(new AbsentResource(p));
+    }
+    if (spec.service().isEmpty()) {
+      byte[] reg = fs.readIfExists(SidecarFiles.REGISTRATION).orElse(null);
+      if (reg != null && new String(reg, StandardCharsets.UTF_8).contains("\"managed-by\" : \"consul-vm-agent\"")) {
+        out.add(new AbsentResource(SidecarFiles.REGISTRATION, Notification.consulReload()));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,41 @@
+package dev.consulvmagent.module;
+
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.Units;
+import dev.consulvmagent.resource.DirectoryResource;
+import dev.consulvmagent.resource.FileResource;
+import dev.consulvmagent.resource.SymlinkResource;
+import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.AgentSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * service: /srv/consul/service-config.json (the seed's input), plus exactly what sidecar-init
+ * derives from it — so a baked image has everything, and a re-run changes only what differs.
+ */
+final class ServiceModule {
+  private ServiceModule() {}
+
+  static List<Resource> resources(AgentSpec spec, Context ctx) {
+    List<Resource> out = new ArrayList<>();
+    out.add(FileResource.at("/etc/systemd/system/consul-sidecar-init.service", Json.utf8(Units.sidecarInit()))
+        .notify(Notification.daemonReload()).build());
+    out.add(SymlinkResource.enable("consul-sidecar-init.service", "consul-sidecar-init.service"));
+    if (spec.service().isEmpty()) return out;
+    MeshService mesh = spec.service().get().mesh();
+    out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
+    out.add(FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
+        .notify(Notification.start("consul-sidecar-init.service")).build());
+    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value())));
+    return out;
+  }
+
+  static Optional<String> envoyUnit(AgentSpec spec) {
+    return spec.service().map(s -> "envoy@" + s.mesh().name() + ".service");
+  }
+}

@@ -1,0 +1,134 @@
+package dev.consulvmagent.render;
+
+import dev.consulvmagent.spec.AppSpec;
+import java.util.List;
+import java.util.Map;
+
+/** systemd unit files, rendered deterministically. */
+public final class Units {
+  public static final String AGENT = "/usr/local/bin/consul-vm-agent";
+  public static final String HEADER_LINE = "# Managed by consul-vm-agent";
+  static final String HEADER = HEADER_LINE + "; local edits will be overwritten.\n";
+
+  private Units() {}
+
+  public static String consul() {
+    return HEADER + """
+        [Unit]
+        Description=Consul agent
+        Documentation=https://developer.hashicorp.com/consul/docs
+        Wants=network-online.target
+        After=network-online.target
+        ConditionDirectoryNotEmpty=/etc/consul.d
+
+        [Service]
+        Type=notify
+        User=consul
+        Group=consul
+        EnvironmentFile=-/etc/consul.d/consul.env
+        ExecStart=/usr/bin/consul agent -config-dir=/etc/consul.d/
+        ExecReload=/bin/kill --signal HUP $MAINPID
+        KillMode=process
+        KillSignal=SIGTERM
+        Restart=on-failure
+        RestartSec=2
+        LimitNOFILE=65536
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
+  /**
+   * One Envoy per mesh service. Redirection is installed by ExecStartPost only once Envoy's
+   * admin /ready answers, and removed by ExecStopPost; both run as root ("+"), Envoy as envoy.
+   */
+  public static String envoyTemplate() {
+    return HEADER + """
+        [Unit]
+        Description=Envoy sidecar proxy for %i
+        Wants=network-online.target
+        After=network-online.target consul.service
+        Requires=consul.service
+
+        [Service]
+        Type=simple
+        User=envoy
+        Group=envoy
+        EnvironmentFile=/etc/consul-vm-agent/envoy/%i.env
+        ExecStartPre=+/usr/local/bin/consul-vm-agent sidecar-wait %i
+        ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND} $CONNECT_ENVOY_FLAGS
+        ExecStartPost=+/usr/local/bin/consul-vm-agent redirect-traffic --service=%i --wait-ready
+        ExecStopPost=+/usr/local/bin/consul-vm-agent cleanup-iptables --service=%i
+        Restart=on-failure
+        RestartSec=2
+        TimeoutStartSec=180
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
+  public static String sidecarInit() {
+    return HEADER + """
+        [Unit]
+        Description=Register the local service with Consul and start its Envoy sidecar
+        ConditionPathExists=/srv/consul/service-config.json
+        Wants=network-online.target consul.service
+        After=network-online.target consul.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/local/bin/consul-vm-agent sidecar-init
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
+  /** The application, as a DynamicUser: never the envoy uid, so its traffic is redirected. */
+  public static String app(AppSpec app) {
+    StringBuilder b = new StringBuilder(HEADER);
+    b.append("[Unit]\nDescription=").append(app.name()).append(" (application)\n");
+    b.append("Wants=network-online.target\nAfter=network-online.target\n\n");
+    b.append("[Service]\nType=simple\nDynamicUser=yes\n");
+    for (Map.Entry<String, String> e : app.environment().entrySet()) {
+      b.append("Environment=").append(quote(e.getKey() + "=" + e.getValue())).append('\n');
+    }
+    b.append("ExecStart=").append(app.binaryPath());
+    for (String a : app.args()) b.append(' ').append(quote(a));
+    b.append("\nRestart=on-failure\nRestartSec=2\n\n[Install]\nWantedBy=multi-user.target\n");
+    return b.toString();
+  }
+
+  /** systemd quoting: double quotes, backslash escapes, % and $ doubled (no expansion). */
+  static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '%' -> b.append("%%");
+        case '$' -> b.append("$$");
+        default -> b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  public static String launcher() {
+    return "#!/bin/sh\n# Managed by consul-vm-agent; local edits will be overwritten.\n"
+        + "# Small-VM JVM settings: serial GC, capped heap, class-data sharing when the archive exists.\n"
+        + "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -XX:SharedArchiveFile=/opt/consul-vm-agent/consul-vm-agent.jsa -Xshare:auto"
+        + " -jar /opt/consul-vm-agent/consul-vm-agent.jar \"$@\"\n";
+  }
+
+  public static String resolvedDropIn() {
+    return HEADER + "[Resolve]\nDNS=127.0.0.1:8600\nDNSSEC=false\nDomains=~consul\n";
+  }
+
+  public static List<String> all() {
+    return List.of(consul(), envoyTemplate(), sidecarInit());
+  }
+}

@@ -1,0 +1,154 @@
+package dev.consulvmagent.resource;
+
+import dev.consulvmagent.artifact.Artifact;
+import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.engine.Change;
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Observed;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.render.Json;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A downloaded program. Its receipt (/var/lib/consul-vm-agent/receipts/…) records the source
+ * URL and the binary's digest, size and mtime: a no-op run compares those without network and,
+ * while size and mtime are unchanged, without re-hashing the file.
+ */
+public final class BinaryResource implements Resource {
+  public static final String STATE_DIR = "/var/lib/consul-vm-agent";
+  public static final String CACHE_DIR = STATE_DIR + "/cache/sha256";
+  private final Artifact artifact;
+  private final Installer installer;
+  private final List<Notification> notifications;
+  private volatile Installer.Prepared prepared;
+
+  public BinaryResource(Artifact artifact, Installer installer, Notification... notifications) {
+    this.artifact = artifact;
+    this.installer = installer;
+    this.notifications = List.of(notifications);
+  }
+
+  public Artifact artifact() {
+    return artifact;
+  }
+
+  private String receiptPath() {
+    return STATE_DIR + "/receipts" + artifact.destination().replace('/', '_') + ".json";
+  }
+
+  @Override
+  public String key() {
+    return "binary:" + artifact.destination();
+  }
+
+  @Override
+  public State desired() {
+    return state(artifact.url(), artifact.verification().describe(), "intact", artifact.mode());
+  }
+
+  private static State state(String source, String verified, String file, int mode) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("source", source);
+    f.put("verified-by", verified);
+    f.put("file", file);
+    f.put("mode", Ownership.mode(mode));
+    return State.of(f);
+  }
+
+  @Override
+  public Observed observe(Host host) {
+    Optional<FileStat> st = host.fs().stat(artifact.destination());
+    if (st.isEmpty()) return Observed.absent();
+    Map<String, Object> r = receipt(host).orElse(Map.of());
+    String file;
+    if (r.isEmpty()) {
+      file = "not installed by consul-vm-agent";
+    } else if (Long.valueOf(st.get().size()).equals(num(r.get("size"))) && Long.valueOf(st.get().mtimeMillis()).equals(num(r.get("mtime")))) {
+      file = "intact";
+    } else {
+      file = host.fs().sha256(artifact.destination()).equals(r.get("sha256")) ? "intact" : "modified since install";
+    }
+    return Observed.present(state(String.valueOf(r.getOrDefault("source", "(unknown)")),
+        String.valueOf(r.getOrDefault("verified-by", "(unknown)")), file, st.get().mode()));
+  }
+
+  private static Long num(Object o) {
+    return o instanceof Number n ? n.longValue() : null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Optional<Map<String, Object>> receipt(Host host) {
+    return host.fs().readIfExists(receiptPath()).flatMap(b -> {
+      try {
+        Map<String, Object> m = Json.mapper().readValue(b, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
+        return Optional.of(m);
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  @Override
+  public boolean hasPreparation() {
+    return true;
+  }
+
+  @Override
+  public void prepare(Host host) {
+    if (host.isReadOnly()) throw new dev.consulvmagent.host.MutationDuringPlanException("download " + artifact.url());
+    prepared = installer.prepare(artifact, host.fs(), CACHE_DIR);
+  }
+
+  @Override
+  public void converge(Host host, Observed observed) {
+    if (observed instanceof Observed.Present p && artifact.url().equals(p.state().get("source"))
+        && "intact".equals(p.state().get("file"))) {
+      host.fs().setAttributes(artifact.destination(), artifact.mode(), 0, 0); // only the mode differs
+      writeReceipt(host, null);
+      return;
+    }
+    Installer.Prepared ready = prepared;
+    if (ready == null) {
+      prepare(host);
+      ready = prepared;
+    }
+    host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), 0, 0);
+    prepared = null;
+    writeReceipt(host, ready);
+  }
+
+  private void writeReceipt(Host host, Installer.Prepared ready) {
+    FileStat st = host.fs().stat(artifact.destination()).orElseThrow();
+    Map<String, Object> old = receipt(host).orElse(Map.of());
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("source", artifact.url());
+    r.put("verified-by", artifact.verification().describe());
+    r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
+    r.put("sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
+    r.put("size", st.size());
+    r.put("mtime", st.mtimeMillis());
+    host.fs().writeAtomic(receiptPath(), Json.render(r), 0644, 0, 0);
+  }
+
+  @Override
+  public List<Notification> notifications(Change change) {
+    return notifications;
+  }
+
+  /** For tests: whether a verified download is waiting to be installed. */
+  boolean isPrepared() {
+    return prepared != null;
+  }
+
+  static String digest(byte[] b) {
+    return HostFs.sha256(b);
+  }
+}

@@ -1,0 +1,75 @@
+package dev.consulvmagent.resource;
+
+import dev.consulvmagent.engine.Observed;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.Host;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A copy of a local file (the agent's own jar) kept identical by size and mtime, which the copy
+ * carries over: cheap to check on every run.
+ */
+public final class CopyResource implements Resource {
+  private final Path source;
+  private final String destination;
+  private final long size;
+  private final long mtime;
+
+  public CopyResource(Path source, String destination) {
+    this.source = source;
+    this.destination = destination;
+    try {
+      this.size = Files.size(source);
+      this.mtime = Files.getLastModifiedTime(source).toMillis();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public String key() {
+    return "copy:" + destination;
+  }
+
+  @Override
+  public State desired() {
+    return state(size, mtime, 0644);
+  }
+
+  private static State state(long size, long mtime, int mode) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("size", String.valueOf(size));
+    f.put("mtime", String.valueOf(mtime));
+    f.put("mode", Ownership.mode(mode));
+    return State.of(f);
+  }
+
+  @Override
+  public Observed observe(Host host) {
+    Optional<FileStat> st = host.fs().stat(destination);
+    return st.map(s -> Observed.present(state(s.size(), s.mtimeMillis(), s.mode()))).orElseGet(Observed::absent);
+  }
+
+  @Override
+  public void converge(Host host, Observed observed) {
+    Path dest = host.fs().resolve(destination);
+    Path tmp = host.fs().tempSibling(dest);
+    try {
+      Files.createDirectories(dest.getParent());
+      Files.copy(source, tmp);
+      Files.setLastModifiedTime(tmp, FileTime.fromMillis(mtime));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + source + " to " + destination + ": " + e.getMessage(), e);
+    }
+    host.fs().installTemp(tmp, destination, 0644, 0, 0);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.consulvmagent.resource;
+
+import dev.consulvmagent.engine.Observed;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.Host;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A system user and its group, created with systemd-sysusers (which also works on a --root
+ * prefix, creating /etc/passwd there if needed). Existing users are left alone: only presence
+ * is converged, never a uid change.
+ */
+public final class SystemUserResource implements Resource {
+  private final String name;
+  private final String description;
+  private final String home;
+
+  public SystemUserResource(String name, String description, String home) {
+    this.name = name;
+    this.description = description;
+    this.home = home;
+  }
+
+  @Override
+  public String key() {
+    return "user:" + name;
+  }
+
+  @Override
+  public State desired() {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("user", name);
+    f.put("group", name);
+    return State.of(f);
+  }
+
+  @Override
+  public Observed observe(Host host) {
+    var users = host.users();
+    if (users.uid(name).isEmpty() && users.gid(name).isEmpty()) return Observed.absent();
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("user", users.uid(name).isPresent() ? name : "(missing)");
+    f.put("group", users.gid(name).isPresent() ? name : "(missing)");
+    return Observed.present(State.of(f));
+  }
+
+  @Override
+  public void converge(Host host, Observed observed) {
+    String line = "u " + name + " - \"" + description + "\" " + home + " /usr/sbin/nologin\n";
+    List<String> argv = new ArrayList<>(List.of("systemd-sysusers"));
+    if (!host.live()) argv.add("--root=" + host.fs().root());
+    argv.add("-");
+    host.run(argv, Duration.ofSeconds(30), line.getBytes(StandardCharsets.UTF_8)).check();
+  }
+}

@@ -1,0 +1,203 @@
+package dev.consulvmagent.sidecar;
+
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.Validators;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * consul-k8s annotations (consul.hashicorp.com/…) read with consul-k8s semantics: Go ParseBool
+ * booleans, transparent proxy on by default, empty list items dropped, malformed values are
+ * errors naming the annotation (reference/consul-tproxy.md §5–§6).
+ */
+final class Annotations {
+  static final String P = "consul.hashicorp.com/";
+  static final String VIRTUAL_IP = "alpha.consul.hashicorp.com/virtual-ip";
+  private static final Set<String> KNOWN = Set.of(
+      "connect-inject", "connect-service", "connect-service-port", "connect-service-upstreams",
+      "service-tags", "transparent-proxy", "transparent-proxy-exclude-inbound-ports",
+      "transparent-proxy-exclude-outbound-ports", "transparent-proxy-exclude-outbound-cidrs",
+      "transparent-proxy-exclude-uids", "envoy-extra-args", "enable-metrics", "enable-metrics-merging",
+      "merged-metrics-port", "prometheus-scrape-port", "prometheus-scrape-path", "proxy-config-map",
+      "consul-dns", "service-metrics-port", "service-metrics-path");
+  /** Kubernetes-only annotations: accepted so a pod's annotations can be reused, with no effect. */
+  private static final Set<String> K8S_ONLY = Set.of(
+      "kubernetes-service", "connect-inject-mount-volume", "sidecar-proxy-cpu-limit", "sidecar-proxy-cpu-request",
+      "sidecar-proxy-memory-limit", "sidecar-proxy-memory-request", "consul-namespace", "use-proxy-health-check",
+      "transparent-proxy-overwrite-probes", "connect-inject-status", "original-pod", "redirect-traffic-config",
+      "consul-envoy-proxy-concurrency", "sidecar-proxy-startup-failure-seconds", "sidecar-proxy-liveness-failure-seconds",
+      "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount");
+
+  private final Map<String, String> values;
+  private final String base;
+
+  Annotations(Map<String, String> values, String base) {
+    this.values = values;
+    this.base = base;
+  }
+
+  private SpecException error(String annotation, String message) {
+    return new SpecException(base + ".annotations." + annotation, message);
+  }
+
+  MeshService toMesh() {
+    for (String key : values.keySet()) {
+      if (key.startsWith(P)) {
+        String name = key.substring(P.length());
+        if (!KNOWN.contains(name) && !K8S_ONLY.contains(name) && !name.startsWith("service-meta-")) {
+          throw error(key, "unknown consul-k8s annotation");
+        }
+      } else if (key.startsWith("alpha.consul.hashicorp.com/") && !key.equals(VIRTUAL_IP)) {
+        throw error(key, "unknown annotation");
+      }
+    }
+    boolean connect = bool("connect-inject", true);
+    String name = get("connect-service").map(v -> {
+      if (v.contains(",")) throw error(P + "connect-service", "multi-port services are not supported on a VM");
+      if (!Validators.isServiceName(v)) throw error(P + "connect-service", "'" + v + "' is not a valid service name");
+      return v;
+    }).orElseThrow(() -> error(P + "connect-service", "is required on a VM (there is no Kubernetes Service to take the name from)"));
+    int port = get("connect-service-port").map(v -> port(P + "connect-service-port", v))
+        .orElseThrow(() -> error(P + "connect-service-port", "is required on a VM"));
+    List<String> tags = tags(get("service-tags").orElse(""));
+    Map<String, String> meta = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      if (e.getKey().startsWith(P + "service-meta-")) {
+        String k = e.getKey().substring((P + "service-meta-").length());
+        if (k.isEmpty()) throw error(e.getKey(), "meta key is empty");
+        meta.put(k, e.getValue());
+      }
+    }
+    List<Upstream> upstreams = UpstreamParser.parse(get("connect-service-upstreams").orElse(""),
+        base + ".annotations." + P + "connect-service-upstreams");
+    boolean tproxy = bool("transparent-proxy", true);
+    List<Integer> inPorts = portList("transparent-proxy-exclude-inbound-ports");
+    List<Integer> outPorts = portList("transparent-proxy-exclude-outbound-ports");
+    List<String> cidrs = new ArrayList<>();
+    for (String c : items("transparent-proxy-exclude-outbound-cidrs")) {
+      if (!isCidrOrIp(c)) throw error(P + "transparent-proxy-exclude-outbound-cidrs", "'" + c + "' is not an IPv4 address or CIDR");
+      cidrs.add(c);
+    }
+    List<Integer> uids = new ArrayList<>();
+    for (String u : items("transparent-proxy-exclude-uids")) {
+      try {
+        long v = Long.parseLong(u);
+        if (v < 0 || v > 4294967294L) throw new NumberFormatException();
+        uids.add((int) v);
+      } catch (NumberFormatException e) {
+        throw error(P + "transparent-proxy-exclude-uids", "'" + u + "' is not a numeric uid");
+      }
+    }
+    List<String> extra = get("envoy-extra-args").map(v -> ShellWords.split(v, base + ".annotations." + P + "envoy-extra-args")).orElse(List.of());
+    boolean metrics = bool("enable-metrics", false);
+    Optional<Integer> scrapePort = Optional.empty();
+    if (metrics) {
+      int sp = get("prometheus-scrape-port").map(v -> port(P + "prometheus-scrape-port", v)).orElse(20200);
+      if (sp < 1024) throw error(P + "prometheus-scrape-port", "must be between 1024 and 65535");
+      scrapePort = Optional.of(sp);
+    }
+    String scrapePath = get("prometheus-scrape-path").orElse("/metrics");
+    if (!scrapePath.startsWith("/")) throw error(P + "prometheus-scrape-path", "must start with '/'");
+    Map<String, Object> proxyConfig = new LinkedHashMap<>();
+    Optional<String> cm = get("proxy-config-map");
+    if (cm.isPresent() && !cm.get().isBlank()) {
+      try {
+        Object parsed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(cm.get(), Object.class);
+        if (!(parsed instanceof Map<?, ?> m)) throw error(P + "proxy-config-map", "must be a JSON object");
+        m.forEach((k, v) -> proxyConfig.put(String.valueOf(k), v));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw error(P + "proxy-config-map", "is not valid JSON: " + e.getOriginalMessage());
+      }
+    }
+    boolean dns = bool("consul-dns", false);
+    Optional<String> vip = Optional.ofNullable(values.get(VIRTUAL_IP)).map(v -> {
+      if (!Validators.isIpv4(v)) throw error(VIRTUAL_IP, "'" + v + "' is not an IPv4 address");
+      return v;
+    });
+    return new MeshService(name, port, tags, meta, connect, tproxy, false, upstreams, inPorts, outPorts, cidrs, uids,
+        extra, scrapePort, scrapePath, proxyConfig, dns, vip);
+  }
+
+  private Optional<String> get(String name) {
+    return Optional.ofNullable(values.get(P + name));
+  }
+
+  /** Go's strconv.ParseBool, exactly. */
+  private boolean bool(String name, boolean dflt) {
+    Optional<String> v = get(name);
+    if (v.isEmpty()) return dflt;
+    return switch (v.get()) {
+      case "1", "t", "T", "TRUE", "true", "True" -> true;
+      case "0", "f", "F", "FALSE", "false", "False" -> false;
+      default -> throw error(P + name, "'" + v.get() + "' is not a boolean (true/false, 1/0, t/f)");
+    };
+  }
+
+  private int port(String annotation, String v) {
+    long p;
+    try {
+      p = UpstreamParser.parseGoInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw error(annotation, "'" + v + "' is not a port number (named ports exist only on Kubernetes)");
+    }
+    if (p < 1 || p > 65535) throw error(annotation, "port must be between 1 and 65535, got " + p);
+    return (int) p;
+  }
+
+  private List<String> items(String name) {
+    List<String> out = new ArrayList<>();
+    for (String s : get(name).orElse("").split(",")) {
+      if (!s.isBlank()) out.add(s.trim());
+    }
+    return out;
+  }
+
+  private List<Integer> portList(String name) {
+    List<Integer> out = new ArrayList<>();
+    for (String s : items(name)) out.add(port(P + name, s));
+    return out;
+  }
+
+  /** Split on unescaped commas; "\," is a literal comma; trimmed; empty items dropped. */
+  static List<String> tags(String raw) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '\\' && i + 1 < raw.length() && raw.charAt(i + 1) == ',') {
+        cur.append(',');
+        i++;
+      } else if (c == ',') {
+        add(out, cur);
+      } else {
+        cur.append(c);
+      }
+    }
+    add(out, cur);
+    return out;
+  }
+
+  private static void add(List<String> out, StringBuilder cur) {
+    String t = cur.toString().trim();
+    if (!t.isEmpty()) out.add(t);
+    cur.setLength(0);
+  }
+
+  static boolean isCidrOrIp(String c) {
+    String[] parts = c.split("/", -1);
+    if (parts.length > 2 || !Validators.isIpv4(parts[0])) return false;
+    if (parts.length == 2) {
+      try {
+        int bits = Integer.parseInt(parts[1]);
+        return bits >= 0 && bits <= 32;
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

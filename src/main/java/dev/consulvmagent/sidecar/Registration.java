@@ -1,0 +1,77 @@
+package dev.consulvmagent.sidecar;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Renders /etc/consul.d/service-registration.json (Consul agent-config service definition with a
+ * sidecar_service stanza) and the command lines that go with it.
+ */
+public final class Registration {
+  public static final String MANAGED_BY = "consul-vm-agent";
+
+  private Registration() {}
+
+  public static Map<String, Object> document(MeshService s) {
+    Map<String, Object> svc = new LinkedHashMap<>();
+    svc.put("name", s.name());
+    svc.put("id", s.name());
+    svc.put("port", s.port());
+    if (!s.tags().isEmpty()) svc.put("tags", s.tags());
+    Map<String, Object> meta = new LinkedHashMap<>(s.meta());
+    meta.put("managed-by", MANAGED_BY);
+    svc.put("meta", meta);
+    s.virtualIp().ifPresent(ip -> svc.put("tagged_addresses",
+        Map.of("virtual", Map.of("address", ip, "port", s.port()))));
+    svc.put("check", Map.of(
+        "name", s.name() + " listening",
+        "tcp", "127.0.0.1:" + s.port(),
+        "interval", "10s"));
+    if (s.connect()) {
+      Map<String, Object> proxy = new LinkedHashMap<>();
+      if (s.transparentProxy()) {
+        proxy.put("mode", "transparent");
+        if (s.dialedDirectly()) proxy.put("transparent_proxy", Map.of("dialed_directly", true));
+      }
+      List<Object> ups = new ArrayList<>();
+      for (Upstream u : s.upstreams()) ups.add(u.toJson());
+      if (!ups.isEmpty()) proxy.put("upstreams", ups);
+      Map<String, Object> config = new LinkedHashMap<>(s.proxyConfig());
+      s.metricsPort().ifPresent(p -> config.put("envoy_prometheus_bind_addr", "0.0.0.0:" + p));
+      if (!config.isEmpty()) proxy.put("config", config);
+      Map<String, Object> sidecar = new LinkedHashMap<>();
+      sidecar.put("proxy", proxy);
+      svc.put("connect", Map.of("sidecar_service", sidecar));
+    }
+    return Map.of("service", svc);
+  }
+
+  /** The arguments of {@code consul connect envoy} for this service (after the binary). */
+  public static List<String> connectEnvoyArgs(MeshService s, String adminBind) {
+    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(), "-admin-bind=" + adminBind));
+    s.metricsPort().ifPresent(p -> {
+      a.add("-prometheus-scrape-path=" + s.metricsPath());
+    });
+    if (!s.envoyExtraArgs().isEmpty()) {
+      a.add("--");
+      a.addAll(s.envoyExtraArgs());
+    }
+    return a;
+  }
+
+  /** The redirect-traffic flags (Consul spelling) for this service's sidecar. */
+  public static List<String> redirectArgs(MeshService s, int proxyUid) {
+    List<String> a = new ArrayList<>(List.of("-proxy-uid=" + proxyUid, "-proxy-id=" + s.sidecarId()));
+    for (int p : s.excludeInboundPorts()) a.add("-exclude-inbound-port=" + p);
+    for (int p : s.excludeOutboundPorts()) a.add("-exclude-outbound-port=" + p);
+    for (String c : s.excludeOutboundCidrs()) a.add("-exclude-outbound-cidr=" + c);
+    for (int u : s.excludeUids()) a.add("-exclude-uid=" + u);
+    if (s.consulDns()) {
+      a.add("-consul-dns-ip=127.0.0.1");
+      a.add("-consul-dns-port=8600");
+    }
+    return a;
+  }
+}

@@ -1,0 +1,71 @@
+package dev.consulvmagent.sidecar;
+
+import dev.consulvmagent.spec.Node;
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.spec.Validators;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The seed's /srv/consul/service-config.json, in either of its forms: {@code {"name", "port"}}
+ * (plus optional tags, meta, upstreams) or {@code {"annotations": {…}}}. Holds the raw document
+ * (written back verbatim) and the normalised {@link MeshService}.
+ */
+public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
+
+  /** Parses the JSON file's bytes (JSON is read with the same strict YAML reader). */
+  public static ServiceConfig parse(byte[] json, String path) {
+    Node root = SpecLoader.compose(json);
+    return fromNode(root, path);
+  }
+
+  public static ServiceConfig fromNode(Node n) {
+    return fromNode(n, n.path());
+  }
+
+  private static ServiceConfig fromNode(Node n, String base) {
+    if (!n.isMapping()) throw n.error("expected a mapping with either name and port, or annotations");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> raw = (Map<String, Object>) n.plain();
+    Node ann = n.get("annotations");
+    MeshService mesh;
+    if (ann != null) {
+      if (n.keys().size() > 1) {
+        throw n.error("use either 'annotations' or the simple form (name, port, …), not both");
+      }
+      Map<String, String> values = new LinkedHashMap<>();
+      for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
+      mesh = new Annotations(values, base.isEmpty() ? "service-config" : base).toMesh();
+    } else {
+      String name = Validators.serviceName(n.require("name"));
+      int port = n.require("port").port();
+      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of());
+      Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
+      List<Upstream> ups = new ArrayList<>();
+      Node up = n.get("upstreams");
+      if (up != null) {
+        for (Node u : up.list()) {
+          String dest = Validators.serviceName(u.require("destination_name"));
+          int bind = u.require("local_bind_port").port();
+          Optional<String> dc = Optional.ofNullable(u.get("datacenter")).map(Node::text);
+          u.done();
+          ups.add(new Upstream("service", dest, null, dc.orElse(null), bind));
+        }
+      }
+      boolean tproxy = Optional.ofNullable(n.get("transparent_proxy")).map(Node::bool).orElse(true);
+      n.done();
+      mesh = new MeshService(name, port, tags, meta, true, tproxy, true, ups, List.of(), List.of(), List.of(), List.of(),
+          List.of(), Optional.empty(), "/metrics", Map.of(), false, Optional.empty());
+    }
+    return new ServiceConfig(raw, mesh);
+  }
+
+  /** Thrown type for callers that want to catch config errors only. */
+  public static boolean isConfigError(RuntimeException e) {
+    return e instanceof SpecException;
+  }
+}

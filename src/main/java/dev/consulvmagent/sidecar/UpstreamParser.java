@@ -1,0 +1,82 @@
+package dev.consulvmagent.sidecar;
+
+import dev.consulvmagent.spec.SpecException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The connect-service-upstreams grammar of consul-k8s (CE, v2.0 error semantics):
+ * {@code name:port[:dc]}, {@code name.svc[.X.peer|.X.dc]:port}, {@code prepared_query:name:port}.
+ */
+final class UpstreamParser {
+  private UpstreamParser() {}
+
+  static List<Upstream> parse(String raw, String path) {
+    List<Upstream> out = new ArrayList<>();
+    if (raw.isBlank()) return out;
+    for (String element : raw.split(",")) {
+      String el = element.trim();
+      if (el.isEmpty()) continue; // empty list items are dropped
+      out.add(parseOne(el, path));
+    }
+    List<Integer> seen = new ArrayList<>();
+    for (Upstream u : out) {
+      if (seen.contains(u.localBindPort())) {
+        throw new SpecException(path, "local bind port " + u.localBindPort() + " is used by two upstreams");
+      }
+      seen.add(u.localBindPort());
+    }
+    return out;
+  }
+
+  private static Upstream parseOne(String el, String path) {
+    String[] parts = el.split(":", 3);
+    for (int i = 0; i < parts.length; i++) parts[i] = parts[i].trim();
+    if (parts.length < 2 || parts[0].isEmpty()) {
+      throw new SpecException(path, "upstream structured incorrectly: " + el);
+    }
+    if (parts[0].equals("prepared_query")) {
+      if (parts.length != 3 || parts[1].isEmpty()) throw new SpecException(path, "upstream structured incorrectly: " + el);
+      return new Upstream("prepared_query", parts[1], null, null, port(parts[2], el, path));
+    }
+    String[] dots = parts[0].split("\\.", -1);
+    if (dots.length >= 2 && dots[1].equals("svc")) {
+      int port = port(parts[1], el, path);
+      if (dots.length == 2) return new Upstream("service", dots[0], null, null, port);
+      if (dots.length == 4 && dots[3].equals("peer") && !dots[2].isEmpty()) return new Upstream("service", dots[0], dots[2], null, port);
+      if (dots.length == 4 && dots[3].equals("dc") && !dots[2].isEmpty()) return new Upstream("service", dots[0], null, dots[2], port);
+      throw new SpecException(path, "upstream structured incorrectly: " + el);
+    }
+    int port = port(parts[1], el, path);
+    String dc = parts.length == 3 && !parts[2].isEmpty() ? parts[2] : null;
+    return new Upstream("service", parts[0], null, dc, port);
+  }
+
+  private static int port(String tok, String el, String path) {
+    long p;
+    try {
+      p = parseGoInt(tok);
+    } catch (NumberFormatException e) {
+      throw new SpecException(path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
+    }
+    if (p < 1 || p > 65535) {
+      throw new SpecException(path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
+    }
+    return (int) p;
+  }
+
+  /** Go's strconv.ParseInt(s, 0, 64): 0x, 0o, 0b prefixes and a leading 0 for octal. */
+  static long parseGoInt(String s) {
+    String t = s.replace("_", "");
+    boolean neg = t.startsWith("-");
+    if (neg || t.startsWith("+")) t = t.substring(1);
+    long v;
+    if (t.startsWith("0x") || t.startsWith("0X")) v = Long.parseLong(t.substring(2), 16);
+    else if (t.startsWith("0o") || t.startsWith("0O")) v = Long.parseLong(t.substring(2), 8);
+    else if (t.startsWith("0b") || t.startsWith("0B")) v = Long.parseLong(t.substring(2), 2);
+    else if (t.length() > 1 && t.startsWith("0")) v = Long.parseLong(t.substring(1), 8);
+    else v = Long.parseLong(t);
+    if (t.isEmpty() || !Character.isLetterOrDigit(t.charAt(t.length() - 1))) throw new NumberFormatException(s);
+    return neg ? -v : v;
+  }
+}

@@ -1,0 +1,13 @@
+package dev.consulvmagent.spec;
+
+import dev.consulvmagent.sidecar.ServiceConfig;
+import java.util.Optional;
+
+/** The whole agent configuration: what this machine should be. Immutable, validated. */
+public record AgentSpec(
+    ConsulSpec consul,
+    EnvoySpec envoy,
+    Optional<AppSpec> app,
+    Optional<ServiceConfig> service,
+    DnsSpec dns,
+    DownloadsSpec downloads) {}
