@@ -1,8 +1,6 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.artifact.Artifacts;
-import dev.consulvmagent.artifact.ChecksumResolver;
-import dev.consulvmagent.artifact.Downloader;
 import dev.consulvmagent.artifact.Installer;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
@@ -59,8 +57,7 @@ public final class Agent {
   public Prepared prepare(RunOptions o) {
     AgentSpec spec = load(o);
     Host host = Host.forRoot(o.root(), o.live());
-    Downloader dl = Downloader.defaults();
-    Installer installer = new Installer(dl, new ChecksumResolver(dl, ChecksumResolver.pinnedKeys()), events);
+    Installer installer = Installer.lazy(events);
     Context ctx = new Context(Artifacts.of(spec, o.mirror()), installer, o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);

@@ -3,11 +3,19 @@ package dev.consulvmagent.artifact;
 import java.util.Optional;
 
 /**
- * One thing to download and install: where from, how it is verified, how it is packed, and
- * where the binary goes.
+ * One thing to download and install: where from ({@code url}, possibly a mirror), what it is
+ * ({@code canonicalUrl}, the upstream address, which identifies it whatever the mirror), how it
+ * is verified, how it is packed, and where the binary goes.
  */
 public record Artifact(
-    String name, String url, Verification verification, Packing packing, Optional<String> entry, String destination, int mode) {
+    String name,
+    String url,
+    String canonicalUrl,
+    Verification verification,
+    Packing packing,
+    Optional<String> entry,
+    String destination,
+    int mode) {
   public enum Packing {
     ZIP,
     TAR_GZ,

@@ -39,7 +39,8 @@ public final class Artifacts {
         new Verification.ChecksumsFile(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS", mirror), czip,
             signed ? new Verification.Detached(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.72D7468F.sig", mirror),
                 rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.sig", mirror), HASHICORP_KEY) : new Verification.Unsigned()));
-    out.add(new Artifact("consul " + cv, rebase(cdir + "consul_" + cvPath + "_linux_" + arch + ".zip", mirror), cver,
+    String curl = cdir + "consul_" + cvPath + "_linux_" + arch + ".zip";
+    out.add(new Artifact("consul " + cv, rebase(curl, mirror), curl, cver,
         Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755));
 
     String ev = spec.envoy().version();
@@ -48,7 +49,7 @@ public final class Artifacts {
     Verification ever = spec.envoy().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() -> signed
         ? new Verification.ChecksumsFile(rebase(edir + "checksums.txt.asc", mirror), easset, new Verification.Clearsigned(ENVOY_KEY))
         : new Verification.ChecksumsFile(rebase(edir + "checksums.txt", mirror), easset, new Verification.Unsigned()));
-    out.add(new Artifact("envoy " + ev, rebase(edir + easset, mirror), ever, Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755));
+    out.add(new Artifact("envoy " + ev, rebase(edir + easset, mirror), edir + easset, ever, Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755));
 
     spec.app().ifPresent(app -> out.add(app(app, mirror)));
     return out;
@@ -59,7 +60,7 @@ public final class Artifacts {
     Verification v = app.sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
         new Verification.ChecksumsFile(rebase(app.checksumsUrl().orElseThrow(), mirror), url.substring(url.lastIndexOf('/') + 1),
             new Verification.Unsigned()));
-    return new Artifact(app.name(), url, v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+    return new Artifact(app.name(), url, app.url(), v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
   }
 
   /** Replaces scheme, host and port of url with the mirror's, keeping the path. */

@@ -7,10 +7,15 @@ import java.util.Optional;
 /** Establishes the expected sha256 of an artifact: pinned, or from a (signed) checksums list. */
 public final class ChecksumResolver {
   private final Downloader downloader;
-  private final Map<String, PgpVerifier> trust;
+  private final java.util.function.Supplier<Map<String, PgpVerifier>> trust;
 
   /** trust maps a key resource name to its verifier; production uses {@link #pinnedKeys()}. */
   public ChecksumResolver(Downloader downloader, Map<String, PgpVerifier> trust) {
+    this(downloader, () -> trust);
+  }
+
+  /** Keys parsed only when a signature is first checked: a no-op run never pays for it. */
+  public ChecksumResolver(Downloader downloader, java.util.function.Supplier<Map<String, PgpVerifier>> trust) {
     this.downloader = downloader;
     this.trust = trust;
   }
@@ -46,7 +51,7 @@ public final class ChecksumResolver {
   }
 
   private PgpVerifier verifier(String key) {
-    PgpVerifier v = trust.get(key);
+    PgpVerifier v = trust.get().get(key);
     if (v == null) throw new IllegalStateException("no pinned key " + key);
     return v;
   }

@@ -24,20 +24,52 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * matches is the result kept; the installed binary is never touched before that.
  */
 public final class Installer {
-  private final Downloader downloader;
-  private final ChecksumResolver checksums;
+  private final java.util.function.Supplier<Downloader> downloaderSupplier;
+  private final java.util.function.Supplier<ChecksumResolver> checksumsSupplier;
   private final EventSink events;
+  private Downloader downloader;
+  private ChecksumResolver checksums;
 
   public Installer(Downloader downloader, ChecksumResolver checksums, EventSink events) {
-    this.downloader = downloader;
-    this.checksums = checksums;
+    this(() -> downloader, () -> checksums, events);
+  }
+
+  private Installer(java.util.function.Supplier<Downloader> d, java.util.function.Supplier<ChecksumResolver> c, EventSink events) {
+    this.downloaderSupplier = d;
+    this.checksumsSupplier = c;
     this.events = events;
+  }
+
+  /** The production installer: HTTP client and pinned keys are built on first download only. */
+  public static Installer lazy(EventSink events) {
+    java.util.function.Supplier<Downloader> dl = memo(Downloader::defaults);
+    return new Installer(dl, memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))), events);
+  }
+
+  private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
+    return new java.util.function.Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) value = s.get();
+        return value;
+      }
+    };
+  }
+
+  private synchronized void init() {
+    if (downloader == null) {
+      downloader = downloaderSupplier.get();
+      checksums = checksumsSupplier.get();
+    }
   }
 
   /** Result of preparing: a verified temp file ready to be renamed over the destination. */
   public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded) {}
 
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
+    init();
     String expected = checksums.expectedSha256(a);
     Path dest = fs.resolve(a.destination());
     Path temp = fs.tempSibling(dest);

@@ -51,7 +51,7 @@ public final class BinaryResource implements Resource {
 
   @Override
   public State desired() {
-    return state(artifact.url(), artifact.verification().describe(), "intact", artifact.mode());
+    return state(artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
   }
 
   private static State state(String source, String verified, String file, int mode) {
@@ -109,7 +109,7 @@ public final class BinaryResource implements Resource {
 
   @Override
   public void converge(Host host, Observed observed) {
-    if (observed instanceof Observed.Present p && artifact.url().equals(p.state().get("source"))
+    if (observed instanceof Observed.Present p && artifact.canonicalUrl().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {
       host.fs().setAttributes(artifact.destination(), artifact.mode(), 0, 0); // only the mode differs
       writeReceipt(host, null);
@@ -129,7 +129,8 @@ public final class BinaryResource implements Resource {
     FileStat st = host.fs().stat(artifact.destination()).orElseThrow();
     Map<String, Object> old = receipt(host).orElse(Map.of());
     Map<String, Object> r = new LinkedHashMap<>();
-    r.put("source", artifact.url());
+    r.put("source", artifact.canonicalUrl());
+    r.put("fetched-from", artifact.url());
     r.put("verified-by", artifact.verification().describe());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
     r.put("sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));

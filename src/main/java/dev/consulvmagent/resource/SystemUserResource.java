@@ -53,6 +53,7 @@ public final class SystemUserResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     String line = "u " + name + " - \"" + description + "\" " + home + " /usr/sbin/nologin\n";
+    if (!host.fs().exists("/etc")) host.fs().mkdir("/etc", 0755, 0, 0); // sysusers locks /etc/.pwd.lock
     List<String> argv = new ArrayList<>(List.of("systemd-sysusers"));
     if (!host.live()) argv.add("--root=" + host.fs().root());
     argv.add("-");
