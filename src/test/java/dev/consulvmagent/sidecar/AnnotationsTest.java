@@ -1,0 +1,98 @@
+package dev.consulvmagent.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.consulvmagent.spec.SpecException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AnnotationsTest {
+  static final String P = "consul.hashicorp.com/";
+
+  private static MeshService parse(String json) {
+    return ServiceConfig.parse(json.getBytes(), "").mesh();
+  }
+
+  private static String ann(String extra) {
+    return "{\"annotations\": {\"" + P + "connect-service\": \"web\", \"" + P + "connect-service-port\": \"8080\"" + extra + "}}";
+  }
+
+  @Test
+  void simpleForm_isTransparentAndDialedDirectly() {
+    MeshService m = parse("{\"name\": \"counting\", \"port\": 9003}");
+    assertThat(m.transparentProxy()).isTrue();
+    assertThat(m.dialedDirectly()).isTrue();
+    Map<?, ?> proxy = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) Registration.document(m).get("service")).get("connect")).get("sidecar_service")).get("proxy");
+    assertThat(proxy.get("mode")).isEqualTo("transparent");
+    assertThat(proxy.get("transparent_proxy")).isEqualTo(Map.of("dialed_directly", true));
+  }
+
+  @Test
+  void annotations_everyVmRelevantOne() {
+    MeshService m = parse(ann(", \"" + P + "connect-service-upstreams\": \"db:5432, cache:6379:dc2,api.svc.peer1.peer:7000,prepared_query:q1:9000\""
+        + ", \"" + P + "service-tags\": \"a,\\\\,b,,c\"" + ", \"" + P + "service-meta-team\": \"core\""
+        + ", \"" + P + "transparent-proxy\": \"False\"" + ", \"" + P + "transparent-proxy-exclude-inbound-ports\": \"8081,,9000\""
+        + ", \"" + P + "transparent-proxy-exclude-outbound-ports\": \"443\"" + ", \"" + P + "transparent-proxy-exclude-outbound-cidrs\": \"169.254.169.254/32,10.0.0.0/8\""
+        + ", \"" + P + "transparent-proxy-exclude-uids\": \"998\"" + ", \"" + P + "envoy-extra-args\": \"--log-level debug --component-log-level 'upstream:info'\""
+        + ", \"" + P + "enable-metrics\": \"1\"" + ", \"" + P + "prometheus-scrape-port\": \"20300\"" + ", \"" + P + "prometheus-scrape-path\": \"/stats\""
+        + ", \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.5\""));
+    assertThat(m.upstreams()).containsExactly(
+        new Upstream("service", "db", null, null, 5432),
+        new Upstream("service", "cache", null, "dc2", 6379),
+        new Upstream("service", "api", "peer1", null, 7000),
+        new Upstream("prepared_query", "q1", null, null, 9000));
+    assertThat(m.tags()).containsExactly("a", ",b", "c");
+    assertThat(m.meta()).containsEntry("team", "core");
+    assertThat(m.transparentProxy()).isFalse();
+    assertThat(m.excludeInboundPorts()).containsExactly(8081, 9000);
+    assertThat(m.excludeOutboundCidrs()).containsExactly("169.254.169.254/32", "10.0.0.0/8");
+    assertThat(m.excludeUids()).containsExactly(998);
+    assertThat(m.envoyExtraArgs()).containsExactly("--log-level", "debug", "--component-log-level", "upstream:info");
+    assertThat(m.metricsPort()).contains(20300);
+    assertThat(m.virtualIp()).contains("240.0.0.5");
+    assertThat(Registration.redirectArgs(m, 101)).contains("-exclude-uid=998", "-exclude-outbound-port=443");
+  }
+
+  @Test
+  void transparentProxy_defaultsToOn() {
+    assertThat(parse(ann("")).transparentProxy()).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      bad bool            | transparent-proxy                        | yes
+      upstream no port    | connect-service-upstreams                | db
+      upstream bad port   | connect-service-upstreams                | db:http
+      upstream zero port  | connect-service-upstreams                | db:0
+      upstream bad labels | connect-service-upstreams                | db.svc.x:80
+      duplicate bind      | connect-service-upstreams                | a:80,b:80
+      bad uid             | transparent-proxy-exclude-uids           | envoy
+      bad cidr            | transparent-proxy-exclude-outbound-cidrs | 10.0.0.0/33
+      bad port list       | transparent-proxy-exclude-inbound-ports  | 22,ssh
+      unknown annotation  | connect-servce                           | web
+      unterminated quote  | envoy-extra-args                         | --x 'y
+      """)
+  void malformed_isAnErrorNamingTheAnnotation(String name, String key, String value) {
+    assertThatThrownBy(() -> parse(ann(", \"" + P + key + "\": \"" + value + "\"")))
+        .isInstanceOf(SpecException.class)
+        .hasMessageContaining(P + key);
+  }
+
+  @Test
+  void goIntegers_likeParseIntBase0() {
+    assertThat(UpstreamParser.parseGoInt("0x1F90")).isEqualTo(8080);
+    assertThat(UpstreamParser.parseGoInt("017")).isEqualTo(15);
+    assertThat(UpstreamParser.parseGoInt("0b11")).isEqualTo(3);
+    assertThat(UpstreamParser.parse("a:0x50", "p")).extracting(Upstream::localBindPort).containsExactly(80);
+  }
+
+  @Test
+  void tags_escapedCommasAndEmptyItems() {
+    assertThat(Annotations.tags("\\,leading,comma")).isEqualTo(List.of(",leading", "comma"));
+    assertThat(Annotations.tags(",,a,,b,,")).isEqualTo(List.of("a", "b"));
+  }
+}
