@@ -42,6 +42,11 @@ public final class PgpVerifier {
     }
   }
 
+  /** True when the ring holds a primary key or subkey with this key id. */
+  public boolean hasKey(long keyId) {
+    return keys.getPublicKey(keyId) != null;
+  }
+
   /** Verifies a detached signature (binary or armored) over data; throws when it does not verify. */
   public void verifyDetached(byte[] data, byte[] signature, String what) {
     try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(signature))) {
