@@ -113,11 +113,15 @@ public final class Engine {
     List<Notification> out = new ArrayList<>();
     for (Notification n : queued) if (n.kind() == Notification.Kind.DAEMON_RELOAD) out.add(n);
     for (Notification n : queued) if (n.kind() != Notification.Kind.DAEMON_RELOAD) out.add(n);
-    // a restart makes a start or reload of the same target redundant
-    Set<String> restarted = new LinkedHashSet<>();
-    for (Notification n : out) if (n.kind() == Notification.Kind.RESTART) restarted.add(n.target());
-    out.removeIf(n -> (n.kind() == Notification.Kind.START && restarted.contains(n.target()))
-        || (n.kind() == Notification.Kind.CONSUL_RELOAD && restarted.contains("consul.service")));
+    // A unit both newly enabled (START) and changed (RESTART, i.e. try-restart) must end up
+    // running the new version: one start covers both, since it was not running before.
+    Set<String> started = new LinkedHashSet<>();
+    for (Notification n : out) if (n.kind() == Notification.Kind.START) started.add(n.target());
+    out.removeIf(n -> n.kind() == Notification.Kind.RESTART && started.contains(n.target()));
+    // a restart (or first start) of consul re-reads its config: no reload needed
+    boolean consulRestarted = out.stream().anyMatch(n -> n.target().equals("consul.service")
+        && (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START));
+    out.removeIf(n -> n.kind() == Notification.Kind.CONSUL_RELOAD && consulRestarted);
     return out;
   }
 

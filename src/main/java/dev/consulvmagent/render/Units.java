@@ -27,7 +27,6 @@ public final class Units {
         Group=consul
         EnvironmentFile=-/etc/consul.d/consul.env
         ExecStart=/usr/bin/consul agent -config-dir=/etc/consul.d/
-        ExecReload=/bin/kill --signal HUP $MAINPID
         KillMode=process
         KillSignal=SIGTERM
         Restart=on-failure
