@@ -118,9 +118,8 @@ public final class Units {
 
   public static String launcher() {
     return "#!/bin/sh\n# Managed by consul-vm-agent; local edits will be overwritten.\n"
-        + "# Small-VM JVM settings: serial GC, capped heap, class-data sharing when the archive exists.\n"
-        + "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -XX:SharedArchiveFile=/opt/consul-vm-agent/consul-vm-agent.jsa -Xshare:auto"
-        + " -jar /opt/consul-vm-agent/consul-vm-agent.jar \"$@\"\n";
+        + "# Small-VM JVM settings: serial GC, C1 only, capped heap.\n"
+        + "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -jar /opt/consul-vm-agent/consul-vm-agent.jar \"$@\"\n";
   }
 
   public static String resolvedDropIn() {

@@ -93,6 +93,11 @@ final class Annotations {
       }
     }
     List<String> extra = get("envoy-extra-args").map(v -> ShellWords.split(v, base + ".annotations." + P + "envoy-extra-args")).orElse(List.of());
+    for (String t : extra) {
+      if (t.chars().anyMatch(Character::isWhitespace) || t.contains("$") || t.contains("%")) {
+        throw error(P + "envoy-extra-args", "argument '" + t + "' contains whitespace, '$' or '%', which the Envoy unit cannot pass through");
+      }
+    }
     boolean metrics = bool("enable-metrics", false);
     Optional<Integer> scrapePort = Optional.empty();
     if (metrics) {

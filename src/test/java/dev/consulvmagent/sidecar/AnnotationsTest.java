@@ -75,6 +75,7 @@ class AnnotationsTest {
       bad port list       | transparent-proxy-exclude-inbound-ports  | 22,ssh
       unknown annotation  | connect-servce                           | web
       unterminated quote  | envoy-extra-args                         | --x 'y
+      arg with space      | envoy-extra-args                         | --x 'a b'
       """)
   void malformed_isAnErrorNamingTheAnnotation(String name, String key, String value) {
     assertThatThrownBy(() -> parse(ann(", \"" + P + key + "\": \"" + value + "\"")))
