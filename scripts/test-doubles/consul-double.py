@@ -67,13 +67,15 @@ class Agent:
             try:
                 with urllib.request.urlopen("http://%s:8500/v1/status/leader" % server, timeout=2) as r:
                     return json.loads(r.read())
-            except OSError:
+            except (OSError, ValueError):
                 continue
         return None
 
 
 def handler(agent):
     class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real agent
+
         def reply(self, code, body):
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(code)
@@ -86,7 +88,7 @@ def handler(agent):
             path = self.path.split("?")[0]
             if path == "/v1/status/leader":
                 leader = agent.leader()
-                return self.reply(500, "No known Consul servers") if leader is None else self.reply(200, leader)
+                return self.reply(500, "No known Consul servers") if leader is None else self.reply(200, json.dumps(leader))
             if path == "/v1/agent/services":
                 return self.reply(200, agent.services)
             if path.startswith("/v1/agent/service/"):

@@ -75,6 +75,8 @@ def serve_inbound(s, app_port):
 
 
 class Admin(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def do_GET(self):
         body = b"LIVE" if self.path == "/ready" else b"envoy-double"
         self.send_response(200)

@@ -21,7 +21,8 @@ public final class ConsulApi {
   private final Optional<String> token;
 
   public ConsulApi(String base, Optional<String> token, Duration timeout) {
-    this.http = new OkHttpClient.Builder().connectTimeout(timeout).readTimeout(timeout).retryOnConnectionFailure(false).build();
+    // every call we make is idempotent, so a stale pooled connection is simply retried once
+    this.http = new OkHttpClient.Builder().connectTimeout(timeout).readTimeout(timeout).retryOnConnectionFailure(true).build();
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.token = token;
   }
