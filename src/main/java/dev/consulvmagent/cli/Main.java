@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "consul-vm-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy sidecar.",
     subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, SidecarInitCommand.class,
-        SidecarWaitCommand.class, RedirectTrafficCommand.class, CleanupIptablesCommand.class},
+        SidecarWaitCommand.class, RedirectTrafficCommand.class, CleanupIptablesCommand.class, StatusCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (converged, or plan computed)",

@@ -1,0 +1,239 @@
+package dev.consulvmagent.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.ConsulRules;
+import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.iptables.RestoreScript;
+import dev.consulvmagent.render.Json;
+import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * `status`: is this VM correctly in the mesh? Each check answers ok, warn, fail (or skip, under
+ * --root or when an earlier failure makes it moot) with a one-line hint.
+ */
+public final class Doctor {
+  public enum Verdict {
+    OK,
+    WARN,
+    FAIL,
+    SKIP
+  }
+
+  public record Check(String name, Verdict verdict, String detail, String hint) {}
+
+  private final ConsulApi api;
+  private final List<Check> checks = new ArrayList<>();
+
+  public Doctor(ConsulApi api) {
+    this.api = api;
+  }
+
+  private void add(String name, Verdict v, String detail, String hint) {
+    checks.add(new Check(name, v, detail, hint));
+  }
+
+  public List<Check> run(RunOptions o) {
+    boolean live = o.live();
+    Host host = Host.forRoot(o.root(), live);
+    AgentSpec spec = null;
+    try {
+      spec = new Agent(EventSink.NONE).load(o);
+      add("config", Verdict.OK, "valid", "");
+    } catch (SpecException e) {
+      add("config", Verdict.FAIL, e.getMessage(), "fix the config, then: consul-vm-agent validate");
+    }
+    lastRun(host);
+    if (spec != null) drift(o);
+    if (!live) {
+      add("consul agent", Verdict.SKIP, "not checked under --root", "run status on the booted machine");
+      return checks;
+    }
+    if (!consul()) return checks;
+    Optional<MeshService> mesh = spec == null ? Optional.empty() : spec.service().map(s -> s.mesh());
+    if (mesh.isEmpty()) {
+      add("service", Verdict.SKIP, "no service configured on this machine", "");
+      return checks;
+    }
+    MeshService m = mesh.get();
+    registration(m);
+    envoy(host, m, spec.envoy().adminPort());
+    rules(host, m);
+    dns();
+    return checks;
+  }
+
+  /** The checks that talk to the Consul agent only (what status shows about Consul). */
+  public List<Check> consulChecks(Optional<MeshService> mesh) {
+    if (consul() && mesh.isPresent()) registration(mesh.get());
+    return checks;
+  }
+
+  /** Compares our chains in the host's nat table with what `want` needs, rule by rule. */
+  public static List<String> ruleDrift(RedirectConfig want, String natSave) {
+    return RuleDrift.compare(RestoreScript.apply(want, natSave), natSave);
+  }
+
+  private void lastRun(Host host) {
+    Optional<byte[]> b = host.fs().readIfExists(ResultFile.PATH);
+    if (b.isEmpty()) {
+      add("last run", Verdict.WARN, "the agent has not run here yet", "consul-vm-agent apply");
+      return;
+    }
+    try {
+      JsonNode r = Json.mapper().readTree(b.get());
+      int code = r.path("exit_code").asInt(-1);
+      String when = r.path("end").asText();
+      if (code == 0) add("last run", Verdict.OK, "apply succeeded at " + when + ", " + r.path("changed").asInt() + " change(s)", "");
+      else add("last run", Verdict.FAIL, "apply failed at " + when + ": " + r.path("error").asText(), "see " + ResultFile.PATH + ", then apply again");
+    } catch (IOException e) {
+      add("last run", Verdict.WARN, ResultFile.PATH + " is unreadable", "consul-vm-agent apply");
+    }
+  }
+
+  private void drift(RunOptions o) {
+    try {
+      RunResult plan = new Agent(EventSink.NONE).plan(o);
+      long n = plan.pending();
+      if (n == 0) add("converged", Verdict.OK, "the host matches the configuration", "");
+      else add("converged", Verdict.WARN, n + " resource(s) differ from the configuration", "consul-vm-agent plan; then apply");
+    } catch (RuntimeException e) {
+      add("converged", Verdict.WARN, "could not plan: " + e.getMessage(), "consul-vm-agent plan");
+    }
+  }
+
+  private boolean consul() {
+    JsonNode self;
+    try {
+      self = api.self();
+    } catch (ConsulApi.ConsulUnreachableException e) {
+      add("consul agent", Verdict.FAIL, e.getMessage(), "systemctl status consul; journalctl -u consul");
+      return false;
+    }
+    add("consul agent", Verdict.OK, "Consul " + self.path("Config").path("Version").asText("?") + ", datacenter "
+        + self.path("Config").path("Datacenter").asText("?"), "");
+    Optional<String> leader = api.leader();
+    if (leader.isEmpty()) {
+      add("cluster", Verdict.FAIL, "no leader known: the agent has not joined a server", "check consul.retry_join and that the servers run; consul members");
+      return false;
+    }
+    ConsulApi.Answer members = api.get("/v1/agent/members");
+    int count = 0;
+    try {
+      count = members.code() == 200 ? Json.mapper().readTree(members.body()).size() : 0;
+    } catch (IOException ignored) {
+      // leave 0
+    }
+    add("cluster", Verdict.OK, "leader " + leader.get() + (count > 0 ? ", " + count + " member(s)" : ""), "");
+    return true;
+  }
+
+  private void registration(MeshService m) {
+    JsonNode services = api.services();
+    boolean svc = services.has(m.name());
+    boolean sidecar = services.has(m.sidecarId());
+    if (!svc || !sidecar) {
+      add("registration", Verdict.FAIL, (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
+          "systemctl status consul-sidecar-init; consul reload");
+      return;
+    }
+    add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");
+    JsonNode all = api.checks();
+    List<String> critical = new ArrayList<>();
+    List<String> warning = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = all.fields(); it.hasNext(); ) {
+      JsonNode c = it.next().getValue();
+      String sid = c.path("ServiceID").asText();
+      if (!sid.equals(m.name()) && !sid.equals(m.sidecarId())) continue;
+      String line = c.path("Name").asText() + ": " + c.path("Output").asText().strip();
+      switch (c.path("Status").asText()) {
+        case "critical" -> critical.add(line);
+        case "warning" -> warning.add(line);
+        default -> { }
+      }
+    }
+    if (!critical.isEmpty()) add("health checks", Verdict.FAIL, String.join("; ", critical), "is the app or Envoy listening? systemctl status envoy@" + m.name());
+    else if (!warning.isEmpty()) add("health checks", Verdict.WARN, String.join("; ", warning), "");
+    else add("health checks", Verdict.OK, "passing", "");
+  }
+
+  private void envoy(Host host, MeshService m, int adminPort) {
+    String unit = "envoy@" + m.name() + ".service";
+    boolean active = host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
+    if (!active) {
+      add("envoy", Verdict.FAIL, unit + " is not running", "systemctl status " + unit + "; journalctl -u " + unit);
+      return;
+    }
+    String version = host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
+    boolean ready;
+    try {
+      ready = new ConsulApi("http://127.0.0.1:" + adminPort, Optional.empty(), Duration.ofSeconds(2)).get("/ready").code() == 200;
+    } catch (ConsulApi.ConsulUnreachableException e) {
+      ready = false;
+    }
+    add("envoy", ready ? Verdict.OK : Verdict.FAIL, unit + " running" + (version.isEmpty() ? "" : ", " + version) + (ready ? ", ready" : ", admin /ready not answering"),
+        ready ? "" : "journalctl -u " + unit);
+  }
+
+  private void rules(Host host, MeshService m) {
+    if (!m.transparentProxy()) {
+      add("traffic rules", Verdict.SKIP, "transparent proxy is off", "");
+      return;
+    }
+    String save = host.run(List.of("iptables-save", "-t", "nat"), Duration.ofSeconds(10)).stdout();
+    RedirectConfig want;
+    try {
+      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.sidecar.ServiceConfig(Map.of(), m), api, true, false);
+    } catch (RuntimeException e) {
+      add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");
+      return;
+    }
+    List<String> drift = RuleDrift.compare(RestoreScript.apply(want, save), save);
+    if (drift.isEmpty()) add("traffic rules", Verdict.OK, "our chains match the configuration", "");
+    else add("traffic rules", Verdict.FAIL, String.join("; ", drift), "systemctl restart envoy@" + m.name() + " (re-applies them atomically)");
+  }
+
+  private void dns() {
+    try {
+      InetAddress a = InetAddress.getByName("consul.service.consul");
+      add("dns", Verdict.OK, "consul.service.consul → " + a.getHostAddress(), "");
+    } catch (IOException e) {
+      add("dns", Verdict.WARN, "consul.service.consul does not resolve", "check dns.mode; resolvectl status");
+    }
+  }
+
+  public static int exitCode(List<Check> checks) {
+    return checks.stream().anyMatch(c -> c.verdict() == Verdict.FAIL || c.verdict() == Verdict.WARN) ? 1 : 0;
+  }
+
+  public static Map<String, Object> toJson(List<Check> checks) {
+    List<Object> out = new ArrayList<>();
+    for (Check c : checks) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("check", c.name());
+      m.put("verdict", c.verdict().name().toLowerCase());
+      m.put("detail", c.detail());
+      if (!c.hint().isEmpty()) m.put("hint", c.hint());
+      out.add(m);
+    }
+    return Map.of("healthy", exitCode(checks) == 0, "checks", out);
+  }
+
+  static boolean isOurs(String chain) {
+    return ConsulRules.CHAINS.contains(chain);
+  }
+}

@@ -1,0 +1,46 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Doctor;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.render.Json;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Is this VM correctly in the mesh? Consul, registration, health, Envoy, traffic rules, DNS, last run.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:healthy", "1:degraded (a check warns or fails)", "2:usage error"})
+final class StatusCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--http-addr", defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", description = "Consul HTTP API.")
+  String httpAddr;
+
+  @Override
+  public Integer call() {
+    ConsulApi api = new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), Duration.ofSeconds(3));
+    List<Doctor.Check> checks = new Doctor(api).run(common.toRunOptions());
+    int code = Doctor.exitCode(checks);
+    PrintWriter out = spec.commandLine().getOut();
+    if (common.json()) {
+      out.print(new String(Json.render(Doctor.toJson(checks)), StandardCharsets.UTF_8));
+    } else {
+      for (Doctor.Check c : checks) {
+        out.printf("%-5s %-15s %s%n", c.verdict().name().toLowerCase(), c.name(), c.detail());
+        if (!c.hint().isEmpty() && c.verdict() != Doctor.Verdict.OK) out.printf("      %-15s → %s%n", "", c.hint());
+      }
+      out.println(code == 0 ? "Healthy: this VM is in the mesh." : "Degraded: see the checks above.");
+    }
+    out.flush();
+    return code;
+  }
+}

@@ -1,0 +1,119 @@
+package dev.consulvmagent.consul;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import dev.consulvmagent.app.Doctor;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.testing.Netns;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** status verdicts for Consul states (WireMock) and for drifted rules (a real namespace). */
+class DoctorTest {
+  WireMockServer wm;
+  static final MeshService WEB = ServiceConfig.parse("{\"name\": \"web\", \"port\": 8080}".getBytes(), "").mesh();
+
+  @BeforeEach
+  void start() {
+    wm = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+    wm.start();
+  }
+
+  @AfterEach
+  void stop() {
+    wm.stop();
+  }
+
+  private List<Doctor.Check> checks() {
+    return new Doctor(new ConsulApi(wm.baseUrl(), Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
+  }
+
+  private static Doctor.Verdict verdict(List<Doctor.Check> cs, String name) {
+    return cs.stream().filter(c -> c.name().equals(name)).findFirst().map(Doctor.Check::verdict).orElse(null);
+  }
+
+  private void healthyAgent(String checkStatus) {
+    wm.stubFor(get("/v1/agent/self").willReturn(aResponse().withBody("{\"Config\": {\"Version\": \"1.16.6\", \"Datacenter\": \"dc1\"}}")));
+    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
+    wm.stubFor(get("/v1/agent/members").willReturn(aResponse().withBody("[{}, {}, {}]")));
+    wm.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SidecarWaitTest.SERVICES)));
+    wm.stubFor(get("/v1/agent/checks").willReturn(aResponse().withBody("""
+        {"service:web-sidecar-proxy:1": {"Name": "Connect Sidecar Listening", "ServiceID": "web-sidecar-proxy",
+          "Status": "%s", "Output": "dial tcp 127.0.0.1:21000: connect: connection refused"},
+         "service:other": {"Name": "x", "ServiceID": "other", "Status": "critical", "Output": ""}}""".formatted(checkStatus))));
+  }
+
+  @Test
+  void healthy() {
+    healthyAgent("passing");
+    List<Doctor.Check> cs = checks();
+    assertThat(cs).extracting(Doctor.Check::verdict).containsOnly(Doctor.Verdict.OK);
+    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first().extracting(Doctor.Check::detail).asString().contains("3 member(s)");
+    assertThat(Doctor.exitCode(cs)).isZero();
+  }
+
+  @Test
+  void sidecarCritical_failsHealthChecksWithAHint() {
+    healthyAgent("critical");
+    List<Doctor.Check> cs = checks();
+    assertThat(verdict(cs, "health checks")).isEqualTo(Doctor.Verdict.FAIL);
+    assertThat(cs).filteredOn(c -> c.name().equals("health checks")).first().satisfies(c -> {
+      assertThat(c.detail()).contains("Connect Sidecar Listening").doesNotContain("other");
+      assertThat(c.hint()).contains("envoy@web");
+    });
+    assertThat(Doctor.exitCode(cs)).isEqualTo(1);
+  }
+
+  @Test
+  void notJoined_failsClusterAndSaysWhatToCheck() {
+    healthyAgent("passing");
+    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
+    List<Doctor.Check> cs = checks();
+    assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
+    assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.FAIL);
+    assertThat(cs.get(cs.size() - 1).hint()).contains("retry_join");
+  }
+
+  @Test
+  void agentDown_failsWithAHint() {
+    String url = wm.baseUrl();
+    wm.stop();
+    List<Doctor.Check> cs = new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
+    assertThat(cs).singleElement().satisfies(c -> {
+      assertThat(c.verdict()).isEqualTo(Doctor.Verdict.FAIL);
+      assertThat(c.hint()).contains("systemctl status consul");
+    });
+  }
+
+  @Test
+  void driftedRules_areShownRuleByRule(@TempDir Path root) {
+    assumeTrue(Netns.available(), "needs root, ip and iptables");
+    RedirectConfig c = new RedirectConfig(101, 21000, 15001, List.of(22), List.of(), List.of(), List.of(998), Optional.empty(), 0);
+    try (Netns ns = new Netns("cva-doctor")) {
+      Iptables ipt = new Iptables(ns.host(root));
+      ipt.apply(c);
+      assertThat(Doctor.ruleDrift(c, ipt.saveNat())).isEmpty();
+      ns.exec("iptables", "-t", "nat", "-D", "CONSUL_PROXY_INBOUND", "-p", "tcp", "--dport", "22", "-j", "RETURN").check();
+      ns.exec("iptables", "-t", "nat", "-I", "CONSUL_PROXY_OUTPUT", "-p", "tcp", "--dport", "443", "-j", "RETURN").check();
+      assertThat(Doctor.ruleDrift(c, ipt.saveNat())).containsExactly(
+          "missing in CONSUL_PROXY_INBOUND: -A CONSUL_PROXY_INBOUND -p tcp --dport 22 -j RETURN",
+          "unexpected in CONSUL_PROXY_OUTPUT: -A CONSUL_PROXY_OUTPUT -p tcp --dport 443 -j RETURN");
+      ipt.cleanup();
+      assertThat(Doctor.ruleDrift(c, ipt.saveNat())).contains("CONSUL_PROXY_INBOUND is missing", "no jump from PREROUTING to CONSUL_PROXY_INBOUND");
+    }
+  }
+}
