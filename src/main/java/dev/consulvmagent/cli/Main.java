@@ -8,6 +8,9 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.ExecException;
 import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import picocli.CommandLine;
@@ -18,8 +21,6 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Entry point. Only main exits; commands return their exit code. */
 @Command(name = "consul-vm-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy sidecar.",
-    subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, SidecarInitCommand.class,
-        SidecarWaitCommand.class, RedirectTrafficCommand.class, CleanupIptablesCommand.class, StatusCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (converged, or plan computed)",
@@ -31,12 +32,40 @@ import picocli.CommandLine.Model.CommandSpec;
       "10:plan --detailed-exitcode: changes are pending"
     })
 public final class Main {
-  public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+  /** Subcommands in help order; each built only when needed. */
+  private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
+
+  static {
+    SUBCOMMANDS.put("validate", ValidateCommand::new);
+    SUBCOMMANDS.put("plan", PlanCommand::new);
+    SUBCOMMANDS.put("apply", ApplyCommand::new);
+    SUBCOMMANDS.put("status", StatusCommand::new);
+    SUBCOMMANDS.put("sidecar-init", SidecarInitCommand::new);
+    SUBCOMMANDS.put("sidecar-wait", SidecarWaitCommand::new);
+    SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);
+    SUBCOMMANDS.put("cleanup-iptables", CleanupIptablesCommand::new);
   }
 
+  public static void main(String[] args) {
+    System.exit(commandLine(args).execute(args));
+  }
+
+  /** The full command line (every subcommand's model), for help and tests. */
   public static CommandLine commandLine() {
+    return commandLine(new String[0]);
+  }
+
+  /**
+   * picocli builds a model of every option by reflection; a run of one subcommand (the no-op
+   * apply at every boot) only pays for that one. --help, --version and mistakes get them all.
+   */
+  public static CommandLine commandLine(String[] args) {
     CommandLine cl = new CommandLine(new Main());
+    if (args.length > 0 && SUBCOMMANDS.containsKey(args[0])) {
+      cl.addSubcommand(args[0], SUBCOMMANDS.get(args[0]).get());
+    } else {
+      SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+    }
     cl.setExecutionExceptionHandler(Main::handle);
     cl.setParameterExceptionHandler((ex, a) -> {
       PrintWriter err = ex.getCommandLine().getErr();

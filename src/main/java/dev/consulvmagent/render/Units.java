@@ -116,10 +116,30 @@ public final class Units {
     return b.append('"').toString();
   }
 
+  /**
+   * The launcher units call. Small-VM JVM flags, and an application class-data-sharing archive
+   * made by the first run and keyed to the jar's size and mtime, so a new jar never meets a
+   * stale archive (CDS messages are silenced: output stays clean).
+   */
   public static String launcher() {
-    return "#!/bin/sh\n# Managed by consul-vm-agent; local edits will be overwritten.\n"
-        + "# Small-VM JVM settings: serial GC, C1 only, capped heap.\n"
-        + "exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -jar /opt/consul-vm-agent/consul-vm-agent.jar \"$@\"\n";
+    return """
+        #!/bin/sh
+        # Managed by consul-vm-agent; local edits will be overwritten.
+        jar=/opt/consul-vm-agent/consul-vm-agent.jar
+        cache=/var/cache/consul-vm-agent
+        cds="$cache/cds-$(stat -c %s-%Y "$jar").jsa"
+        if [ -r "$cds" ]; then
+          share="-XX:SharedArchiveFile=$cds"
+        else
+          mkdir -p "$cache"
+          share="-XX:ArchiveClassesAtExit=$cds.$$"
+        fi
+        java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
+          -jar "$jar" "$@"
+        rc=$?
+        if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
+        exit $rc
+        """;
   }
 
   public static String resolvedDropIn() {
