@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -76,7 +75,7 @@ public final class Agent {
     Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
     load(o);
-    try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), Duration.ofSeconds(10))) {
+    try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
       Prepared p = prepare(o);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);

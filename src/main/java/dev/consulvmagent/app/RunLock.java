@@ -35,7 +35,12 @@ public final class RunLock implements AutoCloseable {
       FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       long deadline = System.nanoTime() + wait.toNanos();
       while (true) {
-        FileLock l = ch.tryLock();
+        FileLock l;
+        try {
+          l = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+          l = null; // held by this very process (another run in the same JVM)
+        }
         if (l != null) return new RunLock(ch, l);
         if (System.nanoTime() >= deadline) {
           ch.close();

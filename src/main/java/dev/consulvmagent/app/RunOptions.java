@@ -5,8 +5,12 @@ import java.util.Optional;
 
 /** What a run was asked to do: where the config comes from, which root, which mirror. */
 public record RunOptions(
-    Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar) {
+    Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar, java.time.Duration lockWait) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
+
+  public RunOptions(Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar) {
+    this(config, userData, root, mirror, agentJar, java.time.Duration.ofSeconds(10));
+  }
 
   public boolean live() {
     return root.toAbsolutePath().normalize().toString().equals("/");

@@ -33,8 +33,13 @@ public final class Common {
   @Option(names = "--stacktrace", description = "Print stack traces of errors.")
   boolean stacktrace;
 
+  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "10",
+      description = "How long to wait for another run to finish (default ${DEFAULT-VALUE}); then exit 5.")
+  int lockWait;
+
   RunOptions toRunOptions() {
-    return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root, Optional.ofNullable(mirror), runningJar());
+    return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root, Optional.ofNullable(mirror), runningJar(),
+        java.time.Duration.ofSeconds(lockWait));
   }
 
   static Optional<Path> runningJar() {

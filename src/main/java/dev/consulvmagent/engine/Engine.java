@@ -47,6 +47,12 @@ public final class Engine {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     String error = null;
+    // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
+    int stale = 0;
+    for (Planned p : plan) {
+      if (p.resource().path().isPresent()) stale += host.fs().removeStaleTemps(p.resource().path().get());
+    }
+    if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     try {
       prepareAll(plan, host);
     } catch (RuntimeException e) {

@@ -28,6 +28,11 @@ public interface Resource {
     return false;
   }
 
+  /** The file this resource writes, if any (its interrupted temp files are cleaned up). */
+  default java.util.Optional<String> path() {
+    return java.util.Optional.empty();
+  }
+
   /** Notifications to queue when this resource changed. */
   default List<Notification> notifications(Change change) {
     return List.of();

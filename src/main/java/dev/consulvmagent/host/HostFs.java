@@ -195,6 +195,27 @@ public final class HostFs {
     return target.resolveSibling("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
   }
 
+  /**
+   * Removes temp files an interrupted earlier run left next to path. Only call while holding the
+   * run lock: then no live writer can own them. Returns how many were removed.
+   */
+  public int removeStaleTemps(String path) {
+    guard("clean temps of " + path);
+    Path target = resolve(path);
+    Path dir = target.getParent();
+    if (dir == null || !Files.isDirectory(dir)) return 0;
+    String prefix = "." + target.getFileName() + ".tmp-";
+    int n = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+      for (Path p : ds) {
+        if (Files.deleteIfExists(p)) n++;
+      }
+    } catch (IOException ignored) {
+      // best effort
+    }
+    return n;
+  }
+
   public OutputStream createTemp(Path tmp) throws IOException {
     guard("create " + tmp);
     Files.createDirectories(tmp.getParent());

@@ -45,6 +45,11 @@ public final class BinaryResource implements Resource {
   }
 
   @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(artifact.destination());
+  }
+
+  @Override
   public String key() {
     return "binary:" + artifact.destination();
   }

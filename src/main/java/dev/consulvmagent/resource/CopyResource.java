@@ -36,6 +36,11 @@ public final class CopyResource implements Resource {
   }
 
   @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(destination);
+  }
+
+  @Override
   public String key() {
     return "copy:" + destination;
   }

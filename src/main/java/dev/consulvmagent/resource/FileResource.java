@@ -49,12 +49,13 @@ public final class FileResource implements Resource {
     return new Builder(path, content);
   }
 
-  public String path() {
-    return path;
-  }
-
   public byte[] content() {
     return content.clone();
+  }
+
+  @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(path);
   }
 
   @Override

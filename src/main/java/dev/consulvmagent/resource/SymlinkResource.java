@@ -32,6 +32,11 @@ public final class SymlinkResource implements Resource {
   }
 
   @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(link);
+  }
+
+  @Override
   public String key() {
     return "link:" + link;
   }
