@@ -78,6 +78,7 @@ public final class Agent {
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
       Prepared p = prepare(o);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
+      Ownership.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;
     }

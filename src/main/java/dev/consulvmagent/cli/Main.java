@@ -40,6 +40,7 @@ public final class Main {
     SUBCOMMANDS.put("plan", PlanCommand::new);
     SUBCOMMANDS.put("apply", ApplyCommand::new);
     SUBCOMMANDS.put("status", StatusCommand::new);
+    SUBCOMMANDS.put("uninstall", UninstallCommand::new);
     SUBCOMMANDS.put("sidecar-init", SidecarInitCommand::new);
     SUBCOMMANDS.put("sidecar-wait", SidecarWaitCommand::new);
     SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);

@@ -46,13 +46,28 @@ public final class Engine {
   public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start) {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
+    List<String> created = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
     String error = null;
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
-    int stale = 0;
+    java.util.Map<String, Set<String>> byDir = new java.util.LinkedHashMap<>();
     for (Planned p : plan) {
-      if (p.resource().path().isPresent()) stale += host.fs().removeStaleTemps(p.resource().path().get());
+      p.resource().path().ifPresent(path -> {
+        int slash = path.lastIndexOf('/');
+        byDir.computeIfAbsent(slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>()).add(path.substring(slash + 1));
+      });
     }
+    int stale = 0;
+    for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) stale += host.fs().removeStaleTemps(e.getKey(), e.getValue());
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
+    // what this run may create (paths, their parents, side effects): recorded as ours if it does
+    java.util.Set<String> watch = new java.util.TreeSet<>();
+    for (Planned p : plan) {
+      if (!p.change().actionable()) continue;
+      watch.addAll(p.resource().sideEffectPaths());
+      p.resource().path().ifPresent(path -> watch.addAll(selfAndAncestors(path)));
+    }
+    List<String> absentBefore = watch.stream().filter(x -> !host.fs().exists(x)).toList();
     try {
       prepareAll(plan, host);
     } catch (RuntimeException e) {
@@ -80,6 +95,8 @@ public final class Engine {
           continue;
         }
         r.converge(host, before);
+        if (now.kind() == Change.Kind.CREATE && r.key().startsWith("user:")) created.add(r.key());
+        if (now.kind() == Change.Kind.DELETE) r.path().ifPresent(removed::add);
         Observed after = r.observe(host.readOnly());
         Change left = Change.between(r.key(), r.desired(), after);
         if (left.actionable()) {
@@ -94,6 +111,7 @@ public final class Engine {
         outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
+    for (String x : absentBefore) if (host.fs().exists(x)) created.add(x);
     List<String> actions = new ArrayList<>();
     if (!queued.isEmpty()) {
       try {
@@ -102,7 +120,14 @@ public final class Engine {
         error = error == null ? e.getMessage() : error + "; " + e.getMessage();
       }
     }
-    return new RunResult("apply", start, Instant.now(), outcomes, actions, error != null, error);
+    return new RunResult("apply", start, Instant.now(), outcomes, actions, error != null, error, created, removed);
+  }
+
+  /** path and each of its parents below the root, deepest first. */
+  static List<String> selfAndAncestors(String path) {
+    List<String> out = new ArrayList<>();
+    for (String p = path; p.length() > 1; p = p.substring(0, Math.max(1, p.lastIndexOf('/')))) out.add(p);
+    return out;
   }
 
   private static String label(Change c) {

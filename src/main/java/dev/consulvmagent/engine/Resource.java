@@ -33,6 +33,11 @@ public interface Resource {
     return java.util.Optional.empty();
   }
 
+  /** Other paths converging may create (e.g. /etc/passwd for a user); recorded as ours if it does. */
+  default List<String> sideEffectPaths() {
+    return List.of();
+  }
+
   /** Notifications to queue when this resource changed. */
   default List<Notification> notifications(Change change) {
     return List.of();

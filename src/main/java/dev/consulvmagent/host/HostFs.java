@@ -196,19 +196,20 @@ public final class HostFs {
   }
 
   /**
-   * Removes temp files an interrupted earlier run left next to path. Only call while holding the
-   * run lock: then no live writer can own them. Returns how many were removed.
+   * Removes temp files an interrupted earlier run left in dir for any of names (one listing of
+   * the directory). Only call while holding the run lock: then no live writer can own them.
+   * Returns how many were removed.
    */
-  public int removeStaleTemps(String path) {
-    guard("clean temps of " + path);
-    Path target = resolve(path);
-    Path dir = target.getParent();
-    if (dir == null || !Files.isDirectory(dir)) return 0;
-    String prefix = "." + target.getFileName() + ".tmp-";
+  public int removeStaleTemps(String dir, java.util.Set<String> names) {
+    guard("clean temps in " + dir);
+    Path d = resolve(dir);
+    if (!Files.isDirectory(d)) return 0;
     int n = 0;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith("."))) {
       for (Path p : ds) {
-        if (Files.deleteIfExists(p)) n++;
+        String f = p.getFileName().toString();
+        int tmp = f.lastIndexOf(".tmp-");
+        if (tmp > 1 && names.contains(f.substring(1, tmp)) && Files.deleteIfExists(p)) n++;
       }
     } catch (IOException ignored) {
       // best effort

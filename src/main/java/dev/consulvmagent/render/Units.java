@@ -134,7 +134,7 @@ public final class Units {
           mkdir -p "$cache"
           share="-XX:ArchiveClassesAtExit=$cds.$$"
         fi
-        java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
+        java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
           -jar "$jar" "$@"
         rc=$?
         if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi

@@ -20,6 +20,11 @@ public final class AbsentResource implements Resource {
   }
 
   @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(path);
+  }
+
+  @Override
   public String key() {
     return "absent:" + path;
   }

@@ -49,6 +49,12 @@ public final class BinaryResource implements Resource {
     return java.util.Optional.of(artifact.destination());
   }
 
+  /** Downloading creates the cache and the receipt next to our state. */
+  @Override
+  public List<String> sideEffectPaths() {
+    return List.of("/var", "/var/lib", STATE_DIR, STATE_DIR + "/cache", CACHE_DIR, receiptPath());
+  }
+
   @Override
   public String key() {
     return "binary:" + artifact.destination();

@@ -25,6 +25,11 @@ public final class DirectoryResource implements Resource {
   }
 
   @Override
+  public java.util.Optional<String> path() {
+    return java.util.Optional.of(path);
+  }
+
+  @Override
   public String key() {
     return "directory:" + path;
   }

@@ -27,6 +27,15 @@ public final class SystemUserResource implements Resource {
     this.home = home;
   }
 
+  /** The account databases; in a bare --root, systemd-sysusers creates them. */
+  static final List<String> ACCOUNT_FILES = List.of("/etc", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow",
+      "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/.pwd.lock");
+
+  @Override
+  public List<String> sideEffectPaths() {
+    return ACCOUNT_FILES;
+  }
+
   @Override
   public String key() {
     return "user:" + name;

@@ -1,0 +1,185 @@
+package dev.consulvmagent.app;
+
+import dev.consulvmagent.engine.Change;
+import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Observed;
+import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.systemd.SystemdNotifier;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Removes everything the agent owns, per its ledger, and nothing else: units are stopped first
+ * and our traffic rules removed (live host only); files and links go, then directories when
+ * empty — except the agent's and Consul's data directories, which go whole.
+ */
+public final class Uninstall {
+  /** Directories whose whole content is ours (Consul's data, our state and cache). */
+  static final Set<String> DATA_DIRS = Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
+  private final EventSink events;
+
+  public Uninstall(EventSink events) {
+    this.events = events;
+  }
+
+  public List<Planned> plan(Host host) {
+    List<String> owned = new ArrayList<>(Ownership.read(host.fs()));
+    // what lives in a data directory goes with it
+    owned.removeIf(p -> DATA_DIRS.stream().anyMatch(d -> p.startsWith(d + "/")));
+    // deepest first: a directory's content goes before the directory
+    owned.sort(Comparator.comparingInt((String p) -> p.split("/").length).reversed().thenComparing(Comparator.reverseOrder()));
+    Set<String> all = new java.util.HashSet<>(owned);
+    List<Resource> rs = new ArrayList<>();
+    // users first (while the account files still exist), then paths, deepest first
+    for (String p : owned) if (p.startsWith("user:")) rs.add(new UserRemoval(p.substring(5)));
+    for (String p : owned.stream().distinct().toList()) if (p.startsWith("/")) rs.add(new Removal(p, all));
+    return new Engine(events).plan(rs, host);
+  }
+
+  public RunResult apply(Host host, List<Planned> plan) {
+    Instant start = Instant.now();
+    List<String> actions = new ArrayList<>();
+    if (host.live()) {
+      List<Notification> stops = new ArrayList<>();
+      for (String u : List.of("envoy@*.service", "consul-sidecar-init.service", "consul.service")) stops.add(Notification.stop(u));
+      for (Planned p : plan) {
+        String path = p.resource().path().orElse("");
+        if (path.startsWith("/etc/systemd/system/") && path.endsWith(".service") && !path.contains("/multi-user.target.wants/")
+            && p.change().kind() == Change.Kind.DELETE) {
+          String unit = path.substring(path.lastIndexOf('/') + 1);
+          if (!unit.contains("@")) stops.add(Notification.stop(unit));
+        }
+      }
+      actions.addAll(new SystemdNotifier(host).run(stops.stream().distinct().toList()));
+      String script = new Iptables(host).cleanup();
+      actions.add(script.isEmpty() ? "no traffic rules to remove" : "removed our traffic rules");
+    }
+    RunResult r = new Engine(events).apply(plan, host, n -> List.of(), start);
+    if (host.live() && !r.failed()) {
+      host.run(List.of("systemctl", "daemon-reload"), Duration.ofSeconds(60));
+      actions.add("systemctl daemon-reload");
+    }
+    actions.addAll(r.actions());
+    return new RunResult("uninstall", r.start(), r.end(), r.outcomes(), actions, r.failed(), r.error());
+  }
+
+  /** A system user the agent created. */
+  static final class UserRemoval implements Resource {
+    private final String name;
+
+    UserRemoval(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String key() {
+      return "remove:user:" + name;
+    }
+
+    @Override
+    public State desired() {
+      return null;
+    }
+
+    @Override
+    public Observed observe(Host host) {
+      return host.users().uid(name).isPresent() ? Observed.present(State.of(Map.of("user", name))) : Observed.absent();
+    }
+
+    @Override
+    public void converge(Host host, Observed observed) {
+      List<String> argv = new ArrayList<>(List.of("userdel"));
+      if (!host.live()) argv.addAll(List.of("--root", host.fs().root().toString()));
+      argv.add(name);
+      host.run(argv, Duration.ofSeconds(30)).check();
+    }
+  }
+
+  /** One owned path to remove. */
+  static final class Removal implements Resource {
+    private final String path;
+    private final Set<String> owned;
+
+    Removal(String path, Set<String> owned) {
+      this.path = path;
+      this.owned = owned;
+    }
+
+    @Override
+    public java.util.Optional<String> path() {
+      return java.util.Optional.of(path);
+    }
+
+    @Override
+    public String key() {
+      return "remove:" + path;
+    }
+
+    @Override
+    public State desired() {
+      return null;
+    }
+
+    @Override
+    public Observed observe(Host host) {
+      var st = host.fs().stat(path);
+      if (st.isEmpty()) return Observed.absent();
+      if (st.get().type() == FileStat.Type.DIRECTORY && !DATA_DIRS.contains(path)
+          && !host.fs().list(path).stream().allMatch(child -> owned.contains(path + "/" + child))) {
+        // something that is not ours lives in it, so it stays
+        return Observed.absent();
+      }
+      return Observed.present(State.of(Map.of("type", st.get().type().name().toLowerCase())));
+    }
+
+    @Override
+    public void converge(Host host, Observed observed) {
+      Path p = host.fs().resolve(path);
+      if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && DATA_DIRS.contains(path)) {
+        deleteTree(p);
+      } else {
+        host.fs().delete(path);
+      }
+    }
+
+    private static void deleteTree(Path dir) {
+      try {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+            Files.delete(f);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}

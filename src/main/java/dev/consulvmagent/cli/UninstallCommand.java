@@ -1,0 +1,44 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Uninstall;
+import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.host.Host;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "uninstall", mixinStandardHelpOptions = true,
+    description = "Remove everything the agent created (units, rules, registration, binaries, files, users it added) and nothing else.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:removed (or, with --plan, listed)", "1:failed", "2:usage error"})
+final class UninstallCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--plan", description = "Only show what would be removed.")
+  boolean planOnly;
+
+  @Override
+  public Integer call() {
+    var o = common.toRunOptions();
+    Host host = Host.forRoot(o.root(), o.live());
+    Uninstall u = new Uninstall(Main.sink(spec, common));
+    List<Planned> plan = u.plan(host);
+    RunResult r;
+    if (planOnly) {
+      r = new dev.consulvmagent.engine.Engine(Main.sink(spec, common)).planResult(plan, Instant.now());
+    } else {
+      try (var lock = dev.consulvmagent.app.RunLock.acquire(dev.consulvmagent.app.RunLock.pathFor(o), o.lockWait())) {
+        r = u.apply(host, plan);
+      }
+    }
+    int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    return code;
+  }
+}

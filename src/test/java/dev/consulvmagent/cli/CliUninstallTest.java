@@ -1,0 +1,68 @@
+package dev.consulvmagent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.consulvmagent.testing.Roots;
+import dev.consulvmagent.testing.TestMirror;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** uninstall leaves a root as it was before the first apply, apart from what the agent never owned. */
+class CliUninstallTest {
+  static TestMirror mirror;
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
+    mirror = new TestMirror("1.16.6", "1.26.8");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (mirror != null) mirror.close();
+  }
+
+  private Path config(String example) throws Exception {
+    Path p = tmp.resolve(example + ".yaml");
+    Files.writeString(p, Files.readString(Path.of("examples", example + ".yaml")) + "downloads:\n  verify_signatures: false\n");
+    return p;
+  }
+
+  @Test
+  void uninstall_afterApply_restoresABareRoot() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Map<String, String> before = Roots.snapshot(root);
+    assertThat(CliApplyTest.run("apply", "--config", config("dashboard").toString(), "--root", root.toString(), "--mirror", mirror.url()).code()).isZero();
+    CliApplyTest.Run plan = CliApplyTest.run("uninstall", "--plan", "--root", root.toString());
+    assertThat(plan.code()).isZero();
+    assertThat(plan.out()).contains("- remove:/usr/bin/consul", "- remove:/etc/consul.d/consul.json", "- remove:/etc/passwd");
+    assertThat(Roots.snapshot(root)).as("--plan removes nothing").isNotEqualTo(before).containsKey("usr/bin/consul");
+    CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(Roots.snapshot(root)).isEqualTo(before);
+  }
+
+  @Test
+  void uninstall_keepsWhatTheAgentNeverOwned() throws Exception {
+    Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
+    Files.createDirectories(root.resolve("usr/bin"));
+    Files.writeString(root.resolve("usr/bin/vim"), "not ours");
+    Map<String, String> before = Roots.snapshot(root);
+    assertThat(CliApplyTest.run("apply", "--config", config("counting").toString(), "--root", root.toString(), "--mirror", mirror.url()).code()).isZero();
+    Files.writeString(root.resolve("etc/consul.d/operator-added.hcl"), "# someone else's\n");
+    assertThat(CliApplyTest.run("uninstall", "--root", root.toString()).code()).isZero();
+    Map<String, String> after = Roots.snapshot(root);
+    assertThat(after).containsKeys("usr/bin/vim", "etc/consul.d/operator-added.hcl", "etc/passwd");
+    after.remove("etc/consul.d");
+    after.remove("etc/consul.d/operator-added.hcl");
+    assertThat(after).isEqualTo(before);
+    assertThat(Files.readString(root.resolve("etc/passwd"))).contains("consul:x:998"); // users it did not create stay
+  }
+}
