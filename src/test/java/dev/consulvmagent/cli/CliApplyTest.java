@@ -3,6 +3,7 @@ package dev.consulvmagent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.io.PrintWriter;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,14 +27,9 @@ class CliApplyTest {
   record Run(int code, String out, String err) {}
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start() {
     assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
-    mirror = new TestMirror("1.16.6", "1.26.8");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (mirror != null) mirror.close();
+    mirror = Examples.mirror();
   }
 
   static Run run(String... args) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.app.RunLock;
 import dev.consulvmagent.app.RunOptions;
+import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.nio.file.Files;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,20 +26,13 @@ class CliRobustnessTest {
   @TempDir Path tmp;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start() {
     assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
-    mirror = new TestMirror("1.16.6", "1.26.8");
+    mirror = Examples.mirror();
   }
 
-  @AfterAll
-  static void stop() {
-    if (mirror != null) mirror.close();
-  }
-
-  private Path config() throws Exception {
-    Path p = tmp.resolve("counting.yaml");
-    Files.writeString(p, Files.readString(Path.of("examples/counting.yaml")) + "downloads:\n  verify_signatures: false\n");
-    return p;
+  private Path config() {
+    return Examples.config(tmp, "counting");
   }
 
   @Test

@@ -3,12 +3,12 @@ package dev.consulvmagent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,20 +19,13 @@ class CliUninstallTest {
   @TempDir Path tmp;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start() {
     assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
-    mirror = new TestMirror("1.16.6", "1.26.8");
+    mirror = Examples.mirror();
   }
 
-  @AfterAll
-  static void stop() {
-    if (mirror != null) mirror.close();
-  }
-
-  private Path config(String example) throws Exception {
-    Path p = tmp.resolve(example + ".yaml");
-    Files.writeString(p, Files.readString(Path.of("examples", example + ".yaml")) + "downloads:\n  verify_signatures: false\n");
-    return p;
+  private Path config(String example) {
+    return Examples.config(tmp, example);
   }
 
   @Test
