@@ -10,6 +10,7 @@ final class Progress {
   private final long total;
   private final long start = System.nanoTime();
   private long last = start;
+  private final ProgressBar bar = ProgressBar.forTerminal();
 
   Progress(EventSink sink, String name, String url, long total) {
     this.sink = sink;
@@ -19,6 +20,10 @@ final class Progress {
   }
 
   void update(long done) {
+    if (bar != null) {
+      bar.update(name, done, total, false);
+      return;
+    }
     long now = System.nanoTime();
     if (now - last >= EVERY_NANOS) {
       last = now;
@@ -27,6 +32,7 @@ final class Progress {
   }
 
   void done(long bytes) {
+    if (bar != null) bar.update(name, bytes, total > 0 ? total : bytes, true);
     double secs = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
     sink.info(String.format("downloaded %s: %s in %.1fs (%.1f MiB/s)", name, mib(bytes), secs, bytes / 1048576.0 / secs));
   }
