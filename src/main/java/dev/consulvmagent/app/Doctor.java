@@ -197,7 +197,8 @@ public final class Doctor {
     String save = host.run(List.of("iptables-save", "-t", "nat"), Duration.ofSeconds(10)).stdout();
     RedirectConfig want;
     try {
-      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.sidecar.ServiceConfig(Map.of(), m), api, true, false);
+      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.sidecar.ServiceConfig(Map.of(), m), api, true,
+          SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
     } catch (RuntimeException e) {
       add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");
       return;

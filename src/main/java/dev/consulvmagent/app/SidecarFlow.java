@@ -51,19 +51,26 @@ public final class SidecarFlow {
 
   /** The admin port already configured for this service (apply may have chosen one), else 19000. */
   public static int adminPort(Path root, String service) {
-    Host host = Host.forRoot(root, false);
-    return host.fs().readIfExists(SidecarFiles.envFile(service)).map(b -> {
-      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-        if (line.startsWith("ENVOY_ADMIN_BIND=")) {
-          try {
-            return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
-          } catch (NumberFormatException e) {
-            return 19000;
-          }
-        }
-      }
+    String bind = envSetting(root, service, "ENVOY_ADMIN_BIND").orElse("");
+    try {
+      return Integer.parseInt(bind.substring(bind.lastIndexOf(':') + 1).trim());
+    } catch (NumberFormatException e) {
       return 19000;
-    }).orElse(19000);
+    }
+  }
+
+  /** Whether apply chose the DNS redirect for this service's rules (kept by sidecar-init). */
+  public static boolean dnsRedirect(Path root, String service) {
+    return envSetting(root, service, "REDIRECT_FLAGS").orElse("").contains("--dns-redirect");
+  }
+
+  private static Optional<String> envSetting(Path root, String service, String key) {
+    return Host.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
+      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        if (line.startsWith(key + "=")) return Optional.of(line.substring(key.length() + 1));
+      }
+      return Optional.empty();
+    });
   }
 
   static Optional<String> token(Host host) {
@@ -82,7 +89,7 @@ public final class SidecarFlow {
     boolean live = root.toAbsolutePath().normalize().toString().equals("/");
     Host host = Host.forRoot(root, live);
     MeshService mesh = cfg.mesh();
-    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host));
+    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()));
     Engine engine = new Engine(events);
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty())), Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);

@@ -31,7 +31,8 @@ final class ServiceModule {
     out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
     out.add(FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
         .notify(Notification.start("consul-sidecar-init.service")).build());
-    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value())));
+    boolean dnsRedirect = DnsModule.effective(spec.dns().mode(), ctx.host()) == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
+    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value()), dnsRedirect));
     return out;
   }
 

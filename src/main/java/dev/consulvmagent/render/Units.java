@@ -57,7 +57,7 @@ public final class Units {
         EnvironmentFile=/etc/consul-vm-agent/envoy/%i.env
         ExecStartPre=+/usr/local/bin/consul-vm-agent sidecar-wait %i
         ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND} $CONNECT_ENVOY_FLAGS
-        ExecStartPost=+/usr/local/bin/consul-vm-agent redirect-traffic --service=%i --wait-ready
+        ExecStartPost=+/usr/local/bin/consul-vm-agent redirect-traffic --service=%i --wait-ready $REDIRECT_FLAGS
         ExecStopPost=+/usr/local/bin/consul-vm-agent cleanup-iptables --service=%i
         Restart=on-failure
         RestartSec=2

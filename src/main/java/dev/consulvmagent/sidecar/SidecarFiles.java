@@ -27,12 +27,17 @@ public final class SidecarFiles {
   }
 
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token) {
+    return resources(mesh, adminPort, token, false);
+  }
+
+  /** dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it). */
+  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
     String unit = "envoy@" + mesh.name() + ".service";
     List<Resource> out = new ArrayList<>();
     out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh)))
         .mode(0640).owner("consul", "consul").json()
         .notify(Notification.consulReload(), Notification.restart(unit)).build());
-    FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token))).mode(0600)
+    FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect))).mode(0600)
         .notify(Notification.restart(unit));
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
@@ -43,13 +48,14 @@ public final class SidecarFiles {
   }
 
   /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
-  static String environment(MeshService mesh, int adminPort, Optional<String> token) {
+  static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
     List<String> flags = new ArrayList<>(Registration.connectEnvoyArgs(mesh, "x").subList(4, Registration.connectEnvoyArgs(mesh, "x").size()));
     env.put("CONNECT_ENVOY_FLAGS", String.join(" ", flags));
     env.put("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500");
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
+    env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));
     StringBuilder b = new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
     for (Map.Entry<String, String> e : env.entrySet()) b.append(e.getKey()).append('=').append(e.getValue()).append('\n');
