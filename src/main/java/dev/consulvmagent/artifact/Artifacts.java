@@ -63,9 +63,15 @@ public final class Artifacts {
     return new Artifact(app.name(), url, app.url(), v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
   }
 
-  /** Replaces scheme, host and port of url with the mirror's, keeping the path. */
-  static String rebase(String url, Optional<String> mirror) {
-    if (mirror.isEmpty()) return url;
+  /** A mirror given as a directory path means a file: URL. */
+  public static String mirrorUrl(String mirror) {
+    return mirror.startsWith("/") ? java.nio.file.Path.of(mirror).toUri().toString() : mirror;
+  }
+
+  /** Replaces scheme, host and port of url with the mirror's (a URL or a directory), keeping the path. */
+  static String rebase(String url, Optional<String> mirrorSetting) {
+    if (mirrorSetting.isEmpty()) return url;
+    Optional<String> mirror = mirrorSetting.map(Artifacts::mirrorUrl);
     URI u = URI.create(url);
     String base = mirror.get().endsWith("/") ? mirror.get().substring(0, mirror.get().length() - 1) : mirror.get();
     return base + u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());

@@ -44,6 +44,14 @@ public final class Downloader {
 
   /** A small document (a checksums file, a signature); 404 → empty. */
   public Optional<byte[]> fetchSmall(String what, String url) {
+    if (url.startsWith("file:")) {
+      java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
+      try {
+        return java.nio.file.Files.isRegularFile(p) ? Optional.of(java.nio.file.Files.readAllBytes(p)) : Optional.empty();
+      } catch (IOException e) {
+        throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
+      }
+    }
     IOException last = null;
     for (int i = 1; i <= attempts; i++) {
       try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) {
@@ -66,9 +74,64 @@ public final class Downloader {
         + "; check the network, proxy settings or --mirror");
   }
 
-  /** Opens a body stream that transparently resumes after a reset or truncation. */
-  public Body open(String what, String url) {
+  /**
+   * Opens a body stream that transparently resumes after a reset or truncation; a file: URL
+   * (a directory of pre-downloaded artifacts) is read directly.
+   */
+  public Source open(String what, String url) {
+    if (url.startsWith("file:")) {
+      java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
+      try {
+        return new FileSource(java.nio.file.Files.newInputStream(p), java.nio.file.Files.size(p));
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new ArtifactException(what + ": " + p + " does not exist in the artifact directory; check the version and the mirror path");
+      } catch (IOException e) {
+        throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
+      }
+    }
     return new Body(what, url);
+  }
+
+  /** A download's bytes and, when known, their length. */
+  public abstract static class Source extends InputStream {
+    public abstract long contentLength();
+
+    @Override
+    public abstract void close();
+  }
+
+  private static final class FileSource extends Source {
+    private final InputStream in;
+    private final long length;
+
+    FileSource(InputStream in, long length) {
+      this.in = in;
+      this.length = length;
+    }
+
+    @Override
+    public long contentLength() {
+      return length;
+    }
+
+    @Override
+    public int read() throws IOException {
+      return in.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return in.read(b, off, len);
+    }
+
+    @Override
+    public void close() {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // read-only
+      }
+    }
   }
 
   private void sleep(int attempt) {
@@ -88,7 +151,7 @@ public final class Downloader {
   }
 
   /** A response body as an InputStream that resumes with Range after a failure mid-way. */
-  public final class Body extends InputStream {
+  public final class Body extends Source {
     private final String what;
     private final String url;
     private Response response;
@@ -103,6 +166,7 @@ public final class Downloader {
       connect();
     }
 
+    @Override
     public long contentLength() {
       return total;
     }

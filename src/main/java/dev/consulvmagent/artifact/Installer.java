@@ -97,7 +97,7 @@ public final class Installer {
       MessageDigest md = HostFs.sha256Digest();
       String bin;
       long size;
-      try (Downloader.Body body = downloader.open(a.name(), a.url());
+      try (Downloader.Source body = downloader.open(a.name(), a.url());
           OutputStream cacheOut = new java.io.BufferedOutputStream(Files.newOutputStream(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         Tee tee = new Tee(body, cacheOut, md, progress);

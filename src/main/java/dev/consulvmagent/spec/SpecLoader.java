@@ -271,7 +271,7 @@ public final class SpecLoader {
 
   private DownloadsSpec downloads(Node n) {
     if (n == null) return new DownloadsSpec(Optional.empty(), Optional.empty(), true);
-    Optional<String> mirror = opt(n, "mirror").map(Validators::httpUrl);
+    Optional<String> mirror = opt(n, "mirror").map(m -> m.text().startsWith("/") || m.text().startsWith("file:/") ? m.text() : Validators.httpUrl(m));
     Optional<String> arch = opt(n, "arch").map(a -> switch (a.text()) {
       case "amd64", "arm64" -> a.text();
       default -> throw a.error("must be amd64 or arm64, got '" + a.text() + "'");

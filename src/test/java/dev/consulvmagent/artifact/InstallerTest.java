@@ -235,4 +235,22 @@ class InstallerTest {
     assertThat(v.hasKey(0xC820C6D5CD27AB87L)).isTrue(); // signing subkey 374E … CD27 AB87
     assertThat(PgpVerifier.fromResource(Artifacts.ENVOY_KEY).hasKey(0xD8CDC3750181F31FL)).isTrue(); // 0AFC … 0181 F31F
   }
+
+  @Test
+  void directoryOfPreDownloadedArtifacts_worksLikeAMirror() throws Exception {
+    Path dir = root.resolveSibling(root.getFileName() + "-artifacts");
+    Files.createDirectories(dir.resolve("consul/1.16.6"));
+    Files.write(dir.resolve("consul/1.16.6/consul_1.16.6_linux_amd64.zip"), zip);
+    Files.writeString(dir.resolve("consul/1.16.6/consul_1.16.6_SHA256SUMS"), zipSha + "  consul_1.16.6_linux_amd64.zip\n");
+    String url = Artifacts.rebase("https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_linux_amd64.zip", Optional.of(dir.toString()));
+    assertThat(url).isEqualTo(dir.toUri() + "consul/1.16.6/consul_1.16.6_linux_amd64.zip");
+    Artifact a = new Artifact("consul", url, "x", new Verification.ChecksumsFile(
+        Artifacts.rebase("https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_SHA256SUMS", Optional.of(dir.toString())),
+        "consul_1.16.6_linux_amd64.zip", new Verification.Unsigned()), Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755);
+    assertThat(installAndRead(installer(Duration.ofSeconds(5)), a)).isEqualTo(BINARY);
+    Files.delete(dir.resolve("consul/1.16.6/consul_1.16.6_linux_amd64.zip"));
+    Files.delete(root.resolve("var/cache/" + zipSha));
+    assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
+        .isInstanceOf(ArtifactException.class).hasMessageContaining("does not exist in the artifact directory");
+  }
 }
