@@ -54,7 +54,10 @@ public final class Agent {
 
   /** Everything up to the point of change: load, build the catalog, observe, diff. */
   public Prepared prepare(RunOptions o) {
-    AgentSpec spec = load(o);
+    return prepare(o, load(o));
+  }
+
+  private Prepared prepare(RunOptions o, AgentSpec spec) {
     Host host = Host.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
     Context ctx = new Context(Artifacts.of(spec, o.mirror()), installer, o.agentJar(), host.readOnly());
@@ -74,11 +77,11 @@ public final class Agent {
   public RunResult apply(RunOptions o) {
     Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
-    load(o);
+    AgentSpec spec = load(o);
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
-      Prepared p = prepare(o);
+      Prepared p = prepare(o, spec);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
-      Ownership.update(p.host().fs(), r.created(), r.removed());
+      OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;
     }

@@ -233,8 +233,4 @@ public final class Doctor {
     }
     return Map.of("healthy", exitCode(checks) == 0, "checks", out);
   }
-
-  static boolean isOurs(String chain) {
-    return ConsulRules.CHAINS.contains(chain);
-  }
 }

@@ -95,7 +95,7 @@ public final class SidecarFlow {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
       RunResult r = engine.apply(plan, host, systemd, start);
-      Ownership.update(host.fs(), r.created(), r.removed());
+      OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
         String unit = "envoy@" + mesh.name() + ".service";
         List<String> actions = new ArrayList<>(r.actions());

@@ -43,7 +43,7 @@ public final class Uninstall {
   }
 
   public List<Planned> plan(Host host) {
-    List<String> owned = new ArrayList<>(Ownership.read(host.fs()));
+    List<String> owned = new ArrayList<>(OwnershipLedger.read(host.fs()));
     // what lives in a data directory goes with it
     owned.removeIf(p -> DATA_DIRS.stream().anyMatch(d -> p.startsWith(d + "/")));
     // deepest first: a directory's content goes before the directory

@@ -10,15 +10,5 @@ public final class ExitCodes {
   public static final int LOCKED = 5;
   public static final int CHANGES_PENDING = 10;
 
-  static final String[] LIST = {
-    "0:success (converged, or plan computed)",
-    "1:apply failed (a resource, download or command failed)",
-    "2:usage error",
-    "3:invalid configuration (nothing was changed)",
-    "4:internal error",
-    "5:another run holds the lock",
-    "10:plan --detailed-exitcode: changes are pending"
-  };
-
   private ExitCodes() {}
 }

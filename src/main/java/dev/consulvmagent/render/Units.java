@@ -145,8 +145,4 @@ public final class Units {
   public static String resolvedDropIn() {
     return HEADER + "[Resolve]\nDNS=127.0.0.1:8600\nDNSSEC=false\nDomains=~consul\n";
   }
-
-  public static List<String> all() {
-    return List.of(consul(), envoyTemplate(), sidecarInit());
-  }
 }

@@ -154,13 +154,4 @@ public final class BinaryResource implements Resource {
   public List<Notification> notifications(Change change) {
     return notifications;
   }
-
-  /** For tests: whether a verified download is waiting to be installed. */
-  boolean isPrepared() {
-    return prepared != null;
-  }
-
-  static String digest(byte[] b) {
-    return HostFs.sha256(b);
-  }
 }

@@ -94,10 +94,7 @@ public final class FileResource implements Resource {
     }
     Users u = host.users();
     byte[] have = host.fs().read(path);
-    State s = state(have, st.get().mode(), u.userName(st.get().uid()), u.groupName(st.get().gid()));
-    if (!json) return Observed.present(s);
-    // keep only the json fields that are also desired or present, so removed keys show up
-    return Observed.present(s);
+    return Observed.present(state(have, st.get().mode(), u.userName(st.get().uid()), u.groupName(st.get().gid())));
   }
 
   @Override

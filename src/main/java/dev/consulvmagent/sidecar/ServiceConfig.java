@@ -63,9 +63,4 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
     }
     return new ServiceConfig(raw, mesh);
   }
-
-  /** Thrown type for callers that want to catch config errors only. */
-  public static boolean isConfigError(RuntimeException e) {
-    return e instanceof SpecException;
-  }
 }

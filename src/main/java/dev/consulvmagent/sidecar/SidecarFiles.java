@@ -51,7 +51,8 @@ public final class SidecarFiles {
   static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
-    List<String> flags = new ArrayList<>(Registration.connectEnvoyArgs(mesh, "x").subList(4, Registration.connectEnvoyArgs(mesh, "x").size()));
+    List<String> args = Registration.connectEnvoyArgs(mesh, "x");
+    List<String> flags = args.subList(4, args.size()); // after: connect envoy -sidecar-for -admin-bind
     env.put("CONNECT_ENVOY_FLAGS", String.join(" ", flags));
     env.put("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500");
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");

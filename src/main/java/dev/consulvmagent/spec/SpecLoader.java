@@ -131,9 +131,6 @@ public final class SpecLoader {
     DnsSpec dns = dns(root.get("dns"));
     DownloadsSpec downloads = downloads(root.get("downloads"));
     root.done();
-    if (service.isPresent() && consul.role() == ConsulSpec.Role.SERVER) {
-      // allowed: a server may also run a service, as in consul-k8s dev setups
-    }
     if (!envoy.ignoreCompatibility()) {
       EnvoyCompatibility.check(consul.version(), envoy.version())
           .ifPresent(msg -> {

@@ -5,7 +5,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.consulvmagent.app.Doctor;
 import dev.consulvmagent.iptables.Iptables;
@@ -17,29 +18,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** status verdicts for Consul states (WireMock) and for drifted rules (a real namespace). */
 class DoctorTest {
-  WireMockServer wm;
+  @RegisterExtension
+  static WireMockExtension wiremock = WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort()).build();
+
+  WireMockRuntimeInfo wm;
   static final MeshService WEB = ServiceConfig.parse("{\"name\": \"web\", \"port\": 8080}".getBytes(), "").mesh();
 
   @BeforeEach
   void start() {
-    wm = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
-    wm.start();
-  }
-
-  @AfterEach
-  void stop() {
-    wm.stop();
+    wm = wiremock.getRuntimeInfo();
   }
 
   private List<Doctor.Check> checks() {
-    return new Doctor(new ConsulApi(wm.baseUrl(), Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
+    return new Doctor(new ConsulApi(wm.getHttpBaseUrl(), Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
   }
 
   private static Doctor.Verdict verdict(List<Doctor.Check> cs, String name) {
@@ -47,11 +45,11 @@ class DoctorTest {
   }
 
   private void healthyAgent(String checkStatus) {
-    wm.stubFor(get("/v1/agent/self").willReturn(aResponse().withBody("{\"Config\": {\"Version\": \"1.16.6\", \"Datacenter\": \"dc1\"}}")));
-    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
-    wm.stubFor(get("/v1/agent/members").willReturn(aResponse().withBody("[{}, {}, {}]")));
-    wm.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SidecarWaitTest.SERVICES)));
-    wm.stubFor(get("/v1/agent/checks").willReturn(aResponse().withBody("""
+    wiremock.stubFor(get("/v1/agent/self").willReturn(aResponse().withBody("{\"Config\": {\"Version\": \"1.16.6\", \"Datacenter\": \"dc1\"}}")));
+    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
+    wiremock.stubFor(get("/v1/agent/members").willReturn(aResponse().withBody("[{}, {}, {}]")));
+    wiremock.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SidecarWaitTest.SERVICES)));
+    wiremock.stubFor(get("/v1/agent/checks").willReturn(aResponse().withBody("""
         {"service:web-sidecar-proxy:1": {"Name": "Connect Sidecar Listening", "ServiceID": "web-sidecar-proxy",
           "Status": "%s", "Output": "dial tcp 127.0.0.1:21000: connect: connection refused"},
          "service:other": {"Name": "x", "ServiceID": "other", "Status": "critical", "Output": ""}}""".formatted(checkStatus))));
@@ -81,7 +79,7 @@ class DoctorTest {
   @Test
   void notJoined_failsClusterAndSaysWhatToCheck() {
     healthyAgent("passing");
-    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
+    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
     assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.FAIL);
@@ -90,8 +88,7 @@ class DoctorTest {
 
   @Test
   void agentDown_failsWithAHint() {
-    String url = wm.baseUrl();
-    wm.stop();
+    String url = dev.consulvmagent.testing.Ports.nothingListening();
     List<Doctor.Check> cs = new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
     assertThat(cs).singleElement().satisfies(c -> {
       assertThat(c.verdict()).isEqualTo(Doctor.Verdict.FAIL);

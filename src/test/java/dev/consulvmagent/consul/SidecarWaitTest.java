@@ -5,20 +5,24 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The waits before Envoy starts, against WireMock answering with Consul 1.16's real shapes. */
 class SidecarWaitTest {
-  WireMockServer wm;
+  @RegisterExtension
+  static WireMockExtension wiremock = WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort()).build();
+
+  WireMockRuntimeInfo wm;
   final List<String> log = new ArrayList<>();
 
   static final String SERVICES = """
@@ -29,17 +33,11 @@ class SidecarWaitTest {
 
   @BeforeEach
   void start() {
-    wm = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
-    wm.start();
-  }
-
-  @AfterEach
-  void stop() {
-    wm.stop();
+    wm = wiremock.getRuntimeInfo();
   }
 
   private SidecarWait waiter(Duration timeout) {
-    return waiter(wm.baseUrl(), timeout);
+    return waiter(wm.getHttpBaseUrl(), timeout);
   }
 
   private SidecarWait waiter(String url, Duration timeout) {
@@ -48,15 +46,15 @@ class SidecarWaitTest {
 
   @Test
   void notJoinedYet_thenLeaderElected_thenRegistrationAppearsLate_waitsThroughEach() {
-    wm.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs(Scenario.STARTED)
+    wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs(Scenario.STARTED)
         .willReturn(aResponse().withStatus(500).withBody("No known Consul servers")).willSetStateTo("no-leader"));
-    wm.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("no-leader")
+    wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("no-leader")
         .willReturn(aResponse().withBody("\"\"")).willSetStateTo("leader"));
-    wm.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("leader")
+    wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("leader")
         .willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
-    wm.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs(Scenario.STARTED)
+    wiremock.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs(Scenario.STARTED)
         .willReturn(aResponse().withBody("{}")).willSetStateTo("registered"));
-    wm.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs("registered").willReturn(aResponse().withBody(SERVICES)));
+    wiremock.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs("registered").willReturn(aResponse().withBody(SERVICES)));
     waiter(Duration.ofSeconds(5)).await("web");
     assertThat(log).anyMatch(l -> l.contains("waiting for a Consul leader"))
         .anyMatch(l -> l.contains("waiting for the registration of web"))
@@ -65,8 +63,7 @@ class SidecarWaitTest {
 
   @Test
   void agentDown_timesOutNamingTheAgent() {
-    String url = wm.baseUrl();
-    wm.stop();
+    String url = dev.consulvmagent.testing.Ports.nothingListening();
     assertThatThrownBy(() -> waiter(url, Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("gave up after")
@@ -75,7 +72,7 @@ class SidecarWaitTest {
 
   @Test
   void neverJoins_timesOutSayingWhatToCheck() {
-    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
+    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("a Consul leader")
@@ -84,8 +81,8 @@ class SidecarWaitTest {
 
   @Test
   void sidecarOfAnotherService_doesNotCount() {
-    wm.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
-    wm.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SERVICES.replace("\"DestinationServiceID\": \"web\"", "\"DestinationServiceID\": \"api\""))));
+    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
+    wiremock.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SERVICES.replace("\"DestinationServiceID\": \"web\"", "\"DestinationServiceID\": \"api\""))));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web")).hasMessageContaining("registration of web");
   }
 }

@@ -13,10 +13,10 @@ import java.util.TreeSet;
  * The ledger of what the agent created on this host (files, links, directories, users):
  * /var/lib/consul-vm-agent/owned.json. uninstall removes exactly what is in it.
  */
-public final class Ownership {
+public final class OwnershipLedger {
   public static final String PATH = "/var/lib/consul-vm-agent/owned.json";
 
-  private Ownership() {}
+  private OwnershipLedger() {}
 
   public static List<String> read(HostFs fs) {
     return fs.readIfExists(PATH).map(b -> {
