@@ -1,7 +1,9 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.artifact.Artifact;
 import dev.consulvmagent.artifact.Artifacts;
 import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
@@ -9,6 +11,7 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
+import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
@@ -58,9 +61,23 @@ public final class Agent {
   }
 
   private Prepared prepare(RunOptions o, AgentSpec spec) {
+    return prepare(o, spec, false);
+  }
+
+  private Prepared prepare(RunOptions o, AgentSpec spec, boolean prefetch) {
     Host host = Host.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
-    Context ctx = new Context(Artifacts.of(spec, o.mirror()), installer, o.agentJar(), host.readOnly());
+    List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
+    if (prefetch) {
+      // apply: start the downloads the plan will want now, so they overlap planning
+      for (Artifact a : artifacts) {
+        BinaryResource r = new BinaryResource(a, installer);
+        if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
+          installer.prefetch(a, host.fs(), BinaryResource.CACHE_DIR);
+        }
+      }
+    }
+    Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     return new Prepared(spec, host, engine, engine.plan(resources, host));
@@ -79,7 +96,7 @@ public final class Agent {
     // validate before locking or touching anything: an invalid config changes nothing
     AgentSpec spec = load(o);
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
-      Prepared p = prepare(o, spec);
+      Prepared p = prepare(o, spec, true);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
