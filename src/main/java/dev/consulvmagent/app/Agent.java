@@ -68,11 +68,15 @@ public final class Agent {
     Host host = Host.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
     List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
+    List<String> absentBeforePrefetch = new java.util.ArrayList<>();
     if (prefetch) {
       // apply: start the downloads the plan will want now, so they overlap planning
       for (Artifact a : artifacts) {
         BinaryResource r = new BinaryResource(a, installer);
         if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
+          List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
+          watch.addAll(Engine.selfAndAncestors(a.destination()));
+          for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);
           installer.prefetch(a, host.fs(), BinaryResource.CACHE_DIR);
         }
       }
@@ -80,10 +84,11 @@ public final class Agent {
     Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
-    return new Prepared(spec, host, engine, engine.plan(resources, host));
+    return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch);
   }
 
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan) {}
+  /** absentBeforePrefetch: paths prefetching may create that did not exist (ownership ledger). */
+  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan, List<String> absentBeforePrefetch) {}
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
@@ -98,7 +103,9 @@ public final class Agent {
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
-      OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
+      List<String> created = new java.util.ArrayList<>(r.created());
+      for (String w : p.absentBeforePrefetch()) if (p.host().fs().exists(w)) created.add(w);
+      OwnershipLedger.update(p.host().fs(), created, r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;
     }

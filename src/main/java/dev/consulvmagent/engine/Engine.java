@@ -58,7 +58,9 @@ public final class Engine {
       });
     }
     int stale = 0;
-    for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) stale += host.fs().removeStaleTemps(e.getKey(), e.getValue());
+    for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
+      stale += host.fs().removeStaleTemps(e.getKey(), e.getValue(), start.toEpochMilli());
+    }
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
     java.util.Set<String> watch = new java.util.TreeSet<>();
@@ -124,7 +126,7 @@ public final class Engine {
   }
 
   /** path and each of its parents below the root, deepest first. */
-  static List<String> selfAndAncestors(String path) {
+  public static List<String> selfAndAncestors(String path) {
     List<String> out = new ArrayList<>();
     for (String p = path; p.length() > 1; p = p.substring(0, Math.max(1, p.lastIndexOf('/')))) out.add(p);
     return out;

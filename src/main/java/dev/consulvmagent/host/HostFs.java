@@ -197,10 +197,10 @@ public final class HostFs {
 
   /**
    * Removes temp files an interrupted earlier run left in dir for any of names (one listing of
-   * the directory). Only call while holding the run lock: then no live writer can own them.
-   * Returns how many were removed.
+   * the directory): those older than runStartMillis. Only call while holding the run lock: then
+   * no earlier writer is alive, and this run's own temps are newer. Returns how many went.
    */
-  public int removeStaleTemps(String dir, java.util.Set<String> names) {
+  public int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
     guard("clean temps in " + dir);
     Path d = resolve(dir);
     if (!Files.isDirectory(d)) return 0;
@@ -209,7 +209,10 @@ public final class HostFs {
       for (Path p : ds) {
         String f = p.getFileName().toString();
         int tmp = f.lastIndexOf(".tmp-");
-        if (tmp > 1 && names.contains(f.substring(1, tmp)) && Files.deleteIfExists(p)) n++;
+        if (tmp > 1 && names.contains(f.substring(1, tmp))
+            && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < runStartMillis && Files.deleteIfExists(p)) {
+          n++;
+        }
       }
     } catch (IOException ignored) {
       // best effort
