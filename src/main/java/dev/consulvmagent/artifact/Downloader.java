@@ -26,13 +26,17 @@ public final class Downloader {
   private final Duration backoff;
 
   public Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff) {
+    this(connectTimeout, readTimeout, attempts, backoff, System.getenv());
+  }
+
+  Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, java.util.Map<String, String> env) {
     this.client = new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
         .readTimeout(readTimeout)
         .followRedirects(true)
         .followSslRedirects(true)
         .retryOnConnectionFailure(false)
-        .proxySelector(EnvProxySelector.fromEnvironment(System.getenv()))
+        .proxySelector(EnvProxySelector.fromEnvironment(env))
         .build();
     this.attempts = attempts;
     this.backoff = backoff;
