@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** The seed's sidecar-init flow and the redirect/cleanup of traffic rules. */
@@ -110,16 +109,14 @@ public final class SidecarFlow {
   public RedirectConfig forService(Host host, ServiceConfig cfg, ConsulApi api, boolean defaults, boolean dnsRedirect) {
     MeshService m = cfg.mesh();
     int proxyUid = host.users().uid("envoy").orElseThrow(() -> new IllegalStateException("user envoy does not exist"));
-    JsonNodeHolder h = fetch(api, m.sidecarId());
-    ProxyDerivation.Derived d = ProxyDerivation.derive(m.sidecarId(), h.service(), h.checks());
-    List<Integer> in = new ArrayList<>(d.excludeInbound());
-    m.metricsPort().ifPresent(p -> {
-      if (!in.contains(p)) in.add(p);
-    });
-    in.addAll(m.excludeInboundPorts());
+    ProxyDerivation.Derived d = fetchDerived(api, m.sidecarId());
+    List<Integer> extra = new ArrayList<>();
+    m.metricsPort().filter(p -> !d.excludeInbound().contains(p)).ifPresent(extra::add);
+    extra.addAll(m.excludeInboundPorts());
     boolean dns = m.consulDns() || dnsRedirect;
-    RedirectConfig c = new RedirectConfig(proxyUid, d.inboundPort(), d.outboundPort(), in, m.excludeOutboundPorts(),
-        m.excludeOutboundCidrs(), m.excludeUids(), dns ? Optional.of("127.0.0.1") : Optional.empty(), dns ? 8600 : 0);
+    RedirectConfig flags = new RedirectConfig(proxyUid, 0, 15001, extra, m.excludeOutboundPorts(), m.excludeOutboundCidrs(),
+        m.excludeUids(), dns ? Optional.of("127.0.0.1") : Optional.empty(), dns ? 8600 : 0);
+    RedirectConfig c = merge(d, flags);
     return defaults ? withDefaults(host, c) : c;
   }
 
@@ -127,17 +124,20 @@ public final class SidecarFlow {
     return DefaultExclusions.add(c, DefaultExclusions.sshPorts(host), host.users().uid("consul").orElse(null));
   }
 
-  record JsonNodeHolder(com.fasterxml.jackson.databind.JsonNode service, com.fasterxml.jackson.databind.JsonNode checks) {}
-
-  static JsonNodeHolder fetch(ConsulApi api, String proxyId) {
+  /** What `-proxy-id` reads from the proxy's registration (Consul's order). */
+  static ProxyDerivation.Derived fetchDerived(ConsulApi api, String proxyId) {
     var svc = api.service(proxyId).orElseThrow(() -> new ConsulApi.ConsulUnreachableException(
         "proxy " + proxyId + " is not registered with the local Consul agent"));
-    return new JsonNodeHolder(svc, svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null);
+    var checks = svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null;
+    return ProxyDerivation.derive(proxyId, svc, checks);
   }
 
+  /** redirect-traffic -proxy-id: ports from the registration, exclusions derived first, then the flags'. */
   public static RedirectConfig derived(ConsulApi api, String proxyId, RedirectConfig flags) {
-    JsonNodeHolder h = fetch(api, proxyId);
-    ProxyDerivation.Derived d = ProxyDerivation.derive(proxyId, h.service(), h.checks());
+    return merge(fetchDerived(api, proxyId), flags);
+  }
+
+  private static RedirectConfig merge(ProxyDerivation.Derived d, RedirectConfig flags) {
     List<Integer> in = new ArrayList<>(d.excludeInbound());
     in.addAll(flags.excludeInboundPorts());
     return new RedirectConfig(flags.proxyUid(), d.inboundPort(), d.outboundPort(), in, flags.excludeOutboundPorts(),
@@ -179,9 +179,5 @@ public final class SidecarFlow {
       save = "";
     }
     return RestoreScript.apply(c, save);
-  }
-
-  public static Map<String, Object> registration(MeshService m) {
-    return dev.consulvmagent.sidecar.Registration.document(m);
   }
 }

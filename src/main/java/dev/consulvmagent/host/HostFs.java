@@ -2,7 +2,6 @@ package dev.consulvmagent.host;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -218,12 +217,6 @@ public final class HostFs {
       // best effort
     }
     return n;
-  }
-
-  public OutputStream createTemp(Path tmp) throws IOException {
-    guard("create " + tmp);
-    Files.createDirectories(tmp.getParent());
-    return Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
   public void mkdir(String path, int mode, int uid, int gid) {

@@ -12,7 +12,6 @@ import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * service: /srv/consul/service-config.json (the seed's input), plus exactly what sidecar-init
@@ -34,9 +33,5 @@ final class ServiceModule {
     boolean dnsRedirect = DnsModule.effective(spec.dns().mode(), ctx.host()) == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
     out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value()), dnsRedirect));
     return out;
-  }
-
-  static Optional<String> envoyUnit(AgentSpec spec) {
-    return spec.service().map(s -> "envoy@" + s.mesh().name() + ".service");
   }
 }
