@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import okhttp3.ConnectionSpec;
+import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -21,25 +23,53 @@ import okhttp3.ResponseBody;
  * environment (https_proxy, http_proxy, no_proxy) are honoured.
  */
 public final class Downloader {
-  private final OkHttpClient client;
+  private final OkHttpClient.Builder settings;
   private final int attempts;
   private final Duration backoff;
+  private OkHttpClient plain;
+  private OkHttpClient tls;
 
   public Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff) {
     this(connectTimeout, readTimeout, attempts, backoff, System.getenv());
   }
 
   Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, java.util.Map<String, String> env) {
-    this.client = new OkHttpClient.Builder()
+    this.settings = new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
         .readTimeout(readTimeout)
         .followRedirects(true)
-        .followSslRedirects(true)
-        .retryOnConnectionFailure(false)
-        .proxySelector(EnvProxySelector.fromEnvironment(env))
-        .build();
+        // a GET is idempotent: okhttp silently re-sends it when a pooled connection turns out
+        // to be closed by the server (HTTP/1.0 mirrors close after every response); counting
+        // that as a failed attempt cost a backoff per download. Real failures still count.
+        .retryOnConnectionFailure(true)
+        .proxySelector(EnvProxySelector.fromEnvironment(env));
     this.attempts = attempts;
     this.backoff = backoff;
+  }
+
+  /**
+   * The client for a URL. TLS (trust store, SSL context: ~0.3 s of start-up) is set up only
+   * when an https URL is first fetched; a plain-http mirror never pays for it.
+   */
+  private synchronized OkHttpClient client(HttpUrl url) {
+    if (url.isHttps()) {
+      if (tls == null) tls = settings.followSslRedirects(true).connectionSpecs(List.of(ConnectionSpec.MODERN_TLS, ConnectionSpec.CLEARTEXT)).build();
+      return tls;
+    }
+    // redirects to https come back to execute(), which follows them with the TLS client
+    if (plain == null) plain = settings.followSslRedirects(false).connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build();
+    return plain;
+  }
+
+  private Response execute(Request request) throws IOException {
+    Response r = client(request.url()).newCall(request).execute();
+    String location = r.isRedirect() ? r.header("Location") : null;
+    HttpUrl next = location == null ? null : request.url().resolve(location);
+    if (next != null && next.isHttps() && !request.url().isHttps()) {
+      r.close();
+      return execute(request.newBuilder().url(next).build());
+    }
+    return r;
   }
 
   public static Downloader defaults() {
@@ -58,7 +88,7 @@ public final class Downloader {
     }
     IOException last = null;
     for (int i = 1; i <= attempts; i++) {
-      try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) {
+      try (Response r = execute(new Request.Builder().url(url).build())) {
         if (r.code() == 404) return Optional.empty();
         if (r.code() >= 500) {
           last = new IOException("HTTP " + r.code());
@@ -181,7 +211,7 @@ public final class Downloader {
         Request.Builder rb = new Request.Builder().url(url);
         if (position > 0) rb.header("Range", "bytes=" + position + "-");
         try {
-          Response r = client.newCall(rb.build()).execute();
+          Response r = execute(rb.build());
           int code = r.code();
           if (code == 404 || (code >= 400 && code < 500 && code != 408 && code != 429)) {
             r.close();
