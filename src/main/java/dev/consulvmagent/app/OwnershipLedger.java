@@ -1,6 +1,5 @@
 package dev.consulvmagent.app;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.render.Json;
 import java.io.IOException;
@@ -21,8 +20,8 @@ public final class OwnershipLedger {
   public static List<String> read(HostFs fs) {
     return fs.readIfExists(PATH).map(b -> {
       try {
-        Map<String, List<String>> m = Json.mapper().readValue(b, new TypeReference<Map<String, List<String>>>() {});
-        return m.getOrDefault("created", List.of());
+        if (!(Json.parseObject(b).get("created") instanceof List<?> l)) return List.<String>of();
+        return l.stream().map(String::valueOf).toList();
       } catch (IOException e) {
         return List.<String>of();
       }

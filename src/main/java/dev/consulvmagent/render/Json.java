@@ -1,43 +1,155 @@
 package dev.consulvmagent.render;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
-/** Deterministic JSON: sorted keys, two-space indent, LF newlines, a final newline. */
+/**
+ * Deterministic JSON: sorted keys, two-space indent, LF newlines, a final newline.
+ *
+ * <p>The documents the agent renders and reads are plain maps, lists, strings, numbers and
+ * booleans, so they go through jackson-core's streaming generator and parser. Databind's
+ * ObjectMapper (a tenth of a second to set up) is only built for the commands that walk Consul's
+ * API answers as trees.
+ */
 public final class Json {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+  private static final JsonFactory FACTORY = new JsonFactory();
   private static final DefaultPrettyPrinter PRETTY = new DefaultPrettyPrinter()
       .withObjectIndenter(new DefaultIndenter("  ", "\n"))
       .withArrayIndenter(new DefaultIndenter("  ", "\n"));
 
   private Json() {}
 
+  private static final class Mapper {
+    static final ObjectMapper INSTANCE = new ObjectMapper();
+  }
+
+  /** Databind, for tree access to API answers (status, sidecar commands). */
   public static ObjectMapper mapper() {
-    return MAPPER;
+    return Mapper.INSTANCE;
   }
 
   public static byte[] render(Object value) {
-    try {
-      return (MAPPER.writer(PRETTY).writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return (write(value, true) + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
   public static String compact(Object value) {
-    try {
-      return MAPPER.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+    return write(value, false);
+  }
+
+  private static String write(Object value, boolean pretty) {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      if (pretty) g.setPrettyPrinter(new DefaultPrettyPrinter(PRETTY));
+      write(g, value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  private static void write(JsonGenerator g, Object v) throws IOException {
+    if (v == null) {
+      g.writeNull();
+    } else if (v instanceof Map<?, ?> m) {
+      g.writeStartObject();
+      Map<String, Object> sorted = new TreeMap<>();
+      m.forEach((k, x) -> sorted.put(String.valueOf(k), x));
+      for (Map.Entry<String, Object> e : sorted.entrySet()) {
+        g.writeFieldName(e.getKey());
+        write(g, e.getValue());
+      }
+      g.writeEndObject();
+    } else if (v instanceof Collection<?> c) {
+      g.writeStartArray();
+      for (Object x : c) write(g, x);
+      g.writeEndArray();
+    } else if (v instanceof CharSequence s) {
+      g.writeString(s.toString());
+    } else if (v instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+      g.writeNumber(((Number) v).longValue());
+    } else if (v instanceof BigInteger b) {
+      g.writeNumber(b);
+    } else if (v instanceof BigDecimal b) {
+      g.writeNumber(b);
+    } else if (v instanceof Double || v instanceof Float) {
+      g.writeNumber(((Number) v).doubleValue());
+    } else {
+      throw new IllegalArgumentException("cannot render " + v.getClass().getName() + " as JSON");
+    }
+  }
+
+  /** Parses a document to maps (insertion order), lists, strings, numbers, booleans and null. */
+  public static Object parse(byte[] json) throws IOException {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() == null) throw new IOException("empty document");
+      Object v = read(p);
+      if (p.nextToken() != null) throw new IOException("trailing content after the JSON value");
+      return v;
+    }
+  }
+
+  public static Object parse(String json) throws IOException {
+    return parse(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A document that must be an object; anything else is an IOException. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> parseObject(byte[] json) throws IOException {
+    if (parse(json) instanceof Map<?, ?> m) return (Map<String, Object>) m;
+    throw new IOException("not a JSON object");
+  }
+
+  private static Object read(JsonParser p) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT: {
+        Map<String, Object> m = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String k = p.currentName();
+          p.nextToken();
+          m.put(k, read(p));
+        }
+        return m;
+      }
+      case START_ARRAY: {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
+        return l;
+      }
+      case VALUE_STRING:
+        return p.getText();
+      case VALUE_NUMBER_INT:
+        return p.getNumberValue();
+      case VALUE_NUMBER_FLOAT:
+        return p.getDoubleValue();
+      case VALUE_TRUE:
+        return Boolean.TRUE;
+      case VALUE_FALSE:
+        return Boolean.FALSE;
+      case VALUE_NULL:
+        return null;
+      default:
+        throw new IOException("unexpected " + t);
     }
   }
 
@@ -45,8 +157,8 @@ public final class Json {
   public static Map<String, String> flatten(byte[] json) {
     Map<String, String> out = new LinkedHashMap<>();
     try {
-      flatten("", MAPPER.readValue(json, Object.class), out);
-    } catch (java.io.IOException e) {
+      flatten("", parse(json), out);
+    } catch (IOException e) {
       out.put("(unparsable)", "true");
     }
     return out;

@@ -95,12 +95,10 @@ public final class BinaryResource implements Resource {
     return o instanceof Number n ? n.longValue() : null;
   }
 
-  @SuppressWarnings("unchecked")
   private Optional<Map<String, Object>> receipt(Host host) {
     return host.fs().readIfExists(receiptPath()).flatMap(b -> {
       try {
-        Map<String, Object> m = Json.mapper().readValue(b, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
-        return Optional.of(m);
+        return Optional.of(Json.parseObject(b));
       } catch (IOException e) {
         return Optional.empty();
       }

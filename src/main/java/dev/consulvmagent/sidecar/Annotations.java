@@ -111,11 +111,12 @@ final class Annotations {
     Optional<String> cm = get("proxy-config-map");
     if (cm.isPresent() && !cm.get().isBlank()) {
       try {
-        Object parsed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(cm.get(), Object.class);
+        Object parsed = dev.consulvmagent.render.Json.parse(cm.get());
         if (!(parsed instanceof Map<?, ?> m)) throw error(P + "proxy-config-map", "must be a JSON object");
         m.forEach((k, v) -> proxyConfig.put(String.valueOf(k), v));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw error(P + "proxy-config-map", "is not valid JSON: " + e.getOriginalMessage());
+      } catch (java.io.IOException e) {
+        String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        throw error(P + "proxy-config-map", "is not valid JSON: " + why);
       }
     }
     boolean dns = bool("consul-dns", false);
