@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
 import dev.consulvmagent.engine.RunResult;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,9 +19,13 @@ final class ApplyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunResult r = new Agent(Main.sink(spec, common)).apply(common.toRunOptions());
+    return run(common, spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  static int run(Common common, PrintWriter out, PrintWriter err) {
+    RunResult r = new Agent(Main.sink(err, common)).apply(common.toRunOptions());
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    Render.result(out, r, common.json(), common.verbose, code);
     return code;
   }
 }

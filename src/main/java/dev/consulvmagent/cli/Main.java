@@ -16,7 +16,6 @@ import java.time.format.DateTimeFormatter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Entry point. Only main exits; commands return their exit code. */
 @Command(name = "consul-vm-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -48,7 +47,34 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine(args).execute(args));
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * Runs one command line. The boot-time forms (apply, plan, validate with the common options)
+   * take {@link QuickArgs}; everything else, and anything it does not recognise, goes to picocli.
+   */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    java.util.Optional<QuickArgs.Parsed> quick = QuickArgs.parse(args);
+    if (quick.isPresent()) {
+      QuickArgs.Parsed q = quick.get();
+      try {
+        return switch (q.command()) {
+          case "apply" -> ApplyCommand.run(q.common(), out, err);
+          case "plan" -> PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
+          default -> ValidateCommand.run(q.common(), out);
+        };
+      } catch (Exception e) {
+        return handle(e, err, q.common().stacktrace);
+      } finally {
+        out.flush();
+        err.flush();
+      }
+    }
+    CommandLine cl = commandLine(args);
+    cl.setOut(out);
+    cl.setErr(err);
+    return cl.execute(args);
   }
 
   /** The full command line (every subcommand's model), for help and tests. */
@@ -78,8 +104,12 @@ public final class Main {
   }
 
   private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parse) {
-    PrintWriter err = cl.getErr();
     boolean trace = parse.hasMatchedOption("--stacktrace") || parse.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--stacktrace"));
+    return handle(ex, cl.getErr(), trace);
+  }
+
+  /** Maps an error to its exit code and a one-line message (the stack trace only on request). */
+  static int handle(Exception ex, PrintWriter err, boolean trace) {
     int code;
     if (ex instanceof SpecException) {
       err.println("invalid configuration: " + ex.getMessage());
@@ -102,8 +132,7 @@ public final class Main {
   }
 
   /** Progress lines: timestamped on stderr (cloud-init output and journald keep them). */
-  static EventSink sink(CommandSpec spec, Common common) {
-    PrintWriter err = spec.commandLine().getErr();
+  static EventSink sink(PrintWriter err, Common common) {
     boolean tty = System.console() != null;
     DateTimeFormatter f = DateTimeFormatter.ofPattern("HH:mm:ss");
     return new EventSink() {

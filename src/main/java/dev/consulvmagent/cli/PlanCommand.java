@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
 import dev.consulvmagent.engine.RunResult;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,9 +23,13 @@ final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunResult r = new Agent(Main.sink(spec, common)).plan(common.toRunOptions());
+    return run(common, detailed, spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
+    RunResult r = new Agent(Main.sink(err, common)).plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
-    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    Render.result(out, r, common.json(), common.verbose, code);
     return code;
   }
 }

@@ -88,7 +88,7 @@ final class RedirectTrafficCommand implements Callable<Integer> {
     Host host = Host.forRoot(Path.of("/"), true);
     Optional<String> tok = Optional.ofNullable(token).or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
     ConsulApi api = new ConsulApi(httpAddr, tok, Duration.ofSeconds(5));
-    SidecarFlow flow = new SidecarFlow(Main.sink(spec, null));
+    SidecarFlow flow = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null));
     RedirectConfig cfg;
     if (service != null) {
       ServiceConfig sc = SidecarFlow.readServiceConfig(host.fs().resolve(SidecarFiles.SERVICE_CONFIG));

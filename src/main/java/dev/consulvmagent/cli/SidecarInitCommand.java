@@ -71,7 +71,7 @@ final class SidecarInitCommand implements Callable<Integer> {
       out.flush();
       return ExitCodes.OK;
     }
-    RunResult r = new SidecarFlow(Main.sink(spec, null)).init(cfg, root, admin);
+    RunResult r = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null)).init(cfg, root, admin);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(out, r, "json".equals(output), false, code);
     return code;

@@ -28,7 +28,7 @@ final class SidecarWaitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ConsulApi api = new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), Duration.ofSeconds(5));
-    new SidecarWait(api, Main.sink(spec, null), Duration.ofSeconds(timeout), Duration.ofSeconds(1)).await(service);
+    new SidecarWait(api, Main.sink(spec.commandLine().getErr(), null), Duration.ofSeconds(timeout), Duration.ofSeconds(1)).await(service);
     return ExitCodes.OK;
   }
 }

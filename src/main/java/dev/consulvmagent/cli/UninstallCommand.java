@@ -27,11 +27,11 @@ final class UninstallCommand implements Callable<Integer> {
   public Integer call() {
     var o = common.toRunOptions();
     Host host = Host.forRoot(o.root(), o.live());
-    Uninstall u = new Uninstall(Main.sink(spec, common));
+    Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
     List<Planned> plan = u.plan(host);
     RunResult r;
     if (planOnly) {
-      r = new dev.consulvmagent.engine.Engine(Main.sink(spec, common)).planResult(plan, Instant.now());
+      r = new dev.consulvmagent.engine.Engine(Main.sink(spec.commandLine().getErr(), common)).planResult(plan, Instant.now());
     } else {
       try (var lock = dev.consulvmagent.app.RunLock.acquire(dev.consulvmagent.app.RunLock.pathFor(o), o.lockWait())) {
         r = u.apply(host, plan);

@@ -3,6 +3,7 @@ package dev.consulvmagent.cli;
 import dev.consulvmagent.app.Agent;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.AgentSpec;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,14 +18,19 @@ final class ValidateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(common, spec.commandLine().getOut());
+  }
+
+  static int run(Common common, PrintWriter out) {
     AgentSpec s = new Agent(EventSink.NONE).load(common.toRunOptions());
     if (common.json()) {
-      spec.commandLine().getOut().println("{\"valid\": true}");
+      out.println("{\"valid\": true}");
     } else {
-      spec.commandLine().getOut().println("Valid: consul " + s.consul().version() + " (" + s.consul().role().name().toLowerCase()
+      out.println("Valid: consul " + s.consul().version() + " (" + s.consul().role().name().toLowerCase()
           + "), envoy " + s.envoy().version() + s.app().map(a -> ", app " + a.name()).orElse("")
           + s.service().map(x -> ", service " + x.mesh().name()).orElse(""));
     }
+    out.flush();
     return ExitCodes.OK;
   }
 }

@@ -35,10 +35,8 @@ class CliApplyTest {
   static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
+    // the way main runs it: the quick path for apply/plan/validate, picocli for the rest
+    int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
     return new Run(code, out.toString(), err.toString());
   }
 
