@@ -24,6 +24,7 @@ import okhttp3.ResponseBody;
  */
 public final class Downloader {
   private final OkHttpClient.Builder settings;
+  private final StallWatchdog stalls;
   private final int attempts;
   private final Duration backoff;
   private OkHttpClient plain;
@@ -36,13 +37,14 @@ public final class Downloader {
   Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, java.util.Map<String, String> env) {
     this.settings = new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
-        .readTimeout(readTimeout)
+        .readTimeout(Duration.ZERO) // the StallWatchdog enforces readTimeout, far more cheaply
         .followRedirects(true)
         // a GET is idempotent: okhttp silently re-sends it when a pooled connection turns out
         // to be closed by the server (HTTP/1.0 mirrors close after every response); counting
         // that as a failed attempt cost a backoff per download. Real failures still count.
         .retryOnConnectionFailure(true)
         .proxySelector(EnvProxySelector.fromEnvironment(env));
+    this.stalls = new StallWatchdog(readTimeout);
     this.attempts = attempts;
     this.backoff = backoff;
   }
@@ -61,15 +63,21 @@ public final class Downloader {
     return plain;
   }
 
-  private Response execute(Request request) throws IOException {
-    Response r = client(request.url()).newCall(request).execute();
+  private Response execute(Request request, StallWatchdog.Watch watch) throws IOException {
+    okhttp3.Call call = client(request.url()).newCall(request);
+    watch.arm(call);
+    Response r = call.execute();
     String location = r.isRedirect() ? r.header("Location") : null;
     HttpUrl next = location == null ? null : request.url().resolve(location);
     if (next != null && next.isHttps() && !request.url().isHttps()) {
       r.close();
-      return execute(request.newBuilder().url(next).build());
+      return execute(request.newBuilder().url(next).build(), watch);
     }
     return r;
+  }
+
+  private String describe(Throwable e, StallWatchdog.Watch watch) {
+    return watch.fired() ? "timed out (no data for " + stalls.limit().toMillis() + " ms)" : describe(e);
   }
 
   public static Downloader defaults() {
@@ -87,25 +95,27 @@ public final class Downloader {
       }
     }
     IOException last = null;
-    for (int i = 1; i <= attempts; i++) {
-      try (Response r = execute(new Request.Builder().url(url).build())) {
-        if (r.code() == 404) return Optional.empty();
-        if (r.code() >= 500) {
-          last = new IOException("HTTP " + r.code());
-        } else if (!r.isSuccessful()) {
-          throw new ArtifactException(what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
-        } else {
-          ResponseBody b = r.body();
-          if (b.contentLength() > 4 * 1024 * 1024) throw new ArtifactException(what + ": " + url + " is too large for a checksums file");
-          return Optional.of(b.bytes());
+    try (StallWatchdog.Watch watch = stalls.watch()) {
+      for (int i = 1; i <= attempts; i++) {
+        try (Response r = execute(new Request.Builder().url(url).build(), watch)) {
+          if (r.code() == 404) return Optional.empty();
+          if (r.code() >= 500) {
+            last = new IOException("HTTP " + r.code());
+          } else if (!r.isSuccessful()) {
+            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
+          } else {
+            ResponseBody b = r.body();
+            if (b.contentLength() > 4 * 1024 * 1024) throw new ArtifactException(what + ": " + url + " is too large for a checksums file");
+            return Optional.of(b.bytes());
+          }
+        } catch (IOException e) {
+          last = e;
         }
-      } catch (IOException e) {
-        last = e;
+        sleep(i);
       }
-      sleep(i);
+      throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
+          + "; check the network, proxy settings or --mirror");
     }
-    throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last)
-        + "; check the network, proxy settings or --mirror");
   }
 
   /**
@@ -193,11 +203,17 @@ public final class Downloader {
     private long position;
     private long total = -1;
     private int failures;
+    private final StallWatchdog.Watch watch = stalls.watch();
 
     Body(String what, String url) {
       this.what = what;
       this.url = url;
-      connect();
+      try {
+        connect();
+      } catch (RuntimeException e) {
+        watch.close();
+        throw e;
+      }
     }
 
     @Override
@@ -211,7 +227,7 @@ public final class Downloader {
         Request.Builder rb = new Request.Builder().url(url);
         if (position > 0) rb.header("Range", "bytes=" + position + "-");
         try {
-          Response r = execute(rb.build());
+          Response r = execute(rb.build(), watch);
           int code = r.code();
           if (code == 404 || (code >= 400 && code < 500 && code != 408 && code != 429)) {
             r.close();
@@ -243,7 +259,7 @@ public final class Downloader {
         }
         failures++;
         if (failures >= attempts) {
-          throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last)
+          throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
               + "; check the network, proxy settings or --mirror");
         }
         sleep(failures);
@@ -269,14 +285,17 @@ public final class Downloader {
         try {
           int n = in.read(b, off, len);
           if (n < 0 && total >= 0 && position < total) throw new IOException("body truncated at " + position + " of " + total);
-          if (n > 0) position += n;
+          if (n > 0) {
+            position += n;
+            watch.progress();
+          }
           return n;
         } catch (IOException e) {
           response.close();
           failures++;
           if (failures >= attempts) {
             throw new ArtifactException(what + ": download of " + url + " broke off at byte " + position + " after "
-                + attempts + " attempts: " + describe(e) + "; check the network or mirror", e);
+                + attempts + " attempts: " + describe(e, watch) + "; check the network or mirror", e);
           }
           sleep(failures);
           connect();
@@ -286,6 +305,7 @@ public final class Downloader {
 
     @Override
     public void close() {
+      watch.close();
       if (response != null) response.close();
     }
   }

@@ -163,6 +163,20 @@ class InstallerTest {
   }
 
   @Test
+  void bodyThatStallsMidway_isCutOff_retriedWithRange_thenFails() throws Exception {
+    existingBinary();
+    // the body arrives in two halves 1.2 s apart: past the 300 ms read timeout on every attempt
+    wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip).withChunkedDribbleDelay(2, 1200)));
+    // (without the cut-off each attempt would simply finish after 1.2 s and succeed)
+    assertThatThrownBy(() -> installer(Duration.ofMillis(300)).prepare(consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
+        .isInstanceOf(ArtifactException.class)
+        .hasMessageContaining("consul.zip")
+        .hasMessageContaining("timed out (no data for 300 ms)");
+    wm.verify(3, getRequestedFor(urlEqualTo("/c/consul.zip")));
+    assertUntouched();
+  }
+
+  @Test
   void notFound_isNotRetried_andSaysWhatToCheck() throws Exception {
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withStatus(404)));
     assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))

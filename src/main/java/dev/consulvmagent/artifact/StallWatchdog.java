@@ -1,0 +1,88 @@
+package dev.consulvmagent.artifact;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import okhttp3.Call;
+
+/**
+ * The read timeout: cancels a call that has made no progress (no response, no bytes) for the
+ * limit. okhttp's own read timeout arms and disarms a timer around every 8 KiB read — two
+ * hand-offs to its watchdog thread each time, a quarter of the CPU of a cold download; here a
+ * read costs one clock read, and one thread looks at all downloads a few times per limit.
+ */
+final class StallWatchdog {
+  private final long limitNanos;
+  private final long tickMillis;
+  private final Set<Watch> active = ConcurrentHashMap.newKeySet();
+  private Thread thread;
+
+  StallWatchdog(Duration limit) {
+    this.limitNanos = limit.toNanos();
+    this.tickMillis = Math.max(10, Math.min(1000, limit.toMillis() / 4));
+  }
+
+  Duration limit() {
+    return Duration.ofNanos(limitNanos);
+  }
+
+  /** Starts watching; arm() each call, progress() on each read, close() when done. */
+  Watch watch() {
+    Watch w = new Watch();
+    active.add(w);
+    start();
+    return w;
+  }
+
+  private synchronized void start() {
+    if (thread != null) return;
+    thread = new Thread(this::loop, "download watchdog");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    while (true) {
+      try {
+        Thread.sleep(tickMillis);
+      } catch (InterruptedException e) {
+        return;
+      }
+      long now = System.nanoTime();
+      for (Watch w : active) {
+        if (!w.fired && now - w.last > limitNanos) {
+          w.fired = true;
+          Call c = w.call;
+          if (c != null) c.cancel();
+        }
+      }
+    }
+  }
+
+  final class Watch implements AutoCloseable {
+    private volatile Call call;
+    private volatile long last = System.nanoTime();
+    private volatile boolean fired;
+
+    /** A new call (first try, retry, redirect): the clock starts again. */
+    void arm(Call c) {
+      fired = false;
+      last = System.nanoTime();
+      call = c;
+    }
+
+    void progress() {
+      last = System.nanoTime();
+    }
+
+    /** True when the last failure was this watchdog cancelling a stalled call. */
+    boolean fired() {
+      return fired;
+    }
+
+    @Override
+    public void close() {
+      active.remove(this);
+    }
+  }
+}
