@@ -66,9 +66,10 @@ final class StallWatchdog {
 
     /** A new call (first try, retry, redirect): the clock starts again. */
     void arm(Call c) {
-      fired = false;
+      // clock and call first: once the watchdog reads fired == false it sees them too
       last = System.nanoTime();
       call = c;
+      fired = false;
     }
 
     void progress() {
