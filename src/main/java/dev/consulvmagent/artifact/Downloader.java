@@ -106,7 +106,17 @@ public final class Downloader {
           } else {
             ResponseBody b = r.body();
             if (b.contentLength() > 4 * 1024 * 1024) throw new ArtifactException(what + ": " + url + " is too large for a checksums file");
-            return Optional.of(b.bytes());
+            // read with progress, so a slow but flowing answer is not taken for a stall
+            java.io.ByteArrayOutputStream doc = new java.io.ByteArrayOutputStream();
+            try (InputStream in = b.byteStream()) {
+              byte[] buf = new byte[8192];
+              int n;
+              while ((n = in.read(buf)) > 0) {
+                doc.write(buf, 0, n);
+                watch.progress();
+              }
+            }
+            return Optional.of(doc.toByteArray());
           }
         } catch (IOException e) {
           last = e;
