@@ -75,8 +75,12 @@ class CliRobustnessTest {
       for (int kill = 0; kill < 3; kill++) {
         Process p = applyProcess(root, cfg);
         Thread.sleep(200 + random.nextInt(1500));
+        // a child (systemd-sysusers) outlives the killed agent and finishes its own atomic
+        // write; wait for it, so the snapshot below does not race its temp files
+        List<ProcessHandle> children = p.descendants().toList();
         p.destroyForcibly();
         p.waitFor(10, TimeUnit.SECONDS);
+        for (ProcessHandle c : children) c.onExit().get(10, TimeUnit.SECONDS);
         // whatever exists at a final path is complete: identical to the converged reference
         Map<String, String> now = contents(root);
         for (Map.Entry<String, String> e : now.entrySet()) {
