@@ -9,11 +9,6 @@ import picocli.CommandLine.Option;
 
 /** Options shared by plan, apply and validate. */
 public final class Common {
-  // defaults shared with QuickArgs (annotation values must be constants)
-  static final String DEFAULT_ROOT = "/";
-  static final String DEFAULT_OUTPUT = "text";
-  static final String DEFAULT_LOCK_WAIT = "10";
-
   @Option(names = "--config", paramLabel = "FILE", description = "Agent config (YAML). Default: " + RunOptions.DEFAULT_CONFIG
       + ". With --user-data: the write_files path to take from it.")
   Path config;
@@ -22,14 +17,14 @@ public final class Common {
       + "the config is its write_files entry for the config path.")
   Path userData;
 
-  @Option(names = "--root", paramLabel = "DIR", defaultValue = DEFAULT_ROOT, description = "Apply under DIR instead of /: enable but never start "
+  @Option(names = "--root", paramLabel = "DIR", defaultValue = "/", description = "Apply under DIR instead of /: enable but never start "
       + "services, never touch the network stack (baking images, tests).")
   Path root;
 
   @Option(names = "--mirror", paramLabel = "URL", description = "Download from URL instead of the public hosts, keeping their paths.")
   String mirror;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = DEFAULT_OUTPUT, description = "text or json.")
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
   String output;
 
   @Option(names = {"-v", "--verbose"}, description = "More detail.")
@@ -38,7 +33,7 @@ public final class Common {
   @Option(names = "--stacktrace", description = "Print stack traces of errors.")
   boolean stacktrace;
 
-  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = DEFAULT_LOCK_WAIT,
+  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "10",
       description = "How long to wait for another run to finish (default ${DEFAULT-VALUE}); then exit 5.")
   int lockWait;
 

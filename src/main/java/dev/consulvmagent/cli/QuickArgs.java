@@ -1,84 +1,98 @@
 package dev.consulvmagent.cli;
 
+import java.lang.reflect.Field;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The boot-time command lines without picocli. `apply`, `plan` and `validate` with only the
- * common options — the form cloud-init, the systemd unit and operators use — are read here:
- * building picocli's model costs ~150 ms, a third of a no-op run at every boot. Anything else
- * (help, --version, a typo, a repeated option, an option spelled another way) returns empty and
- * goes to picocli, which stays the one description of the command line; QuickArgsTest checks
- * that both read every form accepted here the same way.
+ * The boot-time command lines without picocli. `apply`, `plan` and `validate` with only their
+ * own options — the form cloud-init, the systemd unit and operators use — are read here:
+ * building picocli's model costs ~100–150 ms, a third of a no-op run at every boot, even with
+ * the class-data archive. What the options are (names, arity, type, default, field) is not
+ * written here: it is {@link QuickArgsTable}, derived from picocli's model at build time. This
+ * class only knows how to read the simplest spellings; anything else (help, --version, a typo,
+ * a repeated option, clustered short options, @files, an option-like or empty value) returns
+ * empty and goes to picocli. QuickArgsTest checks both read every accepted form the same way.
  */
 final class QuickArgs {
-  record Parsed(String command, Common common, boolean detailedExitCode) {}
+  /** The command object (its own options set) and its common options. */
+  record Parsed(String command, Object target, Common common) {
+    boolean detailedExitCode() {
+      return target instanceof PlanCommand p && p.detailed;
+    }
+  }
 
   private QuickArgs() {}
 
   static Optional<Parsed> parse(String[] args) {
-    if (args.length == 0 || !Set.of("apply", "plan", "validate").contains(args[0])) return Optional.empty();
+    if (args.length == 0 || !QuickArgsTable.COMMANDS.contains(args[0])) return Optional.empty();
     String command = args[0];
-    Common c = new Common();
-    c.root = Path.of(Common.DEFAULT_ROOT);
-    c.output = Common.DEFAULT_OUTPUT;
-    c.lockWait = Integer.parseInt(Common.DEFAULT_LOCK_WAIT);
-    boolean detailed = false;
-    Set<String> seen = new HashSet<>();
-    for (int i = 1; i < args.length; i++) {
-      String name = args[i];
-      String value = null;
-      int eq = name.indexOf('=');
-      if (name.startsWith("--") && eq > 2) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
+    Map<String, QuickArgsTable.Row> byName = new HashMap<>();
+    List<QuickArgsTable.Row> rows = QuickArgsTable.load().stream().filter(r -> r.command().equals(command))
+        .toList();
+    if (rows.isEmpty()) return Optional.empty();
+    for (QuickArgsTable.Row r : rows) r.names().forEach(n -> byName.put(n, r));
+    Common common = new Common();
+    Object target = switch (command) {
+      case "apply" -> new ApplyCommand();
+      case "plan" -> new PlanCommand();
+      default -> new ValidateCommand();
+    };
+    try {
+      for (QuickArgsTable.Row r : rows) {
+        if (!r.defaultValue().equals(QuickArgsTable.NO_DEFAULT)) set(r, target, common, r.defaultValue());
       }
-      String canonical = switch (name) {
-        case "-v" -> "--verbose";
-        case "-o" -> "--output";
-        default -> name;
-      };
-      if (!seen.add(canonical)) return Optional.empty(); // picocli reports the repetition
-      if (canonical.equals("--verbose") || canonical.equals("--stacktrace") || canonical.equals("--detailed-exitcode")) {
-        if (value != null) return Optional.empty();
-        switch (canonical) {
-          case "--verbose" -> c.verbose = true;
-          case "--stacktrace" -> c.stacktrace = true;
-          default -> {
-            if (!command.equals("plan")) return Optional.empty();
-            detailed = true;
-          }
+      Set<String> seen = new HashSet<>();
+      for (int i = 1; i < args.length; i++) {
+        String name = args[i];
+        String value = null;
+        int eq = name.indexOf('=');
+        if (name.startsWith("--") && eq > 2) {
+          value = name.substring(eq + 1);
+          name = name.substring(0, eq);
         }
-        continue;
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) return Optional.empty();
-        value = args[++i];
-      }
-      // values picocli might read differently (option-like, @argument files, empty) go to it
-      if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) return Optional.empty();
-      try {
-        switch (canonical) {
-          case "--config" -> c.config = Path.of(value);
-          case "--user-data" -> c.userData = Path.of(value);
-          case "--root" -> c.root = Path.of(value);
-          case "--mirror" -> c.mirror = value;
-          case "--output" -> c.output = value;
-          case "--lock-wait" -> {
-            if (!value.matches("[0-9]{1,9}")) return Optional.empty();
-            c.lockWait = Integer.parseInt(value);
-          }
-          default -> {
-            return Optional.empty();
-          }
+        QuickArgsTable.Row r = byName.get(name);
+        if (r == null || !seen.add(r.field())) return Optional.empty(); // picocli explains
+        if (r.arity() == 0) {
+          if (value != null) return Optional.empty();
+          set(r, target, common, "true");
+          continue;
         }
-      } catch (InvalidPathException e) {
-        return Optional.empty();
+        if (value == null) {
+          if (i + 1 >= args.length) return Optional.empty();
+          value = args[++i];
+        }
+        // values picocli might read differently (option-like, @argument files, empty) go to it
+        if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) return Optional.empty();
+        if (r.type().equals("int") && !value.matches("[0-9]{1,9}")) return Optional.empty();
+        set(r, target, common, value);
       }
+    } catch (InvalidPathException e) {
+      return Optional.empty();
     }
-    return Optional.of(new Parsed(command, c, detailed));
+    return Optional.of(new Parsed(command, target, common));
+  }
+
+  private static void set(QuickArgsTable.Row r, Object target, Common common, String value) {
+    Object owner = r.owner().equals(Common.class.getSimpleName()) ? common : target;
+    Object converted = switch (r.type()) {
+      case "Path" -> Path.of(value);
+      case "int" -> Integer.parseInt(value);
+      case "boolean" -> Boolean.parseBoolean(value);
+      default -> value;
+    };
+    try {
+      Field f = owner.getClass().getDeclaredField(r.field());
+      f.setAccessible(true);
+      f.set(owner, converted);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("quick-args table does not match " + owner.getClass(), e);
+    }
   }
 }
