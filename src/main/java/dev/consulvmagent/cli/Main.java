@@ -11,8 +11,6 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -131,24 +129,9 @@ public final class Main {
     return code;
   }
 
-  /** Progress lines: timestamped on stderr (cloud-init output and journald keep them). */
+  /** Progress: a run's events on stderr (cloud-init's output log and journald keep them). */
   static EventSink sink(PrintWriter err, Common common) {
-    boolean tty = System.console() != null;
-    DateTimeFormatter f = DateTimeFormatter.ofPattern("HH:mm:ss");
-    return new EventSink() {
-      @Override
-      public void info(String message) {
-        synchronized (err) {
-          err.println(tty ? "› " + message : LocalTime.now().format(f) + " consul-vm-agent: " + message);
-          err.flush();
-        }
-      }
-
-      @Override
-      public void verbose(String message) {
-        if (common != null && common.verbose) info(message);
-      }
-    };
+    return new ConsoleSink(err, common != null && common.verbose, System.console() != null);
   }
 
   /** Version from the jar manifest. */

@@ -106,7 +106,7 @@ public final class Engine {
               + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
         }
         outcomes.add(new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
-        events.info(label(now) + " " + c.key());
+        events.emit(new RunEvent.ResourceChanged(c.key(), label(now)));
         queued.addAll(r.notifications(now));
       } catch (RuntimeException e) {
         error = r.key() + ": " + e.getMessage();

@@ -1,10 +1,17 @@
 package dev.consulvmagent.engine;
 
-/** Progress lines from the engine and resources (the CLI decides how to show them). */
+/** Where a run's {@link RunEvent}s go (the CLI decides how to show them). */
+@FunctionalInterface
 public interface EventSink {
-  void info(String message);
+  void emit(RunEvent event);
 
-  default void verbose(String message) {}
+  default void info(String message) {
+    emit(new RunEvent.Message(message, false));
+  }
 
-  EventSink NONE = m -> {};
+  default void verbose(String message) {
+    emit(new RunEvent.Message(message, true));
+  }
+
+  EventSink NONE = e -> {};
 }

@@ -41,7 +41,7 @@ class SidecarWaitTest {
   }
 
   private SidecarWait waiter(String url, Duration timeout) {
-    return new SidecarWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)), log::add, timeout, Duration.ofMillis(20));
+    return new SidecarWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)), e -> log.add(e.text()), timeout, Duration.ofMillis(20));
   }
 
   @Test

@@ -1,29 +1,23 @@
-package dev.consulvmagent.artifact;
+package dev.consulvmagent.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * On a terminal: one line, redrawn in place at most ten times a second, with a bar per
- * download running in parallel ("consul [#####-----] 52%  envoy [##########] done").
+ * download running in parallel ("consul [#####-----] 52%  envoy [##########] done"). One per
+ * run, owned by the {@link ConsoleSink} that feeds it the download events.
  */
 final class ProgressBar {
   private static final long EVERY_NANOS = 100_000_000L;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final Map<String, long[]> downloads = new LinkedHashMap<>();
   private long last;
 
-  ProgressBar(PrintStream out) {
+  ProgressBar(PrintWriter out) {
     this.out = out;
   }
-
-  /** The shared bar when stderr is a terminal, else null. */
-  static ProgressBar forTerminal() {
-    return System.console() != null ? SHARED : null;
-  }
-
-  private static final ProgressBar SHARED = new ProgressBar(System.err);
 
   synchronized void update(String name, long done, long total, boolean force) {
     downloads.put(name, new long[] {done, total});
@@ -46,7 +40,7 @@ final class ProgressBar {
       if (b.length() > 0) b.append("  ");
       b.append(e.getKey().split(" ")[0]).append(' ');
       if (total <= 0) {
-        b.append(Progress.mib(done));
+        b.append(String.format("%.1f MiB", done / 1048576.0));
         continue;
       }
       int pct = (int) Math.min(100, done * 100 / total);
