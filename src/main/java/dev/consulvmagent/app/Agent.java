@@ -1,9 +1,7 @@
 package dev.consulvmagent.app;
 
-import dev.consulvmagent.artifact.Artifact;
 import dev.consulvmagent.artifact.Artifacts;
 import dev.consulvmagent.artifact.Installer;
-import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
@@ -11,7 +9,6 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
-import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
@@ -64,31 +61,17 @@ public final class Agent {
     return prepare(o, spec, false);
   }
 
-  private Prepared prepare(RunOptions o, AgentSpec spec, boolean prefetch) {
+  /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
+  private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Host.forRoot(o.root(), o.live());
-    Installer installer = Installer.lazy(events);
-    List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
-    List<String> absentBeforePrefetch = new java.util.ArrayList<>();
-    if (prefetch) {
-      // apply: start the downloads the plan will want now, so they overlap planning
-      for (Artifact a : artifacts) {
-        BinaryResource r = new BinaryResource(a, installer);
-        if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
-          List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
-          watch.addAll(Engine.selfAndAncestors(a.destination()));
-          for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);
-          installer.prefetch(a, host.fs(), BinaryResource.CACHE_DIR);
-        }
-      }
-    }
-    Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
+    Context ctx = new Context(Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
-    return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch);
+    List<Planned> plan = forApply ? engine.planForApply(resources, host) : engine.plan(resources, host);
+    return new Prepared(spec, host, engine, plan);
   }
 
-  /** absentBeforePrefetch: paths prefetching may create that did not exist (ownership ledger). */
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan, List<String> absentBeforePrefetch) {}
+  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan) {}
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
@@ -103,9 +86,7 @@ public final class Agent {
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
-      List<String> created = new java.util.ArrayList<>(r.created());
-      for (String w : p.absentBeforePrefetch()) if (p.host().fs().exists(w)) created.add(w);
-      OwnershipLedger.update(p.host().fs(), created, r.removed());
+      OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;
     }

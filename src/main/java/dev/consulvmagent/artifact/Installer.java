@@ -69,30 +69,8 @@ public final class Installer {
   /** Result of preparing: a verified temp file ready to be renamed over the destination. */
   public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded) {}
 
-  private final java.util.Map<String, java.util.concurrent.CompletableFuture<Prepared>> inFlight =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  /**
-   * Starts preparing an artifact in the background (apply only: as soon as the config is valid,
-   * so downloads overlap planning); a later {@link #prepare} for it joins the download.
-   */
-  public void prefetch(Artifact a, HostFs fs, String cacheDir) {
-    inFlight.computeIfAbsent(a.destination() + " " + a.url(), k -> java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> download(a, fs, cacheDir), r -> {
-          Thread t = new Thread(r, "prefetch " + a.name());
-          t.setDaemon(true);
-          t.start();
-        }));
-  }
-
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
-    java.util.concurrent.CompletableFuture<Prepared> f = inFlight.remove(a.destination() + " " + a.url());
-    if (f == null) return download(a, fs, cacheDir);
-    try {
-      return f.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw e.getCause() instanceof RuntimeException re ? re : new ArtifactException(a.name() + ": " + e.getCause(), e.getCause());
-    }
+    return download(a, fs, cacheDir);
   }
 
   private Prepared download(Artifact a, HostFs fs, String cacheDir) {

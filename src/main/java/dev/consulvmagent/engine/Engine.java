@@ -23,6 +23,46 @@ public final class Engine {
     this.events = events;
   }
 
+  /**
+   * Preparations (downloads) apply started while planning, and the paths they may create that
+   * were absent before they started (recorded as ours if they appear).
+   */
+  private final java.util.Map<Resource, Future<?>> early = new java.util.IdentityHashMap<>();
+  private final Set<String> absentBeforeEarly = new java.util.TreeSet<>();
+  private ExecutorService pool;
+
+  /**
+   * apply's plan: the resources that need a slow preparation (a download) are observed first and
+   * their preparation started at once in the background, so downloads overlap planning the rest;
+   * {@link #apply} joins them. The one place downloads are started, and their ownership noted.
+   */
+  public List<Planned> planForApply(List<Resource> resources, Host host) {
+    for (Resource r : resources) {
+      if (!r.hasPreparation()) continue;
+      if (!Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) continue;
+      for (String w : watchPaths(r)) if (!host.fs().exists(w)) absentBeforeEarly.add(w);
+      early.put(r, pool().submit(() -> r.prepare(host)));
+    }
+    return plan(resources, host);
+  }
+
+  private static List<String> watchPaths(Resource r) {
+    List<String> w = new ArrayList<>(r.sideEffectPaths());
+    r.path().ifPresent(path -> w.addAll(selfAndAncestors(path)));
+    return w;
+  }
+
+  private synchronized ExecutorService pool() {
+    if (pool == null) {
+      pool = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "prepare");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return pool;
+  }
+
   public List<Planned> plan(List<Resource> resources, Host host) {
     Host ro = host.readOnly();
     List<Planned> out = new ArrayList<>(resources.size());
@@ -65,11 +105,10 @@ public final class Engine {
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
     java.util.Set<String> watch = new java.util.TreeSet<>();
     for (Planned p : plan) {
-      if (!p.change().actionable()) continue;
-      watch.addAll(p.resource().sideEffectPaths());
-      p.resource().path().ifPresent(path -> watch.addAll(selfAndAncestors(path)));
+      if (p.change().actionable()) watch.addAll(watchPaths(p.resource()));
     }
-    List<String> absentBefore = watch.stream().filter(x -> !host.fs().exists(x)).toList();
+    Set<String> absentBefore = new java.util.TreeSet<>(absentBeforeEarly);
+    watch.stream().filter(x -> !host.fs().exists(x)).forEach(absentBefore::add);
     try {
       prepareAll(plan, host);
     } catch (RuntimeException e) {
@@ -158,30 +197,24 @@ public final class Engine {
     return out;
   }
 
+  /** Joins the preparations started while planning and runs the rest, in parallel. */
   private void prepareAll(List<Planned> plan, Host host) {
-    List<Resource> todo = new ArrayList<>();
-    for (Planned p : plan) {
-      if (p.change().actionable() && p.resource().hasPreparation()) todo.add(p.resource());
-    }
-    if (todo.isEmpty()) return;
-    if (todo.size() == 1) {
-      todo.get(0).prepare(host);
-      return;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(todo.size(), 4), r -> {
-      Thread t = new Thread(r, "prepare");
-      t.setDaemon(true);
-      return t;
-    });
     try {
       List<Future<?>> fs = new ArrayList<>();
-      for (Resource r : todo) fs.add(pool.submit(() -> r.prepare(host)));
+      for (Planned p : plan) {
+        Resource r = p.resource();
+        if (!p.change().actionable() || !r.hasPreparation()) continue;
+        Future<?> started = early.remove(r);
+        fs.add(started != null ? started : pool().submit(() -> r.prepare(host)));
+      }
       RuntimeException first = null;
       for (Future<?> f : fs) {
         try {
           f.get();
         } catch (ExecutionException e) {
-          if (first == null) first = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+          if (first == null) {
+            first = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted", e);
@@ -189,7 +222,9 @@ public final class Engine {
       }
       if (first != null) throw first;
     } finally {
-      pool.shutdownNow();
+      early.values().forEach(f -> f.cancel(true)); // started, but no longer wanted by the plan
+      early.clear();
+      if (pool != null) pool.shutdownNow();
     }
   }
 }
