@@ -101,7 +101,8 @@ public final class SidecarFlow {
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty())), Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
-      RunResult r = engine.apply(plan, host, systemd, start);
+      // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
+      RunResult r = engine.apply(plan, host, ConsulReadyNotifier.live(systemd, live, "http://127.0.0.1:8500", events), start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
         String unit = "envoy@" + mesh.name() + ".service";

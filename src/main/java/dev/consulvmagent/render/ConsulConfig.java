@@ -36,6 +36,13 @@ public final class ConsulConfig {
     return m;
   }
 
+  /** The local agent's HTTP API as our own steps reach it (client_addr, loopback for 0.0.0.0). */
+  public static String httpAddr(ConsulSpec c) {
+    String a = c.clientAddr();
+    if (a.equals("0.0.0.0") || a.equals("::")) return "http://127.0.0.1:8500";
+    return "http://" + (a.contains(":") ? "[" + a + "]" : a) + ":8500";
+  }
+
   /** Gossip key and ACL token: a separate 0640 consul-owned file, never printed. */
   public static Map<String, Object> secrets(ConsulSpec c) {
     Map<String, Object> m = new LinkedHashMap<>();

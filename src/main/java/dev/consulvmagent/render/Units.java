@@ -12,6 +12,17 @@ public final class Units {
 
   private Units() {}
 
+  /**
+   * consul.service is Type=exec, not the package's Type=notify: Consul sends READY=1 only after a
+   * successful LAN join (hashicorp/consul PR #3164; issues #18097, #7137, #4380), so a lone
+   * server never sends it (measured with the real 1.8.7: leader after ~6 s, no READY in 22 s),
+   * and a client whose servers are not up yet would not either; with notify, systemd times the
+   * start out and restarts Consul in a loop. Type=exec (systemd.service(5), systemd ≥ 240): the
+   * unit is started once the binary has been executed, and a start fails if it cannot be.
+   * Whoever needs more waits for it: apply for the HTTP API before a reload
+   * (app/ConsulReadyNotifier), Envoy's sidecar-wait for a leader and the registration. The
+   * same for servers and clients: neither may wait for a join that depends on other machines.
+   */
   public static String consul() {
     return HEADER + """
         [Unit]
@@ -22,7 +33,8 @@ public final class Units {
         ConditionDirectoryNotEmpty=/etc/consul.d
 
         [Service]
-        Type=notify
+        # not notify: Consul sends READY only after a LAN join, which a lone server never makes
+        Type=exec
         User=consul
         Group=consul
         EnvironmentFile=-/etc/consul.d/consul.env
