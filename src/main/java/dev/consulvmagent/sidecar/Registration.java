@@ -37,8 +37,17 @@ public final class Registration {
     Map<String, Object> meta = new LinkedHashMap<>(s.meta());
     meta.put("managed-by", MANAGED_BY);
     svc.put("meta", meta);
-    s.virtualIp().ifPresent(ip -> svc.put("tagged_addresses",
-        Map.of("virtual", Map.of("address", ip, "port", s.port()))));
+    // consul-k8s (control-plane/connect-inject/controllers/endpoints/endpoints_controller.go,
+    // createServiceRegistrations, inside `if tproxyEnabled`) sets the "virtual" tagged address on
+    // the service AND on its proxy: `service.TaggedAddresses = taggedAddresses` and
+    // `proxyService.TaggedAddresses = taggedAddresses`. Consul does not copy tagged addresses to
+    // a sidecar_service, and transparent proxies match upstreams' proxies on it (Consul 1.10+,
+    // hashicorp/consul PR #10162): without transparent proxy it has no effect, so not written.
+    Map<String, Object> tagged = s.virtualIp().filter(ip -> s.connect() && s.transparentProxy()
+            && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
+        .<Map<String, Object>>map(ip -> Map.of("virtual", Map.of("address", ip, "port", s.port())))
+        .orElse(null);
+    if (tagged != null) svc.put("tagged_addresses", tagged);
     svc.put("check", Map.of(
         "name", s.name() + " listening",
         "tcp", "127.0.0.1:" + s.port(),
@@ -56,6 +65,7 @@ public final class Registration {
       s.metricsPort().ifPresent(p -> config.put("envoy_prometheus_bind_addr", "0.0.0.0:" + p));
       if (!config.isEmpty()) proxy.put("config", config);
       Map<String, Object> sidecar = new LinkedHashMap<>();
+      if (tagged != null) sidecar.put("tagged_addresses", tagged);
       sidecar.put("proxy", proxy);
       svc.put("connect", Map.of("sidecar_service", sidecar));
     }

@@ -125,7 +125,8 @@ class ConsulValidateRealTest {
             "transparent-proxy-exclude-uids", "998", "envoy-extra-args", "--log-level debug")),
         Arguments.of("proxy config map", Map.of("proxy-config-map", "{\"protocol\": \"http\", \"local_connect_timeout_ms\": 2000}")),
         Arguments.of("consul dns", Map.of("consul-dns", "true")),
-        Arguments.of("no sidecar", Map.of("connect-inject", "false")));
+        Arguments.of("no sidecar", Map.of("connect-inject", "false")),
+        Arguments.of("virtual ip (no effect without transparent proxy)", Map.of("@virtual", "10.0.0.5")));
   }
 
   @ParameterizedTest(name = "{0}")
