@@ -55,6 +55,17 @@ public final class Units {
    * admin /ready answers, and removed by ExecStopPost; both run as root ("+"), Envoy as envoy.
    */
   public static String envoyTemplate() {
+    return envoyTemplate(false);
+  }
+
+  /**
+   * ignoreEnvoyCompatibility: pass {@code -ignore-envoy-compatibility} to {@code consul connect
+   * envoy} (Consul 1.15+, hashicorp/consul PR #15818: from 1.15 Consul itself refuses an Envoy
+   * outside its supported range unless told so). Before the pass-through {@code --} that
+   * $CONNECT_ENVOY_FLAGS may contain.
+   */
+  public static String envoyTemplate(boolean ignoreEnvoyCompatibility) {
+    String ignore = ignoreEnvoyCompatibility ? " -ignore-envoy-compatibility" : "";
     return HEADER + """
         [Unit]
         Description=Envoy sidecar proxy for %i
@@ -68,7 +79,7 @@ public final class Units {
         Group=envoy
         EnvironmentFile=/etc/consul-vm-agent/envoy/%i.env
         ExecStartPre=+/usr/local/bin/consul-vm-agent sidecar-wait %i
-        ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND} $CONNECT_ENVOY_FLAGS
+        ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND}@IGNORE@ $CONNECT_ENVOY_FLAGS
         ExecStartPost=+/usr/local/bin/consul-vm-agent redirect-traffic --service=%i --wait-ready $REDIRECT_FLAGS
         ExecStopPost=+/usr/local/bin/consul-vm-agent cleanup-iptables --service=%i
         Restart=on-failure
@@ -77,7 +88,7 @@ public final class Units {
 
         [Install]
         WantedBy=multi-user.target
-        """;
+        """.replace("@IGNORE@", ignore);
   }
 
   public static String sidecarInit() {

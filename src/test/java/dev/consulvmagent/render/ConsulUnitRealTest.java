@@ -33,6 +33,17 @@ class ConsulUnitRealTest {
   @TempDir Path tmp;
 
   @Test
+  void envoyUnitWithIgnoreCompatibility_passesSystemdAnalyzeVerify() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    Path f = tmp.resolve("envoy@web.service");
+    Files.writeString(f, Units.envoyTemplate(true));
+    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();
+  }
+
+  @Test
   void consulUnit_isTypeExec_neverNotify_andPassesSystemdAnalyzeVerify() throws Exception {
     String unit = Units.consul();
     assertThat(unit).contains("\nType=exec\n").doesNotContain("Type=notify");
