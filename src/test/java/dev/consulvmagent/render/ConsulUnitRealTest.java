@@ -33,11 +33,14 @@ class ConsulUnitRealTest {
   @TempDir Path tmp;
 
   @Test
-  void envoyUnitWithIgnoreCompatibility_passesSystemdAnalyzeVerify() throws Exception {
+  void envoyUnitWithIgnoreCompatibility_andDnsRedirectUnit_passSystemdAnalyzeVerify() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     Path f = tmp.resolve("envoy@web.service");
     Files.writeString(f, Units.envoyTemplate(true));
-    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    Path dns = tmp.resolve("consul-dns-redirect.service");
+    Files.writeString(dns, Units.dnsRedirect());
+    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString(), dns.toString())
+        .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();
