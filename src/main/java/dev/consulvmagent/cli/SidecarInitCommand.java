@@ -65,6 +65,9 @@ final class SidecarInitCommand implements Callable<Integer> {
     Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Host.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
     ServiceConfig cfg = SidecarFlow.readServiceConfig(file);
     MeshService m = cfg.mesh();
+    PrintWriter err = spec.commandLine().getErr();
+    for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
+    err.flush();
     int admin = adminPort != null ? adminPort : SidecarFlow.adminPort(root, m.name());
     PrintWriter out = spec.commandLine().getOut();
     if (dry) {

@@ -24,16 +24,29 @@ final class Annotations {
       "transparent-proxy-exclude-uids", "envoy-extra-args", "enable-metrics", "enable-metrics-merging",
       "merged-metrics-port", "prometheus-scrape-port", "prometheus-scrape-path", "proxy-config-map",
       "consul-dns", "service-metrics-port", "service-metrics-path");
-  /** Kubernetes-only annotations: accepted so a pod's annotations can be reused, with no effect. */
+  /**
+   * The other consul.hashicorp.com/ keys consul-k8s v1.2.9 knows (control-plane/connect-inject/
+   * constants/annotations_and_labels.go): Kubernetes-only, so they have no effect on a VM. Like
+   * every key we do not use, they are ignored with a warning (consul-k8s and the seed read the
+   * keys they know and ignore the rest); an unknown key is named as such, it may be a typo.
+   */
   private static final Set<String> K8S_ONLY = Set.of(
       "kubernetes-service", "connect-inject-mount-volume", "sidecar-proxy-cpu-limit", "sidecar-proxy-cpu-request",
       "sidecar-proxy-memory-limit", "sidecar-proxy-memory-request", "consul-namespace", "use-proxy-health-check",
       "transparent-proxy-overwrite-probes", "connect-inject-status", "original-pod", "redirect-traffic-config",
       "consul-envoy-proxy-concurrency", "sidecar-proxy-startup-failure-seconds", "sidecar-proxy-liveness-failure-seconds",
-      "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount");
+      "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount",
+      "connect-inject-managed-by", "connect-k8s-version", "enable-sidecar-proxy-lifecycle",
+      "enable-sidecar-proxy-lifecycle-shutdown-drain-listeners", "sidecar-proxy-lifecycle-graceful-port",
+      "sidecar-proxy-lifecycle-graceful-shutdown-path", "sidecar-proxy-lifecycle-shutdown-grace-period-seconds",
+      "gateway-consul-service-name", "gateway-kind", "gateway-namespace", "gateway-wan-address-source",
+      "gateway-wan-address-static", "gateway-wan-port", "mesh-gateway-container-port", "peering-token",
+      "prometheus-ca-file", "prometheus-ca-path", "prometheus-cert-file", "prometheus-key-file",
+      "service-ignore", "telemetry-collector", "transparent-proxy-status");
 
   private final Map<String, String> values;
   private final String base;
+  private final List<String> warnings = new ArrayList<>();
 
   Annotations(Map<String, String> values, String base) {
     this.values = values;
@@ -44,16 +57,28 @@ final class Annotations {
     return new SpecException(base + ".annotations." + annotation, message);
   }
 
+  /** At most one warning: the consul.hashicorp.com annotations that were ignored. */
+  List<String> warnings() {
+    return warnings;
+  }
+
   MeshService toMesh() {
+    List<String> noEffect = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
     for (String key : values.keySet()) {
       if (key.startsWith(P)) {
         String name = key.substring(P.length());
-        if (!KNOWN.contains(name) && !K8S_ONLY.contains(name) && !name.startsWith("service-meta-")) {
-          throw error(key, "unknown consul-k8s annotation");
-        }
-      } else if (key.startsWith("alpha.consul.hashicorp.com/") && !key.equals(VIRTUAL_IP)) {
-        throw error(key, "unknown annotation");
-      }
+        if (K8S_ONLY.contains(name)) noEffect.add(key);
+        else if (!KNOWN.contains(name) && !name.startsWith("service-meta-")) unknown.add(key);
+      } else if (key.startsWith("alpha." + P) && !key.equals(VIRTUAL_IP)) {
+        unknown.add(key);
+      } // any other annotation (prometheus.io/…, app.kubernetes.io/…) is not ours: silently ignored
+    }
+    if (!noEffect.isEmpty() || !unknown.isEmpty()) {
+      List<String> parts = new ArrayList<>();
+      if (!noEffect.isEmpty()) parts.add("Kubernetes-only, no effect on a VM: " + String.join(", ", noEffect));
+      if (!unknown.isEmpty()) parts.add("unknown to consul-k8s 1.2 (a typo?): " + String.join(", ", unknown));
+      warnings.add(base + ".annotations: ignoring " + String.join("; ", parts));
     }
     boolean connect = bool("connect-inject", true);
     String name = get("connect-service").map(v -> {

@@ -13,9 +13,13 @@ import java.util.Optional;
 /**
  * The seed's /srv/consul/service-config.json, in either of its forms: {@code {"name", "port"}}
  * (plus optional tags, meta, upstreams) or {@code {"annotations": {…}}}. Holds the raw document
- * (written back verbatim) and the normalised {@link MeshService}.
+ * (written back verbatim), the normalised {@link MeshService} and warnings about what was ignored.
  */
-public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
+public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<String> warnings) {
+
+  public ServiceConfig(Map<String, Object> raw, MeshService mesh) {
+    this(raw, mesh, List.of());
+  }
 
   /** Parses the JSON file's bytes (JSON is read with the same strict YAML reader). */
   public static ServiceConfig parse(byte[] json, String path) {
@@ -33,13 +37,16 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
     Map<String, Object> raw = (Map<String, Object>) n.plain();
     Node ann = n.get("annotations");
     MeshService mesh;
+    List<String> warnings = List.of();
     if (ann != null) {
       if (n.keys().size() > 1) {
         throw n.error("use either 'annotations' or the simple form (name, port, …), not both");
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
-      mesh = new Annotations(values, base.isEmpty() ? "service-config" : base).toMesh();
+      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base);
+      mesh = a.toMesh();
+      warnings = List.copyOf(a.warnings());
     } else {
       String name = Validators.serviceName(n.require("name"));
       int port = n.require("port").port();
@@ -61,6 +68,6 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
       mesh = new MeshService(name, port, tags, meta, true, tproxy, true, ups, List.of(), List.of(), List.of(), List.of(),
           List.of(), Optional.empty(), "/metrics", Map.of(), false, Optional.empty());
     }
-    return new ServiceConfig(raw, mesh);
+    return new ServiceConfig(raw, mesh, warnings);
   }
 }

@@ -57,6 +57,17 @@ class SidecarInitCommandTest {
   }
 
   @Test
+  void unknownAnnotations_oneWarningOnStderr_stdoutAsTheSeed() throws Exception {
+    Path f = SeedDropInTest.VECTORS.resolve("04-unknown-annotations.json");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("-exclude-inbound-port=22\n");
+    assertThat(r.err().lines().filter(l -> l.startsWith("warning: "))).hasSize(1);
+    assertThat(r.err()).contains("consul.hashicorp.com/enable-sidecar-proxy-lifecycle", "consul.hashicorp.com/connect-servce")
+        .doesNotContain("prometheus.io", "app.kubernetes.io");
+  }
+
+  @Test
   void malformedAnnotation_exits3_andWritesNothing() throws Exception {
     Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
     Path f = seedConfig("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\", \"consul.hashicorp.com/connect-service-port\": \"8080\","

@@ -73,7 +73,6 @@ class AnnotationsTest {
       bad uid             | transparent-proxy-exclude-uids           | envoy
       bad cidr            | transparent-proxy-exclude-outbound-cidrs | 10.0.0.0/33
       bad port list       | transparent-proxy-exclude-inbound-ports  | 22,ssh
-      unknown annotation  | connect-servce                           | web
       unterminated quote  | envoy-extra-args                         | --x 'y
       arg with space      | envoy-extra-args                         | --x 'a b'
       """)
@@ -81,6 +80,25 @@ class AnnotationsTest {
     assertThatThrownBy(() -> parse(ann(", \"" + P + key + "\": \"" + value + "\"")))
         .isInstanceOf(SpecException.class)
         .hasMessageContaining(P + key);
+  }
+
+  /**
+   * consul-k8s reads the keys it knows (constants/annotations_and_labels.go @v1.2.9) and ignores
+   * the rest, and so does the seed (generate-sidecar-configs.py skips what it does not match).
+   */
+  @Test
+  void unknownAndKubernetesOnlyAnnotations_areIgnored_withOneWarningNamingThem() {
+    ServiceConfig c = ServiceConfig.parse(ann(", \"" + P + "enable-sidecar-proxy-lifecycle\": \"true\""
+        + ", \"" + P + "prometheus-ca-file\": \"/x\", \"" + P + "connect-k8s-version\": \"v1.2.9\""
+        + ", \"" + P + "service-ignore\": \"true\", \"" + P + "connect-servce\": \"web\""
+        + ", \"alpha." + P + "nope\": \"1\", \"prometheus.io/scrape\": \"true\", \"example.com/x\": \"y\"").getBytes(), "");
+    assertThat(c.mesh().name()).isEqualTo("web");
+    assertThat(c.warnings()).hasSize(1);
+    assertThat(c.warnings().get(0)).contains(P + "enable-sidecar-proxy-lifecycle", P + "prometheus-ca-file",
+        P + "connect-k8s-version", P + "service-ignore", P + "connect-servce", "alpha." + P + "nope")
+        .doesNotContain("prometheus.io", "example.com");
+    assertThat(c.warnings().get(0)).containsPattern("unknown[^:]*: " + P + "connect-servce, alpha");
+    assertThat(ServiceConfig.parse(ann(", \"prometheus.io/scrape\": \"true\"").getBytes(), "").warnings()).isEmpty();
   }
 
   @Test
