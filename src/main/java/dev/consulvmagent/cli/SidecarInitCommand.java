@@ -111,7 +111,7 @@ final class SidecarInitCommand implements Callable<Integer> {
             out.println("consul " + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
         case "envoy" -> out.println(String.join(" ",
             List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
-        default -> out.print(new String(Json.render(Registration.document(m)), StandardCharsets.UTF_8));
+        default -> out.print(new String(Json.render(SidecarFiles.registration(m)), StandardCharsets.UTF_8));
       }
     }
     out.flush();

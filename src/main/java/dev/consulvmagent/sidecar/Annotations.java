@@ -48,9 +48,13 @@ final class Annotations {
   private final String base;
   private final List<String> warnings = new ArrayList<>();
 
-  Annotations(Map<String, String> values, String base) {
+  private final int defaultPort;
+
+  /** defaultPort: the port when connect-service-port is absent (0: none). */
+  Annotations(Map<String, String> values, String base, int defaultPort) {
     this.values = values;
     this.base = base;
+    this.defaultPort = defaultPort;
   }
 
   private SpecException error(String annotation, String message) {
@@ -86,8 +90,11 @@ final class Annotations {
       if (!Validators.isServiceName(v)) throw error(P + "connect-service", "'" + v + "' is not a valid service name");
       return v;
     }).orElseThrow(() -> error(P + "connect-service", "is required on a VM (there is no Kubernetes Service to take the name from)"));
-    int port = get("connect-service-port").map(v -> port(P + "connect-service-port", v))
-        .orElseThrow(() -> error(P + "connect-service-port", "is required on a VM"));
+    // Optional, as in consul-k8s (endpoints_controller.go @v1.2.9 createServiceRegistrations:
+    // `if raw, ok := pod.Annotations[AnnotationPort]; ok && raw != ""`, else Port stays 0) and
+    // the seed (sets "port" only when the annotation is given). 0 = register without a port.
+    int port = get("connect-service-port").filter(v -> !v.isEmpty())
+        .map(v -> port(P + "connect-service-port", v)).orElse(defaultPort);
     List<String> tags = tags(get("service-tags").orElse(""));
     Map<String, String> meta = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : values.entrySet()) {

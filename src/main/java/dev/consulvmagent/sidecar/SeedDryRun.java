@@ -37,7 +37,7 @@ public final class SeedDryRun {
       case "connect-envoy" -> connectEnvoy(raw);
       case "redirect" -> String.join(" ", redirect(raw, mesh));
       case "service-registration" -> {
-        String doc = new String(Json.render(Registration.document(mesh)), StandardCharsets.UTF_8);
+        String doc = new String(Json.render(SidecarFiles.registration(mesh)), StandardCharsets.UTF_8);
         yield doc.endsWith("\n") ? doc.substring(0, doc.length() - 1) : doc;
       }
       default -> throw new IllegalArgumentException("unknown type " + type);

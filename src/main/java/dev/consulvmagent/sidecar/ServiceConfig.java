@@ -24,14 +24,22 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
   /** Parses the JSON file's bytes (JSON is read with the same strict YAML reader). */
   public static ServiceConfig parse(byte[] json, String path) {
     Node root = SpecLoader.compose(json);
-    return fromNode(root, path);
+    return fromNode(root, path, Optional.empty());
   }
 
   public static ServiceConfig fromNode(Node n) {
-    return fromNode(n, n.path());
+    return fromNode(n, n.path(), Optional.empty());
   }
 
-  private static ServiceConfig fromNode(Node n, String base) {
+  /**
+   * The agent config's {@code service}: without a port of its own it takes {@code app.port}
+   * (appPort); with neither, the service is registered without a port (it only calls upstreams).
+   */
+  public static ServiceConfig fromNode(Node n, Optional<Integer> appPort) {
+    return fromNode(n, n.path(), appPort);
+  }
+
+  private static ServiceConfig fromNode(Node n, String base, Optional<Integer> appPort) {
     if (!n.isMapping()) throw n.error("expected a mapping with either name and port, or annotations");
     @SuppressWarnings("unchecked")
     Map<String, Object> raw = (Map<String, Object>) n.plain();
@@ -44,12 +52,12 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
-      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base);
+      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base, appPort.orElse(0));
       mesh = a.toMesh();
       warnings = List.copyOf(a.warnings());
     } else {
       String name = Validators.serviceName(n.require("name"));
-      int port = n.require("port").port();
+      int port = Optional.ofNullable(n.get("port")).map(Node::port).or(() -> appPort).orElse(0);
       List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of());
       Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
       List<Upstream> ups = new ArrayList<>();

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.SpecLoader;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -99,6 +101,39 @@ class AnnotationsTest {
         .doesNotContain("prometheus.io", "example.com");
     assertThat(c.warnings().get(0)).containsPattern("unknown[^:]*: " + P + "connect-servce, alpha");
     assertThat(ServiceConfig.parse(ann(", \"prometheus.io/scrape\": \"true\"").getBytes(), "").warnings()).isEmpty();
+  }
+
+  /** consul-k8s endpoints_controller.go @v1.2.9: no connect-service-port → Port 0, no port. */
+  @Test
+  void connectServicePort_isOptional_noPortMeansNoPortNoCheck() {
+    MeshService m = parse("{\"annotations\": {\"" + P + "connect-service\": \"client\","
+        + " \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.7\"}}");
+    assertThat(m.port()).isZero();
+    Map<?, ?> svc = (Map<?, ?>) SidecarFiles.registration(m).get("service");
+    assertThat(svc.containsKey("port") || svc.containsKey("check")).as(svc.toString()).isFalse();
+    assertThat(svc.get("tagged_addresses")).isEqualTo(Map.of("virtual", Map.of("address", "240.0.0.7")));
+    assertThat(svc.get("connect")).isNotNull();
+    assertThat(parse("{\"annotations\": {\"" + P + "connect-service\": \"c\", \"" + P + "connect-service-port\": \"\"}}")
+        .port()).isZero();
+    // with a port the document is Registration's, unchanged
+    MeshService web = parse(ann(""));
+    assertThat(SidecarFiles.registration(web)).isEqualTo(Registration.document(web));
+  }
+
+  @Test
+  void agentConfig_serviceWithoutPort_takesAppPort() {
+    String annotations = "{\"annotations\": {\"" + P + "connect-service\": \"web\"}}";
+    ServiceConfig c = ServiceConfig.fromNode(SpecLoader.compose(annotations.getBytes()), Optional.of(9090));
+    assertThat(c.mesh().port()).isEqualTo(9090);
+    ServiceConfig own = ServiceConfig.fromNode(SpecLoader.compose(ann("").getBytes()), Optional.of(9090));
+    assertThat(own.mesh().port()).isEqualTo(8080);
+    ServiceConfig simple = ServiceConfig.fromNode(SpecLoader.compose("{\"name\": \"web\"}".getBytes()), Optional.of(9090));
+    assertThat(simple.mesh().port()).isEqualTo(9090);
+    ServiceConfig none = ServiceConfig.fromNode(SpecLoader.compose("{\"name\": \"web\"}".getBytes()), Optional.empty());
+    assertThat(none.mesh().port()).isZero();
+    String agent = "consul: {role: server}\napp: {name: web, url: 'https://x.example/web.zip', port: 9090,"
+        + " sha256: " + "0".repeat(64) + "}\nservice: {annotations: {" + P + "connect-service: web}}\n";
+    assertThat(new SpecLoader().parse(agent.getBytes()).service().orElseThrow().mesh().port()).isEqualTo(9090);
   }
 
   @Test
