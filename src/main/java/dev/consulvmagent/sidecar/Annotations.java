@@ -186,10 +186,21 @@ final class Annotations {
     return (int) p;
   }
 
+  /**
+   * An exclusion list (transparent-proxy-exclude-*): consul-k8s v1.2.9 splits it on "," and hands
+   * every item to iptables (webhook/container_init.go splitCommaSeparatedItemsFromAnnotation,
+   * redirect_traffic.go), so every item must be valid; an empty one is an error naming it.
+   * Items are trimmed, as the seed does (parse_csv).
+   */
   private List<String> items(String name) {
     List<String> out = new ArrayList<>();
-    for (String s : get(name).orElse("").split(",")) {
-      if (!s.isBlank()) out.add(s.trim());
+    Optional<String> raw = get(name);
+    if (raw.isEmpty()) return out;
+    String[] items = raw.get().split(",", -1);
+    for (int i = 0; i < items.length; i++) {
+      String item = items[i].trim();
+      if (item.isEmpty()) throw error(P + name, UpstreamParser.emptyItem(i, raw.get()));
+      out.add(item);
     }
     return out;
   }

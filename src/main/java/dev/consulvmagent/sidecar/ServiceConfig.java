@@ -41,8 +41,6 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
 
   private static ServiceConfig fromNode(Node n, String base, Optional<Integer> appPort) {
     if (!n.isMapping()) throw n.error("expected a mapping with either name and port, or annotations");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> raw = (Map<String, Object>) n.plain();
     Node ann = n.get("annotations");
     MeshService mesh;
     List<String> warnings = List.of();
@@ -58,7 +56,9 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
     } else {
       String name = Validators.serviceName(n.require("name"));
       int port = Optional.ofNullable(n.get("port")).map(Node::port).or(() -> appPort).orElse(0);
-      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of());
+      // empty tags are skipped, as in the service-tags annotation (parsetags.ParseTags)
+      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of())
+          .stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
       Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
       List<Upstream> ups = new ArrayList<>();
       Node up = n.get("upstreams");
@@ -76,6 +76,9 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
       mesh = new MeshService(name, port, tags, meta, true, tproxy, true, ups, List.of(), List.of(), List.of(), List.of(),
           List.of(), Optional.empty(), "/metrics", Map.of(), false, Optional.empty());
     }
+    // read last: plain() visits every key, which would hide unknown ones from done()
+    @SuppressWarnings("unchecked")
+    Map<String, Object> raw = (Map<String, Object>) n.plain();
     return new ServiceConfig(raw, mesh, warnings);
   }
 }

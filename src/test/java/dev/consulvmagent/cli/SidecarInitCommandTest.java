@@ -68,6 +68,15 @@ class SidecarInitCommandTest {
   }
 
   @Test
+  void simpleForm_unknownKey_exits3_namingIt() throws Exception {
+    Path f = seedConfig("{\"name\": \"web\", \"port\": 80, \"prot\": 81}");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
+    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("prot", "unknown key");
+  }
+
+  @Test
   void malformedAnnotation_exits3_andWritesNothing() throws Exception {
     Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
     Path f = seedConfig("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\", \"consul.hashicorp.com/connect-service-port\": \"8080\","

@@ -37,7 +37,7 @@ class AnnotationsTest {
   void annotations_everyVmRelevantOne() {
     MeshService m = parse(ann(", \"" + P + "connect-service-upstreams\": \"db:5432, cache:6379:dc2,api.svc.peer1.peer:7000,prepared_query:q1:9000\""
         + ", \"" + P + "service-tags\": \"a,\\\\,b,,c\"" + ", \"" + P + "service-meta-team\": \"core\""
-        + ", \"" + P + "transparent-proxy\": \"False\"" + ", \"" + P + "transparent-proxy-exclude-inbound-ports\": \"8081,,9000\""
+        + ", \"" + P + "transparent-proxy\": \"False\"" + ", \"" + P + "transparent-proxy-exclude-inbound-ports\": \" 8081 , 9000\""
         + ", \"" + P + "transparent-proxy-exclude-outbound-ports\": \"443\"" + ", \"" + P + "transparent-proxy-exclude-outbound-cidrs\": \"169.254.169.254/32,10.0.0.0/8\""
         + ", \"" + P + "transparent-proxy-exclude-uids\": \"998\"" + ", \"" + P + "envoy-extra-args\": \"--log-level debug --component-log-level 'upstream:info'\""
         + ", \"" + P + "enable-metrics\": \"1\"" + ", \"" + P + "prometheus-scrape-port\": \"20300\"" + ", \"" + P + "prometheus-scrape-path\": \"/stats\""
@@ -77,6 +77,13 @@ class AnnotationsTest {
       bad port list       | transparent-proxy-exclude-inbound-ports  | 22,ssh
       unterminated quote  | envoy-extra-args                         | --x 'y
       arg with space      | envoy-extra-args                         | --x 'a b'
+      upstream empty item | connect-service-upstreams                | a:1,,b:2
+      upstream trailing   | connect-service-upstreams                | a:1,
+      upstream blank      | connect-service-upstreams                | ' '
+      inbound empty item  | transparent-proxy-exclude-inbound-ports  | 22,,80
+      outbound empty      | transparent-proxy-exclude-outbound-ports | ''
+      cidr trailing comma | transparent-proxy-exclude-outbound-cidrs | 10.0.0.0/8,
+      uid empty item      | transparent-proxy-exclude-uids           | ,1000
       """)
   void malformed_isAnErrorNamingTheAnnotation(String name, String key, String value) {
     assertThatThrownBy(() -> parse(ann(", \"" + P + key + "\": \"" + value + "\"")))
@@ -134,6 +141,37 @@ class AnnotationsTest {
     String agent = "consul: {role: server}\napp: {name: web, url: 'https://x.example/web.zip', port: 9090,"
         + " sha256: " + "0".repeat(64) + "}\nservice: {annotations: {" + P + "connect-service: web}}\n";
     assertThat(new SpecLoader().parse(agent.getBytes()).service().orElseThrow().mesh().port()).isEqualTo(9090);
+  }
+
+  /**
+   * consul-k8s v1.2.9: processUpstreams splits on "," and indexes parts[1] of each item, so an
+   * empty item cannot work (endpoints_controller.go); exclusion lists are strings.Split(raw, ",")
+   * handed item by item to iptables (webhook/container_init.go splitCommaSeparatedItemsFromAnnotation),
+   * so an empty item fails there. We say so up front, naming the item.
+   */
+  @Test
+  void emptyListItems_areErrorsNamingTheItem_tagsSkipThem() {
+    assertThatThrownBy(() -> parse(ann(", \"" + P + "connect-service-upstreams\": \"a:1, ,b:2\"")))
+        .hasMessageContaining(P + "connect-service-upstreams").hasMessageContaining("item 2 is empty");
+    assertThatThrownBy(() -> parse(ann(", \"" + P + "transparent-proxy-exclude-uids\": \"1000,,1001\"")))
+        .hasMessageContaining(P + "transparent-proxy-exclude-uids").hasMessageContaining("item 2 is empty");
+    MeshService m = parse(ann(", \"" + P + "connect-service-upstreams\": \" db : 5432 : dc2 ,cache:6379\""
+        + ", \"" + P + "service-tags\": \",a, ,b,\""));
+    assertThat(m.upstreams()).containsExactly(new Upstream("service", "db", null, "dc2", 5432),
+        new Upstream("service", "cache", null, null, 6379));
+    assertThat(m.tags()).containsExactly("a", "b");
+    assertThat(parse(ann(", \"" + P + "connect-service-upstreams\": \"\"")).upstreams()).isEmpty();
+    assertThat(parse("{\"name\": \"web\", \"port\": 80, \"tags\": [\"a\", \"\", \" b \"]}").tags())
+        .containsExactly("a", "b");
+  }
+
+  @Test
+  void simpleForm_rejectsUnknownKeys_namingThem() {
+    assertThatThrownBy(() -> parse("{\"name\": \"web\", \"port\": 80, \"bogus\": 1}"))
+        .isInstanceOf(SpecException.class).hasMessageContaining("bogus").hasMessageContaining("unknown key");
+    assertThatThrownBy(() -> parse("{\"name\": \"web\", \"port\": 80, \"upstreams\": [{\"destination_name\": \"db\","
+        + " \"local_bind_port\": 5432, \"dc\": \"x\"}]}"))
+        .isInstanceOf(SpecException.class).hasMessageContaining("upstreams[0].dc");
   }
 
   @Test
