@@ -76,7 +76,7 @@ final class SidecarInitCommand implements Callable<Integer> {
     }
     RunResult r = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null)).init(cfg, root, admin);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(out, r, "json".equals(output), false, code);
+    Render.result(out, err, r, "json".equals(output), false, code);
     return code;
   }
 
