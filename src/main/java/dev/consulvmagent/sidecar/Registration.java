@@ -1,5 +1,7 @@
 package dev.consulvmagent.sidecar;
 
+import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.Upstream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

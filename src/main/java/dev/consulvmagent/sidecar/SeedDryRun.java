@@ -1,6 +1,7 @@
 package dev.consulvmagent.sidecar;
 
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.spec.MeshService;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;

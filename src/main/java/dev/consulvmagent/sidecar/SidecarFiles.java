@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
+import dev.consulvmagent.spec.MeshService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

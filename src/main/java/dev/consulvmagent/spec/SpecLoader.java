@@ -1,6 +1,5 @@
 package dev.consulvmagent.spec;
 
-import dev.consulvmagent.sidecar.ServiceConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

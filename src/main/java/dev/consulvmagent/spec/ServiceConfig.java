@@ -1,9 +1,5 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import dev.consulvmagent.spec.Node;
-import dev.consulvmagent.spec.SpecException;
-import dev.consulvmagent.spec.SpecLoader;
-import dev.consulvmagent.spec.Validators;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,16 +1,16 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.consulvmagent.spec.SpecException;
-import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.sidecar.Registration;
+import dev.consulvmagent.sidecar.SidecarFiles;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AnnotationsTest {
   static final String P = "consul.hashicorp.com/";
