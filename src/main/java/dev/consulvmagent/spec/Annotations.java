@@ -141,7 +141,7 @@ final class Annotations {
     Optional<String> cm = get("proxy-config-map");
     if (cm.isPresent() && !cm.get().isBlank()) {
       try {
-        Object parsed = dev.consulvmagent.render.Json.parse(cm.get());
+        Object parsed = json(cm.get());
         if (!(parsed instanceof Map<?, ?> m)) throw error(P + "proxy-config-map", "must be a JSON object");
         m.forEach((k, v) -> proxyConfig.put(String.valueOf(k), v));
       } catch (java.io.IOException e) {
@@ -156,6 +156,59 @@ final class Annotations {
     });
     return new MeshService(name, port, tags, meta, connect, tproxy, false, upstreams, inPorts, outPorts, cidrs, uids,
         extra, scrapePort, scrapePath, proxyConfig, dns, vip);
+  }
+
+  /**
+   * A JSON document as maps (in order), lists, strings, numbers, booleans and null, read with
+   * jackson-core's streaming parser (as render.Json does; spec must not depend on render).
+   */
+  static Object json(String text) throws java.io.IOException {
+    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(text)) {
+      if (p.nextToken() == null) throw new java.io.IOException("empty document");
+      Object v = read(p);
+      if (p.nextToken() != null) throw new java.io.IOException("trailing content after the JSON value");
+      return v;
+    }
+  }
+
+  private static final com.fasterxml.jackson.core.JsonFactory JSON = new com.fasterxml.jackson.core.JsonFactory();
+
+  private static Object read(com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+    switch (p.currentToken()) {
+      case START_OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+          String k = p.currentName();
+          p.nextToken();
+          m.put(k, read(p));
+        }
+        return m;
+      }
+      case START_ARRAY -> {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) l.add(read(p));
+        return l;
+      }
+      case VALUE_STRING -> {
+        return p.getText();
+      }
+      case VALUE_NUMBER_INT -> {
+        return p.getNumberValue();
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return p.getDoubleValue();
+      }
+      case VALUE_TRUE -> {
+        return Boolean.TRUE;
+      }
+      case VALUE_FALSE -> {
+        return Boolean.FALSE;
+      }
+      case VALUE_NULL -> {
+        return null;
+      }
+      default -> throw new java.io.IOException("unexpected " + p.currentToken());
+    }
   }
 
   private Optional<String> get(String name) {

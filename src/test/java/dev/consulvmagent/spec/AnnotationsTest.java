@@ -174,6 +174,19 @@ class AnnotationsTest {
         .isInstanceOf(SpecException.class).hasMessageContaining("upstreams[0].dc");
   }
 
+  /** proxy-config-map is read as render.Json reads JSON (spec no longer calls it: no cycle). */
+  @Test
+  void proxyConfigMap_isAJsonObject_readAsRenderJsonReadsIt() throws Exception {
+    String doc = "{\"local_connect_timeout_ms\": 2000, \"x\": [1.5, true, null, \"s\"], \"o\": {\"k\": 12345678901}}";
+    assertThat(Annotations.json(doc)).isEqualTo(dev.consulvmagent.render.Json.parse(doc));
+    MeshService m = parse(ann(", \"" + P + "proxy-config-map\": \"{\\\"protocol\\\": \\\"http\\\"}\""));
+    assertThat(m.proxyConfig()).isEqualTo(Map.of("protocol", "http"));
+    for (String bad : List.of("[1]", "{\\\"a\\\": 1} x", "{a: 1}")) {
+      assertThatThrownBy(() -> parse(ann(", \"" + P + "proxy-config-map\": \"" + bad + "\"")))
+          .isInstanceOf(SpecException.class).hasMessageContaining(P + "proxy-config-map");
+    }
+  }
+
   @Test
   void goIntegers_likeParseIntBase0() {
     assertThat(UpstreamParser.parseGoInt("0x1F90")).isEqualTo(8080);
