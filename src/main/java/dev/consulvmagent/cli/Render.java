@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
 final class Render {
   private Render() {}
 
-  static void result(PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose, int exitCode) {
+  static void result(PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose,
+      int exitCode) {
     if (json) {
       out.print(new String(Json.render(ResultFile.toMap(r, exitCode)), StandardCharsets.UTF_8));
       out.flush();

@@ -34,18 +34,21 @@ final class SidecarInitCommand implements Callable<Integer> {
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 
-  @Option(names = "--dry", description = "Print what would be generated (needs --type) and change nothing.")
+  @Option(names = "--dry",
+      description = "Print what would be generated (needs --type) and change nothing.")
   boolean dry;
 
   // The seed's script (generate-sidecar-configs.py) makes --type required with --dry
   // (parser.error, exit 2) and prints, per type, what SeedDryRun documents.
   @Option(names = "--type", paramLabel = "TYPE",
-      description = "With --dry: service-registration (the registration document), redirect (the -exclude-* flags),"
-          + " connect-envoy (the extra 'consul connect envoy' flags) or envoy (the envoy-extra-args value),"
-          + " as the seed's generate-sidecar-configs.py prints them.")
+      description = "With --dry: service-registration (the registration document),"
+          + " redirect (the -exclude-* flags), connect-envoy (the extra 'consul connect envoy'"
+          + " flags) or envoy (the envoy-extra-args value), as the seed's"
+          + " generate-sidecar-configs.py prints them.")
   String type;
 
-  @Option(names = "--full", description = "With --dry --type: print the full command line (redirect, connect-envoy)"
+  @Option(names = "--full",
+      description = "With --dry --type: print the full command line (redirect, connect-envoy)"
       + " or the systemctl call (envoy) that this agent runs, instead of the seed's fragment.")
   boolean full;
 
@@ -108,10 +111,12 @@ final class SidecarInitCommand implements Callable<Integer> {
         case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
             Host.forRoot(root, false).users().uid("envoy").orElse(101))));
         case "connect-envoy" ->
-            out.println("consul " + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
+            out.println("consul "
+                + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
         case "envoy" -> out.println(String.join(" ",
             List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
-        default -> out.print(new String(Json.render(SidecarFiles.registration(m)), StandardCharsets.UTF_8));
+        default -> out.print(new String(Json.render(SidecarFiles.registration(m)),
+            StandardCharsets.UTF_8));
       }
     }
     out.flush();

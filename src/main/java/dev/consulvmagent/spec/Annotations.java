@@ -1,5 +1,9 @@
 package dev.consulvmagent.spec;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,10 +39,12 @@ final class Annotations {
       "consul-envoy-proxy-concurrency", "sidecar-proxy-startup-failure-seconds", "sidecar-proxy-liveness-failure-seconds",
       "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount",
       "connect-inject-managed-by", "connect-k8s-version", "enable-sidecar-proxy-lifecycle",
-      "enable-sidecar-proxy-lifecycle-shutdown-drain-listeners", "sidecar-proxy-lifecycle-graceful-port",
-      "sidecar-proxy-lifecycle-graceful-shutdown-path", "sidecar-proxy-lifecycle-shutdown-grace-period-seconds",
-      "gateway-consul-service-name", "gateway-kind", "gateway-namespace", "gateway-wan-address-source",
-      "gateway-wan-address-static", "gateway-wan-port", "mesh-gateway-container-port", "peering-token",
+      "enable-sidecar-proxy-lifecycle-shutdown-drain-listeners",
+      "sidecar-proxy-lifecycle-graceful-port", "sidecar-proxy-lifecycle-graceful-shutdown-path",
+      "sidecar-proxy-lifecycle-shutdown-grace-period-seconds",
+      "gateway-consul-service-name", "gateway-kind", "gateway-namespace",
+      "gateway-wan-address-source", "gateway-wan-address-static", "gateway-wan-port",
+      "mesh-gateway-container-port", "peering-token",
       "prometheus-ca-file", "prometheus-ca-path", "prometheus-cert-file", "prometheus-key-file",
       "service-ignore", "telemetry-collector", "transparent-proxy-status");
 
@@ -78,8 +84,12 @@ final class Annotations {
     }
     if (!noEffect.isEmpty() || !unknown.isEmpty()) {
       List<String> parts = new ArrayList<>();
-      if (!noEffect.isEmpty()) parts.add("Kubernetes-only, no effect on a VM: " + String.join(", ", noEffect));
-      if (!unknown.isEmpty()) parts.add("unknown to consul-k8s 1.2 (a typo?): " + String.join(", ", unknown));
+      if (!noEffect.isEmpty()) {
+        parts.add("Kubernetes-only, no effect on a VM: " + String.join(", ", noEffect));
+      }
+      if (!unknown.isEmpty()) {
+        parts.add("unknown to consul-k8s 1.2 (a typo?): " + String.join(", ", unknown));
+      }
       warnings.add(base + ".annotations: ignoring " + String.join("; ", parts));
     }
     boolean connect = bool("connect-inject", true);
@@ -162,22 +172,24 @@ final class Annotations {
    * A JSON document as maps (in order), lists, strings, numbers, booleans and null, read with
    * jackson-core's streaming parser (as render.Json does; spec must not depend on render).
    */
-  static Object json(String text) throws java.io.IOException {
-    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(text)) {
-      if (p.nextToken() == null) throw new java.io.IOException("empty document");
+  static Object json(String text) throws IOException {
+    try (JsonParser p = JSON.createParser(text)) {
+      if (p.nextToken() == null) throw new IOException("empty document");
       Object v = read(p);
-      if (p.nextToken() != null) throw new java.io.IOException("trailing content after the JSON value");
+      if (p.nextToken() != null) {
+        throw new IOException("trailing content after the JSON value");
+      }
       return v;
     }
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory JSON = new com.fasterxml.jackson.core.JsonFactory();
+  private static final JsonFactory JSON = new JsonFactory();
 
-  private static Object read(com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+  private static Object read(JsonParser p) throws IOException {
     switch (p.currentToken()) {
       case START_OBJECT -> {
         Map<String, Object> m = new LinkedHashMap<>();
-        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
           String k = p.currentName();
           p.nextToken();
           m.put(k, read(p));
@@ -186,7 +198,7 @@ final class Annotations {
       }
       case START_ARRAY -> {
         List<Object> l = new ArrayList<>();
-        while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) l.add(read(p));
+        while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
         return l;
       }
       case VALUE_STRING -> {
@@ -207,7 +219,7 @@ final class Annotations {
       case VALUE_NULL -> {
         return null;
       }
-      default -> throw new java.io.IOException("unexpected " + p.currentToken());
+      default -> throw new IOException("unexpected " + p.currentToken());
     }
   }
 

@@ -46,7 +46,8 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
-      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base, appPort.orElse(0));
+      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base,
+          appPort.orElse(0));
       mesh = a.toMesh();
       warnings = List.copyOf(a.warnings());
     } else {

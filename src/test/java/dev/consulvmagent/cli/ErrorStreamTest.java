@@ -19,8 +19,11 @@ class ErrorStreamTest {
   @TempDir Path tmp;
 
   private static RunResult failed(String mode) {
-    Outcome o = new Outcome("file:/etc/x", Change.Kind.CREATE, Outcome.Status.FAILED, List.of(), "disk full");
-    return new RunResult(mode, Instant.EPOCH, Instant.EPOCH, List.of(o), List.of(), true, "file:/etc/x: disk full");
+    Outcome o =
+        new Outcome(
+            "file:/etc/x", Change.Kind.CREATE, Outcome.Status.FAILED, List.of(), "disk full");
+    return new RunResult(
+        mode, Instant.EPOCH, Instant.EPOCH, List.of(o), List.of(), true, "file:/etc/x: disk full");
   }
 
   @Test
@@ -28,7 +31,13 @@ class ErrorStreamTest {
     for (boolean json : new boolean[] {false, true}) {
       StringWriter out = new StringWriter();
       StringWriter err = new StringWriter();
-      Render.result(new PrintWriter(out), new PrintWriter(err), failed("apply"), json, false, ExitCodes.FAILED);
+      Render.result(
+          new PrintWriter(out),
+          new PrintWriter(err),
+          failed("apply"),
+          json,
+          false,
+          ExitCodes.FAILED);
       assertThat(out.toString()).doesNotContain("Apply failed");
       assertThat(err.toString()).isEqualTo("Apply failed: file:/etc/x: disk full\n");
     }
@@ -37,13 +46,15 @@ class ErrorStreamTest {
   @Test
   void configErrors_goToStderr_nothingOnStdout() throws Exception {
     Path missing = tmp.resolve("missing.json");
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", missing.toString(), "--dry", "--type", "envoy");
+    CliApplyTest.Run r =
+        CliApplyTest.run("sidecar-init", "-f", missing.toString(), "--dry", "--type", "envoy");
     assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).contains("does not exist");
     Path bad = Files.writeString(tmp.resolve("bad.yaml"), "consul: [");
     for (String cmd : List.of("validate", "plan", "apply")) {
-      CliApplyTest.Run v = CliApplyTest.run(cmd, "--config", bad.toString(), "--root", tmp.toString());
+      CliApplyTest.Run v =
+          CliApplyTest.run(cmd, "--config", bad.toString(), "--root", tmp.toString());
       assertThat(v.code()).as(cmd + v.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
       assertThat(v.out()).as(cmd).isEmpty();
       assertThat(v.err()).as(cmd).contains("invalid configuration");

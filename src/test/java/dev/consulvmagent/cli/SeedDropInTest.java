@@ -36,7 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SeedDropInTest {
   static final Path VECTORS = Path.of("src/test/resources/seed-vectors");
-  static final List<String> TYPES = List.of("envoy", "connect-envoy", "redirect", "service-registration");
+  static final List<String> TYPES =
+      List.of("envoy", "connect-envoy", "redirect", "service-registration");
 
   static Stream<Arguments> vectors() throws IOException {
     List<Arguments> out = new ArrayList<>();
@@ -56,7 +57,9 @@ class SeedDropInTest {
   @MethodSource("vectors")
   void dryType_printsWhatTheSeedPrints(String config, String type) throws Exception {
     String seed = Files.readString(golden(config, type));
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", VECTORS.resolve(config).toString(), "--dry", "--type", type);
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "sidecar-init", "-f", VECTORS.resolve(config).toString(), "--dry", "--type", type);
     assertThat(r.code()).as(r.err()).isZero();
     if (!type.equals("service-registration")) {
       assertThat(r.out()).isEqualTo(seed);
@@ -79,8 +82,17 @@ class SeedDropInTest {
     Optional<Path> script = seedScript();
     assumeTrue(script.isPresent(), "the seed's generate-sidecar-configs.py is not available"
         + " (pass -Dseed.script=PATH or SEED_SCRIPT=PATH to compare with it)");
-    Process p = new ProcessBuilder("python3", script.get().toString(), "-f", VECTORS.resolve(config).toString(),
-        "--dry", "--type", type).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "python3",
+                script.get().toString(),
+                "-f",
+                VECTORS.resolve(config).toString(),
+                "--dry",
+                "--type",
+                type)
+            .redirectErrorStream(true)
+            .start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as(printed).isZero();
@@ -89,7 +101,9 @@ class SeedDropInTest {
 
   static Optional<Path> seedScript() {
     String s = System.getProperty("seed.script", System.getenv("SEED_SCRIPT"));
-    return s == null || s.isBlank() ? Optional.empty() : Optional.of(Path.of(s)).filter(Files::isRegularFile);
+    return s == null || s.isBlank()
+        ? Optional.empty()
+        : Optional.of(Path.of(s)).filter(Files::isRegularFile);
   }
 
   @SuppressWarnings("unchecked")
@@ -98,7 +112,9 @@ class SeedDropInTest {
     return (Map<String, Object>) o;
   }
 
-  /** Every key of {@code want} is in {@code got} with an equal value (maps compared the same way). */
+  /**
+   * Every key of {@code want} is in {@code got} with an equal value (maps compared the same way).
+   */
   private static void assertContains(Object got, Object want, String path) {
     if (want instanceof Map<?, ?> w) {
       assertThat(got).as(path).isInstanceOf(Map.class);

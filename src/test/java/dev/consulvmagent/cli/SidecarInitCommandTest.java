@@ -23,16 +23,21 @@ class SidecarInitCommandTest {
   @Test
   void dryFull_printsTheFullCommandLines_andWritesNothing() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
-    CliApplyTest.Run reg = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "service-registration");
+    CliApplyTest.Run reg = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full",
+        "--type", "service-registration");
     assertThat(reg.code()).isZero();
     assertThat(reg.out()).contains("\"sidecar_service\"", "\"mode\" : \"transparent\"", "\"dialed_directly\" : true", "\"port\" : 9003");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "service-registration").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "service-registration").out())
         .isEqualTo(reg.out());
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "connect-envoy").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "connect-envoy").out())
         .startsWith("consul connect envoy -sidecar-for=counting -admin-bind=127.0.0.1:19000");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "redirect").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "redirect").out())
         .contains("-proxy-id=counting-sidecar-proxy");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "envoy").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "envoy").out())
         .contains("envoy@counting.service");
     try (var s = Files.list(tmp)) {
       assertThat(s.count()).isEqualTo(1);
@@ -59,18 +64,21 @@ class SidecarInitCommandTest {
   @Test
   void unknownAnnotations_oneWarningOnStderr_stdoutAsTheSeed() throws Exception {
     Path f = SeedDropInTest.VECTORS.resolve("04-unknown-annotations.json");
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "redirect");
     assertThat(r.code()).isZero();
     assertThat(r.out()).isEqualTo("-exclude-inbound-port=22\n");
     assertThat(r.err().lines().filter(l -> l.startsWith("warning: "))).hasSize(1);
-    assertThat(r.err()).contains("consul.hashicorp.com/enable-sidecar-proxy-lifecycle", "consul.hashicorp.com/connect-servce")
+    assertThat(r.err()).contains("consul.hashicorp.com/enable-sidecar-proxy-lifecycle",
+        "consul.hashicorp.com/connect-servce")
         .doesNotContain("prometheus.io", "app.kubernetes.io");
   }
 
   @Test
   void simpleForm_unknownKey_exits3_namingIt() throws Exception {
     Path f = seedConfig("{\"name\": \"web\", \"port\": 80, \"prot\": 81}");
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "redirect");
     assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).contains("prot", "unknown key");

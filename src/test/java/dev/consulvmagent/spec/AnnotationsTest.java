@@ -37,7 +37,8 @@ class AnnotationsTest {
   void annotations_everyVmRelevantOne() {
     MeshService m = parse(ann(", \"" + P + "connect-service-upstreams\": \"db:5432, cache:6379:dc2,api.svc.peer1.peer:7000,prepared_query:q1:9000\""
         + ", \"" + P + "service-tags\": \"a,\\\\,b,,c\"" + ", \"" + P + "service-meta-team\": \"core\""
-        + ", \"" + P + "transparent-proxy\": \"False\"" + ", \"" + P + "transparent-proxy-exclude-inbound-ports\": \" 8081 , 9000\""
+        + ", \"" + P + "transparent-proxy\": \"False\"" + ", \"" + P
+            + "transparent-proxy-exclude-inbound-ports\": \" 8081 , 9000\""
         + ", \"" + P + "transparent-proxy-exclude-outbound-ports\": \"443\"" + ", \"" + P + "transparent-proxy-exclude-outbound-cidrs\": \"169.254.169.254/32,10.0.0.0/8\""
         + ", \"" + P + "transparent-proxy-exclude-uids\": \"998\"" + ", \"" + P + "envoy-extra-args\": \"--log-level debug --component-log-level 'upstream:info'\""
         + ", \"" + P + "enable-metrics\": \"1\"" + ", \"" + P + "prometheus-scrape-port\": \"20300\"" + ", \"" + P + "prometheus-scrape-path\": \"/stats\""
@@ -97,17 +98,23 @@ class AnnotationsTest {
    */
   @Test
   void unknownAndKubernetesOnlyAnnotations_areIgnored_withOneWarningNamingThem() {
-    ServiceConfig c = ServiceConfig.parse(ann(", \"" + P + "enable-sidecar-proxy-lifecycle\": \"true\""
+    ServiceConfig c = ServiceConfig.parse(ann(", \"" + P
+        + "enable-sidecar-proxy-lifecycle\": \"true\""
         + ", \"" + P + "prometheus-ca-file\": \"/x\", \"" + P + "connect-k8s-version\": \"v1.2.9\""
         + ", \"" + P + "service-ignore\": \"true\", \"" + P + "connect-servce\": \"web\""
-        + ", \"alpha." + P + "nope\": \"1\", \"prometheus.io/scrape\": \"true\", \"example.com/x\": \"y\"").getBytes(), "");
+        + ", \"alpha." + P
+            + "nope\": \"1\", \"prometheus.io/scrape\": \"true\", \"example.com/x\": \"y\"")
+            .getBytes(), "");
     assertThat(c.mesh().name()).isEqualTo("web");
     assertThat(c.warnings()).hasSize(1);
-    assertThat(c.warnings().get(0)).contains(P + "enable-sidecar-proxy-lifecycle", P + "prometheus-ca-file",
-        P + "connect-k8s-version", P + "service-ignore", P + "connect-servce", "alpha." + P + "nope")
+    assertThat(c.warnings().get(0)).contains(P + "enable-sidecar-proxy-lifecycle", P
+        + "prometheus-ca-file",
+        P + "connect-k8s-version", P + "service-ignore", P + "connect-servce", "alpha." + P
+            + "nope")
         .doesNotContain("prometheus.io", "example.com");
     assertThat(c.warnings().get(0)).containsPattern("unknown[^:]*: " + P + "connect-servce, alpha");
-    assertThat(ServiceConfig.parse(ann(", \"prometheus.io/scrape\": \"true\"").getBytes(), "").warnings()).isEmpty();
+    assertThat(ServiceConfig.parse(ann(", \"prometheus.io/scrape\": \"true\"").getBytes(), "")
+        .warnings()).isEmpty();
   }
 
   /** consul-k8s endpoints_controller.go @v1.2.9: no connect-service-port → Port 0, no port. */
@@ -118,9 +125,11 @@ class AnnotationsTest {
     assertThat(m.port()).isZero();
     Map<?, ?> svc = (Map<?, ?>) SidecarFiles.registration(m).get("service");
     assertThat(svc.containsKey("port") || svc.containsKey("check")).as(svc.toString()).isFalse();
-    assertThat(svc.get("tagged_addresses")).isEqualTo(Map.of("virtual", Map.of("address", "240.0.0.7")));
+    assertThat(svc.get("tagged_addresses")).isEqualTo(Map.of("virtual", Map.of("address",
+        "240.0.0.7")));
     assertThat(svc.get("connect")).isNotNull();
-    assertThat(parse("{\"annotations\": {\"" + P + "connect-service\": \"c\", \"" + P + "connect-service-port\": \"\"}}")
+    assertThat(parse("{\"annotations\": {\"" + P + "connect-service\": \"c\", \"" + P
+        + "connect-service-port\": \"\"}}")
         .port()).isZero();
     // with a port the document is Registration's, unchanged
     MeshService web = parse(ann(""));
@@ -130,32 +139,44 @@ class AnnotationsTest {
   @Test
   void agentConfig_serviceWithoutPort_takesAppPort() {
     String annotations = "{\"annotations\": {\"" + P + "connect-service\": \"web\"}}";
-    ServiceConfig c = ServiceConfig.fromNode(SpecLoader.compose(annotations.getBytes()), Optional.of(9090));
+    ServiceConfig c = ServiceConfig.fromNode(SpecLoader.compose(annotations.getBytes()),
+        Optional.of(9090));
     assertThat(c.mesh().port()).isEqualTo(9090);
-    ServiceConfig own = ServiceConfig.fromNode(SpecLoader.compose(ann("").getBytes()), Optional.of(9090));
+    ServiceConfig own = ServiceConfig.fromNode(SpecLoader.compose(ann("").getBytes()),
+        Optional.of(9090));
     assertThat(own.mesh().port()).isEqualTo(8080);
-    ServiceConfig simple = ServiceConfig.fromNode(SpecLoader.compose("{\"name\": \"web\"}".getBytes()), Optional.of(9090));
+    Node simpleNode = SpecLoader.compose("{\"name\": \"web\"}".getBytes());
+    ServiceConfig simple = ServiceConfig.fromNode(simpleNode, Optional.of(9090));
     assertThat(simple.mesh().port()).isEqualTo(9090);
-    ServiceConfig none = ServiceConfig.fromNode(SpecLoader.compose("{\"name\": \"web\"}".getBytes()), Optional.empty());
+    Node noneNode = SpecLoader.compose("{\"name\": \"web\"}".getBytes());
+    ServiceConfig none = ServiceConfig.fromNode(noneNode, Optional.empty());
     assertThat(none.mesh().port()).isZero();
-    String agent = "consul: {role: server}\napp: {name: web, url: 'https://x.example/web.zip', port: 9090,"
-        + " sha256: " + "0".repeat(64) + "}\nservice: {annotations: {" + P + "connect-service: web}}\n";
-    assertThat(new SpecLoader().parse(agent.getBytes()).service().orElseThrow().mesh().port()).isEqualTo(9090);
+    String agent = "consul: {role: server}\n"
+        + "app: {name: web, url: 'https://x.example/web.zip', port: 9090,"
+        + " sha256: " + "0".repeat(64) + "}\nservice: {annotations: {" + P
+            + "connect-service: web}}\n";
+    assertThat(new SpecLoader().parse(agent.getBytes()).service().orElseThrow().mesh().port())
+        .isEqualTo(9090);
   }
 
   /**
    * consul-k8s v1.2.9: processUpstreams splits on "," and indexes parts[1] of each item, so an
    * empty item cannot work (endpoints_controller.go); exclusion lists are strings.Split(raw, ",")
-   * handed item by item to iptables (webhook/container_init.go splitCommaSeparatedItemsFromAnnotation),
+   * handed item by item to iptables (webhook/container_init.go
+   * splitCommaSeparatedItemsFromAnnotation),
    * so an empty item fails there. We say so up front, naming the item.
    */
   @Test
   void emptyListItems_areErrorsNamingTheItem_tagsSkipThem() {
     assertThatThrownBy(() -> parse(ann(", \"" + P + "connect-service-upstreams\": \"a:1, ,b:2\"")))
-        .hasMessageContaining(P + "connect-service-upstreams").hasMessageContaining("item 2 is empty");
-    assertThatThrownBy(() -> parse(ann(", \"" + P + "transparent-proxy-exclude-uids\": \"1000,,1001\"")))
-        .hasMessageContaining(P + "transparent-proxy-exclude-uids").hasMessageContaining("item 2 is empty");
-    MeshService m = parse(ann(", \"" + P + "connect-service-upstreams\": \" db : 5432 : dc2 ,cache:6379\""
+        .hasMessageContaining(P + "connect-service-upstreams")
+            .hasMessageContaining("item 2 is empty");
+    assertThatThrownBy(() -> parse(ann(", \"" + P
+        + "transparent-proxy-exclude-uids\": \"1000,,1001\"")))
+        .hasMessageContaining(P + "transparent-proxy-exclude-uids")
+            .hasMessageContaining("item 2 is empty");
+    MeshService m = parse(ann(", \"" + P
+        + "connect-service-upstreams\": \" db : 5432 : dc2 ,cache:6379\""
         + ", \"" + P + "service-tags\": \",a, ,b,\""));
     assertThat(m.upstreams()).containsExactly(new Upstream("service", "db", null, "dc2", 5432),
         new Upstream("service", "cache", null, null, 6379));
@@ -168,8 +189,10 @@ class AnnotationsTest {
   @Test
   void simpleForm_rejectsUnknownKeys_namingThem() {
     assertThatThrownBy(() -> parse("{\"name\": \"web\", \"port\": 80, \"bogus\": 1}"))
-        .isInstanceOf(SpecException.class).hasMessageContaining("bogus").hasMessageContaining("unknown key");
-    assertThatThrownBy(() -> parse("{\"name\": \"web\", \"port\": 80, \"upstreams\": [{\"destination_name\": \"db\","
+        .isInstanceOf(SpecException.class).hasMessageContaining("bogus")
+            .hasMessageContaining("unknown key");
+    assertThatThrownBy(() -> parse("{\"name\": \"web\", \"port\": 80,"
+        + " \"upstreams\": [{\"destination_name\": \"db\","
         + " \"local_bind_port\": 5432, \"dc\": \"x\"}]}"))
         .isInstanceOf(SpecException.class).hasMessageContaining("upstreams[0].dc");
   }
@@ -177,9 +200,11 @@ class AnnotationsTest {
   /** proxy-config-map is read as render.Json reads JSON (spec no longer calls it: no cycle). */
   @Test
   void proxyConfigMap_isAJsonObject_readAsRenderJsonReadsIt() throws Exception {
-    String doc = "{\"local_connect_timeout_ms\": 2000, \"x\": [1.5, true, null, \"s\"], \"o\": {\"k\": 12345678901}}";
+    String doc = "{\"local_connect_timeout_ms\": 2000, \"x\": [1.5, true, null, \"s\"],"
+        + " \"o\": {\"k\": 12345678901}}";
     assertThat(Annotations.json(doc)).isEqualTo(dev.consulvmagent.render.Json.parse(doc));
-    MeshService m = parse(ann(", \"" + P + "proxy-config-map\": \"{\\\"protocol\\\": \\\"http\\\"}\""));
+    MeshService m = parse(ann(", \"" + P
+        + "proxy-config-map\": \"{\\\"protocol\\\": \\\"http\\\"}\""));
     assertThat(m.proxyConfig()).isEqualTo(Map.of("protocol", "http"));
     for (String bad : List.of("[1]", "{\\\"a\\\": 1} x", "{a: 1}")) {
       assertThatThrownBy(() -> parse(ann(", \"" + P + "proxy-config-map\": \"" + bad + "\"")))
