@@ -99,11 +99,12 @@ class SeedDropInTest {
     assertThat(printed).isEqualTo(Files.readString(golden(config, type)));
   }
 
+  /** -Dseed.script, else SEED_SCRIPT, else the seed's copy next to the worktrees if present. */
   static Optional<Path> seedScript() {
     String s = System.getProperty("seed.script", System.getenv("SEED_SCRIPT"));
-    return s == null || s.isBlank()
-        ? Optional.empty()
-        : Optional.of(Path.of(s)).filter(Files::isRegularFile);
+    Path p = s == null || s.isBlank()
+        ? Path.of("../shared/seed/generate-sidecar-configs.py") : Path.of(s);
+    return Optional.of(p).filter(Files::isRegularFile);
   }
 
   @SuppressWarnings("unchecked")
