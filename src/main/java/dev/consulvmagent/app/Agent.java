@@ -34,6 +34,12 @@ public final class Agent {
   }
 
   public AgentSpec load(RunOptions o) {
+    AgentSpec spec = parse(o);
+    spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
+    return spec;
+  }
+
+  private AgentSpec parse(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();
       byte[] raw;

@@ -9,7 +9,7 @@ import dev.consulvmagent.iptables.ConsulRules;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
 import java.io.IOException;
@@ -197,7 +197,7 @@ public final class Doctor {
     String save = host.run(List.of("iptables-save", "-t", "nat"), Duration.ofSeconds(10)).stdout();
     RedirectConfig want;
     try {
-      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.sidecar.ServiceConfig(Map.of(), m), api, true,
+      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.spec.ServiceConfig(Map.of(), m), api, true,
           SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
     } catch (RuntimeException e) {
       add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");

@@ -25,7 +25,7 @@ final class ApplyCommand implements Callable<Integer> {
   static int run(Common common, PrintWriter out, PrintWriter err) {
     RunResult r = new Agent(Main.sink(err, common)).apply(common.toRunOptions());
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(out, r, common.json(), common.verbose, code);
+    Render.result(out, err, r, common.json(), common.verbose, code);
     return code;
   }
 }

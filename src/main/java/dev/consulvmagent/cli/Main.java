@@ -61,7 +61,7 @@ public final class Main {
         return switch (q.command()) {
           case "apply" -> ApplyCommand.run(q.common(), out, err);
           case "plan" -> PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
-          default -> ValidateCommand.run(q.common(), out);
+          default -> ValidateCommand.run(q.common(), out, err);
         };
       } catch (Exception e) {
         return handle(e, err, q.common().stacktrace);

@@ -29,7 +29,7 @@ final class PlanCommand implements Callable<Integer> {
   static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
     RunResult r = new Agent(Main.sink(err, common)).plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
-    Render.result(out, r, common.json(), common.verbose, code);
+    Render.result(out, err, r, common.json(), common.verbose, code);
     return code;
   }
 }

@@ -5,7 +5,7 @@ import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RedirectConfig;
-import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.Validators;

@@ -9,14 +9,19 @@ import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 
-/** Human text or JSON for a plan or apply result. */
+/**
+ * Human text or JSON for a plan or apply result on stdout; the failure itself on stderr
+ * ("Apply failed: …"), so stdout is only the result and a script sees the error where errors go.
+ */
 final class Render {
   private Render() {}
 
-  static void result(PrintWriter out, RunResult r, boolean json, boolean verbose, int exitCode) {
+  static void result(PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose,
+      int exitCode) {
     if (json) {
       out.print(new String(Json.render(ResultFile.toMap(r, exitCode)), StandardCharsets.UTF_8));
       out.flush();
+      if (r.failed()) failed(err, r);
       return;
     }
     boolean plan = r.mode().equals("plan");
@@ -45,12 +50,16 @@ final class Render {
     if (plan) {
       long n = r.pending();
       out.println(n == 0 ? "No changes. The host matches the configuration." : "Plan: " + n + " resource(s) to change.");
-    } else if (r.failed()) {
-      out.println("Apply failed: " + r.error());
-    } else {
+    } else if (!r.failed()) {
       long n = r.changed();
       out.println(n == 0 ? "No changes. The host matches the configuration." : "Applied: " + n + " resource(s) changed.");
     }
     out.flush();
+    if (r.failed()) failed(err, r);
+  }
+
+  private static void failed(PrintWriter err, RunResult r) {
+    err.println("Apply failed: " + r.error());
+    err.flush();
   }
 }

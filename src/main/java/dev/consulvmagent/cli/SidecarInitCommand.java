@@ -4,9 +4,10 @@ import dev.consulvmagent.app.SidecarFlow;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.sidecar.SeedDryRun;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -33,12 +34,23 @@ final class SidecarInitCommand implements Callable<Integer> {
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 
-  @Option(names = "--dry", description = "Print what would be generated (see --type) and change nothing.")
+  @Option(names = "--dry",
+      description = "Print what would be generated (needs --type) and change nothing.")
   boolean dry;
 
-  @Option(names = "--type", paramLabel = "TYPE", defaultValue = "service-registration",
-      description = "With --dry: service-registration, redirect, connect-envoy or envoy.")
+  // The seed's script (generate-sidecar-configs.py) makes --type required with --dry
+  // (parser.error, exit 2) and prints, per type, what SeedDryRun documents.
+  @Option(names = "--type", paramLabel = "TYPE",
+      description = "With --dry: service-registration (the registration document),"
+          + " redirect (the -exclude-* flags), connect-envoy (the extra 'consul connect envoy'"
+          + " flags) or envoy (the envoy-extra-args value), as the seed's"
+          + " generate-sidecar-configs.py prints them.")
   String type;
+
+  @Option(names = "--full",
+      description = "With --dry --type: print the full command line (redirect, connect-envoy)"
+      + " or the systemctl call (envoy) that this agent runs, instead of the seed's fragment.")
+  boolean full;
 
   @Option(names = "--root", paramLabel = "DIR", defaultValue = "/", description = "Write under DIR; enable but never start.")
   Path root;
@@ -51,29 +63,62 @@ final class SidecarInitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Integer bad = usage();
+    if (bad != null) return bad;
     Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Host.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
     ServiceConfig cfg = SidecarFlow.readServiceConfig(file);
     MeshService m = cfg.mesh();
+    PrintWriter err = spec.commandLine().getErr();
+    for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
+    err.flush();
     int admin = adminPort != null ? adminPort : SidecarFlow.adminPort(root, m.name());
     PrintWriter out = spec.commandLine().getOut();
     if (dry) {
-      switch (type) {
-        case "service-registration" -> out.print(new String(Json.render(Registration.document(m)), StandardCharsets.UTF_8));
-        case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
-            Host.forRoot(root, false).users().uid("envoy").orElse(101))));
-        case "connect-envoy" -> out.println("consul " + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
-        case "envoy" -> out.println(String.join(" ", List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
-        default -> {
-          spec.commandLine().getErr().println("--type must be service-registration, redirect, connect-envoy or envoy");
-          return ExitCodes.USAGE;
-        }
-      }
-      out.flush();
+      dry(cfg, m, admin, out);
       return ExitCodes.OK;
     }
     RunResult r = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null)).init(cfg, root, admin);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(out, r, "json".equals(output), false, code);
+    Render.result(out, err, r, "json".equals(output), false, code);
     return code;
+  }
+
+  private static final List<String> TYPES =
+      List.of("service-registration", "redirect", "connect-envoy", "envoy");
+
+  /** Checked before the service config is read: a usage error wins over a config error. */
+  private Integer usage() {
+    PrintWriter err = spec.commandLine().getErr();
+    if (dry && type == null) {
+      err.println("--dry requires --type (service-registration, redirect, connect-envoy or envoy)");
+    } else if (type != null && !TYPES.contains(type)) {
+      err.println("--type must be service-registration, redirect, connect-envoy or envoy");
+    } else if (full && !dry) {
+      err.println("--full needs --dry and --type");
+    } else {
+      return null;
+    }
+    err.println("Try 'consul-vm-agent sidecar-init --help'.");
+    err.flush();
+    return ExitCodes.USAGE;
+  }
+
+  private void dry(ServiceConfig cfg, MeshService m, int admin, PrintWriter out) {
+    if (!full) {
+      out.print(SeedDryRun.print(type, cfg.raw(), m));
+    } else {
+      switch (type) {
+        case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
+            Host.forRoot(root, false).users().uid("envoy").orElse(101))));
+        case "connect-envoy" ->
+            out.println("consul "
+                + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
+        case "envoy" -> out.println(String.join(" ",
+            List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
+        default -> out.print(new String(Json.render(SidecarFiles.registration(m)),
+            StandardCharsets.UTF_8));
+      }
+    }
+    out.flush();
   }
 }

@@ -38,7 +38,8 @@ final class UninstallCommand implements Callable<Integer> {
       }
     }
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
+    Render.result(spec.commandLine().getOut(), spec.commandLine().getErr(), r, common.json(),
+        common.verbose, code);
     return code;
   }
 }

@@ -18,11 +18,14 @@ final class ValidateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return run(common, spec.commandLine().getOut());
+    return run(common, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
-  static int run(Common common, PrintWriter out) {
+  static int run(Common common, PrintWriter out, PrintWriter err) {
     AgentSpec s = new Agent(EventSink.NONE).load(common.toRunOptions());
+    // warnings (ignored annotations) on stderr: stdout stays the verdict, -o json parseable
+    s.service().ifPresent(x -> x.warnings().forEach(w -> err.println("warning: " + w)));
+    err.flush();
     if (common.json()) {
       out.println("{\"valid\": true}");
     } else {

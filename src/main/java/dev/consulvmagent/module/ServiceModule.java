@@ -7,7 +7,7 @@ import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
-import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import java.util.ArrayList;

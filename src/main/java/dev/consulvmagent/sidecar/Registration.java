@@ -3,6 +3,8 @@ package dev.consulvmagent.sidecar;
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.ConsulVersions.Feature;
 import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.Upstream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

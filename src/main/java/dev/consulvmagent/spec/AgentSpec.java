@@ -1,6 +1,5 @@
 package dev.consulvmagent.spec;
 
-import dev.consulvmagent.sidecar.ServiceConfig;
 import java.util.Optional;
 
 /** The whole agent configuration: what this machine should be. Immutable, validated. */

@@ -1,6 +1,6 @@
 package dev.consulvmagent.spec;
 
-import dev.consulvmagent.sidecar.MeshService;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,6 +1,5 @@
 package dev.consulvmagent.spec;
 
-import dev.consulvmagent.sidecar.ServiceConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -131,7 +130,8 @@ public final class SpecLoader {
     Optional<AppSpec> app = Optional.ofNullable(root.get("app")).map(this::app);
     Node serviceNode = root.get("service");
     Optional<ServiceConfig> service =
-        Optional.ofNullable(serviceNode).map(n -> ServiceConfig.fromNode(n));
+        Optional.ofNullable(serviceNode).map(n -> ServiceConfig.fromNode(n,
+            app.flatMap(AppSpec::port)));
     DnsSpec dns = dns(root.get("dns"));
     DownloadsSpec downloads = downloads(root.get("downloads"));
     root.done();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.consulvmagent.testing.Roots;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,20 +21,67 @@ class SidecarInitCommandTest {
   }
 
   @Test
-  void dry_printsEachKindOfOutput_andWritesNothing() throws Exception {
+  void dryFull_printsTheFullCommandLines_andWritesNothing() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
-    CliApplyTest.Run reg = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry");
+    CliApplyTest.Run reg = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full",
+        "--type", "service-registration");
     assertThat(reg.code()).isZero();
     assertThat(reg.out()).contains("\"sidecar_service\"", "\"mode\" : \"transparent\"", "\"dialed_directly\" : true", "\"port\" : 9003");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "connect-envoy").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "service-registration").out())
+        .isEqualTo(reg.out());
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "connect-envoy").out())
         .startsWith("consul connect envoy -sidecar-for=counting -admin-bind=127.0.0.1:19000");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect").out())
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "redirect").out())
         .contains("-proxy-id=counting-sidecar-proxy");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "envoy").out()).contains("envoy@counting.service");
-    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "bogus").code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
+        "envoy").out())
+        .contains("envoy@counting.service");
     try (var s = Files.list(tmp)) {
       assertThat(s.count()).isEqualTo(1);
     }
+  }
+
+  /** The seed: {@code parser.error("--dry requries --type to be specified.")}, argparse exits 2. */
+  @Test
+  void dryWithoutType_orBadType_isAUsageError_onStderr() throws Exception {
+    Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
+    for (String[] args : List.of(new String[] {"--dry"}, new String[] {"--dry", "--full"},
+        new String[] {"--dry", "--type", "bogus"}, new String[] {"--full", "--type", "envoy"})) {
+      List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
+      line.addAll(List.of(args));
+      CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
+      assertThat(r.code()).as(line.toString()).isEqualTo(ExitCodes.USAGE);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err()).contains("--type");
+    }
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry");
+    assertThat(r.err()).contains("--dry requires --type");
+  }
+
+  @Test
+  void unknownAnnotations_oneWarningOnStderr_stdoutAsTheSeed() throws Exception {
+    Path f = SeedDropInTest.VECTORS.resolve("04-unknown-annotations.json");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "redirect");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("-exclude-inbound-port=22\n");
+    assertThat(r.err().lines().filter(l -> l.startsWith("warning: "))).hasSize(1);
+    assertThat(r.err()).contains("consul.hashicorp.com/enable-sidecar-proxy-lifecycle",
+        "consul.hashicorp.com/connect-servce")
+        .doesNotContain("prometheus.io", "app.kubernetes.io");
+  }
+
+  @Test
+  void simpleForm_unknownKey_exits3_namingIt() throws Exception {
+    Path f = seedConfig("{\"name\": \"web\", \"port\": 80, \"prot\": 81}");
+    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
+        "redirect");
+    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("prot", "unknown key");
   }
 
   @Test

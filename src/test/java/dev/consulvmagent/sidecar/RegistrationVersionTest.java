@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.SpecException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -18,7 +19,8 @@ class RegistrationVersionTest {
     a.put("consul.hashicorp.com/connect-service", "web");
     a.put("consul.hashicorp.com/connect-service-port", "9090");
     for (int i = 0; i < kv.length; i += 2) a.put(kv[i], kv[i + 1]);
-    return new Annotations(a, "service").toMesh();
+    return dev.consulvmagent.spec.ServiceConfig.parse(
+        Json.render(Map.of("annotations", a)), "service").mesh();
   }
 
   @SuppressWarnings("unchecked")
@@ -33,7 +35,7 @@ class RegistrationVersionTest {
 
   @Test
   void virtualIp_isOnTheServiceAndOnItsSidecar_asConsulK8sDoes() {
-    Map<String, Object> doc = Registration.document(mesh(Annotations.VIRTUAL_IP, "240.0.0.5"), "1.16.6");
+    Map<String, Object> doc = Registration.document(mesh("alpha.consul.hashicorp.com/virtual-ip", "240.0.0.5"), "1.16.6");
     Map<String, Object> want = Map.of("virtual", Map.of("address", "240.0.0.5", "port", 9090));
     assertThat(svc(doc).get("tagged_addresses")).isEqualTo(want);
     assertThat(sidecar(doc).get("tagged_addresses")).isEqualTo(want);
@@ -41,7 +43,7 @@ class RegistrationVersionTest {
 
   @Test
   void virtualIp_withoutTransparentProxy_isNotWritten_asConsulK8sDoes() {
-    String json = new String(Json.render(Registration.document(mesh(Annotations.VIRTUAL_IP, "240.0.0.5",
+    String json = new String(Json.render(Registration.document(mesh("alpha.consul.hashicorp.com/virtual-ip", "240.0.0.5",
         "consul.hashicorp.com/transparent-proxy", "false"), "1.16.6")), StandardCharsets.UTF_8);
     assertThat(json).doesNotContain("tagged_addresses").doesNotContain("240.0.0.5");
   }

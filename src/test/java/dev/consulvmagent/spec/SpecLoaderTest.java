@@ -57,7 +57,6 @@ class SpecLoaderTest {
       bad version                 | consul: {role: server, version: latest}                   | consul.version
       incompatible envoy          | consul: {role: server}\\nenvoy: {version: 1.30.1}          | envoy.version
       bad service name            | consul: {role: server}\\nservice: {name: 'web;ls', port: 80} | service.name
-      service port missing        | consul: {role: server}\\nservice: {name: web}              | service.port
       app without digest          | consul: {role: server}\\napp: {name: web, url: 'https://x.example/web.zip'} | app.sha256
       app url not http            | consul: {role: server}\\napp: {name: web, url: 'file:///etc/passwd', sha256: 0000000000000000000000000000000000000000000000000000000000000000} | app.url
       bad dns mode                | consul: {role: server}\\ndns: {mode: magic}               | dns.mode

@@ -1,22 +1,25 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import dev.consulvmagent.spec.SpecException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The connect-service-upstreams grammar of consul-k8s (CE, v2.0 error semantics):
  * {@code name:port[:dc]}, {@code name.svc[.X.peer|.X.dc]:port}, {@code prepared_query:name:port}.
+ * Lists as consul-k8s v1.2.9 reads them (endpoints_controller.go processUpstreams): an empty
+ * value is no upstream; otherwise split on "," and every item is one upstream, its parts trimmed
+ * (strings.TrimSpace) - an empty item has no parts[1] there, so here it is an error naming it.
  */
 final class UpstreamParser {
   private UpstreamParser() {}
 
   static List<Upstream> parse(String raw, String path) {
     List<Upstream> out = new ArrayList<>();
-    if (raw.isBlank()) return out;
-    for (String element : raw.split(",")) {
-      String el = element.trim();
-      if (el.isEmpty()) continue; // empty list items are dropped
+    if (raw.isEmpty()) return out;
+    String[] items = raw.split(",", -1);
+    for (int i = 0; i < items.length; i++) {
+      String el = items[i].trim();
+      if (el.isEmpty()) throw new SpecException(path, emptyItem(i, raw));
       out.add(parseOne(el, path));
     }
     List<Integer> seen = new ArrayList<>();
@@ -27,6 +30,11 @@ final class UpstreamParser {
       seen.add(u.localBindPort());
     }
     return out;
+  }
+
+  /** "item 2 is empty in 'a:1,,b:2'" (1-based, as a person counts). */
+  static String emptyItem(int index, String raw) {
+    return "item " + (index + 1) + " is empty in '" + raw + "' (remove the extra comma)";
   }
 
   private static Upstream parseOne(String el, String path) {

@@ -1,6 +1,5 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import dev.consulvmagent.spec.SpecException;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,5 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import dev.consulvmagent.spec.Node;
-import dev.consulvmagent.spec.SpecException;
-import dev.consulvmagent.spec.SpecLoader;
-import dev.consulvmagent.spec.Validators;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,37 +9,53 @@ import java.util.Optional;
 /**
  * The seed's /srv/consul/service-config.json, in either of its forms: {@code {"name", "port"}}
  * (plus optional tags, meta, upstreams) or {@code {"annotations": {…}}}. Holds the raw document
- * (written back verbatim) and the normalised {@link MeshService}.
+ * (written back verbatim), the normalised {@link MeshService} and warnings about what was ignored.
  */
-public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
+public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<String> warnings) {
+
+  public ServiceConfig(Map<String, Object> raw, MeshService mesh) {
+    this(raw, mesh, List.of());
+  }
 
   /** Parses the JSON file's bytes (JSON is read with the same strict YAML reader). */
   public static ServiceConfig parse(byte[] json, String path) {
     Node root = SpecLoader.compose(json);
-    return fromNode(root, path);
+    return fromNode(root, path, Optional.empty());
   }
 
   public static ServiceConfig fromNode(Node n) {
-    return fromNode(n, n.path());
+    return fromNode(n, n.path(), Optional.empty());
   }
 
-  private static ServiceConfig fromNode(Node n, String base) {
+  /**
+   * The agent config's {@code service}: without a port of its own it takes {@code app.port}
+   * (appPort); with neither, the service is registered without a port (it only calls upstreams).
+   */
+  public static ServiceConfig fromNode(Node n, Optional<Integer> appPort) {
+    return fromNode(n, n.path(), appPort);
+  }
+
+  private static ServiceConfig fromNode(Node n, String base, Optional<Integer> appPort) {
     if (!n.isMapping()) throw n.error("expected a mapping with either name and port, or annotations");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> raw = (Map<String, Object>) n.plain();
     Node ann = n.get("annotations");
     MeshService mesh;
+    List<String> warnings = List.of();
     if (ann != null) {
       if (n.keys().size() > 1) {
         throw n.error("use either 'annotations' or the simple form (name, port, …), not both");
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
-      mesh = new Annotations(values, base.isEmpty() ? "service-config" : base).toMesh();
+      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base,
+          appPort.orElse(0));
+      mesh = a.toMesh();
+      warnings = List.copyOf(a.warnings());
     } else {
       String name = Validators.serviceName(n.require("name"));
-      int port = n.require("port").port();
-      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of());
+      int port = Optional.ofNullable(n.get("port")).map(Node::port).or(() -> appPort).orElse(0);
+      // empty tags are skipped, as in the service-tags annotation (parsetags.ParseTags)
+      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of())
+          .stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
       Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
       List<Upstream> ups = new ArrayList<>();
       Node up = n.get("upstreams");
@@ -61,6 +73,9 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh) {
       mesh = new MeshService(name, port, tags, meta, true, tproxy, true, ups, List.of(), List.of(), List.of(), List.of(),
           List.of(), Optional.empty(), "/metrics", Map.of(), false, Optional.empty());
     }
-    return new ServiceConfig(raw, mesh);
+    // read last: plain() visits every key, which would hide unknown ones from done()
+    @SuppressWarnings("unchecked")
+    Map<String, Object> raw = (Map<String, Object>) n.plain();
+    return new ServiceConfig(raw, mesh, warnings);
   }
 }

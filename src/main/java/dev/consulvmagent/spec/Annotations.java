@@ -1,7 +1,9 @@
-package dev.consulvmagent.sidecar;
+package dev.consulvmagent.spec;
 
-import dev.consulvmagent.spec.SpecException;
-import dev.consulvmagent.spec.Validators;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,36 +26,71 @@ final class Annotations {
       "transparent-proxy-exclude-uids", "envoy-extra-args", "enable-metrics", "enable-metrics-merging",
       "merged-metrics-port", "prometheus-scrape-port", "prometheus-scrape-path", "proxy-config-map",
       "consul-dns", "service-metrics-port", "service-metrics-path");
-  /** Kubernetes-only annotations: accepted so a pod's annotations can be reused, with no effect. */
+  /**
+   * The other consul.hashicorp.com/ keys consul-k8s v1.2.9 knows (control-plane/connect-inject/
+   * constants/annotations_and_labels.go): Kubernetes-only, so they have no effect on a VM. Like
+   * every key we do not use, they are ignored with a warning (consul-k8s and the seed read the
+   * keys they know and ignore the rest); an unknown key is named as such, it may be a typo.
+   */
   private static final Set<String> K8S_ONLY = Set.of(
       "kubernetes-service", "connect-inject-mount-volume", "sidecar-proxy-cpu-limit", "sidecar-proxy-cpu-request",
       "sidecar-proxy-memory-limit", "sidecar-proxy-memory-request", "consul-namespace", "use-proxy-health-check",
       "transparent-proxy-overwrite-probes", "connect-inject-status", "original-pod", "redirect-traffic-config",
       "consul-envoy-proxy-concurrency", "sidecar-proxy-startup-failure-seconds", "sidecar-proxy-liveness-failure-seconds",
-      "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount");
+      "peering-version", "consul-sidecar-user-volume", "consul-sidecar-user-volume-mount",
+      "connect-inject-managed-by", "connect-k8s-version", "enable-sidecar-proxy-lifecycle",
+      "enable-sidecar-proxy-lifecycle-shutdown-drain-listeners",
+      "sidecar-proxy-lifecycle-graceful-port", "sidecar-proxy-lifecycle-graceful-shutdown-path",
+      "sidecar-proxy-lifecycle-shutdown-grace-period-seconds",
+      "gateway-consul-service-name", "gateway-kind", "gateway-namespace",
+      "gateway-wan-address-source", "gateway-wan-address-static", "gateway-wan-port",
+      "mesh-gateway-container-port", "peering-token",
+      "prometheus-ca-file", "prometheus-ca-path", "prometheus-cert-file", "prometheus-key-file",
+      "service-ignore", "telemetry-collector", "transparent-proxy-status");
 
   private final Map<String, String> values;
   private final String base;
+  private final List<String> warnings = new ArrayList<>();
 
-  Annotations(Map<String, String> values, String base) {
+  private final int defaultPort;
+
+  /** defaultPort: the port when connect-service-port is absent (0: none). */
+  Annotations(Map<String, String> values, String base, int defaultPort) {
     this.values = values;
     this.base = base;
+    this.defaultPort = defaultPort;
   }
 
   private SpecException error(String annotation, String message) {
     return new SpecException(base + ".annotations." + annotation, message);
   }
 
+  /** At most one warning: the consul.hashicorp.com annotations that were ignored. */
+  List<String> warnings() {
+    return warnings;
+  }
+
   MeshService toMesh() {
+    List<String> noEffect = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
     for (String key : values.keySet()) {
       if (key.startsWith(P)) {
         String name = key.substring(P.length());
-        if (!KNOWN.contains(name) && !K8S_ONLY.contains(name) && !name.startsWith("service-meta-")) {
-          throw error(key, "unknown consul-k8s annotation");
-        }
-      } else if (key.startsWith("alpha.consul.hashicorp.com/") && !key.equals(VIRTUAL_IP)) {
-        throw error(key, "unknown annotation");
+        if (K8S_ONLY.contains(name)) noEffect.add(key);
+        else if (!KNOWN.contains(name) && !name.startsWith("service-meta-")) unknown.add(key);
+      } else if (key.startsWith("alpha." + P) && !key.equals(VIRTUAL_IP)) {
+        unknown.add(key);
+      } // any other annotation (prometheus.io/…, app.kubernetes.io/…) is not ours: silently ignored
+    }
+    if (!noEffect.isEmpty() || !unknown.isEmpty()) {
+      List<String> parts = new ArrayList<>();
+      if (!noEffect.isEmpty()) {
+        parts.add("Kubernetes-only, no effect on a VM: " + String.join(", ", noEffect));
       }
+      if (!unknown.isEmpty()) {
+        parts.add("unknown to consul-k8s 1.2 (a typo?): " + String.join(", ", unknown));
+      }
+      warnings.add(base + ".annotations: ignoring " + String.join("; ", parts));
     }
     boolean connect = bool("connect-inject", true);
     String name = get("connect-service").map(v -> {
@@ -61,8 +98,11 @@ final class Annotations {
       if (!Validators.isServiceName(v)) throw error(P + "connect-service", "'" + v + "' is not a valid service name");
       return v;
     }).orElseThrow(() -> error(P + "connect-service", "is required on a VM (there is no Kubernetes Service to take the name from)"));
-    int port = get("connect-service-port").map(v -> port(P + "connect-service-port", v))
-        .orElseThrow(() -> error(P + "connect-service-port", "is required on a VM"));
+    // Optional, as in consul-k8s (endpoints_controller.go @v1.2.9 createServiceRegistrations:
+    // `if raw, ok := pod.Annotations[AnnotationPort]; ok && raw != ""`, else Port stays 0) and
+    // the seed (sets "port" only when the annotation is given). 0 = register without a port.
+    int port = get("connect-service-port").filter(v -> !v.isEmpty())
+        .map(v -> port(P + "connect-service-port", v)).orElse(defaultPort);
     List<String> tags = tags(get("service-tags").orElse(""));
     Map<String, String> meta = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : values.entrySet()) {
@@ -111,7 +151,7 @@ final class Annotations {
     Optional<String> cm = get("proxy-config-map");
     if (cm.isPresent() && !cm.get().isBlank()) {
       try {
-        Object parsed = dev.consulvmagent.render.Json.parse(cm.get());
+        Object parsed = json(cm.get());
         if (!(parsed instanceof Map<?, ?> m)) throw error(P + "proxy-config-map", "must be a JSON object");
         m.forEach((k, v) -> proxyConfig.put(String.valueOf(k), v));
       } catch (java.io.IOException e) {
@@ -126,6 +166,61 @@ final class Annotations {
     });
     return new MeshService(name, port, tags, meta, connect, tproxy, false, upstreams, inPorts, outPorts, cidrs, uids,
         extra, scrapePort, scrapePath, proxyConfig, dns, vip);
+  }
+
+  /**
+   * A JSON document as maps (in order), lists, strings, numbers, booleans and null, read with
+   * jackson-core's streaming parser (as render.Json does; spec must not depend on render).
+   */
+  static Object json(String text) throws IOException {
+    try (JsonParser p = JSON.createParser(text)) {
+      if (p.nextToken() == null) throw new IOException("empty document");
+      Object v = read(p);
+      if (p.nextToken() != null) {
+        throw new IOException("trailing content after the JSON value");
+      }
+      return v;
+    }
+  }
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private static Object read(JsonParser p) throws IOException {
+    switch (p.currentToken()) {
+      case START_OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String k = p.currentName();
+          p.nextToken();
+          m.put(k, read(p));
+        }
+        return m;
+      }
+      case START_ARRAY -> {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
+        return l;
+      }
+      case VALUE_STRING -> {
+        return p.getText();
+      }
+      case VALUE_NUMBER_INT -> {
+        return p.getNumberValue();
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return p.getDoubleValue();
+      }
+      case VALUE_TRUE -> {
+        return Boolean.TRUE;
+      }
+      case VALUE_FALSE -> {
+        return Boolean.FALSE;
+      }
+      case VALUE_NULL -> {
+        return null;
+      }
+      default -> throw new IOException("unexpected " + p.currentToken());
+    }
   }
 
   private Optional<String> get(String name) {
@@ -154,10 +249,21 @@ final class Annotations {
     return (int) p;
   }
 
+  /**
+   * An exclusion list (transparent-proxy-exclude-*): consul-k8s v1.2.9 splits it on "," and hands
+   * every item to iptables (webhook/container_init.go splitCommaSeparatedItemsFromAnnotation,
+   * redirect_traffic.go), so every item must be valid; an empty one is an error naming it.
+   * Items are trimmed, as the seed does (parse_csv).
+   */
   private List<String> items(String name) {
     List<String> out = new ArrayList<>();
-    for (String s : get(name).orElse("").split(",")) {
-      if (!s.isBlank()) out.add(s.trim());
+    Optional<String> raw = get(name);
+    if (raw.isEmpty()) return out;
+    String[] items = raw.get().split(",", -1);
+    for (int i = 0; i < items.length; i++) {
+      String item = items[i].trim();
+      if (item.isEmpty()) throw error(P + name, UpstreamParser.emptyItem(i, raw.get()));
+      out.add(item);
     }
     return out;
   }
