@@ -39,8 +39,9 @@ public final class RealConsul implements AutoCloseable {
   private final Path log;
   private final String node;
   private final Listeners ports;
-  private final Process process;
-  private final Thread reaper;
+  private final List<String> argv;
+  private Process process;
+  private Thread reaper;
 
   /** The ports one agent listens on (all on 127.0.0.1). */
   public record Listeners(int http, int dns, int serfLan, int serfWan, int server, int grpc) {}
@@ -64,7 +65,12 @@ public final class RealConsul implements AutoCloseable {
         "-serf-wan-port=" + ports.serfWan(), "-server-port=" + ports.server(), "-grpc-port=" + ports.grpc(),
         "-data-dir=" + dir.resolve("data"), "-config-dir=" + configDir,
         // no phone-home from tests (the checkpoint service is unreachable here anyway)
-        "-hcl=disable_update_check = true", "-log-level=debug"));
+        "-hcl=disable_update_check = true", "-log-level=info"));
+    this.argv = argv;
+  }
+
+  /** Starts the agent (after the test wrote its config dir). */
+  private void launch() {
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove("NOTIFY_SOCKET");
     pb.environment().remove("CONSUL_HTTP_ADDR");
@@ -155,6 +161,7 @@ public final class RealConsul implements AutoCloseable {
         c.close();
         throw new UncheckedIOException(e);
       }
+      c.launch();
       try {
         c.waitUntil("its HTTP API to answer", START, c::httpAnswers);
         return c;
@@ -248,17 +255,31 @@ public final class RealConsul implements AutoCloseable {
    * tail. The pause between polls never decides the verdict: the condition does.
    */
   public void waitUntil(String what, Duration deadline, BooleanSupplier condition) {
+    waitUntil(what, deadline, condition, () -> "");
+  }
+
+  /** As above; {@code state} describes what was last seen, for the failure message. */
+  public void waitUntil(String what, Duration deadline, BooleanSupplier condition, java.util.function.Supplier<String> state) {
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       if (condition.getAsBoolean()) return;
       if (!process.isAlive()) fail("real Consul " + node + " exited (" + process.exitValue() + ") while waiting for " + what + ":\n" + log());
-      if (System.nanoTime() > end) fail("real Consul " + node + ": no " + what + " within " + deadline.toSeconds() + "s:\n" + log());
+      if (System.nanoTime() > end) fail("real Consul " + node + ": no " + what + " within " + deadline.toSeconds() + "s" + seen(state) + ":\n" + log());
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         fail("interrupted while waiting for " + what);
       }
+    }
+  }
+
+  private static String seen(java.util.function.Supplier<String> state) {
+    try {
+      String s = state.get();
+      return s.isEmpty() ? "" : " (last seen: " + s + ")";
+    } catch (RuntimeException e) {
+      return " (last seen: " + e + ")";
     }
   }
 
@@ -300,6 +321,7 @@ public final class RealConsul implements AutoCloseable {
 
   /** Stops the agent: its children first, then it (TERM, then KILL after 10s). */
   private void destroyTree() {
+    if (process == null) return;
     List<ProcessHandle> kids = process.descendants().toList();
     kids.forEach(ProcessHandle::destroy);
     process.destroy();
@@ -316,7 +338,7 @@ public final class RealConsul implements AutoCloseable {
   public void close() {
     destroyTree();
     try {
-      Runtime.getRuntime().removeShutdownHook(reaper);
+      if (reaper != null) Runtime.getRuntime().removeShutdownHook(reaper);
     } catch (IllegalStateException shuttingDown) {
       // the hook runs anyway
     }
