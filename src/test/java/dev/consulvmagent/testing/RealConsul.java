@@ -59,13 +59,13 @@ public final class RealConsul implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     List<String> argv = new ArrayList<>(List.of(BINARY.toString(), "agent"));
-    argv.addAll(mode);
     argv.addAll(List.of("-node=" + node, "-bind=127.0.0.1", "-client=127.0.0.1", "-advertise=127.0.0.1",
         "-http-port=" + ports.http(), "-dns-port=" + ports.dns(), "-serf-lan-port=" + ports.serfLan(),
         "-serf-wan-port=" + ports.serfWan(), "-server-port=" + ports.server(), "-grpc-port=" + ports.grpc(),
         "-data-dir=" + dir.resolve("data"), "-config-dir=" + configDir,
         // no phone-home from tests (the checkpoint service is unreachable here anyway)
         "-hcl=disable_update_check = true", "-log-level=info"));
+    argv.addAll(mode); // last: a mode's flag wins over the defaults above
     this.argv = argv;
   }
 
@@ -98,6 +98,13 @@ public final class RealConsul implements AutoCloseable {
   /** A -dev agent (server, leader at once, Connect on), with service definitions written by {@code setup}. */
   public static RealConsul dev(Path dir, ConfigWriter setup) {
     return start(dir, "dev", List.of("-dev"), setup);
+  }
+
+  /** A -dev agent with extra flags (they win over the helper's own, e.g. -dns-port=-1). */
+  public static RealConsul dev(Path dir, List<String> flags, ConfigWriter setup) {
+    List<String> mode = new ArrayList<>(List.of("-dev"));
+    mode.addAll(flags);
+    return start(dir, "dev", mode, setup);
   }
 
   /** A -dev agent on ports chosen beforehand (so a test can wait on it before it is up). */
