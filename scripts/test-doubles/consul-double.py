@@ -259,7 +259,7 @@ class Agent:
         xds = {"SupportedProxies": {"envoy": ["1.26.8"] if version_at_least(1, 10) else ["1.14.5", "1.13.6", "1.12.7", "1.11.2"]}}
         if version_at_least(1, 14):
             xds["Ports"] = {"Plaintext": 8502}  # [src] not seen here: no real 1.14+ agent on this machine
-        return {"Config": {"Datacenter": self.cfg.get("datacenter", "dc1"), "NodeName": self.node, "NodeID": "",
+        return {"Config": {"Datacenter": self.cfg.get("datacenter", "dc1"), "NodeName": self.node, "NodeID": "00000000-0000-0000-0000-00000000d0b1",
                            "Revision": "", "Server": self.server(), "Version": VERSION},
                 "DebugConfig": {"DNSAddrs": dns, "HTTPAddrs": ["tcp://%s:%d" % (self.client_addr(), http_port)]},
                 "Member": {"Name": self.node, "Addr": self.bind(), "Port": 8301, "Status": 1}, "xDS": xds}
