@@ -154,7 +154,7 @@ public final class Doctor {
     boolean sidecar = services.has(m.sidecarId());
     if (!svc || !sidecar) {
       add("registration", Verdict.FAIL, (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
-          "systemctl status consul-sidecar-init; consul reload");
+          "systemctl status consul-sidecar-init; consul reload; with ACLs the token needs service:read (else the list is empty)");
       return;
     }
     add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");

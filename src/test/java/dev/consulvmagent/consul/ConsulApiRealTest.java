@@ -137,6 +137,8 @@ class ConsulApiRealTest {
       // no 403 here: without a token the real agent filters the list (a wait sees "not registered")
       assertThat(locked.api().get("/v1/agent/services")).extracting(ConsulApi.Answer::code).isEqualTo(200);
       assertThat(locked.api().services().size()).isZero();
+      assertThatThrownBy(() -> new SidecarWait(locked.api(), m -> { }, Duration.ofMillis(500), Duration.ofMillis(100)).await("web"))
+          .hasMessageContaining("registration of web").hasMessageContaining("the token needs service:read");
       ConsulApi withToken = new ConsulApi(locked.httpAddr(), Optional.of("t0p-s3cret"), Duration.ofSeconds(5));
       locked.waitUntil("web registered", Duration.ofSeconds(20), () -> withToken.services().has("web"));
     }

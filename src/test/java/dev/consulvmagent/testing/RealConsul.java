@@ -88,7 +88,7 @@ public final class RealConsul implements AutoCloseable {
   public static void require() {
     if (Files.isExecutable(BINARY)) return;
     String why = "REAL CONSUL MISSING: " + BINARY + " is not installed, so the tests that meet the real Consul agent"
-        + " cannot run (install it: scripts/install-real-consul, see ../shared/reference/real-consul.md)";
+        + " cannot run (install it: scripts/install-real-consul)";
     String ci = System.getenv("CI");
     if (ci != null && !ci.isEmpty() && !ci.equals("false")) fail(why + " -- and CI is set: this is a failure, not a skip");
     System.err.println("*** SKIPPED: " + why + " ***");
