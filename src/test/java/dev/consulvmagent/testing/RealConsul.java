@@ -40,6 +40,7 @@ public final class RealConsul implements AutoCloseable {
   private final String node;
   private final Listeners ports;
   private final List<String> argv;
+  private Path notifySocket;
   private Process process;
   private Thread reaper;
 
@@ -73,6 +74,7 @@ public final class RealConsul implements AutoCloseable {
   private void launch() {
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove("NOTIFY_SOCKET");
+    if (notifySocket != null) pb.environment().put("NOTIFY_SOCKET", notifySocket.toString());
     pb.environment().remove("CONSUL_HTTP_ADDR");
     pb.environment().remove("CONSUL_HTTP_TOKEN");
     try {
@@ -128,6 +130,21 @@ public final class RealConsul implements AutoCloseable {
     return start(dir, "client", List.of("-retry-join=127.0.0.1:" + serverSerfLan, "-retry-interval=1s"), setup, ports);
   }
 
+  private static final ThreadLocal<Path> NOTIFY = new ThreadLocal<>();
+
+  /**
+   * Starts an agent (any of the factories above, in {@code start}) with NOTIFY_SOCKET set to
+   * {@code socket}, as systemd's Type=notify would.
+   */
+  public static RealConsul notifying(Path socket, java.util.function.Supplier<RealConsul> start) {
+    NOTIFY.set(socket);
+    try {
+      return start.get();
+    } finally {
+      NOTIFY.remove();
+    }
+  }
+
   /** Ports for an agent that a test starts later. */
   public static Listeners reserve() {
     int[] p = freePorts(6);
@@ -168,6 +185,7 @@ public final class RealConsul implements AutoCloseable {
         c.close();
         throw new UncheckedIOException(e);
       }
+      c.notifySocket = NOTIFY.get();
       c.launch();
       try {
         c.waitUntil("its HTTP API to answer", START, c::httpAnswers);
