@@ -59,7 +59,7 @@ class RegistrationRealTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("configs")
-  void loadedByTheRealAgent_readsBackAsConfigured(String label, MeshService m, @TempDir Path tmp) {
+  void loadedByTheRealAgent_readsBackAsConfigured(String label, MeshService m, @TempDir Path tmp) throws Exception {
     byte[] rendered = Json.render(Registration.document(m));
     try (RealConsul dev = RealConsul.dev(tmp, d -> Files.write(d.resolve("service-registration.json"), rendered))) {
       dev.awaitService(m.name());
@@ -96,6 +96,17 @@ class RegistrationRealTest {
       // copied from the service by Consul (agent/sidecar_service.go): tags and meta
       assertThat(strings(sc.path("Tags"))).isEqualTo(m.tags());
       assertThat(map(sc.path("Meta"))).isEqualTo(meta);
+      // tagged addresses are not copied to a sidecar (1.8.7): only those its stanza names
+      JsonNode asked = Json.mapper().readTree(rendered).path("service").path("connect").path("sidecar_service")
+          .path("tagged_addresses");
+      if (asked.isMissingNode()) {
+        assertThat(sc.has("TaggedAddresses")).isFalse();
+      } else {
+        asked.fields().forEachRemaining(e -> {
+          assertThat(sc.path("TaggedAddresses").path(e.getKey()).path("Address").asText()).isEqualTo(e.getValue().path("address").asText());
+          assertThat(sc.path("TaggedAddresses").path(e.getKey()).path("Port").asInt()).isEqualTo(e.getValue().path("port").asInt());
+        });
+      }
       JsonNode p = sc.path("Proxy");
       assertThat(p.path("DestinationServiceName").asText()).isEqualTo(m.name());
       assertThat(p.path("DestinationServiceID").asText()).isEqualTo(m.name());
