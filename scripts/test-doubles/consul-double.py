@@ -67,9 +67,11 @@ def service_entry(sid, name, port, tags, meta, tagged):
     # [rec] agent-services.json / agent-service-web.json: these keys in this order; Tags is []
     # when none were given; TaggedAddresses only when some were (agent-service-*.json of
     # RegistrationRealTest's "virtual ip" case); no Kind key on a plain service
-    e = {"ID": sid, "Service": name, "Tags": list(tags), "Meta": dict(meta), "Port": port, "Address": ""}
+    e = {"ID": sid, "Service": name, "Tags": list(tags), "Meta": dict(meta), "Port": port,
+         "Address": ""}
     if tagged:
-        e["TaggedAddresses"] = {k: {"Address": v.get("address", ""), "Port": v.get("port", 0)} for k, v in tagged.items()}
+        e["TaggedAddresses"] = {k: {"Address": v.get("address", ""), "Port": v.get("port", 0)}
+                                for k, v in tagged.items()}
     e["Weights"] = {"Passing": 1, "Warning": 1}
     e["EnableTagOverride"] = False
     return e
@@ -89,13 +91,15 @@ def load(config_dir):
             continue
         sid = svc.get("id", svc["name"])
         tags, meta = svc.get("tags", []), svc.get("meta", {})
-        services[sid] = service_entry(sid, svc["name"], svc.get("port", 0), tags, meta, svc.get("tagged_addresses"))
+        services[sid] = service_entry(sid, svc["name"], svc.get("port", 0), tags, meta,
+                                      svc.get("tagged_addresses"))
         check = svc.get("check")
         if check and check.get("tcp"):
             # [rec] agent-checks-*.json: the CheckID of a service's one check is "service:<id>"
-            checks["service:" + sid] = {"name": check.get("name", "Service '%s' check" % svc["name"]), "sid": sid,
-                                        "service": svc["name"], "tags": tags, "type": "tcp", "tcp": check["tcp"],
-                                        "interval": duration(check.get("interval"), 10)}
+            checks["service:" + sid] = {
+                "name": check.get("name", "Service '%s' check" % svc["name"]), "sid": sid,
+                "service": svc["name"], "tags": tags, "type": "tcp", "tcp": check["tcp"],
+                "interval": duration(check.get("interval"), 10)}
         sidecar = svc.get("connect", {}).get("sidecar_service")
         if sidecar is None:
             continue
@@ -107,16 +111,19 @@ def load(config_dir):
         # [rec] agent-service-web-sidecar-proxy.json: Kind first; tags and meta copied from the
         # service; tagged addresses NOT copied (RegistrationRealTest, "virtual ip")
         entry = {"Kind": "connect-proxy"}
-        entry.update(service_entry(pid, svc["name"] + "-sidecar-proxy", port, sidecar.get("tags", tags),
-                                   sidecar.get("meta", meta), sidecar.get("tagged_addresses")))
+        entry.update(service_entry(pid, svc["name"] + "-sidecar-proxy", port,
+                                   sidecar.get("tags", tags), sidecar.get("meta", meta),
+                                   sidecar.get("tagged_addresses")))
         p = {"DestinationServiceName": svc["name"], "DestinationServiceID": sid,
              "LocalServiceAddress": "127.0.0.1", "LocalServicePort": svc.get("port", 0)}
         if version_at_least(1, 10):
             # [src] transparent proxy is Consul 1.10+ (api/agent.go AgentServiceConnectProxyConfig);
             # 1.8 has neither key ([rec] agent-service-web-sidecar-proxy.json)
             p["Mode"] = proxy.get("mode", "")
-            p["TransparentProxy"] = {"OutboundListenerPort": proxy.get("transparent_proxy", {}).get("outbound_listener_port", 0)}
-        # [rec] Config and Upstreams are left out when empty (agent-services-sidecar-of-another-service.json)
+            tp = proxy.get("transparent_proxy", {})
+            p["TransparentProxy"] = {"OutboundListenerPort": tp.get("outbound_listener_port", 0)}
+        # [rec] Config and Upstreams are left out when empty
+        # (agent-services-sidecar-of-another-service.json)
         if proxy.get("config"):
             p["Config"] = proxy["config"]
         if proxy.get("upstreams"):
@@ -127,10 +134,12 @@ def load(config_dir):
         services[pid] = entry
         # [rec] agent-checks-*.json: every sidecar gets a TCP check of its port and an alias of
         # the service's checks
-        checks["service:%s:1" % pid] = {"name": "Connect Sidecar Listening", "sid": pid, "service": pid, "tags": tags,
-                                        "type": "tcp", "tcp": "127.0.0.1:%d" % port, "interval": 10}
-        checks["service:%s:2" % pid] = {"name": "Connect Sidecar Aliasing " + sid, "sid": pid, "service": pid,
-                                        "tags": tags, "type": "alias", "alias": "service:" + sid}
+        checks["service:%s:1" % pid] = {"name": "Connect Sidecar Listening", "sid": pid,
+                                        "service": pid, "tags": tags, "type": "tcp",
+                                        "tcp": "127.0.0.1:%d" % port, "interval": 10}
+        checks["service:%s:2" % pid] = {"name": "Connect Sidecar Aliasing " + sid, "sid": pid,
+                                        "service": pid, "tags": tags, "type": "alias",
+                                        "alias": "service:" + sid}
     return cfg, services, checks
 
 
@@ -151,7 +160,8 @@ class Agent:
             # [obs] DoctorRealTest.justRegistered_checksStartCritical: a new check is critical
             # with an empty output until its first run
             self.state = {cid: self.state.get(cid, ("critical", "")) for cid in checks}
-        print("consul-double: loaded %d services: %s" % (len(services), sorted(services)), flush=True)
+        print("consul-double: loaded %d services: %s" % (len(services), sorted(services)),
+              flush=True)
 
     def server(self):
         return bool(self.cfg.get("server"))
@@ -167,13 +177,15 @@ class Agent:
             # expected than are there) the answer is 200 ""
             if int(self.cfg.get("bootstrap_expect", 1)) > 1:
                 return ""
-            if time.monotonic() - self.started < float(os.environ.get("CONSUL_DOUBLE_ELECTION_SECONDS", "6")):
+            election = float(os.environ.get("CONSUL_DOUBLE_ELECTION_SECONDS", "6"))
+            if time.monotonic() - self.started < election:
                 return ""
             return "%s:8300" % self.bind()
         if not self.joined:
             return None
         try:
-            with urllib.request.urlopen("http://%s:8500/v1/status/leader" % self.joined[0], timeout=2) as r:
+            url = "http://%s:8500/v1/status/leader" % self.joined[0]
+            with urllib.request.urlopen(url, timeout=2) as r:
                 return json.loads(r.read())
         except (OSError, ValueError):
             return ""
@@ -233,10 +245,12 @@ class Agent:
                     target = self.checks.get(c["alias"])
                     ts, to = self.state.get(c["alias"], ("critical", ""))
                     status = ts
+                    aliased = target["name"] if target else c["alias"]
                     output = "All checks passing." if ts == "passing" else \
-                        'Aliased check "%s" failing: %s' % (target["name"] if target else c["alias"], to)
-                out[cid] = {"Node": self.node, "CheckID": cid, "Name": c["name"], "Status": status, "Notes": "",
-                            "Output": output, "ServiceID": c["sid"], "ServiceName": c["service"],
+                        'Aliased check "%s" failing: %s' % (aliased, to)
+                out[cid] = {"Node": self.node, "CheckID": cid, "Name": c["name"], "Status": status,
+                            "Notes": "", "Output": output, "ServiceID": c["sid"],
+                            "ServiceName": c["service"],
                             "ServiceTags": list(c["tags"]), "Type": c["type"], "Definition": {},
                             "CreateIndex": 0, "ModifyIndex": 0}
             return out
@@ -255,21 +269,28 @@ class Agent:
     def self_json(self, http_port, dns_port):
         # [rec] agent-self.json: Config has these keys; DebugConfig (206 keys there) is cut down
         # to DNSAddrs, which status reads; xDS in 1.8 has SupportedProxies only
-        dns = [] if dns_port < 0 else ["tcp://%s:%d" % (self.client_addr(), dns_port), "udp://%s:%d" % (self.client_addr(), dns_port)]
-        xds = {"SupportedProxies": {"envoy": ["1.26.8"] if version_at_least(1, 10) else ["1.14.5", "1.13.6", "1.12.7", "1.11.2"]}}
+        ca = self.client_addr()
+        dns = [] if dns_port < 0 else ["%s://%s:%d" % (net, ca, dns_port) for net in ("tcp", "udp")]
+        envoys = ["1.26.8"] if version_at_least(1, 10) else ["1.14.5", "1.13.6", "1.12.7", "1.11.2"]
+        xds = {"SupportedProxies": {"envoy": envoys}}
         if version_at_least(1, 14):
-            xds["Ports"] = {"Plaintext": 8502}  # [src] not seen here: no real 1.14+ agent on this machine
-        return {"Config": {"Datacenter": self.cfg.get("datacenter", "dc1"), "NodeName": self.node, "NodeID": "00000000-0000-0000-0000-00000000d0b1",
-                           "Revision": "", "Server": self.server(), "Version": VERSION},
-                "DebugConfig": {"DNSAddrs": dns, "HTTPAddrs": ["tcp://%s:%d" % (self.client_addr(), http_port)]},
-                "Member": {"Name": self.node, "Addr": self.bind(), "Port": 8301, "Status": 1}, "xDS": xds}
+            # [src] not seen here: there is no real 1.14+ agent on this machine
+            xds["Ports"] = {"Plaintext": 8502}
+        return {"Config": {"Datacenter": self.cfg.get("datacenter", "dc1"), "NodeName": self.node,
+                           "NodeID": "00000000-0000-0000-0000-00000000d0b1", "Revision": "",
+                           "Server": self.server(), "Version": VERSION},
+                "DebugConfig": {"DNSAddrs": dns, "HTTPAddrs": ["tcp://%s:%d" % (ca, http_port)]},
+                "Member": {"Name": self.node, "Addr": self.bind(), "Port": 8301, "Status": 1},
+                "xDS": xds}
 
     def members(self):
-        # [rec] agent-members.json: a list of members (Name, Addr, Port, Tags, Status 1 = alive, ...)
+        # [rec] agent-members.json: a list of members (Name, Addr, Port, Tags, Status 1 = alive)
         me = {"Name": self.node, "Addr": self.bind(), "Port": 8301,
-              "Tags": {"dc": self.cfg.get("datacenter", "dc1"), "role": "consul" if self.server() else "node"},
+              "Tags": {"dc": self.cfg.get("datacenter", "dc1"),
+                       "role": "consul" if self.server() else "node"},
               "Status": 1}
-        return [me] + [{"Name": s, "Addr": s, "Port": 8301, "Tags": {"role": "consul"}, "Status": 1} for s in self.joined]
+        return [me] + [{"Name": s, "Addr": s, "Port": 8301, "Tags": {"role": "consul"}, "Status": 1}
+                       for s in self.joined]
 
     def client_addr(self):
         return self.cfg.get("client_addr", "127.0.0.1")
@@ -318,7 +339,8 @@ def handler(agent, http_port, dns_port):
             if path.startswith("/v1/agent/service/"):
                 sid = path[len("/v1/agent/service/"):]
                 if sid not in agent.services:
-                    return self.text(404, "unknown service ID: " + sid)  # [rec] agent-service-unknown.json
+                    # [rec] agent-service-unknown.json
+                    return self.text(404, "unknown service ID: " + sid)
                 e = dict(agent.services[sid])
                 # [rec] agent-service-web.json: the single-service answer adds ContentHash after
                 # EnableTagOverride
@@ -326,7 +348,8 @@ def handler(agent, http_port, dns_port):
                 for k, v in e.items():
                     out[k] = v
                     if k == "EnableTagOverride":
-                        out["ContentHash"] = "%016x" % (hash(json.dumps(e, sort_keys=True)) & 0xffffffffffffffff)
+                        digest = hash(json.dumps(e, sort_keys=True)) & 0xffffffffffffffff
+                        out["ContentHash"] = "%016x" % digest
                 return self.reply(200, out)
             if path == "/v1/agent/checks":
                 return self.reply(200, agent.checks_json())
@@ -335,7 +358,8 @@ def handler(agent, http_port, dns_port):
             if path == "/v1/agent/self":
                 return self.reply(200, agent.self_json(http_port, dns_port))
             if path == "/v1/agent/reload":
-                return self.text(405, "method GET not allowed", [("Allow", "OPTIONS,PUT")])  # [rec] agent-reload-get.json
+                # [rec] agent-reload-get.json
+                return self.text(405, "method GET not allowed", [("Allow", "OPTIONS,PUT")])
             return self.reply(404, "")
 
         def do_PUT(self):
@@ -419,7 +443,10 @@ def start_checks(agent):
     for cid, c in list(agent.checks.items()):
         if c["type"] == "tcp" and cid not in _running_checks:
             _running_checks.add(cid)
-            threading.Thread(target=lambda i=cid: (agent.check_loop(i), _running_checks.discard(i)), daemon=True).start()
+            def run(i=cid):
+                agent.check_loop(i)
+                _running_checks.discard(i)
+            threading.Thread(target=run, daemon=True).start()
 
 
 def notify_ready():
@@ -451,7 +478,8 @@ def agent_main(args):
     if dns_port >= 0:
         serve_dns(agent, bind, dns_port)
     start_checks(agent)
-    print("consul-double: agent listening on %s:%d (DNS %s)" % (bind, http_port, dns_port), flush=True)
+    print("consul-double: agent listening on %s:%d (DNS %s)" % (bind, http_port, dns_port),
+          flush=True)
     # [obs] real-consul.md: a lone server never sends READY=1 (not even as leader, not with
     # -retry-join to itself); a client sends it after joining a server (hashicorp/consul PR #3164)
     if not agent.server():
@@ -479,12 +507,14 @@ def connect_envoy(args):
             opts[k] = v
     target = opts["sidecar-for"]
     proxies = [s for s in api("GET", "/v1/agent/services").values()
-               if s.get("Kind") == "connect-proxy" and s["Proxy"]["DestinationServiceID"].lower() == target.lower()]
+               if s.get("Kind") == "connect-proxy"
+               and s["Proxy"]["DestinationServiceID"].lower() == target.lower()]
     if not proxies:
         sys.exit("No sidecar proxy registered for " + target)
     p = proxies[0]
     outbound = p["Proxy"].get("TransparentProxy", {}).get("OutboundListenerPort") or 15001
-    argv = ["envoy", "--double-name", target, "--double-admin", opts.get("admin-bind", "127.0.0.1:19000"),
+    argv = ["envoy", "--double-name", target,
+            "--double-admin", opts.get("admin-bind", "127.0.0.1:19000"),
             "--double-inbound", str(p["Port"]), "--double-app", str(p["Proxy"]["LocalServicePort"]),
             "--double-outbound", str(outbound)] + extra
     os.execv("/usr/bin/envoy", argv)
@@ -504,7 +534,8 @@ def main():
             # [obs] real: 'Error reloading: Put "http://127.0.0.1:1/v1/agent/reload": dial tcp
             # 127.0.0.1:1: connect: connection refused', exit 1
             base = os.environ.get("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500")
-            print('Error reloading: Put "%s/v1/agent/reload": %s' % (base, getattr(e, "reason", e)), file=sys.stderr)
+            why = getattr(e, "reason", e)
+            print('Error reloading: Put "%s/v1/agent/reload": %s' % (base, why), file=sys.stderr)
             sys.exit(1)
         print("Configuration reload triggered")
     elif args[:2] == ["connect", "envoy"]:

@@ -77,7 +77,8 @@ public final class Doctor {
     registration(m);
     envoy(host, m, spec.envoy().adminPort());
     rules(host, m);
-    checks.add(dnsCheck(consulDnsAddress(self), ConsulDns.system(), DnsModule.effective(spec.dns().mode(), host),
+    DnsSpec.Mode dnsMode = DnsModule.effective(spec.dns().mode(), host);
+    checks.add(dnsCheck(consulDnsAddress(self), ConsulDns.system(), dnsMode,
         host.fs().exists(RESOLVED_STUB), nameservers(host), m.name()));
     return checks;
   }
@@ -154,7 +155,8 @@ public final class Doctor {
     boolean sidecar = services.has(m.sidecarId());
     if (!svc || !sidecar) {
       add("registration", Verdict.FAIL, (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
-          "systemctl status consul-sidecar-init; consul reload; with ACLs the token needs service:read (else the list is empty)");
+          "systemctl status consul-sidecar-init; consul reload;"
+              + " with ACLs the token needs service:read (else the list is empty)");
       return;
     }
     add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");
@@ -225,7 +227,9 @@ public final class Doctor {
    */
   public static Optional<InetSocketAddress> consulDnsAddress(JsonNode self) {
     JsonNode addrs = self == null ? null : self.path("DebugConfig").get("DNSAddrs");
-    if (addrs == null || !addrs.isArray()) return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
+    if (addrs == null || !addrs.isArray()) {
+      return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
+    }
     for (JsonNode a : addrs) {
       String v = a.asText();
       if (!v.startsWith("udp://")) continue;
@@ -259,8 +263,8 @@ public final class Doctor {
    * directly), and does the machine's resolver reach it? The hint fits what this machine uses:
    * resolvectl only where systemd-resolved runs, resolv.conf and the redirect rules elsewhere.
    */
-  public static Check dnsCheck(Optional<InetSocketAddress> consulDns, ConsulDns.Lookup system, DnsSpec.Mode mode,
-      boolean resolvedRunning, List<String> nameservers, String service) {
+  public static Check dnsCheck(Optional<InetSocketAddress> consulDns, ConsulDns.Lookup system,
+      DnsSpec.Mode mode, boolean resolvedRunning, List<String> nameservers, String service) {
     if (consulDns.isEmpty()) {
       return new Check("dns", Verdict.WARN, "Consul's DNS interface is off (ports.dns is -1)",
           "enable ports.dns in the Consul configuration; *.consul names cannot resolve without it");
@@ -271,27 +275,34 @@ public final class Doctor {
     try {
       direct = ConsulDns.at(at, Duration.ofSeconds(2)).resolve(DNS_NAME);
     } catch (IOException e) {
-      return new Check("dns", Verdict.FAIL, "Consul DNS at " + where + " does not answer " + DNS_NAME + ": " + e.getMessage(),
-          "journalctl -u consul; consul members (a server must be alive for consul.service.consul)");
+      return new Check("dns", Verdict.FAIL,
+          "Consul DNS at " + where + " does not answer " + DNS_NAME + ": " + e.getMessage(),
+          "journalctl -u consul; consul members (a server must be alive for " + DNS_NAME + ")");
     }
     try {
       String a = system.resolve(DNS_NAME);
       return new Check("dns", Verdict.OK, DNS_NAME + " → " + a, "");
     } catch (IOException e) {
-      String detail = "Consul DNS at " + where + " answers " + DNS_NAME + " → " + direct + ", but this machine's resolver does not";
-      String ns = nameservers.isEmpty() ? "no nameserver" : "nameserver " + String.join(", ", nameservers);
+      String answers = "Consul DNS at " + where + " answers " + DNS_NAME + " → " + direct;
+      String detail = answers + ", but this machine's resolver does not";
+      String ns = nameservers.isEmpty()
+          ? "no nameserver"
+          : "nameserver " + String.join(", ", nameservers);
       return switch (mode) {
-        case NONE -> new Check("dns", Verdict.OK, "Consul DNS at " + where + " answers " + DNS_NAME + " → " + direct
-            + " (dns.mode none: the system resolver is left alone)", "");
+        case NONE -> new Check("dns", Verdict.OK,
+            answers + " (dns.mode none: the system resolver is left alone)", "");
         case RESOLVED -> resolvedRunning
-            ? new Check("dns", Verdict.WARN, detail, "resolvectl status; resolvectl query " + DNS_NAME
-                + "; /etc/resolv.conf must be systemd-resolved's stub (it has " + ns + ")")
-            : new Check("dns", Verdict.WARN, detail + " (dns.mode resolved, but systemd-resolved is not running)",
+            ? new Check("dns", Verdict.WARN, detail,
+                "resolvectl status; resolvectl query " + DNS_NAME
+                    + "; /etc/resolv.conf must be systemd-resolved's stub (it has " + ns + ")")
+            : new Check("dns", Verdict.WARN,
+                detail + " (dns.mode resolved, but systemd-resolved is not running)",
                 "systemctl status systemd-resolved; or set dns.mode: iptables");
-        default -> new Check("dns", Verdict.WARN, detail + " (no systemd-resolved here: dns.mode iptables)",
-            "/etc/resolv.conf has " + ns + "; the DNS redirect only turns 127.0.0.1:53 into " + where
-                + ", so it must name 127.0.0.1 first; see iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@"
-                + service);
+        default -> new Check("dns", Verdict.WARN,
+            detail + " (no systemd-resolved here: dns.mode iptables)",
+            "/etc/resolv.conf has " + ns + "; the DNS redirect only turns 127.0.0.1:53 into "
+                + where + ", so it must name 127.0.0.1 first; see"
+                + " iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@" + service);
       };
     }
   }

@@ -13,8 +13,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 
 /**
- * Asks Consul's DNS interface directly (one UDP A query, RFC 1035 §4), so `status` can tell
- * "Consul DNS does not answer" from "the machine's resolver does not forward *.consul to it".
+ * Asks Consul's DNS interface directly (one UDP A query, RFC 1035 §4), so `status` can tell "Consul
+ * DNS does not answer" from "the machine's resolver does not forward *.consul to it".
  */
 public final class ConsulDns {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -50,8 +50,14 @@ public final class ConsulDns {
         try {
           s.receive(p);
         } catch (SocketTimeoutException e) {
-          throw new IOException("no answer from " + server.getHostString() + ":" + server.getPort() + " within "
-              + timeout.toMillis() + " ms");
+          throw new IOException(
+              "no answer from "
+                  + server.getHostString()
+                  + ":"
+                  + server.getPort()
+                  + " within "
+                  + timeout.toMillis()
+                  + " ms");
         }
         ByteBuffer b = ByteBuffer.wrap(buf, 0, p.getLength());
         if (p.getLength() >= 12 && (b.getShort(0) & 0xffff) == id) return firstA(b, name);
@@ -90,7 +96,13 @@ public final class ConsulDns {
       int len = b.getShort(pos + 8) & 0xffff;
       pos += 10;
       if (type == 1 && len == 4) {
-        return (b.get(pos) & 0xff) + "." + (b.get(pos + 1) & 0xff) + "." + (b.get(pos + 2) & 0xff) + "." + (b.get(pos + 3) & 0xff);
+        return (b.get(pos) & 0xff)
+            + "."
+            + (b.get(pos + 1) & 0xff)
+            + "."
+            + (b.get(pos + 2) & 0xff)
+            + "."
+            + (b.get(pos + 3) & 0xff);
       }
       pos += len;
     }

@@ -28,13 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The consul double (scripts/test-doubles/consul-double.py, as Consul "1.8.7") answers what the
- * recorded real responses show: same status, content type and shape for the same set-up (a
- * subset of the keys for /v1/agent/self and members, which it cuts down); and its DNS answers
- * carry the real agent's flags.
+ * recorded real responses show: same status, content type and shape for the same set-up (a subset
+ * of the keys for /v1/agent/self and members, which it cuts down); and its DNS answers carry the
+ * real agent's flags.
  */
 class ConsulDoubleMatchesRealTest {
   static final Path DOUBLE = Path.of("scripts/test-doubles/consul-double.py");
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   record Double(Process p, String url, int dns) implements AutoCloseable {
     @Override
@@ -45,9 +46,17 @@ class ConsulDoubleMatchesRealTest {
   }
 
   static Double start(Path config, RealConsul.Listeners ports) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("python3", DOUBLE.toString(), "agent", "-config-dir=" + config,
-        "-http-port=" + ports.http(), "-dns-port=" + ports.dns(), "-node=dev-1").redirectErrorStream(true)
-        .redirectOutput(config.resolveSibling(config.getFileName() + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                "python3",
+                DOUBLE.toString(),
+                "agent",
+                "-config-dir=" + config,
+                "-http-port=" + ports.http(),
+                "-dns-port=" + ports.dns(),
+                "-node=dev-1")
+            .redirectErrorStream(true)
+            .redirectOutput(config.resolveSibling(config.getFileName() + ".log").toFile());
     pb.environment().put("CONSUL_DOUBLE_VERSION", "1.8.7");
     pb.environment().put("CONSUL_DOUBLE_ELECTION_SECONDS", "0");
     pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
@@ -67,15 +76,23 @@ class ConsulDoubleMatchesRealTest {
   }
 
   static HttpResponse<String> get(Double d, String path) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(d.url() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  static HttpResponse<String> put(Double d, String path) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(d.url() + path)).PUT(HttpRequest.BodyPublishers.noBody()).build(),
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(d.url() + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Status, content type, and the body: exact text, same shape, or (subset) no key the real one lacks. */
+  static HttpResponse<String> put(Double d, String path) throws IOException, InterruptedException {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(d.url() + path))
+            .PUT(HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Status, content type, and the body: exact text, same shape, or (subset) no key the real one
+   * lacks.
+   */
   static void matches(HttpResponse<String> r, String recording, boolean subset) throws IOException {
     Recorded rec = Recorded.load(recording);
     assertThat(r.statusCode()).as(recording + ": status").isEqualTo(rec.status());
@@ -97,10 +114,14 @@ class ConsulDoubleMatchesRealTest {
       assertThat(want).as(where + " is an object").isInstanceOf(Map.class);
       Map<String, Object> w = (Map<String, Object>) want;
       for (Map.Entry<?, ?> e : g.entrySet()) {
-        assertThat(w).as(where + ": the real answer has " + e.getKey()).containsKey((String) e.getKey());
+        assertThat(w)
+            .as(where + ": the real answer has " + e.getKey())
+            .containsKey((String) e.getKey());
         assertSubset(where + "." + e.getKey(), e.getValue(), w.get(e.getKey()));
       }
-    } else if (!(got instanceof String s && s.startsWith("[") && String.valueOf(want).startsWith("["))) {
+    } else if (!(got instanceof String s
+        && s.startsWith("[")
+        && String.valueOf(want).startsWith("["))) {
       assertThat(got).as(where).isEqualTo(want);
     }
   }
@@ -110,12 +131,15 @@ class ConsulDoubleMatchesRealTest {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "python3 runs the double");
     Path cfg = Files.createDirectories(tmp.resolve("dev"));
     Files.writeString(cfg.resolve("consul.json"), "{\"server\": true, \"bootstrap_expect\": 1}");
-    Files.write(cfg.resolve("service-registration.json"), Json.render(Registration.document(RecordedResponsesRealTest.web(1))));
+    Files.write(
+        cfg.resolve("service-registration.json"),
+        Json.render(Registration.document(RecordedResponsesRealTest.web(1))));
     try (Double d = start(cfg, RealConsul.reserve())) {
       matches(get(d, "/v1/status/leader"), "status-leader", false);
       matches(get(d, "/v1/agent/services"), "agent-services", false);
       matches(get(d, "/v1/agent/service/web"), "agent-service-web", false);
-      matches(get(d, "/v1/agent/service/web-sidecar-proxy"), "agent-service-web-sidecar-proxy", false);
+      matches(
+          get(d, "/v1/agent/service/web-sidecar-proxy"), "agent-service-web-sidecar-proxy", false);
       matches(get(d, "/v1/agent/service/nope"), "agent-service-unknown", false);
       matches(put(d, "/v1/agent/reload"), "agent-reload", false);
       matches(get(d, "/v1/agent/reload"), "agent-reload-get", false);
@@ -130,13 +154,20 @@ class ConsulDoubleMatchesRealTest {
       HttpResponse<String> checks = get(d, "/v1/agent/checks");
       matches(checks, "agent-checks-critical", false);
       JsonNode c = Json.mapper().readTree(checks.body());
-      assertThat(c.path("service:web").path("Output").asText()).isEqualTo("dial tcp 127.0.0.1:1: connect: connection refused");
+      assertThat(c.path("service:web").path("Output").asText())
+          .isEqualTo("dial tcp 127.0.0.1:1: connect: connection refused");
       assertThat(c.path("service:web-sidecar-proxy:2").path("Output").asText())
-          .isEqualTo("Aliased check \"web listening\" failing: dial tcp 127.0.0.1:1: connect: connection refused");
+          .isEqualTo(
+              "Aliased check \"web listening\" failing: dial tcp 127.0.0.1:1: connect: connection"
+                  + " refused");
     }
     Path other = Files.createDirectories(tmp.resolve("other"));
-    Files.write(other.resolve("web.json"), Json.render(Registration.document(RecordedResponsesRealTest.plain("web", 18080, false))));
-    Files.write(other.resolve("api.json"), Json.render(Registration.document(RecordedResponsesRealTest.plain("api", 18081, true))));
+    Files.write(
+        other.resolve("web.json"),
+        Json.render(Registration.document(RecordedResponsesRealTest.plain("web", 18080, false))));
+    Files.write(
+        other.resolve("api.json"),
+        Json.render(Registration.document(RecordedResponsesRealTest.plain("api", 18081, true))));
     Files.writeString(other.resolve("consul.json"), "{\"retry_join\": [\"192.0.2.1\"]}");
     try (Double d = start(other, RealConsul.reserve())) {
       matches(get(d, "/v1/agent/services"), "agent-services-sidecar-of-another-service", false);
@@ -149,8 +180,11 @@ class ConsulDoubleMatchesRealTest {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "python3 runs the double");
     Path cfg = Files.createDirectories(tmp.resolve("dbl"));
     Files.writeString(cfg.resolve("consul.json"), "{\"server\": true, \"bootstrap_expect\": 1}");
-    try (RealConsul real = RealConsul.dev(tmp.resolve("real"), c -> { }).awaitLeader(); Double d = start(cfg, RealConsul.reserve())) {
-      for (String name : List.of("consul.service.consul", "nope.service.consul", "dev-1.node.consul", "example.com")) {
+    try (RealConsul real = RealConsul.dev(tmp.resolve("real"), c -> {}).awaitLeader();
+        Double d = start(cfg, RealConsul.reserve())) {
+      for (String name :
+          List.of(
+              "consul.service.consul", "nope.service.consul", "dev-1.node.consul", "example.com")) {
         int[] want = flagsAndAnswers(real.ports().dns(), name.replace("dev-1", real.node()));
         int[] got = flagsAndAnswers(d.dns(), name);
         assertThat(got).as(name + ": flags and answer count").containsExactly(want);
@@ -161,7 +195,11 @@ class ConsulDoubleMatchesRealTest {
   /** One A query with RD set: {flags, ANCOUNT}. */
   static int[] flagsAndAnswers(int port, String name) throws IOException {
     ByteBuffer q = ByteBuffer.allocate(512);
-    q.putShort((short) 0x1234).putShort((short) 0x0100).putShort((short) 1).putShort((short) 0).putInt(0);
+    q.putShort((short) 0x1234)
+        .putShort((short) 0x0100)
+        .putShort((short) 1)
+        .putShort((short) 0)
+        .putInt(0);
     for (String l : name.split("\\.")) {
       q.put((byte) l.length()).put(l.getBytes());
     }

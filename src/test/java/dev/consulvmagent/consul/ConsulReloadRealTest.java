@@ -25,14 +25,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A registration change followed by the `consul reload` our notifier runs (SystemdNotifier's
- * CONSUL_RELOAD, the notification of SidecarFiles' registration file) reaches a REAL Consul
- * 1.8.7's catalog; so does removing the file.
+ * CONSUL_RELOAD, the notification of SidecarFiles' registration file) reaches a REAL Consul 1.8.7's
+ * catalog; so does removing the file.
  */
 class ConsulReloadRealTest {
   static MeshService mesh(String tags) {
-    return ServiceConfig.parse(("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"dashboard\","
-        + " \"consul.hashicorp.com/connect-service-port\": \"9002\", \"consul.hashicorp.com/service-tags\": \"" + tags + "\","
-        + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}").getBytes(), "").mesh();
+    return ServiceConfig.parse(
+            ("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"dashboard\","
+                 + " \"consul.hashicorp.com/connect-service-port\": \"9002\","
+                 + " \"consul.hashicorp.com/service-tags\": \""
+                    + tags
+                    + "\","
+                    + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}")
+                .getBytes(),
+            "")
+        .mesh();
   }
 
   static List<String> catalogTags(RealConsul c, String service) {
@@ -48,46 +55,71 @@ class ConsulReloadRealTest {
     return out;
   }
 
-  /** Our notifier on a live host whose commands are scripted, except `consul reload`, which really runs. */
+  /**
+   * Our notifier on a live host whose commands are scripted, except `consul reload`, which really
+   * runs.
+   */
   static SystemdNotifier notifier(RealConsul agent, Path root, List<List<String>> ran) {
-    FakeExec exec = new FakeExec()
-        .on("systemctl is-active --quiet consul.service", argv -> FakeExec.ok(argv, ""))
-        .on("/usr/bin/consul reload", argv -> {
-          ran.add(argv);
-          // the very argument list the notifier chose, with the real binary, against this agent
-          List<String> real = new ArrayList<>(argv);
-          real.set(0, RealConsul.BINARY.toString());
-          RealConsul.Exec r = agent.cli(real.subList(1, real.size()).toArray(String[]::new));
-          return new ExecResult(argv, r.code(), r.output(), "");
-        });
+    FakeExec exec =
+        new FakeExec()
+            .on("systemctl is-active --quiet consul.service", argv -> FakeExec.ok(argv, ""))
+            .on(
+                "/usr/bin/consul reload",
+                argv -> {
+                  ran.add(argv);
+                  // the very argument list the notifier chose, with the real binary, against this
+                  // agent
+                  List<String> real = new ArrayList<>(argv);
+                  real.set(0, RealConsul.BINARY.toString());
+                  RealConsul.Exec r =
+                      agent.cli(real.subList(1, real.size()).toArray(String[]::new));
+                  return new ExecResult(argv, r.code(), r.output(), "");
+                });
     return new SystemdNotifier(new Host(new HostFs(root, false), exec, true, false));
   }
 
   @Test
-  void changedRegistration_thenReload_theCatalogShowsIt_andARemovedOneLeaves(@TempDir Path tmp) throws IOException {
+  void changedRegistration_thenReload_theCatalogShowsIt_andARemovedOneLeaves(@TempDir Path tmp)
+      throws IOException {
     Path root = tmp.resolve("root");
     Files.createDirectories(root);
-    try (RealConsul dev = RealConsul.dev(tmp, d -> Files.write(d.resolve("service-registration.json"),
-        Json.render(Registration.document(mesh("demo,web")))))) {
+    try (RealConsul dev =
+        RealConsul.dev(
+            tmp,
+            d ->
+                Files.write(
+                    d.resolve("service-registration.json"),
+                    Json.render(Registration.document(mesh("demo,web")))))) {
       dev.awaitLeader();
-      dev.waitUntil("dashboard in the catalog with tags demo,web", Duration.ofSeconds(20),
-          () -> catalogTags(dev, "dashboard").equals(List.of("demo", "web")), () -> dev.api().get("/v1/catalog/service/dashboard").toString());
+      dev.waitUntil(
+          "dashboard in the catalog with tags demo,web",
+          Duration.ofSeconds(20),
+          () -> catalogTags(dev, "dashboard").equals(List.of("demo", "web")),
+          () -> dev.api().get("/v1/catalog/service/dashboard").toString());
 
-      Files.write(dev.configDir().resolve("service-registration.json"), Json.render(Registration.document(mesh("demo,web,e2e"))));
+      Files.write(
+          dev.configDir().resolve("service-registration.json"),
+          Json.render(Registration.document(mesh("demo,web,e2e"))));
       // before the reload the real agent keeps what it loaded
       assertThat(catalogTags(dev, "dashboard")).containsExactly("demo", "web");
       List<List<String>> ran = new ArrayList<>();
       List<String> lines = notifier(dev, root, ran).run(List.of(Notification.consulReload()));
       assertThat(ran).containsExactly(List.of("/usr/bin/consul", "reload"));
       assertThat(lines).containsExactly("consul reload");
-      dev.waitUntil("the new tags in the catalog", Duration.ofSeconds(20),
+      dev.waitUntil(
+          "the new tags in the catalog",
+          Duration.ofSeconds(20),
           () -> catalogTags(dev, "dashboard").equals(List.of("demo", "web", "e2e")));
-      dev.waitUntil("the sidecar's copied tags in the catalog", Duration.ofSeconds(20),
+      dev.waitUntil(
+          "the sidecar's copied tags in the catalog",
+          Duration.ofSeconds(20),
           () -> catalogTags(dev, "dashboard-sidecar-proxy").equals(List.of("demo", "web", "e2e")));
 
       Files.delete(dev.configDir().resolve("service-registration.json"));
       notifier(dev, root, ran).run(List.of(Notification.consulReload()));
-      dev.waitUntil("dashboard gone from the catalog", Duration.ofSeconds(20),
+      dev.waitUntil(
+          "dashboard gone from the catalog",
+          Duration.ofSeconds(20),
           () -> catalogTags(dev, "dashboard").equals(List.of("<0 instances>")));
       assertThat(dev.api().service("dashboard-sidecar-proxy")).isEmpty();
     }

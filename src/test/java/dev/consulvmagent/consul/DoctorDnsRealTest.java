@@ -31,7 +31,7 @@ class DoctorDnsRealTest {
 
   @BeforeAll
   static void start() {
-    agent = RealConsul.dev(tmp, d -> { }).awaitLeader();
+    agent = RealConsul.dev(tmp, d -> {}).awaitLeader();
     dns = Doctor.consulDnsAddress(agent.api().self());
   }
 
@@ -67,7 +67,9 @@ class DoctorDnsRealTest {
   @Test
   void whereTheResolverReachesConsulDns_itIsHealthy() {
     for (DnsSpec.Mode mode : List.of(DnsSpec.Mode.RESOLVED, DnsSpec.Mode.IPTABLES)) {
-      Doctor.Check c = Doctor.dnsCheck(dns, forwarding(), mode, mode == DnsSpec.Mode.RESOLVED, List.of("127.0.0.53"), "web");
+      Doctor.Check c =
+          Doctor.dnsCheck(
+              dns, forwarding(), mode, mode == DnsSpec.Mode.RESOLVED, List.of("127.0.0.53"), "web");
       assertThat(c.verdict()).isEqualTo(Doctor.Verdict.OK);
       assertThat(c.detail()).isEqualTo("consul.service.consul → 127.0.0.1");
       assertThat(Doctor.exitCode(List.of(c))).isZero();
@@ -76,18 +78,27 @@ class DoctorDnsRealTest {
 
   @Test
   void noSystemdResolved_theHintNamesResolvConfAndTheRedirect_notResolvectl() {
-    Doctor.Check c = Doctor.dnsCheck(dns, notForwarding(), DnsSpec.Mode.IPTABLES, false, List.of("10.255.255.53"), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(
+            dns, notForwarding(), DnsSpec.Mode.IPTABLES, false, List.of("10.255.255.53"), "web");
     assertThat(c.verdict()).isEqualTo(Doctor.Verdict.WARN);
-    assertThat(c.detail()).contains("answers consul.service.consul → 127.0.0.1, but this machine's resolver does not")
+    assertThat(c.detail())
+        .contains("answers consul.service.consul → 127.0.0.1, but this machine's resolver does not")
         .contains("no systemd-resolved");
-    assertThat(c.hint()).doesNotContain("resolvectl").contains("nameserver 10.255.255.53").contains("127.0.0.1 first")
-        .contains("CONSUL_DNS_REDIRECT").contains("envoy@web");
+    assertThat(c.hint())
+        .doesNotContain("resolvectl")
+        .contains("nameserver 10.255.255.53")
+        .contains("127.0.0.1 first")
+        .contains("CONSUL_DNS_REDIRECT")
+        .contains("envoy@web");
   }
 
   @Test
   void thisMachinesOwnResolver_withoutSystemdResolved() throws IOException {
     // the machine the test runs on: where it has no systemd-resolved and does not resolve *.consul
-    assumeTrue(!Files.exists(Path.of("/run/systemd/resolve/stub-resolv.conf")), "this machine runs systemd-resolved");
+    assumeTrue(
+        !Files.exists(Path.of("/run/systemd/resolve/stub-resolv.conf")),
+        "this machine runs systemd-resolved");
     boolean resolves;
     try {
       ConsulDns.system().resolve("consul.service.consul");
@@ -96,28 +107,35 @@ class DoctorDnsRealTest {
       resolves = false;
     }
     assumeTrue(!resolves, "this machine resolves consul.service.consul");
-    Doctor.Check c = Doctor.dnsCheck(dns, ConsulDns.system(), DnsSpec.Mode.IPTABLES, false, List.of("192.0.2.53"), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(
+            dns, ConsulDns.system(), DnsSpec.Mode.IPTABLES, false, List.of("192.0.2.53"), "web");
     assertThat(c.verdict()).isEqualTo(Doctor.Verdict.WARN);
     assertThat(c.hint()).doesNotContain("resolvectl");
   }
 
   @Test
   void systemdResolvedRunning_theHintIsResolvectl() {
-    Doctor.Check c = Doctor.dnsCheck(dns, notForwarding(), DnsSpec.Mode.RESOLVED, true, List.of("127.0.0.53"), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(
+            dns, notForwarding(), DnsSpec.Mode.RESOLVED, true, List.of("127.0.0.53"), "web");
     assertThat(c.verdict()).isEqualTo(Doctor.Verdict.WARN);
     assertThat(c.hint()).startsWith("resolvectl status; resolvectl query consul.service.consul");
   }
 
   @Test
   void resolvedModeButNotRunning_saysSo() {
-    Doctor.Check c = Doctor.dnsCheck(dns, notForwarding(), DnsSpec.Mode.RESOLVED, false, List.of("10.0.0.2"), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(
+            dns, notForwarding(), DnsSpec.Mode.RESOLVED, false, List.of("10.0.0.2"), "web");
     assertThat(c.detail()).contains("systemd-resolved is not running");
     assertThat(c.hint()).doesNotContain("resolvectl").contains("systemctl status systemd-resolved");
   }
 
   @Test
   void dnsModeNone_isNotDegraded() {
-    Doctor.Check c = Doctor.dnsCheck(dns, notForwarding(), DnsSpec.Mode.NONE, false, List.of("10.0.0.2"), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(dns, notForwarding(), DnsSpec.Mode.NONE, false, List.of("10.0.0.2"), "web");
     assertThat(c.verdict()).isEqualTo(Doctor.Verdict.OK);
     assertThat(c.detail()).contains("dns.mode none");
   }
@@ -125,8 +143,14 @@ class DoctorDnsRealTest {
   @Test
   void consulDnsNotAnswering_fails(@TempDir Path dir) {
     RealConsul.Listeners nobody = RealConsul.reserve();
-    Doctor.Check c = Doctor.dnsCheck(Optional.of(new InetSocketAddress("127.0.0.1", nobody.dns())), forwarding(),
-        DnsSpec.Mode.IPTABLES, false, List.of(), "web");
+    Doctor.Check c =
+        Doctor.dnsCheck(
+            Optional.of(new InetSocketAddress("127.0.0.1", nobody.dns())),
+            forwarding(),
+            DnsSpec.Mode.IPTABLES,
+            false,
+            List.of(),
+            "web");
     assertThat(c.verdict()).isEqualTo(Doctor.Verdict.FAIL);
     assertThat(c.detail()).contains("does not answer consul.service.consul");
     assertThat(c.hint()).contains("journalctl -u consul");
@@ -134,11 +158,12 @@ class DoctorDnsRealTest {
 
   @Test
   void consulDnsTurnedOff_isNamed(@TempDir Path dir) {
-    try (RealConsul off = RealConsul.dev(dir, List.of("-dns-port=-1"), d -> { })) {
+    try (RealConsul off = RealConsul.dev(dir, List.of("-dns-port=-1"), d -> {})) {
       // 1.8.7: with the DNS port -1 the agent lists no DNS address in DebugConfig.DNSAddrs
       Optional<InetSocketAddress> none = Doctor.consulDnsAddress(off.api().self());
       assertThat(none).isEmpty();
-      Doctor.Check c = Doctor.dnsCheck(none, forwarding(), DnsSpec.Mode.IPTABLES, false, List.of(), "web");
+      Doctor.Check c =
+          Doctor.dnsCheck(none, forwarding(), DnsSpec.Mode.IPTABLES, false, List.of(), "web");
       assertThat(c.verdict()).isEqualTo(Doctor.Verdict.WARN);
       assertThat(c.detail()).contains("ports.dns");
     }

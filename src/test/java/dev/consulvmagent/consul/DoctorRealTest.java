@@ -30,13 +30,20 @@ class DoctorRealTest {
   static final Duration CHECK_RUN = Duration.ofSeconds(30);
 
   static MeshService mesh(int port) {
-    return ServiceConfig.parse(("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\","
-        + " \"consul.hashicorp.com/connect-service-port\": \"" + port + "\","
-        + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}").getBytes(), "").mesh();
+    return ServiceConfig.parse(
+            ("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\","
+                    + " \"consul.hashicorp.com/connect-service-port\": \""
+                    + port
+                    + "\","
+                    + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}")
+                .getBytes(),
+            "")
+        .mesh();
   }
 
   static RealConsul.ConfigWriter registration(MeshService m) {
-    return d -> Files.write(d.resolve("service-registration.json"), Json.render(Registration.document(m)));
+    return d ->
+        Files.write(d.resolve("service-registration.json"), Json.render(Registration.document(m)));
   }
 
   static List<Doctor.Check> doctor(RealConsul c, MeshService m) {
@@ -44,7 +51,10 @@ class DoctorRealTest {
   }
 
   static Doctor.Check check(List<Doctor.Check> cs, String name) {
-    return cs.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError(name + " not in " + cs));
+    return cs.stream()
+        .filter(c -> c.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in " + cs));
   }
 
   /** Every check of web and its sidecar has this status. */
@@ -70,34 +80,47 @@ class DoctorRealTest {
   void registeredPassingThenFailing_onADevAgent(@TempDir Path tmp) throws IOException {
     ServerSocket app = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     MeshService m = mesh(app.getLocalPort());
-    try (RealConsul dev = RealConsul.dev(tmp, registration(m)).awaitLeader().awaitService("web-sidecar-proxy")) {
+    try (RealConsul dev =
+        RealConsul.dev(tmp, registration(m)).awaitLeader().awaitService("web-sidecar-proxy")) {
       int sidecarPort = dev.api().service("web-sidecar-proxy").orElseThrow().path("Port").asInt();
       ServerSocket envoy = listen(sidecarPort);
       try {
         dev.waitUntil("all checks passing", CHECK_RUN, () -> allChecks(dev, "passing"));
         List<Doctor.Check> cs = doctor(dev, m);
-        assertThat(cs).extracting(Doctor.Check::name).containsExactly("consul agent", "cluster", "registration", "health checks");
+        assertThat(cs)
+            .extracting(Doctor.Check::name)
+            .containsExactly("consul agent", "cluster", "registration", "health checks");
         assertThat(cs).extracting(Doctor.Check::verdict).containsOnly(Doctor.Verdict.OK);
         assertThat(check(cs, "consul agent").detail()).isEqualTo("Consul 1.8.7, datacenter dc1");
-        assertThat(check(cs, "cluster").detail()).isEqualTo("leader 127.0.0.1:" + dev.ports().server() + ", 1 member(s)");
-        assertThat(check(cs, "registration").detail()).isEqualTo("web and web-sidecar-proxy registered");
+        assertThat(check(cs, "cluster").detail())
+            .isEqualTo("leader 127.0.0.1:" + dev.ports().server() + ", 1 member(s)");
+        assertThat(check(cs, "registration").detail())
+            .isEqualTo("web and web-sidecar-proxy registered");
         assertThat(Doctor.exitCode(cs)).isZero();
       } finally {
         if (envoy != null) envoy.close();
       }
       app.close();
-      dev.waitUntil("web's check critical", CHECK_RUN, () -> "critical".equals(dev.api().checks().path("service:web").path("Status").asText()));
+      dev.waitUntil(
+          "web's check critical",
+          CHECK_RUN,
+          () -> "critical".equals(dev.api().checks().path("service:web").path("Status").asText()));
       Doctor.Check health = check(doctor(dev, m), "health checks");
       assertThat(health.verdict()).isEqualTo(Doctor.Verdict.FAIL);
       // the real check output, and the sidecar's alias check that follows web's
-      assertThat(health.detail()).contains("web listening: dial tcp 127.0.0.1:" + m.port() + ": connect: connection refused");
+      assertThat(health.detail())
+          .contains(
+              "web listening: dial tcp 127.0.0.1:" + m.port() + ": connect: connection refused");
       assertThat(health.hint()).contains("envoy@web");
     } finally {
       app.close();
     }
   }
 
-  /** Listens on the sidecar's port (or finds something already listening there: the check passes too). */
+  /**
+   * Listens on the sidecar's port (or finds something already listening there: the check passes
+   * too).
+   */
   private static ServerSocket listen(int port) {
     try {
       return new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
@@ -122,7 +145,7 @@ class DoctorRealTest {
   @Test
   void notRegistered(@TempDir Path tmp) throws IOException {
     MeshService m = mesh(freePort());
-    try (RealConsul dev = RealConsul.dev(tmp, d -> { }).awaitLeader()) {
+    try (RealConsul dev = RealConsul.dev(tmp, d -> {}).awaitLeader()) {
       List<Doctor.Check> cs = doctor(dev, m);
       Doctor.Check reg = check(cs, "registration");
       assertThat(reg.verdict()).isEqualTo(Doctor.Verdict.FAIL);
@@ -136,11 +159,18 @@ class DoctorRealTest {
   void clientJoinedToAServer_countsTwoMembers(@TempDir Path tmp) throws IOException {
     MeshService m = mesh(freePort());
     try (RealConsul server = RealConsul.server(tmp.resolve("s")).awaitLeader();
-        RealConsul client = RealConsul.client(tmp.resolve("c"), server, registration(m)).awaitLeader().awaitService("web")) {
-      client.waitUntil("two members", Duration.ofSeconds(20), () -> client.api().get("/v1/agent/members").body().contains(server.node()));
+        RealConsul client =
+            RealConsul.client(tmp.resolve("c"), server, registration(m))
+                .awaitLeader()
+                .awaitService("web")) {
+      client.waitUntil(
+          "two members",
+          Duration.ofSeconds(20),
+          () -> client.api().get("/v1/agent/members").body().contains(server.node()));
       List<Doctor.Check> cs = doctor(client, m);
       assertThat(check(cs, "consul agent").verdict()).isEqualTo(Doctor.Verdict.OK);
-      assertThat(check(cs, "cluster").detail()).isEqualTo("leader 127.0.0.1:" + server.ports().server() + ", 2 member(s)");
+      assertThat(check(cs, "cluster").detail())
+          .isEqualTo("leader 127.0.0.1:" + server.ports().server() + ", 2 member(s)");
       assertThat(check(cs, "registration").verdict()).isEqualTo(Doctor.Verdict.OK);
     }
   }

@@ -48,11 +48,16 @@ class DoctorTest {
   }
 
   private void healthyAgent(String checks) {
-    wiremock.stubFor(get("/v1/agent/self").willReturn(Recorded.load("agent-self").response()));
-    wiremock.stubFor(get("/v1/status/leader").willReturn(Recorded.load("status-leader").response()));
-    wiremock.stubFor(get("/v1/agent/members").willReturn(Recorded.load("agent-members").response()));
-    wiremock.stubFor(get("/v1/agent/services").willReturn(Recorded.load("agent-services").response()));
-    wiremock.stubFor(get("/v1/agent/checks").willReturn(Recorded.load(checks).response()));
+    stub("/v1/agent/self", "agent-self");
+    stub("/v1/status/leader", "status-leader");
+    stub("/v1/agent/members", "agent-members");
+    stub("/v1/agent/services", "agent-services");
+    stub("/v1/agent/checks", checks);
+  }
+
+  /** GET path answers the recorded real response. */
+  private static void stub(String path, String recording) {
+    wiremock.stubFor(get(path).willReturn(Recorded.load(recording).response()));
   }
 
   @Test
@@ -61,10 +66,10 @@ class DoctorTest {
     List<Doctor.Check> cs = checks();
     assertThat(cs).extracting(Doctor.Check::verdict).containsOnly(Doctor.Verdict.OK);
     String leader = Recorded.load("status-leader").body().asText();
-    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first().extracting(Doctor.Check::detail)
-        .isEqualTo("leader " + leader + ", 1 member(s)");
-    assertThat(cs).filteredOn(c -> c.name().equals("consul agent")).first().extracting(Doctor.Check::detail)
-        .isEqualTo("Consul 1.8.7, datacenter dc1");
+    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first()
+        .extracting(Doctor.Check::detail).isEqualTo("leader " + leader + ", 1 member(s)");
+    assertThat(cs).filteredOn(c -> c.name().equals("consul agent")).first()
+        .extracting(Doctor.Check::detail).isEqualTo("Consul 1.8.7, datacenter dc1");
     assertThat(Doctor.exitCode(cs)).isZero();
   }
 
@@ -74,7 +79,8 @@ class DoctorTest {
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "health checks")).isEqualTo(Doctor.Verdict.FAIL);
     assertThat(cs).filteredOn(c -> c.name().equals("health checks")).first().satisfies(c -> {
-      assertThat(c.detail()).contains("web listening: dial tcp 127.0.0.1:").contains("Connect Sidecar Listening: dial tcp")
+      assertThat(c.detail()).contains("web listening: dial tcp 127.0.0.1:")
+          .contains("Connect Sidecar Listening: dial tcp")
           .contains("Connect Sidecar Aliasing web: Aliased check");
       assertThat(c.hint()).contains("envoy@web");
     });
@@ -84,7 +90,7 @@ class DoctorTest {
   @Test
   void notJoined_failsClusterAndSaysWhatToCheck() {
     healthyAgent("agent-checks-passing");
-    wiremock.stubFor(get("/v1/status/leader").willReturn(Recorded.load("status-leader-no-known-servers").response()));
+    stub("/v1/status/leader", "status-leader-no-known-servers");
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
     assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.FAIL);

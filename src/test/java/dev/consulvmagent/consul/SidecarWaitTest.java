@@ -44,7 +44,8 @@ class SidecarWaitTest {
   @Test
   void notJoinedYet_thenLeaderElected_thenRegistrationAppearsLate_waitsThroughEach() {
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs(Scenario.STARTED)
-        .willReturn(Recorded.load("status-leader-no-known-servers").response()).willSetStateTo("no-leader"));
+        .willReturn(Recorded.load("status-leader-no-known-servers").response())
+        .willSetStateTo("no-leader"));
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("no-leader")
         .willReturn(Recorded.load("status-leader-no-quorum").response()).willSetStateTo("leader"));
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("leader")
@@ -70,7 +71,8 @@ class SidecarWaitTest {
 
   @Test
   void neverJoins_timesOutSayingWhatToCheck() {
-    wiremock.stubFor(get("/v1/status/leader").willReturn(Recorded.load("status-leader-no-known-servers").response()));
+    wiremock.stubFor(get("/v1/status/leader")
+        .willReturn(Recorded.load("status-leader-no-known-servers").response()));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("a Consul leader")
@@ -79,9 +81,11 @@ class SidecarWaitTest {
 
   @Test
   void sidecarOfAnotherService_doesNotCount() {
-    wiremock.stubFor(get("/v1/status/leader").willReturn(Recorded.load("status-leader").response()));
+    wiremock.stubFor(get("/v1/status/leader")
+        .willReturn(Recorded.load("status-leader").response()));
     // recorded: web registered without a sidecar, api with its own
-    wiremock.stubFor(get("/v1/agent/services").willReturn(Recorded.load("agent-services-sidecar-of-another-service").response()));
+    wiremock.stubFor(get("/v1/agent/services")
+        .willReturn(Recorded.load("agent-services-sidecar-of-another-service").response()));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web")).hasMessageContaining("registration of web");
   }
 }

@@ -24,14 +24,15 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * A REAL Consul agent (the binary at /usr/bin/consul: Debian's build of Consul 1.8.7, see
  * ../shared/reference/real-consul.md) on loopback, for integration tests: free ports for every
- * listener, its own temporary data and config directories, started and stopped by the test
- * (close() destroys its process tree). Runs as any user: nothing outside its directory is written.
+ * listener, its own temporary data and config directories, started and stopped by the test (close()
+ * destroys its process tree). Runs as any user: nothing outside its directory is written.
  *
  * <p>Without the binary a test is skipped with a loud reason on a developer's machine, and FAILS
  * when the environment variable CI is set: in CI the real agent must have been met.
  */
 public final class RealConsul implements AutoCloseable {
-  public static final Path BINARY = Path.of(System.getenv().getOrDefault("CONSUL_REAL_BINARY", "/usr/bin/consul"));
+  public static final Path BINARY =
+      Path.of(System.getenv().getOrDefault("CONSUL_REAL_BINARY", "/usr/bin/consul"));
   private static final Duration START = Duration.ofSeconds(30);
 
   private final Path dir;
@@ -60,19 +61,31 @@ public final class RealConsul implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     List<String> argv = new ArrayList<>(List.of(BINARY.toString(), "agent"));
-    argv.addAll(List.of("-node=" + node, "-bind=127.0.0.1", "-client=127.0.0.1", "-advertise=127.0.0.1",
-        "-http-port=" + ports.http(), "-dns-port=" + ports.dns(), "-serf-lan-port=" + ports.serfLan(),
-        "-serf-wan-port=" + ports.serfWan(), "-server-port=" + ports.server(), "-grpc-port=" + ports.grpc(),
-        "-data-dir=" + dir.resolve("data"), "-config-dir=" + configDir,
-        // no phone-home from tests (the checkpoint service is unreachable here anyway)
-        "-hcl=disable_update_check = true", "-log-level=info"));
+    argv.addAll(
+        List.of(
+            "-node=" + node,
+            "-bind=127.0.0.1",
+            "-client=127.0.0.1",
+            "-advertise=127.0.0.1",
+            "-http-port=" + ports.http(),
+            "-dns-port=" + ports.dns(),
+            "-serf-lan-port=" + ports.serfLan(),
+            "-serf-wan-port=" + ports.serfWan(),
+            "-server-port=" + ports.server(),
+            "-grpc-port=" + ports.grpc(),
+            "-data-dir=" + dir.resolve("data"),
+            "-config-dir=" + configDir,
+            // no phone-home from tests (the checkpoint service is unreachable here anyway)
+            "-hcl=disable_update_check = true",
+            "-log-level=info"));
     argv.addAll(mode); // last: a mode's flag wins over the defaults above
     this.argv = argv;
   }
 
   /** Starts the agent (after the test wrote its config dir). */
   private void launch() {
-    ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove("NOTIFY_SOCKET");
     if (notifySocket != null) pb.environment().put("NOTIFY_SOCKET", notifySocket.toString());
     pb.environment().remove("CONSUL_HTTP_ADDR");
@@ -89,15 +102,22 @@ public final class RealConsul implements AutoCloseable {
   /** Skips (developer machine) or fails (CI set) when the real binary is absent. */
   public static void require() {
     if (Files.isExecutable(BINARY)) return;
-    String why = "REAL CONSUL MISSING: " + BINARY + " is not installed, so the tests that meet the real Consul agent"
-        + " cannot run (install it: scripts/install-real-consul)";
+    String why =
+        "REAL CONSUL MISSING: "
+            + BINARY
+            + " is not installed, so the tests that meet the real Consul agent"
+            + " cannot run (install it: scripts/install-real-consul)";
     String ci = System.getenv("CI");
-    if (ci != null && !ci.isEmpty() && !ci.equals("false")) fail(why + " -- and CI is set: this is a failure, not a skip");
+    if (ci != null && !ci.isEmpty() && !ci.equals("false"))
+      fail(why + " -- and CI is set: this is a failure, not a skip");
     System.err.println("*** SKIPPED: " + why + " ***");
     Assumptions.abort(why);
   }
 
-  /** A -dev agent (server, leader at once, Connect on), with service definitions written by {@code setup}. */
+  /**
+   * A -dev agent (server, leader at once, Connect on), with service definitions written by {@code
+   * setup}.
+   */
   public static RealConsul dev(Path dir, ConfigWriter setup) {
     return start(dir, "dev", List.of("-dev"), setup);
   }
@@ -121,20 +141,29 @@ public final class RealConsul implements AutoCloseable {
 
   /** A server expecting {@code expect} servers: with more than 1 it never elects a leader alone. */
   public static RealConsul server(Path dir, int expect) {
-    return start(dir, "server", List.of("-server", "-bootstrap-expect=" + expect, "-hcl=connect { enabled = true }"),
-        c -> { });
+    return start(
+        dir,
+        "server",
+        List.of("-server", "-bootstrap-expect=" + expect, "-hcl=connect { enabled = true }"),
+        c -> {});
   }
 
   /** A client of a server that will listen on {@code serverSerfLan}, on ports chosen beforehand. */
-  public static RealConsul client(Path dir, int serverSerfLan, Listeners ports, ConfigWriter setup) {
-    return start(dir, "client", List.of("-retry-join=127.0.0.1:" + serverSerfLan, "-retry-interval=1s"), setup, ports);
+  public static RealConsul client(
+      Path dir, int serverSerfLan, Listeners ports, ConfigWriter setup) {
+    return start(
+        dir,
+        "client",
+        List.of("-retry-join=127.0.0.1:" + serverSerfLan, "-retry-interval=1s"),
+        setup,
+        ports);
   }
 
   private static final ThreadLocal<Path> NOTIFY = new ThreadLocal<>();
 
   /**
-   * Starts an agent (any of the factories above, in {@code start}) with NOTIFY_SOCKET set to
-   * {@code socket}, as systemd's Type=notify would.
+   * Starts an agent (any of the factories above, in {@code start}) with NOTIFY_SOCKET set to {@code
+   * socket}, as systemd's Type=notify would.
    */
   public static RealConsul notifying(Path socket, java.util.function.Supplier<RealConsul> start) {
     NOTIFY.set(socket);
@@ -153,13 +182,18 @@ public final class RealConsul implements AutoCloseable {
 
   /** A client that joins {@code server} with -retry-join (retried every second). */
   public static RealConsul client(Path dir, RealConsul server, ConfigWriter setup) {
-    return start(dir, "client", List.of("-retry-join=127.0.0.1:" + server.ports().serfLan(), "-retry-interval=1s"), setup);
+    return start(
+        dir,
+        "client",
+        List.of("-retry-join=127.0.0.1:" + server.ports().serfLan(), "-retry-interval=1s"),
+        setup);
   }
 
   /** A client whose -retry-join names a port where no server is (it never joins). */
   public static RealConsul clientWithoutServer(Path dir) {
     int nobody = freePorts(1)[0];
-    return start(dir, "lonely", List.of("-retry-join=127.0.0.1:" + nobody, "-retry-interval=1s"), c -> { });
+    return start(
+        dir, "lonely", List.of("-retry-join=127.0.0.1:" + nobody, "-retry-interval=1s"), c -> {});
   }
 
   /** Writes files into the agent's config dir before it starts. */
@@ -172,7 +206,8 @@ public final class RealConsul implements AutoCloseable {
     return start(parent, node, mode, setup, null);
   }
 
-  private static RealConsul start(Path parent, String node, List<String> mode, ConfigWriter setup, Listeners given) {
+  private static RealConsul start(
+      Path parent, String node, List<String> mode, ConfigWriter setup, Listeners given) {
     require();
     // free ports are only free until someone takes them: retry on a bind race (unless given)
     for (int attempt = 1; ; attempt++) {
@@ -259,37 +294,65 @@ public final class RealConsul implements AutoCloseable {
 
   /** The leader is known to this agent. */
   public RealConsul awaitLeader() {
-    waitUntil("a leader", START, () -> {
-      try {
-        return api().leader().isPresent();
-      } catch (ConsulApi.ConsulUnreachableException e) {
-        return false;
-      }
-    });
+    waitUntil(
+        "a leader",
+        START,
+        () -> {
+          try {
+            return api().leader().isPresent();
+          } catch (ConsulApi.ConsulUnreachableException e) {
+            return false;
+          }
+        });
     return this;
   }
 
   /** The agent lists this service ID in /v1/agent/services. */
   public RealConsul awaitService(String id) {
-    waitUntil("service " + id + " in /v1/agent/services", START, () -> api().service(id).isPresent());
+    waitUntil(
+        "service " + id + " in /v1/agent/services", START, () -> api().service(id).isPresent());
     return this;
   }
 
   /**
-   * Polls {@code condition} until it holds; fails after {@code deadline} with the agent's log
-   * tail. The pause between polls never decides the verdict: the condition does.
+   * Polls {@code condition} until it holds; fails after {@code deadline} with the agent's log tail.
+   * The pause between polls never decides the verdict: the condition does.
    */
   public void waitUntil(String what, Duration deadline, BooleanSupplier condition) {
     waitUntil(what, deadline, condition, () -> "");
   }
 
   /** As above; {@code state} describes what was last seen, for the failure message. */
-  public void waitUntil(String what, Duration deadline, BooleanSupplier condition, java.util.function.Supplier<String> state) {
+  public void waitUntil(
+      String what,
+      Duration deadline,
+      BooleanSupplier condition,
+      java.util.function.Supplier<String> state) {
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       if (condition.getAsBoolean()) return;
-      if (!process.isAlive()) fail("real Consul " + node + " exited (" + process.exitValue() + ") while waiting for " + what + ":\n" + log());
-      if (System.nanoTime() > end) fail("real Consul " + node + ": no " + what + " within " + deadline.toSeconds() + "s" + seen(state) + ":\n" + log());
+      if (!process.isAlive())
+        fail(
+            "real Consul "
+                + node
+                + " exited ("
+                + process.exitValue()
+                + ") while waiting for "
+                + what
+                + ":\n"
+                + log());
+      if (System.nanoTime() > end)
+        fail(
+            "real Consul "
+                + node
+                + ": no "
+                + what
+                + " within "
+                + deadline.toSeconds()
+                + "s"
+                + seen(state)
+                + ":\n"
+                + log());
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {
@@ -351,7 +414,8 @@ public final class RealConsul implements AutoCloseable {
     kids.forEach(ProcessHandle::destroy);
     process.destroy();
     try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      if (!process.waitFor(10, TimeUnit.SECONDS))
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();

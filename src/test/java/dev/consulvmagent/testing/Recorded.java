@@ -11,17 +11,23 @@ import java.io.UncheckedIOException;
 
 /**
  * A response of the real Consul 1.8.7 agent, recorded by RecordedResponsesRealTest into
- * src/test/resources/recorded/consul-1.8.7/NAME.json (see the README there). WireMock stubs of
- * the Consul API answer with these, and only these.
+ * src/test/resources/recorded/consul-1.8.7/NAME.json (see the README there). WireMock stubs of the
+ * Consul API answer with these, and only these.
  */
 public record Recorded(String name, String request, int status, String contentType, JsonNode body) {
   public static final String DIR = "recorded/consul-1.8.7/";
 
   public static Recorded load(String name) {
-    try (InputStream in = Recorded.class.getClassLoader().getResourceAsStream(DIR + name + ".json")) {
-      if (in == null) throw new IllegalArgumentException("no recorded response " + DIR + name + ".json");
+    try (InputStream in =
+        Recorded.class.getClassLoader().getResourceAsStream(DIR + name + ".json")) {
+      if (in == null)
+        throw new IllegalArgumentException("no recorded response " + DIR + name + ".json");
       JsonNode n = Json.mapper().readTree(in);
-      return new Recorded(name, n.path("request").asText(), n.path("status").asInt(), n.path("content_type").asText(),
+      return new Recorded(
+          name,
+          n.path("request").asText(),
+          n.path("status").asInt(),
+          n.path("content_type").asText(),
           n.path("body"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
