@@ -98,6 +98,19 @@ class DoctorTest {
   }
 
   @Test
+  void consulDns_isWhereTheRecordedSelfSaysItListens() {
+    com.fasterxml.jackson.databind.JsonNode self = Recorded.load("agent-self").body();
+    String udp = self.path("DebugConfig").path("DNSAddrs").get(1).asText();
+    assertThat(udp).startsWith("udp://127.0.0.1:");
+    int port = Integer.parseInt(udp.substring(udp.lastIndexOf(':') + 1));
+    assertThat(Doctor.consulDnsAddress(self))
+        .contains(new java.net.InetSocketAddress("127.0.0.1", port));
+    // an answer without DebugConfig (older or trimmed): Consul's default
+    assertThat(Doctor.consulDnsAddress(Recorded.load("agent-members").body()))
+        .contains(new java.net.InetSocketAddress("127.0.0.1", 8600));
+  }
+
+  @Test
   void agentDown_failsWithAHint() {
     String url = dev.consulvmagent.testing.Ports.nothingListening();
     List<Doctor.Check> cs = new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
