@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.sidecar.MeshService;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.ServiceConfig;
-import dev.consulvmagent.sidecar.Upstream;
+import dev.consulvmagent.spec.ServiceConfig;
+import dev.consulvmagent.spec.Upstream;
 import dev.consulvmagent.testing.RealConsul;
 import java.nio.file.Files;
 import java.nio.file.Path;

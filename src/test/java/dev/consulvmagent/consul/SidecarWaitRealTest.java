@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.ServiceConfig;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.testing.RealConsul;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class SidecarWaitRealTest {
   private SidecarWait waiter(String url, Duration timeout) {
     return new SidecarWait(
         new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)),
-        log::add,
+        e -> log.add(e.text()),
         timeout,
         Duration.ofMillis(100));
   }
