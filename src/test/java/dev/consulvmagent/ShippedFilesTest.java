@@ -51,7 +51,8 @@ class ShippedFilesTest {
     String text = Files.readString(f);
     // runcmd is the bootstrap alone, so its exit status is runcmd's (cloud-init's cc_runcmd:
     // only the last command's status counts); it starts the apply unit without --no-block
-    assertThat(text).doesNotContain("--no-block").endsWith("runcmd:\n" + runcmdComment(text) + "  - [" + BOOTSTRAP + "]\n");
+    assertThat(text).doesNotContain("--no-block")
+        .endsWith("runcmd:\n" + runcmdComment(text) + "  - [" + BOOTSTRAP + "]\n");
     // EC2: "User data is limited to 16 KB, in raw form, before it is base64-encoded"
     // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html)
     assertThat(Files.size(f)).isLessThan(16 * 1024);
@@ -70,7 +71,8 @@ class ShippedFilesTest {
   }
 
   static byte[] bootstrap() throws Exception {
-    return UserData.extract(Files.readAllBytes(Path.of("cloud-init/consul-server.yaml")), BOOTSTRAP);
+    byte[] userData = Files.readAllBytes(Path.of("cloud-init/consul-server.yaml"));
+    return UserData.extract(userData, BOOTSTRAP);
   }
 
   @Test
@@ -79,8 +81,8 @@ class ShippedFilesTest {
     String section = readme.substring(readme.indexOf("## Deploy on a cloud VM"));
     section = section.substring(0, section.indexOf("\n## ", 5));
     String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
-    assertThat(section).contains("```yaml\n" + file + "```\n", "systemctl start consul-vm-agent-apply",
-        "AGENT_URL=", "AGENT_SHA256=");
+    assertThat(section).contains("```yaml\n" + file + "```\n",
+        "systemctl start consul-vm-agent-apply", "AGENT_URL=", "AGENT_SHA256=");
   }
 
   @Test
@@ -104,12 +106,14 @@ class ShippedFilesTest {
         + "for a; do [ -f \"$a\" ] && sha256sum \"$a\" >>" + calls + "; done; exit 0\n";
     for (String tool : List.of("apt-get", "systemctl")) {
       Files.writeString(bin.resolve(tool), fake);
-      Files.setPosixFilePermissions(bin.resolve(tool), PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(bin.resolve(tool),
+          PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Path env = root.resolve(RELEASE.substring(1));
     Files.createDirectories(env.getParent());
     Path script = Files.write(root.resolve("bootstrap"), bootstrap());
-    HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    var loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    HttpServer http = HttpServer.create(loopback, 0);
     http.createContext("/", x -> {
       x.sendResponseHeaders(200, served.length);
       try (var out = x.getResponseBody()) {
@@ -118,7 +122,7 @@ class ShippedFilesTest {
     });
     http.start();
     try {
-      ProcessBuilder pb = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true);
+      var pb = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true);
       Map<String, String> e = pb.environment();
       e.put("CVA_BOOTSTRAP_TEST_ROOT", root.toString());
       e.put("PATH", bin + ":/usr/bin:/bin");
@@ -134,7 +138,8 @@ class ShippedFilesTest {
     }
   }
 
-  static final byte[] DEB = "!<arch>\ndebian-binary   0  pretend package".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] DEB =
+      "!<arch>\ndebian-binary   0  pretend package".getBytes(StandardCharsets.US_ASCII);
 
   static String sha256(byte[] b) throws Exception {
     return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
@@ -155,10 +160,11 @@ class ShippedFilesTest {
   void bootstrap_withATamperedDownload_installsAndRunsNothing() throws Exception {
     byte[] tampered = DEB.clone();
     tampered[tampered.length - 1] ^= 1;
-    Boot b = runBootstrap(tampered, "http://127.0.0.1:PORT/consul-vm-agent_0.1.0_all.deb", sha256(DEB));
+    String url = "http://127.0.0.1:PORT/consul-vm-agent_0.1.0_all.deb";
+    Boot b = runBootstrap(tampered, url, sha256(DEB));
     assertThat(b.rc()).as(b.output()).isEqualTo(1);
-    assertThat(b.output()).contains("SHA256 MISMATCH for http://127.0.0.1:", "expected " + sha256(DEB),
-        "got " + sha256(tampered), "nothing installed, nothing run");
+    assertThat(b.output()).contains("SHA256 MISMATCH for http://127.0.0.1:",
+        "expected " + sha256(DEB), "got " + sha256(tampered), "nothing installed, nothing run");
     assertThat(b.calls()).isEmpty();
     try (var left = Files.list(b.root().resolve("var/cache/consul-vm-agent-bootstrap"))) {
       assertThat(left).isEmpty();

@@ -27,7 +27,8 @@ final class BaseModule {
     boolean packaged = ctx.agentJar().map(j -> j.toString().equals(DebPackage.JAR)).orElse(false)
         && ctx.host().fs().exists(DebPackage.JAR);
     if (packaged) {
-      out.add(FileResource.at(Units.AGENT, Json.utf8(Units.launcher(DebPackage.JAR))).mode(0755).build());
+      byte[] launcher = Json.utf8(Units.launcher(DebPackage.JAR));
+      out.add(FileResource.at(Units.AGENT, launcher).mode(0755).build());
       return out;
     }
     out.add(new DirectoryResource("/opt/consul-vm-agent", 0755, "root", "root"));

@@ -25,7 +25,8 @@ class BaseModulePackagedTest {
   }
 
   static String launcher(List<Resource> rs) {
-    FileResource f = (FileResource) rs.stream().filter(r -> r.key().contains(Units.AGENT)).findFirst().orElseThrow();
+    FileResource f = (FileResource) rs.stream().filter(r -> r.key().contains(Units.AGENT))
+        .findFirst().orElseThrow();
     return new String(f.content(), StandardCharsets.UTF_8);
   }
 
@@ -33,8 +34,9 @@ class BaseModulePackagedTest {
   void bareJar_isCopiedToOpt_andTheLauncherRunsTheCopy() throws Exception {
     Path jar = Files.writeString(root.resolve("agent.jar"), "jar");
     List<Resource> rs = resources(Optional.of(jar));
-    assertThat(rs).extracting(Resource::key).contains("copy:/opt/consul-vm-agent/consul-vm-agent.jar");
-    assertThat(launcher(rs)).contains("jar=/opt/consul-vm-agent/consul-vm-agent.jar\n").isEqualTo(Units.launcher());
+    String opt = "/opt/consul-vm-agent/consul-vm-agent.jar";
+    assertThat(rs).extracting(Resource::key).contains("copy:" + opt);
+    assertThat(launcher(rs)).contains("jar=" + opt + "\n").isEqualTo(Units.launcher());
   }
 
   @Test
@@ -44,6 +46,7 @@ class BaseModulePackagedTest {
     Files.writeString(inRoot, "jar");
     List<Resource> rs = resources(Optional.of(Path.of(DebPackage.JAR)));
     assertThat(rs).extracting(Resource::key).noneMatch(k -> k.contains("/opt/"));
-    assertThat(launcher(rs)).contains("jar=" + DebPackage.JAR + "\n").isEqualTo(Units.launcher(DebPackage.JAR));
+    assertThat(launcher(rs)).contains("jar=" + DebPackage.JAR + "\n")
+        .isEqualTo(Units.launcher(DebPackage.JAR));
   }
 }
