@@ -160,9 +160,11 @@ class ShippedFilesTest {
   void bootstrap_withATamperedDownload_installsAndRunsNothing() throws Exception {
     byte[] tampered = DEB.clone();
     tampered[tampered.length - 1] ^= 1;
-    String url = "http://127.0.0.1:PORT/consul-vm-agent_0.1.0_all.deb";
+    // a pre-signed URL: its signature must not reach the log
+    String url = "http://127.0.0.1:PORT/consul-vm-agent_0.1.0_all.deb?X-Amz-Signature=s3cr3t";
     Boot b = runBootstrap(tampered, url, sha256(DEB));
     assertThat(b.rc()).as(b.output()).isEqualTo(1);
+    assertThat(b.output()).doesNotContain("s3cr3t");
     assertThat(b.output()).contains("SHA256 MISMATCH for http://127.0.0.1:",
         "expected " + sha256(DEB), "got " + sha256(tampered), "nothing installed, nothing run");
     assertThat(b.calls()).isEmpty();
