@@ -145,10 +145,15 @@ public final class Units {
    * stale archive (CDS messages are silenced: output stays clean).
    */
   public static String launcher() {
+    return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
+  }
+
+  /** The same launcher for a jar elsewhere (a constant path: it is not quoted). */
+  public static String launcher(String jar) {
     return """
         #!/bin/sh
         # Managed by consul-vm-agent; local edits will be overwritten.
-        jar=/opt/consul-vm-agent/consul-vm-agent.jar
+        jar=@JAR@
         cache=/var/cache/consul-vm-agent
         cds="$cache/cds-$(stat -c %s-%Y "$jar").jsa"
         if [ -r "$cds" ]; then
@@ -162,7 +167,7 @@ public final class Units {
         rc=$?
         if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
         exit $rc
-        """;
+        """.replace("@JAR@", jar);
   }
 
   /**
