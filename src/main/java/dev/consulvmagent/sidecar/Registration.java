@@ -27,14 +27,19 @@ public final class Registration {
 
   /**
    * The service definition for Consul {@code consulVersion}. A feature the version lacks is
-   * refused (exit 3 naming consul.version), never silently dropped.
+   * refused (exit 3 naming consul.version), never silently dropped. A service without a port
+   * (port 0) gets no "port", no TCP check on it and no port on its virtual address: consul-k8s
+   * registers such a service with Port 0 (control-plane/connect-inject/controllers/endpoints/
+   * endpoints_controller.go @v1.2.9), and the seed writes no "port" and no tagged address
+   * (generate-sidecar-configs.py, blake/ansible-collection-consul@0c86abe).
    */
   public static Map<String, Object> document(MeshService s, String consulVersion) {
     ConsulVersions.requireMesh(consulVersion, s, "service");
+    boolean hasPort = s.port() != 0;
     Map<String, Object> svc = new LinkedHashMap<>();
     svc.put("name", s.name());
     svc.put("id", s.name());
-    svc.put("port", s.port());
+    if (hasPort) svc.put("port", s.port());
     if (!s.tags().isEmpty()) svc.put("tags", s.tags());
     Map<String, Object> meta = new LinkedHashMap<>(s.meta());
     meta.put("managed-by", MANAGED_BY);
@@ -47,13 +52,16 @@ public final class Registration {
     // hashicorp/consul PR #10162): without transparent proxy it has no effect, so not written.
     Map<String, Object> tagged = s.virtualIp().filter(ip -> s.connect() && s.transparentProxy()
             && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
-        .<Map<String, Object>>map(ip -> Map.of("virtual", Map.of("address", ip, "port", s.port())))
+        .<Map<String, Object>>map(ip -> Map.of("virtual", hasPort
+            ? Map.of("address", ip, "port", s.port()) : Map.of("address", ip)))
         .orElse(null);
     if (tagged != null) svc.put("tagged_addresses", tagged);
-    svc.put("check", Map.of(
-        "name", s.name() + " listening",
-        "tcp", "127.0.0.1:" + s.port(),
-        "interval", "10s"));
+    if (hasPort) {
+      svc.put("check", Map.of(
+          "name", s.name() + " listening",
+          "tcp", "127.0.0.1:" + s.port(),
+          "interval", "10s"));
+    }
     if (s.connect()) {
       Map<String, Object> proxy = new LinkedHashMap<>();
       if (s.transparentProxy() && ConsulVersions.has(consulVersion, Feature.TRANSPARENT_PROXY)) {

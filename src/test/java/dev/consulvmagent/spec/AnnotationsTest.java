@@ -2,7 +2,6 @@ package dev.consulvmagent.spec;
 
 
 import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.SidecarFiles;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -123,7 +122,7 @@ class AnnotationsTest {
     MeshService m = parse("{\"annotations\": {\"" + P + "connect-service\": \"client\","
         + " \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.7\"}}");
     assertThat(m.port()).isZero();
-    Map<?, ?> svc = (Map<?, ?>) SidecarFiles.registration(m).get("service");
+    Map<?, ?> svc = (Map<?, ?>) Registration.document(m).get("service");
     assertThat(svc.containsKey("port") || svc.containsKey("check")).as(svc.toString()).isFalse();
     assertThat(svc.get("tagged_addresses")).isEqualTo(Map.of("virtual", Map.of("address",
         "240.0.0.7")));
@@ -131,9 +130,10 @@ class AnnotationsTest {
     assertThat(parse("{\"annotations\": {\"" + P + "connect-service\": \"c\", \"" + P
         + "connect-service-port\": \"\"}}")
         .port()).isZero();
-    // with a port the document is Registration's, unchanged
-    MeshService web = parse(ann(""));
-    assertThat(SidecarFiles.registration(web)).isEqualTo(Registration.document(web));
+    // with a port: the port, and the TCP check on it
+    Map<?, ?> web = (Map<?, ?>) Registration.document(parse(ann(""))).get("service");
+    assertThat(web.get("port")).isEqualTo(8080);
+    assertThat(web.get("check")).isNotNull();
   }
 
   @Test
