@@ -108,7 +108,8 @@ final class SidecarInitCommand implements Callable<Integer> {
   private String consulVersion(String service, EventSink events) {
     boolean live = root.toAbsolutePath().normalize().equals(Path.of("/"));
     Optional<String> at = Optional.ofNullable(httpAddr).or(() -> live
-        ? Optional.of(Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR")).orElse(DEFAULT_HTTP))
+        ? Optional.of(Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR"))
+            .orElse(SidecarFiles.CONSUL_HTTP_ADDR))
         : Optional.empty());
     boolean starting = !dry && live && new SystemdNotifier(Host.forRoot(root, true))
         .isActive("consul.service");
@@ -118,7 +119,6 @@ final class SidecarInitCommand implements Callable<Integer> {
     return v.version();
   }
 
-  private static final String DEFAULT_HTTP = "http://127.0.0.1:8500";
   /** As long as the reload step waits for a just-started Consul (ConsulReadyNotifier). */
   private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 

@@ -18,17 +18,24 @@ public final class DnsRedirect {
 
   private DnsRedirect() {}
 
+  private static final List<String> PROTOCOLS = List.of("udp", "tcp");
+
+  /** DNS to IP:53 over protocol p, as the chain's rules and the jumps into it match it. */
+  private static String dns(String p) {
+    return "-p " + p + " -d " + IP + "/32 --dport 53";
+  }
+
   private static List<String> jumps() {
     List<String> out = new ArrayList<>();
-    for (String p : List.of("udp", "tcp")) out.add("-A OUTPUT -p " + p + " -d " + IP + "/32 --dport 53 -j " + CHAIN);
+    for (String p : PROTOCOLS) out.add("-A OUTPUT " + dns(p) + " -j " + CHAIN);
     return out;
   }
 
   /** The restore script that installs (or refreshes) the redirect. */
   public static String apply(String currentNatSave) {
     StringBuilder b = new StringBuilder("*nat\n:").append(CHAIN).append(" - [0:0]\n");
-    for (String p : List.of("udp", "tcp")) {
-      b.append("-A ").append(CHAIN).append(" -p ").append(p).append(" -d ").append(IP).append("/32 --dport 53 -j DNAT --to-destination ")
+    for (String p : PROTOCOLS) {
+      b.append("-A ").append(CHAIN).append(' ').append(dns(p)).append(" -j DNAT --to-destination ")
           .append(IP).append(':').append(CONSUL_DNS_PORT).append('\n');
     }
     List<SaveRule> ours = ourJumps(currentNatSave);

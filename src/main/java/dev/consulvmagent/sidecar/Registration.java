@@ -2,7 +2,6 @@ package dev.consulvmagent.sidecar;
 
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.ConsulVersions.Feature;
-import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.Upstream;
 import java.util.ArrayList;
@@ -19,11 +18,6 @@ public final class Registration {
   public static final String MANAGED_BY = "consul-vm-agent";
 
   private Registration() {}
-
-  /** For the default Consul version (callers that know the configured one pass it). */
-  public static Map<String, Object> document(MeshService s) {
-    return document(s, SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
 
   /**
    * The service definition for Consul {@code consulVersion}. A feature the version lacks is
@@ -82,14 +76,21 @@ public final class Registration {
     return Map.of("service", svc);
   }
 
-  /** The arguments of {@code consul connect envoy} for this service (after the binary). */
-  public static List<String> connectEnvoyArgs(MeshService s, String adminBind) {
-    return connectEnvoyArgs(s, adminBind, SpecLoader.DEFAULT_CONSUL_VERSION);
+  /**
+   * The arguments of {@code consul connect envoy} for this service (after the binary), with only
+   * flags Consul consulVersion knows.
+   */
+  public static List<String> connectEnvoyArgs(MeshService s, String adminBind,
+      String consulVersion) {
+    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(),
+        "-admin-bind=" + adminBind));
+    a.addAll(connectEnvoyFlags(s, consulVersion));
+    return a;
   }
 
-  /** As {@link #connectEnvoyArgs(MeshService, String)}, with only flags Consul consulVersion knows. */
-  public static List<String> connectEnvoyArgs(MeshService s, String adminBind, String consulVersion) {
-    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(), "-admin-bind=" + adminBind));
+  /** The service's own flags of {@link #connectEnvoyArgs} (after -sidecar-for, -admin-bind). */
+  public static List<String> connectEnvoyFlags(MeshService s, String consulVersion) {
+    List<String> a = new ArrayList<>();
     if (ConsulVersions.has(consulVersion, Feature.PROMETHEUS_SCRAPE_PATH)) {
       s.metricsPort().ifPresent(p -> a.add("-prometheus-scrape-path=" + s.metricsPath()));
     }

@@ -22,6 +22,8 @@ public final class SidecarFiles {
   public static final String REGISTRATION = "/etc/consul.d/service-registration.json";
   /** The env-file line with the Consul version apply rendered for. */
   public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
+  /** The local agent's HTTP API, as Envoy's commands (and sidecar-init) reach it. */
+  public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
 
   private SidecarFiles() {}
 
@@ -34,16 +36,11 @@ public final class SidecarFiles {
     return "/etc/consul-vm-agent/envoy/" + service + ".env";
   }
 
-  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token) {
-    return resources(mesh, adminPort, token, false);
-  }
-
-  /** dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it). */
-  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
-    return resources(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
-  /** consulVersion: the registration and flags are rendered for it (kept in the env file). */
+  /**
+   * dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it).
+   * consulVersion: the registration and flags are rendered for it (kept in the env file); there
+   * is no default here, so no caller renders for a version it did not choose.
+   */
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
       String consulVersion) {
     String unit = envoyUnit(mesh.name());
@@ -62,18 +59,14 @@ public final class SidecarFiles {
   }
 
   /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
-  static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
-    return environment(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
   static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
       String consulVersion) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
-    List<String> args = Registration.connectEnvoyArgs(mesh, "x", consulVersion);
-    List<String> flags = args.subList(4, args.size()); // after: connect envoy -sidecar-for -admin-bind
-    env.put("CONNECT_ENVOY_FLAGS", String.join(" ", flags));
-    env.put("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500");
+    // the unit's ExecStart= has the rest: connect envoy -sidecar-for=%i -admin-bind=...
+    env.put("CONNECT_ENVOY_FLAGS",
+        String.join(" ", Registration.connectEnvoyFlags(mesh, consulVersion)));
+    env.put("CONSUL_HTTP_ADDR", CONSUL_HTTP_ADDR);
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
