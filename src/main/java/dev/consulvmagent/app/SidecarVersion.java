@@ -32,7 +32,7 @@ public record SidecarVersion(String version, String source) {
       Path root, String service) {
     String why = "no agent was asked (--root is not this machine)";
     if (httpAddr.isPresent()) {
-      String at = httpAddr.get();
+      String at = url(httpAddr.get());
       Optional<String> token = Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
           .or(() -> SidecarFlow.token(Host.forRoot(root, false)));
       ConsulApi api = new ConsulApi(at, token, Duration.ofSeconds(2));
@@ -45,6 +45,8 @@ public record SidecarVersion(String version, String source) {
         why = "the agent at " + at + " answered no release version (\"" + v + "\")";
       } catch (ConsulApi.ConsulUnreachableException | SidecarWait.TimeoutException e) {
         why = "the agent did not answer: " + e.getMessage();
+      } catch (IllegalArgumentException e) { // okhttp: not an http(s) URL
+        why = "the agent address " + at + " is not an http(s) URL";
       }
     }
     String env = SidecarFiles.envFile(service);
@@ -57,6 +59,15 @@ public record SidecarVersion(String version, String source) {
     }
     return new SidecarVersion(SpecLoader.DEFAULT_CONSUL_VERSION,
         "the default: " + why + ", and " + env + " names none");
+  }
+
+  /**
+   * An agent address as Consul's CLI takes $CONSUL_HTTP_ADDR: "host:port" means http
+   * (hashicorp/consul api/api.go: Scheme defaults to "http", NewClient splits an optional
+   * "http://" or "https://" off the address; unix:// is not supported here).
+   */
+  public static String url(String addr) {
+    return addr.contains("://") ? addr : "http://" + addr;
   }
 
   /** The progress line saying which version is used and why. */

@@ -134,6 +134,9 @@ final class SidecarInitCommand implements Callable<Integer> {
       err.println("--type must be service-registration, redirect, connect-envoy or envoy");
     } else if (full && !dry) {
       err.println("--full needs --dry and --type");
+    } else if (httpAddr != null
+        && !SidecarVersion.url(httpAddr).matches("https?://[^/\\s?#]+(/[^\\s?#]*)?")) {
+      err.println("--http-addr must be host:port or an http:// or https:// URL, not " + httpAddr);
     } else {
       return null;
     }

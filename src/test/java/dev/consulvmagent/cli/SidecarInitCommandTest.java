@@ -51,13 +51,15 @@ class SidecarInitCommandTest {
   void dryWithoutType_orBadType_isAUsageError_onStderr() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
     for (String[] args : List.of(new String[] {"--dry"}, new String[] {"--dry", "--full"},
-        new String[] {"--dry", "--type", "bogus"}, new String[] {"--full", "--type", "envoy"})) {
+        new String[] {"--dry", "--type", "bogus"}, new String[] {"--full", "--type", "envoy"},
+        new String[] {"--http-addr", "unix:///run/consul.sock"},
+        new String[] {"--http-addr", "http://a b"})) {
       List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
       line.addAll(List.of(args));
       CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
       assertThat(r.code()).as(line.toString()).isEqualTo(ExitCodes.USAGE);
       assertThat(r.out()).isEmpty();
-      assertThat(r.err()).contains("--type");
+      assertThat(r.err()).contains(args[0].equals("--http-addr") ? "--http-addr" : "--type");
     }
     CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry");
     assertThat(r.err()).contains("--dry requires --type");
@@ -140,6 +142,11 @@ class SidecarInitCommandTest {
     CliApplyTest.Run notAsked = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
         tmp.resolve("empty").toString(), "--dry", "--type", "service-registration");
     assertThat(notAsked.err()).contains("no agent was asked (--root is not this machine)");
+    // host:port, as Consul's CLI takes $CONSUL_HTTP_ADDR, means http
+    CliApplyTest.Run bare = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
+        root.toString(), "--http-addr", down.substring("http://".length()), "--dry", "--type",
+        "service-registration");
+    assertThat(bare.err()).contains("cannot reach the Consul agent at " + down);
     // the types whose output does not depend on the version ask nothing
     assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root", root.toString(),
         "--http-addr", down, "--dry", "--type", "redirect").err()).isEmpty();
