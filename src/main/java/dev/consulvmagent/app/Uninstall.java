@@ -11,6 +11,7 @@ import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.io.IOException;
@@ -71,7 +72,8 @@ public final class Uninstall {
         }
       }
       actions.addAll(new SystemdNotifier(host).run(stops.stream().distinct().toList()));
-      String script = new Iptables(host).cleanup();
+      // the sidecar's chains and the DNS redirect's, in one transaction
+      String script = DnsRedirect.removeAll(new Iptables(host));
       actions.add(script.isEmpty() ? "no traffic rules to remove" : "removed our traffic rules");
     }
     RunResult r = new Engine(events).apply(plan, host, n -> List.of(), start);

@@ -1,6 +1,8 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.SidecarFlow;
+import dev.consulvmagent.app.SidecarVersion;
+import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.Json;
@@ -9,10 +11,14 @@ import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SeedDryRun;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.systemd.SystemdNotifier;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,6 +67,12 @@ final class SidecarInitCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json.")
   String output;
 
+  @Option(names = "--http-addr", paramLabel = "URL",
+      description = "The Consul agent asked for its version (the registration is rendered for"
+          + " it; default: $CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; not asked with a"
+          + " --root other than / unless given).")
+  String httpAddr;
+
   @Override
   public Integer call() {
     Integer bad = usage();
@@ -73,15 +85,42 @@ final class SidecarInitCommand implements Callable<Integer> {
     err.flush();
     int admin = adminPort != null ? adminPort : SidecarFlow.adminPort(root, m.name());
     PrintWriter out = spec.commandLine().getOut();
+    EventSink events = Main.sink(err, null);
+    // only the registration and the full connect-envoy line depend on the Consul version
+    boolean versioned = !dry || "service-registration".equals(type)
+        || (full && "connect-envoy".equals(type));
+    String version =
+        versioned ? consulVersion(m.name(), events) : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
-      dry(cfg, m, admin, out);
+      dry(cfg, m, admin, version, out);
       return ExitCodes.OK;
     }
-    RunResult r = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null)).init(cfg, root, admin);
+    RunResult r = new SidecarFlow(events).init(cfg, root, admin, version);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(out, err, r, "json".equals(output), false, code);
     return code;
   }
+
+  /**
+   * The running agent's version (at boot, once consul.service is up: it was just started), else
+   * apply's, else the default; a progress line says which.
+   */
+  private String consulVersion(String service, EventSink events) {
+    boolean live = root.toAbsolutePath().normalize().equals(Path.of("/"));
+    Optional<String> at = Optional.ofNullable(httpAddr).or(() -> live
+        ? Optional.of(Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR"))
+            .orElse(SidecarFiles.CONSUL_HTTP_ADDR))
+        : Optional.empty());
+    boolean starting = !dry && live && new SystemdNotifier(Host.forRoot(root, true))
+        .isActive("consul.service");
+    SidecarVersion v = SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events,
+        root, service);
+    events.info(v.describe());
+    return v.version();
+  }
+
+  /** As long as the reload step waits for a just-started Consul (ConsulReadyNotifier). */
+  private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 
   private static final List<String> TYPES =
       List.of("service-registration", "redirect", "connect-envoy", "envoy");
@@ -95,6 +134,9 @@ final class SidecarInitCommand implements Callable<Integer> {
       err.println("--type must be service-registration, redirect, connect-envoy or envoy");
     } else if (full && !dry) {
       err.println("--full needs --dry and --type");
+    } else if (httpAddr != null
+        && !SidecarVersion.url(httpAddr).matches("https?://[^/\\s?#]+(/[^\\s?#]*)?")) {
+      err.println("--http-addr must be host:port or an http:// or https:// URL, not " + httpAddr);
     } else {
       return null;
     }
@@ -103,19 +145,20 @@ final class SidecarInitCommand implements Callable<Integer> {
     return ExitCodes.USAGE;
   }
 
-  private void dry(ServiceConfig cfg, MeshService m, int admin, PrintWriter out) {
+  private void dry(ServiceConfig cfg, MeshService m, int admin, String version, PrintWriter out) {
     if (!full) {
-      out.print(SeedDryRun.print(type, cfg.raw(), m));
+      out.print(SeedDryRun.print(type, cfg.raw(), m, version));
     } else {
       switch (type) {
         case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
             Host.forRoot(root, false).users().uid("envoy").orElse(101))));
         case "connect-envoy" ->
             out.println("consul "
-                + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
+                + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin,
+                    version)));
         case "envoy" -> out.println(String.join(" ",
-            List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
-        default -> out.print(new String(Json.render(SidecarFiles.registration(m)),
+            List.of("systemctl", "enable", "--now", SidecarFiles.envoyUnit(m.name()))));
+        default -> out.print(new String(Json.render(Registration.document(m, version)),
             StandardCharsets.UTF_8));
       }
     }

@@ -18,17 +18,24 @@ public final class DnsRedirect {
 
   private DnsRedirect() {}
 
+  private static final List<String> PROTOCOLS = List.of("udp", "tcp");
+
+  /** DNS to IP:53 over protocol p, as the chain's rules and the jumps into it match it. */
+  private static String dns(String p) {
+    return "-p " + p + " -d " + IP + "/32 --dport 53";
+  }
+
   private static List<String> jumps() {
     List<String> out = new ArrayList<>();
-    for (String p : List.of("udp", "tcp")) out.add("-A OUTPUT -p " + p + " -d " + IP + "/32 --dport 53 -j " + CHAIN);
+    for (String p : PROTOCOLS) out.add("-A OUTPUT " + dns(p) + " -j " + CHAIN);
     return out;
   }
 
   /** The restore script that installs (or refreshes) the redirect. */
   public static String apply(String currentNatSave) {
     StringBuilder b = new StringBuilder("*nat\n:").append(CHAIN).append(" - [0:0]\n");
-    for (String p : List.of("udp", "tcp")) {
-      b.append("-A ").append(CHAIN).append(" -p ").append(p).append(" -d ").append(IP).append("/32 --dport 53 -j DNAT --to-destination ")
+    for (String p : PROTOCOLS) {
+      b.append("-A ").append(CHAIN).append(' ').append(dns(p)).append(" -j DNAT --to-destination ")
           .append(IP).append(':').append(CONSUL_DNS_PORT).append('\n');
     }
     List<SaveRule> ours = ourJumps(currentNatSave);
@@ -53,6 +60,26 @@ public final class DnsRedirect {
     return b.append("COMMIT\n").toString();
   }
 
+  /**
+   * One transaction that removes all of our nat rules: the sidecar's chains
+   * ({@link RestoreScript#cleanup}) and this DNS chain, each with its jumps; nobody else's rule
+   * (Docker's, the admin's) is touched. Empty when none of ours is there. For uninstall, which
+   * cannot count on consul-dns-redirect.service's ExecStop having run.
+   */
+  public static String cleanupAll(String currentNatSave) {
+    String body = body(RestoreScript.cleanup(currentNatSave)) + body(cleanup(currentNatSave));
+    return body.isEmpty() ? "" : "*nat\n" + body + "COMMIT\n";
+  }
+
+  /** A one-table restore script without its "*nat" and "COMMIT" lines. */
+  private static String body(String script) {
+    if (script.isEmpty()) return "";
+    if (!script.startsWith("*nat\n") || !script.endsWith("COMMIT\n")) {
+      throw new IllegalStateException("not a nat restore script: " + script);
+    }
+    return script.substring("*nat\n".length(), script.length() - "COMMIT\n".length());
+  }
+
   private static List<SaveRule> ourJumps(String save) {
     List<SaveRule> out = new ArrayList<>();
     for (SaveRule r : SaveRule.parseAll(save)) if (!r.chain().equals(CHAIN) && CHAIN.equals(r.target())) out.add(r);
@@ -62,6 +89,13 @@ public final class DnsRedirect {
   /** Installs it on the host; returns the script applied. */
   public static String install(Iptables ipt) {
     String s = apply(ipt.saveNat());
+    ipt.restore(s);
+    return s;
+  }
+
+  /** Removes all of our nat rules from the host at once ({@link #cleanupAll}); the script. */
+  public static String removeAll(Iptables ipt) {
+    String s = cleanupAll(ipt.saveNat());
     ipt.restore(s);
     return s;
   }

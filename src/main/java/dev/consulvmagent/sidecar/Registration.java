@@ -2,7 +2,6 @@ package dev.consulvmagent.sidecar;
 
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.ConsulVersions.Feature;
-import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.Upstream;
 import java.util.ArrayList;
@@ -20,21 +19,21 @@ public final class Registration {
 
   private Registration() {}
 
-  /** For the default Consul version (callers that know the configured one pass it). */
-  public static Map<String, Object> document(MeshService s) {
-    return document(s, SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
   /**
    * The service definition for Consul {@code consulVersion}. A feature the version lacks is
-   * refused (exit 3 naming consul.version), never silently dropped.
+   * refused (exit 3 naming consul.version), never silently dropped. A service without a port
+   * (port 0) gets no "port", no TCP check on it and no port on its virtual address: consul-k8s
+   * registers such a service with Port 0 (control-plane/connect-inject/controllers/endpoints/
+   * endpoints_controller.go @v1.2.9), and the seed writes no "port" and no tagged address
+   * (generate-sidecar-configs.py, blake/ansible-collection-consul@0c86abe).
    */
   public static Map<String, Object> document(MeshService s, String consulVersion) {
     ConsulVersions.requireMesh(consulVersion, s, "service");
+    boolean hasPort = s.port() != 0;
     Map<String, Object> svc = new LinkedHashMap<>();
     svc.put("name", s.name());
     svc.put("id", s.name());
-    svc.put("port", s.port());
+    if (hasPort) svc.put("port", s.port());
     if (!s.tags().isEmpty()) svc.put("tags", s.tags());
     Map<String, Object> meta = new LinkedHashMap<>(s.meta());
     meta.put("managed-by", MANAGED_BY);
@@ -47,13 +46,16 @@ public final class Registration {
     // hashicorp/consul PR #10162): without transparent proxy it has no effect, so not written.
     Map<String, Object> tagged = s.virtualIp().filter(ip -> s.connect() && s.transparentProxy()
             && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
-        .<Map<String, Object>>map(ip -> Map.of("virtual", Map.of("address", ip, "port", s.port())))
+        .<Map<String, Object>>map(ip -> Map.of("virtual", hasPort
+            ? Map.of("address", ip, "port", s.port()) : Map.of("address", ip)))
         .orElse(null);
     if (tagged != null) svc.put("tagged_addresses", tagged);
-    svc.put("check", Map.of(
-        "name", s.name() + " listening",
-        "tcp", "127.0.0.1:" + s.port(),
-        "interval", "10s"));
+    if (hasPort) {
+      svc.put("check", Map.of(
+          "name", s.name() + " listening",
+          "tcp", "127.0.0.1:" + s.port(),
+          "interval", "10s"));
+    }
     if (s.connect()) {
       Map<String, Object> proxy = new LinkedHashMap<>();
       if (s.transparentProxy() && ConsulVersions.has(consulVersion, Feature.TRANSPARENT_PROXY)) {
@@ -74,14 +76,21 @@ public final class Registration {
     return Map.of("service", svc);
   }
 
-  /** The arguments of {@code consul connect envoy} for this service (after the binary). */
-  public static List<String> connectEnvoyArgs(MeshService s, String adminBind) {
-    return connectEnvoyArgs(s, adminBind, SpecLoader.DEFAULT_CONSUL_VERSION);
+  /**
+   * The arguments of {@code consul connect envoy} for this service (after the binary), with only
+   * flags Consul consulVersion knows.
+   */
+  public static List<String> connectEnvoyArgs(MeshService s, String adminBind,
+      String consulVersion) {
+    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(),
+        "-admin-bind=" + adminBind));
+    a.addAll(connectEnvoyFlags(s, consulVersion));
+    return a;
   }
 
-  /** As {@link #connectEnvoyArgs(MeshService, String)}, with only flags Consul consulVersion knows. */
-  public static List<String> connectEnvoyArgs(MeshService s, String adminBind, String consulVersion) {
-    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(), "-admin-bind=" + adminBind));
+  /** The service's own flags of {@link #connectEnvoyArgs} (after -sidecar-for, -admin-bind). */
+  public static List<String> connectEnvoyFlags(MeshService s, String consulVersion) {
+    List<String> a = new ArrayList<>();
     if (ConsulVersions.has(consulVersion, Feature.PROMETHEUS_SCRAPE_PATH)) {
       s.metricsPort().ifPresent(p -> a.add("-prometheus-scrape-path=" + s.metricsPath()));
     }

@@ -31,16 +31,20 @@ public final class SeedDryRun {
 
   private SeedDryRun() {}
 
-  /** The text to print for a --type (already ending in a newline, or empty). */
-  public static String print(String type, Map<String, Object> raw, MeshService mesh) {
+  /**
+   * The text to print for a --type (already ending in a newline, or empty); the registration is
+   * rendered for Consul {@code consulVersion}.
+   */
+  public static String print(String type, Map<String, Object> raw, MeshService mesh,
+      String consulVersion) {
     String result =
         switch (type) {
           case "envoy" -> annotation(raw, "envoy-extra-args");
           case "connect-envoy" -> connectEnvoy(raw);
           case "redirect" -> String.join(" ", redirect(raw, mesh));
           case "service-registration" -> {
-            String doc =
-                new String(Json.render(SidecarFiles.registration(mesh)), StandardCharsets.UTF_8);
+            String doc = new String(Json.render(Registration.document(mesh, consulVersion)),
+                StandardCharsets.UTF_8);
             yield doc.endsWith("\n") ? doc.substring(0, doc.length() - 1) : doc;
           }
           default -> throw new IllegalArgumentException("unknown type " + type);

@@ -22,28 +22,30 @@ public final class SidecarFiles {
   public static final String REGISTRATION = "/etc/consul.d/service-registration.json";
   /** The env-file line with the Consul version apply rendered for. */
   public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
+  /** The local agent's HTTP API, as Envoy's commands (and sidecar-init) reach it. */
+  public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
 
   private SidecarFiles() {}
+
+  /** The Envoy instance of this service (a copy of envoy@.service). */
+  public static String envoyUnit(String service) {
+    return "envoy@" + service + ".service";
+  }
 
   public static String envFile(String service) {
     return "/etc/consul-vm-agent/envoy/" + service + ".env";
   }
 
-  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token) {
-    return resources(mesh, adminPort, token, false);
-  }
-
-  /** dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it). */
-  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
-    return resources(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
-  /** consulVersion: the registration and flags are rendered for it (kept in the env file). */
+  /**
+   * dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it).
+   * consulVersion: the registration and flags are rendered for it (kept in the env file); there
+   * is no default here, so no caller renders for a version it did not choose.
+   */
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
       String consulVersion) {
-    String unit = "envoy@" + mesh.name() + ".service";
+    String unit = envoyUnit(mesh.name());
     List<Resource> out = new ArrayList<>();
-    out.add(FileResource.at(REGISTRATION, Json.render(registration(mesh, consulVersion)))
+    out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
         .mode(0640).owner("consul", "consul").json()
         .notify(Notification.consulReload(), Notification.restart(unit)).build());
     FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion))).mode(0600)
@@ -56,65 +58,15 @@ public final class SidecarFiles {
     return out;
   }
 
-  /**
-   * {@link Registration#document}, for a service without a port (port 0) without "port", without
-   * the TCP check on it and without a port on its virtual address: consul-k8s registers such a
-   * service with Port 0 (endpoints_controller.go @v1.2.9), the seed writes no "port" and no
-   * tagged address (generate-sidecar-configs.py). (Would better live in Registration itself.)
-   */
-  public static Map<String, Object> registration(MeshService mesh) {
-    return registration(mesh, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
-  public static Map<String, Object> registration(MeshService mesh, String consulVersion) {
-    Map<String, Object> doc = Registration.document(mesh, consulVersion);
-    if (mesh.port() != 0) return doc;
-    Map<String, Object> svc = copy(doc.get("service"));
-    svc.remove("port");
-    svc.remove("check");
-    portless(svc);
-    if (svc.get("connect") instanceof Map<?, ?>) {
-      Map<String, Object> connect = copy(svc.get("connect"));
-      if (connect.get("sidecar_service") instanceof Map<?, ?>) {
-        Map<String, Object> sidecar = copy(connect.get("sidecar_service"));
-        portless(sidecar);
-        connect.put("sidecar_service", sidecar);
-      }
-      svc.put("connect", connect);
-    }
-    return Map.of("service", svc);
-  }
-
-  private static void portless(Map<String, Object> owner) {
-    if (!(owner.get("tagged_addresses") instanceof Map<?, ?>)) return;
-    Map<String, Object> tagged = copy(owner.get("tagged_addresses"));
-    tagged.replaceAll((k, v) -> {
-      if (!(v instanceof Map<?, ?>)) return v;
-      Map<String, Object> a = copy(v);
-      a.remove("port");
-      return a;
-    });
-    owner.put("tagged_addresses", tagged);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> copy(Object map) {
-    return new LinkedHashMap<>((Map<String, Object>) map);
-  }
-
   /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
-  static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
-    return environment(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
-  }
-
   static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
       String consulVersion) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
-    List<String> args = Registration.connectEnvoyArgs(mesh, "x", consulVersion);
-    List<String> flags = args.subList(4, args.size()); // after: connect envoy -sidecar-for -admin-bind
-    env.put("CONNECT_ENVOY_FLAGS", String.join(" ", flags));
-    env.put("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500");
+    // the unit's ExecStart= has the rest: connect envoy -sidecar-for=%i -admin-bind=...
+    env.put("CONNECT_ENVOY_FLAGS",
+        String.join(" ", Registration.connectEnvoyFlags(mesh, consulVersion)));
+    env.put("CONSUL_HTTP_ADDR", CONSUL_HTTP_ADDR);
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version

@@ -59,7 +59,9 @@ class SeedDropInTest {
     String seed = Files.readString(golden(config, type));
     CliApplyTest.Run r =
         CliApplyTest.run(
-            "sidecar-init", "-f", VECTORS.resolve(config).toString(), "--dry", "--type", type);
+            "sidecar-init", "-f", VECTORS.resolve(config).toString(), "--dry", "--type", type,
+            // hermetic: whatever Consul listens on this machine's 8500 is not asked
+            "--http-addr", dev.consulvmagent.testing.Ports.nothingListening());
     assertThat(r.code()).as(r.err()).isZero();
     if (!type.equals("service-registration")) {
       assertThat(r.out()).isEqualTo(seed);

@@ -23,15 +23,17 @@ class SidecarInitCommandTest {
   @Test
   void dryFull_printsTheFullCommandLines_andWritesNothing() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
+    // hermetic: whatever Consul listens on this machine's 8500 is not asked
+    String down = dev.consulvmagent.testing.Ports.nothingListening();
     CliApplyTest.Run reg = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full",
-        "--type", "service-registration");
+        "--type", "service-registration", "--http-addr", down);
     assertThat(reg.code()).isZero();
     assertThat(reg.out()).contains("\"sidecar_service\"", "\"mode\" : \"transparent\"", "\"dialed_directly\" : true", "\"port\" : 9003");
     assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type",
-        "service-registration").out())
+        "service-registration", "--http-addr", down).out())
         .isEqualTo(reg.out());
     assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
-        "connect-envoy").out())
+        "connect-envoy", "--http-addr", down).out())
         .startsWith("consul connect envoy -sidecar-for=counting -admin-bind=127.0.0.1:19000");
     assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--full", "--type",
         "redirect").out())
@@ -49,13 +51,15 @@ class SidecarInitCommandTest {
   void dryWithoutType_orBadType_isAUsageError_onStderr() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
     for (String[] args : List.of(new String[] {"--dry"}, new String[] {"--dry", "--full"},
-        new String[] {"--dry", "--type", "bogus"}, new String[] {"--full", "--type", "envoy"})) {
+        new String[] {"--dry", "--type", "bogus"}, new String[] {"--full", "--type", "envoy"},
+        new String[] {"--http-addr", "unix:///run/consul.sock"},
+        new String[] {"--http-addr", "http://a b"})) {
       List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
       line.addAll(List.of(args));
       CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
       assertThat(r.code()).as(line.toString()).isEqualTo(ExitCodes.USAGE);
       assertThat(r.out()).isEmpty();
-      assertThat(r.err()).contains("--type");
+      assertThat(r.err()).contains(args[0].equals("--http-addr") ? "--http-addr" : "--type");
     }
     CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry");
     assertThat(r.err()).contains("--dry requires --type");
@@ -111,5 +115,40 @@ class SidecarInitCommandTest {
     var converged = Roots.snapshot(root);
     assertThat(CliApplyTest.run("sidecar-init", "--root", root.toString()).out()).contains("No changes");
     assertThat(Roots.snapshot(root)).isEqualTo(converged);
+  }
+
+  /** No agent answers: the env file apply wrote names the version, else the default is used. */
+  @Test
+  void agentDown_versionFromApplysEnvFile_elseTheDefault_andTheProgressLineSaysWhich()
+      throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
+    String down = dev.consulvmagent.testing.Ports.nothingListening();
+    String[] dry = {"sidecar-init", "-f", f.toString(), "--root", root.toString(), "--http-addr",
+        down, "--dry", "--type", "service-registration"};
+    CliApplyTest.Run none = CliApplyTest.run(dry);
+    assertThat(none.code()).as(none.err()).isZero();
+    assertThat(none.err()).contains("rendering for Consul 1.16.6 (the default: the agent did not"
+        + " answer: cannot reach the Consul agent at " + down);
+    assertThat(none.out()).contains("\"mode\" : \"transparent\"");
+    Path env = Files.createDirectories(root.resolve("etc/consul-vm-agent/envoy"));
+    Files.writeString(env.resolve("counting.env"), "MANAGED_CONSUL_VERSION=1.8.7\n");
+    CliApplyTest.Run applied = CliApplyTest.run(dry);
+    // 1.8.7 has no transparent proxy (the seed's default): refused, naming the field
+    assertThat(applied.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(applied.err()).contains("rendering for Consul 1.8.7 (the one apply rendered for, in"
+        + " /etc/consul-vm-agent/envoy/counting.env; the agent did not answer", "consul.version");
+    // --root that is not / and no --http-addr: no agent is asked
+    CliApplyTest.Run notAsked = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
+        tmp.resolve("empty").toString(), "--dry", "--type", "service-registration");
+    assertThat(notAsked.err()).contains("no agent was asked (--root is not this machine)");
+    // host:port, as Consul's CLI takes $CONSUL_HTTP_ADDR, means http
+    CliApplyTest.Run bare = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
+        root.toString(), "--http-addr", down.substring("http://".length()), "--dry", "--type",
+        "service-registration");
+    assertThat(bare.err()).contains("cannot reach the Consul agent at " + down);
+    // the types whose output does not depend on the version ask nothing
+    assertThat(CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root", root.toString(),
+        "--http-addr", down, "--dry", "--type", "redirect").err()).isEmpty();
   }
 }

@@ -51,4 +51,20 @@ class DnsRedirectTest {
     assertThat(sidecar).doesNotContain(DnsRedirect.CHAIN);
     assertThat(RestoreScript.cleanup(INSTALLED)).doesNotContain(DnsRedirect.CHAIN);
   }
+
+  @Test
+  void cleanupAll_isOneTransaction_withTheSidecarsChainsAndOurs() {
+    String save = INSTALLED.replace("COMMIT\n", ":CONSUL_PROXY_OUTPUT - [0:0]\n"
+        + "-A OUTPUT -p tcp -j CONSUL_PROXY_OUTPUT\n-A OUTPUT -p tcp -j DOCKER\nCOMMIT\n");
+    String s = DnsRedirect.cleanupAll(save);
+    assertThat(s).startsWith("*nat\n").endsWith("COMMIT\n")
+        .contains("-X CONSUL_PROXY_OUTPUT\n", "-X CONSUL_VM_DNS\n",
+            "-D OUTPUT -p tcp -j CONSUL_PROXY_OUTPUT\n",
+            "-D OUTPUT -d 127.0.0.1/32 -p udp -m udp --dport 53 -j CONSUL_VM_DNS\n")
+        .doesNotContain("DOCKER");
+    assertThat(s.split("\\*nat", -1)).hasSize(2);
+    assertThat(s.split("COMMIT", -1)).hasSize(2);
+    assertThat(DnsRedirect.cleanupAll(INSTALLED)).isEqualTo(DnsRedirect.cleanup(INSTALLED));
+    assertThat(DnsRedirect.cleanupAll("*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n")).isEmpty();
+  }
 }

@@ -2,7 +2,6 @@ package dev.consulvmagent.spec;
 
 
 import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.SidecarFiles;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,7 +27,10 @@ class AnnotationsTest {
     MeshService m = parse("{\"name\": \"counting\", \"port\": 9003}");
     assertThat(m.transparentProxy()).isTrue();
     assertThat(m.dialedDirectly()).isTrue();
-    Map<?, ?> proxy = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) Registration.document(m).get("service")).get("connect")).get("sidecar_service")).get("proxy");
+    Map<?, ?> svc =
+        (Map<?, ?>) Registration.document(m, SpecLoader.DEFAULT_CONSUL_VERSION).get("service");
+    Map<?, ?> proxy = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) svc.get("connect"))
+        .get("sidecar_service")).get("proxy");
     assertThat(proxy.get("mode")).isEqualTo("transparent");
     assertThat(proxy.get("transparent_proxy")).isEqualTo(Map.of("dialed_directly", true));
   }
@@ -123,7 +125,8 @@ class AnnotationsTest {
     MeshService m = parse("{\"annotations\": {\"" + P + "connect-service\": \"client\","
         + " \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.7\"}}");
     assertThat(m.port()).isZero();
-    Map<?, ?> svc = (Map<?, ?>) SidecarFiles.registration(m).get("service");
+    Map<?, ?> svc =
+        (Map<?, ?>) Registration.document(m, SpecLoader.DEFAULT_CONSUL_VERSION).get("service");
     assertThat(svc.containsKey("port") || svc.containsKey("check")).as(svc.toString()).isFalse();
     assertThat(svc.get("tagged_addresses")).isEqualTo(Map.of("virtual", Map.of("address",
         "240.0.0.7")));
@@ -131,9 +134,11 @@ class AnnotationsTest {
     assertThat(parse("{\"annotations\": {\"" + P + "connect-service\": \"c\", \"" + P
         + "connect-service-port\": \"\"}}")
         .port()).isZero();
-    // with a port the document is Registration's, unchanged
-    MeshService web = parse(ann(""));
-    assertThat(SidecarFiles.registration(web)).isEqualTo(Registration.document(web));
+    // with a port: the port, and the TCP check on it
+    Map<?, ?> web = (Map<?, ?>) Registration.document(parse(ann("")),
+        SpecLoader.DEFAULT_CONSUL_VERSION).get("service");
+    assertThat(web.get("port")).isEqualTo(8080);
+    assertThat(web.get("check")).isNotNull();
   }
 
   @Test
