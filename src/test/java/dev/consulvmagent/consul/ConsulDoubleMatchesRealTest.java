@@ -133,7 +133,7 @@ class ConsulDoubleMatchesRealTest {
     Files.writeString(cfg.resolve("consul.json"), "{\"server\": true, \"bootstrap_expect\": 1}");
     Files.write(
         cfg.resolve("service-registration.json"),
-        Json.render(Registration.document(RecordedResponsesRealTest.web(1))));
+        Json.render(Registration.document(RecordedResponsesRealTest.web(1), "1.8.7")));
     try (Double d = start(cfg, RealConsul.reserve())) {
       matches(get(d, "/v1/status/leader"), "status-leader", false);
       matches(get(d, "/v1/agent/services"), "agent-services", false);
@@ -164,10 +164,10 @@ class ConsulDoubleMatchesRealTest {
     Path other = Files.createDirectories(tmp.resolve("other"));
     Files.write(
         other.resolve("web.json"),
-        Json.render(Registration.document(RecordedResponsesRealTest.plain("web", 18080, false))));
+        Json.render(Registration.document(RecordedResponsesRealTest.plain("web", 18080, false), "1.8.7")));
     Files.write(
         other.resolve("api.json"),
-        Json.render(Registration.document(RecordedResponsesRealTest.plain("api", 18081, true))));
+        Json.render(Registration.document(RecordedResponsesRealTest.plain("api", 18081, true), "1.8.7")));
     Files.writeString(other.resolve("consul.json"), "{\"retry_join\": [\"192.0.2.1\"]}");
     try (Double d = start(other, RealConsul.reserve())) {
       matches(get(d, "/v1/agent/services"), "agent-services-sidecar-of-another-service", false);

@@ -89,7 +89,7 @@ class ConsulReloadRealTest {
             d ->
                 Files.write(
                     d.resolve("service-registration.json"),
-                    Json.render(Registration.document(mesh("demo,web")))))) {
+                    Json.render(Registration.document(mesh("demo,web"), "1.8.7"))))) {
       dev.awaitLeader();
       dev.waitUntil(
           "dashboard in the catalog with tags demo,web",
@@ -99,7 +99,7 @@ class ConsulReloadRealTest {
 
       Files.write(
           dev.configDir().resolve("service-registration.json"),
-          Json.render(Registration.document(mesh("demo,web,e2e"))));
+          Json.render(Registration.document(mesh("demo,web,e2e"), "1.8.7")));
       // before the reload the real agent keeps what it loaded
       assertThat(catalogTags(dev, "dashboard")).containsExactly("demo", "web");
       List<List<String>> ran = new ArrayList<>();

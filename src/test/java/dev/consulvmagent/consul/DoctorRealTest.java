@@ -43,7 +43,7 @@ class DoctorRealTest {
 
   static RealConsul.ConfigWriter registration(MeshService m) {
     return d ->
-        Files.write(d.resolve("service-registration.json"), Json.render(Registration.document(m)));
+        Files.write(d.resolve("service-registration.json"), Json.render(Registration.document(m, "1.8.7")));
   }
 
   static List<Doctor.Check> doctor(RealConsul c, MeshService m) {

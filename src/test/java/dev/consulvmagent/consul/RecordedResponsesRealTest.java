@@ -78,7 +78,7 @@ class RecordedResponsesRealTest {
   }
 
   static RealConsul.ConfigWriter writes(String file, MeshService m) {
-    return d -> Files.write(d.resolve(file), Json.render(Registration.document(m)));
+    return d -> Files.write(d.resolve(file), Json.render(Registration.document(m, "1.8.7")));
   }
 
   /** Asks {@code agent} and records (or checks against the recording) under {@code name}. */

@@ -34,7 +34,7 @@ class SidecarWaitRealTest {
                       """
                           .getBytes(),
                       "")
-                  .mesh()));
+                  .mesh(), "1.8.7"));
 
   final List<String> log = new CopyOnWriteArrayList<>();
 
