@@ -68,6 +68,7 @@ public final class Agent {
     Host host = Host.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
     List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
+    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w); // plan and apply, every time
     List<String> absentBeforePrefetch = new java.util.ArrayList<>();
     if (prefetch) {
       // apply: start the downloads the plan will want now, so they overlap planning

@@ -53,7 +53,8 @@ public final class Doctor {
     AgentSpec spec = null;
     try {
       spec = new Agent(EventSink.NONE).load(o);
-      add("config", Verdict.OK, "valid", "");
+      List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
+      add("config", Verdict.OK, warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn), "");
     } catch (SpecException e) {
       add("config", Verdict.FAIL, e.getMessage(), "fix the config, then: consul-vm-agent validate");
     }

@@ -13,6 +13,8 @@ public final class Artifacts {
   public static final String ENVOY_KEY = "envoy-maintainers.asc";
   static final String HASHICORP = "https://releases.hashicorp.com";
   static final String GITHUB = "https://github.com";
+  /** The explicit opt-out for an app whose upstream publishes no digest. */
+  public static final String SKIP_CHECKSUM = "app.insecure_skip_checksum";
 
   private Artifacts() {}
 
@@ -57,10 +59,26 @@ public final class Artifacts {
 
   private static Artifact app(AppSpec app, Optional<String> mirror) {
     String url = rebase(app.url(), mirror);
+    if (app.insecureSkipChecksum()) {
+      return new Artifact(app.name(), url, app.url(), new Verification.Unverified(SKIP_CHECKSUM + ": true"),
+          Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+    }
     Verification v = app.sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
         new Verification.ChecksumsFile(rebase(app.checksumsUrl().orElseThrow(), mirror), url.substring(url.lastIndexOf('/') + 1),
             new Verification.Unsigned()));
     return new Artifact(app.name(), url, app.url(), v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+  }
+
+  /**
+   * What plan, apply and status must say every time: a download installed without any digest
+   * (the explicit opt-out), never silently.
+   */
+  public static List<String> warnings(AgentSpec spec) {
+    List<String> w = new ArrayList<>();
+    spec.app().filter(AppSpec::insecureSkipChecksum).ifPresent(app -> w.add("app " + app.name()
+        + " is downloaded WITHOUT any checksum (" + SKIP_CHECKSUM + ": true): a tampered or"
+        + " replaced " + app.url() + " would be installed and run; pin app.sha256 to verify it"));
+    return w;
   }
 
   /** A mirror given as a directory path means a file: URL. */

@@ -26,8 +26,17 @@ public final class ChecksumResolver {
         Artifacts.ENVOY_KEY, PgpVerifier.fromResource(Artifacts.ENVOY_KEY));
   }
 
+  /** The expected digest; empty only for an artifact the config explicitly left unverified. */
+  public Optional<String> expected(Artifact a) {
+    if (a.verification() instanceof Verification.Unverified) return Optional.empty();
+    return Optional.of(expectedSha256(a));
+  }
+
   public String expectedSha256(Artifact a) {
     if (a.verification() instanceof Verification.Pinned p) return p.sha256();
+    if (a.verification() instanceof Verification.Unverified u) {
+      throw new IllegalStateException(a.name() + " has no digest: " + u.reason());
+    }
     Verification.ChecksumsFile c = (Verification.ChecksumsFile) a.verification();
     String what = a.name() + " checksums";
     byte[] list = downloader.fetchSmall(what, c.url())
@@ -56,16 +65,29 @@ public final class ChecksumResolver {
     return v;
   }
 
-  /** Finds the digest for exactly fileName in sha256sum output ("hex  name" or "hex *name"). */
+  /**
+   * Finds the digest for fileName in sha256sum output ("hex  name" or "hex *name"), matching the
+   * listed name's base name: hashicorp/demo-consul-101's services/build_all runs
+   * `shasum --algorithm 256 zips/${FILE}.zip >> zips/SHA256SUMS.txt`, so its lines name
+   * "zips/x.zip"; "./x.zip" and "*x.zip" (binary mode) name x.zip too. Two different digests for
+   * one base name are refused: which file the list means is then unknown.
+   */
   static Optional<String> find(String sums, String fileName) {
+    String found = null;
     for (String line : sums.split("\r?\n")) {
       String[] f = line.trim().split("\\s+", 2);
       if (f.length == 2 && f[0].matches("[0-9a-fA-F]{64}")) {
         String name = f[1].startsWith("*") ? f[1].substring(1) : f[1];
-        if (name.startsWith("./")) name = name.substring(2);
-        if (name.equals(fileName)) return Optional.of(f[0].toLowerCase());
+        name = name.substring(name.lastIndexOf('/') + 1);
+        if (!name.equals(fileName)) continue;
+        String digest = f[0].toLowerCase(java.util.Locale.ROOT);
+        if (found != null && !found.equals(digest)) {
+          throw new ArtifactException("the checksums list names " + fileName
+              + " twice with different digests; refusing to guess which is meant");
+        }
+        found = digest;
       }
     }
-    return Optional.empty();
+    return Optional.ofNullable(found);
   }
 }

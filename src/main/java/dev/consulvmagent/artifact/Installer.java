@@ -97,29 +97,33 @@ public final class Installer {
 
   private Prepared download(Artifact a, HostFs fs, String cacheDir) {
     init();
-    String expected = checksums.expectedSha256(a);
+    // empty only when the config explicitly opted out (app.insecure_skip_checksum)
+    java.util.Optional<String> expected = checksums.expected(a);
     Path dest = fs.resolve(a.destination());
     Path temp = fs.tempSibling(dest);
-    Path cached = fs.resolve(cacheDir + "/" + expected);
+    Path cacheRoot = fs.resolve(cacheDir);
     try {
       Files.createDirectories(dest.getParent());
-      if (Files.isRegularFile(cached)) {
-        String have = hash(cached);
-        if (have.equals(expected)) {
-          events.info("using cached " + a.name() + " (sha256 " + expected.substring(0, 12) + ")");
-          if (a.packing() == Artifact.Packing.RAW) {
-            Files.copy(cached, temp);
-            return new Prepared(temp, expected, expected, false);
+      if (expected.isPresent()) {
+        Path cached = cacheRoot.resolve(expected.get());
+        if (Files.isRegularFile(cached)) {
+          String have = hash(cached);
+          if (have.equals(expected.get())) {
+            events.info("using cached " + a.name() + " (sha256 " + have.substring(0, 12) + ")");
+            if (a.packing() == Artifact.Packing.RAW) {
+              Files.copy(cached, temp);
+              return new Prepared(temp, have, have, false);
+            }
+            try (InputStream in = Files.newInputStream(cached)) {
+              String bin = unpack(a, in, temp);
+              return new Prepared(temp, have, bin, false);
+            }
           }
-          try (InputStream in = Files.newInputStream(cached)) {
-            String bin = unpack(a, in, temp);
-            return new Prepared(temp, expected, bin, false);
-          }
+          Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
         }
-        Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
       }
-      Files.createDirectories(cached.getParent());
-      Path cacheTemp = fs.tempSibling(cached);
+      Files.createDirectories(cacheRoot);
+      Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
       String bin;
       long size;
@@ -138,17 +142,22 @@ public final class Installer {
         throw e;
       }
       String actual = HexFormat.of().formatHex(md.digest());
-      if (!actual.equals(expected)) {
+      if (expected.isPresent() && !actual.equals(expected.get())) {
         HostFs.deleteQuietly(temp);
         HostFs.deleteQuietly(cacheTemp);
-        throw new ChecksumMismatchException(a.name(), a.url(), expected, actual);
+        throw new ChecksumMismatchException(a.name(), a.url(), expected.get(), actual);
       }
+      if (expected.isEmpty()) {
+        events.info("warning: " + a.name() + " installed WITHOUT verification (" + a.verification().describe()
+            + "); its sha256 is " + actual);
+      }
+      Path cached = cacheRoot.resolve(actual);
       Files.move(cacheTemp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       if (bin == null) {
         Files.copy(cached, temp);
         bin = actual;
       }
-      return new Prepared(temp, expected, bin, true);
+      return new Prepared(temp, actual, bin, true);
     } catch (IOException e) {
       HostFs.deleteQuietly(temp);
       throw new ArtifactException(a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);

@@ -37,9 +37,10 @@ public final class TestMirror implements AutoCloseable {
     for (String app : List.of("dashboard", "counting")) {
       byte[] z = zip(app + "-service_linux_amd64", script(app + "-service-double", app + "-service 0.0.3.1"));
       put(apps + app + "-service_linux_amd64.zip", z);
-      appZips.put(app + "-service_linux_amd64.zip", z);
+      appZips.put("zips/" + app + "-service_linux_amd64.zip", z);
     }
-    put(apps + "SHA256SUMS", sums(appZips));
+    // upstream's format (demo-consul-101 services/build_all): lines name zips/<asset>.zip
+    put(apps + "SHA256SUMS.txt", sums(appZips));
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", ex -> {
       String path = ex.getRequestURI().getPath();
