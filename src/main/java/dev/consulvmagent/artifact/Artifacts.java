@@ -48,9 +48,15 @@ public final class Artifacts {
     String ev = spec.envoy().version();
     String edir = GITHUB + "/envoyproxy/envoy/releases/download/v" + ev + "/";
     String easset = "envoy-" + ev + "-linux-" + (arch.equals("arm64") ? "aarch_64" : "x86_64");
+    // Envoy's release publishes the clearsigned checksums.txt.asc (envoyproxy/envoy#30920; signed
+    // lists already for v1.26.1, envoyproxy/envoy#27131: "files are hashed with sha256, and the
+    // message is hashed and signed with sha512") and, since envoyproxy/toolshed PR #3307 (as
+    // issue 12 cites it), no unsigned checksums.txt: unsigned mode reads the .asc's body.
+    String easc = rebase(edir + "checksums.txt.asc", mirror);
     Verification ever = spec.envoy().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() -> signed
-        ? new Verification.ChecksumsFile(rebase(edir + "checksums.txt.asc", mirror), easset, new Verification.Clearsigned(ENVOY_KEY))
-        : new Verification.ChecksumsFile(rebase(edir + "checksums.txt", mirror), easset, new Verification.Unsigned()));
+        ? new Verification.ChecksumsFile(easc, easset, new Verification.Clearsigned(ENVOY_KEY))
+        : new Verification.ChecksumsFile(easc, easset,
+            new Verification.ClearsignedBodyOnly(rebase(edir + "checksums.txt", mirror))));
     out.add(new Artifact("envoy " + ev, rebase(edir + easset, mirror), edir + easset, ever, Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755));
 
     spec.app().ifPresent(app -> out.add(app(app, mirror)));

@@ -39,10 +39,21 @@ public final class ChecksumResolver {
     }
     Verification.ChecksumsFile c = (Verification.ChecksumsFile) a.verification();
     String what = a.name() + " checksums";
-    byte[] list = downloader.fetchSmall(what, c.url())
-        .orElseThrow(() -> new ArtifactException(what + ": " + c.url() + " not found (404); check the version and the mirror"));
+    String listUrl = c.url();
+    Optional<byte[]> got = downloader.fetchSmall(what, listUrl);
+    boolean plainFallback = false;
+    if (got.isEmpty() && c.signature() instanceof Verification.ClearsignedBodyOnly b && b.fallbackPlainUrl() != null) {
+      listUrl = b.fallbackPlainUrl();
+      got = downloader.fetchSmall(what, listUrl);
+      plainFallback = true;
+    }
+    String url = listUrl;
+    byte[] list = got.orElseThrow(() -> new ArtifactException(what + ": " + url
+        + " not found (404); check the version and the mirror"));
     String text;
-    if (c.signature() instanceof Verification.Detached d) {
+    if (c.signature() instanceof Verification.ClearsignedBodyOnly) {
+      text = plainFallback ? new String(list, StandardCharsets.UTF_8) : PgpVerifier.clearsignedBody(list, what + " " + url);
+    } else if (c.signature() instanceof Verification.Detached d) {
       byte[] sig = downloader.fetchSmall(what + " signature", d.sigUrl())
           .or(() -> d.fallbackSigUrl() == null ? Optional.empty() : downloader.fetchSmall(what + " signature", d.fallbackSigUrl()))
           .orElseThrow(() -> new SignatureException(what + ": no signature at " + d.sigUrl()
@@ -55,7 +66,7 @@ public final class ChecksumResolver {
       text = new String(list, StandardCharsets.UTF_8);
     }
     return find(text, c.fileName())
-        .orElseThrow(() -> new ArtifactException(what + ": " + c.url() + " has no line for " + c.fileName()
+        .orElseThrow(() -> new ArtifactException(what + ": " + url + " has no line for " + c.fileName()
             + "; check the version and architecture"));
   }
 

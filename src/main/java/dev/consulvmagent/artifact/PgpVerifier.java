@@ -76,14 +76,30 @@ public final class PgpVerifier {
     }
   }
 
+  /**
+   * The text of a clearsigned document (RFC 4880 §7: the Hash header skipped, dash-escaped lines
+   * restored) WITHOUT checking its signature: for downloads.verify_signatures: false only.
+   */
+  public static String clearsignedBody(byte[] document, String what) {
+    try (ArmoredInputStream ain = ArmoredInputStream.builder().build(new ByteArrayInputStream(document))) {
+      return new String(clearText(ain, what), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new SignatureException(what + ": clearsigned document cannot be read: " + e.getMessage());
+    }
+  }
+
+  private static byte[] clearText(ArmoredInputStream ain, String what) throws IOException {
+    if (!ain.isClearText()) throw new SignatureException(what + ": not a clearsigned document");
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    int ch;
+    while ((ch = ain.read()) >= 0 && ain.isClearText()) text.write(ch);
+    return text.toByteArray();
+  }
+
   /** Verifies a clearsigned document and returns its signed text. */
   public String verifyClearsigned(byte[] document, String what) {
     try (ArmoredInputStream ain = ArmoredInputStream.builder().build(new ByteArrayInputStream(document))) {
-      if (!ain.isClearText()) throw new SignatureException(what + ": not a clearsigned document");
-      ByteArrayOutputStream text = new ByteArrayOutputStream();
-      int ch;
-      while ((ch = ain.read()) >= 0 && ain.isClearText()) text.write(ch);
-      byte[] raw = text.toByteArray();
+      byte[] raw = clearText(ain, what);
       PGPSignature sig = firstSignature(new BcPGPObjectFactory(ain).nextObject(), what);
       check(sig, canonical(raw), what);
       return new String(raw, StandardCharsets.UTF_8);

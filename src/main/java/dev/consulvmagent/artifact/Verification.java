@@ -23,11 +23,20 @@ public sealed interface Verification {
 
   record Unsigned() implements Signature {}
 
+  /**
+   * verify_signatures: false for Envoy: the URL is the clearsigned checksums.txt.asc, whose body
+   * is read without checking the signature (Envoy no longer publishes an unsigned
+   * checksums.txt); a mirror that only has the plain list at fallbackPlainUrl is read instead.
+   */
+  record ClearsignedBodyOnly(String fallbackPlainUrl) implements Signature {}
+
   default String describe() {
     if (this instanceof Pinned p) return "pinned sha256 " + p.sha256().substring(0, 12);
     if (this instanceof Unverified u) return "NOT VERIFIED (" + u.reason() + ")";
     ChecksumsFile c = (ChecksumsFile) this;
-    if (c.signature() instanceof Unsigned) return "unsigned checksums file";
+    if (c.signature() instanceof Unsigned || c.signature() instanceof ClearsignedBodyOnly) {
+      return "unsigned checksums file";
+    }
     return "signed checksums file";
   }
 }

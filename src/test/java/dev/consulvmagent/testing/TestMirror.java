@@ -31,7 +31,8 @@ public final class TestMirror implements AutoCloseable {
     String gh = "/envoyproxy/envoy/releases/download/v" + envoyVersion + "/";
     byte[] envoy = script("envoy-double", "envoy  version: 0/" + envoyVersion + "/Clean/RELEASE/BoringSSL");
     put(gh + "envoy-" + envoyVersion + "-linux-x86_64", envoy);
-    put(gh + "checksums.txt", sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy)));
+    // like Envoy's releases: only the clearsigned checksums.txt.asc (by a throwaway test key)
+    put(gh + "checksums.txt.asc", clearsigned(sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy))));
     String apps = "/hashicorp/demo-consul-101/releases/download/0.0.3.1/";
     Map<String, byte[]> appZips = new HashMap<>();
     for (String app : List.of("dashboard", "counting")) {
@@ -86,6 +87,21 @@ public final class TestMirror implements AutoCloseable {
     StringBuilder s = new StringBuilder();
     files.forEach((name, b) -> s.append(HostFs.sha256(b)).append("  ").append(name).append('\n'));
     return s.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] clearsigned(byte[] text) throws IOException {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cva-testmirror-gpg");
+    try {
+      java.nio.file.Path f = java.nio.file.Files.write(dir.resolve("checksums.txt"), text);
+      return new Gpg(dir).clearSign(f);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    } finally {
+      try (var w = java.nio.file.Files.walk(dir)) {
+        w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 
   @Override
