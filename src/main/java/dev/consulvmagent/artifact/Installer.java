@@ -145,7 +145,14 @@ public final class Installer {
       }
       Path cached = cacheRoot.resolve(actual);
       Files.move(cacheTemp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return unpackVerified(a, cached, temp, actual, true, arrival);
+      try {
+        return unpackVerified(a, cached, temp, actual, true, arrival);
+      } catch (RuntimeException | IOException e) {
+        // an unverified download that is no usable archive (a login page…) is not kept; a
+        // verified one is exactly what upstream published and saves the next try a download
+        if (expected.isEmpty()) HostFs.deleteQuietly(cached);
+        throw e;
+      }
     } catch (IOException e) {
       HostFs.deleteQuietly(temp);
       throw new ArtifactException(a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);

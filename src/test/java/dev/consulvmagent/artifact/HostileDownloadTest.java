@@ -187,6 +187,9 @@ class HostileDownloadTest {
         wm.baseUrl() + "/app.zip", "starting \"<!DOCTYPE html>.<html><head><title>Sign in");
     assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
         .hasMessageNotContaining("cannot write");
+    try (var s = Files.list(root.resolve("var/cache"))) {
+      assertThat(s).as("an unverified page is not kept in the cache").isEmpty();
+    }
   }
 
   @Test
