@@ -68,7 +68,8 @@ public final class Agent {
     Host host = Host.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
     List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w); // plan and apply, every time
+    // plan and apply say it every time (status in its config check)
+    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     List<String> absentBeforePrefetch = new java.util.ArrayList<>();
     if (prefetch) {
       // apply: start the downloads the plan will want now, so they overlap planning

@@ -54,7 +54,8 @@ public final class Doctor {
     try {
       spec = new Agent(EventSink.NONE).load(o);
       List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
-      add("config", Verdict.OK, warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn), "");
+      String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
+      add("config", Verdict.OK, detail, "");
     } catch (SpecException e) {
       add("config", Verdict.FAIL, e.getMessage(), "fix the config, then: consul-vm-agent validate");
     }

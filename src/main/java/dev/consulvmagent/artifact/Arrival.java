@@ -21,9 +21,13 @@ record Arrival(String url, String contentType, long size, byte[] head) {
   }
 
   boolean looksLikeHtml() {
-    String t = new String(head, StandardCharsets.ISO_8859_1).stripLeading().toLowerCase(Locale.ROOT);
-    return contentType.toLowerCase(Locale.ROOT).startsWith("text/html") || t.startsWith("<!doctype html")
-        || t.startsWith("<html") || t.startsWith("<head") || t.startsWith("<?xml");
+    String t =
+        new String(head, StandardCharsets.ISO_8859_1).stripLeading().toLowerCase(Locale.ROOT);
+    return contentType.toLowerCase(Locale.ROOT).startsWith("text/html")
+        || t.startsWith("<!doctype html")
+        || t.startsWith("<html")
+        || t.startsWith("<head")
+        || t.startsWith("<?xml");
   }
 
   private String kind() {
@@ -52,7 +56,14 @@ record Arrival(String url, String contentType, long size, byte[] head) {
 
   String describe() {
     String type = contentType.isEmpty() ? "" : ", Content-Type " + printable(contentType);
-    return "received " + kind() + " (" + size + " bytes" + type + ") from " + url
+    return "received "
+        + kind()
+        + " ("
+        + size
+        + " bytes"
+        + type
+        + ") from "
+        + url
         + (size == 0 ? "" : ", starting \"" + firstBytes() + "\"");
   }
 

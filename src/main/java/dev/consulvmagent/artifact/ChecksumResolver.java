@@ -42,22 +42,42 @@ public final class ChecksumResolver {
     String listUrl = c.url();
     Optional<byte[]> got = downloader.fetchSmall(what, listUrl);
     boolean plainFallback = false;
-    if (got.isEmpty() && c.signature() instanceof Verification.ClearsignedBodyOnly b && b.fallbackPlainUrl() != null) {
+    if (got.isEmpty()
+        && c.signature() instanceof Verification.ClearsignedBodyOnly b
+        && b.fallbackPlainUrl() != null) {
       listUrl = b.fallbackPlainUrl();
       got = downloader.fetchSmall(what, listUrl);
       plainFallback = true;
     }
     String url = listUrl;
-    byte[] list = got.orElseThrow(() -> new ArtifactException(what + ": " + url
-        + " not found (404); check the version and the mirror"));
+    byte[] list =
+        got.orElseThrow(
+            () ->
+                new ArtifactException(
+                    what + ": " + url + " not found (404); check the version and the mirror"));
     String text;
     if (c.signature() instanceof Verification.ClearsignedBodyOnly) {
-      text = plainFallback ? new String(list, StandardCharsets.UTF_8) : PgpVerifier.clearsignedBody(list, what + " " + url);
+      text =
+          plainFallback
+              ? new String(list, StandardCharsets.UTF_8)
+              : PgpVerifier.clearsignedBody(list, what + " " + url);
     } else if (c.signature() instanceof Verification.Detached d) {
-      byte[] sig = downloader.fetchSmall(what + " signature", d.sigUrl())
-          .or(() -> d.fallbackSigUrl() == null ? Optional.empty() : downloader.fetchSmall(what + " signature", d.fallbackSigUrl()))
-          .orElseThrow(() -> new SignatureException(what + ": no signature at " + d.sigUrl()
-              + "; a mirror must carry the .sig files too (or pin the sha256, or set downloads.verify_signatures: false)"));
+      byte[] sig =
+          downloader
+              .fetchSmall(what + " signature", d.sigUrl())
+              .or(
+                  () ->
+                      d.fallbackSigUrl() == null
+                          ? Optional.empty()
+                          : downloader.fetchSmall(what + " signature", d.fallbackSigUrl()))
+              .orElseThrow(
+                  () ->
+                      new SignatureException(
+                          what
+                              + ": no signature at "
+                              + d.sigUrl()
+                              + "; a mirror must carry the .sig files too (or pin the sha256, or"
+                              + " set downloads.verify_signatures: false)"));
       verifier(d.keyResource()).verifyDetached(list, sig, what + " " + c.url());
       text = new String(list, StandardCharsets.UTF_8);
     } else if (c.signature() instanceof Verification.Clearsigned cs) {
@@ -66,8 +86,15 @@ public final class ChecksumResolver {
       text = new String(list, StandardCharsets.UTF_8);
     }
     return find(text, c.fileName())
-        .orElseThrow(() -> new ArtifactException(what + ": " + url + " has no line for " + c.fileName()
-            + "; check the version and architecture"));
+        .orElseThrow(
+            () ->
+                new ArtifactException(
+                    what
+                        + ": "
+                        + url
+                        + " has no line for "
+                        + c.fileName()
+                        + "; check the version and architecture"));
   }
 
   private PgpVerifier verifier(String key) {
@@ -77,11 +104,11 @@ public final class ChecksumResolver {
   }
 
   /**
-   * Finds the digest for fileName in sha256sum output ("hex  name" or "hex *name"), matching the
-   * listed name's base name: hashicorp/demo-consul-101's services/build_all runs
-   * `shasum --algorithm 256 zips/${FILE}.zip >> zips/SHA256SUMS.txt`, so its lines name
-   * "zips/x.zip"; "./x.zip" and "*x.zip" (binary mode) name x.zip too. Two different digests for
-   * one base name are refused: which file the list means is then unknown.
+   * Finds the digest for fileName in sha256sum output ("hex name" or "hex *name"), matching the
+   * listed name's base name: hashicorp/demo-consul-101's services/build_all runs `shasum
+   * --algorithm 256 zips/${FILE}.zip >> zips/SHA256SUMS.txt`, so its lines name "zips/x.zip";
+   * "./x.zip" and "*x.zip" (binary mode) name x.zip too. Two different digests for one base name
+   * are refused: which file the list means is then unknown.
    */
   static Optional<String> find(String sums, String fileName) {
     String found = null;
@@ -93,8 +120,10 @@ public final class ChecksumResolver {
         if (!name.equals(fileName)) continue;
         String digest = f[0].toLowerCase(java.util.Locale.ROOT);
         if (found != null && !found.equals(digest)) {
-          throw new ArtifactException("the checksums list names " + fileName
-              + " twice with different digests; refusing to guess which is meant");
+          throw new ArtifactException(
+              "the checksums list names "
+                  + fileName
+                  + " twice with different digests; refusing to guess which is meant");
         }
         found = digest;
       }

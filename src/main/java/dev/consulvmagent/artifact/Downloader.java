@@ -39,12 +39,22 @@ public final class Downloader {
     this(connectTimeout, readTimeout, attempts, backoff, env, Limits.DEFAULT);
   }
 
-  Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, Limits limits) {
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      int attempts,
+      Duration backoff,
+      Limits limits) {
     this(connectTimeout, readTimeout, attempts, backoff, System.getenv(), limits);
   }
 
-  Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff,
-      java.util.Map<String, String> env, Limits limits) {
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      int attempts,
+      Duration backoff,
+      java.util.Map<String, String> env,
+      Limits limits) {
     this.limits = limits;
     this.settings = new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
@@ -89,7 +99,9 @@ public final class Downloader {
 
   private String describe(Throwable e, StallWatchdog.Watch watch) {
     if (watch.expired()) return overall(watch);
-    return watch.fired() ? "timed out (no data for " + stalls.limit().toMillis() + " ms)" : describe(e);
+    return watch.fired()
+        ? "timed out (no data for " + stalls.limit().toMillis() + " ms)"
+        : describe(e);
   }
 
   private static String overall(StallWatchdog.Watch watch) {
@@ -109,8 +121,10 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!java.nio.file.Files.isRegularFile(p)) return Optional.empty(); // a FIFO or device is never read
-        if (java.nio.file.Files.size(p) > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
+        if (!java.nio.file.Files.isRegularFile(p))
+          return Optional.empty(); // a FIFO or device is never read
+        if (java.nio.file.Files.size(p) > limits.maxDocument())
+          throw tooLarge(what, url, limits.maxDocument());
         try (InputStream in = java.nio.file.Files.newInputStream(p)) {
           byte[] b = in.readNBytes((int) limits.maxDocument() + 1);
           if (b.length > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
@@ -128,10 +142,12 @@ public final class Downloader {
           if (r.code() >= 500) {
             last = new IOException("HTTP " + r.code());
           } else if (!r.isSuccessful()) {
-            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
+            throw new ArtifactException(
+                what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
           } else {
             ResponseBody b = r.body();
-            if (b.contentLength() > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
+            if (b.contentLength() > limits.maxDocument())
+              throw tooLarge(what, url, limits.maxDocument());
             // read with progress, so a slow but flowing answer is not taken for a stall
             java.io.ByteArrayOutputStream doc = new java.io.ByteArrayOutputStream();
             try (InputStream in = b.byteStream()) {
@@ -139,7 +155,8 @@ public final class Downloader {
               int n;
               while ((n = in.read(buf)) > 0) {
                 // no Content-Length (or a lying one): the cap holds while reading
-                if (doc.size() + n > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
+                if (doc.size() + n > limits.maxDocument())
+                  throw tooLarge(what, url, limits.maxDocument());
                 doc.write(buf, 0, n);
                 watch.progress();
               }
@@ -152,17 +169,34 @@ public final class Downloader {
         if (!watch.expired()) sleep(i);
       }
       if (watch.expired()) {
-        throw new ArtifactException(what + ": GET " + url + " " + overall(watch)
-            + "; check the network, proxy settings or --mirror");
+        throw new ArtifactException(
+            what
+                + ": GET "
+                + url
+                + " "
+                + overall(watch)
+                + "; check the network, proxy settings or --mirror");
       }
-      throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
-          + "; check the network, proxy settings or --mirror");
+      throw new ArtifactException(
+          what
+              + ": GET "
+              + url
+              + " failed after "
+              + attempts
+              + " attempts: "
+              + describe(last, watch)
+              + "; check the network, proxy settings or --mirror");
     }
   }
 
   static ArtifactException tooLarge(String what, String url, long max) {
-    return new ArtifactException(what + ": " + url + " is larger than " + Progress.mib(max)
-        + ", far more than such a file can be; refusing it (a wrong URL or a hostile mirror?)");
+    return new ArtifactException(
+        what
+            + ": "
+            + url
+            + " is larger than "
+            + Progress.mib(max)
+            + ", far more than such a file can be; refusing it (a wrong URL or a hostile mirror?)");
   }
 
   /**
@@ -174,13 +208,23 @@ public final class Downloader {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
         if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) {
-          throw new ArtifactException(what + ": " + p + " is not a regular file (a FIFO, device or"
-              + " directory); refusing to read it");
+          throw new ArtifactException(
+              what
+                  + ": "
+                  + p
+                  + " is not a regular file (a FIFO, device or"
+                  + " directory); refusing to read it");
         }
-        if (java.nio.file.Files.size(p) > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
+        if (java.nio.file.Files.size(p) > limits.maxDownload())
+          throw tooLarge(what, url, limits.maxDownload());
         return new FileSource(java.nio.file.Files.newInputStream(p), java.nio.file.Files.size(p));
       } catch (java.nio.file.NoSuchFileException e) {
-        throw new ArtifactException(what + ": " + p + " does not exist in the artifact directory; check the version and the mirror path");
+        throw new ArtifactException(
+            what
+                + ": "
+                + p
+                + " does not exist in the artifact directory; check the version and the mirror"
+                + " path");
       } catch (IOException e) {
         throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
       }
@@ -247,7 +291,8 @@ public final class Downloader {
 
   static String describe(Throwable e) {
     if (e == null) return "unknown error";
-    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException) return "timed out (" + e.getMessage() + ")";
+    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException)
+      return "timed out (" + e.getMessage() + ")";
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
@@ -285,8 +330,15 @@ public final class Downloader {
     }
 
     private ArtifactException late() {
-      return new ArtifactException(what + ": download of " + url + " " + overall(watch) + " (" + position
-          + " bytes arrived); check the network or mirror");
+      return new ArtifactException(
+          what
+              + ": download of "
+              + url
+              + " "
+              + overall(watch)
+              + " ("
+              + position
+              + " bytes arrived); check the network or mirror");
     }
 
     private void connect() {
@@ -300,8 +352,15 @@ public final class Downloader {
           int code = r.code();
           if (code == 404 || (code >= 400 && code < 500 && code != 408 && code != 429)) {
             r.close();
-            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code
-                + (code == 404 ? " (not found): check the version, architecture and mirror" : "; not retried"));
+            throw new ArtifactException(
+                what
+                    + ": GET "
+                    + url
+                    + " answered HTTP "
+                    + code
+                    + (code == 404
+                        ? " (not found): check the version, architecture and mirror"
+                        : "; not retried"));
           }
           if (code >= 500 || code == 408 || code == 429) {
             r.close();
@@ -328,8 +387,15 @@ public final class Downloader {
         }
         failures++;
         if (failures >= attempts) {
-          throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
-              + "; check the network, proxy settings or --mirror");
+          throw new ArtifactException(
+              what
+                  + ": GET "
+                  + url
+                  + " failed after "
+                  + attempts
+                  + " attempts: "
+                  + describe(last, watch)
+                  + "; check the network, proxy settings or --mirror");
         }
         sleep(failures);
       }
@@ -359,7 +425,8 @@ public final class Downloader {
       while (true) {
         try {
           int n = in.read(b, off, len);
-          if (n < 0 && total >= 0 && position < total) throw new IOException("body truncated at " + position + " of " + total);
+          if (n < 0 && total >= 0 && position < total)
+            throw new IOException("body truncated at " + position + " of " + total);
           if (n > 0) {
             position += n;
             // an endless body (no Content-Length) ends here, not when the disk is full
@@ -372,8 +439,18 @@ public final class Downloader {
           if (watch.expired()) throw late();
           failures++;
           if (failures >= attempts) {
-            throw new ArtifactException(what + ": download of " + url + " broke off at byte " + position + " after "
-                + attempts + " attempts: " + describe(e, watch) + "; check the network or mirror", e);
+            throw new ArtifactException(
+                what
+                    + ": download of "
+                    + url
+                    + " broke off at byte "
+                    + position
+                    + " after "
+                    + attempts
+                    + " attempts: "
+                    + describe(e, watch)
+                    + "; check the network or mirror",
+                e);
           }
           sleep(failures);
           connect();
@@ -404,7 +481,13 @@ public final class Downloader {
       java.net.Proxy http = proxy(first(env, "http_proxy", "HTTP_PROXY"));
       java.net.Proxy https = proxy(first(env, "https_proxy", "HTTPS_PROXY"));
       String np = first(env, "no_proxy", "NO_PROXY");
-      List<String> no = np == null ? List.of() : java.util.Arrays.stream(np.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      List<String> no =
+          np == null
+              ? List.of()
+              : java.util.Arrays.stream(np.split(","))
+                  .map(String::trim)
+                  .filter(s -> !s.isEmpty())
+                  .toList();
       return new EnvProxySelector(http, https, no);
     }
 
@@ -424,7 +507,8 @@ public final class Downloader {
       String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
       for (String n : noProxy) {
         String d = n.toLowerCase(Locale.ROOT);
-        if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d)) return List.of(java.net.Proxy.NO_PROXY);
+        if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d))
+          return List.of(java.net.Proxy.NO_PROXY);
       }
       return List.of("https".equals(uri.getScheme()) ? https : http);
     }

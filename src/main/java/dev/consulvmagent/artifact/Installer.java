@@ -13,9 +13,9 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * Fetches an artifact into a temp file next to its destination: the download is hashed while it
- * is written to the cache (one pass), the digest is checked, and only then is the program
- * unpacked from the cache file, within {@link Limits}. The installed binary is never touched.
+ * Fetches an artifact into a temp file next to its destination: the download is hashed while it is
+ * written to the cache (one pass), the digest is checked, and only then is the program unpacked
+ * from the cache file, within {@link Limits}. The installed binary is never touched.
  */
 public final class Installer {
   private static final int IO_BUFFER = 1 << 18;
@@ -30,8 +30,11 @@ public final class Installer {
     this(() -> downloader, () -> checksums, events, downloader.limits());
   }
 
-  private Installer(java.util.function.Supplier<Downloader> d, java.util.function.Supplier<ChecksumResolver> c,
-      EventSink events, Limits limits) {
+  private Installer(
+      java.util.function.Supplier<Downloader> d,
+      java.util.function.Supplier<ChecksumResolver> c,
+      EventSink events,
+      Limits limits) {
     this.downloaderSupplier = d;
     this.checksumsSupplier = c;
     this.events = events;
@@ -41,7 +44,10 @@ public final class Installer {
   /** The production installer: HTTP client and pinned keys are built on first download only. */
   public static Installer lazy(EventSink events) {
     java.util.function.Supplier<Downloader> dl = memo(Downloader::defaults);
-    return new Installer(dl, memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))), events,
+    return new Installer(
+        dl,
+        memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
+        events,
         Limits.DEFAULT);
   }
 
@@ -75,27 +81,34 @@ public final class Installer {
    * so downloads overlap planning); a later {@link #prepare} for it joins the download.
    */
   public void prefetch(Artifact a, HostFs fs, String cacheDir) {
-    inFlight.computeIfAbsent(a.destination() + " " + a.url(), k -> java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> download(a, fs, cacheDir), r -> {
-          Thread t = new Thread(r, "prefetch " + a.name());
-          t.setDaemon(true);
-          t.start();
-        }));
+    inFlight.computeIfAbsent(
+        a.destination() + " " + a.url(),
+        k ->
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> download(a, fs, cacheDir),
+                r -> {
+                  Thread t = new Thread(r, "prefetch " + a.name());
+                  t.setDaemon(true);
+                  t.start();
+                }));
   }
 
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
-    java.util.concurrent.CompletableFuture<Prepared> f = inFlight.remove(a.destination() + " " + a.url());
+    java.util.concurrent.CompletableFuture<Prepared> f =
+        inFlight.remove(a.destination() + " " + a.url());
     if (f == null) return download(a, fs, cacheDir);
     try {
       return f.join();
     } catch (java.util.concurrent.CompletionException e) {
-      throw e.getCause() instanceof RuntimeException re ? re : new ArtifactException(a.name() + ": " + e.getCause(), e.getCause());
+      throw e.getCause() instanceof RuntimeException re
+          ? re
+          : new ArtifactException(a.name() + ": " + e.getCause(), e.getCause());
     }
   }
 
   /**
-   * Verify first, then unpack: the download is hashed while it is written to the cache, and only
-   * a file whose digest matches (or one the config explicitly left unverified) is unpacked, within
+   * Verify first, then unpack: the download is hashed while it is written to the cache, and only a
+   * file whose digest matches (or one the config explicitly left unverified) is unpacked, within
    * the archive limits. The destination's existing binary is never touched here: the result is a
    * temp file next to it, renamed over it later by the caller.
    */
@@ -137,11 +150,17 @@ public final class Installer {
       String actual = HexFormat.of().formatHex(md.digest());
       if (expected.isPresent() && !actual.equals(expected.get())) {
         HostFs.deleteQuietly(cacheTemp);
-        throw new ChecksumMismatchException(a.name(), a.url(), expected.get(), actual, arrival.describe());
+        throw new ChecksumMismatchException(
+            a.name(), a.url(), expected.get(), actual, arrival.describe());
       }
       if (expected.isEmpty()) {
-        events.info("warning: " + a.name() + " installed WITHOUT verification (" + a.verification().describe()
-            + "); its sha256 is " + actual);
+        events.info(
+            "warning: "
+                + a.name()
+                + " installed WITHOUT verification ("
+                + a.verification().describe()
+                + "); its sha256 is "
+                + actual);
       }
       Path cached = cacheRoot.resolve(actual);
       Files.move(cacheTemp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -155,18 +174,21 @@ public final class Installer {
       }
     } catch (IOException e) {
       HostFs.deleteQuietly(temp);
-      throw new ArtifactException(a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
+      throw new ArtifactException(
+          a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
     }
   }
 
   /** The program from a verified cache file, into temp; never leaves a partial temp behind. */
-  private Prepared unpackVerified(Artifact a, Path cached, Path temp, String archiveSha, boolean downloaded,
-      Arrival arrival) throws IOException {
+  private Prepared unpackVerified(
+      Artifact a, Path cached, Path temp, String archiveSha, boolean downloaded, Arrival arrival)
+      throws IOException {
     try {
       String bin;
       if (a.packing() == Artifact.Packing.RAW) {
         if (arrival.looksLikeHtml()) {
-          throw new ArtifactException(a.name() + ": " + arrival.describe() + ", not a program; refusing it");
+          throw new ArtifactException(
+              a.name() + ": " + arrival.describe() + ", not a program; refusing it");
         }
         Files.copy(cached, temp);
         bin = archiveSha;
@@ -174,7 +196,8 @@ public final class Installer {
         bin = Unpacker.unpack(a, cached, temp, limits, arrival);
       }
       if (Files.size(temp) == 0) {
-        throw new ArtifactException(a.name() + ": the program from " + a.url() + " is empty; refusing to install it");
+        throw new ArtifactException(
+            a.name() + ": the program from " + a.url() + " is empty; refusing to install it");
       }
       return new Prepared(temp, archiveSha, bin, downloaded);
     } catch (RuntimeException | IOException e) {

@@ -32,8 +32,8 @@ final class StallWatchdog {
   }
 
   /**
-   * Watching with an overall deadline as well: a drip of a byte now and then never stalls, but
-   * the whole download (retries included) still ends once the deadline has passed.
+   * Watching with an overall deadline as well: a drip of a byte now and then never stalls, but the
+   * whole download (retries included) still ends once the deadline has passed.
    */
   Watch watch(Duration deadline) {
     Watch w = new Watch(deadline);

@@ -23,8 +23,8 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * Takes the program out of a verified archive in the cache, within {@link Limits}: entry count,
- * size of the program, bytes decompressed and compression ratio are bounded while reading, and
- * only a regular file is ever taken as the program (a symlink, hardlink, device or FIFO entry is
+ * size of the program, bytes decompressed and compression ratio are bounded while reading, and only
+ * a regular file is ever taken as the program (a symlink, hardlink, device or FIFO entry is
  * refused, never written as a 0-byte file or as its link text).
  */
 final class Unpacker {
@@ -42,13 +42,26 @@ final class Unpacker {
     }
   }
 
-  static String unpack(Artifact a, Path archive, Path temp, Limits limits, Arrival arrival) throws IOException {
+  static String unpack(Artifact a, Path archive, Path temp, Limits limits, Arrival arrival)
+      throws IOException {
     try {
-      return a.packing() == Artifact.Packing.ZIP ? unzip(a, archive, temp, limits) : untar(a, archive, temp, limits);
+      return a.packing() == Artifact.Packing.ZIP
+          ? unzip(a, archive, temp, limits)
+          : untar(a, archive, temp, limits);
     } catch (ReadFailure e) {
       String kind = a.packing() == Artifact.Packing.ZIP ? "zip archive" : "tar.gz archive";
-      throw new NotAnArchive(a.name() + ": " + a.url() + " is not a valid " + kind + " (" + e.getCause().getMessage()
-          + "): " + arrival.describe() + "; check the URL or the mirror", e.getCause());
+      throw new NotAnArchive(
+          a.name()
+              + ": "
+              + a.url()
+              + " is not a valid "
+              + kind
+              + " ("
+              + e.getCause().getMessage()
+              + "): "
+              + arrival.describe()
+              + "; check the URL or the mirror",
+          e.getCause());
     }
   }
 
@@ -60,15 +73,22 @@ final class Unpacker {
   }
 
   private static ArtifactException bomb(Artifact a, String what) {
-    return new ArtifactException(a.name() + ": " + a.url() + " " + what
-        + "; refusing to unpack it (an archive bomb or the wrong file?)");
+    return new ArtifactException(
+        a.name()
+            + ": "
+            + a.url()
+            + " "
+            + what
+            + "; refusing to unpack it (an archive bomb or the wrong file?)");
   }
 
   // ---- zip: the central directory is authoritative (entry types live only there) ------------
 
-  private static String unzip(Artifact a, Path archive, Path temp, Limits limits) throws IOException {
+  private static String unzip(Artifact a, Path archive, Path temp, Limits limits)
+      throws IOException {
     long entries = centralDirectoryEntries(a, archive);
-    if (entries > limits.maxEntries()) bombOf(a, "has " + entries + " entries, more than " + limits.maxEntries());
+    if (entries > limits.maxEntries())
+      bombOf(a, "has " + entries + " entries, more than " + limits.maxEntries());
     ZipFile zf;
     try {
       zf = ZipFile.builder().setPath(archive).setUseUnicodeExtraFields(true).get();
@@ -80,24 +100,36 @@ final class Unpacker {
       int seen = 0;
       for (Enumeration<ZipArchiveEntry> en = zf.getEntries(); en.hasMoreElements(); ) {
         ZipArchiveEntry e = en.nextElement();
-        if (++seen > limits.maxEntries()) throw bomb(a, "has more than " + limits.maxEntries() + " entries");
+        if (++seen > limits.maxEntries())
+          throw bomb(a, "has more than " + limits.maxEntries() + " entries");
         int type = e.getPlatform() == ZipArchiveEntry.PLATFORM_UNIX ? e.getUnixMode() & S_IFMT : 0;
         if (e.isDirectory() || type == S_IFDIR) continue;
         String base = baseName(e.getName());
         if (!wanted(a, base)) continue;
         if (e.isUnixSymlink() || (type != 0 && type != S_IFREG)) {
-          throw notRegular(a, e.getName(), e.isUnixSymlink() ? "a symbolic link" : "a special file (mode "
-              + Integer.toOctalString(e.getUnixMode()) + ")");
+          throw notRegular(
+              a,
+              e.getName(),
+              e.isUnixSymlink()
+                  ? "a symbolic link"
+                  : "a special file (mode " + Integer.toOctalString(e.getUnixMode()) + ")");
         }
         if (chosen != null) throw several(a, baseName(chosen.getName()), base);
         chosen = e;
       }
       if (chosen == null) throw missing(a);
       if (chosen.getSize() > limits.maxEntrySize()) {
-        throw bomb(a, "declares " + chosen.getName() + " as " + chosen.getSize() + " bytes, more than "
-            + limits.maxEntrySize());
+        throw bomb(
+            a,
+            "declares "
+                + chosen.getName()
+                + " as "
+                + chosen.getSize()
+                + " bytes, more than "
+                + limits.maxEntrySize());
       }
-      long budget = limits.unpackBudget(Math.max(chosen.getCompressedSize(), 0), limits.maxEntrySize());
+      long budget =
+          limits.unpackBudget(Math.max(chosen.getCompressedSize(), 0), limits.maxEntrySize());
       InputStream in;
       try {
         in = zf.getInputStream(chosen);
@@ -115,9 +147,9 @@ final class Unpacker {
   }
 
   /**
-   * The entry count from the end-of-central-directory record, read before the directory is
-   * parsed (a directory of millions of entries is refused, not loaded). ZIP64 is refused: no
-   * release we install needs it (APPNOTE.TXT §4.3.16: 0xFFFF / 0xFFFFFFFF mark ZIP64 values).
+   * The entry count from the end-of-central-directory record, read before the directory is parsed
+   * (a directory of millions of entries is refused, not loaded). ZIP64 is refused: no release we
+   * install needs it (APPNOTE.TXT §4.3.16: 0xFFFF / 0xFFFFFFFF mark ZIP64 values).
    */
   private static long centralDirectoryEntries(Artifact a, Path archive) throws IOException {
     try (SeekableByteChannel ch = Files.newByteChannel(archive)) {
@@ -146,10 +178,13 @@ final class Unpacker {
 
   // ---- tar.gz: read through, every byte decompressed is counted --------------------------------
 
-  private static String untar(Artifact a, Path archive, Path temp, Limits limits) throws IOException {
+  private static String untar(Artifact a, Path archive, Path temp, Limits limits)
+      throws IOException {
     long budget = limits.unpackBudget(Files.size(archive), limits.maxUnpacked());
-    try (InputStream file = new java.io.BufferedInputStream(Files.newInputStream(archive), 1 << 16);
-        InputStream gz = new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
+    try (InputStream file =
+            new java.io.BufferedInputStream(Files.newInputStream(archive), 1 << 16);
+        InputStream gz =
+            new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
       String chosen = null;
       String sha = null;
@@ -162,7 +197,8 @@ final class Unpacker {
           throw new ReadFailure(ex);
         }
         if (e == null) break;
-        if (++seen > limits.maxEntries()) throw bomb(a, "has more than " + limits.maxEntries() + " entries");
+        if (++seen > limits.maxEntries())
+          throw bomb(a, "has more than " + limits.maxEntries() + " entries");
         if (e.isDirectory()) continue;
         String base = baseName(e.getName());
         if (!wanted(a, base)) continue;
@@ -170,7 +206,14 @@ final class Unpacker {
         if (kind != null) throw notRegular(a, e.getName(), kind);
         if (chosen != null) throw several(a, chosen, base);
         if (e.getSize() > limits.maxEntrySize()) {
-          throw bomb(a, "declares " + e.getName() + " as " + e.getSize() + " bytes, more than " + limits.maxEntrySize());
+          throw bomb(
+              a,
+              "declares "
+                  + e.getName()
+                  + " as "
+                  + e.getSize()
+                  + " bytes, more than "
+                  + limits.maxEntrySize());
         }
         chosen = base;
         sha = copy(a, tar, temp, limits.maxEntrySize(), e.getName());
@@ -196,7 +239,9 @@ final class Unpacker {
     if (e.isBlockDevice()) return "a block device";
     if (e.isFIFO()) return "a FIFO";
     byte flag = e.getLinkFlag();
-    if (flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM || flag == TarConstants.LF_CONTIG) {
+    if (flag == TarConstants.LF_NORMAL
+        || flag == TarConstants.LF_OLDNORM
+        || flag == TarConstants.LF_CONTIG) {
       return null;
     }
     return "not a regular file (tar type '" + (char) flag + "')";
@@ -215,7 +260,10 @@ final class Unpacker {
 
   private static boolean isDocumentation(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return n.startsWith("license") || n.startsWith("readme") || n.endsWith(".txt") || n.endsWith(".md")
+    return n.startsWith("license")
+        || n.startsWith("readme")
+        || n.endsWith(".txt")
+        || n.endsWith(".md")
         || n.startsWith("notice");
   }
 
@@ -225,25 +273,46 @@ final class Unpacker {
   }
 
   private static ArtifactException notRegular(Artifact a, String entry, String kind) {
-    return new ArtifactException(a.name() + ": in " + a.url() + ", " + printable(entry) + " is " + kind
-        + ", not a regular file; refusing it as the program (nothing was installed)");
+    return new ArtifactException(
+        a.name()
+            + ": in "
+            + a.url()
+            + ", "
+            + printable(entry)
+            + " is "
+            + kind
+            + ", not a regular file; refusing it as the program (nothing was installed)");
   }
 
   private static ArtifactException several(Artifact a, String first, String second) {
-    return new ArtifactException(a.name() + ": " + a.url() + " holds several programs (" + printable(first) + ", "
-        + printable(second) + "); name the one to install with archive_entry");
+    return new ArtifactException(
+        a.name()
+            + ": "
+            + a.url()
+            + " holds several programs ("
+            + printable(first)
+            + ", "
+            + printable(second)
+            + "); name the one to install with archive_entry");
   }
 
   private static ArtifactException missing(Artifact a) {
-    return new ArtifactException(a.name() + ": " + a.url() + " has no entry " + a.entry().orElse("(program)")
-        + "; check archive_entry");
+    return new ArtifactException(
+        a.name()
+            + ": "
+            + a.url()
+            + " has no entry "
+            + a.entry().orElse("(program)")
+            + "; check archive_entry");
   }
 
   /** Writes the entry to temp (hashing it) with at most max bytes; read errors are ReadFailures. */
-  private static String copy(Artifact a, InputStream in, Path temp, long max, String entry) throws IOException {
+  private static String copy(Artifact a, InputStream in, Path temp, long max, String entry)
+      throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp), IO_BUFFER)) {
+    try (OutputStream out =
+        new java.io.BufferedOutputStream(Files.newOutputStream(temp), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;
@@ -255,8 +324,14 @@ final class Unpacker {
         if (n < 0) break;
         total += n;
         if (total > max) {
-          throw bomb(a, "unpacks " + printable(entry) + " to more than " + max + " bytes (the limit for its size"
-              + " and compression ratio)");
+          throw bomb(
+              a,
+              "unpacks "
+                  + printable(entry)
+                  + " to more than "
+                  + max
+                  + " bytes (the limit for its size"
+                  + " and compression ratio)");
         }
         md.update(buf, 0, n);
         out.write(buf, 0, n);

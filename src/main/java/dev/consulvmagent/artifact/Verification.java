@@ -24,9 +24,9 @@ public sealed interface Verification {
   record Unsigned() implements Signature {}
 
   /**
-   * verify_signatures: false for Envoy: the URL is the clearsigned checksums.txt.asc, whose body
-   * is read without checking the signature (Envoy no longer publishes an unsigned
-   * checksums.txt); a mirror that only has the plain list at fallbackPlainUrl is read instead.
+   * verify_signatures: false for Envoy: the URL is the clearsigned checksums.txt.asc, whose body is
+   * read without checking the signature (Envoy no longer publishes an unsigned checksums.txt); a
+   * mirror that only has the plain list at fallbackPlainUrl is read instead.
    */
   record ClearsignedBodyOnly(String fallbackPlainUrl) implements Signature {}
 

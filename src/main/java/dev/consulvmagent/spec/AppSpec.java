@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * The application: where to download it, how it is verified (a pinned sha256, or a checksums
- * file, or explicitly none: insecure_skip_checksum), the installed binary name, and how its systemd unit runs it.
+ * file, or explicitly none: insecure_skip_checksum), the installed binary name, and how its
+ * systemd unit runs it.
  */
 public record AppSpec(
     String name,

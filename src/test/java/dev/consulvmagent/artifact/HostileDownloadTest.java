@@ -46,12 +46,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HostileDownloadTest {
   static final long MIB = 1L << 20;
+
   /** Small bounds so the tests stay fast; the defaults are the same checks at larger sizes. */
-  static final Limits LIMITS = new Limits(8 * MIB, 64 * 1024, Duration.ofSeconds(3), Duration.ofSeconds(3),
-      50, 4 * MIB, 8 * MIB, 100, 1 * MIB);
-  static final byte[] PROGRAM = "#!/bin/sh\necho the real program\n".getBytes(StandardCharsets.UTF_8);
-  static final String HTML = "<!DOCTYPE html>\n<html><head><title>Sign in to the hotel Wi-Fi</title></head>"
-      + "<body>please log in</body></html>\n";
+  static final Limits LIMITS =
+      new Limits(
+          8 * MIB,
+          64 * 1024,
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(3),
+          50,
+          4 * MIB,
+          8 * MIB,
+          100,
+          1 * MIB);
+
+  static final byte[] PROGRAM =
+      "#!/bin/sh\necho the real program\n".getBytes(StandardCharsets.UTF_8);
+  static final String HTML =
+      "<!DOCTYPE html>\n<html><head><title>Sign in to the hotel Wi-Fi</title></head>"
+          + "<body>please log in</body></html>\n";
 
   static WireMockServer wm;
   @TempDir Path root;
@@ -93,7 +106,8 @@ class HostileDownloadTest {
   }
 
   private static Artifact artifact(String url, Verification v, Artifact.Packing packing) {
-    return new Artifact("consul", url, url, v, packing, Optional.of("consul"), "/usr/bin/consul", 0755);
+    return new Artifact(
+        "consul", url, url, v, packing, Optional.of("consul"), "/usr/bin/consul", 0755);
   }
 
   private Artifact served(String path, byte[] body, Artifact.Packing packing) {
@@ -102,8 +116,9 @@ class HostileDownloadTest {
   }
 
   private void refused(Artifact a, String... message) throws IOException {
-    var t = assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
-        .isInstanceOf(ArtifactException.class);
+    var t =
+        assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
+            .isInstanceOf(ArtifactException.class);
     for (String m : message) t.hasMessageContaining(m);
     assertUntouched();
   }
@@ -153,8 +168,9 @@ class HostileDownloadTest {
   @Test
   void verifiedZip_isUnpacked_fromTheCache() throws Exception {
     byte[] z = zip(o -> zipEntry(o, "consul", 0100755, PROGRAM));
-    Installer.Prepared p = installer(Duration.ofSeconds(5)).prepare(served("/ok.zip", z, Artifact.Packing.ZIP),
-        fs, "/var/cache");
+    Installer.Prepared p =
+        installer(Duration.ofSeconds(5))
+            .prepare(served("/ok.zip", z, Artifact.Packing.ZIP), fs, "/var/cache");
     assertThat(Files.readAllBytes(p.temp())).isEqualTo(PROGRAM);
     assertThat(root.resolve("var/cache/" + HostFs.sha256(z))).exists();
   }
@@ -163,8 +179,14 @@ class HostileDownloadTest {
   @Test
   void digestIsVerifiedBeforeUnpacking() throws Exception {
     byte[] good = zip(o -> zipEntry(o, "consul", 0100755, PROGRAM));
-    wm.stubFor(get("/c.zip").willReturn(aResponse().withBody(HTML).withHeader("Content-Type", "text/html")));
-    Artifact a = artifact(wm.baseUrl() + "/c.zip", new Verification.Pinned(HostFs.sha256(good)), Artifact.Packing.ZIP);
+    wm.stubFor(
+        get("/c.zip")
+            .willReturn(aResponse().withBody(HTML).withHeader("Content-Type", "text/html")));
+    Artifact a =
+        artifact(
+            wm.baseUrl() + "/c.zip",
+            new Verification.Pinned(HostFs.sha256(good)),
+            Artifact.Packing.ZIP);
     assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
         .isInstanceOf(ChecksumMismatchException.class)
         .hasMessageContaining("received an HTML page")
@@ -180,11 +202,22 @@ class HostileDownloadTest {
   /** Issue 13.9: say what arrived and from where, not "cannot write under … zip signature". */
   @Test
   void htmlInsteadOfZip_saysWhatArrived_andFromWhere() throws Exception {
-    wm.stubFor(get("/app.zip").willReturn(aResponse().withBody(HTML).withHeader("Content-Type", "text/html; charset=utf-8")));
-    Artifact a = artifact(wm.baseUrl() + "/app.zip", new Verification.Unverified("app.insecure_skip_checksum: true"),
-        Artifact.Packing.ZIP);
-    refused(a, "is not a valid zip archive", "received an HTML page", "Content-Type text/html; charset=utf-8",
-        wm.baseUrl() + "/app.zip", "starting \"<!DOCTYPE html>.<html><head><title>Sign in");
+    wm.stubFor(
+        get("/app.zip")
+            .willReturn(
+                aResponse().withBody(HTML).withHeader("Content-Type", "text/html; charset=utf-8")));
+    Artifact a =
+        artifact(
+            wm.baseUrl() + "/app.zip",
+            new Verification.Unverified("app.insecure_skip_checksum: true"),
+            Artifact.Packing.ZIP);
+    refused(
+        a,
+        "is not a valid zip archive",
+        "received an HTML page",
+        "Content-Type text/html; charset=utf-8",
+        wm.baseUrl() + "/app.zip",
+        "starting \"<!DOCTYPE html>.<html><head><title>Sign in");
     assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
         .hasMessageNotContaining("cannot write");
     try (var s = Files.list(root.resolve("var/cache"))) {
@@ -194,9 +227,14 @@ class HostileDownloadTest {
 
   @Test
   void htmlInsteadOfABareBinary_isRefused() throws Exception {
-    wm.stubFor(get("/envoy").willReturn(aResponse().withBody(HTML).withHeader("Content-Type", "text/html")));
-    refused(artifact(wm.baseUrl() + "/envoy", new Verification.Unverified("test"), Artifact.Packing.RAW),
-        "received an HTML page", "not a program");
+    wm.stubFor(
+        get("/envoy")
+            .willReturn(aResponse().withBody(HTML).withHeader("Content-Type", "text/html")));
+    refused(
+        artifact(
+            wm.baseUrl() + "/envoy", new Verification.Unverified("test"), Artifact.Packing.RAW),
+        "received an HTML page",
+        "not a program");
   }
 
   @Test
@@ -204,49 +242,70 @@ class HostileDownloadTest {
     // 3 MiB of zeros: under the 4 MiB program limit, but ~1000:1 (limit 100:1 above 1 MiB)
     byte[] z = zip(o -> zipEntry(o, "consul", 0100755, new byte[3 * (int) MIB]));
     assertThat(z.length).isLessThan(20_000);
-    refused(served("/bomb.zip", z, Artifact.Packing.ZIP), "refusing to unpack", "compression ratio");
+    refused(
+        served("/bomb.zip", z, Artifact.Packing.ZIP), "refusing to unpack", "compression ratio");
   }
 
   @Test
   void zipBomb_byDeclaredSize_isRefused() throws Exception {
     byte[] z = zip(o -> zipEntry(o, "consul", 0100755, new byte[6 * (int) MIB]));
-    refused(served("/big.zip", z, Artifact.Packing.ZIP), "refusing to unpack", "declares consul as 6291456 bytes");
+    refused(
+        served("/big.zip", z, Artifact.Packing.ZIP),
+        "refusing to unpack",
+        "declares consul as 6291456 bytes");
   }
 
   @Test
   void zipWithTooManyEntries_isRefused_beforeItsDirectoryIsRead() throws Exception {
-    byte[] z = zip(o -> {
-      for (int i = 0; i < 60; i++) zipEntry(o, "doc/file" + i + ".txt", 0100644, new byte[1]);
-      zipEntry(o, "consul", 0100755, PROGRAM);
-    });
+    byte[] z =
+        zip(
+            o -> {
+              for (int i = 0; i < 60; i++)
+                zipEntry(o, "doc/file" + i + ".txt", 0100644, new byte[1]);
+              zipEntry(o, "consul", 0100755, PROGRAM);
+            });
     refused(served("/many.zip", z, Artifact.Packing.ZIP), "has 61 entries, more than 50");
   }
 
   @Test
   void tarGzBomb_isRefused() throws Exception {
-    byte[] t = tarGz(o -> {
-      tarEntry(o, new TarArchiveEntry("padding"), new byte[16 * (int) MIB]); // read through, counted
-      tarEntry(o, new TarArchiveEntry("consul"), PROGRAM);
-    });
-    refused(served("/bomb.tar.gz", t, Artifact.Packing.TAR_GZ), "refusing to unpack", "decompresses to more than");
+    byte[] t =
+        tarGz(
+            o -> {
+              tarEntry(
+                  o,
+                  new TarArchiveEntry("padding"),
+                  new byte[16 * (int) MIB]); // read through, counted
+              tarEntry(o, new TarArchiveEntry("consul"), PROGRAM);
+            });
+    refused(
+        served("/bomb.tar.gz", t, Artifact.Packing.TAR_GZ),
+        "refusing to unpack",
+        "decompresses to more than");
   }
 
   @Test
   void tarGzWithTooManyEntries_isRefused() throws Exception {
-    byte[] t = tarGz(o -> {
-      for (int i = 0; i < 60; i++) tarEntry(o, new TarArchiveEntry("doc/f" + i + ".md"), new byte[1]);
-    });
+    byte[] t =
+        tarGz(
+            o -> {
+              for (int i = 0; i < 60; i++)
+                tarEntry(o, new TarArchiveEntry("doc/f" + i + ".md"), new byte[1]);
+            });
     refused(served("/many.tar.gz", t, Artifact.Packing.TAR_GZ), "more than 50 entries");
   }
 
   @Test
   void verifiedTarGz_isUnpacked() throws Exception {
-    byte[] t = tarGz(o -> {
-      tarEntry(o, new TarArchiveEntry("bin/"), new byte[0]);
-      tarEntry(o, new TarArchiveEntry("bin/consul"), PROGRAM);
-    });
-    Installer.Prepared p = installer(Duration.ofSeconds(5)).prepare(served("/ok.tar.gz", t, Artifact.Packing.TAR_GZ),
-        fs, "/var/cache");
+    byte[] t =
+        tarGz(
+            o -> {
+              tarEntry(o, new TarArchiveEntry("bin/"), new byte[0]);
+              tarEntry(o, new TarArchiveEntry("bin/consul"), PROGRAM);
+            });
+    Installer.Prepared p =
+        installer(Duration.ofSeconds(5))
+            .prepare(served("/ok.tar.gz", t, Artifact.Packing.TAR_GZ), fs, "/var/cache");
     assertThat(Files.readAllBytes(p.temp())).isEqualTo(PROGRAM);
   }
 
@@ -254,8 +313,12 @@ class HostileDownloadTest {
 
   @Test
   void zipSymlinkEntry_asTheProgram_isRefused() throws Exception {
-    byte[] z = zip(o -> zipEntry(o, "consul", 0120777, "/etc/shadow".getBytes(StandardCharsets.UTF_8)));
-    refused(served("/link.zip", z, Artifact.Packing.ZIP), "consul is a symbolic link", "not a regular file");
+    byte[] z =
+        zip(o -> zipEntry(o, "consul", 0120777, "/etc/shadow".getBytes(StandardCharsets.UTF_8)));
+    refused(
+        served("/link.zip", z, Artifact.Packing.ZIP),
+        "consul is a symbolic link",
+        "not a regular file");
   }
 
   @Test
@@ -267,19 +330,26 @@ class HostileDownloadTest {
   @ParameterizedTest
   @ValueSource(strings = {"symlink", "hardlink", "chardev", "blockdev", "fifo"})
   void tarEntryThatIsNotAFile_asTheProgram_isRefused(String kind) throws Exception {
-    byte flag = switch (kind) {
-      case "symlink" -> TarConstants.LF_SYMLINK;
-      case "hardlink" -> TarConstants.LF_LINK;
-      case "chardev" -> TarConstants.LF_CHR;
-      case "blockdev" -> TarConstants.LF_BLK;
-      default -> TarConstants.LF_FIFO;
-    };
-    byte[] t = tarGz(o -> {
-      TarArchiveEntry e = new TarArchiveEntry("consul", flag);
-      if (flag == TarConstants.LF_SYMLINK || flag == TarConstants.LF_LINK) e.setLinkName("/etc/shadow");
-      tarEntry(o, e, new byte[0]);
-    });
-    refused(served("/" + kind + ".tar.gz", t, Artifact.Packing.TAR_GZ), "consul is a", "not a regular file");
+    byte flag =
+        switch (kind) {
+          case "symlink" -> TarConstants.LF_SYMLINK;
+          case "hardlink" -> TarConstants.LF_LINK;
+          case "chardev" -> TarConstants.LF_CHR;
+          case "blockdev" -> TarConstants.LF_BLK;
+          default -> TarConstants.LF_FIFO;
+        };
+    byte[] t =
+        tarGz(
+            o -> {
+              TarArchiveEntry e = new TarArchiveEntry("consul", flag);
+              if (flag == TarConstants.LF_SYMLINK || flag == TarConstants.LF_LINK)
+                e.setLinkName("/etc/shadow");
+              tarEntry(o, e, new byte[0]);
+            });
+    refused(
+        served("/" + kind + ".tar.gz", t, Artifact.Packing.TAR_GZ),
+        "consul is a",
+        "not a regular file");
   }
 
   @Test
@@ -293,7 +363,9 @@ class HostileDownloadTest {
     Path fifo = mirror.resolve("consul.zip");
     Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
     assertThat(p.waitFor()).isZero();
-    refused(artifact(fifo.toUri().toString(), new Verification.Pinned("0".repeat(64)), Artifact.Packing.ZIP),
+    refused(
+        artifact(
+            fifo.toUri().toString(), new Verification.Pinned("0".repeat(64)), Artifact.Packing.ZIP),
         "not a regular file");
   }
 
@@ -304,25 +376,29 @@ class HostileDownloadTest {
     final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
 
     Raw(String headers, BodyWriter body) throws IOException {
-      Thread t = new Thread(() -> {
-        while (!server.isClosed()) {
-          try (Socket s = server.accept()) {
-            InputStream in = s.getInputStream();
-            int last = 0;
-            int c;
-            // read the request up to the blank line
-            while ((c = in.read()) >= 0) {
-              if (c == '\n' && last == '\n') break;
-              if (c != '\r') last = c;
-            }
-            OutputStream out = s.getOutputStream();
-            out.write(("HTTP/1.0 200 OK\r\n" + headers + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            body.write(out);
-          } catch (IOException | InterruptedException e) {
-            // client gone: next connection
-          }
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try (Socket s = server.accept()) {
+                    InputStream in = s.getInputStream();
+                    int last = 0;
+                    int c;
+                    // read the request up to the blank line
+                    while ((c = in.read()) >= 0) {
+                      if (c == '\n' && last == '\n') break;
+                      if (c != '\r') last = c;
+                    }
+                    OutputStream out = s.getOutputStream();
+                    out.write(
+                        ("HTTP/1.0 200 OK\r\n" + headers + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    body.write(out);
+                  } catch (IOException | InterruptedException e) {
+                    // client gone: next connection
+                  }
+                }
+              });
       t.setDaemon(true);
       t.start();
     }
@@ -359,8 +435,12 @@ class HostileDownloadTest {
   void checksumsListWithoutContentLength_isCapped_whileReading() throws Exception {
     try (Raw raw = new Raw("", HostileDownloadTest::endless)) {
       long start = System.nanoTime();
-      assertThatThrownBy(() -> downloader(Duration.ofSeconds(5)).fetchSmall("consul checksums", raw.url("/SHA256SUMS")))
-          .isInstanceOf(ArtifactException.class).hasMessageContaining("is larger than 0.1 MiB");
+      assertThatThrownBy(
+              () ->
+                  downloader(Duration.ofSeconds(5))
+                      .fetchSmall("consul checksums", raw.url("/SHA256SUMS")))
+          .isInstanceOf(ArtifactException.class)
+          .hasMessageContaining("is larger than 0.1 MiB");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
   }
@@ -368,7 +448,11 @@ class HostileDownloadTest {
   @Test
   void endlessArtifactBody_isCapped_andLeavesNothing() throws Exception {
     try (Raw raw = new Raw("", HostileDownloadTest::endless)) {
-      refused(artifact(raw.url("/consul.zip"), new Verification.Pinned("0".repeat(64)), Artifact.Packing.ZIP),
+      refused(
+          artifact(
+              raw.url("/consul.zip"),
+              new Verification.Pinned("0".repeat(64)),
+              Artifact.Packing.ZIP),
           "is larger than 8.0 MiB");
       try (var s = Files.list(root.resolve("var/cache"))) {
         assertThat(s).as("no partial download left in the cache").isEmpty();
@@ -378,23 +462,41 @@ class HostileDownloadTest {
 
   @Test
   void declaredLengthOverTheLimit_isRefusedBeforeReading() throws Exception {
-    try (Raw raw = new Raw("Content-Length: " + (100 * MIB) + "\r\n", HostileDownloadTest::endless)) {
-      refused(artifact(raw.url("/consul.zip"), new Verification.Pinned("0".repeat(64)), Artifact.Packing.ZIP),
+    try (Raw raw =
+        new Raw("Content-Length: " + (100 * MIB) + "\r\n", HostileDownloadTest::endless)) {
+      refused(
+          artifact(
+              raw.url("/consul.zip"),
+              new Verification.Pinned("0".repeat(64)),
+              Artifact.Packing.ZIP),
           "is larger than 8.0 MiB");
     }
   }
 
   /** A byte every 300 ms never trips the 1 s stall timeout; the overall deadline (3 s) ends it. */
   @Test
-  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // without a deadline: forever
+  @Timeout(
+      value = 60,
+      threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // without a deadline: forever
   void drip_underTheStallTimeout_endsAtTheOverallDeadline() throws Exception {
     try (Raw raw = new Raw("", HostileDownloadTest::drip)) {
-      for (Runnable fetch : List.<Runnable>of(
-          () -> downloader(Duration.ofSeconds(1)).fetchSmall("consul checksums", raw.url("/SHA256SUMS")),
-          () -> installer(Duration.ofSeconds(1)).prepare(artifact(raw.url("/consul.zip"),
-              new Verification.Pinned("0".repeat(64)), Artifact.Packing.ZIP), fs, "/var/cache"))) {
+      for (Runnable fetch :
+          List.<Runnable>of(
+              () ->
+                  downloader(Duration.ofSeconds(1))
+                      .fetchSmall("consul checksums", raw.url("/SHA256SUMS")),
+              () ->
+                  installer(Duration.ofSeconds(1))
+                      .prepare(
+                          artifact(
+                              raw.url("/consul.zip"),
+                              new Verification.Pinned("0".repeat(64)),
+                              Artifact.Packing.ZIP),
+                          fs,
+                          "/var/cache"))) {
         long start = System.nanoTime();
-        assertThatThrownBy(fetch::run).isInstanceOf(ArtifactException.class)
+        assertThatThrownBy(fetch::run)
+            .isInstanceOf(ArtifactException.class)
             .hasMessageContaining("took longer than the overall limit of 3 s");
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(took).isGreaterThan(Duration.ofMillis(2500)).isLessThan(Duration.ofSeconds(8));

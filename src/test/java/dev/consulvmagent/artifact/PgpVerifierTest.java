@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The verifier against a real HashiCorp release signature, and against throwaway keys made
- * with gpg at faked times (expired and revoked signing subkeys).
+ * The verifier against a real HashiCorp release signature, and against throwaway keys made with gpg
+ * at faked times (expired and revoked signing subkeys).
  */
 class PgpVerifierTest {
   private static final String REAL = "real/terraform-provider-null_3.1.0_SHA256SUMS";
@@ -47,16 +47,20 @@ class PgpVerifierTest {
   @Test
   void realHashicorpSignature_byTheSinceExpiredSubkey_verifies() {
     assertThat(new String(sums, StandardCharsets.UTF_8))
-        .contains("53e30545ff8926a8e30ad30648991ca8b93b6fa496272cd23b26763c8ee84515"
-            + "  terraform-provider-null_3.1.0_linux_amd64.zip");
-    assertThat(hashicorp().hasKey(0xB0B441097685B676L)).isTrue(); // signed 2021-04-22, expired 2022-04-20
-    assertThatCode(() -> hashicorp().verifyDetached(sums, sig, "null 3.1.0")).doesNotThrowAnyException();
+        .contains(
+            "53e30545ff8926a8e30ad30648991ca8b93b6fa496272cd23b26763c8ee84515"
+                + "  terraform-provider-null_3.1.0_linux_amd64.zip");
+    assertThat(hashicorp().hasKey(0xB0B441097685B676L))
+        .isTrue(); // signed 2021-04-22, expired 2022-04-20
+    assertThatCode(() -> hashicorp().verifyDetached(sums, sig, "null 3.1.0"))
+        .doesNotThrowAnyException();
   }
 
   @Test
   void realHashicorpSignature_gpgAgrees(@TempDir Path dir) throws Exception {
     Path home = Files.createDirectories(dir.resolve("gnupg"));
-    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(
+        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     Path key = dir.resolve("key.asc");
     try (InputStream in = PgpVerifier.class.getResourceAsStream(Artifacts.HASHICORP_KEY)) {
       Files.write(key, in.readAllBytes());
@@ -64,9 +68,12 @@ class PgpVerifierTest {
     Files.write(dir.resolve("sums"), sums);
     Files.write(dir.resolve("sums.sig"), sig);
     assertThat(gpg(home, "--import", key.toString()).exit).isZero();
-    Result r = gpg(home, "--verify", dir.resolve("sums.sig").toString(), dir.resolve("sums").toString());
+    Result r =
+        gpg(home, "--verify", dir.resolve("sums.sig").toString(), dir.resolve("sums").toString());
     assertThat(r.exit).isZero();
-    assertThat(r.err).contains("Good signature from \"HashiCorp Security").contains("B0B4 4109 7685 B676");
+    assertThat(r.err)
+        .contains("Good signature from \"HashiCorp Security")
+        .contains("B0B4 4109 7685 B676");
   }
 
   /** Every single-byte change to either file is refused (no byte goes unchecked). */
@@ -77,7 +84,8 @@ class PgpVerifierTest {
       byte[] changed = sums.clone();
       changed[i] ^= 0x01;
       int at = i;
-      assertThatThrownBy(() -> v.verifyDetached(changed, sig, "sums")).as("sums byte %d", at)
+      assertThatThrownBy(() -> v.verifyDetached(changed, sig, "sums"))
+          .as("sums byte %d", at)
           .isInstanceOf(SignatureException.class);
     }
     List<Integer> accepted = new ArrayList<>();
@@ -96,10 +104,13 @@ class PgpVerifierTest {
 
   @Test
   void realHashicorpSignature_overAnotherDocument_isBad() {
-    byte[] other = new String(sums, StandardCharsets.UTF_8).replace("53e30545", "00000000")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] other =
+        new String(sums, StandardCharsets.UTF_8)
+            .replace("53e30545", "00000000")
+            .getBytes(StandardCharsets.UTF_8);
     assertThatThrownBy(() -> hashicorp().verifyDetached(other, sig, "null 3.1.0"))
-        .isInstanceOf(SignatureException.class).hasMessageContaining("BAD signature");
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("BAD signature");
   }
 
   // ---- throwaway keys at faked times --------------------------------------------------------
@@ -110,11 +121,17 @@ class PgpVerifierTest {
     String sub = k.addSigningSubkey("2020-01-01");
     byte[] early = k.sign(sub, "2020-06-01");
     byte[] late = k.sign(sub, "2021-06-01");
-    k.run("2020-02-01", "--quick-set-expire", k.primary, "2021-01-01", sub); // binding sig with expiry
+    k.run(
+        "2020-02-01",
+        "--quick-set-expire",
+        k.primary,
+        "2021-01-01",
+        sub); // binding sig with expiry
     PgpVerifier v = new PgpVerifier(k.publicKey());
     assertThatCode(() -> v.verifyDetached(k.data, early, "early")).doesNotThrowAnyException();
     assertThatThrownBy(() -> v.verifyDetached(k.data, late, "late"))
-        .isInstanceOf(SignatureException.class).hasMessageContaining("expired 2021-01-01");
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("expired 2021-01-01");
   }
 
   @Test
@@ -127,7 +144,8 @@ class PgpVerifierTest {
     PgpVerifier v = new PgpVerifier(k.publicKey());
     assertThatCode(() -> v.verifyDetached(k.data, before, "before")).doesNotThrowAnyException();
     assertThatThrownBy(() -> v.verifyDetached(k.data, after, "after"))
-        .isInstanceOf(SignatureException.class).hasMessageContaining("revoked 2020-04-01");
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("revoked 2020-04-01");
   }
 
   @Test
@@ -138,7 +156,8 @@ class PgpVerifierTest {
     k.revokeFirstSubkey("2020-04-01", "1"); // gpg menu 1: "Key has been compromised"
     PgpVerifier v = new PgpVerifier(k.publicKey());
     assertThatThrownBy(() -> v.verifyDetached(k.data, before, "before"))
-        .isInstanceOf(SignatureException.class).hasMessageContaining("compromised");
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("compromised");
   }
 
   @Test
@@ -151,7 +170,8 @@ class PgpVerifierTest {
     PgpVerifier v = new PgpVerifier(k.publicKey());
     assertThatCode(() -> v.verifyDetached(k.data, early, "early")).doesNotThrowAnyException();
     assertThatThrownBy(() -> v.verifyDetached(k.data, late, "late"))
-        .isInstanceOf(SignatureException.class).hasMessageContaining("expired");
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("expired");
   }
 
   /** A gpg home whose clock is faked per command (gpg --faked-system-time). */
@@ -163,16 +183,27 @@ class PgpVerifierTest {
 
     Keys(Path dir) throws Exception {
       home = Files.createDirectories(dir.resolve("gnupg"));
-      Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      Files.setPosixFilePermissions(
+          home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
       file = dir.resolve("SHA256SUMS");
       Files.write(file, data);
-      run("2020-01-01", "--quick-gen-key", "Test Release <release@example.invalid>", "ed25519", "cert", "never");
+      run(
+          "2020-01-01",
+          "--quick-gen-key",
+          "Test Release <release@example.invalid>",
+          "ed25519",
+          "cert",
+          "never");
       primary = fingerprints().get(0);
     }
 
     List<String> fingerprints() throws Exception {
-      return gpg(home, "--with-colons", "--list-keys").out.lines().filter(l -> l.startsWith("fpr:"))
-          .map(l -> l.split(":")[9]).toList();
+      return gpg(home, "--with-colons", "--list-keys")
+          .out
+          .lines()
+          .filter(l -> l.startsWith("fpr:"))
+          .map(l -> l.split(":")[9])
+          .toList();
     }
 
     String addSigningSubkey(String day) throws Exception {
@@ -183,7 +214,14 @@ class PgpVerifierTest {
 
     byte[] sign(String subkey, String day) throws Exception {
       Path out = file.resolveSibling("sig-" + day);
-      run(day, "--local-user", subkey + "!", "--output", out.toString(), "--detach-sign", file.toString());
+      run(
+          day,
+          "--local-user",
+          subkey + "!",
+          "--output",
+          out.toString(),
+          "--detach-sign",
+          file.toString());
       return Files.readAllBytes(out);
     }
 
@@ -202,8 +240,10 @@ class PgpVerifierTest {
     }
 
     void feed(String stdin, String day, String... args) throws Exception {
-      String at = LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC)
-          .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss"));
+      String at =
+          LocalDate.parse(day)
+              .atStartOfDay(ZoneOffset.UTC)
+              .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss"));
       List<String> all = new ArrayList<>(List.of("--faked-system-time", at + "!"));
       all.addAll(List.of(args));
       Result r = gpgFed(home, stdin, all.toArray(String[]::new));
@@ -218,8 +258,18 @@ class PgpVerifierTest {
   }
 
   private static Result gpgFed(Path home, String stdin, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--yes",
-        "--pinentry-mode", "loopback", "--passphrase", ""));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "gpg",
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--yes",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                ""));
     cmd.addAll(List.of(args));
     Path err = Files.createTempFile(home, "err", ".txt");
     Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();

@@ -32,7 +32,8 @@ public final class TestMirror implements AutoCloseable {
     byte[] envoy = script("envoy-double", "envoy  version: 0/" + envoyVersion + "/Clean/RELEASE/BoringSSL");
     put(gh + "envoy-" + envoyVersion + "-linux-x86_64", envoy);
     // like Envoy's releases: only the clearsigned checksums.txt.asc (by a throwaway test key)
-    put(gh + "checksums.txt.asc", clearsigned(sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy))));
+    byte[] envoySums = sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy));
+    put(gh + "checksums.txt.asc", clearsigned(envoySums));
     String apps = "/hashicorp/demo-consul-101/releases/download/0.0.3.1/";
     Map<String, byte[]> appZips = new HashMap<>();
     for (String app : List.of("dashboard", "counting")) {
