@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param maxRatio unpacked bytes per compressed byte, above ratioFloor
  * @param ratioFloor unpacked bytes always allowed whatever the ratio (small test doubles of
  *     repeated text compress 1000:1)
+ * @param maxDirectory bytes of a zip's central directory (read into memory when it is opened)
  */
 public record Limits(
     long maxDownload,
@@ -27,7 +28,8 @@ public record Limits(
     long maxEntrySize,
     long maxUnpacked,
     long maxRatio,
-    long ratioFloor) {
+    long ratioFloor,
+    long maxDirectory) {
   private static final long MIB = 1L << 20;
 
   public static final Limits DEFAULT =
@@ -40,7 +42,8 @@ public record Limits(
           1024 * MIB,
           2048 * MIB,
           100,
-          64 * MIB);
+          64 * MIB,
+          16 * MIB);
 
   /** The most an archive of compressedSize bytes may unpack to. */
   long unpackBudget(long compressedSize, long absoluteMax) {

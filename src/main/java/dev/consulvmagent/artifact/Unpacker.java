@@ -86,7 +86,7 @@ final class Unpacker {
 
   private static String unzip(Artifact a, Path archive, Path temp, Limits limits)
       throws IOException {
-    long entries = centralDirectoryEntries(a, archive);
+    long entries = centralDirectoryEntries(a, archive, limits.maxDirectory());
     if (entries > limits.maxEntries())
       bombOf(a, "has " + entries + " entries, more than " + limits.maxEntries());
     ZipFile zf;
@@ -151,7 +151,8 @@ final class Unpacker {
    * (a directory of millions of entries is refused, not loaded). ZIP64 is refused: no release we
    * install needs it (APPNOTE.TXT §4.3.16: 0xFFFF / 0xFFFFFFFF mark ZIP64 values).
    */
-  private static long centralDirectoryEntries(Artifact a, Path archive) throws IOException {
+  private static long centralDirectoryEntries(Artifact a, Path archive, long maxDirectory)
+      throws IOException {
     try (SeekableByteChannel ch = Files.newByteChannel(archive)) {
       long size = ch.size();
       int window = (int) Math.min(size, 22 + 65535);
@@ -164,8 +165,18 @@ final class Unpacker {
         if (buf.getInt(p) == 0x06054b50 && p + 22 + (buf.getShort(p + 20) & 0xffff) == window) {
           long total = buf.getShort(p + 10) & 0xffff;
           long cdSize = buf.getInt(p + 12) & 0xffffffffL;
-          if (total == 0xffff || cdSize == 0xffffffffL) {
+          long cdOffset = buf.getInt(p + 16) & 0xffffffffL;
+          if (total == 0xffff || cdSize == 0xffffffffL || cdOffset == 0xffffffffL) {
             throw bomb(a, "is a ZIP64 archive (more than 65535 entries or 4 GiB)");
+          }
+          if (cdSize > maxDirectory) {
+            throw bomb(a, "has a central directory of " + cdSize + " bytes, more than " + maxDirectory);
+          }
+          // the directory ends where its end record starts: what is parsed is what was bounded
+          long eocd = size - window + p;
+          if (cdOffset + cdSize != eocd) {
+            throw new ReadFailure(new IOException("its central directory (" + cdOffset + "+" + cdSize
+                + ") does not end at its end record (" + eocd + ")"));
           }
           return total;
         }

@@ -58,6 +58,7 @@ class HostileDownloadTest {
           4 * MIB,
           8 * MIB,
           100,
+          1 * MIB,
           1 * MIB);
 
   static final byte[] PROGRAM =
@@ -265,6 +266,36 @@ class HostileDownloadTest {
               zipEntry(o, "consul", 0100755, PROGRAM);
             });
     refused(served("/many.zip", z, Artifact.Packing.ZIP), "has 61 entries, more than 50");
+  }
+
+  @Test
+  void zipWithAHugeCentralDirectory_isRefused_beforeItIsRead() throws Exception {
+    String comment = "c".repeat(60_000);
+    byte[] z =
+        zip(
+            o -> {
+              for (int i = 0; i < 30; i++) {
+                try {
+                  ZipArchiveEntry e = new ZipArchiveEntry("doc/f" + i + ".txt");
+                  e.setComment(comment); // 60 KB each in the directory
+                  o.putArchiveEntry(e);
+                  o.closeArchiveEntry();
+                } catch (IOException ex) {
+                  throw new java.io.UncheckedIOException(ex);
+                }
+              }
+              zipEntry(o, "consul", 0100755, PROGRAM);
+            });
+    refused(served("/dir.zip", z, Artifact.Packing.ZIP), "has a central directory of");
+  }
+
+  @Test
+  void zipWhoseDirectoryDoesNotEndAtItsEndRecord_isNotAValidZip() throws Exception {
+    byte[] z = zip(o -> zipEntry(o, "consul", 0100755, PROGRAM));
+    int eocd = z.length - 22;
+    assertThat(z[eocd]).isEqualTo((byte) 0x50);
+    z[eocd + 16] -= 1; // central directory offset one byte off
+    refused(served("/off.zip", z, Artifact.Packing.ZIP), "is not a valid zip archive", "does not end");
   }
 
   @Test
