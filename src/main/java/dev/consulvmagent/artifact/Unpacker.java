@@ -170,13 +170,21 @@ final class Unpacker {
             throw bomb(a, "is a ZIP64 archive (more than 65535 entries or 4 GiB)");
           }
           if (cdSize > maxDirectory) {
-            throw bomb(a, "has a central directory of " + cdSize + " bytes, more than " + maxDirectory);
+            throw bomb(
+                a, "has a central directory of " + cdSize + " bytes, more than " + maxDirectory);
           }
           // the directory ends where its end record starts: what is parsed is what was bounded
           long eocd = size - window + p;
           if (cdOffset + cdSize != eocd) {
-            throw new ReadFailure(new IOException("its central directory (" + cdOffset + "+" + cdSize
-                + ") does not end at its end record (" + eocd + ")"));
+            throw new ReadFailure(
+                new IOException(
+                    "its central directory ("
+                        + cdOffset
+                        + "+"
+                        + cdSize
+                        + ") does not end at its end record ("
+                        + eocd
+                        + ")"));
           }
           return total;
         }

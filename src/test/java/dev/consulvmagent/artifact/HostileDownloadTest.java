@@ -295,7 +295,8 @@ class HostileDownloadTest {
     int eocd = z.length - 22;
     assertThat(z[eocd]).isEqualTo((byte) 0x50);
     z[eocd + 16] -= 1; // central directory offset one byte off
-    refused(served("/off.zip", z, Artifact.Packing.ZIP), "is not a valid zip archive", "does not end");
+    refused(
+        served("/off.zip", z, Artifact.Packing.ZIP), "is not a valid zip archive", "does not end");
   }
 
   @Test
