@@ -113,6 +113,33 @@ class PgpVerifierTest {
         .hasMessageContaining("BAD signature");
   }
 
+  /** The whole resolver path, as for a Consul release: signed list, then the asset's line. */
+  @Test
+  void realHashicorpSignature_throughTheChecksumResolver(@TempDir Path dir) throws Exception {
+    Path list = Files.write(dir.resolve("terraform-provider-null_3.1.0_SHA256SUMS"), sums);
+    Path s = Files.write(dir.resolve("terraform-provider-null_3.1.0_SHA256SUMS.72D7468F.sig"), sig);
+    Artifact a =
+        new Artifact(
+            "null 3.1.0",
+            "https://releases.hashicorp.com/x.zip",
+            "x",
+            new Verification.ChecksumsFile(
+                list.toUri().toString(),
+                "terraform-provider-null_3.1.0_linux_amd64.zip",
+                new Verification.Detached(s.toUri().toString(), null, Artifacts.HASHICORP_KEY)),
+            Artifact.Packing.ZIP,
+            java.util.Optional.empty(),
+            "/usr/bin/x",
+            0755);
+    ChecksumResolver r = new ChecksumResolver(Downloader.defaults(), ChecksumResolver.pinnedKeys());
+    assertThat(r.expectedSha256(a))
+        .isEqualTo("53e30545ff8926a8e30ad30648991ca8b93b6fa496272cd23b26763c8ee84515");
+    Files.write(list, new String(sums, StandardCharsets.UTF_8).replace("53e3", "53e4").getBytes());
+    assertThatThrownBy(() -> r.expectedSha256(a))
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("BAD signature");
+  }
+
   // ---- throwaway keys at faked times --------------------------------------------------------
 
   @Test
