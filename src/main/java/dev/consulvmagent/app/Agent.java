@@ -70,6 +70,8 @@ public final class Agent {
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Host.forRoot(o.root(), o.live());
+    // plan and apply say it every time (status in its config check)
+    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     Context ctx = new Context(Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);

@@ -57,7 +57,9 @@ public final class Doctor {
     AgentSpec spec = null;
     try {
       spec = new Agent(EventSink.NONE).load(o);
-      add("config", Verdict.OK, "valid", "");
+      List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
+      String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
+      add("config", Verdict.OK, detail, "");
     } catch (SpecException e) {
       add("config", Verdict.FAIL, e.getMessage(), "fix the config, then: consul-vm-agent validate");
     }

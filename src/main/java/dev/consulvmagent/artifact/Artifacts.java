@@ -14,6 +14,9 @@ public final class Artifacts {
   static final String HASHICORP = "https://releases.hashicorp.com";
   static final String GITHUB = "https://github.com";
 
+  /** The explicit opt-out for an app whose upstream publishes no digest. */
+  public static final String SKIP_CHECKSUM = "app.insecure_skip_checksum";
+
   private Artifacts() {}
 
   public static String detectArch() {
@@ -21,7 +24,9 @@ public final class Artifacts {
     return switch (a) {
       case "amd64", "x86_64" -> "amd64";
       case "aarch64", "arm64" -> "arm64";
-      default -> throw new ArtifactException("unsupported architecture " + a + "; set downloads.arch to amd64 or arm64");
+      default ->
+          throw new ArtifactException(
+              "unsupported architecture " + a + "; set downloads.arch to amd64 or arm64");
     };
   }
 
@@ -35,10 +40,22 @@ public final class Artifacts {
     String cvPath = cv.replace("+", "%2B");
     String cdir = HASHICORP + "/consul/" + cvPath + "/";
     String czip = "consul_" + cv + "_linux_" + arch + ".zip";
-    Verification cver = spec.consul().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
-        new Verification.ChecksumsFile(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS", mirror), czip,
-            signed ? new Verification.Detached(rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.72D7468F.sig", mirror),
-                rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.sig", mirror), HASHICORP_KEY) : new Verification.Unsigned()));
+    Verification cver =
+        spec.consul()
+            .sha256()
+            .<Verification>map(Verification.Pinned::new)
+            .orElseGet(
+                () ->
+                    new Verification.ChecksumsFile(
+                        rebase(cdir + "consul_" + cvPath + "_SHA256SUMS", mirror),
+                        czip,
+                        signed
+                            ? new Verification.Detached(
+                                rebase(
+                                    cdir + "consul_" + cvPath + "_SHA256SUMS.72D7468F.sig", mirror),
+                                rebase(cdir + "consul_" + cvPath + "_SHA256SUMS.sig", mirror),
+                                HASHICORP_KEY)
+                            : new Verification.Unsigned()));
     String curl = cdir + "consul_" + cvPath + "_linux_" + arch + ".zip";
     out.add(new Artifact("consul " + cv, rebase(curl, mirror), curl, cver,
         Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755));
@@ -46,10 +63,35 @@ public final class Artifacts {
     String ev = spec.envoy().version();
     String edir = GITHUB + "/envoyproxy/envoy/releases/download/v" + ev + "/";
     String easset = "envoy-" + ev + "-linux-" + (arch.equals("arm64") ? "aarch_64" : "x86_64");
-    Verification ever = spec.envoy().sha256().<Verification>map(Verification.Pinned::new).orElseGet(() -> signed
-        ? new Verification.ChecksumsFile(rebase(edir + "checksums.txt.asc", mirror), easset, new Verification.Clearsigned(ENVOY_KEY))
-        : new Verification.ChecksumsFile(rebase(edir + "checksums.txt", mirror), easset, new Verification.Unsigned()));
-    out.add(new Artifact("envoy " + ev, rebase(edir + easset, mirror), edir + easset, ever, Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755));
+    // Envoy's release publishes the clearsigned checksums.txt.asc (envoyproxy/envoy#30920; signed
+    // lists already for v1.26.1, envoyproxy/envoy#27131: "files are hashed with sha256, and the
+    // message is hashed and signed with sha512") and, since envoyproxy/toolshed PR #3307 (as
+    // issue 12 cites it), no unsigned checksums.txt: unsigned mode reads the .asc's body.
+    String easc = rebase(edir + "checksums.txt.asc", mirror);
+    Verification ever =
+        spec.envoy()
+            .sha256()
+            .<Verification>map(Verification.Pinned::new)
+            .orElseGet(
+                () ->
+                    signed
+                        ? new Verification.ChecksumsFile(
+                            easc, easset, new Verification.Clearsigned(ENVOY_KEY))
+                        : new Verification.ChecksumsFile(
+                            easc,
+                            easset,
+                            new Verification.ClearsignedBodyOnly(
+                                rebase(edir + "checksums.txt", mirror))));
+    out.add(
+        new Artifact(
+            "envoy " + ev,
+            rebase(edir + easset, mirror),
+            edir + easset,
+            ever,
+            Artifact.Packing.RAW,
+            Optional.empty(),
+            "/usr/bin/envoy",
+            0755));
 
     spec.app().ifPresent(app -> out.add(app(app, mirror)));
     return out;
@@ -57,10 +99,43 @@ public final class Artifacts {
 
   private static Artifact app(AppSpec app, Optional<String> mirror) {
     String url = rebase(app.url(), mirror);
+    if (app.insecureSkipChecksum()) {
+      return new Artifact(
+          app.name(),
+          url,
+          app.url(),
+          new Verification.Unverified(SKIP_CHECKSUM + ": true"),
+          Artifact.packingOf(url),
+          app.archiveEntry(),
+          app.binaryPath(),
+          0755);
+    }
     Verification v = app.sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
         new Verification.ChecksumsFile(rebase(app.checksumsUrl().orElseThrow(), mirror), url.substring(url.lastIndexOf('/') + 1),
             new Verification.Unsigned()));
     return new Artifact(app.name(), url, app.url(), v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+  }
+
+  /**
+   * What plan, apply and status must say every time: a download installed without any digest (the
+   * explicit opt-out), never silently.
+   */
+  public static List<String> warnings(AgentSpec spec) {
+    List<String> w = new ArrayList<>();
+    spec.app()
+        .filter(AppSpec::insecureSkipChecksum)
+        .ifPresent(
+            app ->
+                w.add(
+                    "app "
+                        + app.name()
+                        + " is downloaded WITHOUT any checksum ("
+                        + SKIP_CHECKSUM
+                        + ": true): a tampered or"
+                        + " replaced "
+                        + app.url()
+                        + " would be installed and run; pin app.sha256 to verify it"));
+    return w;
   }
 
   /** A mirror given as a directory path means a file: URL. */
@@ -73,7 +148,10 @@ public final class Artifacts {
     if (mirrorSetting.isEmpty()) return url;
     Optional<String> mirror = mirrorSetting.map(Artifacts::mirrorUrl);
     URI u = URI.create(url);
-    String base = mirror.get().endsWith("/") ? mirror.get().substring(0, mirror.get().length() - 1) : mirror.get();
+    String base =
+        mirror.get().endsWith("/")
+            ? mirror.get().substring(0, mirror.get().length() - 1)
+            : mirror.get();
     return base + u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
   }
 }

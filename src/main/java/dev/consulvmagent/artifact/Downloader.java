@@ -27,6 +27,7 @@ public final class Downloader {
   private final StallWatchdog stalls;
   private final int attempts;
   private final Duration backoff;
+  private final Limits limits;
   private OkHttpClient plain;
   private OkHttpClient tls;
 
@@ -35,6 +36,26 @@ public final class Downloader {
   }
 
   Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, java.util.Map<String, String> env) {
+    this(connectTimeout, readTimeout, attempts, backoff, env, Limits.DEFAULT);
+  }
+
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      int attempts,
+      Duration backoff,
+      Limits limits) {
+    this(connectTimeout, readTimeout, attempts, backoff, System.getenv(), limits);
+  }
+
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      int attempts,
+      Duration backoff,
+      java.util.Map<String, String> env,
+      Limits limits) {
+    this.limits = limits;
     this.settings = new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
         .readTimeout(Duration.ZERO) // the StallWatchdog enforces readTimeout, far more cheaply
@@ -77,7 +98,18 @@ public final class Downloader {
   }
 
   private String describe(Throwable e, StallWatchdog.Watch watch) {
-    return watch.fired() ? "timed out (no data for " + stalls.limit().toMillis() + " ms)" : describe(e);
+    if (watch.expired()) return overall(watch);
+    return watch.fired()
+        ? "timed out (no data for " + stalls.limit().toMillis() + " ms)"
+        : describe(e);
+  }
+
+  private static String overall(StallWatchdog.Watch watch) {
+    return "took longer than the overall limit of " + watch.allowed().toSeconds() + " s";
+  }
+
+  Limits limits() {
+    return limits;
   }
 
   public static Downloader defaults() {
@@ -89,29 +121,42 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        return java.nio.file.Files.isRegularFile(p) ? Optional.of(java.nio.file.Files.readAllBytes(p)) : Optional.empty();
+        if (!java.nio.file.Files.isRegularFile(p))
+          return Optional.empty(); // a FIFO or device is never read
+        if (java.nio.file.Files.size(p) > limits.maxDocument())
+          throw tooLarge(what, url, limits.maxDocument());
+        try (InputStream in = java.nio.file.Files.newInputStream(p)) {
+          byte[] b = in.readNBytes((int) limits.maxDocument() + 1);
+          if (b.length > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
+          return Optional.of(b);
+        }
       } catch (IOException e) {
         throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
       }
     }
     IOException last = null;
-    try (StallWatchdog.Watch watch = stalls.watch()) {
-      for (int i = 1; i <= attempts; i++) {
+    try (StallWatchdog.Watch watch = stalls.watch(limits.documentDeadline())) {
+      for (int i = 1; i <= attempts && !watch.expired(); i++) {
         try (Response r = execute(new Request.Builder().url(url).build(), watch)) {
           if (r.code() == 404) return Optional.empty();
           if (r.code() >= 500) {
             last = new IOException("HTTP " + r.code());
           } else if (!r.isSuccessful()) {
-            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
+            throw new ArtifactException(
+                what + ": GET " + url + " answered HTTP " + r.code() + "; check the URL or mirror");
           } else {
             ResponseBody b = r.body();
-            if (b.contentLength() > 4 * 1024 * 1024) throw new ArtifactException(what + ": " + url + " is too large for a checksums file");
+            if (b.contentLength() > limits.maxDocument())
+              throw tooLarge(what, url, limits.maxDocument());
             // read with progress, so a slow but flowing answer is not taken for a stall
             java.io.ByteArrayOutputStream doc = new java.io.ByteArrayOutputStream();
             try (InputStream in = b.byteStream()) {
               byte[] buf = new byte[8192];
               int n;
               while ((n = in.read(buf)) > 0) {
+                // no Content-Length (or a lying one): the cap holds while reading
+                if (doc.size() + n > limits.maxDocument())
+                  throw tooLarge(what, url, limits.maxDocument());
                 doc.write(buf, 0, n);
                 watch.progress();
               }
@@ -121,11 +166,37 @@ public final class Downloader {
         } catch (IOException e) {
           last = e;
         }
-        sleep(i);
+        if (!watch.expired()) sleep(i);
       }
-      throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
-          + "; check the network, proxy settings or --mirror");
+      if (watch.expired()) {
+        throw new ArtifactException(
+            what
+                + ": GET "
+                + url
+                + " "
+                + overall(watch)
+                + "; check the network, proxy settings or --mirror");
+      }
+      throw new ArtifactException(
+          what
+              + ": GET "
+              + url
+              + " failed after "
+              + attempts
+              + " attempts: "
+              + describe(last, watch)
+              + "; check the network, proxy settings or --mirror");
     }
+  }
+
+  static ArtifactException tooLarge(String what, String url, long max) {
+    return new ArtifactException(
+        what
+            + ": "
+            + url
+            + " is larger than "
+            + dev.consulvmagent.engine.RunEvent.mib(max)
+            + ", far more than such a file can be; refusing it (a wrong URL or a hostile mirror?)");
   }
 
   /**
@@ -136,9 +207,24 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
+        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) {
+          throw new ArtifactException(
+              what
+                  + ": "
+                  + p
+                  + " is not a regular file (a FIFO, device or"
+                  + " directory); refusing to read it");
+        }
+        if (java.nio.file.Files.size(p) > limits.maxDownload())
+          throw tooLarge(what, url, limits.maxDownload());
         return new FileSource(java.nio.file.Files.newInputStream(p), java.nio.file.Files.size(p));
       } catch (java.nio.file.NoSuchFileException e) {
-        throw new ArtifactException(what + ": " + p + " does not exist in the artifact directory; check the version and the mirror path");
+        throw new ArtifactException(
+            what
+                + ": "
+                + p
+                + " does not exist in the artifact directory; check the version and the mirror"
+                + " path");
       } catch (IOException e) {
         throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
       }
@@ -149,6 +235,11 @@ public final class Downloader {
   /** A download's bytes and, when known, their length. */
   public abstract static class Source extends InputStream {
     public abstract long contentLength();
+
+    /** The Content-Type the server declared; empty for a file or when absent. */
+    public String contentType() {
+      return "";
+    }
 
     @Override
     public abstract void close();
@@ -200,7 +291,8 @@ public final class Downloader {
 
   static String describe(Throwable e) {
     if (e == null) return "unknown error";
-    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException) return "timed out (" + e.getMessage() + ")";
+    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException)
+      return "timed out (" + e.getMessage() + ")";
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
@@ -213,7 +305,8 @@ public final class Downloader {
     private long position;
     private long total = -1;
     private int failures;
-    private final StallWatchdog.Watch watch = stalls.watch();
+    private String contentType = "";
+    private final StallWatchdog.Watch watch = stalls.watch(limits.downloadDeadline());
 
     Body(String what, String url) {
       this.what = what;
@@ -231,9 +324,27 @@ public final class Downloader {
       return total;
     }
 
+    @Override
+    public String contentType() {
+      return contentType;
+    }
+
+    private ArtifactException late() {
+      return new ArtifactException(
+          what
+              + ": download of "
+              + url
+              + " "
+              + overall(watch)
+              + " ("
+              + position
+              + " bytes arrived); check the network or mirror");
+    }
+
     private void connect() {
       IOException last = null;
       while (true) {
+        if (watch.expired()) throw late();
         Request.Builder rb = new Request.Builder().url(url);
         if (position > 0) rb.header("Range", "bytes=" + position + "-");
         try {
@@ -241,8 +352,15 @@ public final class Downloader {
           int code = r.code();
           if (code == 404 || (code >= 400 && code < 500 && code != 408 && code != 429)) {
             r.close();
-            throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code
-                + (code == 404 ? " (not found): check the version, architecture and mirror" : "; not retried"));
+            throw new ArtifactException(
+                what
+                    + ": GET "
+                    + url
+                    + " answered HTTP "
+                    + code
+                    + (code == 404
+                        ? " (not found): check the version, architecture and mirror"
+                        : "; not retried"));
           }
           if (code >= 500 || code == 408 || code == 429) {
             r.close();
@@ -269,8 +387,15 @@ public final class Downloader {
         }
         failures++;
         if (failures >= attempts) {
-          throw new ArtifactException(what + ": GET " + url + " failed after " + attempts + " attempts: " + describe(last, watch)
-              + "; check the network, proxy settings or --mirror");
+          throw new ArtifactException(
+              what
+                  + ": GET "
+                  + url
+                  + " failed after "
+                  + attempts
+                  + " attempts: "
+                  + describe(last, watch)
+                  + "; check the network, proxy settings or --mirror");
         }
         sleep(failures);
       }
@@ -280,6 +405,12 @@ public final class Downloader {
       this.response = r;
       this.in = r.body().byteStream();
       if (fresh && total < 0) total = r.body().contentLength();
+      String type = r.header("Content-Type");
+      if (type != null) contentType = type;
+      if (total > limits.maxDownload()) {
+        r.close();
+        throw tooLarge(what, url, limits.maxDownload());
+      }
     }
 
     @Override
@@ -294,18 +425,32 @@ public final class Downloader {
       while (true) {
         try {
           int n = in.read(b, off, len);
-          if (n < 0 && total >= 0 && position < total) throw new IOException("body truncated at " + position + " of " + total);
+          if (n < 0 && total >= 0 && position < total)
+            throw new IOException("body truncated at " + position + " of " + total);
           if (n > 0) {
             position += n;
+            // an endless body (no Content-Length) ends here, not when the disk is full
+            if (position > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
             watch.progress();
           }
           return n;
         } catch (IOException e) {
           response.close();
+          if (watch.expired()) throw late();
           failures++;
           if (failures >= attempts) {
-            throw new ArtifactException(what + ": download of " + url + " broke off at byte " + position + " after "
-                + attempts + " attempts: " + describe(e, watch) + "; check the network or mirror", e);
+            throw new ArtifactException(
+                what
+                    + ": download of "
+                    + url
+                    + " broke off at byte "
+                    + position
+                    + " after "
+                    + attempts
+                    + " attempts: "
+                    + describe(e, watch)
+                    + "; check the network or mirror",
+                e);
           }
           sleep(failures);
           connect();
@@ -336,7 +481,13 @@ public final class Downloader {
       java.net.Proxy http = proxy(first(env, "http_proxy", "HTTP_PROXY"));
       java.net.Proxy https = proxy(first(env, "https_proxy", "HTTPS_PROXY"));
       String np = first(env, "no_proxy", "NO_PROXY");
-      List<String> no = np == null ? List.of() : java.util.Arrays.stream(np.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      List<String> no =
+          np == null
+              ? List.of()
+              : java.util.Arrays.stream(np.split(","))
+                  .map(String::trim)
+                  .filter(s -> !s.isEmpty())
+                  .toList();
       return new EnvProxySelector(http, https, no);
     }
 
@@ -356,7 +507,8 @@ public final class Downloader {
       String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
       for (String n : noProxy) {
         String d = n.toLowerCase(Locale.ROOT);
-        if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d)) return List.of(java.net.Proxy.NO_PROXY);
+        if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d))
+          return List.of(java.net.Proxy.NO_PROXY);
       }
       return List.of("https".equals(uri.getScheme()) ? https : http);
     }

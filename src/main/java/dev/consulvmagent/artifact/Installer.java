@@ -11,40 +11,44 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.Locale;
-import org.apache.commons.compress.archivers.ArchiveEntry;
-import org.apache.commons.compress.archivers.ArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
- * Fetches an artifact into a temp file next to its destination in one pass: the download is
- * hashed and written to the cache while the wanted entry is unpacked. Only when the digest
- * matches is the result kept; the installed binary is never touched before that.
+ * Fetches an artifact into a temp file next to its destination: the download is hashed while it is
+ * written to the cache (one pass), the digest is checked, and only then is the program unpacked
+ * from the cache file, within {@link Limits}. The installed binary is never touched.
  */
 public final class Installer {
   private static final int IO_BUFFER = 1 << 18;
   private final java.util.function.Supplier<Downloader> downloaderSupplier;
   private final java.util.function.Supplier<ChecksumResolver> checksumsSupplier;
   private final EventSink events;
+  private final Limits limits;
   private Downloader downloader;
   private ChecksumResolver checksums;
 
   public Installer(Downloader downloader, ChecksumResolver checksums, EventSink events) {
-    this(() -> downloader, () -> checksums, events);
+    this(() -> downloader, () -> checksums, events, downloader.limits());
   }
 
-  private Installer(java.util.function.Supplier<Downloader> d, java.util.function.Supplier<ChecksumResolver> c, EventSink events) {
+  private Installer(
+      java.util.function.Supplier<Downloader> d,
+      java.util.function.Supplier<ChecksumResolver> c,
+      EventSink events,
+      Limits limits) {
     this.downloaderSupplier = d;
     this.checksumsSupplier = c;
     this.events = events;
+    this.limits = limits;
   }
 
   /** The production installer: HTTP client and pinned keys are built on first download only. */
   public static Installer lazy(EventSink events) {
     java.util.function.Supplier<Downloader> dl = memo(Downloader::defaults);
-    return new Installer(dl, memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))), events);
+    return new Installer(
+        dl,
+        memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
+        events,
+        Limits.DEFAULT);
   }
 
   private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
@@ -73,114 +77,104 @@ public final class Installer {
     return download(a, fs, cacheDir);
   }
 
+  /**
+   * Verify first, then unpack: the download is hashed while it is written to the cache, and only a
+   * file whose digest matches (or one the config explicitly left unverified) is unpacked, within
+   * the archive limits. The destination's existing binary is never touched here: the result is a
+   * temp file next to it, renamed over it later by the caller.
+   */
   private Prepared download(Artifact a, HostFs fs, String cacheDir) {
     init();
-    String expected = checksums.expectedSha256(a);
+    // empty only when the config explicitly opted out (app.insecure_skip_checksum)
+    java.util.Optional<String> expected = checksums.expected(a);
     Path dest = fs.resolve(a.destination());
     Path temp = fs.tempSibling(dest);
-    Path cached = fs.resolve(cacheDir + "/" + expected);
+    Path cacheRoot = fs.resolve(cacheDir);
     try {
       Files.createDirectories(dest.getParent());
-      if (Files.isRegularFile(cached)) {
-        String have = hash(cached);
-        if (have.equals(expected)) {
-          events.info("using cached " + a.name() + " (sha256 " + expected.substring(0, 12) + ")");
-          if (a.packing() == Artifact.Packing.RAW) {
-            Files.copy(cached, temp);
-            return new Prepared(temp, expected, expected, false);
+      if (expected.isPresent()) {
+        Path cached = cacheRoot.resolve(expected.get());
+        if (Files.isRegularFile(cached, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          String have = hash(cached);
+          if (have.equals(expected.get())) {
+            events.info("using cached " + a.name() + " (sha256 " + have.substring(0, 12) + ")");
+            return unpackVerified(a, cached, temp, have, false, Arrival.of(a.url(), "", cached));
           }
-          try (InputStream in = Files.newInputStream(cached)) {
-            String bin = unpack(a, in, temp);
-            return new Prepared(temp, expected, bin, false);
-          }
+          Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
         }
-        Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
       }
-      Files.createDirectories(cached.getParent());
-      Path cacheTemp = fs.tempSibling(cached);
+      Files.createDirectories(cacheRoot);
+      Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
-      String bin;
-      long size;
+      Arrival arrival;
       try (Downloader.Source body = downloader.open(a.name(), a.url());
           OutputStream cacheOut = new java.io.BufferedOutputStream(Files.newOutputStream(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         Tee tee = new Tee(body, cacheOut, md, progress);
-        // a bare binary is the download itself: hash it once, copy it from the cache below
-        bin = a.packing() == Artifact.Packing.RAW ? null : unpack(a, tee, temp);
-        tee.drain();
-        size = tee.count;
-        progress.done(size);
+        tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known
+        progress.done(tee.count);
+        arrival = new Arrival(a.url(), body.contentType(), tee.count, tee.head());
       } catch (RuntimeException | IOException e) {
-        HostFs.deleteQuietly(temp);
         HostFs.deleteQuietly(cacheTemp);
         throw e;
       }
       String actual = HexFormat.of().formatHex(md.digest());
-      if (!actual.equals(expected)) {
-        HostFs.deleteQuietly(temp);
+      if (expected.isPresent() && !actual.equals(expected.get())) {
         HostFs.deleteQuietly(cacheTemp);
-        throw new ChecksumMismatchException(a.name(), a.url(), expected, actual);
+        throw new ChecksumMismatchException(
+            a.name(), a.url(), expected.get(), actual, arrival.describe());
       }
+      if (expected.isEmpty()) {
+        events.info(
+            "warning: "
+                + a.name()
+                + " installed WITHOUT verification ("
+                + a.verification().describe()
+                + "); its sha256 is "
+                + actual);
+      }
+      Path cached = cacheRoot.resolve(actual);
       Files.move(cacheTemp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      if (bin == null) {
-        Files.copy(cached, temp);
-        bin = actual;
+      try {
+        return unpackVerified(a, cached, temp, actual, true, arrival);
+      } catch (RuntimeException | IOException e) {
+        // an unverified download that is no usable archive (a login page…) is not kept; a
+        // verified one is exactly what upstream published and saves the next try a download
+        if (expected.isEmpty()) HostFs.deleteQuietly(cached);
+        throw e;
       }
-      return new Prepared(temp, expected, bin, true);
     } catch (IOException e) {
       HostFs.deleteQuietly(temp);
-      throw new ArtifactException(a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
+      throw new ArtifactException(
+          a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
     }
   }
 
-  /** Writes the binary from the (archive) stream to temp; returns the binary's sha256. */
-  private String unpack(Artifact a, InputStream in, Path temp) throws IOException {
-    if (a.packing() == Artifact.Packing.RAW) return copy(in, temp);
-    // archive readers ask for small pieces (512 bytes for stored zip entries): read ahead in
-    // large blocks so hashing and the cache copy see big chunks, not half a million syscalls
-    InputStream ahead = new java.io.BufferedInputStream(new NoClose(in), 1 << 16);
-    ArchiveInputStream<? extends ArchiveEntry> arc = a.packing() == Artifact.Packing.ZIP
-        ? new ZipArchiveInputStream(ahead, "UTF-8", true, true)
-        : new TarArchiveInputStream(new GzipCompressorInputStream(ahead));
-    String chosen = null;
-    String sha = null;
-    ArchiveEntry e;
-    while ((e = arc.getNextEntry()) != null) {
-      if (e.isDirectory()) continue;
-      String base = e.getName().substring(e.getName().lastIndexOf('/') + 1);
-      boolean wanted = a.entry().map(base::equals).orElse(!isDocumentation(base));
-      if (!wanted) continue;
-      if (chosen != null) {
-        HostFs.deleteQuietly(temp);
-        throw new ArtifactException(a.name() + ": " + a.url() + " holds several programs (" + chosen + ", " + base
-            + "); name the one to install with archive_entry");
+  /** The program from a verified cache file, into temp; never leaves a partial temp behind. */
+  private Prepared unpackVerified(
+      Artifact a, Path cached, Path temp, String archiveSha, boolean downloaded, Arrival arrival)
+      throws IOException {
+    try {
+      String bin;
+      if (a.packing() == Artifact.Packing.RAW) {
+        if (arrival.looksLikeHtml()) {
+          throw new ArtifactException(
+              a.name() + ": " + arrival.describe() + ", not a program; refusing it");
+        }
+        Files.copy(cached, temp);
+        bin = archiveSha;
+      } else {
+        bin = Unpacker.unpack(a, cached, temp, limits, arrival);
       }
-      chosen = base;
-      sha = copy(arc, temp);
-    }
-    if (chosen == null) {
-      throw new ArtifactException(a.name() + ": " + a.url() + " has no entry " + a.entry().orElse("(program)")
-          + "; check archive_entry");
-    }
-    return sha;
-  }
-
-  private static boolean isDocumentation(String name) {
-    String n = name.toLowerCase(Locale.ROOT);
-    return n.startsWith("license") || n.startsWith("readme") || n.endsWith(".txt") || n.endsWith(".md") || n.startsWith("notice");
-  }
-
-  private static String copy(InputStream in, Path temp) throws IOException {
-    MessageDigest md = HostFs.sha256Digest();
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp), IO_BUFFER)) {
-      byte[] buf = new byte[1 << 17];
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-        out.write(buf, 0, n);
+      if (Files.size(temp) == 0) {
+        throw new ArtifactException(
+            a.name() + ": the program from " + a.url() + " is empty; refusing to install it");
       }
+      return new Prepared(temp, archiveSha, bin, downloaded);
+    } catch (RuntimeException | IOException e) {
+      HostFs.deleteQuietly(temp);
+      throw e;
     }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   static String hash(Path p) throws IOException {
@@ -193,12 +187,18 @@ public final class Installer {
     return HexFormat.of().formatHex(md.digest());
   }
 
-  /** Hashes and copies every byte read through it to the cache file. */
+  /** Hashes and copies every byte read through it to the cache file; keeps the first bytes. */
   private static final class Tee extends FilterInputStream {
     private final OutputStream copy;
     private final MessageDigest md;
     private final Progress progress;
+    private final byte[] head = new byte[Arrival.HEAD];
+    private int headLength;
     long count;
+
+    byte[] head() {
+      return java.util.Arrays.copyOf(head, headLength);
+    }
 
     Tee(InputStream in, OutputStream copy, MessageDigest md, Progress progress) {
       super(in);
@@ -217,6 +217,11 @@ public final class Installer {
     public int read(byte[] b, int off, int len) throws IOException {
       int n = in.read(b, off, len);
       if (n > 0) {
+        if (headLength < head.length) {
+          int k = Math.min(n, head.length - headLength);
+          System.arraycopy(b, off, head, headLength, k);
+          headLength += k;
+        }
         md.update(b, off, n);
         copy.write(b, off, n);
         count += n;
@@ -240,13 +245,4 @@ public final class Installer {
     }
   }
 
-  /** Keeps an archive reader from closing the shared download stream. */
-  private static final class NoClose extends FilterInputStream {
-    NoClose(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public void close() {}
-  }
 }

@@ -28,7 +28,15 @@ final class StallWatchdog {
 
   /** Starts watching; arm() each call, progress() on each read, close() when done. */
   Watch watch() {
-    Watch w = new Watch();
+    return watch(null);
+  }
+
+  /**
+   * Watching with an overall deadline as well: a drip of a byte now and then never stalls, but the
+   * whole download (retries included) still ends once the deadline has passed.
+   */
+  Watch watch(Duration deadline) {
+    Watch w = new Watch(deadline);
     active.add(w);
     start();
     return w;
@@ -50,7 +58,9 @@ final class StallWatchdog {
       }
       long now = System.nanoTime();
       for (Watch w : active) {
-        if (!w.fired && now - w.last > limitNanos) {
+        boolean late = w.deadline != 0 && now - w.deadline > 0;
+        if (late) w.expired = true;
+        if (!w.fired && (late || now - w.last > limitNanos)) {
           w.fired = true;
           Call c = w.call;
           if (c != null) c.cancel();
@@ -63,6 +73,25 @@ final class StallWatchdog {
     private volatile Call call;
     private volatile long last = System.nanoTime();
     private volatile boolean fired;
+    private volatile boolean expired;
+    private final long deadline; // System.nanoTime() value; 0: none
+    private final Duration allowed;
+
+    private Watch(Duration allowed) {
+      this.allowed = allowed;
+      long d = allowed == null ? 0 : System.nanoTime() + allowed.toNanos();
+      this.deadline = allowed != null && d == 0 ? 1 : d;
+    }
+
+    /** True once the overall deadline has passed: the download is over, no retry. */
+    boolean expired() {
+      if (!expired && deadline != 0 && System.nanoTime() - deadline > 0) expired = true;
+      return expired;
+    }
+
+    Duration allowed() {
+      return allowed;
+    }
 
     /** A new call (first try, retry, redirect): the clock starts again. */
     void arm(Call c) {
@@ -70,6 +99,7 @@ final class StallWatchdog {
       last = System.nanoTime();
       call = c;
       fired = false;
+      if (expired()) c.cancel();
     }
 
     void progress() {

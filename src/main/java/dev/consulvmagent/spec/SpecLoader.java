@@ -230,8 +230,14 @@ public final class SpecLoader {
     String url = Validators.httpUrl(n.require("url"));
     Optional<String> sha = opt(n, "sha256").map(Validators::sha256);
     Optional<String> sums = opt(n, "checksums_url").map(Validators::httpUrl);
-    if (sha.isEmpty() && sums.isEmpty()) {
-      throw new SpecException("app.sha256", n.line(), "is required (or app.checksums_url): downloads are always verified");
+    boolean skip = opt(n, "insecure_skip_checksum").map(Node::bool).orElse(false);
+    if (skip && (sha.isPresent() || sums.isPresent())) {
+      throw new SpecException("app.insecure_skip_checksum", n.line(),
+          "contradicts app.sha256 / app.checksums_url: remove one");
+    }
+    if (sha.isEmpty() && sums.isEmpty() && !skip) {
+      throw new SpecException("app.sha256", n.line(), "is required (or app.checksums_url, or"
+          + " app.insecure_skip_checksum: true where no digest exists): downloads are verified");
     }
     String binary = opt(n, "binary").map(Validators::fileName).orElse(name);
     Optional<String> entry = opt(n, "archive_entry").map(Validators::fileName);
@@ -256,7 +262,7 @@ public final class SpecLoader {
     }
     Optional<Integer> port = opt(n, "port").map(Node::port);
     n.done();
-    return new AppSpec(name, url, sha, sums, binary, entry, args, env, port);
+    return new AppSpec(name, url, sha, sums, binary, entry, args, env, port, skip);
   }
 
   private DnsSpec dns(Node n) {

@@ -31,15 +31,18 @@ public final class TestMirror implements AutoCloseable {
     String gh = "/envoyproxy/envoy/releases/download/v" + envoyVersion + "/";
     byte[] envoy = script("envoy-double", "envoy  version: 0/" + envoyVersion + "/Clean/RELEASE/BoringSSL");
     put(gh + "envoy-" + envoyVersion + "-linux-x86_64", envoy);
-    put(gh + "checksums.txt", sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy)));
+    // like Envoy's releases: only the clearsigned checksums.txt.asc (by a throwaway test key)
+    byte[] envoySums = sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy));
+    put(gh + "checksums.txt.asc", clearsigned(envoySums));
     String apps = "/hashicorp/demo-consul-101/releases/download/0.0.3.1/";
     Map<String, byte[]> appZips = new HashMap<>();
     for (String app : List.of("dashboard", "counting")) {
       byte[] z = zip(app + "-service_linux_amd64", script(app + "-service-double", app + "-service 0.0.3.1"));
       put(apps + app + "-service_linux_amd64.zip", z);
-      appZips.put(app + "-service_linux_amd64.zip", z);
+      appZips.put("zips/" + app + "-service_linux_amd64.zip", z);
     }
-    put(apps + "SHA256SUMS", sums(appZips));
+    // upstream's format (demo-consul-101 services/build_all): lines name zips/<asset>.zip
+    put(apps + "SHA256SUMS.txt", sums(appZips));
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", ex -> {
       String path = ex.getRequestURI().getPath();
@@ -85,6 +88,21 @@ public final class TestMirror implements AutoCloseable {
     StringBuilder s = new StringBuilder();
     files.forEach((name, b) -> s.append(HostFs.sha256(b)).append("  ").append(name).append('\n'));
     return s.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] clearsigned(byte[] text) throws IOException {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cva-testmirror-gpg");
+    try {
+      java.nio.file.Path f = java.nio.file.Files.write(dir.resolve("checksums.txt"), text);
+      return new Gpg(dir).clearSign(f);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    } finally {
+      try (var w = java.nio.file.Files.walk(dir)) {
+        w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 
   @Override
