@@ -45,7 +45,10 @@ public final class SpecException extends RuntimeException {
     List<SpecException> flat = new ArrayList<>();
     for (SpecException e : found) {
       for (SpecException p : e.problems()) {
-        if (flat.stream().noneMatch(q -> q.getMessage().equals(p.getMessage()))) flat.add(p);
+        // one problem per place: a value refused by the reader and again by its field's check
+        boolean again = flat.stream().anyMatch(q -> q.getMessage().equals(p.getMessage())
+            || (p.line > 0 && q.line == p.line && java.util.Objects.equals(q.path, p.path)));
+        if (!again) flat.add(p);
       }
     }
     if (flat.isEmpty()) throw new IllegalArgumentException("no problems");

@@ -79,7 +79,9 @@ public final class SpecLoader {
   }
 
   public AgentSpec parse(byte[] bytes) {
-    return fromNode(compose(bytes));
+    Walk walk = new Walk(true);
+    Node root = compose(bytes, walk);
+    return fromNode(root, walk.problems);
   }
 
   /**
@@ -100,10 +102,17 @@ public final class SpecLoader {
    * keep the first: neither is what the author meant). {@code strict}: refuse control characters.
    */
   public static Node compose(byte[] bytes, boolean strict) {
-    return compose(bytes, new Walk(strict));
+    Walk walk = new Walk(strict);
+    Node root = compose(bytes, walk);
+    if (!walk.problems.isEmpty()) throw SpecException.of(walk.problems);
+    return root;
   }
 
-  /** As above; the walk's counts go on across calls (the parts of one user-data file). */
+  /**
+   * As above, but problems a reader can step over (a tag, a control character, a duplicate key)
+   * are left in walk.problems, to be reported with the rest; the walk's counts go on across
+   * calls (the parts of one user-data file).
+   */
   static Node compose(byte[] bytes, Walk walk) {
     if (bytes.length > MAX_BYTES) {
       throw new SpecException("", "input is larger than 1 MiB");
@@ -155,6 +164,7 @@ public final class SpecLoader {
   /** One pass over the composed tree as its readers will see it (aliases expanded). */
   static final class Walk {
     private final boolean strict;
+    final List<SpecException> problems = new ArrayList<>();
     private long nodes;
     private long chars;
 
@@ -170,8 +180,9 @@ public final class SpecLoader {
             + "; this is not an agent config");
       }
       if (!PLAIN_TAGS.contains(n.getTag())) {
-        throw new SpecException(path, line,
-            "YAML tag " + Validators.quote(n.getTag().getValue()) + " is not allowed (only plain values, lists and mappings)");
+        problems.add(new SpecException(path, line,
+            "YAML tag " + Validators.quote(n.getTag().getValue()) + " is not allowed (only plain values, lists and mappings)"));
+        return;
       }
       if (n instanceof ScalarNode s) {
         String v = s.getValue();
@@ -182,8 +193,8 @@ public final class SpecLoader {
         }
         int at = strict ? Validators.unsafeCharAt(v, true) : -1;
         if (at >= 0) {
-          throw new SpecException(path, line, "contains " + Validators.describeChar(v, at)
-              + " at offset " + at + "; control and format characters are not allowed (only newline and tab)");
+          problems.add(new SpecException(path, line, "contains " + Validators.describeChar(v, at)
+              + " at offset " + at + "; control and format characters are not allowed (only newline and tab)"));
         }
       } else if (n instanceof MappingNode m) {
         Set<String> seen = new HashSet<>();
@@ -195,8 +206,8 @@ public final class SpecLoader {
           String key = k.getValue();
           String child = path.isEmpty() ? key : path + "." + key;
           if (!seen.add(key)) {
-            throw new SpecException(child, k.getStartMark().getLine() + 1,
-                "duplicate key (it appears twice in the same mapping; remove one)");
+            problems.add(new SpecException(child, k.getStartMark().getLine() + 1,
+                "duplicate key (it appears twice in the same mapping; remove one)"));
           }
           check(k, child, depth + 1);
           check(t.getValueNode(), child, depth + 1);
@@ -249,10 +260,16 @@ public final class SpecLoader {
   }
 
   AgentSpec fromNode(Node root) {
-    if (!root.isMapping()) {
-      throw root.error("the config must be a mapping with keys consul, envoy, app, service, dns, downloads");
-    }
+    return fromNode(root, List.of());
+  }
+
+  private AgentSpec fromNode(Node root, List<SpecException> early) {
     Problems p = new Problems();
+    early.forEach(p::add);
+    if (!root.isMapping()) {
+      p.add(root.error("the config must be a mapping with keys consul, envoy, app, service, dns, downloads"));
+      p.throwIfAny();
+    }
     ConsulSpec consul = consul(root.get("consul"), p);
     EnvoySpec envoy = envoy(root.get("envoy"), p);
     Optional<AppSpec> app = Optional.ofNullable(root.get("app")).flatMap(n -> app(n, p));
