@@ -25,8 +25,11 @@ final class CloudInitMerge {
     Set<String> dict = null, list = null, str = null;
     if (how instanceof String s) {
       if (s.length() > 1024) throw new SpecException("merge_how", "is longer than 1024 characters");
-      for (String part : s.split("\\+")) {
+      String[] parts = s.split("\\+");
+      if (parts.length == 0) throw new SpecException("merge_how", "names no merger (expected e.g. list(append)+dict())");
+      for (String part : parts) {
         part = part.trim();
+        if (part.isEmpty()) throw new SpecException("merge_how", "has an empty merger between '+' signs");
         int open = part.indexOf('(');
         int close = part.lastIndexOf(')');
         if ((open < 0) != (close < 0) || close < open || (close >= 0 && close != part.length() - 1)) {

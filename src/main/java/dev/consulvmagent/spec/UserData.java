@@ -55,7 +55,9 @@ public final class UserData {
     for (Part p : parts) {
       if (!p.type().equals("text/cloud-config")) continue;
       seen++;
-      Object doc = SpecLoader.compose(p.body(), walk).plain();
+      Node node = SpecLoader.compose(p.body(), walk);
+      if (!walk.problems.isEmpty()) throw SpecException.of(walk.problems);
+      Object doc = node.plain();
       if (doc == null) continue;
       if (!(doc instanceof Map<?, ?>)) throw new SpecException("user-data part " + seen, "a cloud-config part must be a mapping");
       @SuppressWarnings("unchecked")
