@@ -96,6 +96,9 @@ class CliHostileInputTest {
       assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
       assertThat(r.err()).contains("not a regular file");
     }
+    Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--dry");
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("not a regular file");
   }
 
   @Test
