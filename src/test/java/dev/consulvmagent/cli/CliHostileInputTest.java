@@ -96,9 +96,13 @@ class CliHostileInputTest {
       assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
       assertThat(r.err()).contains("not a regular file");
     }
-    Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--dry");
+    Path root = java.nio.file.Files.createDirectories(tmp.resolve("root"));
+    Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--root", root.toString());
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("not a regular file");
+    try (var files = Files.list(root)) {
+      assertThat(files).isEmpty();
+    }
   }
 
   @Test
