@@ -407,61 +407,87 @@ public final class SpecLoader {
   }
 
   /**
-   * The service config, with every annotation error: the annotation reader stops at its first
-   * error, so it is read again without the annotations already reported (at most
-   * {@link #ANNOTATION_ROUNDS} times), and each error gets the line of its annotation.
+   * The service config, with every error: its reader stops at the first, so it is read again
+   * without the keys and annotations already reported (at most {@link #SERVICE_ROUNDS} times;
+   * an error about a key already left out is a consequence, not a new problem, and ends the
+   * search), and each annotation error gets the line of its annotation.
    */
   private Optional<ServiceConfig> service(Node n, Problems p) {
     Set<String> dropped = new HashSet<>();
     Node current = n;
-    for (int round = 0; round < ANNOTATION_ROUNDS; round++) {
+    for (int round = 0; round < SERVICE_ROUNDS; round++) {
       try {
         ServiceConfig c = ServiceConfig.fromNode(current);
         return dropped.isEmpty() ? Optional.of(c) : Optional.empty();
       } catch (SpecException e) {
-        String again = null;
+        List<String> again = new ArrayList<>();
         for (SpecException one : e.problems()) {
-          String key = annotationKey(n, one.path());
-          SpecException located = key == null || one.line() > 0 ? one
-              : new SpecException(one.path(), n.get("annotations").keyLine(key), one.detail());
-          if (key != null && dropped.contains(key)) return Optional.empty(); // a follow-on error
-          p.add(located);
-          if (again == null) again = key;
+          String key = droppable(n, one.path());
+          if (key != null && dropped.contains(key)) return Optional.empty();
+          boolean annotation = key != null && key.startsWith("a:");
+          p.add(!annotation || one.line() > 0 ? one
+              : new SpecException(one.path(), n.get("annotations").keyLine(key.substring(2)), one.detail()));
+          if (key == null) return Optional.empty();
+          again.add(key);
         }
-        if (again == null) return Optional.empty();
-        dropped.add(again);
+        dropped.addAll(again);
         current = without(n, dropped);
       }
     }
     return Optional.empty();
   }
 
-  static final int ANNOTATION_ROUNDS = 20;
+  static final int SERVICE_ROUNDS = 20;
 
-  /** The annotation key an error path names (service.annotations.KEY…), or null. */
-  private static String annotationKey(Node service, String path) {
-    Node ann = service.isMapping() ? service.get("annotations") : null;
-    String prefix = service.path() + ".annotations.";
-    if (ann == null || !ann.isMapping() || path == null || !path.startsWith(prefix)) return null;
-    String rest = path.substring(prefix.length());
-    String best = null;
-    for (String k : ann.keys()) {
-      if ((rest.equals(k) || rest.startsWith(k + ".") || rest.startsWith(k + "[")) && (best == null || k.length() > best.length())) {
-        best = k;
+  /**
+   * What an error path names in the service mapping: "a:KEY" for an annotation
+   * (service.annotations.KEY…), "k:KEY" for a key of the simple form (service.KEY…), or null.
+   */
+  private static String droppable(Node service, String path) {
+    if (!service.isMapping() || path == null || !path.startsWith(service.path() + ".")) return null;
+    Node ann = service.get("annotations");
+    String annPrefix = service.path() + ".annotations.";
+    if (ann != null && ann.isMapping() && path.startsWith(annPrefix)) {
+      String rest = path.substring(annPrefix.length());
+      String best = null;
+      for (String k : ann.keys()) {
+        boolean names = rest.equals(k) || rest.startsWith(k + ".") || rest.startsWith(k + "[");
+        if (names && (best == null || k.length() > best.length())) best = k;
       }
+      return best == null ? null : "a:" + best;
     }
-    return best;
+    String rest = path.substring(service.path().length() + 1);
+    int end = rest.length();
+    for (char c : new char[] {'.', '['}) if (rest.indexOf(c) >= 0) end = Math.min(end, rest.indexOf(c));
+    String top = rest.substring(0, end);
+    return top.equals("annotations") || !service.keys().contains(top) ? null : "k:" + top;
   }
 
-  /** The service node with these annotations left out (a copy; the document is unchanged). */
+  /**
+   * Required keys get a valid stand-in instead of being left out, so the search goes on past
+   * them (the stand-in is never used: the config is refused anyway).
+   */
+  private static final Map<String, String> STAND_INS = Map.of(
+      "k:name", "stand-in", "k:port", "1",
+      "a:consul.hashicorp.com/connect-service", "stand-in", "a:consul.hashicorp.com/connect-service-port", "1");
+
+  /** The service node without these keys and annotations (a copy; the document is unchanged). */
   private static Node without(Node service, Set<String> dropped) {
     MappingNode s = (MappingNode) service.yaml();
     List<NodeTuple> tuples = new ArrayList<>();
     for (NodeTuple t : s.getValue()) {
-      if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals("annotations") && t.getValueNode() instanceof MappingNode a) {
+      if (!(t.getKeyNode() instanceof ScalarNode k)) continue;
+      if (dropped.contains("k:" + k.getValue())) {
+        String standIn = STAND_INS.get("k:" + k.getValue());
+        if (standIn != null) tuples.add(new NodeTuple(k, standIn(standIn, t.getValueNode())));
+        continue;
+      }
+      if (k.getValue().equals("annotations") && t.getValueNode() instanceof MappingNode a) {
         List<NodeTuple> kept = new ArrayList<>();
         for (NodeTuple at : a.getValue()) {
-          if (!(at.getKeyNode() instanceof ScalarNode ak && dropped.contains(ak.getValue()))) kept.add(at);
+          String ak = at.getKeyNode() instanceof ScalarNode x ? "a:" + x.getValue() : null;
+          if (!dropped.contains(ak)) kept.add(at);
+          else if (STAND_INS.containsKey(ak)) kept.add(new NodeTuple(at.getKeyNode(), standIn(STAND_INS.get(ak), at.getValueNode())));
         }
         tuples.add(new NodeTuple(k, new MappingNode(a.getTag(), true, kept, a.getStartMark(), a.getEndMark(), a.getFlowStyle())));
       } else {
@@ -469,6 +495,10 @@ public final class SpecLoader {
       }
     }
     return new Node(service.path(), new MappingNode(s.getTag(), true, tuples, s.getStartMark(), s.getEndMark(), s.getFlowStyle()));
+  }
+
+  private static ScalarNode standIn(String value, org.yaml.snakeyaml.nodes.Node at) {
+    return new ScalarNode(Tag.STR, value, at.getStartMark(), at.getEndMark(), org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
   }
 
   private DnsSpec dns(Node n, Problems p) {

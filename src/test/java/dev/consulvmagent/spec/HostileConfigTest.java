@@ -256,7 +256,7 @@ class HostileConfigTest {
     String yaml = SERVER + """
         service:
           annotations:
-            consul.hashicorp.com/connect-service: web
+            consul.hashicorp.com/connect-service: 'w;b'
             consul.hashicorp.com/connect-service-port: '80'
             consul.hashicorp.com/transparent-proxy: maybe
             consul.hashicorp.com/transparent-proxy-exclude-inbound-ports: '70000'
@@ -264,11 +264,34 @@ class HostileConfigTest {
         """;
     assertThatThrownBy(() -> parse(yaml)).isInstanceOf(SpecException.class).satisfies(e -> {
       SpecException s = (SpecException) e;
-      assertThat(s.getMessage()).contains(
+      assertThat(s.getMessage()).startsWith("4 problems").contains(
+          "service.annotations.consul.hashicorp.com/connect-service (line 4)",
           "service.annotations.consul.hashicorp.com/transparent-proxy (line 6)",
           "service.annotations.consul.hashicorp.com/transparent-proxy-exclude-inbound-ports (line 7)",
           "service.annotations.consul.hashicorp.com/transparent-proxy-exclude-uids (line 8)");
     });
+  }
+
+  @Test
+  void simpleFormErrors_allReported_withTheirLines() {
+    String yaml = SERVER + """
+        service:
+          name: 'web;ls'
+          port: 0
+          tags: {a: b}
+          meta: {a: [1]}
+          transparent_proxy: maybe
+        """;
+    assertThatThrownBy(() -> parse(yaml)).isInstanceOf(SpecException.class).satisfies(e -> assertThat(e.getMessage())
+        .startsWith("5 problems").contains("service.name (line 3)", "service.port (line 4)", "service.tags (line 5)",
+            "service.meta.a (line 6)", "service.transparent_proxy (line 7)"));
+  }
+
+  @Test
+  void crlfLineEndings_areNotControlCharacters() throws Exception {
+    String yaml = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("examples/dashboard.yaml")))
+        .replace("\n", "\r\n");
+    assertThat(parse(yaml).app().orElseThrow().environment()).containsEntry("PORT", "9002");
   }
 
   @Test
