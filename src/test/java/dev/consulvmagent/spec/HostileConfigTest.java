@@ -135,6 +135,24 @@ class HostileConfigTest {
   }
 
   @Test
+  void extraConfig_everyKeyTheAgentWrites_isRefused() {
+    // the class, not a list: whatever render/ConsulConfig writes may not be overridden
+    // (log_level is a default, not something the mesh depends on)
+    AgentSpec full = parse("consul: {role: server, node_name: n1, bind_addr: 192.0.2.1, advertise_addr: 192.0.2.1,"
+        + " retry_join: [192.0.2.2], encrypt: pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=, acl_token: 0123456789abcdef}\n");
+    java.util.Set<String> written = new java.util.TreeSet<>(dev.consulvmagent.render.ConsulConfig.agent(full.consul()).keySet());
+    written.addAll(dev.consulvmagent.render.ConsulConfig.secrets(full.consul()).keySet());
+    written.remove("log_level");
+    assertThat(written).contains("connect", "ports", "datacenter", "encrypt", "acl");
+    for (String key : written) {
+      for (String spelling : new String[] {key, key.toUpperCase(java.util.Locale.ROOT)}) {
+        assertThatThrownBy(() -> parse("consul: {role: server, extra_config: {" + spelling + ": x}}\n"))
+            .as(spelling).hasMessageContaining("consul.extra_config." + spelling).hasMessageContaining("managed");
+      }
+    }
+  }
+
+  @Test
   void extraConfig_scriptChecksOrRemoteExec_withRemoteHttp_areRefused() {
     assertThatThrownBy(() -> parse("consul: {role: server, client_addr: 0.0.0.0, extra_config: {enable_script_checks: true}}\n"))
         .hasMessageContaining("consul.extra_config.enable_script_checks").hasMessageContaining("RCE");
