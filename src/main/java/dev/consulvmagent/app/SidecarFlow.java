@@ -41,7 +41,8 @@ public final class SidecarFlow {
   /** Reads a service-config file (path as seen on the host running us). */
   public static ServiceConfig readServiceConfig(Path file) {
     // a regular file only (never a FIFO or device read forever), at most 1 MiB
-    return ServiceConfig.parse(SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", ""), "");
+    byte[] bytes = SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", "");
+    return ServiceConfig.parse(bytes, "");
   }
 
   /** The admin port already configured for this service (apply may have chosen one), else 19000. */

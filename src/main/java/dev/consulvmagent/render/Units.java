@@ -93,7 +93,9 @@ public final class Units {
     b.append("Wants=network-online.target\nAfter=network-online.target\n\n");
     b.append("[Service]\nType=simple\nDynamicUser=yes\n");
     for (Map.Entry<String, String> e : app.environment().entrySet()) {
-      b.append("Environment=").append(SystemdSyntax.environmentAssignment(e.getKey(), e.getValue())).append('\n');
+      b.append("Environment=")
+          .append(SystemdSyntax.environmentAssignment(e.getKey(), e.getValue()))
+          .append('\n');
     }
     b.append("ExecStart=").append(app.binaryPath());
     for (String a : app.args()) b.append(' ').append(SystemdSyntax.execArgument(a));

@@ -60,7 +60,9 @@ public final class SidecarFiles {
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));
     StringBuilder b = new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
-    for (Map.Entry<String, String> e : env.entrySet()) b.append(SystemdSyntax.environmentFileLine(e.getKey(), e.getValue()));
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      b.append(SystemdSyntax.environmentFileLine(e.getKey(), e.getValue()));
+    }
     return b.toString();
   }
 }

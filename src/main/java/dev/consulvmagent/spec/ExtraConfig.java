@@ -8,37 +8,42 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * consul.extra_config: Consul agent settings passed through to consul.json, except what the
- * agent manages itself and known-dangerous combinations.
+ * consul.extra_config: Consul agent settings passed through to consul.json, except what the agent
+ * manages itself and known-dangerous combinations.
  *
  * <p>Managed keys are matched case-insensitively: Consul decodes its config with mapstructure,
  * which falls back to a case-insensitive match ({@code {"CONNECT": {"enabled": "x"}}} fails with
- * "'connect.enabled' expected type 'bool'" under Consul 1.8.7's {@code consul validate}, and
- * {@code "Ports": {"GRPC": -1}} validates), so {@code Connect} would override {@code connect}.
+ * "'connect.enabled' expected type 'bool'" under Consul 1.8.7's {@code consul validate}, and {@code
+ * "Ports": {"GRPC": -1}} validates), so {@code Connect} would override {@code connect}.
  */
 final class ExtraConfig {
   /** Top-level keys consul.json gets from the agent (render/ConsulConfig), with what to use. */
-  private static final Map<String, String> MANAGED = Map.ofEntries(
-      Map.entry("datacenter", "use consul.datacenter"),
-      Map.entry("data_dir", "the agent keeps Consul's data in /var/lib/consul"),
-      Map.entry("server", "use consul.role"),
-      Map.entry("bootstrap_expect", "use consul.bootstrap_expect"),
-      Map.entry("bootstrap", "use consul.bootstrap_expect (bootstrap mode conflicts with it)"),
-      Map.entry("node_name", "use consul.node_name"),
-      Map.entry("bind_addr", "use consul.bind_addr"),
-      Map.entry("advertise_addr", "use consul.advertise_addr"),
-      Map.entry("client_addr", "use consul.client_addr"),
-      Map.entry("addresses", "use consul.client_addr (Envoy and the agent reach Consul's HTTP, "
-          + "gRPC and DNS on 127.0.0.1)"),
-      Map.entry("retry_join", "use consul.retry_join"),
-      Map.entry("ui", "use consul.ui"),
-      Map.entry("ui_config", "use consul.ui"),
-      Map.entry("connect", "the mesh needs Connect enabled, which the agent sets"),
-      Map.entry("ports", "Envoy needs gRPC on 8502, the agent HTTP on 8500 and the DNS "
-          + "forwarding 8600; the agent sets them (a ports mapping here would replace all three)"),
-      Map.entry("encrypt", "use consul.encrypt"),
-      Map.entry("acl", "use consul.acl_token"),
-      Map.entry("domain", "the DNS forwarding (dns.mode) serves the consul domain"));
+  private static final Map<String, String> MANAGED =
+      Map.ofEntries(
+          Map.entry("datacenter", "use consul.datacenter"),
+          Map.entry("data_dir", "the agent keeps Consul's data in /var/lib/consul"),
+          Map.entry("server", "use consul.role"),
+          Map.entry("bootstrap_expect", "use consul.bootstrap_expect"),
+          Map.entry("bootstrap", "use consul.bootstrap_expect (bootstrap mode conflicts with it)"),
+          Map.entry("node_name", "use consul.node_name"),
+          Map.entry("bind_addr", "use consul.bind_addr"),
+          Map.entry("advertise_addr", "use consul.advertise_addr"),
+          Map.entry("client_addr", "use consul.client_addr"),
+          Map.entry(
+              "addresses",
+              "use consul.client_addr (Envoy and the agent reach Consul's HTTP, "
+                  + "gRPC and DNS on 127.0.0.1)"),
+          Map.entry("retry_join", "use consul.retry_join"),
+          Map.entry("ui", "use consul.ui"),
+          Map.entry("ui_config", "use consul.ui"),
+          Map.entry("connect", "the mesh needs Connect enabled, which the agent sets"),
+          Map.entry(
+              "ports",
+              "Envoy needs gRPC on 8502, the agent HTTP on 8500 and the DNS forwarding 8600; the"
+                  + " agent sets them (a ports mapping here would replace all three)"),
+          Map.entry("encrypt", "use consul.encrypt"),
+          Map.entry("acl", "use consul.acl_token"),
+          Map.entry("domain", "the DNS forwarding (dns.mode) serves the consul domain"));
 
   private ExtraConfig() {}
 
@@ -52,17 +57,25 @@ final class ExtraConfig {
       String lower = k.toLowerCase(Locale.ROOT);
       String path = "consul.extra_config." + k;
       String use = MANAGED.get(lower);
-      if (use == null && lower.startsWith("acl_")) use = "use consul.acl_token (legacy ACL settings)";
+      if (use == null && lower.startsWith("acl_"))
+        use = "use consul.acl_token (legacy ACL settings)";
       if (use != null) {
-        p.add(new SpecException(path, extra.keyLine(k), "is managed by the agent and cannot be "
-            + "overridden; " + use));
+        p.add(
+            new SpecException(
+                path,
+                extra.keyLine(k),
+                "is managed by the agent and cannot be " + "overridden; " + use));
       } else if (byLower.containsKey(lower)) {
-        p.add(new SpecException(path, extra.keyLine(k), "is given twice (Consul reads keys "
-            + "regardless of case)"));
+        p.add(
+            new SpecException(
+                path,
+                extra.keyLine(k),
+                "is given twice (Consul reads keys " + "regardless of case)"));
       }
       byLower.put(lower, e.getValue());
     }
-    boolean exposed = !isLoopback(clientAddr) && !writesOnlyFromLoopback(byLower.get("http_config"));
+    boolean exposed =
+        !isLoopback(clientAddr) && !writesOnlyFromLoopback(byLower.get("http_config"));
     // Consul 1.8.7 itself says, at start and in `consul validate`: "using enable-script-checks
     // without ACLs and without allow_write_http_from is DANGEROUS, use
     // enable-local-script-checks instead, see https://www.hashicorp.com/blog/
@@ -71,19 +84,31 @@ final class ExtraConfig {
     // agent never enables ACLs (acl is managed), so a non-loopback client_addr is that case.
     if (exposed && isTrue(byLower.get("enable_script_checks"))) {
       String k = original(m, "enable_script_checks");
-      p.add(new SpecException("consul.extra_config." + k, extra.keyLine(k), "is refused with "
-          + "consul.client_addr " + clientAddr + ": anyone who reaches port 8500 could run commands "
-          + "as the consul user (a known Consul attack, see HashiCorp's 'Protecting Consul from RCE "
-          + "Risk in Specific Configurations'); use enable_local_script_checks, or keep client_addr "
-          + "on 127.0.0.1"));
+      p.add(
+          new SpecException(
+              "consul.extra_config." + k,
+              extra.keyLine(k),
+              "is refused with "
+                  + "consul.client_addr "
+                  + clientAddr
+                  + ": anyone who reaches port 8500 could run commands as the consul user (a known"
+                  + " Consul attack, see HashiCorp's 'Protecting Consul from RCE Risk in Specific"
+                  + " Configurations'); use enable_local_script_checks, or keep client_addr on"
+                  + " 127.0.0.1"));
     }
     // disable_remote_exec (default true) guards `consul exec`, the other remote-execution
     // feature HashiCorp's guidance names (Metasploit's consul_rexec_exec drives it over HTTP).
     if (exposed && isFalse(byLower.get("disable_remote_exec"))) {
       String k = original(m, "disable_remote_exec");
-      p.add(new SpecException("consul.extra_config." + k, extra.keyLine(k), "false is refused with "
-          + "consul.client_addr " + clientAddr + ": it lets anyone who reaches port 8500 run "
-          + "commands on every agent (consul exec); keep the default, or client_addr on 127.0.0.1"));
+      p.add(
+          new SpecException(
+              "consul.extra_config." + k,
+              extra.keyLine(k),
+              "false is refused with "
+                  + "consul.client_addr "
+                  + clientAddr
+                  + ": it lets anyone who reaches port 8500 run commands on every agent (consul"
+                  + " exec); keep the default, or client_addr on 127.0.0.1"));
     }
     return m;
   }

@@ -126,8 +126,11 @@ public final class Node {
       String k = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
       if (k == null) throw error("keys must be plain strings");
       if (!consumed.contains(k)) {
-        unknown.add(new SpecException(child(k), t.getKeyNode().getStartMark().getLine() + 1,
-            "unknown key (allowed here: " + String.join(", ", consumed) + ")"));
+        unknown.add(
+            new SpecException(
+                child(k),
+                t.getKeyNode().getStartMark().getLine() + 1,
+                "unknown key (allowed here: " + String.join(", ", consumed) + ")"));
       }
     }
     if (!unknown.isEmpty()) throw SpecException.of(unknown);
@@ -158,7 +161,12 @@ public final class Node {
     String v = text();
     Tag tag = ((ScalarNode) yaml).getTag();
     if (!tag.equals(Tag.STR)) {
-      throw error("expected a string, got " + tag.getClassName() + " " + Validators.quote(v) + " (quote it)");
+      throw error(
+          "expected a string, got "
+              + tag.getClassName()
+              + " "
+              + Validators.quote(v)
+              + " (quote it)");
     }
     return v;
   }
@@ -209,7 +217,9 @@ public final class Node {
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<String, Node> e : children().entrySet()) {
       consumed.add(e.getKey());
-      if (e.getValue() == null) throw new SpecException(child(e.getKey()), keyLine(e.getKey()), "expected a string, got nothing");
+      if (e.getValue() == null)
+        throw new SpecException(
+            child(e.getKey()), keyLine(e.getKey()), "expected a string, got nothing");
       out.put(e.getKey(), e.getValue().text());
     }
     return out;

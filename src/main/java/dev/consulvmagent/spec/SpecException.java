@@ -6,12 +6,13 @@ import java.util.List;
 
 /**
  * Invalid agent configuration. Names the key path (and the line where known). Exit code 3. One
- * exception may carry every problem found in the file ({@link #problems()}), so a config is
- * fixed in one round, not one error per run.
+ * exception may carry every problem found in the file ({@link #problems()}), so a config is fixed
+ * in one round, not one error per run.
  */
 public final class SpecException extends RuntimeException {
   /** Problems listed in one message; the rest are counted. */
   static final int MAX_LISTED = 50;
+
   /** A message longer than this is cut in the middle (it never echoes a megabyte value). */
   static final int MAX_MESSAGE = 600;
 
@@ -46,8 +47,14 @@ public final class SpecException extends RuntimeException {
     for (SpecException e : found) {
       for (SpecException p : e.problems()) {
         // one problem per place: a value refused by the reader and again by its field's check
-        boolean again = flat.stream().anyMatch(q -> q.getMessage().equals(p.getMessage())
-            || (p.line > 0 && q.line == p.line && java.util.Objects.equals(q.path, p.path)));
+        boolean again =
+            flat.stream()
+                .anyMatch(
+                    q ->
+                        q.getMessage().equals(p.getMessage())
+                            || (p.line > 0
+                                && q.line == p.line
+                                && java.util.Objects.equals(q.path, p.path)));
         if (!again) flat.add(p);
       }
     }
@@ -62,7 +69,8 @@ public final class SpecException extends RuntimeException {
     for (int i = 0; i < Math.min(all.size(), MAX_LISTED); i++) {
       b.append("\n  ").append(all.get(i).getMessage());
     }
-    if (all.size() > MAX_LISTED) b.append("\n  … and ").append(all.size() - MAX_LISTED).append(" more");
+    if (all.size() > MAX_LISTED)
+      b.append("\n  … and ").append(all.size() - MAX_LISTED).append(" more");
     return b.toString();
   }
 
@@ -72,20 +80,26 @@ public final class SpecException extends RuntimeException {
   }
 
   /**
-   * An overlong message cut in the middle, keeping the field at the start and the hint at the
-   * end, and control characters shown as escapes (a message goes to a terminal and the journal):
-   * the last line of defence when a caller quoted a value without Validators.quote.
+   * An overlong message cut in the middle, keeping the field at the start and the hint at the end,
+   * and control characters shown as escapes (a message goes to a terminal and the journal): the
+   * last line of defence when a caller quoted a value without Validators.quote.
    */
   static String sanitize(String m) {
     if (m.length() > MAX_MESSAGE) {
-      m = m.substring(0, MAX_MESSAGE - 200) + " …(" + m.length() + " characters in all)… "
-          + m.substring(m.length() - 200);
+      m =
+          m.substring(0, MAX_MESSAGE - 200)
+              + " …("
+              + m.length()
+              + " characters in all)… "
+              + m.substring(m.length() - 200);
     }
     StringBuilder b = new StringBuilder(m.length());
-    m.codePoints().forEach(cp -> {
-      if (Validators.isUnsafeChar(cp)) b.append(String.format("\\u%04X", cp));
-      else b.appendCodePoint(cp);
-    });
+    m.codePoints()
+        .forEach(
+            cp -> {
+              if (Validators.isUnsafeChar(cp)) b.append(String.format("\\u%04X", cp));
+              else b.appendCodePoint(cp);
+            });
     return b.toString();
   }
 

@@ -58,7 +58,8 @@ public final class SpecLoader {
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
       if (!a.isRegularFile()) {
-        String kind = a.isDirectory() ? "a directory" : "a device, FIFO or socket, not a regular file";
+        String kind =
+            a.isDirectory() ? "a directory" : "a device, FIFO or socket, not a regular file";
         throw new SpecException(what, file + " is " + kind + "; give the path of a regular file");
       }
       byte[] bytes = new byte[0];
@@ -68,7 +69,9 @@ public final class SpecLoader {
         }
       }
       if (a.size() > max || bytes.length > max) {
-        throw new SpecException(what, file + " is larger than " + max / (1024 * 1024) + " MiB; this is not an agent " + what);
+        throw new SpecException(
+            what,
+            file + " is larger than " + max / (1024 * 1024) + " MiB; this is not an agent " + what);
       }
       return bytes;
     } catch (NoSuchFileException e) {
@@ -93,10 +96,10 @@ public final class SpecLoader {
   }
 
   /**
-   * Composes YAML text into a checked node tree. Snakeyaml's own alias limit counts only aliases
-   * of collections, so the tree is walked once here as a consumer will see it, aliases expanded,
-   * and refused beyond {@link #MAX_EXPANDED_NODES} nodes, {@link #MAX_EXPANDED_CHARS} characters
-   * of text or {@link #MAX_EXPANDED_DEPTH} levels: every later reader ({@link Node#plain()}, the
+   * Composes YAML text into a checked node tree. Snakeyaml's own alias limit counts only aliases of
+   * collections, so the tree is walked once here as a consumer will see it, aliases expanded, and
+   * refused beyond {@link #MAX_EXPANDED_NODES} nodes, {@link #MAX_EXPANDED_CHARS} characters of
+   * text or {@link #MAX_EXPANDED_DEPTH} levels: every later reader ({@link Node#plain()}, the
    * cloud-init merge) then works on a bounded tree. Duplicate keys are refused (snakeyaml checks
    * them only when constructing objects, which we never do; cloud-init keeps the last, we would
    * keep the first: neither is what the author meant). {@code strict}: refuse control characters.
@@ -109,9 +112,9 @@ public final class SpecLoader {
   }
 
   /**
-   * As above, but problems a reader can step over (a tag, a control character, a duplicate key)
-   * are left in walk.problems, to be reported with the rest; the walk's counts go on across
-   * calls (the parts of one user-data file).
+   * As above, but problems a reader can step over (a tag, a control character, a duplicate key) are
+   * left in walk.problems, to be reported with the rest; the walk's counts go on across calls (the
+   * parts of one user-data file).
    */
   static Node compose(byte[] bytes, Walk walk) {
     if (bytes.length > MAX_BYTES) {
@@ -175,39 +178,65 @@ public final class SpecLoader {
     void check(org.yaml.snakeyaml.nodes.Node n, String path, int depth) {
       int line = n.getStartMark().getLine() + 1;
       if (++nodes > MAX_EXPANDED_NODES || depth > MAX_EXPANDED_DEPTH) {
-        throw new SpecException(path, line, "the document expands (through aliases) to more than "
-            + (depth > MAX_EXPANDED_DEPTH ? MAX_EXPANDED_DEPTH + " levels" : MAX_EXPANDED_NODES + " values")
-            + "; this is not an agent config");
+        throw new SpecException(
+            path,
+            line,
+            "the document expands (through aliases) to more than "
+                + (depth > MAX_EXPANDED_DEPTH
+                    ? MAX_EXPANDED_DEPTH + " levels"
+                    : MAX_EXPANDED_NODES + " values")
+                + "; this is not an agent config");
       }
       if (!PLAIN_TAGS.contains(n.getTag())) {
-        problems.add(new SpecException(path, line,
-            "YAML tag " + Validators.quote(n.getTag().getValue()) + " is not allowed (only plain values, lists and mappings)"));
+        problems.add(
+            new SpecException(
+                path,
+                line,
+                "YAML tag "
+                    + Validators.quote(n.getTag().getValue())
+                    + " is not allowed (only plain values, lists and mappings)"));
         return;
       }
       if (n instanceof ScalarNode s) {
         String v = s.getValue();
         chars += v.length();
         if (chars > MAX_EXPANDED_CHARS) {
-          throw new SpecException(path, line, "the document expands (through aliases) to more than "
-              + MAX_EXPANDED_CHARS / (1024 * 1024) + " MiB of text; this is not an agent config");
+          throw new SpecException(
+              path,
+              line,
+              "the document expands (through aliases) to more than "
+                  + MAX_EXPANDED_CHARS / (1024 * 1024)
+                  + " MiB of text; this is not an agent config");
         }
         int at = strict ? Validators.unsafeCharAt(v, true) : -1;
         if (at >= 0) {
-          problems.add(new SpecException(path, line, "contains " + Validators.describeChar(v, at)
-              + " at offset " + at + "; control and format characters are not allowed (only newline and tab)"));
+          problems.add(
+              new SpecException(
+                  path,
+                  line,
+                  "contains "
+                      + Validators.describeChar(v, at)
+                      + " at offset "
+                      + at
+                      + "; control and format characters are not allowed (only newline and tab)"));
         }
       } else if (n instanceof MappingNode m) {
         Set<String> seen = new HashSet<>();
         for (NodeTuple t : m.getValue()) {
           if (!(t.getKeyNode() instanceof ScalarNode k)) {
-            throw new SpecException(path, t.getKeyNode().getStartMark().getLine() + 1,
+            throw new SpecException(
+                path,
+                t.getKeyNode().getStartMark().getLine() + 1,
                 "keys must be plain strings, not lists or mappings");
           }
           String key = k.getValue();
           String child = path.isEmpty() ? key : path + "." + key;
           if (!seen.add(key)) {
-            problems.add(new SpecException(child, k.getStartMark().getLine() + 1,
-                "duplicate key (it appears twice in the same mapping; remove one)"));
+            problems.add(
+                new SpecException(
+                    child,
+                    k.getStartMark().getLine() + 1,
+                    "duplicate key (it appears twice in the same mapping; remove one)"));
           }
           check(k, child, depth + 1);
           check(t.getValueNode(), child, depth + 1);
@@ -222,8 +251,8 @@ public final class SpecLoader {
   }
 
   /**
-   * Collects problems instead of stopping at the first, so one run reports every error in the
-   * file, each with its key path and line.
+   * Collects problems instead of stopping at the first, so one run reports every error in the file,
+   * each with its key path and line.
    */
   static final class Problems {
     private final List<SpecException> found = new ArrayList<>();
@@ -267,20 +296,29 @@ public final class SpecLoader {
     Problems p = new Problems();
     early.forEach(p::add);
     if (!root.isMapping()) {
-      p.add(root.error("the config must be a mapping with keys consul, envoy, app, service, dns, downloads"));
+      p.add(
+          root.error(
+              "the config must be a mapping with keys consul, envoy, app, service, dns,"
+                  + " downloads"));
       p.throwIfAny();
     }
     ConsulSpec consul = consul(root.get("consul"), p);
     EnvoySpec envoy = envoy(root.get("envoy"), p);
     Optional<AppSpec> app = Optional.ofNullable(root.get("app")).flatMap(n -> app(n, p));
-    Optional<ServiceConfig> service = Optional.ofNullable(root.get("service")).flatMap(n -> service(n, p));
+    Optional<ServiceConfig> service =
+        Optional.ofNullable(root.get("service")).flatMap(n -> service(n, p));
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
     p.run(root::done);
     if (consul != null && envoy != null && !envoy.ignoreCompatibility()) {
       EnvoyCompatibility.check(consul.version(), envoy.version())
-          .ifPresent(msg -> p.add(new SpecException("envoy.version", lineOf(root, "envoy", "version"),
-              msg + " (set envoy.ignore_compatibility: true to override)")));
+          .ifPresent(
+              msg ->
+                  p.add(
+                      new SpecException(
+                          "envoy.version",
+                          lineOf(root, "envoy", "version"),
+                          msg + " (set envoy.ignore_compatibility: true to override)")));
     }
     p.throwIfAny();
     return new AgentSpec(consul, envoy, app, service, dns, downloads);
@@ -299,46 +337,90 @@ public final class SpecLoader {
 
   private ConsulSpec consul(Node n, Problems p) {
     if (n == null) {
-      p.add(new SpecException("consul", "is required (at least: consul: {role: client, retry_join: [...]})"));
+      p.add(
+          new SpecException(
+              "consul", "is required (at least: consul: {role: client, retry_join: [...]})"));
       return null;
     }
     if (!mapping(n, p, "Consul settings")) return null;
-    String version = p.get(() -> opt(n, "version").map(Validators::version).orElse(DEFAULT_CONSUL_VERSION), DEFAULT_CONSUL_VERSION);
-    ConsulSpec.Role roleOrNull = p.get(() -> opt(n, "role")
-        .map(r -> switch (r.text()) {
-          case "server" -> ConsulSpec.Role.SERVER;
-          case "client" -> ConsulSpec.Role.CLIENT;
-          default -> throw r.error("must be 'server' or 'client', got " + Validators.quote(r.text()));
-        })
-        .orElse(ConsulSpec.Role.CLIENT), null);
+    String version =
+        p.get(
+            () -> opt(n, "version").map(Validators::version).orElse(DEFAULT_CONSUL_VERSION),
+            DEFAULT_CONSUL_VERSION);
+    ConsulSpec.Role roleOrNull =
+        p.get(
+            () ->
+                opt(n, "role")
+                    .map(
+                        r ->
+                            switch (r.text()) {
+                              case "server" -> ConsulSpec.Role.SERVER;
+                              case "client" -> ConsulSpec.Role.CLIENT;
+                              default ->
+                                  throw r.error(
+                                      "must be 'server' or 'client', got "
+                                          + Validators.quote(r.text()));
+                            })
+                    .orElse(ConsulSpec.Role.CLIENT),
+            null);
     ConsulSpec.Role role = roleOrNull == null ? ConsulSpec.Role.CLIENT : roleOrNull;
     String dc = p.get(() -> opt(n, "datacenter").map(Validators::datacenter).orElse("dc1"), "dc1");
-    Optional<String> nodeName = p.get(() -> opt(n, "node_name").map(Validators::nodeName), Optional.empty());
+    Optional<String> nodeName =
+        p.get(() -> opt(n, "node_name").map(Validators::nodeName), Optional.empty());
     Optional<String> bind = p.get(() -> opt(n, "bind_addr").map(Validators::ip), Optional.empty());
-    Optional<String> advertise = p.get(() -> opt(n, "advertise_addr").map(Validators::ip), Optional.empty());
-    String client = p.get(() -> opt(n, "client_addr").map(Validators::ip).orElse("127.0.0.1"), "127.0.0.1");
+    Optional<String> advertise =
+        p.get(() -> opt(n, "advertise_addr").map(Validators::ip), Optional.empty());
+    String client =
+        p.get(() -> opt(n, "client_addr").map(Validators::ip).orElse("127.0.0.1"), "127.0.0.1");
     List<String> join = new ArrayList<>();
     boolean joinGiven = n.get("retry_join") != null;
-    p.run(() -> opt(n, "retry_join").ifPresent(j -> {
-      for (Node x : j.list()) p.run(() -> join.add(Validators.joinAddress(x)));
-    }));
-    int expect = p.get(() -> opt(n, "bootstrap_expect").map(b -> {
-      long v = b.integer();
-      if (v < 1 || v > 9) throw b.error("must be between 1 and 9, got " + v);
-      if (roleOrNull == ConsulSpec.Role.CLIENT) throw b.error("is only valid for role: server");
-      return (int) v;
-    }).orElse(role == ConsulSpec.Role.SERVER ? 1 : 0), 0);
-    boolean ui = p.get(() -> opt(n, "ui").map(Node::bool).orElse(role == ConsulSpec.Role.SERVER), false);
-    Optional<Secret> encrypt = p.get(() -> opt(n, "encrypt").map(e -> {
-      String v = e.text();
-      if (!v.matches("[A-Za-z0-9+/]{22,}={0,2}")) throw e.error("is not a base64 gossip key (consul keygen)");
-      return new Secret(v);
-    }), Optional.empty());
-    Optional<Secret> token = p.get(() -> opt(n, "acl_token").map(t -> {
-      String v = t.text();
-      if (!v.matches("[A-Za-z0-9-]{8,128}")) throw t.error("is not a valid ACL token");
-      return new Secret(v);
-    }), Optional.empty());
+    p.run(
+        () ->
+            opt(n, "retry_join")
+                .ifPresent(
+                    j -> {
+                      for (Node x : j.list()) p.run(() -> join.add(Validators.joinAddress(x)));
+                    }));
+    int expect =
+        p.get(
+            () ->
+                opt(n, "bootstrap_expect")
+                    .map(
+                        b -> {
+                          long v = b.integer();
+                          if (v < 1 || v > 9) throw b.error("must be between 1 and 9, got " + v);
+                          if (roleOrNull == ConsulSpec.Role.CLIENT)
+                            throw b.error("is only valid for role: server");
+                          return (int) v;
+                        })
+                    .orElse(role == ConsulSpec.Role.SERVER ? 1 : 0),
+            0);
+    boolean ui =
+        p.get(() -> opt(n, "ui").map(Node::bool).orElse(role == ConsulSpec.Role.SERVER), false);
+    Optional<Secret> encrypt =
+        p.get(
+            () ->
+                opt(n, "encrypt")
+                    .map(
+                        e -> {
+                          String v = e.text();
+                          if (!v.matches("[A-Za-z0-9+/]{22,}={0,2}"))
+                            throw e.error("is not a base64 gossip key (consul keygen)");
+                          return new Secret(v);
+                        }),
+            Optional.empty());
+    Optional<Secret> token =
+        p.get(
+            () ->
+                opt(n, "acl_token")
+                    .map(
+                        t -> {
+                          String v = t.text();
+                          if (!v.matches("[A-Za-z0-9-]{8,128}"))
+                            throw t.error("is not a valid ACL token");
+                          return new Secret(v);
+                        }),
+            Optional.empty());
     Optional<String> sha = p.get(() -> opt(n, "sha256").map(Validators::sha256), Optional.empty());
     Map<String, Object> extra = new LinkedHashMap<>();
     Node extraNode = n.get("extra_config");
@@ -347,7 +429,9 @@ public final class SpecLoader {
     }
     p.run(n::done);
     if (roleOrNull == ConsulSpec.Role.CLIENT && join.isEmpty() && !joinGiven) {
-      p.add(new SpecException("consul.retry_join", n.line(), "a client needs at least one server address to join"));
+      p.add(
+          new SpecException(
+              "consul.retry_join", n.line(), "a client needs at least one server address to join"));
     }
     return new ConsulSpec(version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha, extra);
   }
@@ -356,10 +440,12 @@ public final class SpecLoader {
     EnvoySpec dflt = new EnvoySpec(DEFAULT_ENVOY_VERSION, Optional.empty(), 19000, false);
     if (n == null) return dflt;
     if (!mapping(n, p, "Envoy settings")) return null;
-    String version = p.get(() -> opt(n, "version").map(Validators::version).orElse(DEFAULT_ENVOY_VERSION), null);
+    String version =
+        p.get(() -> opt(n, "version").map(Validators::version).orElse(DEFAULT_ENVOY_VERSION), null);
     Optional<String> sha = p.get(() -> opt(n, "sha256").map(Validators::sha256), Optional.empty());
     int admin = p.get(() -> opt(n, "admin_port").map(Node::port).orElse(19000), 19000);
-    boolean ignore = p.get(() -> opt(n, "ignore_compatibility").map(Node::bool).orElse(false), true);
+    boolean ignore =
+        p.get(() -> opt(n, "ignore_compatibility").map(Node::bool).orElse(false), true);
     p.run(n::done);
     return version == null ? null : new EnvoySpec(version, sha, admin, ignore);
   }
@@ -369,32 +455,50 @@ public final class SpecLoader {
     String name = p.get(() -> Validators.appName(n.require("name")), null);
     String url = p.get(() -> Validators.httpUrl(n.require("url")), null);
     Optional<String> sha = p.get(() -> opt(n, "sha256").map(Validators::sha256), Optional.empty());
-    Optional<String> sums = p.get(() -> opt(n, "checksums_url").map(Validators::httpUrl), Optional.empty());
+    Optional<String> sums =
+        p.get(() -> opt(n, "checksums_url").map(Validators::httpUrl), Optional.empty());
     if (n.get("sha256") == null && n.get("checksums_url") == null) {
-      p.add(new SpecException("app.sha256", n.line(), "is required (or app.checksums_url): downloads are always verified"));
+      p.add(
+          new SpecException(
+              "app.sha256",
+              n.line(),
+              "is required (or app.checksums_url): downloads are always verified"));
     }
     String binary = p.get(() -> opt(n, "binary").map(Validators::appBinary).orElse(null), null);
     if (n.get("binary") == null && name != null) {
       // the binary defaults to the name: the name must also be a name we may install
       binary = p.get(() -> Validators.appBinary(n.require("name")), null);
     }
-    Optional<String> entry = p.get(() -> opt(n, "archive_entry").map(Validators::fileName), Optional.empty());
+    Optional<String> entry =
+        p.get(() -> opt(n, "archive_entry").map(Validators::fileName), Optional.empty());
     List<String> args = new ArrayList<>();
-    p.run(() -> opt(n, "args").ifPresent(a -> {
-      for (Node x : a.list()) p.run(() -> args.add(Validators.singleLine(x)));
-    }));
+    p.run(
+        () ->
+            opt(n, "args")
+                .ifPresent(
+                    a -> {
+                      for (Node x : a.list()) p.run(() -> args.add(Validators.singleLine(x)));
+                    }));
     Map<String, String> env = new LinkedHashMap<>();
     Node envNode = n.get("environment");
     if (envNode != null && mapping(envNode, p, "environment variables")) {
       for (Map.Entry<String, Node> e : envNode.children().entrySet()) {
         String k = e.getKey();
         if (!Validators.isEnvironmentName(k)) {
-          p.add(new SpecException("app.environment." + k, envNode.keyLine(k),
-              "is not a valid environment variable name (letters, digits and '_', not starting with a digit)"));
+          p.add(
+              new SpecException(
+                  "app.environment." + k,
+                  envNode.keyLine(k),
+                  "is not a valid environment variable name (letters, digits and '_', not starting"
+                      + " with a digit)"));
           continue;
         }
         if (e.getValue() == null) {
-          p.add(new SpecException("app.environment." + k, envNode.keyLine(k), "has no value (use '' for an empty one)"));
+          p.add(
+              new SpecException(
+                  "app.environment." + k,
+                  envNode.keyLine(k),
+                  "has no value (use '' for an empty one)"));
           continue;
         }
         p.run(() -> env.put(k, Validators.singleLine(e.getValue())));
@@ -402,15 +506,17 @@ public final class SpecLoader {
     }
     Optional<Integer> port = p.get(() -> opt(n, "port").map(Node::port), Optional.empty());
     p.run(n::done);
-    if (name == null || url == null || binary == null || (sha.isEmpty() && sums.isEmpty())) return Optional.empty();
-    return Optional.of(new AppSpec(name, url, sha, sums, binary, entry, List.copyOf(args), env, port));
+    if (name == null || url == null || binary == null || (sha.isEmpty() && sums.isEmpty()))
+      return Optional.empty();
+    return Optional.of(
+        new AppSpec(name, url, sha, sums, binary, entry, List.copyOf(args), env, port));
   }
 
   /**
    * The service config, with every error: its reader stops at the first, so it is read again
-   * without the keys and annotations already reported (at most {@link #SERVICE_ROUNDS} times;
-   * an error about a key already left out is a consequence, not a new problem, and ends the
-   * search), and each annotation error gets the line of its annotation.
+   * without the keys and annotations already reported (at most {@link #SERVICE_ROUNDS} times; an
+   * error about a key already left out is a consequence, not a new problem, and ends the search),
+   * and each annotation error gets the line of its annotation.
    */
   private Optional<ServiceConfig> service(Node n, Problems p) {
     Set<String> dropped = new HashSet<>();
@@ -425,8 +531,11 @@ public final class SpecLoader {
           String key = droppable(n, one.path());
           if (key != null && dropped.contains(key)) return Optional.empty();
           boolean annotation = key != null && key.startsWith("a:");
-          p.add(!annotation || one.line() > 0 ? one
-              : new SpecException(one.path(), n.get("annotations").keyLine(key.substring(2)), one.detail()));
+          p.add(
+              !annotation || one.line() > 0
+                  ? one
+                  : new SpecException(
+                      one.path(), n.get("annotations").keyLine(key.substring(2)), one.detail()));
           if (key == null) return Optional.empty();
           again.add(key);
         }
@@ -458,18 +567,26 @@ public final class SpecLoader {
     }
     String rest = path.substring(service.path().length() + 1);
     int end = rest.length();
-    for (char c : new char[] {'.', '['}) if (rest.indexOf(c) >= 0) end = Math.min(end, rest.indexOf(c));
+    for (char c : new char[] {'.', '['})
+      if (rest.indexOf(c) >= 0) end = Math.min(end, rest.indexOf(c));
     String top = rest.substring(0, end);
     return top.equals("annotations") || !service.keys().contains(top) ? null : "k:" + top;
   }
 
   /**
-   * Required keys get a valid stand-in instead of being left out, so the search goes on past
-   * them (the stand-in is never used: the config is refused anyway).
+   * Required keys get a valid stand-in instead of being left out, so the search goes on past them
+   * (the stand-in is never used: the config is refused anyway).
    */
-  private static final Map<String, String> STAND_INS = Map.of(
-      "k:name", "stand-in", "k:port", "1",
-      "a:consul.hashicorp.com/connect-service", "stand-in", "a:consul.hashicorp.com/connect-service-port", "1");
+  private static final Map<String, String> STAND_INS =
+      Map.of(
+          "k:name",
+          "stand-in",
+          "k:port",
+          "1",
+          "a:consul.hashicorp.com/connect-service",
+          "stand-in",
+          "a:consul.hashicorp.com/connect-service-port",
+          "1");
 
   /** The service node without these keys and annotations (a copy; the document is unchanged). */
   private static Node without(Node service, Set<String> dropped) {
@@ -487,45 +604,87 @@ public final class SpecLoader {
         for (NodeTuple at : a.getValue()) {
           String ak = at.getKeyNode() instanceof ScalarNode x ? "a:" + x.getValue() : null;
           if (!dropped.contains(ak)) kept.add(at);
-          else if (STAND_INS.containsKey(ak)) kept.add(new NodeTuple(at.getKeyNode(), standIn(STAND_INS.get(ak), at.getValueNode())));
+          else if (STAND_INS.containsKey(ak))
+            kept.add(new NodeTuple(at.getKeyNode(), standIn(STAND_INS.get(ak), at.getValueNode())));
         }
-        tuples.add(new NodeTuple(k, new MappingNode(a.getTag(), true, kept, a.getStartMark(), a.getEndMark(), a.getFlowStyle())));
+        tuples.add(
+            new NodeTuple(
+                k,
+                new MappingNode(
+                    a.getTag(), true, kept, a.getStartMark(), a.getEndMark(), a.getFlowStyle())));
       } else {
         tuples.add(t);
       }
     }
-    return new Node(service.path(), new MappingNode(s.getTag(), true, tuples, s.getStartMark(), s.getEndMark(), s.getFlowStyle()));
+    return new Node(
+        service.path(),
+        new MappingNode(
+            s.getTag(), true, tuples, s.getStartMark(), s.getEndMark(), s.getFlowStyle()));
   }
 
   private static ScalarNode standIn(String value, org.yaml.snakeyaml.nodes.Node at) {
-    return new ScalarNode(Tag.STR, value, at.getStartMark(), at.getEndMark(), org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
+    return new ScalarNode(
+        Tag.STR,
+        value,
+        at.getStartMark(),
+        at.getEndMark(),
+        org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
   }
 
   private DnsSpec dns(Node n, Problems p) {
     if (n == null) return new DnsSpec(DnsSpec.Mode.AUTO);
     if (!mapping(n, p, "DNS settings")) return new DnsSpec(DnsSpec.Mode.AUTO);
-    DnsSpec.Mode mode = p.get(() -> opt(n, "mode").map(m -> switch (m.text()) {
-      case "auto" -> DnsSpec.Mode.AUTO;
-      case "resolved" -> DnsSpec.Mode.RESOLVED;
-      case "iptables" -> DnsSpec.Mode.IPTABLES;
-      case "none" -> DnsSpec.Mode.NONE;
-      default -> throw m.error("must be one of auto, resolved, iptables, none; got " + Validators.quote(m.text()));
-    }).orElse(DnsSpec.Mode.AUTO), DnsSpec.Mode.AUTO);
+    DnsSpec.Mode mode =
+        p.get(
+            () ->
+                opt(n, "mode")
+                    .map(
+                        m ->
+                            switch (m.text()) {
+                              case "auto" -> DnsSpec.Mode.AUTO;
+                              case "resolved" -> DnsSpec.Mode.RESOLVED;
+                              case "iptables" -> DnsSpec.Mode.IPTABLES;
+                              case "none" -> DnsSpec.Mode.NONE;
+                              default ->
+                                  throw m.error(
+                                      "must be one of auto, resolved, iptables, none; got "
+                                          + Validators.quote(m.text()));
+                            })
+                    .orElse(DnsSpec.Mode.AUTO),
+            DnsSpec.Mode.AUTO);
     p.run(n::done);
     return new DnsSpec(mode);
   }
 
   private DownloadsSpec downloads(Node n, Problems p) {
     if (n == null) return new DownloadsSpec(Optional.empty(), Optional.empty(), true);
-    if (!mapping(n, p, "download settings")) return new DownloadsSpec(Optional.empty(), Optional.empty(), true);
-    Optional<String> mirror = p.get(() -> opt(n, "mirror").map(m -> {
-      String v = Validators.singleLine(m);
-      return v.startsWith("/") || v.startsWith("file:/") ? v : Validators.httpUrl(m);
-    }), Optional.empty());
-    Optional<String> arch = p.get(() -> opt(n, "arch").map(a -> switch (a.text()) {
-      case "amd64", "arm64" -> a.text();
-      default -> throw a.error("must be amd64 or arm64, got " + Validators.quote(a.text()));
-    }), Optional.empty());
+    if (!mapping(n, p, "download settings"))
+      return new DownloadsSpec(Optional.empty(), Optional.empty(), true);
+    Optional<String> mirror =
+        p.get(
+            () ->
+                opt(n, "mirror")
+                    .map(
+                        m -> {
+                          String v = Validators.singleLine(m);
+                          return v.startsWith("/") || v.startsWith("file:/")
+                              ? v
+                              : Validators.httpUrl(m);
+                        }),
+            Optional.empty());
+    Optional<String> arch =
+        p.get(
+            () ->
+                opt(n, "arch")
+                    .map(
+                        a ->
+                            switch (a.text()) {
+                              case "amd64", "arm64" -> a.text();
+                              default ->
+                                  throw a.error(
+                                      "must be amd64 or arm64, got " + Validators.quote(a.text()));
+                            }),
+            Optional.empty());
     boolean verify = p.get(() -> opt(n, "verify_signatures").map(Node::bool).orElse(true), true);
     p.run(n::done);
     return new DownloadsSpec(mirror, arch, verify);

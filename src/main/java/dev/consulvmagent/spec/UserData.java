@@ -21,8 +21,10 @@ import java.util.zip.GZIPInputStream;
 public final class UserData {
   /** The largest user-data file read (real clouds allow far less: EC2 takes 16 KiB). */
   public static final int MAX_BYTES = 4 * 1024 * 1024;
+
   /** MIME limits: parts in all, multipart nesting, and bytes decoded (base64, gzip) in all. */
   static final int MAX_PARTS = 100;
+
   static final int MAX_DEPTH = 5;
   static final long MAX_DECODED = 8L * 1024 * 1024;
 
@@ -59,7 +61,8 @@ public final class UserData {
       if (!walk.problems.isEmpty()) throw SpecException.of(walk.problems);
       Object doc = node.plain();
       if (doc == null) continue;
-      if (!(doc instanceof Map<?, ?>)) throw new SpecException("user-data part " + seen, "a cloud-config part must be a mapping");
+      if (!(doc instanceof Map<?, ?>))
+        throw new SpecException("user-data part " + seen, "a cloud-config part must be a mapping");
       @SuppressWarnings("unchecked")
       Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) doc);
       Object how = m.remove("merge_how");
@@ -69,7 +72,9 @@ public final class UserData {
       merged = merged == null ? m : castMap(CloudInitMerge.merge(merged, m, rules));
     }
     if (merged == null) {
-      throw new SpecException("user-data", "has no #cloud-config part (found: " + parts.stream().map(Part::type).toList() + ")");
+      throw new SpecException(
+          "user-data",
+          "has no #cloud-config part (found: " + parts.stream().map(Part::type).toList() + ")");
     }
     return writeFile(merged, configPath, budget);
   }
@@ -82,13 +87,17 @@ public final class UserData {
     void decoded(long n, String where) {
       decoded += n;
       if (decoded > MAX_DECODED) {
-        throw new SpecException(where, "user-data decodes (base64, gzip) to more than "
-            + MAX_DECODED / (1024 * 1024) + " MiB in all; this is not a cloud-init user-data file");
+        throw new SpecException(
+            where,
+            "user-data decodes (base64, gzip) to more than "
+                + MAX_DECODED / (1024 * 1024)
+                + " MiB in all; this is not a cloud-init user-data file");
       }
     }
 
     void part(String where) {
-      if (++parts > MAX_PARTS) throw new SpecException(where, "has more than " + MAX_PARTS + " MIME parts");
+      if (++parts > MAX_PARTS)
+        throw new SpecException(where, "has more than " + MAX_PARTS + " MIME parts");
     }
   }
 
@@ -100,7 +109,9 @@ public final class UserData {
   private static byte[] writeFile(Map<String, Object> cfg, String configPath, Budget budget) {
     Object wf = cfg.get("write_files");
     if (!(wf instanceof List<?> files)) {
-      throw new SpecException("user-data.write_files", "is missing; the agent config travels as a write_files entry for " + configPath);
+      throw new SpecException(
+          "user-data.write_files",
+          "is missing; the agent config travels as a write_files entry for " + configPath);
     }
     ByteArrayOutputStream out = null;
     int i = 0;
@@ -109,7 +120,11 @@ public final class UserData {
       if (!(o instanceof Map<?, ?> f) || f.get("path") == null) continue;
       String path;
       try {
-        path = java.nio.file.Path.of(String.valueOf(f.get("path"))).toAbsolutePath().normalize().toString();
+        path =
+            java.nio.file.Path.of(String.valueOf(f.get("path")))
+                .toAbsolutePath()
+                .normalize()
+                .toString();
       } catch (java.nio.file.InvalidPathException e) {
         continue; // not a path we could have written (a NUL in it); cloud-init fails on it alone
       }
@@ -123,11 +138,13 @@ public final class UserData {
       boolean append = Boolean.TRUE.equals(f.get("append"));
       if (out == null || !append) out = new ByteArrayOutputStream();
       if ((long) out.size() + bytes.length > SpecLoader.MAX_BYTES) {
-        throw new SpecException(where, "the agent config it writes (with append) is larger than 1 MiB");
+        throw new SpecException(
+            where, "the agent config it writes (with append) is larger than 1 MiB");
       }
       out.writeBytes(bytes);
     }
-    if (out == null) throw new SpecException("user-data.write_files", "has no entry with path " + configPath);
+    if (out == null)
+      throw new SpecException("user-data.write_files", "has no entry with path " + configPath);
     return out.toByteArray();
   }
 
@@ -138,13 +155,18 @@ public final class UserData {
 
   static byte[] decode(String content, String encoding, String where, Budget budget) {
     String e = encoding.toLowerCase(Locale.ROOT);
-    byte[] out = switch (e) {
-      case "b64", "base64" -> base64(content, where + ".content", budget);
-      case "gz", "gzip" -> gunzip(content.getBytes(StandardCharsets.ISO_8859_1), where + ".content", budget);
-      case "gz+base64", "gzip+base64", "gz+b64", "gzip+b64" -> gunzip(base64(content, where + ".content", budget), where + ".content", budget);
-      case "text/plain" -> content.getBytes(StandardCharsets.UTF_8);
-      default -> throw new SpecException(where + ".encoding", "unknown encoding " + Validators.quote(encoding));
-    };
+    byte[] out =
+        switch (e) {
+          case "b64", "base64" -> base64(content, where + ".content", budget);
+          case "gz", "gzip" ->
+              gunzip(content.getBytes(StandardCharsets.ISO_8859_1), where + ".content", budget);
+          case "gz+base64", "gzip+base64", "gz+b64", "gzip+b64" ->
+              gunzip(base64(content, where + ".content", budget), where + ".content", budget);
+          case "text/plain" -> content.getBytes(StandardCharsets.UTF_8);
+          default ->
+              throw new SpecException(
+                  where + ".encoding", "unknown encoding " + Validators.quote(encoding));
+        };
     budget.decoded(out.length, where);
     return out;
   }
@@ -159,13 +181,16 @@ public final class UserData {
   }
 
   private static byte[] gunzipIfNeeded(byte[] b, String where, Budget budget) {
-    return b.length > 2 && (b[0] & 0xff) == 0x1f && (b[1] & 0xff) == 0x8b ? gunzip(b, where, budget) : b;
+    return b.length > 2 && (b[0] & 0xff) == 0x1f && (b[1] & 0xff) == 0x8b
+        ? gunzip(b, where, budget)
+        : b;
   }
 
   private static byte[] gunzip(byte[] b, String where, Budget budget) {
     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(b))) {
       byte[] out = in.readNBytes(SpecLoader.MAX_BYTES + 1);
-      if (out.length > SpecLoader.MAX_BYTES) throw new SpecException(where, "decompresses to more than 1 MiB");
+      if (out.length > SpecLoader.MAX_BYTES)
+        throw new SpecException(where, "decompresses to more than 1 MiB");
       budget.decoded(out.length, where);
       return out;
     } catch (IOException | RuntimeException e) {
@@ -183,14 +208,22 @@ public final class UserData {
   static List<Part> parts(byte[] data, Budget budget) {
     String text = new String(data, StandardCharsets.UTF_8);
     String first = text.lines().findFirst().orElse("").trim();
-    if (first.startsWith("#cloud-config")) return List.of(new Part("text/cloud-config", null, data));
-    if (first.startsWith("## template: jinja")) throw new SpecException("user-data", "Jinja templates are not supported; render it first (cloud-init devel render)");
+    if (first.startsWith("#cloud-config"))
+      return List.of(new Part("text/cloud-config", null, data));
+    if (first.startsWith("## template: jinja"))
+      throw new SpecException(
+          "user-data",
+          "Jinja templates are not supported; render it first (cloud-init devel render)");
     if (first.startsWith("#!")) return List.of(new Part("text/x-shellscript", null, data));
-    if (first.toLowerCase(Locale.ROOT).startsWith("content-type:") || first.toLowerCase(Locale.ROOT).startsWith("mime-version:")) {
+    if (first.toLowerCase(Locale.ROOT).startsWith("content-type:")
+        || first.toLowerCase(Locale.ROOT).startsWith("mime-version:")) {
       return mime(text, budget, 0);
     }
-    throw new SpecException("user-data", "is neither #cloud-config nor a MIME multipart message (first line: "
-        + Validators.quote(first) + ")");
+    throw new SpecException(
+        "user-data",
+        "is neither #cloud-config nor a MIME multipart message (first line: "
+            + Validators.quote(first)
+            + ")");
   }
 
   /** A minimal RFC 2046 multipart/mixed reader: headers, boundary, base64 or plain parts. */
@@ -199,7 +232,9 @@ public final class UserData {
   }
 
   private static List<Part> mime(String text, Budget budget, int depth) {
-    if (depth > MAX_DEPTH) throw new SpecException("user-data", "MIME multipart nested more than " + MAX_DEPTH + " deep");
+    if (depth > MAX_DEPTH)
+      throw new SpecException(
+          "user-data", "MIME multipart nested more than " + MAX_DEPTH + " deep");
     int split = headerEnd(text);
     Map<String, String> headers = headers(text.substring(0, split));
     String ct = headers.getOrDefault("content-type", "text/plain");
@@ -209,7 +244,8 @@ public final class UserData {
       return List.of(part(headers, body, budget));
     }
     String boundary = param(ct, "boundary");
-    if (boundary == null) throw new SpecException("user-data", "multipart message without a boundary");
+    if (boundary == null)
+      throw new SpecException("user-data", "multipart message without a boundary");
     List<Part> out = new ArrayList<>();
     String delim = "--" + boundary;
     String[] chunks = body.split("(?m)^" + java.util.regex.Pattern.quote(delim));
@@ -231,10 +267,14 @@ public final class UserData {
   }
 
   private static Part part(Map<String, String> h, String body, Budget budget) {
-    String type = h.getOrDefault("content-type", "text/plain").split(";")[0].trim().toLowerCase(Locale.ROOT);
-    String enc = h.getOrDefault("content-transfer-encoding", "7bit").trim().toLowerCase(Locale.ROOT);
-    byte[] b = enc.equals("base64") ? base64(body.trim(), "user-data part (" + type + ")", budget)
-        : body.replaceFirst("\r?\n$", "").getBytes(StandardCharsets.UTF_8);
+    String type =
+        h.getOrDefault("content-type", "text/plain").split(";")[0].trim().toLowerCase(Locale.ROOT);
+    String enc =
+        h.getOrDefault("content-transfer-encoding", "7bit").trim().toLowerCase(Locale.ROOT);
+    byte[] b =
+        enc.equals("base64")
+            ? base64(body.trim(), "user-data part (" + type + ")", budget)
+            : body.replaceFirst("\r?\n$", "").getBytes(StandardCharsets.UTF_8);
     b = gunzipIfNeeded(b, "user-data part (" + type + ")", budget);
     String merge = h.containsKey("merge-type") ? h.get("merge-type") : h.get("x-merge-type");
     if (type.equals("text/plain")) {
@@ -256,7 +296,8 @@ public final class UserData {
   /** Folded lines are joined in a builder (string concatenation per line was quadratic). */
   private static Map<String, String> headers(String block) {
     if (block.length() > MAX_HEADER_BLOCK) {
-      throw new SpecException("user-data", "a MIME header block is longer than " + MAX_HEADER_BLOCK / 1024 + " KiB");
+      throw new SpecException(
+          "user-data", "a MIME header block is longer than " + MAX_HEADER_BLOCK / 1024 + " KiB");
     }
     Map<String, StringBuilder> h = new LinkedHashMap<>();
     StringBuilder last = null;

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CLI as the launcher runs it (render/Units.launcher: -XX:+UseSerialGC -Xss512k -Xmx96m) on
- * hostile input: exit 3 with the field named, never an OutOfMemoryError, a StackOverflowError,
- * exit 4 or a hang; and a device or FIFO as --config/--user-data is refused, not read forever.
+ * hostile input: exit 3 with the field named, never an OutOfMemoryError, a StackOverflowError, exit
+ * 4 or a hang; and a device or FIFO as --config/--user-data is refused, not read forever.
  */
 class CliHostileInputTest {
   @TempDir Path tmp;
@@ -28,9 +28,16 @@ class CliHostileInputTest {
 
   /** A separate JVM with the launcher's small-VM flags and this test's classpath. */
   static Result runSmallJvm(String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-Xss512k", "-Xmx96m", "-cp", System.getProperty("java.class.path"),
-        "dev.consulvmagent.cli.Main"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC",
+                "-Xss512k",
+                "-Xmx96m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.consulvmagent.cli.Main"));
     argv.addAll(List.of(args));
     Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     byte[] err = p.getErrorStream().readNBytes(64 * 1024);
@@ -42,29 +49,47 @@ class CliHostileInputTest {
   }
 
   static Stream<Arguments> configBombs() {
-    StringBuilder scalar = new StringBuilder("consul:\n  role: server\n  extra_config:\n    x: &a '")
-        .append("y".repeat(2000)).append("'\n    z: [");
+    StringBuilder scalar =
+        new StringBuilder("consul:\n  role: server\n  extra_config:\n    x: &a '")
+            .append("y".repeat(2000))
+            .append("'\n    z: [");
     for (int i = 0; i < 150_000; i++) scalar.append("*a,");
     scalar.append("*a]\n");
     StringBuilder deep = new StringBuilder("consul: {role: server}\n");
     deep.append("a0: &a0 ").append("[".repeat(38)).append("x").append("]".repeat(38)).append('\n');
     for (int i = 1; i < 15; i++) {
-      deep.append("a").append(i).append(": &a").append(i).append(' ').append("[".repeat(38)).append("*a").append(i - 1)
-          .append("]".repeat(38)).append('\n');
+      deep.append("a")
+          .append(i)
+          .append(": &a")
+          .append(i)
+          .append(' ')
+          .append("[".repeat(38))
+          .append("*a")
+          .append(i - 1)
+          .append("]".repeat(38))
+          .append('\n');
     }
     return Stream.of(
         Arguments.of("150000 scalar aliases", scalar.toString(), "expands"),
         Arguments.of("aliases 570 levels deep", deep.toString(), "levels"),
-        Arguments.of("CR in environment", "consul: {role: server}\napp: {name: web, url: 'https://x.example/w', sha256: "
-            + "0".repeat(64) + ", environment: {A: \"x\\rExecStartPre=+/bin/sh\"}}\n", "app.environment.A"));
+        Arguments.of(
+            "CR in environment",
+            "consul: {role: server}\napp: {name: web, url: 'https://x.example/w', sha256: "
+                + "0".repeat(64)
+                + ", environment: {A: \"x\\rExecStartPre=+/bin/sh\"}}\n",
+            "app.environment.A"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("configBombs")
-  void configBombs_exit3_inTheLaunchersHeap(String name, String yaml, String expected) throws Exception {
+  void configBombs_exit3_inTheLaunchersHeap(String name, String yaml, String expected)
+      throws Exception {
     Path cfg = Files.writeString(tmp.resolve("agent.yaml"), yaml);
     Result r = runSmallJvm("validate", "--config", cfg.toString());
-    assertThat(r.err()).doesNotContain("OutOfMemoryError").doesNotContain("StackOverflowError").contains(expected);
+    assertThat(r.err())
+        .doesNotContain("OutOfMemoryError")
+        .doesNotContain("StackOverflowError")
+        .contains(expected);
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
   }
 
@@ -119,9 +144,13 @@ class CliHostileInputTest {
       try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(gz)) {
         g.write(("#cloud-config\nx: '" + "a".repeat(1000 * 1000) + "'\n").getBytes());
       }
-      String part = "--XYZ\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\n\n"
-          + java.util.Base64.getMimeEncoder().encodeToString(gz.toByteArray()) + "\n";
-      StringBuilder b = new StringBuilder("Content-Type: multipart/mixed; boundary=\"XYZ\"\nMIME-Version: 1.0\n\n");
+      String part =
+          "--XYZ\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\n\n"
+              + java.util.Base64.getMimeEncoder().encodeToString(gz.toByteArray())
+              + "\n";
+      StringBuilder b =
+          new StringBuilder(
+              "Content-Type: multipart/mixed; boundary=\"XYZ\"\nMIME-Version: 1.0\n\n");
       for (int i = 0; i < 90; i++) b.append(part);
       return b.append("--XYZ--\n").toString().getBytes();
     }

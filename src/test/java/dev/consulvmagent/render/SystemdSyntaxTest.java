@@ -25,76 +25,146 @@ import org.junit.jupiter.params.provider.ValueSource;
  * exactly one argument, one variable, and no new directive.
  */
 class SystemdSyntaxTest {
-  private static final Pattern MISSING = Pattern.compile(".*: Command (\\S+) is not executable: No such file or directory");
-  private static final String GENERATOR = "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator";
+  private static final Pattern MISSING =
+      Pattern.compile(".*: Command (\\S+) is not executable: No such file or directory");
+  private static final String GENERATOR =
+      "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator";
 
   /** Values that get through the config (no control characters) but mean something to systemd. */
-  static final List<String> TRICKY = List.of(
-      "plain", "", " ", "two words", "\"", "\\", "trailing\\", "\\\"", "x\" ExecStartPre=+/bin/sh \"",
-      "'single'", "%n %i %%", "100%", "$HOME", "${HOME}", "$$", ";", "\\;", "a ; /bin/sh", "#not a comment",
-      "-dash", "@at", "+plus", "!bang", ":colon", "=", "A=B", "üñïçødé ✓", "tab\\tescape", "\\x0d\\n",
-      "ExecStartPre=+/bin/sh -c id", "[Service]");
+  static final List<String> TRICKY =
+      List.of(
+          "plain",
+          "",
+          " ",
+          "two words",
+          "\"",
+          "\\",
+          "trailing\\",
+          "\\\"",
+          "x\" ExecStartPre=+/bin/sh \"",
+          "'single'",
+          "%n %i %%",
+          "100%",
+          "$HOME",
+          "${HOME}",
+          "$$",
+          ";",
+          "\\;",
+          "a ; /bin/sh",
+          "#not a comment",
+          "-dash",
+          "@at",
+          "+plus",
+          "!bang",
+          ":colon",
+          "=",
+          "A=B",
+          "üñïçødé ✓",
+          "tab\\tescape",
+          "\\x0d\\n",
+          "ExecStartPre=+/bin/sh -c id",
+          "[Service]");
 
   @Test
-  void execArgumentAndEnvironment_trickyValues_passVerify_andAddNoLine(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+  void execArgumentAndEnvironment_trickyValues_passVerify_andAddNoLine(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     Map<String, String> env = new LinkedHashMap<>();
     for (int i = 0; i < TRICKY.size(); i++) env.put("V" + i, TRICKY.get(i));
-    AppSpec app = new AppSpec("web", "https://x.invalid/w", Optional.of("0".repeat(64)), Optional.empty(), "web",
-        Optional.empty(), TRICKY, env, Optional.empty());
+    AppSpec app =
+        new AppSpec(
+            "web",
+            "https://x.invalid/w",
+            Optional.of("0".repeat(64)),
+            Optional.empty(),
+            "web",
+            Optional.empty(),
+            TRICKY,
+            env,
+            Optional.empty());
     String unit = Units.app(app);
     // one Environment= line per variable and one ExecStart= line: nothing split a line
-    assertThat(unit.lines().filter(l -> l.startsWith("Environment=")).count()).isEqualTo(TRICKY.size());
-    assertThat(unit.lines().filter(l -> l.startsWith("Exec")).toList()).hasSize(1).allMatch(l -> l.startsWith("ExecStart=/usr/local/bin/web "));
+    assertThat(unit.lines().filter(l -> l.startsWith("Environment=")).count())
+        .isEqualTo(TRICKY.size());
+    assertThat(unit.lines().filter(l -> l.startsWith("Exec")).toList())
+        .hasSize(1)
+        .allMatch(l -> l.startsWith("ExecStart=/usr/local/bin/web "));
     Files.writeString(dir.resolve("web.service"), unit);
     assertThat(verify(dir.resolve("web.service"))).isEmpty();
   }
 
   @Test
-  void execArgument_quotedSemicolon_isAnArgument_notASecondCommand(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+  void execArgument_quotedSemicolon_isAnArgument_notASecondCommand(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     // unquoted, a lone ';' starts a second command (systemd.service(5)), which a Type=simple
     // service refuses ("more than one ExecStart= setting"); quoted, it is an argument
     Path bad = dir.resolve("bad.service");
     Files.writeString(bad, "[Service]\nExecStart=/bin/true ; /nonexistent-second\n");
     assertThat(verify(bad)).anyMatch(l -> l.contains("more than one ExecStart"));
     Path good = dir.resolve("good.service");
-    Files.writeString(good, "[Service]\nExecStart=/bin/true " + SystemdSyntax.execArgument(";")
-        + " " + SystemdSyntax.execArgument("/nonexistent-second") + "\n");
+    Files.writeString(
+        good,
+        "[Service]\nExecStart=/bin/true "
+            + SystemdSyntax.execArgument(";")
+            + " "
+            + SystemdSyntax.execArgument("/nonexistent-second")
+            + "\n");
     assertThat(verify(good)).isEmpty();
   }
 
   @ParameterizedTest(name = "U+{0}")
-  @ValueSource(ints = {0x0a, 0x0d, 0x00, 0x09, 0x0b, 0x0c, 0x1b, 0x7f, 0x85, 0x2028, 0x2029, 0xfeff, 0x202e, 0xfffe, 0xd800})
+  @ValueSource(
+      ints = {
+        0x0a, 0x0d, 0x00, 0x09, 0x0b, 0x0c, 0x1b, 0x7f, 0x85, 0x2028, 0x2029, 0xfeff, 0x202e,
+        0xfffe, 0xd800
+      })
   void unsafeCharacters_areRefused_byEveryQuoter(int cp) {
-    String v = "a" + (Character.isBmpCodePoint(cp) ? String.valueOf((char) cp) : new String(Character.toChars(cp)))
-        + "ExecStartPre=+/bin/sh";
-    assertThatThrownBy(() -> SystemdSyntax.execArgument(v)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SystemdSyntax.environmentAssignment("A", v)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SystemdSyntax.environmentFileLine("A", v)).isInstanceOf(IllegalArgumentException.class);
+    String v =
+        "a"
+            + (Character.isBmpCodePoint(cp)
+                ? String.valueOf((char) cp)
+                : new String(Character.toChars(cp)))
+            + "ExecStartPre=+/bin/sh";
+    assertThatThrownBy(() -> SystemdSyntax.execArgument(v))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SystemdSyntax.environmentAssignment("A", v))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SystemdSyntax.environmentFileLine("A", v))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void environmentAssignment_keepsDollar_doublesPercent() {
     // systemd.exec(5): in Environment= "the $ character has no special meaning"
-    assertThat(SystemdSyntax.environmentAssignment("A", "a$b%c\"d\\e")).isEqualTo("\"A=a$b%%c\\\"d\\\\e\"");
+    assertThat(SystemdSyntax.environmentAssignment("A", "a$b%c\"d\\e"))
+        .isEqualTo("\"A=a$b%%c\\\"d\\\\e\"");
     assertThat(SystemdSyntax.execArgument("a$b%c")).isEqualTo("\"a$$b%%c\"");
-    assertThatThrownBy(() -> SystemdSyntax.environmentAssignment("A B", "x")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SystemdSyntax.environmentFileLine("LD_PRELOAD=x\nB", "x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SystemdSyntax.environmentAssignment("A B", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SystemdSyntax.environmentFileLine("LD_PRELOAD=x\nB", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void environmentFileLine_isReadBackExactly_bySystemdsParser(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of(GENERATOR)), "systemd environment.d generator not installed");
+    assumeTrue(
+        Files.isExecutable(Path.of(GENERATOR)), "systemd environment.d generator not installed");
     Path d = Files.createDirectories(dir.resolve("environment.d"));
     StringBuilder file = new StringBuilder("# Managed\n");
     List<String> values = new ArrayList<>();
     for (String v : TRICKY) {
-      if (v.contains("$")) continue; // environment.d (not EnvironmentFile=) expands $ after unquoting
+      if (v.contains("$"))
+        continue; // environment.d (not EnvironmentFile=) expands $ after unquoting
       values.add(v.strip().equals(v) ? v : v.strip()); // both drop outer whitespace of a value
     }
-    for (int i = 0; i < values.size(); i++) file.append(SystemdSyntax.environmentFileLine("V" + i, values.get(i)));
-    file.append(SystemdSyntax.environmentFileLine("LAST", "-prometheus-scrape-path=/m\" LD_PRELOAD=\"/tmp/evil.so"));
+    for (int i = 0; i < values.size(); i++)
+      file.append(SystemdSyntax.environmentFileLine("V" + i, values.get(i)));
+    file.append(
+        SystemdSyntax.environmentFileLine(
+            "LAST", "-prometheus-scrape-path=/m\" LD_PRELOAD=\"/tmp/evil.so"));
     Files.writeString(d.resolve("10-test.conf"), file);
     Map<String, String> parsed = new LinkedHashMap<>();
     ProcessBuilder pb = new ProcessBuilder(GENERATOR).redirectErrorStream(true);
@@ -108,10 +178,13 @@ class SystemdSyntaxTest {
       if (eq > 0) parsed.put(line.substring(0, eq), unquote(line.substring(eq + 1)));
     }
     for (int i = 0; i < values.size(); i++) {
-      assertThat(parsed.get("V" + i)).as("V%d from %s", i, values.get(i)).isEqualTo(values.get(i).isEmpty() ? null : values.get(i));
+      assertThat(parsed.get("V" + i))
+          .as("V%d from %s", i, values.get(i))
+          .isEqualTo(values.get(i).isEmpty() ? null : values.get(i));
     }
     assertThat(parsed).doesNotContainKey("LD_PRELOAD");
-    assertThat(parsed.get("LAST")).isEqualTo("-prometheus-scrape-path=/m\" LD_PRELOAD=\"/tmp/evil.so");
+    assertThat(parsed.get("LAST"))
+        .isEqualTo("-prometheus-scrape-path=/m\" LD_PRELOAD=\"/tmp/evil.so");
   }
 
   /** The generator prints NAME=value or NAME="value" with \" \\ \` \$ escapes. */
@@ -127,7 +200,10 @@ class SystemdSyntaxTest {
   }
 
   private static List<String> verify(Path unit) throws Exception {
-    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", unit.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("systemd-analyze", "verify", "--man=no", unit.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes());
     p.waitFor();
     List<String> problems = new ArrayList<>();
