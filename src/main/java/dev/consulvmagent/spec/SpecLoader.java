@@ -524,6 +524,22 @@ public final class SpecLoader {
     for (int round = 0; round < SERVICE_ROUNDS; round++) {
       try {
         ServiceConfig c = ServiceConfig.fromNode(current);
+        if (c.mesh().name().equals("consul")) {
+          // Consul's servers register their own service named consul (consul.service.consul,
+          // which DNS and the doctor resolve): a mesh service of that name collides with it
+          Node ann = n.get("annotations");
+          p.add(
+              ann != null
+                  ? new SpecException(
+                      n.path() + ".annotations." + CONNECT_SERVICE,
+                      ann.keyLine(CONNECT_SERVICE),
+                      "'consul' is reserved: it is Consul's own service; choose another name")
+                  : new SpecException(
+                      n.path() + ".name",
+                      n.keyLine("name"),
+                      "'consul' is reserved: it is Consul's own service; choose another name"));
+          return Optional.empty();
+        }
         return dropped.isEmpty() ? Optional.of(c) : Optional.empty();
       } catch (SpecException e) {
         List<String> again = new ArrayList<>();
@@ -547,6 +563,7 @@ public final class SpecLoader {
   }
 
   static final int SERVICE_ROUNDS = 20;
+  private static final String CONNECT_SERVICE = "consul.hashicorp.com/connect-service";
 
   /**
    * What an error path names in the service mapping: "a:KEY" for an annotation

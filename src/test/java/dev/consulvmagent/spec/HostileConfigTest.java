@@ -175,6 +175,16 @@ class HostileConfigTest {
             app + "  name: web\n  binary: iptables-restore\n",
             "app.binary"),
         Arguments.of("binary sh", app + "  name: web\n  binary: sh\n", "app.binary"),
+        Arguments.of(
+            "mesh service consul",
+            SERVER + "service: {name: consul, port: 8500}\n",
+            "service.name"),
+        Arguments.of(
+            "mesh service consul by annotation",
+            SERVER
+                + "service:\n  annotations:\n    consul.hashicorp.com/connect-service: consul\n"
+                + "    consul.hashicorp.com/connect-service-port: '80'\n",
+            "connect-service (line 4)"),
         Arguments.of("binary from name", app + "  name: java\n", "app.name"));
   }
 
