@@ -373,13 +373,16 @@ public final class SpecLoader {
     String client =
         p.get(() -> opt(n, "client_addr").map(Validators::ip).orElse("127.0.0.1"), "127.0.0.1");
     List<String> join = new ArrayList<>();
-    boolean joinGiven = n.get("retry_join") != null;
+    int[] joinEntries = {0}; // entries given, valid or not: invalid ones are reported themselves
     p.run(
         () ->
             opt(n, "retry_join")
                 .ifPresent(
                     j -> {
-                      for (Node x : j.list()) p.run(() -> join.add(Validators.joinAddress(x)));
+                      for (Node x : j.list()) {
+                        joinEntries[0]++;
+                        p.run(() -> join.add(Validators.joinAddress(x)));
+                      }
                     }));
     int expect =
         p.get(
@@ -428,7 +431,7 @@ public final class SpecLoader {
       p.run(() -> extra.putAll(ExtraConfig.check(extraNode, client, p)));
     }
     p.run(n::done);
-    if (roleOrNull == ConsulSpec.Role.CLIENT && join.isEmpty() && !joinGiven) {
+    if (roleOrNull == ConsulSpec.Role.CLIENT && joinEntries[0] == 0) {
       p.add(
           new SpecException(
               "consul.retry_join", n.line(), "a client needs at least one server address to join"));

@@ -528,6 +528,13 @@ class HostileConfigTest {
   }
 
   @Test
+  void clientWithEmptyJoinList_isRefused() {
+    assertThatThrownBy(() -> parse("consul: {role: client, retry_join: []}\n"))
+        .hasMessageContaining("consul.retry_join")
+        .hasMessageContaining("at least one server");
+  }
+
+  @Test
   void unknownKeys_allReported() {
     assertThatThrownBy(
             () -> parse("consul: {role: server, colour: red, size: 3}\nfoo: 1\nbar: 2\n"))
