@@ -28,6 +28,8 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.parser.Parser;
 import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
@@ -134,7 +136,8 @@ public final class SpecLoader {
     try {
       // what Yaml.compose does, without the Yaml facade: its constructor and representer pull
       // in java.util.logging (~50 ms of start-up) and nothing here constructs objects anyway
-      root = new Composer(new ParserImpl(new StreamReader(text), options), new Resolver(), options).getSingleNode();
+      Parser parser = new EventLimit(new ParserImpl(new StreamReader(text), options));
+      root = new Composer(parser, new Resolver(), options).getSingleNode();
     } catch (MarkedYAMLException e) {
       int line = e.getProblemMark() == null ? -1 : e.getProblemMark().getLine() + 1;
       throw new SpecException("", line, "YAML syntax error: " + e.getProblem());
@@ -164,6 +167,45 @@ public final class SpecLoader {
     }
   }
 
+  /**
+   * Stops the parser after {@link #MAX_EXPANDED_NODES} events: the composer holds every node it
+   * builds, so a megabyte of "1," (half a million scalars) would exhaust a small heap before the
+   * walk below could count them. Each node is at least one event.
+   */
+  private static final class EventLimit implements Parser {
+    private final Parser in;
+    private int events;
+
+    EventLimit(Parser in) {
+      this.in = in;
+    }
+
+    @Override
+    public boolean checkEvent(Event.ID choice) {
+      return in.checkEvent(choice);
+    }
+
+    @Override
+    public Event peekEvent() {
+      return in.peekEvent();
+    }
+
+    @Override
+    public Event getEvent() {
+      Event e = in.getEvent();
+      if (++events > MAX_EXPANDED_NODES + 4) { // + stream and document start and end
+        int line = e.getStartMark() == null ? -1 : e.getStartMark().getLine() + 1;
+        throw new SpecException(
+            "",
+            line,
+            "the document has more than "
+                + MAX_EXPANDED_NODES
+                + " values; this is not an agent config");
+      }
+      return e;
+    }
+  }
+
   /** One pass over the composed tree as its readers will see it (aliases expanded). */
   static final class Walk {
     private final boolean strict;
@@ -181,7 +223,7 @@ public final class SpecLoader {
         throw new SpecException(
             path,
             line,
-            "the document expands (through aliases) to more than "
+            "the document expands, with its aliases, to more than "
                 + (depth > MAX_EXPANDED_DEPTH
                     ? MAX_EXPANDED_DEPTH + " levels"
                     : MAX_EXPANDED_NODES + " values")
@@ -204,7 +246,7 @@ public final class SpecLoader {
           throw new SpecException(
               path,
               line,
-              "the document expands (through aliases) to more than "
+              "the document expands, with its aliases, to more than "
                   + MAX_EXPANDED_CHARS / (1024 * 1024)
                   + " MiB of text; this is not an agent config");
         }

@@ -70,6 +70,10 @@ class CliHostileInputTest {
           .append('\n');
     }
     return Stream.of(
+        Arguments.of(
+            "half a million scalars",
+            "consul: {role: server, extra_config: {x: [" + "1,".repeat(500_000) + "1]}}\n",
+            "more than 100000 values"),
         Arguments.of("150000 scalar aliases", scalar.toString(), "expands"),
         Arguments.of("aliases 570 levels deep", deep.toString(), "levels"),
         Arguments.of(
