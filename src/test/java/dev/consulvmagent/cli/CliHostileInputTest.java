@@ -74,7 +74,15 @@ class CliHostileInputTest {
             "half a million scalars",
             "consul: {role: server, extra_config: {x: [" + "1,".repeat(500_000) + "1]}}\n",
             "more than 100000 values"),
-        Arguments.of("150000 scalar aliases", scalar.toString(), "expands"),
+        Arguments.of("150000 scalar aliases", scalar.toString(), "more than 100000 values"),
+        Arguments.of(
+            "50000 aliases of a 2000-character scalar",
+            "consul: {role: server, extra_config: {x: &a '"
+                + "y".repeat(2000)
+                + "', z: ["
+                + "*a,".repeat(50_000)
+                + "*a]}}\n",
+            "MiB of text"),
         Arguments.of("aliases 570 levels deep", deep.toString(), "levels"),
         Arguments.of(
             "CR in environment",

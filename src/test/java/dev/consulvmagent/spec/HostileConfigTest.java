@@ -349,9 +349,16 @@ class HostileConfigTest {
           .append(i - 1)
           .append("]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n");
     }
+    StringBuilder textBomb =
+        new StringBuilder("consul: {role: server}\nx: &a " + "y".repeat(1000) + "\nz: [");
+    textBomb.append("*a,".repeat(5000)).append("*a]\n");
+    StringBuilder listBomb = new StringBuilder("consul: {role: server}\nx: &a [");
+    listBomb.append("1,".repeat(6000)).append("1]\nz: [").append("*a,".repeat(18)).append("*a]\n");
     return Stream.of(
         // class: limits that counted the wrong thing
-        Arguments.of("scalar alias x150000", scalarBomb.toString(), "expands"),
+        Arguments.of("scalar alias x150000", scalarBomb.toString(), "more than 100000 values"),
+        Arguments.of("scalar alias to 5 MiB", textBomb.toString(), "MiB of text"),
+        Arguments.of("collection aliases to 114000", listBomb.toString(), "expands"),
         Arguments.of("alias depth", depth.toString(), "levels"),
         Arguments.of(
             "duplicate top key",
