@@ -42,7 +42,7 @@ public final class SidecarFlow {
   public static ServiceConfig readServiceConfig(Path file) {
     // a regular file only (never a FIFO or device read forever), at most 1 MiB
     byte[] bytes = SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", "");
-    return ServiceConfig.parse(bytes, "");
+    return SpecLoader.serviceConfig(bytes); // every error at once, each with its line
   }
 
   /** The admin port already configured for this service (apply may have chosen one), else 19000. */

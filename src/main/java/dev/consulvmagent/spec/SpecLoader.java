@@ -77,10 +77,25 @@ public final class SpecLoader {
       }
       return bytes;
     } catch (NoSuchFileException e) {
-      throw new SpecException(what, what + " file " + file + " does not exist " + hint);
+      String also = hint.isEmpty() ? "" : " " + hint;
+      throw new SpecException(what, what + " file " + file + " does not exist" + also);
     } catch (IOException e) {
       throw new SpecException(what, "cannot read " + file + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * A service-config file (/srv/consul/service-config.json, read by sidecar-init) with the agent
+   * config's rules: strict text, every error at once, annotation errors with their line.
+   */
+  public static ServiceConfig serviceConfig(byte[] json) {
+    Walk walk = new Walk(true);
+    Node root = compose(json, walk);
+    Problems p = new Problems();
+    walk.problems.forEach(p::add);
+    Optional<ServiceConfig> c = service(new Node("service-config", root.yaml()), p);
+    p.throwIfAny();
+    return c.orElseThrow(() -> new SpecException("service-config", "is not a service config"));
   }
 
   public AgentSpec parse(byte[] bytes) {
@@ -563,7 +578,7 @@ public final class SpecLoader {
    * error about a key already left out is a consequence, not a new problem, and ends the search),
    * and each annotation error gets the line of its annotation.
    */
-  private Optional<ServiceConfig> service(Node n, Problems p) {
+  private static Optional<ServiceConfig> service(Node n, Problems p) {
     Set<String> dropped = new HashSet<>();
     Node current = n;
     for (int round = 0; round < SERVICE_ROUNDS; round++) {

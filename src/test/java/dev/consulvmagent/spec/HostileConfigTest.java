@@ -542,6 +542,28 @@ class HostileConfigTest {
   }
 
   @Test
+  void serviceConfigFile_reportsEveryError_withLines_andRefusesControlCharacters() {
+    String json =
+        """
+        {"annotations": {
+          "consul.hashicorp.com/connect-service": "web",
+          "consul.hashicorp.com/connect-service-port": "x",
+          "consul.hashicorp.com/transparent-proxy": "maybe",
+          "consul.hashicorp.com/service-meta-a": "x\\u000dy"
+        }}
+        """;
+    assertThatThrownBy(() -> SpecLoader.serviceConfig(json.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(SpecException.class)
+        .hasMessageStartingWith("3 problems")
+        .hasMessageContaining("connect-service-port (line 3)")
+        .hasMessageContaining("transparent-proxy (line 4)")
+        .hasMessageContaining("service-meta-a (line 5)");
+    assertThat(
+            SpecLoader.serviceConfig("{\"name\": \"web\", \"port\": 80}".getBytes()).mesh().name())
+        .isEqualTo("web");
+  }
+
+  @Test
   void unknownKeys_allReported() {
     assertThatThrownBy(
             () -> parse("consul: {role: server, colour: red, size: 3}\nfoo: 1\nbar: 2\n"))
