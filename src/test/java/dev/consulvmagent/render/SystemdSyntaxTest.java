@@ -95,6 +95,35 @@ class SystemdSyntaxTest {
   }
 
   @Test
+  void configToUnit_trickyValuesAccepted_andRenderedAsOneLineEach(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    StringBuilder yaml =
+        new StringBuilder(
+            "consul: {role: server}\napp:\n  name: web\n  url: https://x.example/w\n  sha256: "
+                + "0".repeat(64)
+                + "\n  args:\n");
+    StringBuilder env = new StringBuilder("  environment:\n");
+    for (int i = 0; i < TRICKY.size(); i++) {
+      String q = "\"" + TRICKY.get(i).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+      yaml.append("    - ").append(q).append('\n');
+      env.append("    V").append(i).append(": ").append(q).append('\n');
+    }
+    AppSpec app =
+        new dev.consulvmagent.spec.SpecLoader()
+            .parse(yaml.append(env).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .app()
+            .orElseThrow();
+    assertThat(app.args()).isEqualTo(TRICKY);
+    String unit = Units.app(app);
+    assertThat(unit.lines().filter(l -> l.startsWith("Environment=")).count())
+        .isEqualTo(TRICKY.size());
+    Files.writeString(dir.resolve("web.service"), unit);
+    assertThat(verify(dir.resolve("web.service"))).isEmpty();
+  }
+
+  @Test
   void execArgument_quotedSemicolon_isAnArgument_notASecondCommand(@TempDir Path dir)
       throws Exception {
     assumeTrue(
