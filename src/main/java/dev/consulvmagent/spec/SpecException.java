@@ -44,18 +44,17 @@ public final class SpecException extends RuntimeException {
   /** One exception for all of these problems (in line order), or the single one. */
   public static SpecException of(List<SpecException> found) {
     List<SpecException> flat = new ArrayList<>();
+    java.util.Set<String> messages = new java.util.HashSet<>();
+    java.util.Set<String> places = new java.util.HashSet<>();
     for (SpecException e : found) {
       for (SpecException p : e.problems()) {
         // one problem per place: a value refused by the reader and again by its field's check
-        boolean again =
-            flat.stream()
-                .anyMatch(
-                    q ->
-                        q.getMessage().equals(p.getMessage())
-                            || (p.line > 0
-                                && q.line == p.line
-                                && java.util.Objects.equals(q.path, p.path)));
-        if (!again) flat.add(p);
+        String place = p.line > 0 ? p.line + " " + p.path : null;
+        if (messages.contains(p.getMessage()) || (place != null && places.contains(place)))
+          continue;
+        messages.add(p.getMessage());
+        if (place != null) places.add(place);
+        flat.add(p);
       }
     }
     if (flat.isEmpty()) throw new IllegalArgumentException("no problems");

@@ -564,6 +564,18 @@ class HostileConfigTest {
   }
 
   @Test
+  void tensOfThousandsOfErrors_areCountedQuickly_andListedInPart() {
+    StringBuilder yaml = new StringBuilder("consul: {role: server}\n");
+    for (int i = 0; i < 40_000; i++) yaml.append('k').append(i).append(": 1\n");
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> parse(yaml.toString()))
+        .hasMessageStartingWith("40000 problems")
+        .hasMessageContaining("… and 39950 more")
+        .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(20_000));
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
+  }
+
+  @Test
   void unknownKeys_allReported() {
     assertThatThrownBy(
             () -> parse("consul: {role: server, colour: red, size: 3}\nfoo: 1\nbar: 2\n"))
