@@ -109,15 +109,21 @@ public final class Node {
 
   /** The line of key in this mapping, or this node's line when it is absent. */
   public int keyLine(String key) {
-    if (yaml instanceof MappingNode m) {
-      for (NodeTuple t : m.getValue()) {
-        if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
-          return t.getKeyNode().getStartMark().getLine() + 1;
+    if (keyLines == null) {
+      // built once: a caller asking for the line of every key must not cost n squared
+      keyLines = new java.util.HashMap<>();
+      if (yaml instanceof MappingNode m) {
+        for (NodeTuple t : m.getValue()) {
+          if (t.getKeyNode() instanceof ScalarNode k) {
+            keyLines.putIfAbsent(k.getValue(), t.getKeyNode().getStartMark().getLine() + 1);
+          }
         }
       }
     }
-    return line();
+    return keyLines.getOrDefault(key, line());
   }
+
+  private Map<String, Integer> keyLines;
 
   /** Rejects keys of this mapping that were never read: all of them, each with its line. */
   public void done() {

@@ -567,7 +567,14 @@ class HostileConfigTest {
   void tensOfThousandsOfErrors_areCountedQuickly_andListedInPart() {
     StringBuilder yaml = new StringBuilder("consul: {role: server}\n");
     for (int i = 0; i < 40_000; i++) yaml.append('k').append(i).append(": 1\n");
+    StringBuilder env = new StringBuilder(SERVER + APP + "  environment:\n");
+    for (int i = 0; i < 20_000; i++) env.append("    1k").append(i).append(": x\n");
+    StringBuilder extra = new StringBuilder("consul:\n  role: server\n  extra_config:\n");
+    for (int i = 0; i < 15_000; i++)
+      extra.append("    k").append(i).append(": 1\n    K").append(i).append(": 1\n");
     long start = System.nanoTime();
+    assertThatThrownBy(() -> parse(env.toString())).hasMessageStartingWith("20000 problems");
+    assertThatThrownBy(() -> parse(extra.toString())).hasMessageStartingWith("15000 problems");
     assertThatThrownBy(() -> parse(yaml.toString()))
         .hasMessageStartingWith("40000 problems")
         .hasMessageContaining("… and 39950 more")
