@@ -159,4 +159,37 @@ final class ExtraConfig {
     }
     return true;
   }
+
+  /**
+   * Service definitions in extra_config (Consul's service/services keys) may not take the mesh
+   * service's name or ID, nor its sidecar's: Consul would then hold two definitions of the
+   * registration the agent manages (service-registration.json) and keep only one.
+   */
+  static void checkServices(
+      Map<String, Object> extra,
+      dev.consulvmagent.sidecar.MeshService mesh,
+      Node node,
+      SpecLoader.Problems p) {
+    java.util.Set<String> ours = java.util.Set.of(mesh.name(), mesh.sidecarId());
+    for (Map.Entry<String, Object> e : extra.entrySet()) {
+      String lower = e.getKey().toLowerCase(Locale.ROOT);
+      if (!lower.equals("service") && !lower.equals("services")) continue;
+      List<?> defs = e.getValue() instanceof List<?> l ? l : List.of(e.getValue());
+      for (Object d : defs) {
+        if (!(d instanceof Map<?, ?> def)) continue;
+        for (Map.Entry<?, ?> f : def.entrySet()) {
+          String k = String.valueOf(f.getKey()).toLowerCase(Locale.ROOT);
+          if ((k.equals("name") || k.equals("id")) && ours.contains(String.valueOf(f.getValue()))) {
+            p.add(
+                new SpecException(
+                    "consul.extra_config." + e.getKey(),
+                    node.keyLine(e.getKey()),
+                    "defines the service "
+                        + Validators.quote(String.valueOf(f.getValue()))
+                        + ", which the agent registers from the service section; remove it here"));
+          }
+        }
+      }
+    }
+  }
 }

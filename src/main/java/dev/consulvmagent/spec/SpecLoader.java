@@ -367,6 +367,10 @@ public final class SpecLoader {
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
     p.run(root::done);
+    if (consul != null && service.isPresent()) {
+      Node extra = root.get("consul").get("extra_config");
+      ExtraConfig.checkServices(consul.extraConfig(), service.get().mesh(), extra, p);
+    }
     if (consul != null && envoy != null && !envoy.ignoreCompatibility()) {
       EnvoyCompatibility.check(consul.version(), envoy.version())
           .ifPresent(

@@ -267,6 +267,32 @@ class HostileConfigTest {
   }
 
   @Test
+  void extraConfig_serviceDefinitions_mayNotTakeTheMeshServicesName() {
+    String mesh = "service: {name: web, port: 80}\n";
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "consul: {role: server, extra_config: {services: [{name: other},"
+                        + " {name: web, port: 1}]}}\n"
+                        + mesh))
+        .hasMessageContaining("consul.extra_config.services (line 1)");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "consul: {role: server, extra_config: {Service: {ID: web-sidecar-proxy}}}\n"
+                        + mesh))
+        .hasMessageContaining("consul.extra_config.Service");
+    assertThat(
+            parse(
+                    "consul: {role: server, extra_config: {services: [{name: node-exporter, port:"
+                        + " 9100}]}}\n"
+                        + mesh)
+                .consul()
+                .extraConfig())
+        .containsKey("services");
+  }
+
+  @Test
   void extraConfig_scriptChecksOrRemoteExec_withRemoteHttp_areRefused() {
     assertThatThrownBy(
             () ->
