@@ -210,10 +210,7 @@ public final class Validators {
           "ebtables",
           "arptables",
           "python3.",
-          "java-",
-          "ld-linux",
-          "ld.so",
-          "lib");
+          "java-");
 
   private Validators() {}
 
@@ -310,8 +307,7 @@ public final class Validators {
     String v = serviceName(n);
     if (RESERVED_APP_NAMES.contains(v)
         || v.startsWith("consul-vm-agent")
-        || v.startsWith("systemd-")
-        || v.startsWith("envoy@")) {
+        || v.startsWith("systemd-")) {
       throw n.error(
           quote(v)
               + " is reserved: it names a unit, user or program the agent or the "
