@@ -124,6 +124,23 @@ class SystemdSyntaxTest {
   }
 
   @Test
+  void carriageReturn_unquoted_injectsADirective_soItIsRefused(@TempDir Path dir) throws Exception {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    // the hazard, with the real parser: a CR inside a quoted Environment= value ends the line
+    // and systemd reads the rest as a directive of its own (here a root ExecStartPre=+)
+    String hostile = "x\rExecStartPre=+/nonexistent-injected\r";
+    Path raw = dir.resolve("raw.service");
+    Files.writeString(raw, "[Service]\nEnvironment=\"A=" + hostile + "\"\nExecStart=/bin/true\n");
+    assertThat(verify(raw))
+        .anyMatch(l -> l.contains("Command /nonexistent-injected is not executable"));
+    assertThatThrownBy(() -> SystemdSyntax.environmentAssignment("A", hostile))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SystemdSyntax.execArgument(hostile))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void execArgument_quotedSemicolon_isAnArgument_notASecondCommand(@TempDir Path dir)
       throws Exception {
     assumeTrue(
