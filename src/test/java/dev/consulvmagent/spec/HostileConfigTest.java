@@ -609,6 +609,27 @@ class HostileConfigTest {
   }
 
   @Test
+  void randomMutationsOfTheExamples_areSpecExceptionsOrValid() throws Exception {
+    java.util.Random r = new java.util.Random(42);
+    byte[] chars =
+        "()+,:;[]{}&*!|>'\"%@`#\n\r\t -=/\\0AZaz~?<".getBytes(StandardCharsets.ISO_8859_1);
+    for (String f : new String[] {"consul-server", "dashboard", "counting"}) {
+      byte[] base =
+          java.nio.file.Files.readAllBytes(java.nio.file.Path.of("examples", f + ".yaml"));
+      for (int i = 0; i < 1500; i++) {
+        byte[] b = base.clone();
+        for (int k = 0; k < 1 + r.nextInt(3); k++)
+          b[r.nextInt(b.length)] = chars[r.nextInt(chars.length)];
+        try {
+          new SpecLoader().parse(b);
+        } catch (SpecException expected) {
+          assertThat(expected.getMessage()).doesNotContain("\r").doesNotContain("\u0000");
+        }
+      }
+    }
+  }
+
+  @Test
   void unknownKeys_allReported() {
     assertThatThrownBy(
             () -> parse("consul: {role: server, colour: red, size: 3}\nfoo: 1\nbar: 2\n"))
