@@ -404,6 +404,14 @@ class HostileConfigTest {
             "merge key", "consul: {role: server}\nb: &b {x: 1}\nc: {<<: *b}\n", "not allowed"),
         Arguments.of("float inf", "consul: {role: server, extra_config: {x: .inf}}\n", null),
         Arguments.of(
+            "annotation without value",
+            SERVER + ANN + "    consul.hashicorp.com/service-tags:\n",
+            "service.annotations.consul.hashicorp.com/service-tags"),
+        Arguments.of(
+            "meta without value",
+            SERVER + "service: {name: web, port: 80, meta: {a: }}\n",
+            "service.meta.a"),
+        Arguments.of(
             "hex int",
             "consul: {role: server, bootstrap_expect: 0x1}\n",
             "consul.bootstrap_expect"),
