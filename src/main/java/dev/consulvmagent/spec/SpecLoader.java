@@ -64,12 +64,7 @@ public final class SpecLoader {
             a.isDirectory() ? "a directory" : "a device, FIFO or socket, not a regular file";
         throw new SpecException(what, file + " is " + kind + "; give the path of a regular file");
       }
-      byte[] bytes = new byte[0];
-      if (a.size() <= max) {
-        try (InputStream in = Files.newInputStream(file)) {
-          bytes = in.readNBytes(max + 1);
-        }
-      }
+      byte[] bytes = a.size() <= max ? readWithDeadline(file, max + 1) : new byte[0];
       if (a.size() > max || bytes.length > max) {
         throw new SpecException(
             what,
@@ -82,6 +77,45 @@ public final class SpecLoader {
     } catch (IOException e) {
       throw new SpecException(what, "cannot read " + file + ": " + e.getMessage());
     }
+  }
+
+  static final java.time.Duration READ_DEADLINE = java.time.Duration.ofSeconds(20);
+
+  /**
+   * Opens and reads at most limit bytes in a daemon thread: a file swapped for a FIFO after the
+   * check above would block open(2) until a writer came (not interruptible), and a FIFO that got a
+   * writer could block read(2). The agent gives up after {@link #READ_DEADLINE}; the stuck thread
+   * ends with the process.
+   */
+  private static byte[] readWithDeadline(Path file, int limit) throws IOException {
+    // a plain thread and join: CompletableFuture would load the fork-join pool at start-up
+    byte[][] read = new byte[1][];
+    Exception[] failed = new Exception[1];
+    Thread t =
+        new Thread(
+            () -> {
+              try (InputStream in = Files.newInputStream(file)) {
+                read[0] = in.readNBytes(limit);
+              } catch (IOException | RuntimeException e) {
+                failed[0] = e;
+              }
+            },
+            "read " + file.getFileName());
+    t.setDaemon(true);
+    t.start();
+    try {
+      t.join(READ_DEADLINE.toMillis()); // join: the thread's writes are visible after it
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+    if (t.isAlive()) {
+      throw new IOException(
+          "no data within " + READ_DEADLINE.toSeconds() + " s (not a regular file?)");
+    }
+    if (failed[0] instanceof IOException io) throw io;
+    if (failed[0] != null) throw new IOException(String.valueOf(failed[0]));
+    return read[0];
   }
 
   /**
