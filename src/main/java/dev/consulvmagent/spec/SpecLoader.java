@@ -64,7 +64,7 @@ public final class SpecLoader {
             a.isDirectory() ? "a directory" : "a device, FIFO or socket, not a regular file";
         throw new SpecException(what, file + " is " + kind + "; give the path of a regular file");
       }
-      byte[] bytes = a.size() <= max ? readWithDeadline(file, max + 1) : new byte[0];
+      byte[] bytes = a.size() <= max ? readWithDeadline(file, max + 1, READ_DEADLINE) : new byte[0];
       if (a.size() > max || bytes.length > max) {
         throw new SpecException(
             what,
@@ -87,7 +87,8 @@ public final class SpecLoader {
    * writer could block read(2). The agent gives up after {@link #READ_DEADLINE}; the stuck thread
    * ends with the process.
    */
-  private static byte[] readWithDeadline(Path file, int limit) throws IOException {
+  static byte[] readWithDeadline(Path file, int limit, java.time.Duration deadline)
+      throws IOException {
     // a plain thread and join: CompletableFuture would load the fork-join pool at start-up
     byte[][] read = new byte[1][];
     Exception[] failed = new Exception[1];
@@ -104,14 +105,13 @@ public final class SpecLoader {
     t.setDaemon(true);
     t.start();
     try {
-      t.join(READ_DEADLINE.toMillis()); // join: the thread's writes are visible after it
+      t.join(deadline.toMillis()); // join: the thread's writes are visible after it
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted");
     }
     if (t.isAlive()) {
-      throw new IOException(
-          "no data within " + READ_DEADLINE.toSeconds() + " s (not a regular file?)");
+      throw new IOException("no data within " + deadline.toMillis() + " ms (not a regular file?)");
     }
     if (failed[0] instanceof IOException io) throw io;
     if (failed[0] != null) throw new IOException(String.valueOf(failed[0]));

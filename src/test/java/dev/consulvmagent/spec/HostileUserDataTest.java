@@ -179,6 +179,21 @@ class HostileUserDataTest {
   }
 
   @Test
+  void aFifoSwappedInAfterTheCheck_givesUpAtTheDeadline(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path fifo = dir.resolve("fifo");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        mk.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mk.exitValue() == 0, "no mkfifo");
+    long start = System.nanoTime();
+    assertThatThrownBy(
+            () -> SpecLoader.readWithDeadline(fifo, 10, java.time.Duration.ofMillis(300)))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("no data within 300 ms");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+  }
+
+  @Test
   void randomMutations_neverEscapeAsAnythingButSpecException() {
     String base =
         mime(
