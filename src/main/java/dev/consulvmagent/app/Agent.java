@@ -42,15 +42,7 @@ public final class Agent {
   private AgentSpec parse(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();
-      byte[] raw;
-      try {
-        if (Files.size(ud) > 16L * 1024 * 1024) throw new SpecException("user-data", ud + " is larger than 16 MiB");
-        raw = Files.readAllBytes(ud);
-      } catch (NoSuchFileException e) {
-        throw new SpecException("user-data", "file " + ud + " does not exist");
-      } catch (IOException e) {
-        throw new SpecException("user-data", "cannot read " + ud + ": " + e.getMessage());
-      }
+      byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
       return new SpecLoader().parse(UserData.extract(raw, path));
     }

@@ -18,6 +18,7 @@ import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,13 +40,9 @@ public final class SidecarFlow {
 
   /** Reads a service-config file (path as seen on the host running us). */
   public static ServiceConfig readServiceConfig(Path file) {
-    try {
-      return ServiceConfig.parse(Files.readAllBytes(file), "");
-    } catch (NoSuchFileException e) {
-      throw new SpecException("", "service config " + file + " does not exist");
-    } catch (IOException e) {
-      throw new SpecException("", "cannot read " + file + ": " + e.getMessage());
-    }
+    // a regular file only (never a FIFO or device read forever), at most 1 MiB
+    byte[] bytes = SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", "");
+    return SpecLoader.serviceConfig(bytes); // every error at once, each with its line
   }
 
   /** The admin port already configured for this service (apply may have chosen one), else 19000. */

@@ -116,27 +116,14 @@ public final class Units {
     b.append("Wants=network-online.target\nAfter=network-online.target\n\n");
     b.append("[Service]\nType=simple\nDynamicUser=yes\n");
     for (Map.Entry<String, String> e : app.environment().entrySet()) {
-      b.append("Environment=").append(quote(e.getKey() + "=" + e.getValue())).append('\n');
+      b.append("Environment=")
+          .append(SystemdSyntax.environmentAssignment(e.getKey(), e.getValue()))
+          .append('\n');
     }
     b.append("ExecStart=").append(app.binaryPath());
-    for (String a : app.args()) b.append(' ').append(quote(a));
+    for (String a : app.args()) b.append(' ').append(SystemdSyntax.execArgument(a));
     b.append("\nRestart=on-failure\nRestartSec=2\n\n[Install]\nWantedBy=multi-user.target\n");
     return b.toString();
-  }
-
-  /** systemd quoting: double quotes, backslash escapes, % and $ doubled (no expansion). */
-  static String quote(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '%' -> b.append("%%");
-        case '$' -> b.append("$$");
-        default -> b.append(c);
-      }
-    }
-    return b.append('"').toString();
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.consulvmagent.sidecar;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.SystemdSyntax;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.MeshService;
@@ -72,7 +73,9 @@ public final class SidecarFiles {
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));
     StringBuilder b = new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
-    for (Map.Entry<String, String> e : env.entrySet()) b.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      b.append(SystemdSyntax.environmentFileLine(e.getKey(), e.getValue()));
+    }
     return b.toString();
   }
 }

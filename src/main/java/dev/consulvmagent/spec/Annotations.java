@@ -147,6 +147,9 @@ final class Annotations {
     }
     String scrapePath = get("prometheus-scrape-path").orElse("/metrics");
     if (!scrapePath.startsWith("/")) throw error(P + "prometheus-scrape-path", "must start with '/'");
+    if (!Validators.isUrlPath(scrapePath)) { // it becomes one word of Envoy's command line
+      throw error(P + "prometheus-scrape-path", "must be a URL path without spaces or quotes");
+    }
     Map<String, Object> proxyConfig = new LinkedHashMap<>();
     Optional<String> cm = get("proxy-config-map");
     if (cm.isPresent() && !cm.get().isBlank()) {

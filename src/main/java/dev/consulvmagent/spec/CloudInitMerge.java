@@ -17,40 +17,75 @@ final class CloudInitMerge {
 
   private CloudInitMerge() {}
 
-  /** Parses "list(append)+dict(no_replace,recurse_list)+str()" or the list-of-{name,settings} form. */
+  /**
+   * Parses "list(append)+dict(no_replace,recurse_list)+str()" or the list-of-{name,settings} form.
+   * Anything else is a config error naming merge_how (never an internal error).
+   */
   static Rules parse(Object how) {
     Set<String> dict = null, list = null, str = null;
     if (how instanceof String s) {
-      for (String part : s.split("\\+")) {
+      if (s.length() > 1024) throw new SpecException("merge_how", "is longer than 1024 characters");
+      String[] parts = s.split("\\+");
+      if (parts.length == 0)
+        throw new SpecException("merge_how", "names no merger (expected e.g. list(append)+dict())");
+      for (String part : parts) {
         part = part.trim();
+        if (part.isEmpty())
+          throw new SpecException("merge_how", "has an empty merger between '+' signs");
         int open = part.indexOf('(');
+        int close = part.lastIndexOf(')');
+        if ((open < 0) != (close < 0)
+            || close < open
+            || (close >= 0 && close != part.length() - 1)) {
+          throw new SpecException(
+              "merge_how",
+              "malformed merger "
+                  + Validators.quote(part)
+                  + " (expected name(setting,…), e.g. list(append))");
+        }
         String name = open < 0 ? part : part.substring(0, open).trim();
-        String args = open < 0 ? "" : part.substring(open + 1, part.lastIndexOf(')'));
+        String args = open < 0 ? "" : part.substring(open + 1, close);
         Set<String> settings = new java.util.LinkedHashSet<>();
         for (String a : args.split(",")) if (!a.isBlank()) settings.add(a.trim());
         switch (name) {
           case "dict" -> dict = settings;
           case "list" -> list = settings;
           case "str" -> str = settings;
-          default -> throw new SpecException("merge_how", "unknown merger '" + name + "'");
+          default ->
+              throw new SpecException("merge_how", "unknown merger " + Validators.quote(name));
         }
       }
     } else if (how instanceof List<?> l) {
       for (Object o : l) {
-        if (!(o instanceof Map<?, ?> m)) throw new SpecException("merge_how", "expected a list of {name, settings}");
+        if (!(o instanceof Map<?, ?> m) || !(m.get("name") instanceof String name)) {
+          throw new SpecException("merge_how", "expected a list of {name, settings}");
+        }
         Set<String> settings = new java.util.LinkedHashSet<>();
-        if (m.get("settings") instanceof List<?> sl) for (Object x : sl) settings.add(String.valueOf(x));
-        switch (String.valueOf(m.get("name"))) {
+        Object given = m.get("settings");
+        if (given instanceof List<?> sl) {
+          for (Object x : sl) {
+            if (!(x instanceof String))
+              throw new SpecException("merge_how", "settings must be strings");
+            settings.add((String) x);
+          }
+        } else if (given != null) {
+          throw new SpecException("merge_how", "settings must be a list of strings");
+        }
+        switch (name) {
           case "dict" -> dict = settings;
           case "list" -> list = settings;
           case "str" -> str = settings;
-          default -> throw new SpecException("merge_how", "unknown merger '" + m.get("name") + "'");
+          default ->
+              throw new SpecException("merge_how", "unknown merger " + Validators.quote(name));
         }
       }
     } else {
       throw new SpecException("merge_how", "expected a string or a list");
     }
-    return new Rules(dict == null ? Set.of("no_replace") : dict, list == null ? Set.of() : list, str == null ? Set.of() : str);
+    return new Rules(
+        dict == null ? Set.of("no_replace") : dict,
+        list == null ? Set.of() : list,
+        str == null ? Set.of() : str);
   }
 
   @SuppressWarnings("unchecked")
@@ -79,7 +114,8 @@ final class CloudInitMerge {
       return out;
     }
     if (old instanceof List<?> ol) {
-      if (!(neu instanceof List<?> nl)) return r.list().contains("append") || r.list().contains("prepend") ? old : neu;
+      if (!(neu instanceof List<?> nl))
+        return r.list().contains("append") || r.list().contains("prepend") ? old : neu;
       if (r.list().contains("append")) {
         List<Object> out = new ArrayList<>(ol);
         out.addAll(nl);
@@ -96,7 +132,8 @@ final class CloudInitMerge {
       }
       return out;
     }
-    if (old instanceof String os && neu instanceof String ns && r.str().contains("append")) return os + ns;
+    if (old instanceof String os && neu instanceof String ns && r.str().contains("append"))
+      return os + ns;
     return neu;
   }
 }

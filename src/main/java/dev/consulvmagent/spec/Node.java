@@ -29,6 +29,10 @@ public final class Node {
     this.yaml = yaml;
   }
 
+  org.yaml.snakeyaml.nodes.Node yaml() {
+    return yaml;
+  }
+
   public String path() {
     return path;
   }
@@ -68,11 +72,7 @@ public final class Node {
     if (yaml instanceof MappingNode) return "a mapping";
     if (yaml instanceof SequenceNode) return "a list";
     if (isNull()) return "nothing";
-    return "the scalar '" + abbreviate(((ScalarNode) yaml).getValue()) + "'";
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    return "the scalar " + Validators.quote(((ScalarNode) yaml).getValue());
   }
 
   /** Keys of this mapping in document order. */
@@ -107,20 +107,39 @@ public final class Node {
     return n;
   }
 
-  /** Rejects keys of this mapping that were never read. */
-  public void done() {
-    for (String k : keys()) {
-      if (!consumed.contains(k)) {
-        Node n = new Node(child(k), null);
-        for (NodeTuple t : mapping().getValue()) {
-          if (t.getKeyNode() instanceof ScalarNode s && s.getValue().equals(k)) {
-            throw new SpecException(child(k), t.getKeyNode().getStartMark().getLine() + 1,
-                "unknown key (allowed here: " + String.join(", ", consumed) + ")");
+  /** The line of key in this mapping, or this node's line when it is absent. */
+  public int keyLine(String key) {
+    if (keyLines == null) {
+      // built once: a caller asking for the line of every key must not cost n squared
+      keyLines = new java.util.HashMap<>();
+      if (yaml instanceof MappingNode m) {
+        for (NodeTuple t : m.getValue()) {
+          if (t.getKeyNode() instanceof ScalarNode k) {
+            keyLines.putIfAbsent(k.getValue(), t.getKeyNode().getStartMark().getLine() + 1);
           }
         }
-        throw n.error("unknown key");
       }
     }
+    return keyLines.getOrDefault(key, line());
+  }
+
+  private Map<String, Integer> keyLines;
+
+  /** Rejects keys of this mapping that were never read: all of them, each with its line. */
+  public void done() {
+    List<SpecException> unknown = new ArrayList<>();
+    for (NodeTuple t : mapping().getValue()) {
+      String k = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+      if (k == null) throw error("keys must be plain strings");
+      if (!consumed.contains(k)) {
+        unknown.add(
+            new SpecException(
+                child(k),
+                t.getKeyNode().getStartMark().getLine() + 1,
+                "unknown key (allowed here: " + String.join(", ", consumed) + ")"));
+      }
+    }
+    if (!unknown.isEmpty()) throw SpecException.of(unknown);
   }
 
   public List<Node> list() {
@@ -148,7 +167,12 @@ public final class Node {
     String v = text();
     Tag tag = ((ScalarNode) yaml).getTag();
     if (!tag.equals(Tag.STR)) {
-      throw error("expected a string, got " + tag.getClassName() + " '" + abbreviate(v) + "' (quote it)");
+      throw error(
+          "expected a string, got "
+              + tag.getClassName()
+              + " "
+              + Validators.quote(v)
+              + " (quote it)");
     }
     return v;
   }
@@ -157,12 +181,12 @@ public final class Node {
     String v = text();
     Tag tag = ((ScalarNode) yaml).getTag();
     if (!(tag.equals(Tag.INT) || (tag.equals(Tag.STR) && INT.matcher(v).matches()))) {
-      throw error("expected a whole number, got '" + abbreviate(v) + "'");
+      throw error("expected a whole number, got " + Validators.quote(v));
     }
     try {
       return Long.parseLong(v.replace("+", ""));
     } catch (NumberFormatException e) {
-      throw error("number out of range: " + abbreviate(v));
+      throw error("number out of range: " + Validators.quote(v));
     }
   }
 
@@ -183,7 +207,7 @@ public final class Node {
         default -> false;
       };
     }
-    throw error("expected true or false, got '" + abbreviate(v) + "'");
+    throw error("expected true or false, got " + Validators.quote(v));
   }
 
   public List<String> strings() {
@@ -197,8 +221,23 @@ public final class Node {
   /** A mapping of string to scalar text, in document order. */
   public Map<String, String> stringMap() {
     Map<String, String> out = new LinkedHashMap<>();
-    for (String k : keys()) {
-      out.put(k, get(k).text());
+    for (Map.Entry<String, Node> e : children().entrySet()) {
+      consumed.add(e.getKey());
+      if (e.getValue() == null)
+        throw new SpecException(
+            child(e.getKey()), keyLine(e.getKey()), "expected a string, got nothing");
+      out.put(e.getKey(), e.getValue().text());
+    }
+    return out;
+  }
+
+  /** Children of this mapping by key, in document order (null for an empty value). */
+  public Map<String, Node> children() {
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : mapping().getValue()) {
+      if (!(t.getKeyNode() instanceof ScalarNode k)) throw error("keys must be plain strings");
+      Node n = new Node(child(k.getValue()), t.getValueNode());
+      out.put(k.getValue(), n.isNull() ? null : n);
     }
     return out;
   }
@@ -208,9 +247,9 @@ public final class Node {
     if (isNull()) return null;
     if (yaml instanceof MappingNode) {
       Map<String, Object> out = new LinkedHashMap<>();
-      for (String k : keys()) {
-        Node c = get(k);
-        out.put(k, c == null ? null : c.plain());
+      for (Map.Entry<String, Node> e : children().entrySet()) {
+        consumed.add(e.getKey());
+        out.put(e.getKey(), e.getValue() == null ? null : e.getValue().plain());
       }
       return out;
     }
@@ -223,7 +262,13 @@ public final class Node {
     Tag tag = s.getTag();
     if (tag.equals(Tag.INT)) return integer();
     if (tag.equals(Tag.BOOL)) return bool();
-    if (tag.equals(Tag.FLOAT)) return Double.parseDouble(s.getValue());
+    if (tag.equals(Tag.FLOAT)) {
+      try {
+        return Double.parseDouble(s.getValue().replace("_", ""));
+      } catch (NumberFormatException e) {
+        return s.getValue(); // .inf, .nan and other YAML spellings Java does not read
+      }
+    }
     return s.getValue();
   }
 }

@@ -19,19 +19,50 @@ import java.util.zip.GZIPInputStream;
  * returns the content of the write_files entry for the agent config path.
  */
 public final class UserData {
+  /** The largest user-data file read (real clouds allow far less: EC2 takes 16 KiB). */
+  public static final int MAX_BYTES = 4 * 1024 * 1024;
+
+  /** MIME limits: parts in all, multipart nesting, and bytes decoded (base64, gzip) in all. */
+  static final int MAX_PARTS = 100;
+
+  static final int MAX_DEPTH = 5;
+  static final long MAX_DECODED = 8L * 1024 * 1024;
+
   private UserData() {}
 
+  /** Reads a user-data file (a regular file, at most {@link #MAX_BYTES}). */
+  public static byte[] read(java.nio.file.Path file) {
+    return SpecLoader.readInput(file, MAX_BYTES, "user-data", "");
+  }
+
   public static byte[] extract(byte[] raw, String configPath) {
-    byte[] data = gunzipIfNeeded(raw, "user-data");
-    List<Part> parts = parts(data);
+    try {
+      return extractChecked(raw, configPath);
+    } catch (SpecException e) {
+      throw e;
+    } catch (RuntimeException | StackOverflowError e) {
+      // the last line of defence: hostile input is a config error (exit 3), never exit 4
+      throw new SpecException("user-data", "cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private static byte[] extractChecked(byte[] raw, String configPath) {
+    if (raw.length > MAX_BYTES) throw new SpecException("user-data", "is larger than 4 MiB");
+    Budget budget = new Budget();
+    byte[] data = gunzipIfNeeded(raw, "user-data", budget);
+    List<Part> parts = parts(data, budget);
     Map<String, Object> merged = null;
     int seen = 0;
+    SpecLoader.Walk walk = new SpecLoader.Walk(false); // one budget of values for all parts
     for (Part p : parts) {
       if (!p.type().equals("text/cloud-config")) continue;
       seen++;
-      Object doc = SpecLoader.compose(p.body()).plain();
+      Node node = SpecLoader.compose(p.body(), walk);
+      if (!walk.problems.isEmpty()) throw SpecException.of(walk.problems);
+      Object doc = node.plain();
       if (doc == null) continue;
-      if (!(doc instanceof Map<?, ?>)) throw new SpecException("user-data part " + seen, "a cloud-config part must be a mapping");
+      if (!(doc instanceof Map<?, ?>))
+        throw new SpecException("user-data part " + seen, "a cloud-config part must be a mapping");
       @SuppressWarnings("unchecked")
       Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) doc);
       Object how = m.remove("merge_how");
@@ -41,9 +72,33 @@ public final class UserData {
       merged = merged == null ? m : castMap(CloudInitMerge.merge(merged, m, rules));
     }
     if (merged == null) {
-      throw new SpecException("user-data", "has no #cloud-config part (found: " + parts.stream().map(Part::type).toList() + ")");
+      throw new SpecException(
+          "user-data",
+          "has no #cloud-config part (found: " + parts.stream().map(Part::type).toList() + ")");
     }
-    return writeFile(merged, configPath);
+    return writeFile(merged, configPath, budget);
+  }
+
+  /** What one extraction may still decode: a MIME bomb or an append bomb ends here, not in OOM. */
+  static final class Budget {
+    private long decoded;
+    private int parts;
+
+    void decoded(long n, String where) {
+      decoded += n;
+      if (decoded > MAX_DECODED) {
+        throw new SpecException(
+            where,
+            "user-data decodes (base64, gzip) to more than "
+                + MAX_DECODED / (1024 * 1024)
+                + " MiB in all; this is not a cloud-init user-data file");
+      }
+    }
+
+    void part(String where) {
+      if (++parts > MAX_PARTS)
+        throw new SpecException(where, "has more than " + MAX_PARTS + " MIME parts");
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -51,54 +106,95 @@ public final class UserData {
     return (Map<String, Object>) o;
   }
 
-  private static byte[] writeFile(Map<String, Object> cfg, String configPath) {
+  private static byte[] writeFile(Map<String, Object> cfg, String configPath, Budget budget) {
     Object wf = cfg.get("write_files");
     if (!(wf instanceof List<?> files)) {
-      throw new SpecException("user-data.write_files", "is missing; the agent config travels as a write_files entry for " + configPath);
+      throw new SpecException(
+          "user-data.write_files",
+          "is missing; the agent config travels as a write_files entry for " + configPath);
     }
     ByteArrayOutputStream out = null;
     int i = 0;
     for (Object o : files) {
       String where = "user-data.write_files[" + i++ + "]";
       if (!(o instanceof Map<?, ?> f) || f.get("path") == null) continue;
-      String path = java.nio.file.Path.of(String.valueOf(f.get("path"))).toAbsolutePath().normalize().toString();
+      String path;
+      try {
+        path =
+            java.nio.file.Path.of(String.valueOf(f.get("path")))
+                .toAbsolutePath()
+                .normalize()
+                .toString();
+      } catch (java.nio.file.InvalidPathException e) {
+        continue; // not a path we could have written (a NUL in it); cloud-init fails on it alone
+      }
       if (!path.equals(configPath)) continue;
-      byte[] content = decode(String.valueOf(f.get("content") == null ? "" : f.get("content")),
-          f.get("encoding") == null ? "text/plain" : String.valueOf(f.get("encoding")), where);
+      Object content = f.get("content") == null ? "" : f.get("content");
+      Object encoding = f.get("encoding") == null ? "text/plain" : f.get("encoding");
+      if (!(content instanceof String) || !(encoding instanceof String)) {
+        throw new SpecException(where, "content and encoding must be strings");
+      }
+      byte[] bytes = decode((String) content, (String) encoding, where, budget);
       boolean append = Boolean.TRUE.equals(f.get("append"));
       if (out == null || !append) out = new ByteArrayOutputStream();
-      out.writeBytes(content);
+      if ((long) out.size() + bytes.length > SpecLoader.MAX_BYTES) {
+        throw new SpecException(
+            where, "the agent config it writes (with append) is larger than 1 MiB");
+      }
+      out.writeBytes(bytes);
     }
-    if (out == null) throw new SpecException("user-data.write_files", "has no entry with path " + configPath);
+    if (out == null)
+      throw new SpecException("user-data.write_files", "has no entry with path " + configPath);
     return out.toByteArray();
   }
 
   /** cloud-init's encodings: b64/base64, gz/gzip, gz+b64 and its spellings (base64, then gunzip). */
   static byte[] decode(String content, String encoding, String where) {
+    return decode(content, encoding, where, new Budget());
+  }
+
+  static byte[] decode(String content, String encoding, String where, Budget budget) {
     String e = encoding.toLowerCase(Locale.ROOT);
+    byte[] out =
+        switch (e) {
+          case "b64", "base64" -> base64(content, where + ".content", budget);
+          case "gz", "gzip" ->
+              gunzip(content.getBytes(StandardCharsets.ISO_8859_1), where + ".content", budget);
+          case "gz+base64", "gzip+base64", "gz+b64", "gzip+b64" ->
+              gunzip(base64(content, where + ".content", budget), where + ".content", budget);
+          case "text/plain" -> content.getBytes(StandardCharsets.UTF_8);
+          default ->
+              throw new SpecException(
+                  where + ".encoding", "unknown encoding " + Validators.quote(encoding));
+        };
+    budget.decoded(out.length, where);
+    return out;
+  }
+
+  private static byte[] base64(String s, String where, Budget budget) {
+    budget.decoded(s.length() * 3L / 4, where);
     try {
-      return switch (e) {
-        case "b64", "base64" -> Base64.getMimeDecoder().decode(content);
-        case "gz", "gzip" -> gunzip(content.getBytes(StandardCharsets.ISO_8859_1), where);
-        case "gz+base64", "gzip+base64", "gz+b64", "gzip+b64" -> gunzip(Base64.getMimeDecoder().decode(content), where);
-        case "text/plain" -> content.getBytes(StandardCharsets.UTF_8);
-        default -> throw new SpecException(where + ".encoding", "unknown encoding '" + encoding + "'");
-      };
+      return Base64.getMimeDecoder().decode(s);
     } catch (IllegalArgumentException ex) {
-      throw new SpecException(where + ".content", "is not valid base64");
+      throw new SpecException(where, "is not valid base64");
     }
   }
 
-  private static byte[] gunzipIfNeeded(byte[] b, String where) {
-    return b.length > 2 && (b[0] & 0xff) == 0x1f && (b[1] & 0xff) == 0x8b ? gunzip(b, where) : b;
+  private static byte[] gunzipIfNeeded(byte[] b, String where, Budget budget) {
+    return b.length > 2 && (b[0] & 0xff) == 0x1f && (b[1] & 0xff) == 0x8b
+        ? gunzip(b, where, budget)
+        : b;
   }
 
-  private static byte[] gunzip(byte[] b, String where) {
+  private static byte[] gunzip(byte[] b, String where, Budget budget) {
     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(b))) {
       byte[] out = in.readNBytes(SpecLoader.MAX_BYTES + 1);
-      if (out.length > SpecLoader.MAX_BYTES) throw new SpecException(where, "decompresses to more than 1 MiB");
+      if (out.length > SpecLoader.MAX_BYTES)
+        throw new SpecException(where, "decompresses to more than 1 MiB");
+      budget.decoded(out.length, where);
       return out;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof SpecException se) throw se;
       throw new SpecException(where, "is not valid gzip data");
     }
   }
@@ -106,29 +202,50 @@ public final class UserData {
   record Part(String type, String mergeType, byte[] body) {}
 
   static List<Part> parts(byte[] data) {
+    return parts(data, new Budget());
+  }
+
+  static List<Part> parts(byte[] data, Budget budget) {
     String text = new String(data, StandardCharsets.UTF_8);
     String first = text.lines().findFirst().orElse("").trim();
-    if (first.startsWith("#cloud-config")) return List.of(new Part("text/cloud-config", null, data));
-    if (first.startsWith("## template: jinja")) throw new SpecException("user-data", "Jinja templates are not supported; render it first (cloud-init devel render)");
+    if (first.startsWith("#cloud-config"))
+      return List.of(new Part("text/cloud-config", null, data));
+    if (first.startsWith("## template: jinja"))
+      throw new SpecException(
+          "user-data",
+          "Jinja templates are not supported; render it first (cloud-init devel render)");
     if (first.startsWith("#!")) return List.of(new Part("text/x-shellscript", null, data));
-    if (first.toLowerCase(Locale.ROOT).startsWith("content-type:") || first.toLowerCase(Locale.ROOT).startsWith("mime-version:")) {
-      return mime(text);
+    if (first.toLowerCase(Locale.ROOT).startsWith("content-type:")
+        || first.toLowerCase(Locale.ROOT).startsWith("mime-version:")) {
+      return mime(text, budget, 0);
     }
-    throw new SpecException("user-data", "is neither #cloud-config nor a MIME multipart message (first line: '"
-        + (first.length() > 40 ? first.substring(0, 40) + "…" : first) + "')");
+    throw new SpecException(
+        "user-data",
+        "is neither #cloud-config nor a MIME multipart message (first line: "
+            + Validators.quote(first)
+            + ")");
   }
 
   /** A minimal RFC 2046 multipart/mixed reader: headers, boundary, base64 or plain parts. */
   static List<Part> mime(String text) {
+    return mime(text, new Budget(), 0);
+  }
+
+  private static List<Part> mime(String text, Budget budget, int depth) {
+    if (depth > MAX_DEPTH)
+      throw new SpecException(
+          "user-data", "MIME multipart nested more than " + MAX_DEPTH + " deep");
     int split = headerEnd(text);
     Map<String, String> headers = headers(text.substring(0, split));
     String ct = headers.getOrDefault("content-type", "text/plain");
     String body = text.substring(Math.min(text.length(), split));
     if (!ct.toLowerCase(Locale.ROOT).startsWith("multipart/")) {
-      return List.of(part(headers, body));
+      budget.part("user-data");
+      return List.of(part(headers, body, budget));
     }
     String boundary = param(ct, "boundary");
-    if (boundary == null) throw new SpecException("user-data", "multipart message without a boundary");
+    if (boundary == null)
+      throw new SpecException("user-data", "multipart message without a boundary");
     List<Part> out = new ArrayList<>();
     String delim = "--" + boundary;
     String[] chunks = body.split("(?m)^" + java.util.regex.Pattern.quote(delim));
@@ -139,21 +256,26 @@ public final class UserData {
       int e = headerEnd(c);
       Map<String, String> h = headers(c.substring(0, e));
       String b = c.substring(Math.min(c.length(), e));
+      budget.part("user-data");
       if (h.getOrDefault("content-type", "").toLowerCase(Locale.ROOT).startsWith("multipart/")) {
-        out.addAll(mime(c));
+        out.addAll(mime(c, budget, depth + 1));
       } else {
-        out.add(part(h, b));
+        out.add(part(h, b, budget));
       }
     }
     return out;
   }
 
-  private static Part part(Map<String, String> h, String body) {
-    String type = h.getOrDefault("content-type", "text/plain").split(";")[0].trim().toLowerCase(Locale.ROOT);
-    String enc = h.getOrDefault("content-transfer-encoding", "7bit").trim().toLowerCase(Locale.ROOT);
-    byte[] b = enc.equals("base64") ? Base64.getMimeDecoder().decode(body.trim())
-        : body.replaceFirst("\r?\n$", "").getBytes(StandardCharsets.UTF_8);
-    b = gunzipIfNeeded(b, "user-data part");
+  private static Part part(Map<String, String> h, String body, Budget budget) {
+    String type =
+        h.getOrDefault("content-type", "text/plain").split(";")[0].trim().toLowerCase(Locale.ROOT);
+    String enc =
+        h.getOrDefault("content-transfer-encoding", "7bit").trim().toLowerCase(Locale.ROOT);
+    byte[] b =
+        enc.equals("base64")
+            ? base64(body.trim(), "user-data part (" + type + ")", budget)
+            : body.replaceFirst("\r?\n$", "").getBytes(StandardCharsets.UTF_8);
+    b = gunzipIfNeeded(b, "user-data part (" + type + ")", budget);
     String merge = h.containsKey("merge-type") ? h.get("merge-type") : h.get("x-merge-type");
     if (type.equals("text/plain")) {
       // cloud-init decides an untyped part by its first line
@@ -171,23 +293,32 @@ public final class UserData {
     return a + 2;
   }
 
+  /** Folded lines are joined in a builder (string concatenation per line was quadratic). */
   private static Map<String, String> headers(String block) {
-    Map<String, String> h = new LinkedHashMap<>();
-    String last = null;
+    if (block.length() > MAX_HEADER_BLOCK) {
+      throw new SpecException(
+          "user-data", "a MIME header block is longer than " + MAX_HEADER_BLOCK / 1024 + " KiB");
+    }
+    Map<String, StringBuilder> h = new LinkedHashMap<>();
+    StringBuilder last = null;
     for (String line : block.split("\r?\n")) {
       if (line.isEmpty()) continue;
       if ((line.startsWith(" ") || line.startsWith("\t")) && last != null) {
-        h.put(last, h.get(last) + " " + line.trim());
+        last.append(' ').append(line.trim());
         continue;
       }
       int c = line.indexOf(':');
       if (c > 0) {
-        last = line.substring(0, c).trim().toLowerCase(Locale.ROOT);
-        h.put(last, line.substring(c + 1).trim());
+        last = new StringBuilder(line.substring(c + 1).trim());
+        h.put(line.substring(0, c).trim().toLowerCase(Locale.ROOT), last);
       }
     }
-    return h;
+    Map<String, String> out = new LinkedHashMap<>();
+    h.forEach((k, v) -> out.put(k, v.toString()));
+    return out;
   }
+
+  static final int MAX_HEADER_BLOCK = 64 * 1024;
 
   private static String param(String header, String name) {
     for (String p : header.split(";")) {
