@@ -69,22 +69,28 @@ public final class Agent {
     Installer installer = Installer.lazy(events);
     List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
     List<String> absentBeforePrefetch = new java.util.ArrayList<>();
-    if (prefetch) {
-      // apply: start the downloads the plan will want now, so they overlap planning
-      for (Artifact a : artifacts) {
-        BinaryResource r = new BinaryResource(a, installer);
-        if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
-          List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
-          watch.addAll(Engine.selfAndAncestors(a.destination()));
-          for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);
-          installer.prefetch(a, host.fs(), BinaryResource.CACHE_DIR);
+    try {
+      if (prefetch) {
+        // apply: start the downloads the plan will want now, so they overlap planning
+        for (Artifact a : artifacts) {
+          BinaryResource r = new BinaryResource(a, installer);
+          if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
+            List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
+            watch.addAll(Engine.selfAndAncestors(a.destination()));
+            for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);
+            OwnershipLedger.add(host.fs(), absentBeforePrefetch); // ours before it exists
+            installer.prefetch(a, host.fs(), BinaryResource.CACHE_DIR);
+          }
         }
       }
+      Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
+      List<Resource> resources = Catalog.resources(spec, ctx);
+      Engine engine = new Engine(events);
+      return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch);
+    } catch (RuntimeException e) {
+      installer.discardPrefetches(); // no download may outlive the failed run (and its lock)
+      throw e;
     }
-    Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
-    List<Resource> resources = Catalog.resources(spec, ctx);
-    Engine engine = new Engine(events);
-    return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch);
   }
 
   /** absentBeforePrefetch: paths prefetching may create that did not exist (ownership ledger). */
@@ -100,9 +106,10 @@ public final class Agent {
     Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
     AgentSpec spec = load(o);
-    try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
-      RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
+      RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start,
+          paths -> OwnershipLedger.add(p.host().fs(), paths));
       List<String> created = new java.util.ArrayList<>(r.created());
       for (String w : p.absentBeforePrefetch()) if (p.host().fs().exists(w)) created.add(w);
       OwnershipLedger.update(p.host().fs(), created, r.removed());

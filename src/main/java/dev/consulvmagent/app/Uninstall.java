@@ -13,13 +13,6 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.systemd.SystemdNotifier;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -154,31 +147,11 @@ public final class Uninstall {
 
     @Override
     public void converge(Host host, Observed observed) {
-      Path p = host.fs().resolve(path);
-      if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && DATA_DIRS.contains(path)) {
-        deleteTree(p);
+      var st = host.fs().stat(path);
+      if (st.isPresent() && st.get().type() == FileStat.Type.DIRECTORY && DATA_DIRS.contains(path)) {
+        host.fs().deleteTree(path); // never follows a link inside (HostFs)
       } else {
         host.fs().delete(path);
-      }
-    }
-
-    private static void deleteTree(Path dir) {
-      try {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-            Files.delete(f);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-            Files.delete(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
       }
     }
   }

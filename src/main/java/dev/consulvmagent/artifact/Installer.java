@@ -85,6 +85,21 @@ public final class Installer {
         }));
   }
 
+  /**
+   * The run failed before using its prefetches: waits for those still running (they write under
+   * the root, so they must end while the run lock is held) and deletes what they staged.
+   */
+  public void discardPrefetches() {
+    for (var f : inFlight.values()) {
+      try {
+        HostFs.deleteQuietly(f.join().temp());
+      } catch (RuntimeException ignored) {
+        // a failed prefetch cleaned up after itself
+      }
+    }
+    inFlight.clear();
+  }
+
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
     java.util.concurrent.CompletableFuture<Prepared> f = inFlight.remove(a.destination() + " " + a.url());
     if (f == null) return download(a, fs, cacheDir);
@@ -102,8 +117,8 @@ public final class Installer {
     Path temp = fs.tempSibling(dest);
     Path cached = fs.resolve(cacheDir + "/" + expected);
     try {
-      Files.createDirectories(dest.getParent());
-      if (Files.isRegularFile(cached)) {
+      fs.createParents(dest); // no link followed (HostFs)
+      if (Files.isRegularFile(cached, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         String have = hash(cached);
         if (have.equals(expected)) {
           events.info("using cached " + a.name() + " (sha256 " + expected.substring(0, 12) + ")");
@@ -118,13 +133,13 @@ public final class Installer {
         }
         Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
       }
-      Files.createDirectories(cached.getParent());
+      fs.createParents(cached);
       Path cacheTemp = fs.tempSibling(cached);
       MessageDigest md = HostFs.sha256Digest();
       String bin;
       long size;
       try (Downloader.Source body = downloader.open(a.name(), a.url());
-          OutputStream cacheOut = new java.io.BufferedOutputStream(Files.newOutputStream(cacheTemp), IO_BUFFER)) {
+          OutputStream cacheOut = new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         Tee tee = new Tee(body, cacheOut, md, progress);
         // a bare binary is the download itself: hash it once, copy it from the cache below
@@ -194,7 +209,9 @@ public final class Installer {
 
   private static String copy(InputStream in, Path temp) throws IOException {
     MessageDigest md = HostFs.sha256Digest();
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp), IO_BUFFER)) {
+    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp,
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       int n;
       while ((n = in.read(buf)) > 0) {

@@ -44,6 +44,16 @@ public final class Engine {
   }
 
   public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start) {
+    return apply(plan, host, notifier, start, paths -> {});
+  }
+
+  /**
+   * Applies plan; willCreate is told every path (and user:NAME) this run may create before
+   * anything is created (the ownership ledger records them first, so a kill at any moment leaves
+   * nothing unrecorded).
+   */
+  public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start,
+      java.util.function.Consumer<List<String>> willCreate) {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     List<String> created = new ArrayList<>();
@@ -61,6 +71,9 @@ public final class Engine {
     for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
       stale += host.fs().removeStaleTemps(e.getKey(), e.getValue(), start.toEpochMilli());
     }
+    Set<String> scratch = new java.util.TreeSet<>();
+    for (Planned p : plan) scratch.addAll(p.resource().scratchDirs());
+    for (String d : scratch) stale += host.fs().removeStaleTemps(d, null, start.toEpochMilli());
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
     java.util.Set<String> watch = new java.util.TreeSet<>();
@@ -70,6 +83,13 @@ public final class Engine {
       p.resource().path().ifPresent(path -> watch.addAll(selfAndAncestors(path)));
     }
     List<String> absentBefore = watch.stream().filter(x -> !host.fs().exists(x)).toList();
+    List<String> mayCreate = new ArrayList<>(absentBefore);
+    for (Planned p : plan) {
+      if (p.change().kind() == Change.Kind.CREATE && p.resource().key().startsWith("user:")) {
+        mayCreate.add(p.resource().key());
+      }
+    }
+    if (!mayCreate.isEmpty()) willCreate.accept(mayCreate);
     try {
       prepareAll(plan, host);
     } catch (RuntimeException e) {

@@ -33,6 +33,14 @@ public interface Resource {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Directories where preparing or converging keeps scratch files of its own (the download
+   * cache): every temp file in them older than the run is swept, whatever its name.
+   */
+  default List<String> scratchDirs() {
+    return List.of();
+  }
+
   /** Other paths converging may create (e.g. /etc/passwd for a user); recorded as ours if it does. */
   default List<String> sideEffectPaths() {
     return List.of();

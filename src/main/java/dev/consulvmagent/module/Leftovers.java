@@ -30,8 +30,7 @@ final class Leftovers {
     for (String f : fs.list("/etc/systemd/system")) {
       String path = "/etc/systemd/system/" + f;
       if (!f.endsWith(".service") || keys.contains(path)) continue;
-      byte[] b = fs.readIfExists(path).orElse(new byte[0]);
-      if (new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE)) {
+      if (hasOurHeader(fs, path)) {
         out.add(new AbsentResource(path, Notification.stop(f), Notification.daemonReload()));
       }
     }
@@ -39,9 +38,8 @@ final class Leftovers {
       String link = WANTS + f;
       if (keys.contains(link)) continue;
       String target = fs.readLink(link).orElse("");
-      boolean ours = target.startsWith("/etc/systemd/system/") && fs.readIfExists(target)
-          .map(b -> new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE))
-          .orElse(!fs.exists(target) && (f.startsWith("envoy@") || out.stream().anyMatch(r -> r.key().equals("absent:" + target))));
+      boolean ours = target.startsWith("/etc/systemd/system/") && (fs.exists(target) ? hasOurHeader(fs, target)
+          : f.startsWith("envoy@") || out.stream().anyMatch(r -> r.key().equals("absent:" + target)));
       if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
     }
     for (String f : fs.list("/etc/consul-vm-agent/envoy")) {
@@ -55,5 +53,11 @@ final class Leftovers {
       }
     }
     return out;
+  }
+
+  /** A regular file starting with our header (a link, e.g. a masked unit, never is ours). */
+  private static boolean hasOurHeader(dev.consulvmagent.host.HostFs fs, String path) {
+    byte[] b = fs.readHead(path, 200);
+    return new String(b, StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE);
   }
 }

@@ -55,6 +55,12 @@ public final class BinaryResource implements Resource {
     return List.of("/var", "/var/lib", STATE_DIR, STATE_DIR + "/cache", CACHE_DIR, receiptPath());
   }
 
+  /** Interrupted downloads leave temp files in the cache: swept by the engine. */
+  @Override
+  public List<String> scratchDirs() {
+    return List.of(CACHE_DIR);
+  }
+
   @Override
   public String key() {
     return "binary:" + artifact.destination();

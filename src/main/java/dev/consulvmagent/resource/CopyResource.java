@@ -5,11 +5,8 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,12 +24,9 @@ public final class CopyResource implements Resource {
   public CopyResource(Path source, String destination) {
     this.source = source;
     this.destination = destination;
-    try {
-      this.size = Files.size(source);
-      this.mtime = Files.getLastModifiedTime(source).toMillis();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    FileStat st = HostFs.statLocal(source);
+    this.size = st.size();
+    this.mtime = st.mtimeMillis();
   }
 
   @Override
@@ -66,15 +60,6 @@ public final class CopyResource implements Resource {
 
   @Override
   public void converge(Host host, Observed observed) {
-    Path dest = host.fs().resolve(destination);
-    Path tmp = host.fs().tempSibling(dest);
-    try {
-      Files.createDirectories(dest.getParent());
-      Files.copy(source, tmp);
-      Files.setLastModifiedTime(tmp, FileTime.fromMillis(mtime));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy " + source + " to " + destination + ": " + e.getMessage(), e);
-    }
-    host.fs().installTemp(tmp, destination, 0644, 0, 0);
+    host.fs().installCopy(source, destination, 0644, 0, 0, mtime);
   }
 }

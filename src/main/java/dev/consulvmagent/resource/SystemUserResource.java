@@ -3,7 +3,9 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.host.UnsafePathException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +64,22 @@ public final class SystemUserResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     String line = "u " + name + " - \"" + description + "\" " + home + " /usr/sbin/nologin\n";
-    if (!host.fs().exists("/etc")) host.fs().mkdir("/etc", 0755, 0, 0); // sysusers locks /etc/.pwd.lock
+    // sysusers locks /etc/.pwd.lock and renames over /etc/passwd: /etc must be a real directory
+    // of this root (a planted link would make it write another root's accounts)
+    var etc = host.fs().stat("/etc");
+    if (etc.isEmpty()) {
+      host.fs().mkdir("/etc", 0755, 0, 0);
+    } else if (etc.get().type() != FileStat.Type.DIRECTORY) {
+      throw new UnsafePathException(host.fs().resolve("/etc") + " is a " + etc.get().type().name().toLowerCase()
+          + ", not a directory: not creating users through it; replace it with a real directory");
+    }
+    for (String f : ACCOUNT_FILES) {
+      var st = host.fs().stat(f);
+      if (st.isPresent() && st.get().type() == FileStat.Type.SYMLINK) {
+        throw new UnsafePathException(host.fs().resolve(f) + " is a symbolic link: systemd-sysusers would"
+            + " write through it; replace it with the real file");
+      }
+    }
     List<String> argv = new ArrayList<>(List.of("systemd-sysusers"));
     if (!host.live()) argv.add("--root=" + host.fs().root());
     argv.add("-");

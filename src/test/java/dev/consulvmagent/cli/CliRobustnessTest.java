@@ -39,7 +39,7 @@ class CliRobustnessTest {
   void secondRun_waitsForTheLock_thenExits5() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     RunOptions o = new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
-    try (RunLock held = RunLock.acquire(RunLock.pathFor(o), java.time.Duration.ofSeconds(1))) {
+    try (RunLock held = RunLock.acquire(o, java.time.Duration.ofSeconds(1))) {
       long t0 = System.nanoTime();
       CliApplyTest.Run r = CliApplyTest.run("apply", "--config", config().toString(), "--root", root.toString(), "--lock-wait", "1");
       assertThat(r.code()).isEqualTo(ExitCodes.LOCKED);
@@ -100,6 +100,10 @@ class CliRobustnessTest {
       assertThat(fin.code()).as(fin.out() + fin.err()).isZero();
       assertThat(contents(root)).isEqualTo(want);
       assertThat(CliApplyTest.run("apply", "--config", cfg.toString(), "--root", root.toString()).out()).contains("No changes");
+      // the ledger missed nothing the killed runs created: uninstall leaves the bare root
+      CliApplyTest.Run un = CliApplyTest.run("uninstall", "--root", root.toString());
+      assertThat(un.code()).as(un.out() + un.err()).isZero();
+      assertThat(Roots.snapshot(root).keySet()).as("left after uninstall").containsExactly("");
     }
   }
 }
