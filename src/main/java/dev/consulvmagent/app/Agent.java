@@ -86,7 +86,7 @@ public final class Agent {
       Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
       List<Resource> resources = Catalog.resources(spec, ctx);
       Engine engine = new Engine(events);
-      return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch);
+      return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch, installer);
     } catch (RuntimeException e) {
       installer.discardPrefetches(); // no download may outlive the failed run (and its lock)
       throw e;
@@ -94,7 +94,8 @@ public final class Agent {
   }
 
   /** absentBeforePrefetch: paths prefetching may create that did not exist (ownership ledger). */
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan, List<String> absentBeforePrefetch) {}
+  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan, List<String> absentBeforePrefetch,
+      Installer installer) {}
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
@@ -108,8 +109,13 @@ public final class Agent {
     AgentSpec spec = load(o);
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
-      RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start,
-          paths -> OwnershipLedger.add(p.host().fs(), paths));
+      RunResult r;
+      try {
+        r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start,
+            paths -> OwnershipLedger.add(p.host().fs(), paths));
+      } finally {
+        p.installer().discardPrefetches(); // none may outlive the run (and its lock)
+      }
       List<String> created = new java.util.ArrayList<>(r.created());
       for (String w : p.absentBeforePrefetch()) if (p.host().fs().exists(w)) created.add(w);
       OwnershipLedger.update(p.host().fs(), created, r.removed());

@@ -67,6 +67,11 @@ public final class OwnershipLedger {
   }
 
   private static void write(HostFs fs, TreeSet<String> all) {
-    fs.writeAtomic(PATH, Json.render(Map.of("created", new ArrayList<>(all))), 0600, -1, -1);
+    fs.writeAtomic(PATH, render(all), 0600, -1, -1);
+  }
+
+  /** The ledger's bytes for these entries. */
+  static byte[] render(Collection<String> entries) {
+    return Json.render(Map.of("created", new ArrayList<>(new TreeSet<>(entries))));
   }
 }

@@ -42,7 +42,15 @@ public final class RunLock implements AutoCloseable {
   }
 
   private static RunLock acquire(HostFs fs, String path, Duration wait, boolean record) {
-    List<String> absent = record ? Engine.selfAndAncestors(path).stream().filter(p -> !fs.exists(p)).toList() : List.of();
+    if (record) {
+      // the state directory (and its parents, in a bare root) appears together with a ledger
+      // naming them: no kill can leave them created but unrecorded
+      String dir = path.substring(0, path.lastIndexOf('/'));
+      List<String> absent = Engine.selfAndAncestors(dir).stream().filter(p -> !fs.exists(p)).toList();
+      if (!absent.isEmpty()) {
+        fs.createDirsWithFile(dir, OwnershipLedger.PATH.substring(dir.length() + 1), OwnershipLedger.render(absent), 0600);
+      }
+    }
     FileChannel ch = fs.openLockFile(path);
     Path file = fs.resolve(path);
     try {
@@ -54,10 +62,7 @@ public final class RunLock implements AutoCloseable {
         } catch (java.nio.channels.OverlappingFileLockException e) {
           l = null; // held by this very process (another run in the same JVM)
         }
-        if (l != null) {
-          if (!absent.isEmpty()) OwnershipLedger.add(fs, absent);
-          return new RunLock(ch, l);
-        }
+        if (l != null) return new RunLock(ch, l);
         if (System.nanoTime() >= deadline) {
           ch.close();
           throw new LockHeldException("another consul-vm-agent run holds " + file + "; waited " + wait.toSeconds()

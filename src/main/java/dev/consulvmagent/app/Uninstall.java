@@ -135,6 +135,7 @@ public final class Uninstall {
 
     @Override
     public Observed observe(Host host) {
+      host.fs().resolve(path); // a link on the way (R/etc swapped for one) refuses the uninstall
       var st = host.fs().stat(path);
       if (st.isEmpty()) return Observed.absent();
       if (st.get().type() == FileStat.Type.DIRECTORY && !DATA_DIRS.contains(path)

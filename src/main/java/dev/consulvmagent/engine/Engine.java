@@ -133,6 +133,7 @@ public final class Engine {
         outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
+    for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
     for (String x : absentBefore) if (host.fs().exists(x)) created.add(x);
     List<String> actions = new ArrayList<>();
     if (!queued.isEmpty()) {

@@ -28,6 +28,9 @@ public interface Resource {
     return false;
   }
 
+  /** Drops what {@link #prepare} made and converge did not use (a run that failed before). */
+  default void discardPreparation() {}
+
   /** The file this resource writes, if any (its interrupted temp files are cleaned up). */
   default java.util.Optional<String> path() {
     return java.util.Optional.empty();

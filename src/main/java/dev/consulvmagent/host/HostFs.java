@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -37,9 +38,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * the same directory, fsync, chmod/chown, rename. A read-only instance (plan) throws on any
  * mutation.
  *
- * <p>No operation follows a symbolic link in a managed path: every component but the last must
- * be a real directory (else {@link UnsafePathException}), and the last is never followed either
- * (writes rename over it, chown/chmod act on it with NOFOLLOW, reads refuse it). So a link
+ * <p>No change follows a symbolic link in a managed path: every component but the last must be
+ * a real directory (else {@link UnsafePathException}), and the last is never followed either
+ * (writes rename over it, chown/chmod act on it with NOFOLLOW, reads refuse it). Looking (stat,
+ * read, list) follows links among the parents only inside the root, as a chroot would. So a link
  * planted in the tree (R/etc, R/usr/bin, a *.wants directory, the state or cache directory) can
  * neither lead a write outside the root nor, on a live host, redirect it to another file. The
  * root itself is taken by its real path (a link to R is R).
@@ -87,6 +89,51 @@ public final class HostFs {
     Path p = lexical(absPath);
     checkAncestors(p);
     return p;
+  }
+
+  /**
+   * For looking only (stat, read, list): the host path of absPath with links among its parents
+   * followed the way a chroot would (absolute targets taken inside the root, ".." stopping at
+   * it), so probes such as /lib/systemd work on merged-/usr systems; a link that would lead out
+   * of the root is refused. What is found this way is never written to: every mutation goes
+   * through {@link #resolve}, which refuses such links.
+   */
+  private Path chase(String absPath) {
+    Path p = lexical(absPath);
+    java.util.ArrayDeque<String> rest = new java.util.ArrayDeque<>();
+    for (Path n : root.relativize(p)) if (!n.toString().isEmpty()) rest.add(n.toString());
+    Path cur = root;
+    int hops = 0;
+    while (rest.size() > 1) {
+      Path next = cur.resolve(rest.removeFirst());
+      BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        cur = next;
+        break; // absent: so is everything below it
+      }
+      if (!a.isSymbolicLink()) {
+        cur = next;
+        if (!a.isDirectory()) break;
+        continue;
+      }
+      Path target;
+      try {
+        target = Files.readSymbolicLink(next);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      Path base = (target.isAbsolute() ? root.resolve(target.getRoot().relativize(target)) : cur.resolve(target)).normalize();
+      if (++hops > 40 || !base.startsWith(root)) throw linkRefused(next, absPath);
+      java.util.ArrayDeque<String> again = new java.util.ArrayDeque<>();
+      for (Path n : root.relativize(base)) if (!n.toString().isEmpty()) again.add(n.toString());
+      again.addAll(rest);
+      rest = again;
+      cur = root;
+    }
+    for (String n : rest) cur = cur.resolve(n);
+    return cur;
   }
 
   private Path lexical(String absPath) {
@@ -183,7 +230,7 @@ public final class HostFs {
   }
 
   public Optional<FileStat> stat(String path) {
-    Path p = resolve(path);
+    Path p = chase(path);
     try {
       Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,isSymbolicLink,isDirectory,isRegularFile", LinkOption.NOFOLLOW_LINKS);
       FileStat.Type type = (Boolean) a.get("isSymbolicLink") ? FileStat.Type.SYMLINK
@@ -211,7 +258,7 @@ public final class HostFs {
 
   public byte[] read(String path) {
     return readIfExists(path).orElseThrow(() -> new UncheckedIOException(
-        new NoSuchFileException(resolve(path).toString())));
+        new NoSuchFileException(chase(path).toString())));
   }
 
   /**
@@ -219,7 +266,7 @@ public final class HostFs {
    * device) is refused, not followed or read forever.
    */
   public Optional<byte[]> readIfExists(String path) {
-    Path p = resolve(path);
+    Path p = chase(path);
     try (InputStream in = openRegular(p, path)) {
       return Optional.of(in.readAllBytes());
     } catch (NoSuchFileException e) {
@@ -233,7 +280,7 @@ public final class HostFs {
   public byte[] readHead(String path, int max) {
     Optional<FileStat> st = stat(path);
     if (st.isEmpty() || st.get().type() != FileStat.Type.FILE) return new byte[0];
-    try (InputStream in = openRegular(resolve(path), path)) {
+    try (InputStream in = openRegular(chase(path), path)) {
       return in.readNBytes(max);
     } catch (NoSuchFileException e) {
       return new byte[0];
@@ -254,7 +301,7 @@ public final class HostFs {
   }
 
   public String sha256(String path) {
-    Path p = resolve(path);
+    Path p = chase(path);
     try (InputStream in = openRegular(p, path)) {
       MessageDigest md = sha256Digest();
       byte[] buf = new byte[1 << 16];
@@ -279,7 +326,7 @@ public final class HostFs {
   }
 
   public Optional<String> readLink(String path) {
-    Path p = resolve(path);
+    Path p = chase(path);
     if (!Files.isSymbolicLink(p)) return Optional.empty();
     try {
       return Optional.of(Files.readSymbolicLink(p).toString());
@@ -291,7 +338,7 @@ public final class HostFs {
   /** The names in dir, sorted; empty if dir is absent or not a real directory (a link is not). */
   public List<String> list(String dir) {
     List<String> out = new ArrayList<>();
-    Path p = resolve(dir);
+    Path p = chase(dir);
     if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) return out;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
       for (Path c : ds) out.add(c.getFileName().toString());
@@ -398,7 +445,12 @@ public final class HostFs {
    */
   public int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
     guard("clean temps in " + dir);
-    Path d = resolve(dir);
+    Path d;
+    try {
+      d = resolve(dir);
+    } catch (UnsafePathException e) {
+      return 0; // not ours to clean: the run refuses the path itself where it matters
+    }
     if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) return 0;
     int n = 0;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith("."))) {
@@ -439,6 +491,55 @@ public final class HostFs {
           LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(perms(0600)));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open lock " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Creates the missing directories of dir (0755) and the file dir/name with content in one
+   * atomic step: built under a temp name next to the highest missing directory, then renamed
+   * into place. So the file (the ownership ledger naming those very directories) exists exactly
+   * when they do, whenever the process is killed. Returns false, creating nothing, if dir
+   * exists already (or appears meanwhile). Temp trees a killed earlier attempt left (older than
+   * a minute) are removed first.
+   */
+  public boolean createDirsWithFile(String dir, String name, byte[] content, int mode) {
+    guard("mkdir " + dir);
+    Path d = resolve(dir);
+    Path top = d;
+    while (!top.getParent().equals(root) && !Files.exists(top.getParent(), LinkOption.NOFOLLOW_LINKS)) top = top.getParent();
+    if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) return false;
+    try {
+      mkdirs(top.getParent());
+      sweepOldTempTrees(top);
+      Path tmp = tempSibling(top);
+      Path inTmp = tmp.resolve(top.relativize(d));
+      Files.createDirectories(tmp); // new, under a random name in a directory checked above
+      Files.createDirectories(inTmp);
+      try (FileChannel ch = FileChannel.open(inTmp.resolve(name), Set.<java.nio.file.OpenOption>of(
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+          PosixFilePermissions.asFileAttribute(perms(mode)))) {
+        ch.write(java.nio.ByteBuffer.wrap(content));
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, top, StandardCopyOption.ATOMIC_MOVE); // fails if top appeared meanwhile
+        return true;
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        deleteTree(inside(tmp));
+        return false;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void sweepOldTempTrees(Path top) throws IOException {
+    String prefix = "." + top.getFileName() + TEMP_MARK;
+    long old = System.currentTimeMillis() - 60_000;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(top.getParent(), p -> p.getFileName().toString().startsWith(prefix))) {
+      for (Path p : ds) {
+        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < old) deleteTree(inside(p));
+      }
     }
   }
 

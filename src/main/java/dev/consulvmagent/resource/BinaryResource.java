@@ -123,6 +123,13 @@ public final class BinaryResource implements Resource {
   }
 
   @Override
+  public void discardPreparation() {
+    Installer.Prepared unused = prepared;
+    prepared = null;
+    if (unused != null) HostFs.deleteQuietly(unused.temp());
+  }
+
+  @Override
   public void converge(Host host, Observed observed) {
     if (observed instanceof Observed.Present p && artifact.canonicalUrl().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {

@@ -42,9 +42,7 @@ class HostFsTest {
     ops.put("installCopy", fs -> fs.installCopy(Path.of("pom.xml"), "/etc/consul.d/c", 0644, -1, -1, 0));
     ops.put("createParents", fs -> fs.createParents(fs.root().resolve("etc/consul.d/new/x")));
     ops.put("openLockFile", fs -> fs.openLockFile("/etc/consul.d/run.lock"));
-    ops.put("readIfExists", fs -> fs.readIfExists("/etc/consul.d/bait"));
-    ops.put("stat", fs -> fs.stat("/etc/consul.d/bait"));
-    ops.put("removeStaleTemps", fs -> fs.removeStaleTemps("/etc/consul.d/x", null, Long.MAX_VALUE));
+
     return ops.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
   }
 
@@ -75,6 +73,42 @@ class HostFsTest {
     fs.writeAtomic("/etc/passwd", new byte[] {'x'}, 0644, -1, -1);
     assertThat(root.resolve("passwd")).isRegularFile().hasContent("x");
     assertThat(bait).hasContent("not yours");
+  }
+
+  @Test
+  void looking_followsLinksAmongParentsOnlyInsideTheRoot() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Files.createDirectories(root.resolve("usr/lib/systemd"));
+    Files.writeString(root.resolve("usr/lib/systemd/systemd-resolved"), "x");
+    Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib")); // merged /usr
+    Path out = Files.createDirectories(tmp.resolve("outside"));
+    Files.writeString(out.resolve("secret"), "not yours");
+    Files.createDirectories(root.resolve("etc"));
+    Files.createSymbolicLink(root.resolve("etc/abs"), out); // absolute: taken inside the root
+    Files.createSymbolicLink(root.resolve("etc/rel"), Path.of("../../outside")); // leads out
+    HostFs fs = new HostFs(root, false);
+
+    assertThat(fs.exists("/lib/systemd/systemd-resolved")).isTrue();
+    assertThat(fs.readIfExists("/etc/abs/secret")).isEmpty();
+    assertThatThrownBy(() -> fs.readIfExists("/etc/rel/secret")).isInstanceOf(UnsafePathException.class);
+    assertThatThrownBy(() -> fs.writeAtomic("/lib/systemd/x", new byte[0], 0644, -1, -1))
+        .isInstanceOf(UnsafePathException.class);
+  }
+
+  @Test
+  void createDirsWithFile_isOneStep_andSweepsWhatAKilledAttemptLeft() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path stale = Files.createDirectories(root.resolve(".var.tmp-0ld/lib"));
+    Files.setLastModifiedTime(stale.getParent(), java.nio.file.attribute.FileTime.fromMillis(0));
+    HostFs fs = new HostFs(root, false);
+    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "{}".getBytes(), 0600)).isTrue();
+    assertThat(root.resolve("var/lib/agent/owned.json")).hasContent("{}");
+    assertThat(stale.getParent()).doesNotExist();
+    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "x".getBytes(), 0600)).isFalse();
+    assertThat(root.resolve("var/lib/agent/owned.json")).hasContent("{}");
+    try (Stream<Path> s = Files.list(root)) {
+      assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactly("var");
+    }
   }
 
   @Test
