@@ -133,7 +133,8 @@ public final class BinaryResource implements Resource {
   public void converge(Host host, Observed observed) {
     if (observed instanceof Observed.Present p && artifact.canonicalUrl().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {
-      host.fs().setAttributes(artifact.destination(), artifact.mode(), 0, 0); // only the mode differs
+      int[] root = Ownership.ids(host, "root", "root");
+      host.fs().setAttributes(artifact.destination(), artifact.mode(), root[0], root[1]); // only the mode differs
       writeReceipt(host, null);
       return;
     }
@@ -142,7 +143,8 @@ public final class BinaryResource implements Resource {
       prepare(host);
       ready = prepared;
     }
-    host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), 0, 0);
+    int[] root = Ownership.ids(host, "root", "root");
+    host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), root[0], root[1]);
     prepared = null;
     writeReceipt(host, ready);
   }
@@ -158,7 +160,8 @@ public final class BinaryResource implements Resource {
     r.put("sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
     r.put("size", st.size());
     r.put("mtime", st.mtimeMillis());
-    host.fs().writeAtomic(receiptPath(), Json.render(r), 0644, 0, 0);
+    int[] root = Ownership.ids(host, "root", "root");
+    host.fs().writeAtomic(receiptPath(), Json.render(r), 0644, root[0], root[1]);
   }
 
   @Override

@@ -53,7 +53,7 @@ public final class DirectoryResource implements Resource {
     if (st.isEmpty()) return Observed.absent();
     Users u = host.users();
     FileStat s = st.get();
-    return Observed.present(state(s.type().name().toLowerCase(), s.mode(), u.userName(s.uid()) + ":" + u.groupName(s.gid())));
+    return Observed.present(state(s.type().name().toLowerCase(), s.mode(), Ownership.owner(u, s.uid(), s.gid(), owner, group)));
   }
 
   @Override

@@ -94,7 +94,8 @@ public final class FileResource implements Resource {
     }
     Users u = host.users();
     byte[] have = host.fs().read(path);
-    return Observed.present(state(have, st.get().mode(), u.userName(st.get().uid()), u.groupName(st.get().gid())));
+    String[] og = Ownership.owner(u, st.get().uid(), st.get().gid(), owner, group).split(":", 2);
+    return Observed.present(state(have, st.get().mode(), og[0], og[1]));
   }
 
   @Override
