@@ -65,10 +65,15 @@ class CliHostileRootTest {
   @ValueSource(strings = {"etc", "usr/bin", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants",
       "etc/consul.d", "var/lib/consul-vm-agent", "var/lib/consul-vm-agent/cache", "var", "usr/local/bin"})
   void apply_linkPlantedInAManagedDirectory_writesNothingOutsideTheRoot(String where) throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     Path out = outside();
     Path link = root.resolve(where);
     Files.createDirectories(link.getParent());
+    if (Files.isDirectory(link)) {
+      try (Stream<Path> s = Files.walk(link)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+      }
+    }
     Files.createSymbolicLink(link, out);
     Map<String, String> before = Roots.snapshot(out);
 
@@ -104,7 +109,7 @@ class CliHostileRootTest {
 
   @Test
   void uninstall_withEtcSwappedForALink_deletesNothingOutside() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(root).code()).isZero();
     // the operator's copy of the tree's /etc, and the tree's /etc replaced by a link to it
     Path out = Files.createDirectories(tmp.resolve("outside"));
@@ -122,7 +127,7 @@ class CliHostileRootTest {
 
   @Test
   void uninstall_linkInsideTheStateDirectory_isRemovedNotFollowed() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(root).code()).isZero();
     Path out = outside();
     Files.createSymbolicLink(root.resolve("var/lib/consul-vm-agent/cache/evil"), out);
@@ -137,7 +142,7 @@ class CliHostileRootTest {
 
   @Test
   void lock_isInTheRoot_keyedOnItsRealPath_andLeavesNothingInTmp() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     Path alias = Files.createSymbolicLink(tmp.resolve("alias"), root);
     List<Path> tmpBefore = tmpLocks();
 
@@ -164,7 +169,7 @@ class CliHostileRootTest {
 
   @Test
   void tempFilesOfAKilledRun_inTheCacheAndNextToBinaries_areSwept() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(root).code()).isZero();
     Path cache = root.resolve("var/lib/consul-vm-agent/cache/sha256");
     Path partial = Files.writeString(cache.resolve(".0123abcd.tmp-5eed"), "half a download");

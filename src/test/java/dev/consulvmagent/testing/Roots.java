@@ -34,6 +34,16 @@ public final class Roots {
     return root;
   }
 
+  /**
+   * A fresh root for apply: bare when the tests run as root (systemd-sysusers creates the users
+   * for real, with ids only root may chown to); for anyone else, with the users already made
+   * ({@link #withUsers}), so the same apply runs unprivileged.
+   */
+  public static Path forApply(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    return isRoot() ? dir : withUsers(dir);
+  }
+
   /** Whether the tests run as root (real chown to other users, sysusers, userdel --root). */
   public static boolean isRoot() {
     return "root".equals(System.getProperty("user.name"));
