@@ -65,7 +65,7 @@ public final class Agent {
   }
 
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean prefetch) {
-    Host host = Host.forRoot(o.root(), o.live());
+    Host host = Hosts.forRoot(o.root(), o.live());
     Installer installer = Installer.lazy(events);
     List<Artifact> artifacts = Artifacts.of(spec, o.mirror());
     List<String> absentBeforePrefetch = new java.util.ArrayList<>();

@@ -49,7 +49,7 @@ public final class Doctor {
 
   public List<Check> run(RunOptions o) {
     boolean live = o.live();
-    Host host = Host.forRoot(o.root(), live);
+    Host host = Hosts.forRoot(o.root(), live);
     AgentSpec spec = null;
     try {
       spec = new Agent(EventSink.NONE).load(o);

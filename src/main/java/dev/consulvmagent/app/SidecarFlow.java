@@ -64,7 +64,7 @@ public final class SidecarFlow {
   }
 
   private static Optional<String> envSetting(Path root, String service, String key) {
-    return Host.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
+    return Hosts.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
       for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
         if (line.startsWith(key + "=")) return Optional.of(line.substring(key.length() + 1));
       }
@@ -86,7 +86,7 @@ public final class SidecarFlow {
   public RunResult init(ServiceConfig cfg, Path root, int adminPort) {
     Instant start = Instant.now();
     boolean live = root.toAbsolutePath().normalize().toString().equals("/");
-    Host host = Host.forRoot(root, live);
+    Host host = Hosts.forRoot(root, live);
     MeshService mesh = cfg.mesh();
     List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()));
     Engine engine = new Engine(events);

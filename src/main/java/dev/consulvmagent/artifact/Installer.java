@@ -111,13 +111,14 @@ public final class Installer {
   }
 
   private Prepared download(Artifact a, HostFs fs, String cacheDir) {
+    Path dest = fs.resolve(a.destination());
+    // first: a read-only host (plan) refuses here, before any network; no link followed (HostFs)
+    fs.createParents(dest);
     init();
     String expected = checksums.expectedSha256(a);
-    Path dest = fs.resolve(a.destination());
     Path temp = fs.tempSibling(dest);
     Path cached = fs.resolve(cacheDir + "/" + expected);
     try {
-      fs.createParents(dest); // no link followed (HostFs)
       if (Files.isRegularFile(cached, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         String have = hash(cached);
         if (have.equals(expected)) {

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarFlow;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
@@ -51,7 +52,7 @@ final class SidecarInitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Host.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
+    Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Hosts.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
     ServiceConfig cfg = SidecarFlow.readServiceConfig(file);
     MeshService m = cfg.mesh();
     int admin = adminPort != null ? adminPort : SidecarFlow.adminPort(root, m.name());
@@ -60,7 +61,7 @@ final class SidecarInitCommand implements Callable<Integer> {
       switch (type) {
         case "service-registration" -> out.print(new String(Json.render(Registration.document(m)), StandardCharsets.UTF_8));
         case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
-            Host.forRoot(root, false).users().uid("envoy").orElse(101))));
+            Hosts.forRoot(root, false).users().uid("envoy").orElse(101))));
         case "connect-envoy" -> out.println("consul " + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
         case "envoy" -> out.println(String.join(" ", List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
         default -> {

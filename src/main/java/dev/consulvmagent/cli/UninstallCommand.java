@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Uninstall;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
@@ -24,7 +25,7 @@ final class UninstallCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var o = common.toRunOptions();
-    Host host = Host.forRoot(o.root(), o.live());
+    Host host = Hosts.forRoot(o.root(), o.live());
     Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
     RunResult r;
     if (planOnly) {

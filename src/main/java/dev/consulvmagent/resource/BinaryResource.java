@@ -118,7 +118,6 @@ public final class BinaryResource implements Resource {
 
   @Override
   public void prepare(Host host) {
-    if (host.isReadOnly()) throw new dev.consulvmagent.host.MutationDuringPlanException("download " + artifact.url());
     prepared = installer.prepare(artifact, host.fs(), CACHE_DIR);
   }
 

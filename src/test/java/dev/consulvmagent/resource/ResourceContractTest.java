@@ -16,9 +16,9 @@ import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Exec;
 import dev.consulvmagent.host.ExecResult;
 import dev.consulvmagent.host.Host;
-import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.MutationDuringPlanException;
 import dev.consulvmagent.testing.Examples;
+import dev.consulvmagent.testing.RecordingHost;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.io.IOException;
@@ -199,7 +199,7 @@ class ResourceContractTest {
 
   private Host host() throws IOException {
     Roots.withUsers(root);
-    return new Host(new HostFs(root, false), new SysusersDouble(root), false, false);
+    return new RecordingHost(root, new SysusersDouble(root));
   }
 
   private RunResult apply(Resource r, Host host) {

@@ -50,7 +50,7 @@ public final class Roots {
   }
 
   public static Host host(Path root, FakeExec exec) {
-    return new Host(new HostFs(root, false), exec, false, false);
+    return Host.of(new HostFs(root, false), exec, false);
   }
 
   /** path → "type mode uid size mtime sha" for every entry: byte-for-byte comparisons of a root. */
