@@ -172,10 +172,12 @@ public final class Engine {
     Set<String> started = new LinkedHashSet<>();
     for (Notification n : out) if (n.kind() == Notification.Kind.START) started.add(n.target());
     out.removeIf(n -> n.kind() == Notification.Kind.RESTART && started.contains(n.target()));
-    // a restart (or first start) of consul re-reads its config: no reload needed
-    boolean consulRestarted = out.stream().anyMatch(n -> n.target().equals("consul.service")
-        && (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START));
-    out.removeIf(n -> n.kind() == Notification.Kind.CONSUL_RELOAD && consulRestarted);
+    // a restart (or first start) of a unit re-reads its config: no reload of it needed
+    Set<String> restarted = new LinkedHashSet<>();
+    for (Notification n : out) {
+      if (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START) restarted.add(n.target());
+    }
+    out.removeIf(n -> n.kind() == Notification.Kind.RELOAD && restarted.contains(n.target()));
     return out;
   }
 

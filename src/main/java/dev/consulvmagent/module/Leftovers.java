@@ -2,8 +2,10 @@ package dev.consulvmagent.module;
 
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
+import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import java.nio.charset.StandardCharsets;
@@ -47,12 +49,22 @@ final class Leftovers {
       if (f.endsWith(".env") && !keys.contains(p)) out.add(new AbsentResource(p));
     }
     if (spec.service().isEmpty()) {
-      byte[] reg = fs.readIfExists(SidecarFiles.REGISTRATION).orElse(null);
-      if (reg != null && new String(reg, StandardCharsets.UTF_8).contains("\"managed-by\" : \"consul-vm-agent\"")) {
+      if (isOurRegistration(fs.readIfExists(SidecarFiles.REGISTRATION).orElse(null))) {
         out.add(new AbsentResource(SidecarFiles.REGISTRATION, Notification.consulReload()));
       }
     }
     return out;
+  }
+
+  /** A registration we wrote: its parsed service.meta says managed-by us (not a text match). */
+  static boolean isOurRegistration(byte[] json) {
+    if (json == null) return false;
+    try {
+      return Json.parseObject(json).get("service") instanceof java.util.Map<?, ?> svc
+          && svc.get("meta") instanceof java.util.Map<?, ?> meta && Registration.MANAGED_BY.equals(meta.get("managed-by"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false; // not JSON we could have written
+    }
   }
 
   /** A regular file starting with our header (a link, e.g. a masked unit, never is ours). */

@@ -42,11 +42,11 @@ public final class SystemdNotifier implements Notifier {
         case STOP -> {
           host.run(List.of("systemctl", "disable", "--now", n.target()), TIMEOUT);
         }
-        case CONSUL_RELOAD -> {
-          if (isActive("consul.service")) {
-            host.run(List.of("/usr/bin/consul", "reload"), Duration.ofSeconds(30)).check();
+        case RELOAD -> {
+          if (isActive(n.target())) {
+            host.run(n.command(), Duration.ofSeconds(30)).check();
           } else {
-            lines.add("skipped: consul reload (consul.service is not running)");
+            lines.add("skipped: " + n.describe() + " (" + n.target() + " is not running)");
             continue;
           }
         }

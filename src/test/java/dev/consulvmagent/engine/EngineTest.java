@@ -21,4 +21,13 @@ class EngineTest {
     var q = new LinkedHashSet<>(List.of(Notification.consulReload(), Notification.restart("envoy@web.service")));
     assertThat(Engine.orderNotifications(q)).containsExactly(Notification.consulReload(), Notification.restart("envoy@web.service"));
   }
+
+  @Test
+  void notifications_aRestartSupersedesTheReloadOfThatUnitOnly_whateverTheProgram() {
+    Notification reloadA = Notification.reload("a.service", List.of("/usr/sbin/a-ctl", "reload"));
+    Notification reloadB = Notification.reload("b.service", List.of("/usr/sbin/b-ctl", "reload"));
+    var q = new LinkedHashSet<>(List.of(reloadA, reloadB, Notification.restart("a.service")));
+    assertThat(Engine.orderNotifications(q)).containsExactly(reloadB, Notification.restart("a.service"));
+    assertThat(reloadB.describe()).isEqualTo("b-ctl reload");
+  }
 }
