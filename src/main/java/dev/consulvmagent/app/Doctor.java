@@ -12,6 +12,7 @@ import dev.consulvmagent.render.Json;
 import dev.consulvmagent.sidecar.MeshService;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -172,7 +173,7 @@ public final class Doctor {
   }
 
   private void envoy(Host host, MeshService m, int adminPort) {
-    String unit = "envoy@" + m.name() + ".service";
+    String unit = UnitNames.envoy(m.name());
     boolean active = host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
     if (!active) {
       add("envoy", Verdict.FAIL, unit + " is not running", "systemctl status " + unit + "; journalctl -u " + unit);

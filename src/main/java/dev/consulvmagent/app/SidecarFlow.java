@@ -19,6 +19,7 @@ import dev.consulvmagent.sidecar.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -96,7 +97,7 @@ public final class SidecarFlow {
       RunResult r = engine.apply(plan, host, systemd, start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
-        String unit = "envoy@" + mesh.name() + ".service";
+        String unit = UnitNames.envoy(mesh.name());
         List<String> actions = new ArrayList<>(r.actions());
         actions.addAll(systemd.run(List.of(Notification.start(unit))));
         return new RunResult(r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);

@@ -13,6 +13,7 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import dev.consulvmagent.render.UnitNames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ public final class Uninstall {
     List<String> actions = new ArrayList<>();
     if (host.live()) {
       List<Notification> stops = new ArrayList<>();
-      for (String u : List.of("envoy@*.service", "consul-sidecar-init.service", "consul.service")) stops.add(Notification.stop(u));
+      for (String u : List.of(UnitNames.ENVOY_ALL, "consul-sidecar-init.service", "consul.service")) stops.add(Notification.stop(u));
       for (Planned p : plan) {
         String path = p.resource().path().orElse("");
         if (path.startsWith("/etc/systemd/system/") && path.endsWith(".service") && !path.contains("/multi-user.target.wants/")

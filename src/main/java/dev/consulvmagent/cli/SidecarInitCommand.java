@@ -9,6 +9,7 @@ import dev.consulvmagent.sidecar.MeshService;
 import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.render.UnitNames;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ final class SidecarInitCommand implements Callable<Integer> {
         case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
             Hosts.forRoot(root, false).users().uid("envoy").orElse(101))));
         case "connect-envoy" -> out.println("consul " + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin)));
-        case "envoy" -> out.println(String.join(" ", List.of("systemctl", "enable", "--now", "envoy@" + m.name() + ".service")));
+        case "envoy" -> out.println(String.join(" ", List.of("systemctl", "enable", "--now", UnitNames.envoy(m.name()))));
         default -> {
           spec.commandLine().getErr().println("--type must be service-registration, redirect, connect-envoy or envoy");
           return ExitCodes.USAGE;

@@ -8,6 +8,7 @@ import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.render.UnitNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -41,7 +42,7 @@ final class Leftovers {
       if (keys.contains(link)) continue;
       String target = fs.readLink(link).orElse("");
       boolean ours = target.startsWith("/etc/systemd/system/") && (fs.exists(target) ? hasOurHeader(fs, target)
-          : f.startsWith("envoy@") || out.stream().anyMatch(r -> r.key().equals("absent:" + target)));
+          : UnitNames.isEnvoy(f) || out.stream().anyMatch(r -> r.key().equals("absent:" + target)));
       if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
     }
     for (String f : fs.list("/etc/consul-vm-agent/envoy")) {

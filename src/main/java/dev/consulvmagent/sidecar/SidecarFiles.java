@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
+import dev.consulvmagent.render.UnitNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +33,7 @@ public final class SidecarFiles {
 
   /** dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it). */
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
-    String unit = "envoy@" + mesh.name() + ".service";
+    String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
     out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh)))
         .mode(0640).owner("consul", "consul").json()
@@ -42,7 +43,7 @@ public final class SidecarFiles {
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
     if (mesh.connect()) {
-      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/envoy@.service"));
+      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
     }
     return out;
   }

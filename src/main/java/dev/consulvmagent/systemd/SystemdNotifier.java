@@ -3,6 +3,7 @@ package dev.consulvmagent.systemd;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.render.UnitNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ public final class SystemdNotifier implements Notifier {
       switch (n.kind()) {
         case DAEMON_RELOAD -> systemctl("daemon-reload");
         case START -> {
-          if (n.target().equals("consul-sidecar-init.service") || n.target().startsWith("envoy@")) {
+          if (n.target().equals("consul-sidecar-init.service") || UnitNames.isEnvoy(n.target())) {
             systemctl("start", "--no-block", n.target());
           } else {
             systemctl("start", n.target());
