@@ -74,7 +74,7 @@ public final class Agent {
         // apply: start the downloads the plan will want now, so they overlap planning
         for (Artifact a : artifacts) {
           BinaryResource r = new BinaryResource(a, installer);
-          if (Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) {
+          if (Change.between(r.key().toString(), r.desired(), r.observe(host.readOnly())).actionable()) {
             List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
             watch.addAll(Engine.selfAndAncestors(a.destination()));
             for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);

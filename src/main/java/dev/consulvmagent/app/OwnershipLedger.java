@@ -1,5 +1,6 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.Users;
 import dev.consulvmagent.render.Json;
@@ -58,7 +59,8 @@ public final class OwnershipLedger {
   }
 
   private static boolean exists(HostFs fs, Users users, String entry) {
-    if (entry.startsWith("user:")) return users.uid(entry.substring(5)).isPresent();
+    var key = ResourceKey.parse(entry).filter(k -> k.kind() == ResourceKey.Kind.USER);
+    if (key.isPresent()) return users.uid(key.get().name()).isPresent();
     try {
       return fs.exists(entry);
     } catch (UncheckedIOException | IllegalArgumentException e) {

@@ -7,6 +7,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
@@ -45,7 +46,9 @@ public final class Uninstall {
     Set<String> all = new java.util.HashSet<>(owned);
     List<Resource> rs = new ArrayList<>();
     // users first (while the account files still exist), then paths, deepest first
-    for (String p : owned) if (p.startsWith("user:")) rs.add(new UserRemoval(p.substring(5)));
+    for (String p : owned) {
+      ResourceKey.parse(p).filter(k -> k.kind() == ResourceKey.Kind.USER).ifPresent(k -> rs.add(new UserRemoval(k.name())));
+    }
     for (String p : owned.stream().distinct().toList()) if (p.startsWith("/")) rs.add(new Removal(p, all));
     return new Engine(events).plan(rs, host);
   }
@@ -86,8 +89,8 @@ public final class Uninstall {
     }
 
     @Override
-    public String key() {
-      return "remove:user:" + name;
+    public ResourceKey key() {
+      return ResourceKey.of(ResourceKey.Kind.REMOVE_USER, name);
     }
 
     @Override
@@ -125,8 +128,8 @@ public final class Uninstall {
     }
 
     @Override
-    public String key() {
-      return "remove:" + path;
+    public ResourceKey key() {
+      return ResourceKey.of(ResourceKey.Kind.REMOVE, path);
     }
 
     @Override

@@ -28,7 +28,7 @@ public final class Engine {
     List<Planned> out = new ArrayList<>(resources.size());
     for (Resource r : resources) {
       Observed o = r.observe(ro);
-      Change c = Change.between(r.key(), r.desired(), o);
+      Change c = Change.between(r.key().toString(), r.desired(), o);
       out.add(new Planned(r, o, c));
     }
     return out;
@@ -85,8 +85,8 @@ public final class Engine {
     List<String> absentBefore = watch.stream().filter(x -> !host.fs().exists(x)).toList();
     List<String> mayCreate = new ArrayList<>(absentBefore);
     for (Planned p : plan) {
-      if (p.change().kind() == Change.Kind.CREATE && p.resource().key().startsWith("user:")) {
-        mayCreate.add(p.resource().key());
+      if (p.change().kind() == Change.Kind.CREATE && p.resource().key().kind() == ResourceKey.Kind.USER) {
+        mayCreate.add(p.resource().key().toString());
       }
     }
     if (!mayCreate.isEmpty()) willCreate.accept(mayCreate);
@@ -111,16 +111,16 @@ public final class Engine {
         // Observe again right before converging: an earlier resource (a user, a directory) may
         // have changed what this one sees, and the change list must describe what really happens.
         Observed before = r.observe(host.readOnly());
-        Change now = Change.between(r.key(), r.desired(), before);
+        Change now = Change.between(r.key().toString(), r.desired(), before);
         if (!now.actionable()) {
           outcomes.add(new Outcome(c.key(), Change.Kind.NONE, Outcome.Status.UNCHANGED, List.of(), now.reason()));
           continue;
         }
         r.converge(host, before);
-        if (now.kind() == Change.Kind.CREATE && r.key().startsWith("user:")) created.add(r.key());
+        if (now.kind() == Change.Kind.CREATE && r.key().kind() == ResourceKey.Kind.USER) created.add(r.key().toString());
         if (now.kind() == Change.Kind.DELETE) r.path().ifPresent(removed::add);
         Observed after = r.observe(host.readOnly());
-        Change left = Change.between(r.key(), r.desired(), after);
+        Change left = Change.between(r.key().toString(), r.desired(), after);
         if (left.actionable()) {
           throw new IllegalStateException("did not converge: " + left.fields().stream().map(FieldChange::describe).toList()
               + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));

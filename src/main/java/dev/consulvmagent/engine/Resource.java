@@ -9,7 +9,7 @@ import java.util.List;
  */
 public interface Resource {
   /** Identity, e.g. {@code file:/etc/consul.d/consul.json}. */
-  String key();
+  ResourceKey key();
 
   /** The desired state, or null when the resource should not exist. */
   State desired();

@@ -2,6 +2,7 @@ package dev.consulvmagent.module;
 
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
@@ -27,7 +28,7 @@ final class Leftovers {
 
   static List<Resource> resources(AgentSpec spec, Context ctx, List<Resource> wanted) {
     Set<String> keys = new HashSet<>();
-    for (Resource r : wanted) keys.add(r.key().substring(r.key().indexOf(':') + 1));
+    for (Resource r : wanted) keys.add(r.key().name());
     List<Resource> out = new ArrayList<>();
     var fs = ctx.host().fs();
     for (String f : fs.list("/etc/systemd/system")) {
@@ -42,7 +43,7 @@ final class Leftovers {
       if (keys.contains(link)) continue;
       String target = fs.readLink(link).orElse("");
       boolean ours = target.startsWith("/etc/systemd/system/") && (fs.exists(target) ? hasOurHeader(fs, target)
-          : UnitNames.isEnvoy(f) || out.stream().anyMatch(r -> r.key().equals("absent:" + target)));
+          : UnitNames.isEnvoy(f) || out.stream().anyMatch(r -> r.key().equals(ResourceKey.of(ResourceKey.Kind.ABSENT, target))));
       if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
     }
     for (String f : fs.list("/etc/consul-vm-agent/envoy")) {

@@ -7,6 +7,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -62,8 +63,8 @@ public final class BinaryResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "binary:" + artifact.destination();
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.BINARY, artifact.destination());
   }
 
   @Override

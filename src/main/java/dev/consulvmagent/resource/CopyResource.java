@@ -3,6 +3,7 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -35,8 +36,8 @@ public final class CopyResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "copy:" + destination;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.COPY, destination);
   }
 
   @Override

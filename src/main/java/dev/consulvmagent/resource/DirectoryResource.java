@@ -3,6 +3,7 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.Users;
@@ -30,8 +31,8 @@ public final class DirectoryResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "directory:" + path;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.DIRECTORY, path);
   }
 
   @Override

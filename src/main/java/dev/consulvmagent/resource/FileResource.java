@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -59,8 +60,8 @@ public final class FileResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "file:" + path;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.FILE, path);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import java.util.List;
@@ -37,8 +38,8 @@ public final class SymlinkResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "link:" + link;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.LINK, link);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.UnsafePathException;
@@ -39,8 +40,8 @@ public final class SystemUserResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "user:" + name;
+  public ResourceKey key() {
+    return ResourceKey.user(name);
   }
 
   @Override
