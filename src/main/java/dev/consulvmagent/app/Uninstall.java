@@ -37,6 +37,18 @@ public final class Uninstall {
     this.events = events;
   }
 
+  /**
+   * The uninstall command: with planOnly, what would be removed; else, under the run lock (so
+   * what a concurrent run creates meanwhile is in the ledger read), the removal itself.
+   */
+  public RunResult run(RunOptions o, boolean planOnly) {
+    Host host = Hosts.forRoot(o.root(), o.live());
+    if (planOnly) return new Engine(events).planResult(plan(host), Instant.now());
+    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+      return apply(host, plan(host));
+    }
+  }
+
   public List<Planned> plan(Host host) {
     List<String> owned = new ArrayList<>(OwnershipLedger.read(host.fs()));
     // what lives in a data directory goes with it

@@ -1,10 +1,7 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Uninstall;
 import dev.consulvmagent.engine.RunResult;
-import dev.consulvmagent.host.Host;
-import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,18 +21,7 @@ final class UninstallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    var o = common.toRunOptions();
-    Host host = Hosts.forRoot(o.root(), o.live());
-    Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
-    RunResult r;
-    if (planOnly) {
-      r = new dev.consulvmagent.engine.Engine(Main.sink(spec.commandLine().getErr(), common)).planResult(u.plan(host), Instant.now());
-    } else {
-      // plan under the lock: what a concurrent run creates meanwhile is in the ledger we read
-      try (var lock = dev.consulvmagent.app.RunLock.acquire(o, o.lockWait())) {
-        r = u.apply(host, u.plan(host));
-      }
-    }
+    RunResult r = new Uninstall(Main.sink(spec.commandLine().getErr(), common)).run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
     return code;

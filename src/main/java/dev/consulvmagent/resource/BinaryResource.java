@@ -56,10 +56,13 @@ public final class BinaryResource implements Resource {
     return List.of("/var", "/var/lib", STATE_DIR, STATE_DIR + "/cache", CACHE_DIR, receiptPath());
   }
 
-  /** Interrupted downloads leave temp files in the cache: swept by the engine. */
+  /**
+   * Interrupted downloads leave temp files in the cache, interrupted receipt (and ledger) writes
+   * in the state directory, which holds only our files: both are swept by the engine.
+   */
   @Override
   public List<String> scratchDirs() {
-    return List.of(CACHE_DIR);
+    return List.of(CACHE_DIR, STATE_DIR);
   }
 
   @Override
