@@ -42,6 +42,7 @@ public final class RunLock implements AutoCloseable {
   }
 
   private static RunLock acquire(HostFs fs, String path, Duration wait, boolean record) {
+    long asked = System.currentTimeMillis() - 50; // file times tick coarser than the clock
     if (record) {
       // the state directory (and its parents, in a bare root) appears together with a ledger
       // naming them: no kill can leave them created but unrecorded
@@ -62,7 +63,11 @@ public final class RunLock implements AutoCloseable {
         } catch (java.nio.channels.OverlappingFileLockException e) {
           l = null; // held by this very process (another run in the same JVM)
         }
-        if (l != null) return new RunLock(ch, l);
+        if (l != null) {
+          // what a run killed while creating the state directory left next to it
+          if (record) for (String p : Engine.selfAndAncestors(path)) fs.removeStaleTempTrees(p, asked);
+          return new RunLock(ch, l);
+        }
         if (System.nanoTime() >= deadline) {
           ch.close();
           throw new LockHeldException("another consul-vm-agent run holds " + file + "; waited " + wait.toSeconds()

@@ -527,6 +527,8 @@ public final class HostFs {
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
         deleteTree(inside(tmp));
         return false;
+      } catch (NoSuchFileException e) {
+        return false; // swept by the lock holder, who made the directories meanwhile
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
@@ -534,11 +536,29 @@ public final class HostFs {
   }
 
   private void sweepOldTempTrees(Path top) throws IOException {
+    removeTempTrees(top, System.currentTimeMillis() - 60_000);
+  }
+
+  /**
+   * Removes what {@link #createDirsWithFile} left for path when killed before its rename (temp
+   * trees next to path) that is older than olderThanMillis. Call while holding the run lock,
+   * with the time the lock was asked for: then no living run is building them.
+   */
+  public void removeStaleTempTrees(String path, long olderThanMillis) {
+    guard("clean temps of " + path);
+    try {
+      removeTempTrees(resolve(path), olderThanMillis);
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a leftover is removed by a later run
+    }
+  }
+
+  private void removeTempTrees(Path top, long olderThanMillis) throws IOException {
     String prefix = "." + top.getFileName() + TEMP_MARK;
-    long old = System.currentTimeMillis() - 60_000;
+    if (!Files.isDirectory(top.getParent(), LinkOption.NOFOLLOW_LINKS)) return;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(top.getParent(), p -> p.getFileName().toString().startsWith(prefix))) {
       for (Path p : ds) {
-        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < old) deleteTree(inside(p));
+        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < olderThanMillis) deleteTree(inside(p));
       }
     }
   }
