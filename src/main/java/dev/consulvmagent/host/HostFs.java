@@ -60,6 +60,12 @@ public final class HostFs {
     this.readOnly = readOnly;
   }
 
+  /**
+   * Directories a read-only view (one plan pass) has seen to be real directories: looked up
+   * once per pass, not once per resource. Never used for a change, which checks afresh.
+   */
+  private final java.util.Set<Path> seenDirs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** The real path of root; for a root not created yet, its nearest existing ancestor's. */
   static Path realRoot(Path root) {
     Path abs = root.toAbsolutePath().normalize();
@@ -106,6 +112,10 @@ public final class HostFs {
     int hops = 0;
     while (rest.size() > 1) {
       Path next = cur.resolve(rest.removeFirst());
+      if (readOnly && seenDirs.contains(next)) {
+        cur = next;
+        continue;
+      }
       BasicFileAttributes a;
       try {
         a = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -116,6 +126,7 @@ public final class HostFs {
       if (!a.isSymbolicLink()) {
         cur = next;
         if (!a.isDirectory()) break;
+        if (readOnly) seenDirs.add(next);
         continue;
       }
       Path target;

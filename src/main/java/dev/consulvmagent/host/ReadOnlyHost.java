@@ -27,6 +27,16 @@ public final class ReadOnlyHost implements Host {
     return fs;
   }
 
+  private volatile Users users;
+
+  /** Read once per view (one plan pass): the accounts do not change while nothing may. */
+  @Override
+  public Users users() {
+    Users u = users;
+    if (u == null) users = u = Users.read(fs);
+    return u;
+  }
+
   @Override
   public boolean live() {
     return of.live();
