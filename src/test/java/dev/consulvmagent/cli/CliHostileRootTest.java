@@ -63,7 +63,9 @@ class CliHostileRootTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"etc", "usr/bin", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants",
-      "etc/consul.d", "var/lib/consul-vm-agent", "var/lib/consul-vm-agent/cache", "var", "usr/local/bin"})
+      "etc/consul.d", "var/lib/consul-vm-agent", "var/lib/consul-vm-agent/cache", "var/lib/consul-vm-agent/cache/sha256",
+      "var", "usr/local/bin", "usr/local", "etc/consul-vm-agent", "etc/consul-vm-agent/envoy", "opt/consul-vm-agent",
+      "var/lib/consul", "srv/consul", "etc/systemd"})
   void apply_linkPlantedInAManagedDirectory_writesNothingOutsideTheRoot(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     Path out = outside();
@@ -107,22 +109,37 @@ class CliHostileRootTest {
     if (r.code() == 0) assertThat(link).isRegularFile().isNotEqualTo(out.resolve("bait"));
   }
 
-  @Test
-  void uninstall_withEtcSwappedForALink_deletesNothingOutside() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"etc", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants", "usr/bin",
+      "var/lib/consul-vm-agent", "var/lib", "etc/consul.d"})
+  void uninstall_withADirectorySwappedForALink_deletesNothingOutside(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(root).code()).isZero();
-    // the operator's copy of the tree's /etc, and the tree's /etc replaced by a link to it
+    // the tree's directory moved outside, and a link to it left in its place
     Path out = Files.createDirectories(tmp.resolve("outside"));
-    Path etcCopy = out.resolve("etc");
-    Files.move(root.resolve("etc"), etcCopy);
-    Files.createSymbolicLink(root.resolve("etc"), etcCopy);
+    Path moved = out.resolve("moved");
+    Files.move(root.resolve(where), moved);
+    Files.createSymbolicLink(root.resolve(where), moved);
     Map<String, String> before = Roots.snapshot(out);
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
     assertThat(Roots.snapshot(out)).as(r.out() + r.err()).isEqualTo(before);
+    assertThat(Files.isSymbolicLink(root.resolve(where)) || !Files.exists(root.resolve(where))).isTrue();
+  }
+
+  @Test
+  void uninstall_withEtcSwappedForALink_refusesNamingIt() throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    assertThat(apply(root).code()).isZero();
+    Path out = Files.createDirectories(tmp.resolve("outside"));
+    Files.move(root.resolve("etc"), out.resolve("etc"));
+    Files.createSymbolicLink(root.resolve("etc"), out.resolve("etc"));
+
+    CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
+
     assertThat(r.code()).isEqualTo(ExitCodes.FAILED);
-    assertThat(r.err()).contains("is a symbolic link");
+    assertThat(r.err()).contains("is a symbolic link", "/etc");
   }
 
   @Test
