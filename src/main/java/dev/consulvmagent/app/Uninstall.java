@@ -43,7 +43,7 @@ public final class Uninstall {
    */
   public RunResult run(RunOptions o, boolean planOnly) {
     Host host = Hosts.forRoot(o.root(), o.live());
-    if (planOnly) return new Engine(events).planResult(plan(host), Instant.now());
+    if (planOnly) return new Engine(events).planResult(plan(host), host.clock().instant());
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       return apply(host, plan(host));
     }
@@ -66,7 +66,7 @@ public final class Uninstall {
   }
 
   public RunResult apply(Host host, List<Planned> plan) {
-    Instant start = Instant.now();
+    Instant start = host.clock().instant();
     List<String> actions = new ArrayList<>();
     if (host.live()) {
       List<Notification> stops = new ArrayList<>();

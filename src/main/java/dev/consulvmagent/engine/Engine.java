@@ -143,7 +143,7 @@ public final class Engine {
         error = error == null ? e.getMessage() : error + "; " + e.getMessage();
       }
     }
-    return new RunResult("apply", start, Instant.now(), outcomes, actions, error != null, error, created, removed);
+    return new RunResult("apply", start, host.clock().instant(), outcomes, actions, error != null, error, created, removed);
   }
 
   /** path and each of its parents below the root, deepest first. */

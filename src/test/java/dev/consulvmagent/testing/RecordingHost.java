@@ -16,13 +16,13 @@ import java.util.List;
 /**
  * A test double of the machine (not the real one): the file system is a real temp root, every
  * command is recorded and answered by a scripted double (default-deny), and the clock stands
- * still unless moved. Not live: nothing is started, no network stack is touched.
+ * is the system's unless set. Not live: nothing is started, no network stack is touched.
  */
 public final class RecordingHost implements Host {
   public final List<List<String>> ran = new ArrayList<>();
   private final HostFs fs;
   private final Exec answers;
-  private Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+  private Clock clock = Clock.systemUTC();
 
   public RecordingHost(Path root, Exec answers) {
     this.fs = new HostFs(root, false);
@@ -58,6 +58,11 @@ public final class RecordingHost implements Host {
   @Override
   public Clock clock() {
     return clock;
+  }
+
+  /** A clock that stands still (at, e.g., a fixed instant), for time-dependent verdicts. */
+  public void freeze(Instant at) {
+    clock = Clock.fixed(at, ZoneOffset.UTC);
   }
 
   public void advance(Duration d) {
