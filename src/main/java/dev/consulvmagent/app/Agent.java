@@ -74,7 +74,8 @@ public final class Agent {
         // apply: start the downloads the plan will want now, so they overlap planning
         for (Artifact a : artifacts) {
           BinaryResource r = new BinaryResource(a, installer);
-          if (Change.between(r.key().toString(), r.desired(), r.observe(host.readOnly())).actionable()) {
+          var now = r.observe(host.readOnly());
+          if (Change.between(r.key().toString(), r.desired(), now).actionable()) {
             List<String> watch = new java.util.ArrayList<>(r.sideEffectPaths());
             watch.addAll(Engine.selfAndAncestors(a.destination()));
             for (String w : watch) if (!host.fs().exists(w)) absentBeforePrefetch.add(w);
@@ -86,7 +87,8 @@ public final class Agent {
       Context ctx = new Context(artifacts, installer, o.agentJar(), host.readOnly());
       List<Resource> resources = Catalog.resources(spec, ctx);
       Engine engine = new Engine(events);
-      return new Prepared(spec, host, engine, engine.plan(resources, host), absentBeforePrefetch, installer);
+      List<Planned> plan = engine.plan(resources, host);
+      return new Prepared(spec, host, engine, plan, absentBeforePrefetch, installer);
     } catch (RuntimeException e) {
       installer.discardPrefetches(); // no download may outlive the failed run (and its lock)
       throw e;
@@ -94,8 +96,8 @@ public final class Agent {
   }
 
   /** absentBeforePrefetch: paths prefetching may create that did not exist (ownership ledger). */
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan, List<String> absentBeforePrefetch,
-      Installer installer) {}
+  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan,
+      List<String> absentBeforePrefetch, Installer installer) {}
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();

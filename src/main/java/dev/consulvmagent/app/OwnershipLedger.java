@@ -16,9 +16,9 @@ import java.util.TreeSet;
  * The ledger of what the agent created on this host (files, links, directories, users):
  * /var/lib/consul-vm-agent/owned.json. uninstall removes exactly what is in it.
  *
- * <p>A path is recorded before it is created ({@link #add}, under the run lock), so a run killed
- * at any moment leaves nothing unrecorded; at the end of a run ({@link #update}) entries that do
- * not exist are dropped again, so a path that was only about to be created never becomes ours.
+ * <p>A path is recorded before it is created ({@link #add}, under the run lock), so a run killed at
+ * any moment leaves nothing unrecorded; at the end of a run ({@link #update}) entries that do not
+ * exist are dropped again, so a path that was only about to be created never becomes ours.
  */
 public final class OwnershipLedger {
   public static final String PATH = "/var/lib/consul-vm-agent/owned.json";

@@ -10,11 +10,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One run at a time per root (cloud-init and `vagrant provision` can overlap). A second run
- * waits briefly, then gives up with a clear message. The lock lives in /run on a live host and
- * in the root's own state directory for a --root: keyed on the root's real path (R and a link to
- * R share it), never in a shared temp directory where anyone could plant a link or leave one
- * file per root, and opened with O_NOFOLLOW through {@link HostFs} (no link on the way either).
+ * One run at a time per root (cloud-init and `vagrant provision` can overlap). A second run waits
+ * briefly, then gives up with a clear message. The lock lives in /run on a live host and in the
+ * root's own state directory for a --root: keyed on the root's real path (R and a link to R share
+ * it), never in a shared temp directory where anyone could plant a link or leave one file per root,
+ * and opened with O_NOFOLLOW through {@link HostFs} (no link on the way either).
  */
 public final class RunLock implements AutoCloseable {
   static final String LIVE_LOCK = "/run/consul-vm-agent.lock";
@@ -29,7 +29,9 @@ public final class RunLock implements AutoCloseable {
 
   /** The lock file of a run (its real path). */
   public static Path pathFor(RunOptions o) {
-    return o.live() ? Path.of(LIVE_LOCK) : new HostFs(o.root(), true).root().resolve(ROOT_LOCK.substring(1));
+    return o.live()
+        ? Path.of(LIVE_LOCK)
+        : new HostFs(o.root(), true).root().resolve(ROOT_LOCK.substring(1));
   }
 
   /**
@@ -47,9 +49,14 @@ public final class RunLock implements AutoCloseable {
       // the state directory (and its parents, in a bare root) appears together with a ledger
       // naming them: no kill can leave them created but unrecorded
       String dir = path.substring(0, path.lastIndexOf('/'));
-      List<String> absent = Engine.selfAndAncestors(dir).stream().filter(p -> !fs.exists(p)).toList();
+      List<String> absent =
+          Engine.selfAndAncestors(dir).stream().filter(p -> !fs.exists(p)).toList();
       if (!absent.isEmpty()) {
-        fs.createDirsWithFile(dir, OwnershipLedger.PATH.substring(dir.length() + 1), OwnershipLedger.render(absent), 0600);
+        fs.createDirsWithFile(
+            dir,
+            OwnershipLedger.PATH.substring(dir.length() + 1),
+            OwnershipLedger.render(absent),
+            0600);
       }
     }
     FileChannel ch = fs.openLockFile(path);
@@ -65,13 +72,18 @@ public final class RunLock implements AutoCloseable {
         }
         if (l != null) {
           // what a run killed while creating the state directory left next to it
-          if (record) for (String p : Engine.selfAndAncestors(path)) fs.removeStaleTempTrees(p, asked);
+          if (record)
+            for (String p : Engine.selfAndAncestors(path)) fs.removeStaleTempTrees(p, asked);
           return new RunLock(ch, l);
         }
         if (System.nanoTime() >= deadline) {
           ch.close();
-          throw new LockHeldException("another consul-vm-agent run holds " + file + "; waited " + wait.toSeconds()
-              + "s. Try again when it has finished (see: ps -ef | grep consul-vm-agent)");
+          throw new LockHeldException(
+              "another consul-vm-agent run holds "
+                  + file
+                  + "; waited "
+                  + wait.toSeconds()
+                  + "s. Try again when it has finished (see: ps -ef | grep consul-vm-agent)");
         }
         Thread.sleep(100);
       }

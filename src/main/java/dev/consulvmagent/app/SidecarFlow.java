@@ -91,7 +91,8 @@ public final class SidecarFlow {
     MeshService mesh = cfg.mesh();
     List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()));
     Engine engine = new Engine(events);
-    try (RunLock lock = RunLock.acquire(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty()), Duration.ofSeconds(30))) {
+    try (RunLock lock = RunLock.acquire(new RunOptions(Optional.empty(), Optional.empty(), root,
+        Optional.empty(), Optional.empty()), Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
       RunResult r = engine.apply(plan, host, systemd, start);

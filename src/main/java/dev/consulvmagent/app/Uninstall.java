@@ -30,7 +30,9 @@ import java.util.Set;
  */
 public final class Uninstall {
   /** Directories whose whole content is ours (Consul's data, our state and cache). */
-  static final Set<String> DATA_DIRS = Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
+  static final Set<String> DATA_DIRS =
+      Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
+
   private final EventSink events;
 
   public Uninstall(EventSink events) {
@@ -38,8 +40,8 @@ public final class Uninstall {
   }
 
   /**
-   * The uninstall command: with planOnly, what would be removed; else, under the run lock (so
-   * what a concurrent run creates meanwhile is in the ledger read), the removal itself.
+   * The uninstall command: with planOnly, what would be removed; else, under the run lock (so what
+   * a concurrent run creates meanwhile is in the ledger read), the removal itself.
    */
   public RunResult run(RunOptions o, boolean planOnly) {
     Host host = Hosts.forRoot(o.root(), o.live());
@@ -54,14 +56,20 @@ public final class Uninstall {
     // what lives in a data directory goes with it
     owned.removeIf(p -> DATA_DIRS.stream().anyMatch(d -> p.startsWith(d + "/")));
     // deepest first: a directory's content goes before the directory
-    owned.sort(Comparator.comparingInt((String p) -> p.split("/").length).reversed().thenComparing(Comparator.reverseOrder()));
+    owned.sort(
+        Comparator.comparingInt((String p) -> p.split("/").length)
+            .reversed()
+            .thenComparing(Comparator.reverseOrder()));
     Set<String> all = new java.util.HashSet<>(owned);
     List<Resource> rs = new ArrayList<>();
     // users first (while the account files still exist), then paths, deepest first
     for (String p : owned) {
-      ResourceKey.parse(p).filter(k -> k.kind() == ResourceKey.Kind.USER).ifPresent(k -> rs.add(new UserRemoval(k.name())));
+      ResourceKey.parse(p)
+          .filter(k -> k.kind() == ResourceKey.Kind.USER)
+          .ifPresent(k -> rs.add(new UserRemoval(k.name())));
     }
-    for (String p : owned.stream().distinct().toList()) if (p.startsWith("/")) rs.add(new Removal(p, all));
+    for (String p : owned.stream().distinct().toList())
+      if (p.startsWith("/")) rs.add(new Removal(p, all));
     return new Engine(events).plan(rs, host);
   }
 
@@ -70,10 +78,13 @@ public final class Uninstall {
     List<String> actions = new ArrayList<>();
     if (host.live()) {
       List<Notification> stops = new ArrayList<>();
-      for (String u : List.of(UnitNames.ENVOY_ALL, "consul-sidecar-init.service", "consul.service")) stops.add(Notification.stop(u));
+      for (String u : List.of(UnitNames.ENVOY_ALL, "consul-sidecar-init.service", "consul.service"))
+        stops.add(Notification.stop(u));
       for (Planned p : plan) {
         String path = p.resource().path().orElse("");
-        if (path.startsWith("/etc/systemd/system/") && path.endsWith(".service") && !path.contains("/multi-user.target.wants/")
+        if (path.startsWith("/etc/systemd/system/")
+            && path.endsWith(".service")
+            && !path.contains("/multi-user.target.wants/")
             && p.change().kind() == Change.Kind.DELETE) {
           String unit = path.substring(path.lastIndexOf('/') + 1);
           if (!unit.contains("@")) stops.add(Notification.stop(unit));
@@ -89,7 +100,8 @@ public final class Uninstall {
       actions.add("systemctl daemon-reload");
     }
     actions.addAll(r.actions());
-    return new RunResult("uninstall", r.start(), r.end(), r.outcomes(), actions, r.failed(), r.error());
+    return new RunResult(
+        "uninstall", r.start(), r.end(), r.outcomes(), actions, r.failed(), r.error());
   }
 
   /** A system user the agent created. */
@@ -112,7 +124,9 @@ public final class Uninstall {
 
     @Override
     public Observed observe(Host host) {
-      return host.users().uid(name).isPresent() ? Observed.present(State.of(Map.of("user", name))) : Observed.absent();
+      return host.users().uid(name).isPresent()
+          ? Observed.present(State.of(Map.of("user", name)))
+          : Observed.absent();
     }
 
     @Override
@@ -165,7 +179,9 @@ public final class Uninstall {
     @Override
     public void converge(Host host, Observed observed) {
       var st = host.fs().stat(path);
-      if (st.isPresent() && st.get().type() == FileStat.Type.DIRECTORY && DATA_DIRS.contains(path)) {
+      if (st.isPresent()
+          && st.get().type() == FileStat.Type.DIRECTORY
+          && DATA_DIRS.contains(path)) {
         host.fs().deleteTree(path); // never follows a link inside (HostFs)
       } else {
         host.fs().delete(path);

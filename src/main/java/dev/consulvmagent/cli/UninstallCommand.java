@@ -21,7 +21,8 @@ final class UninstallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunResult r = new Uninstall(Main.sink(spec.commandLine().getErr(), common)).run(common.toRunOptions(), planOnly);
+    Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
+    RunResult r = u.run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(spec.commandLine().getOut(), r, common.json(), common.verbose, code);
     return code;

@@ -48,11 +48,15 @@ public final class Engine {
   }
 
   /**
-   * Applies plan; willCreate is told every path (and user:NAME) this run may create before
-   * anything is created (the ownership ledger records them first, so a kill at any moment leaves
-   * nothing unrecorded).
+   * Applies plan; willCreate is told every path (and user:NAME) this run may create before anything
+   * is created (the ownership ledger records them first, so a kill at any moment leaves nothing
+   * unrecorded).
    */
-  public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start,
+  public RunResult apply(
+      List<Planned> plan,
+      Host host,
+      Notifier notifier,
+      Instant start,
       java.util.function.Consumer<List<String>> willCreate) {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
@@ -62,10 +66,16 @@ public final class Engine {
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
     java.util.Map<String, Set<String>> byDir = new java.util.LinkedHashMap<>();
     for (Planned p : plan) {
-      p.resource().path().ifPresent(path -> {
-        int slash = path.lastIndexOf('/');
-        byDir.computeIfAbsent(slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>()).add(path.substring(slash + 1));
-      });
+      p.resource()
+          .path()
+          .ifPresent(
+              path -> {
+                int slash = path.lastIndexOf('/');
+                byDir
+                    .computeIfAbsent(
+                        slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>())
+                    .add(path.substring(slash + 1));
+              });
     }
     int stale = 0;
     for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
@@ -85,7 +95,8 @@ public final class Engine {
     List<String> absentBefore = watch.stream().filter(x -> !host.fs().exists(x)).toList();
     List<String> mayCreate = new ArrayList<>(absentBefore);
     for (Planned p : plan) {
-      if (p.change().kind() == Change.Kind.CREATE && p.resource().key().kind() == ResourceKey.Kind.USER) {
+      if (p.change().kind() == Change.Kind.CREATE
+          && p.resource().key().kind() == ResourceKey.Kind.USER) {
         mayCreate.add(p.resource().key().toString());
       }
     }
@@ -117,13 +128,16 @@ public final class Engine {
           continue;
         }
         r.converge(host, before);
-        if (now.kind() == Change.Kind.CREATE && r.key().kind() == ResourceKey.Kind.USER) created.add(r.key().toString());
+        if (now.kind() == Change.Kind.CREATE && r.key().kind() == ResourceKey.Kind.USER)
+          created.add(r.key().toString());
         if (now.kind() == Change.Kind.DELETE) r.path().ifPresent(removed::add);
         Observed after = r.observe(host.readOnly());
         Change left = Change.between(r.key().toString(), r.desired(), after);
         if (left.actionable()) {
-          throw new IllegalStateException("did not converge: " + left.fields().stream().map(FieldChange::describe).toList()
-              + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
+          throw new IllegalStateException(
+              "did not converge: "
+                  + left.fields().stream().map(FieldChange::describe).toList()
+                  + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
         }
         outcomes.add(new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
         events.info(label(now) + " " + c.key());
@@ -143,7 +157,16 @@ public final class Engine {
         error = error == null ? e.getMessage() : error + "; " + e.getMessage();
       }
     }
-    return new RunResult("apply", start, host.clock().instant(), outcomes, actions, error != null, error, created, removed);
+    return new RunResult(
+        "apply",
+        start,
+        host.clock().instant(),
+        outcomes,
+        actions,
+        error != null,
+        error,
+        created,
+        removed);
   }
 
   /** path and each of its parents below the root, deepest first. */
@@ -175,7 +198,8 @@ public final class Engine {
     // a restart (or first start) of a unit re-reads its config: no reload of it needed
     Set<String> restarted = new LinkedHashSet<>();
     for (Notification n : out) {
-      if (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START) restarted.add(n.target());
+      if (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START)
+        restarted.add(n.target());
     }
     out.removeIf(n -> n.kind() == Notification.Kind.RELOAD && restarted.contains(n.target()));
     return out;

@@ -2,8 +2,8 @@ package dev.consulvmagent.engine;
 
 /**
  * Something to do after the ordered pass, deduplicated: reload systemd, restart a unit, … The
- * engine knows no program: a module that needs a reload says which unit and which command
- * reloads it ({@link #reload}).
+ * engine knows no program: a module that needs a reload says which unit and which command reloads
+ * it ({@link #reload}).
  */
 public record Notification(Kind kind, String target, java.util.List<String> command) {
   public Notification {
@@ -51,8 +51,8 @@ public record Notification(Kind kind, String target, java.util.List<String> comm
   /**
    * Consul's config-only change (`consul reload`).
    *
-   * @deprecated data, not engine logic, kept here only so branches written against it still
-   *     merge; FIXME(issue 14): move to the consul module and call {@link #reload} there
+   * @deprecated data, not engine logic, kept here only so branches written against it still merge;
+   *     FIXME(issue 14): move to the consul module and call {@link #reload} there
    */
   @Deprecated
   public static Notification consulReload() {
@@ -64,8 +64,10 @@ public record Notification(Kind kind, String target, java.util.List<String> comm
       case DAEMON_RELOAD -> "systemctl daemon-reload";
       case START -> "start " + target;
       case RESTART -> "restart " + target;
-      case RELOAD -> command.isEmpty() ? "reload " + target
-          : String.join(" ", command).replaceFirst("^\\S*/", ""); // e.g. "consul reload"
+      case RELOAD ->
+          command.isEmpty()
+              ? "reload " + target
+              : String.join(" ", command).replaceFirst("^\\S*/", ""); // e.g. "consul reload"
       case TRY_RESTART -> "try-restart " + target;
       case STOP -> "stop " + target;
     };

@@ -37,8 +37,8 @@ public interface Resource {
   }
 
   /**
-   * Directories where preparing or converging keeps scratch files of its own (the download
-   * cache): every temp file in them older than the run is swept, whatever its name.
+   * Directories where preparing or converging keeps scratch files of its own (the download cache):
+   * every temp file in them older than the run is swept, whatever its name.
    */
   default List<String> scratchDirs() {
     return List.of();

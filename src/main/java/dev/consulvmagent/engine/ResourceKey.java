@@ -3,9 +3,9 @@ package dev.consulvmagent.engine;
 import java.util.Optional;
 
 /**
- * The identity of a resource: its kind and the thing it manages (a path, a user name). Shown
- * and stored as "kind:name" (e.g. {@code file:/etc/consul.d/consul.json}, {@code user:consul});
- * {@link #parse} is the one place that reads that text back.
+ * The identity of a resource: its kind and the thing it manages (a path, a user name). Shown and
+ * stored as "kind:name" (e.g. {@code file:/etc/consul.d/consul.json}, {@code user:consul}); {@link
+ * #parse} is the one place that reads that text back.
  */
 public record ResourceKey(Kind kind, String name) {
   public enum Kind {
@@ -31,7 +31,8 @@ public record ResourceKey(Kind kind, String name) {
   }
 
   public ResourceKey {
-    if (kind == null || name == null || name.isEmpty()) throw new IllegalArgumentException("kind and name are required");
+    if (kind == null || name == null || name.isEmpty())
+      throw new IllegalArgumentException("kind and name are required");
   }
 
   public static ResourceKey of(Kind kind, String name) {
@@ -47,12 +48,15 @@ public record ResourceKey(Kind kind, String name) {
   public static Optional<ResourceKey> parse(String text) {
     Kind best = null;
     for (Kind k : Kind.values()) {
-      if (text.startsWith(k.prefix + ":") && text.length() > k.prefix.length() + 1
+      if (text.startsWith(k.prefix + ":")
+          && text.length() > k.prefix.length() + 1
           && (best == null || k.prefix.length() > best.prefix.length())) {
         best = k;
       }
     }
-    return best == null ? Optional.empty() : Optional.of(new ResourceKey(best, text.substring(best.prefix.length() + 1)));
+    return best == null
+        ? Optional.empty()
+        : Optional.of(new ResourceKey(best, text.substring(best.prefix.length() + 1)));
   }
 
   @Override

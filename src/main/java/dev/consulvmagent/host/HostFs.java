@@ -34,17 +34,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The filesystem under a root ("/" on a live host, the --root directory otherwise). Every path
- * argument is an absolute path as seen from inside the root. Writes are atomic: a temp file in
- * the same directory, fsync, chmod/chown, rename. A read-only instance (plan) throws on any
- * mutation.
+ * argument is an absolute path as seen from inside the root. Writes are atomic: a temp file in the
+ * same directory, fsync, chmod/chown, rename. A read-only instance (plan) throws on any mutation.
  *
- * <p>No change follows a symbolic link in a managed path: every component but the last must be
- * a real directory (else {@link UnsafePathException}), and the last is never followed either
- * (writes rename over it, chown/chmod act on it with NOFOLLOW, reads refuse it). Looking (stat,
- * read, list) follows links among the parents only inside the root, as a chroot would. So a link
- * planted in the tree (R/etc, R/usr/bin, a *.wants directory, the state or cache directory) can
- * neither lead a write outside the root nor, on a live host, redirect it to another file. The
- * root itself is taken by its real path (a link to R is R).
+ * <p>No change follows a symbolic link in a managed path: every component but the last must be a
+ * real directory (else {@link UnsafePathException}), and the last is never followed either (writes
+ * rename over it, chown/chmod act on it with NOFOLLOW, reads refuse it). Looking (stat, read, list)
+ * follows links among the parents only inside the root, as a chroot would. So a link planted in the
+ * tree (R/etc, R/usr/bin, a *.wants directory, the state or cache directory) can neither lead a
+ * write outside the root nor, on a live host, redirect it to another file. The root itself is taken
+ * by its real path (a link to R is R).
  */
 public final class HostFs {
   private final Path root;
@@ -61,8 +60,8 @@ public final class HostFs {
   }
 
   /**
-   * Directories a read-only view (one plan pass) has seen to be real directories: looked up
-   * once per pass, not once per resource. Never used for a change, which checks afresh.
+   * Directories a read-only view (one plan pass) has seen to be real directories: looked up once
+   * per pass, not once per resource. Never used for a change, which checks afresh.
    */
   private final java.util.Set<Path> seenDirs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -88,8 +87,8 @@ public final class HostFs {
   }
 
   /**
-   * The host path of absPath (absolute, as seen inside the root). Refuses ".." that leaves the
-   * root and any symbolic link among the existing components above the last one.
+   * The host path of absPath (absolute, as seen inside the root). Refuses ".." that leaves the root
+   * and any symbolic link among the existing components above the last one.
    */
   public Path resolve(String absPath) {
     Path p = lexical(absPath);
@@ -99,10 +98,10 @@ public final class HostFs {
 
   /**
    * For looking only (stat, read, list): the host path of absPath with links among its parents
-   * followed the way a chroot would (absolute targets taken inside the root, ".." stopping at
-   * it), so probes such as /lib/systemd work on merged-/usr systems; a link that would lead out
-   * of the root is refused. What is found this way is never written to: every mutation goes
-   * through {@link #resolve}, which refuses such links.
+   * followed the way a chroot would (absolute targets taken inside the root, ".." stopping at it),
+   * so probes such as /lib/systemd work on merged-/usr systems; a link that would lead out of the
+   * root is refused. What is found this way is never written to: every mutation goes through {@link
+   * #resolve}, which refuses such links.
    */
   private Path chase(String absPath) {
     Path p = lexical(absPath);
@@ -135,7 +134,11 @@ public final class HostFs {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      Path base = (target.isAbsolute() ? root.resolve(target.getRoot().relativize(target)) : cur.resolve(target)).normalize();
+      Path base =
+          (target.isAbsolute()
+                  ? root.resolve(target.getRoot().relativize(target))
+                  : cur.resolve(target))
+              .normalize();
       if (++hops > 40 || !base.startsWith(root)) throw linkRefused(next, absPath);
       java.util.ArrayDeque<String> again = new java.util.ArrayDeque<>();
       for (Path n : root.relativize(base)) if (!n.toString().isEmpty()) again.add(n.toString());
@@ -178,9 +181,14 @@ public final class HostFs {
     } catch (IOException e) {
       to = "";
     }
-    return new UnsafePathException(link + " is a symbolic link" + to + " on the way to " + managed
-        + ": consul-vm-agent never follows links in the paths it manages, so it changed nothing"
-        + " there; replace the link with a real directory");
+    return new UnsafePathException(
+        link
+            + " is a symbolic link"
+            + to
+            + " on the way to "
+            + managed
+            + ": consul-vm-agent never follows links in the paths it manages, so it changed nothing"
+            + " there; replace the link with a real directory");
   }
 
   /** p as seen inside the root, for messages. */
@@ -197,8 +205,8 @@ public final class HostFs {
   }
 
   /**
-   * Creates dir and its missing parents under the root (0755, the process owner), never
-   * following a link: an existing component that is a link is refused.
+   * Creates dir and its missing parents under the root (0755, the process owner), never following a
+   * link: an existing component that is a link is refused.
    */
   private void mkdirs(Path dir) throws IOException {
     Path rel = root.relativize(dir);
@@ -213,7 +221,8 @@ public final class HostFs {
       } catch (FileAlreadyExistsException e) {
         // mkdir(2) never follows a link: look at what is there
       }
-      BasicFileAttributes a = Files.readAttributes(cur, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a =
+          Files.readAttributes(cur, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (a.isSymbolicLink()) throw linkRefused(cur, inside(dir));
       if (!a.isDirectory()) throw new FileSystemException(cur.toString(), null, "not a directory");
     }
@@ -229,10 +238,15 @@ public final class HostFs {
     }
   }
 
-  /** A new, empty file for writing at tmp (a temp path from {@link #tempSibling}): O_EXCL, no link. */
+  /**
+   * A new, empty file for writing at tmp (a temp path from {@link #tempSibling}): O_EXCL, no link.
+   */
   public OutputStream newTempFile(Path tmp) throws IOException {
     guard("write " + tmp);
-    return Files.newOutputStream(own(tmp), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+    return Files.newOutputStream(
+        own(tmp),
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE,
         LinkOption.NOFOLLOW_LINKS);
   }
 
@@ -243,12 +257,22 @@ public final class HostFs {
   public Optional<FileStat> stat(String path) {
     Path p = chase(path);
     try {
-      Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,isSymbolicLink,isDirectory,isRegularFile", LinkOption.NOFOLLOW_LINKS);
+      Map<String, Object> a =
+          Files.readAttributes(
+              p,
+              "unix:mode,uid,gid,size,lastModifiedTime,isSymbolicLink,isDirectory,isRegularFile",
+              LinkOption.NOFOLLOW_LINKS);
       FileStat.Type type = (Boolean) a.get("isSymbolicLink") ? FileStat.Type.SYMLINK
           : (Boolean) a.get("isDirectory") ? FileStat.Type.DIRECTORY
           : (Boolean) a.get("isRegularFile") ? FileStat.Type.FILE : FileStat.Type.OTHER;
-      return Optional.of(new FileStat(type, ((Integer) a.get("mode")) & 07777, (Integer) a.get("uid"),
-          (Integer) a.get("gid"), (Long) a.get("size"), ((FileTime) a.get("lastModifiedTime")).toMillis()));
+      return Optional.of(
+          new FileStat(
+              type,
+              ((Integer) a.get("mode")) & 07777,
+              (Integer) a.get("uid"),
+              (Integer) a.get("gid"),
+              (Long) a.get("size"),
+              ((FileTime) a.get("lastModifiedTime")).toMillis()));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (FileSystemException e) {
@@ -268,8 +292,9 @@ public final class HostFs {
   }
 
   public byte[] read(String path) {
-    return readIfExists(path).orElseThrow(() -> new UncheckedIOException(
-        new NoSuchFileException(chase(path).toString())));
+    return readIfExists(path)
+        .orElseThrow(
+            () -> new UncheckedIOException(new NoSuchFileException(chase(path).toString())));
   }
 
   /**
@@ -301,10 +326,14 @@ public final class HostFs {
   }
 
   private InputStream openRegular(Path p, String path) throws IOException {
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes a =
+        Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (a.isSymbolicLink()) {
-      throw new UnsafePathException(p + " is a symbolic link: consul-vm-agent reads " + path
-          + " only as a regular file; replace the link with the file");
+      throw new UnsafePathException(
+          p
+              + " is a symbolic link: consul-vm-agent reads "
+              + path
+              + " only as a regular file; replace the link with the file");
     }
     if (!a.isRegularFile()) throw new FileSystemException(p.toString(), null, "not a regular file");
     // O_NOFOLLOW: a link swapped in since the look above fails the open (ELOOP)
@@ -368,8 +397,14 @@ public final class HostFs {
     try {
       mkdirs(target.getParent());
       // O_EXCL|O_NOFOLLOW, created 0600: a secret is never readable by others even for an instant
-      try (FileChannel ch = FileChannel.open(tmp, Set.<java.nio.file.OpenOption>of(StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(perms(0600)))) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              Set.<java.nio.file.OpenOption>of(
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  LinkOption.NOFOLLOW_LINKS),
+              PosixFilePermissions.asFileAttribute(perms(0600)))) {
         ch.write(java.nio.ByteBuffer.wrap(content));
         ch.force(true);
       }
@@ -406,21 +441,24 @@ public final class HostFs {
     Path tmp = tempSibling(target);
     try {
       mkdirs(target.getParent());
-      try (InputStream in = Files.newInputStream(source); OutputStream out = newTempFile(tmp)) {
+      try (InputStream in = Files.newInputStream(source);
+          OutputStream out = newTempFile(tmp)) {
         in.transferTo(out);
       }
       Files.setLastModifiedTime(tmp, FileTime.fromMillis(mtimeMillis));
       finishAndRename(tmp, target, mode, uid, gid);
     } catch (IOException e) {
       deleteQuietly(tmp);
-      throw new UncheckedIOException("cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
     }
   }
 
   /** Size and mtime of a local file outside the root (the agent's own jar). */
   public static FileStat statLocal(Path p) {
     try {
-      return new FileStat(FileStat.Type.FILE, 0, -1, -1, Files.size(p), Files.getLastModifiedTime(p).toMillis());
+      return new FileStat(
+          FileStat.Type.FILE, 0, -1, -1, Files.size(p), Files.getLastModifiedTime(p).toMillis());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -443,16 +481,20 @@ public final class HostFs {
 
   /** A fresh temp path next to target: same directory, so the final rename is atomic. */
   public Path tempSibling(Path target) {
-    return target.resolveSibling("." + target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    return target.resolveSibling(
+        "."
+            + target.getFileName()
+            + TEMP_MARK
+            + Long.toHexString(ThreadLocalRandom.current().nextLong()));
   }
 
   private static final String TEMP_MARK = ".tmp-";
 
   /**
-   * Removes temp files an interrupted earlier run left in dir for any of names (one listing of
-   * the directory), or for any name at all when names is null: those older than runStartMillis.
-   * Only call while holding the run lock: then no earlier writer is alive, and this run's own
-   * temps are newer. Returns how many went.
+   * Removes temp files an interrupted earlier run left in dir for any of names (one listing of the
+   * directory), or for any name at all when names is null: those older than runStartMillis. Only
+   * call while holding the run lock: then no earlier writer is alive, and this run's own temps are
+   * newer. Returns how many went.
    */
   public int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
     guard("clean temps in " + dir);
@@ -464,14 +506,17 @@ public final class HostFs {
     }
     if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) return 0;
     int n = 0;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith("."))) {
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith("."))) {
       for (Path p : ds) {
         String f = p.getFileName().toString();
         int tmp = f.lastIndexOf(TEMP_MARK);
-        if (tmp > 1 && f.substring(tmp + TEMP_MARK.length()).matches("[0-9a-f]+")
+        if (tmp > 1
+            && f.substring(tmp + TEMP_MARK.length()).matches("[0-9a-f]+")
             && (names == null || names.contains(f.substring(1, tmp)))
             && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < runStartMillis
-            && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(p)) {
+            && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+            && Files.deleteIfExists(p)) {
           n++;
         }
       }
@@ -482,9 +527,9 @@ public final class HostFs {
   }
 
   /**
-   * Opens (creating it 0600 if needed) the lock file at path for writing, its parents made
-   * without following links; a link or special file there is refused (O_NOFOLLOW), so the
-   * lock can never create or lock a file someone else chose.
+   * Opens (creating it 0600 if needed) the lock file at path for writing, its parents made without
+   * following links; a link or special file there is refused (O_NOFOLLOW), so the lock can never
+   * create or lock a file someone else chose.
    */
   public FileChannel openLockFile(String path) {
     guard("lock " + path);
@@ -492,32 +537,40 @@ public final class HostFs {
     try {
       mkdirs(p.getParent());
       try {
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (a.isSymbolicLink()) throw new UnsafePathException(p + " is a symbolic link: not locking through it; remove it");
-        if (!a.isRegularFile()) throw new FileSystemException(p.toString(), null, "not a regular file");
+        BasicFileAttributes a =
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (a.isSymbolicLink())
+          throw new UnsafePathException(
+              p + " is a symbolic link: not locking through it; remove it");
+        if (!a.isRegularFile())
+          throw new FileSystemException(p.toString(), null, "not a regular file");
       } catch (NoSuchFileException e) {
         // created below
       }
-      return FileChannel.open(p, Set.<java.nio.file.OpenOption>of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(perms(0600)));
+      return FileChannel.open(
+          p,
+          Set.<java.nio.file.OpenOption>of(
+              StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+          PosixFilePermissions.asFileAttribute(perms(0600)));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open lock " + p + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Creates the missing directories of dir (0755) and the file dir/name with content in one
-   * atomic step: built under a temp name next to the highest missing directory, then renamed
-   * into place. So the file (the ownership ledger naming those very directories) exists exactly
-   * when they do, whenever the process is killed. Returns false, creating nothing, if dir
-   * exists already (or appears meanwhile). Temp trees a killed earlier attempt left (older than
-   * a minute) are removed first.
+   * Creates the missing directories of dir (0755) and the file dir/name with content in one atomic
+   * step: built under a temp name next to the highest missing directory, then renamed into place.
+   * So the file (the ownership ledger naming those very directories) exists exactly when they do,
+   * whenever the process is killed. Returns false, creating nothing, if dir exists already (or
+   * appears meanwhile). Temp trees a killed earlier attempt left (older than a minute) are removed
+   * first.
    */
   public boolean createDirsWithFile(String dir, String name, byte[] content, int mode) {
     guard("mkdir " + dir);
     Path d = resolve(dir);
     Path top = d;
-    while (!top.getParent().equals(root) && !Files.exists(top.getParent(), LinkOption.NOFOLLOW_LINKS)) top = top.getParent();
+    while (!top.getParent().equals(root)
+        && !Files.exists(top.getParent(), LinkOption.NOFOLLOW_LINKS)) top = top.getParent();
     if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) return false;
     try {
       mkdirs(top.getParent());
@@ -526,9 +579,14 @@ public final class HostFs {
       Path inTmp = tmp.resolve(top.relativize(d));
       Files.createDirectories(tmp); // new, under a random name in a directory checked above
       Files.createDirectories(inTmp);
-      try (FileChannel ch = FileChannel.open(inTmp.resolve(name), Set.<java.nio.file.OpenOption>of(
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-          PosixFilePermissions.asFileAttribute(perms(mode)))) {
+      try (FileChannel ch =
+          FileChannel.open(
+              inTmp.resolve(name),
+              Set.<java.nio.file.OpenOption>of(
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  LinkOption.NOFOLLOW_LINKS),
+              PosixFilePermissions.asFileAttribute(perms(mode)))) {
         ch.write(java.nio.ByteBuffer.wrap(content));
         ch.force(true);
       }
@@ -552,8 +610,8 @@ public final class HostFs {
 
   /**
    * Removes what {@link #createDirsWithFile} left for path when killed before its rename (temp
-   * trees next to path) that is older than olderThanMillis. Call while holding the run lock,
-   * with the time the lock was asked for: then no living run is building them.
+   * trees next to path) that is older than olderThanMillis. Call while holding the run lock, with
+   * the time the lock was asked for: then no living run is building them.
    */
   public void removeStaleTempTrees(String path, long olderThanMillis) {
     guard("clean temps of " + path);
@@ -567,9 +625,12 @@ public final class HostFs {
   private void removeTempTrees(Path top, long olderThanMillis) throws IOException {
     String prefix = "." + top.getFileName() + TEMP_MARK;
     if (!Files.isDirectory(top.getParent(), LinkOption.NOFOLLOW_LINKS)) return;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(top.getParent(), p -> p.getFileName().toString().startsWith(prefix))) {
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(
+            top.getParent(), p -> p.getFileName().toString().startsWith(prefix))) {
       for (Path p : ds) {
-        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < olderThanMillis) deleteTree(inside(p));
+        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < olderThanMillis)
+          deleteTree(inside(p));
       }
     }
   }
@@ -592,7 +653,8 @@ public final class HostFs {
     Path p = resolve(path);
     try {
       if (Files.isSymbolicLink(p)) {
-        throw new UnsafePathException(p + " is a symbolic link: not changing owner or mode through it");
+        throw new UnsafePathException(
+            p + " is a symbolic link: not changing owner or mode through it");
       }
       if (uid >= 0) {
         Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
@@ -632,8 +694,8 @@ public final class HostFs {
 
   /**
    * Removes the directory path and everything in it, walking with directory handles (openat,
-   * unlinkat, O_NOFOLLOW): a link inside is removed, never followed, even if a directory is
-   * swapped for a link while we walk.
+   * unlinkat, O_NOFOLLOW): a link inside is removed, never followed, even if a directory is swapped
+   * for a link while we walk.
    */
   public void deleteTree(String path) {
     guard("delete " + path);
@@ -654,7 +716,8 @@ public final class HostFs {
           throw new IOException("this platform cannot remove directories without following links");
         }
         Path name = p.getFileName();
-        try (SecureDirectoryStream<Path> d = sp.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+        try (SecureDirectoryStream<Path> d =
+            sp.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
           emptyTree(d, 0);
         }
         sp.deleteDirectory(name);
@@ -669,10 +732,15 @@ public final class HostFs {
     List<Path> names = new ArrayList<>();
     for (Path c : dir) names.add(c.getFileName());
     for (Path n : names) {
-      BasicFileAttributes a = dir.getFileAttributeView(n, java.nio.file.attribute.BasicFileAttributeView.class,
-          LinkOption.NOFOLLOW_LINKS).readAttributes();
+      BasicFileAttributes a =
+          dir.getFileAttributeView(
+                  n,
+                  java.nio.file.attribute.BasicFileAttributeView.class,
+                  LinkOption.NOFOLLOW_LINKS)
+              .readAttributes();
       if (a.isDirectory()) {
-        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(n, LinkOption.NOFOLLOW_LINKS)) {
+        try (SecureDirectoryStream<Path> sub =
+            dir.newDirectoryStream(n, LinkOption.NOFOLLOW_LINKS)) {
           emptyTree(sub, depth + 1);
         }
         dir.deleteDirectory(n);

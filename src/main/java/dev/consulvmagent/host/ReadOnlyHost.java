@@ -6,13 +6,20 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The view plan gets of any host: its file system refuses every mutation, and only commands
- * that merely look may run. Resources never check for it themselves: a change simply throws.
+ * The view plan gets of any host: its file system refuses every mutation, and only commands that
+ * merely look may run. Resources never check for it themselves: a change simply throws.
  */
 public final class ReadOnlyHost implements Host {
   /** Commands that only look: allowed during plan. */
-  private static final Set<String> QUERIES = Set.of("systemctl is-active", "systemctl is-enabled", "systemctl show",
-      "systemctl --version", "iptables-save", "ss", "id");
+  private static final Set<String> QUERIES =
+      Set.of(
+          "systemctl is-active",
+          "systemctl is-enabled",
+          "systemctl show",
+          "systemctl --version",
+          "iptables-save",
+          "ss",
+          "id");
 
   private final Host of;
   private final HostFs fs;

@@ -19,12 +19,14 @@ final class EnvoyModule {
   static List<Resource> resources(AgentSpec spec, Context ctx) {
     List<Resource> out = new ArrayList<>();
     List<Notification> restart = new ArrayList<>();
-    spec.service().ifPresent(s -> restart.add(Notification.restart(UnitNames.envoy(s.mesh().name()))));
+    spec.service().ifPresent(s -> restart.add(
+        Notification.restart(UnitNames.envoy(s.mesh().name()))));
     out.add(new BinaryResource(ctx.artifact("/usr/bin/envoy"), ctx.installer(), restart.toArray(Notification[]::new)));
     out.add(new DirectoryResource("/etc/consul-vm-agent/envoy", 0700, "root", "root"));
     List<Notification> unit = new ArrayList<>(List.of(Notification.daemonReload()));
     unit.addAll(restart);
-    out.add(FileResource.at("/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE, Json.utf8(Units.envoyTemplate()))
+    out.add(FileResource.at("/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE,
+            Json.utf8(Units.envoyTemplate()))
         .notify(unit.toArray(Notification[]::new)).build());
     return out;
   }

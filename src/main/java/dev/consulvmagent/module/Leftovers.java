@@ -42,8 +42,15 @@ final class Leftovers {
       String link = WANTS + f;
       if (keys.contains(link)) continue;
       String target = fs.readLink(link).orElse("");
-      boolean ours = target.startsWith("/etc/systemd/system/") && (fs.exists(target) ? hasOurHeader(fs, target)
-          : UnitNames.isEnvoy(f) || out.stream().anyMatch(r -> r.key().equals(ResourceKey.of(ResourceKey.Kind.ABSENT, target))));
+      boolean ours =
+          target.startsWith("/etc/systemd/system/")
+              && (fs.exists(target)
+                  ? hasOurHeader(fs, target)
+                  : UnitNames.isEnvoy(f)
+                      || out.stream()
+                          .anyMatch(
+                              r ->
+                                  r.key().equals(ResourceKey.of(ResourceKey.Kind.ABSENT, target))));
       if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
     }
     for (String f : fs.list("/etc/consul-vm-agent/envoy")) {
@@ -63,7 +70,8 @@ final class Leftovers {
     if (json == null) return false;
     try {
       return Json.parseObject(json).get("service") instanceof java.util.Map<?, ?> svc
-          && svc.get("meta") instanceof java.util.Map<?, ?> meta && Registration.MANAGED_BY.equals(meta.get("managed-by"));
+          && svc.get("meta") instanceof java.util.Map<?, ?> meta
+          && Registration.MANAGED_BY.equals(meta.get("managed-by"));
     } catch (java.io.IOException | RuntimeException e) {
       return false; // not JSON we could have written
     }

@@ -1,9 +1,9 @@
 package dev.consulvmagent.render;
 
 /**
- * The one place that names the Envoy sidecar's systemd units: the template envoy@.service and
- * its instance envoy@SERVICE.service (systemd.unit(5): "foo@bar.service" is an instance of the
- * template "foo@.service", the instance name being %i).
+ * The one place that names the Envoy sidecar's systemd units: the template envoy@.service and its
+ * instance envoy@SERVICE.service (systemd.unit(5): "foo@bar.service" is an instance of the template
+ * "foo@.service", the instance name being %i).
  */
 public final class UnitNames {
   /** The template unit file's name. */

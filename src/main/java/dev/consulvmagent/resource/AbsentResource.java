@@ -37,7 +37,9 @@ public final class AbsentResource implements Resource {
 
   @Override
   public Observed observe(Host host) {
-    return host.fs().stat(path).isPresent() ? Observed.present(State.of(Map.of("exists", "yes"))) : Observed.absent();
+    return host.fs().stat(path).isPresent()
+        ? Observed.present(State.of(Map.of("exists", "yes")))
+        : Observed.absent();
   }
 
   @Override

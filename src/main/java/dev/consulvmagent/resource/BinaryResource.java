@@ -57,8 +57,8 @@ public final class BinaryResource implements Resource {
   }
 
   /**
-   * Interrupted downloads leave temp files in the cache, interrupted receipt (and ledger) writes
-   * in the state directory, which holds only our files: both are swept by the engine.
+   * Interrupted downloads leave temp files in the cache, interrupted receipt (and ledger) writes in
+   * the state directory, which holds only our files: both are swept by the engine.
    */
   @Override
   public List<String> scratchDirs() {
@@ -72,7 +72,8 @@ public final class BinaryResource implements Resource {
 
   @Override
   public State desired() {
-    return state(artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
+    return state(
+        artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
   }
 
   private static State state(String source, String verified, String file, int mode) {
@@ -92,10 +93,14 @@ public final class BinaryResource implements Resource {
     String file;
     if (r.isEmpty()) {
       file = "not installed by consul-vm-agent";
-    } else if (Long.valueOf(st.get().size()).equals(num(r.get("size"))) && Long.valueOf(st.get().mtimeMillis()).equals(num(r.get("mtime")))) {
+    } else if (Long.valueOf(st.get().size()).equals(num(r.get("size")))
+        && Long.valueOf(st.get().mtimeMillis()).equals(num(r.get("mtime")))) {
       file = "intact";
     } else {
-      file = host.fs().sha256(artifact.destination()).equals(r.get("sha256")) ? "intact" : "modified since install";
+      file =
+          host.fs().sha256(artifact.destination()).equals(r.get("sha256"))
+              ? "intact"
+              : "modified since install";
     }
     return Observed.present(state(String.valueOf(r.getOrDefault("source", "(unknown)")),
         String.valueOf(r.getOrDefault("verified-by", "(unknown)")), file, st.get().mode()));
@@ -134,10 +139,13 @@ public final class BinaryResource implements Resource {
 
   @Override
   public void converge(Host host, Observed observed) {
-    if (observed instanceof Observed.Present p && artifact.canonicalUrl().equals(p.state().get("source"))
+    if (observed instanceof Observed.Present p
+        && artifact.canonicalUrl().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {
       int[] root = Ownership.ids(host, "root", "root");
-      host.fs().setAttributes(artifact.destination(), artifact.mode(), root[0], root[1]); // only the mode differs
+      host.fs()
+          .setAttributes(
+              artifact.destination(), artifact.mode(), root[0], root[1]); // only the mode differs
       writeReceipt(host, null);
       return;
     }
@@ -160,7 +168,8 @@ public final class BinaryResource implements Resource {
     r.put("fetched-from", artifact.url());
     r.put("verified-by", artifact.verification().describe());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
-    r.put("sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
+    r.put(
+        "sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
     r.put("size", st.size());
     r.put("mtime", st.mtimeMillis());
     int[] root = Ownership.ids(host, "root", "root");

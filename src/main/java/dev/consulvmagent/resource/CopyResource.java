@@ -62,7 +62,8 @@ public final class CopyResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     int[] root = Ownership.ids(host, "root", "root");
-    if (observed instanceof Observed.Present p && String.valueOf(size).equals(p.state().get("size"))
+    if (observed instanceof Observed.Present p
+        && String.valueOf(size).equals(p.state().get("size"))
         && String.valueOf(mtime).equals(p.state().get("mtime"))) {
       host.fs().setAttributes(destination, 0644, root[0], root[1]); // only the mode differs
     } else {

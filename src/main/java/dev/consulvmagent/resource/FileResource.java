@@ -72,7 +72,11 @@ public final class FileResource implements Resource {
   private State state(byte[] bytes, int m, String o, String g) {
     Map<String, String> f = new LinkedHashMap<>();
     Set<String> secret = new LinkedHashSet<>();
-    f.put("content", sensitive ? HostFs.sha256(bytes).substring(0, 12) + "…" : HostFs.sha256(bytes).substring(0, 12));
+    f.put(
+        "content",
+        sensitive
+            ? HostFs.sha256(bytes).substring(0, 12) + "…"
+            : HostFs.sha256(bytes).substring(0, 12));
     if (json) {
       for (Map.Entry<String, String> e : Json.flatten(bytes).entrySet()) {
         String k = "json." + e.getKey();
@@ -102,7 +106,8 @@ public final class FileResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     int[] ids = Ownership.ids(host, owner, group);
-    if (observed instanceof Observed.Present p && sha.startsWith(stripEllipsis(p.state().get("content")))
+    if (observed instanceof Observed.Present p
+        && sha.startsWith(stripEllipsis(p.state().get("content")))
         && HostFs.sha256(host.fs().read(path)).equals(sha)) {
       host.fs().setAttributes(path, mode, ids[0], ids[1]); // only metadata differs: keep the inode
     } else {

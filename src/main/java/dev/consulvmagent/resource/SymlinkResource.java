@@ -29,7 +29,10 @@ public final class SymlinkResource implements Resource {
 
   /** Enables unit (file in /etc/systemd/system) for multi-user.target. */
   public static SymlinkResource enable(String unit, String unitFile, Notification... n) {
-    return new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/" + unitFile, n);
+    return new SymlinkResource(
+        "/etc/systemd/system/multi-user.target.wants/" + unit,
+        "/etc/systemd/system/" + unitFile,
+        n);
   }
 
   @Override
@@ -51,7 +54,8 @@ public final class SymlinkResource implements Resource {
   public Observed observe(Host host) {
     Optional<FileStat> st = host.fs().stat(link);
     if (st.isEmpty()) return Observed.absent();
-    if (st.get().type() != FileStat.Type.SYMLINK) return Observed.present(State.of(Map.of("target", "(not a link)")));
+    if (st.get().type() != FileStat.Type.SYMLINK)
+      return Observed.present(State.of(Map.of("target", "(not a link)")));
     return Observed.present(State.of(Map.of("target", host.fs().readLink(link).orElse(""))));
   }
 

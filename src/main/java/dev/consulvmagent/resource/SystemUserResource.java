@@ -31,8 +31,18 @@ public final class SystemUserResource implements Resource {
   }
 
   /** The account databases; in a bare --root, systemd-sysusers creates them. */
-  static final List<String> ACCOUNT_FILES = List.of("/etc", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow",
-      "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/.pwd.lock");
+  static final List<String> ACCOUNT_FILES =
+      List.of(
+          "/etc",
+          "/etc/passwd",
+          "/etc/group",
+          "/etc/shadow",
+          "/etc/gshadow",
+          "/etc/passwd-",
+          "/etc/group-",
+          "/etc/shadow-",
+          "/etc/gshadow-",
+          "/etc/.pwd.lock");
 
   @Override
   public List<String> sideEffectPaths() {
@@ -71,14 +81,20 @@ public final class SystemUserResource implements Resource {
     if (etc.isEmpty()) {
       host.fs().mkdir("/etc", 0755, 0, 0);
     } else if (etc.get().type() != FileStat.Type.DIRECTORY) {
-      throw new UnsafePathException(host.fs().resolve("/etc") + " is a " + etc.get().type().name().toLowerCase()
-          + ", not a directory: not creating users through it; replace it with a real directory");
+      throw new UnsafePathException(
+          host.fs().resolve("/etc")
+              + " is a "
+              + etc.get().type().name().toLowerCase()
+              + ", not a directory: not creating users through it; replace it with a real"
+              + " directory");
     }
     for (String f : ACCOUNT_FILES) {
       var st = host.fs().stat(f);
       if (st.isPresent() && st.get().type() == FileStat.Type.SYMLINK) {
-        throw new UnsafePathException(host.fs().resolve(f) + " is a symbolic link: systemd-sysusers would"
-            + " write through it; replace it with the real file");
+        throw new UnsafePathException(
+            host.fs().resolve(f)
+                + " is a symbolic link: systemd-sysusers would"
+                + " write through it; replace it with the real file");
       }
     }
     List<String> argv = new ArrayList<>(List.of("systemd-sysusers"));

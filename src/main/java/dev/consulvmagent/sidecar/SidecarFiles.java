@@ -43,7 +43,8 @@ public final class SidecarFiles {
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
     if (mesh.connect()) {
-      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
+      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit,
+          "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
     }
     return out;
   }

@@ -23,13 +23,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * STYLE.md's layering and issue 14's seam, enforced on the compiled main classes: only host
- * touches files, processes and sockets; real hosts are built in app.Hosts only; no package
- * cycles; each layer uses only those below it.
+ * STYLE.md's layering and issue 14's seam, enforced on the compiled main classes: only host touches
+ * files, processes and sockets; real hosts are built in app.Hosts only; no package cycles; each
+ * layer uses only those below it.
  *
- * <p>What does not hold yet is listed exactly below (FIXME), one entry per class and what it
- * still uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so
- * the lists can only shrink. Nothing else is exempt.
+ * <p>What does not hold yet is listed exactly below (FIXME), one entry per class and what it still
+ * uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so the lists
+ * can only shrink. Nothing else is exempt.
  */
 class ArchitectureTest {
   private static final String P = "dev.consulvmagent.";
@@ -39,24 +39,35 @@ class ArchitectureTest {
    * HostFs (managed paths) or a host reader of local input files (--config, --user-data, the
    * service config, file: mirrors, the running jar).
    */
-  static final Set<String> FILES_FIXME = Set.of(P + "app.Agent", P + "app.SidecarFlow", P + "artifact.Downloader",
-      P + "artifact.Installer", P + "cli.Common", P + "spec.SpecLoader");
+  static final Set<String> FILES_FIXME =
+      Set.of(
+          P + "app.Agent",
+          P + "app.SidecarFlow",
+          P + "artifact.Downloader",
+          P + "artifact.Installer",
+          P + "cli.Common",
+          P + "spec.SpecLoader");
 
   /** FIXME(issue 14): HTTP clients built outside host (should come from a host HTTP factory). */
   static final Set<String> HTTP_FIXME = Set.of(P + "artifact.Downloader", P + "consul.ConsulApi");
 
   /**
    * FIXME(issue 14): dependencies against the layering, each also closing a package cycle:
-   * BinaryResource (resource) uses artifact's Installer and Artifact (should take an interface
-   * the artifact package implements); spec uses sidecar.ServiceConfig (moving to spec).
+   * BinaryResource (resource) uses artifact's Installer and Artifact (should take an interface the
+   * artifact package implements); spec uses sidecar.ServiceConfig (moving to spec).
    */
-  static final Map<String, String> LAYER_FIXME = Map.of(P + "resource.BinaryResource", P + "artifact.", P + "spec.", P + "sidecar.ServiceConfig");
+  static final Map<String, String> LAYER_FIXME =
+      Map.of(
+          P + "resource.BinaryResource", P + "artifact.", P + "spec.", P + "sidecar.ServiceConfig");
 
   static JavaClasses main;
 
   @BeforeAll
   static void load() {
-    main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.consulvmagent");
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.consulvmagent");
   }
 
   private static DescribedPredicate<JavaClass> named(Set<String> names) {
@@ -64,8 +75,12 @@ class ArchitectureTest {
   }
 
   private static DescribedPredicate<JavaClass> origin(String o) {
-    return DescribedPredicate.describe(o, c -> o.endsWith(".") ? c.getName().startsWith(o)
-        : c.getName().equals(o) || c.getName().startsWith(o + "$"));
+    return DescribedPredicate.describe(
+        o,
+        c ->
+            o.endsWith(".")
+                ? c.getName().startsWith(o)
+                : c.getName().equals(o) || c.getName().startsWith(o + "$"));
   }
 
   private static DescribedPredicate<JavaClass> target(String t) {
@@ -74,89 +89,155 @@ class ArchitectureTest {
 
   private static boolean fromMatches(Dependency d, String origin) {
     String n = d.getOriginClass().getName();
-    return origin.endsWith(".") ? n.startsWith(origin) : n.equals(origin) || n.startsWith(origin + "$");
+    return origin.endsWith(".")
+        ? n.startsWith(origin)
+        : n.equals(origin) || n.startsWith(origin + "$");
   }
 
   @Test
   void onlyHost_touchesFiles() {
-    noClasses().that().resideOutsideOfPackage(P + "host..").and(DescribedPredicate.not(named(outer(FILES_FIXME))))
-        .should().dependOnClassesThat().belongToAnyOf(java.nio.file.Files.class)
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "host..")
+        .and(DescribedPredicate.not(named(outer(FILES_FIXME))))
+        .should()
+        .dependOnClassesThat()
+        .belongToAnyOf(java.nio.file.Files.class)
         .check(main);
   }
 
   @Test
   void onlyHost_runsProcesses() {
-    noClasses().that().resideOutsideOfPackage(P + "host..")
-        .should().dependOnClassesThat().belongToAnyOf(ProcessBuilder.class, Runtime.class, ProcessHandle.class)
-        .orShould().dependOnClassesThat().resideInAPackage("org.apache.commons.exec..")
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "host..")
+        .should()
+        .dependOnClassesThat()
+        .belongToAnyOf(ProcessBuilder.class, Runtime.class, ProcessHandle.class)
+        .orShould()
+        .dependOnClassesThat()
+        .resideInAPackage("org.apache.commons.exec..")
         .check(main);
   }
 
   @Test
   void onlyHost_opensSockets() {
-    noClasses().that().resideOutsideOfPackage(P + "host..")
-        .should().dependOnClassesThat().belongToAnyOf(java.net.Socket.class, java.net.ServerSocket.class, java.net.DatagramSocket.class,
-            java.nio.channels.SocketChannel.class, java.nio.channels.ServerSocketChannel.class, java.nio.channels.DatagramChannel.class,
-            java.net.URLConnection.class, java.net.http.HttpClient.class)
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "host..")
+        .should()
+        .dependOnClassesThat()
+        .belongToAnyOf(
+            java.net.Socket.class,
+            java.net.ServerSocket.class,
+            java.net.DatagramSocket.class,
+            java.nio.channels.SocketChannel.class,
+            java.nio.channels.ServerSocketChannel.class,
+            java.nio.channels.DatagramChannel.class,
+            java.net.URLConnection.class,
+            java.net.http.HttpClient.class)
         .check(main);
   }
 
   @Test
   void onlyHost_buildsHttpClients() {
-    noClasses().that().resideOutsideOfPackage(P + "host..").and(DescribedPredicate.not(named(outer(HTTP_FIXME))))
-        .should().dependOnClassesThat().haveNameMatching("okhttp3\\.OkHttpClient(\\$.*)?")
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "host..")
+        .and(DescribedPredicate.not(named(outer(HTTP_FIXME))))
+        .should()
+        .dependOnClassesThat()
+        .haveNameMatching("okhttp3\\.OkHttpClient(\\$.*)?")
         .check(main);
   }
 
   @Test
   void realHosts_areBuiltOnlyInTheAppFactory() {
-    noClasses().that().resideOutsideOfPackage(P + "host..").and().doNotBelongToAnyOf(Hosts.class)
-        .should().callMethod(Host.class, "of", HostFs.class, Exec.class, boolean.class)
-        .orShould().callMethod(Host.class, "forRoot", Path.class, boolean.class)
-        .orShould().callConstructor(ProcessExec.class)
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "host..")
+        .and()
+        .doNotBelongToAnyOf(Hosts.class)
+        .should()
+        .callMethod(Host.class, "of", HostFs.class, Exec.class, boolean.class)
+        .orShould()
+        .callMethod(Host.class, "forRoot", Path.class, boolean.class)
+        .orShould()
+        .callConstructor(ProcessExec.class)
         .check(main);
   }
 
   @Test
   void noPackageCycles() {
     var rule = slices().matching(P + "(*)..").should().beFreeOfCycles();
-    for (Map.Entry<String, String> e : LAYER_FIXME.entrySet()) rule = rule.ignoreDependency(origin(e.getKey()), target(e.getValue()));
+    for (Map.Entry<String, String> e : LAYER_FIXME.entrySet())
+      rule = rule.ignoreDependency(origin(e.getKey()), target(e.getValue()));
     rule.check(main);
   }
 
   @Test
   void layers_asInStyleMd() {
-    var layers = Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
-        .layer("cli").definedBy(P + "cli..")
-        .layer("app").definedBy(P + "app..")
-        .layer("adapters").definedBy(P + "module..", P + "sidecar..", P + "iptables..", P + "consul..", P + "systemd..", P + "artifact..")
-        .layer("model").definedBy(P + "resource..", P + "render..", P + "spec..")
-        .layer("engine").definedBy(P + "engine..")
-        .layer("host").definedBy(P + "host..")
-        .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-        .whereLayer("app").mayOnlyBeAccessedByLayers("cli")
-        .whereLayer("adapters").mayOnlyBeAccessedByLayers("cli", "app")
-        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "app", "adapters")
-        .whereLayer("engine").mayOnlyBeAccessedByLayers("cli", "app", "adapters", "model");
-    for (Map.Entry<String, String> e : LAYER_FIXME.entrySet()) layers = layers.ignoreDependency(origin(e.getKey()), target(e.getValue()));
+    var layers =
+        Architectures.layeredArchitecture()
+            .consideringOnlyDependenciesInLayers()
+            .layer("cli")
+            .definedBy(P + "cli..")
+            .layer("app")
+            .definedBy(P + "app..")
+            .layer("adapters")
+            .definedBy(
+                P + "module..",
+                P + "sidecar..",
+                P + "iptables..",
+                P + "consul..",
+                P + "systemd..",
+                P + "artifact..")
+            .layer("model")
+            .definedBy(P + "resource..", P + "render..", P + "spec..")
+            .layer("engine")
+            .definedBy(P + "engine..")
+            .layer("host")
+            .definedBy(P + "host..")
+            .whereLayer("cli")
+            .mayNotBeAccessedByAnyLayer()
+            .whereLayer("app")
+            .mayOnlyBeAccessedByLayers("cli")
+            .whereLayer("adapters")
+            .mayOnlyBeAccessedByLayers("cli", "app")
+            .whereLayer("model")
+            .mayOnlyBeAccessedByLayers("cli", "app", "adapters")
+            .whereLayer("engine")
+            .mayOnlyBeAccessedByLayers("cli", "app", "adapters", "model");
+    for (Map.Entry<String, String> e : LAYER_FIXME.entrySet())
+      layers = layers.ignoreDependency(origin(e.getKey()), target(e.getValue()));
     layers.check(main);
   }
 
   /** Every FIXME entry still names a real violation: fixed ones must leave the lists. */
   @Test
   void fixmeLists_areExact() {
-    for (String c : FILES_FIXME) assertThat(uses(c, "java.nio.file.Files")).as(c + " still uses Files").isTrue();
-    for (String c : HTTP_FIXME) assertThat(uses(c, "okhttp3.OkHttpClient")).as(c + " still builds an HTTP client").isTrue();
+    for (String c : FILES_FIXME)
+      assertThat(uses(c, "java.nio.file.Files")).as(c + " still uses Files").isTrue();
+    for (String c : HTTP_FIXME)
+      assertThat(uses(c, "okhttp3.OkHttpClient")).as(c + " still builds an HTTP client").isTrue();
     for (Map.Entry<String, String> e : LAYER_FIXME.entrySet()) {
-      boolean still = main.stream().anyMatch(c -> c.getDirectDependenciesFromSelf().stream()
-          .anyMatch(d -> fromMatches(d, e.getKey()) && d.getTargetClass().getName().startsWith(e.getValue())));
+      boolean still =
+          main.stream()
+              .anyMatch(
+                  c ->
+                      c.getDirectDependenciesFromSelf().stream()
+                          .anyMatch(
+                              d ->
+                                  fromMatches(d, e.getKey())
+                                      && d.getTargetClass().getName().startsWith(e.getValue())));
       assertThat(still).as(e.getKey() + " → " + e.getValue() + " still there").isTrue();
     }
   }
 
   /** Whether class c (or a nested class of it) depends on a class whose name starts with target. */
   private static boolean uses(String c, String target) {
-    return main.stream().filter(k -> k.getName().equals(c) || k.getName().startsWith(c + "$"))
+    return main.stream()
+        .filter(k -> k.getName().equals(c) || k.getName().startsWith(c + "$"))
         .flatMap(k -> k.getDirectDependenciesFromSelf().stream())
         .anyMatch(d -> d.getTargetClass().getName().startsWith(target));
   }
@@ -169,5 +250,4 @@ class ArchitectureTest {
     }
     return out;
   }
-
 }

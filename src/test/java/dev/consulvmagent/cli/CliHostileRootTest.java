@@ -23,8 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A --root tree someone has planted links in (issue 13, class 1 and 7): whatever the link, a
- * run never writes, chowns or deletes outside the root, and the lock is the root's own.
+ * A --root tree someone has planted links in (issue 13, class 1 and 7): whatever the link, a run
+ * never writes, chowns or deletes outside the root, and the lock is the root's own.
  */
 class CliHostileRootTest {
   static TestMirror mirror;
@@ -44,8 +44,16 @@ class CliHostileRootTest {
   }
 
   private Run apply(Path root, String... extra) {
-    List<String> a = new ArrayList<>(List.of("apply", "--config", Examples.config(tmp, "counting").toString(),
-        "--root", root.toString(), "--mirror", mirror.url()));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "apply",
+                "--config",
+                Examples.config(tmp, "counting").toString(),
+                "--root",
+                root.toString(),
+                "--mirror",
+                mirror.url()));
     a.addAll(List.of(extra));
     CliApplyTest.Run r = CliApplyTest.run(a.toArray(String[]::new));
     return new Run(r.code(), r.out() + r.err());
@@ -62,11 +70,28 @@ class CliHostileRootTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"etc", "usr/bin", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants",
-      "etc/consul.d", "var/lib/consul-vm-agent", "var/lib/consul-vm-agent/cache", "var/lib/consul-vm-agent/cache/sha256",
-      "var", "usr/local/bin", "usr/local", "etc/consul-vm-agent", "etc/consul-vm-agent/envoy", "opt/consul-vm-agent",
-      "var/lib/consul", "srv/consul", "etc/systemd"})
-  void apply_linkPlantedInAManagedDirectory_writesNothingOutsideTheRoot(String where) throws Exception {
+  @ValueSource(
+      strings = {
+        "etc",
+        "usr/bin",
+        "etc/systemd/system",
+        "etc/systemd/system/multi-user.target.wants",
+        "etc/consul.d",
+        "var/lib/consul-vm-agent",
+        "var/lib/consul-vm-agent/cache",
+        "var/lib/consul-vm-agent/cache/sha256",
+        "var",
+        "usr/local/bin",
+        "usr/local",
+        "etc/consul-vm-agent",
+        "etc/consul-vm-agent/envoy",
+        "opt/consul-vm-agent",
+        "var/lib/consul",
+        "srv/consul",
+        "etc/systemd"
+      })
+  void apply_linkPlantedInAManagedDirectory_writesNothingOutsideTheRoot(String where)
+      throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     Path out = outside();
     Path link = root.resolve(where);
@@ -86,13 +111,21 @@ class CliHostileRootTest {
     assertThat(r.text()).containsAnyOf("is a symbolic link", "is a symlink").contains("/" + where);
     assertThat(Files.readSymbolicLink(link)).isEqualTo(out);
     try (Stream<Path> s = Files.walk(root)) {
-      assertThat(s.map(Path::toString).filter(p -> p.contains(".tmp-")).toList()).as("staged, never used").isEmpty();
+      assertThat(s.map(Path::toString).filter(p -> p.contains(".tmp-")).toList())
+          .as("staged, never used")
+          .isEmpty();
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"etc/passwd", "etc/shadow", "etc/consul.d/consul.json",
-      "etc/systemd/system/consul.service", "usr/bin/consul"})
+  @ValueSource(
+      strings = {
+        "etc/passwd",
+        "etc/shadow",
+        "etc/consul.d/consul.json",
+        "etc/systemd/system/consul.service",
+        "usr/bin/consul"
+      })
   void apply_linkPlantedAsAManagedFile_isNeverWrittenThrough(String where) throws Exception {
     Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
     Path out = outside();
@@ -110,9 +143,18 @@ class CliHostileRootTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"etc", "etc/systemd/system", "etc/systemd/system/multi-user.target.wants", "usr/bin",
-      "var/lib/consul-vm-agent", "var/lib", "etc/consul.d"})
-  void uninstall_withADirectorySwappedForALink_deletesNothingOutside(String where) throws Exception {
+  @ValueSource(
+      strings = {
+        "etc",
+        "etc/systemd/system",
+        "etc/systemd/system/multi-user.target.wants",
+        "usr/bin",
+        "var/lib/consul-vm-agent",
+        "var/lib",
+        "etc/consul.d"
+      })
+  void uninstall_withADirectorySwappedForALink_deletesNothingOutside(String where)
+      throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(root).code()).isZero();
     // the tree's directory moved outside, and a link to it left in its place
@@ -125,7 +167,8 @@ class CliHostileRootTest {
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
     assertThat(Roots.snapshot(out)).as(r.out() + r.err()).isEqualTo(before);
-    assertThat(Files.isSymbolicLink(root.resolve(where)) || !Files.exists(root.resolve(where))).isTrue();
+    assertThat(Files.isSymbolicLink(root.resolve(where)) || !Files.exists(root.resolve(where)))
+        .isTrue();
   }
 
   @Test
@@ -163,18 +206,25 @@ class CliHostileRootTest {
     Path alias = Files.createSymbolicLink(tmp.resolve("alias"), root);
     List<Path> tmpBefore = tmpLocks();
 
-    assertThat(RunLock.pathFor(options(alias))).isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
+    assertThat(RunLock.pathFor(options(alias)))
+        .isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
     try (RunLock held = RunLock.acquire(options(alias), java.time.Duration.ofSeconds(1))) {
       Run r = apply(root, "--lock-wait", "0");
       assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.LOCKED);
     }
     assertThat(apply(root).code()).isZero();
-    assertThat(tmpLocks()).as("no lock files left in the shared temp directory").isEqualTo(tmpBefore);
+    assertThat(tmpLocks())
+        .as("no lock files left in the shared temp directory")
+        .isEqualTo(tmpBefore);
   }
 
   @Test
   void lock_plantedAsALink_isRefused_andItsTargetNeverCreated() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root/var/lib/consul-vm-agent")).getParent().getParent().getParent();
+    Path root =
+        Files.createDirectories(tmp.resolve("root/var/lib/consul-vm-agent"))
+            .getParent()
+            .getParent()
+            .getParent();
     Path target = tmp.resolve("created-by-root");
     Files.createSymbolicLink(root.resolve("var/lib/consul-vm-agent/run.lock"), target);
 
@@ -191,7 +241,8 @@ class CliHostileRootTest {
     Path cache = root.resolve("var/lib/consul-vm-agent/cache/sha256");
     Path partial = Files.writeString(cache.resolve(".0123abcd.tmp-5eed"), "half a download");
     Path staging = Files.writeString(root.resolve("usr/bin/.consul.tmp-5eed"), "half a binary");
-    for (Path p : List.of(partial, staging)) Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+    for (Path p : List.of(partial, staging))
+      Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
 
     assertThat(apply(root).code()).isZero();
 
@@ -200,12 +251,15 @@ class CliHostileRootTest {
   }
 
   private static RunOptions options(Path root) {
-    return new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
+    return new RunOptions(
+        Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
   }
 
   private static List<Path> tmpLocks() throws Exception {
     try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      return s.filter(p -> p.getFileName().toString().startsWith("consul-vm-agent-")).sorted().toList();
+      return s.filter(p -> p.getFileName().toString().startsWith("consul-vm-agent-"))
+          .sorted()
+          .toList();
     }
   }
 }

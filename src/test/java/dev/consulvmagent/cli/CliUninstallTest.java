@@ -32,7 +32,8 @@ class CliUninstallTest {
   @Test
   @Tag("root")
   void uninstall_afterApply_restoresABareRoot() throws Exception {
-    assumeTrue(Roots.isRoot(), "creates and deletes users for real: needs root (mvn test -P root-tests)");
+    assumeTrue(Roots.isRoot(),
+        "creates and deletes users for real: needs root (mvn test -P root-tests)");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Map<String, String> before = Roots.snapshot(root);
     assertThat(CliApplyTest.run("apply", "--config", config("dashboard").toString(), "--root", root.toString(), "--mirror", mirror.url()).code()).isZero();
@@ -59,6 +60,7 @@ class CliUninstallTest {
     after.remove("etc/consul.d");
     after.remove("etc/consul.d/operator-added.hcl");
     assertThat(after).isEqualTo(before);
-    assertThat(Files.readString(root.resolve("etc/passwd"))).contains("consul:x:"); // users it did not create stay
+    // users it did not create stay
+    assertThat(Files.readString(root.resolve("etc/passwd"))).contains("consul:x:");
   }
 }

@@ -27,13 +27,15 @@ class EngineTest {
     Notification reloadA = Notification.reload("a.service", List.of("/usr/sbin/a-ctl", "reload"));
     Notification reloadB = Notification.reload("b.service", List.of("/usr/sbin/b-ctl", "reload"));
     var q = new LinkedHashSet<>(List.of(reloadA, reloadB, Notification.restart("a.service")));
-    assertThat(Engine.orderNotifications(q)).containsExactly(reloadB, Notification.restart("a.service"));
+    assertThat(Engine.orderNotifications(q))
+        .containsExactly(reloadB, Notification.restart("a.service"));
     assertThat(reloadB.describe()).isEqualTo("b-ctl reload");
   }
 
   /** A kill between creating and recording must not lose ownership: recording comes first. */
   @Test
-  void pathsAndUsersARunMayCreate_areReportedBeforeAnythingIsCreated(@org.junit.jupiter.api.io.TempDir java.nio.file.Path root) {
+  void pathsAndUsersARunMayCreate_areReportedBeforeAnythingIsCreated(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) {
     var host = new dev.consulvmagent.testing.RecordingHost(root, (argv, t, in) -> null);
     List<String> recorded = new java.util.ArrayList<>();
     Resource r = new Resource() {
@@ -59,12 +61,14 @@ class EngineTest {
 
       @Override
       public void converge(dev.consulvmagent.host.Host h, Observed o) {
-        assertThat(recorded).as("recorded before converge").contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
+        assertThat(recorded).as("recorded before converge")
+            .contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
         h.fs().writeAtomic("/etc/demo/x", new byte[0], 0644, -1, -1);
       }
     };
     Engine e = new Engine(EventSink.NONE);
-    RunResult res = e.apply(e.plan(List.of(r), host), host, n -> List.of(), java.time.Instant.now(), recorded::addAll);
+    RunResult res = e.apply(e.plan(List.of(r), host), host, n -> List.of(), java.time.Instant.now(),
+        recorded::addAll);
     assertThat(res.failed()).as(res.error()).isFalse();
     assertThat(res.created()).contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
   }

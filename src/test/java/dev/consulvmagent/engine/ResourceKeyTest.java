@@ -11,7 +11,8 @@ class ResourceKeyTest {
       ResourceKey key = ResourceKey.of(k, k == ResourceKey.Kind.USER ? "consul" : "/etc/a:b");
       assertThat(ResourceKey.parse(key.toString())).contains(key);
     }
-    assertThat(ResourceKey.parse("remove:user:consul")).contains(ResourceKey.of(ResourceKey.Kind.REMOVE_USER, "consul"));
+    assertThat(ResourceKey.parse("remove:user:consul"))
+        .contains(ResourceKey.of(ResourceKey.Kind.REMOVE_USER, "consul"));
     assertThat(ResourceKey.parse("/var/lib/consul")).isEmpty();
     assertThat(ResourceKey.parse("user:")).isEmpty();
   }

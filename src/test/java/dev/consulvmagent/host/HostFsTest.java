@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every HostFs operation, through a link planted in the middle of its path: refused, and the
- * link's target untouched. The same code serves a live host (root "/"), where the link would
- * be e.g. /etc/consul.d pointing elsewhere.
+ * Every HostFs operation, through a link planted in the middle of its path: refused, and the link's
+ * target untouched. The same code serves a live host (root "/"), where the link would be e.g.
+ * /etc/consul.d pointing elsewhere.
  */
 class HostFsTest {
   @TempDir Path tmp;
@@ -33,13 +33,16 @@ class HostFsTest {
 
   static Stream<Arguments> operations() {
     Map<String, Consumer<HostFs>> ops = new java.util.LinkedHashMap<>();
-    ops.put("writeAtomic", fs -> fs.writeAtomic("/etc/consul.d/x.json", new byte[] {1}, 0640, -1, -1));
+    ops.put(
+        "writeAtomic", fs -> fs.writeAtomic("/etc/consul.d/x.json", new byte[] {1}, 0640, -1, -1));
     ops.put("mkdir", fs -> fs.mkdir("/etc/consul.d/sub", 0755, -1, -1));
     ops.put("setAttributes", fs -> fs.setAttributes("/etc/consul.d/bait", 0777, -1, -1));
     ops.put("symlink", fs -> fs.symlink("/etc/consul.d/l", "/etc/shadow"));
     ops.put("delete", fs -> fs.delete("/etc/consul.d/bait"));
     ops.put("deleteTree", fs -> fs.deleteTree("/etc/consul.d/dir"));
-    ops.put("installCopy", fs -> fs.installCopy(Path.of("pom.xml"), "/etc/consul.d/c", 0644, -1, -1, 0));
+    ops.put(
+        "installCopy",
+        fs -> fs.installCopy(Path.of("pom.xml"), "/etc/consul.d/c", 0644, -1, -1, 0));
     ops.put("createParents", fs -> fs.createParents(fs.root().resolve("etc/consul.d/new/x")));
     ops.put("openLockFile", fs -> fs.openLockFile("/etc/consul.d/run.lock"));
 
@@ -48,7 +51,8 @@ class HostFsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("operations")
-  void throughAPlantedLink_isRefused_andTheTargetIsUntouched(String name, Consumer<HostFs> op) throws Exception {
+  void throughAPlantedLink_isRefused_andTheTargetIsUntouched(String name, Consumer<HostFs> op)
+      throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root/etc"));
     Path out = Files.createDirectories(tmp.resolve("outside"));
     Files.writeString(out.resolve("bait"), "not yours");
@@ -58,7 +62,8 @@ class HostFsTest {
     Map<String, String> before = Roots.snapshot(out);
 
     assertThatThrownBy(() -> op.accept(new HostFs(root.getParent(), false)))
-        .isInstanceOf(UnsafePathException.class).hasMessageContaining("consul.d is a symbolic link");
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("consul.d is a symbolic link");
     assertThat(Roots.snapshot(out)).isEqualTo(before);
   }
 
@@ -68,8 +73,10 @@ class HostFsTest {
     Path bait = Files.writeString(tmp.resolve("bait"), "not yours");
     Files.createSymbolicLink(root.resolve("passwd"), bait);
     HostFs fs = new HostFs(root.getParent(), false);
-    assertThatThrownBy(() -> fs.readIfExists("/etc/passwd")).isInstanceOf(UnsafePathException.class);
-    assertThatThrownBy(() -> fs.setAttributes("/etc/passwd", 0777, -1, -1)).isInstanceOf(UnsafePathException.class);
+    assertThatThrownBy(() -> fs.readIfExists("/etc/passwd"))
+        .isInstanceOf(UnsafePathException.class);
+    assertThatThrownBy(() -> fs.setAttributes("/etc/passwd", 0777, -1, -1))
+        .isInstanceOf(UnsafePathException.class);
     fs.writeAtomic("/etc/passwd", new byte[] {'x'}, 0644, -1, -1);
     assertThat(root.resolve("passwd")).isRegularFile().hasContent("x");
     assertThat(bait).hasContent("not yours");
@@ -90,7 +97,8 @@ class HostFsTest {
 
     assertThat(fs.exists("/lib/systemd/systemd-resolved")).isTrue();
     assertThat(fs.readIfExists("/etc/abs/secret")).isEmpty();
-    assertThatThrownBy(() -> fs.readIfExists("/etc/rel/secret")).isInstanceOf(UnsafePathException.class);
+    assertThatThrownBy(() -> fs.readIfExists("/etc/rel/secret"))
+        .isInstanceOf(UnsafePathException.class);
     assertThatThrownBy(() -> fs.writeAtomic("/lib/systemd/x", new byte[0], 0644, -1, -1))
         .isInstanceOf(UnsafePathException.class);
   }
@@ -101,10 +109,12 @@ class HostFsTest {
     Path stale = Files.createDirectories(root.resolve(".var.tmp-0ld/lib"));
     Files.setLastModifiedTime(stale.getParent(), java.nio.file.attribute.FileTime.fromMillis(0));
     HostFs fs = new HostFs(root, false);
-    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "{}".getBytes(), 0600)).isTrue();
+    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "{}".getBytes(), 0600))
+        .isTrue();
     assertThat(root.resolve("var/lib/agent/owned.json")).hasContent("{}");
     assertThat(stale.getParent()).doesNotExist();
-    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "x".getBytes(), 0600)).isFalse();
+    assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "x".getBytes(), 0600))
+        .isFalse();
     assertThat(root.resolve("var/lib/agent/owned.json")).hasContent("{}");
     try (Stream<Path> s = Files.list(root)) {
       assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactly("var");
@@ -136,6 +146,7 @@ class HostFsTest {
     Path real = Files.createDirectories(tmp.resolve("real"));
     Path alias = Files.createSymbolicLink(tmp.resolve("alias"), real);
     assertThat(new HostFs(alias, false).root()).isEqualTo(real.toRealPath());
-    assertThat(new HostFs(alias.resolve("not/yet"), false).root()).isEqualTo(real.toRealPath().resolve("not/yet"));
+    assertThat(new HostFs(alias.resolve("not/yet"), false).root())
+        .isEqualTo(real.toRealPath().resolve("not/yet"));
   }
 }

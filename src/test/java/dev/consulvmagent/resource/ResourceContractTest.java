@@ -45,11 +45,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The tests every resource kind gets, each really running for every kind (no root needed: the
- * test root's users map to whoever runs the tests, and systemd-sysusers is a recording double
- * that writes the root's account files): creates when absent; does nothing when equal; updates
- * only what changed; never mutates during plan. Then, for each kind with a mode, a metadata-only
- * change keeps the inode; for each kind that notifies, notifications only on change.
+ * The tests every resource kind gets, each really running for every kind (no root needed: the test
+ * root's users map to whoever runs the tests, and systemd-sysusers is a recording double that
+ * writes the root's account files): creates when absent; does nothing when equal; updates only what
+ * changed; never mutates during plan. Then, for each kind with a mode, a metadata-only change keeps
+ * the inode; for each kind that notifies, notifications only on change.
  */
 class ResourceContractTest {
   @TempDir Path root;
@@ -57,10 +57,15 @@ class ResourceContractTest {
   static TestMirror otherEnvoy;
 
   /**
-   * One kind: make(first) is created, then make(second) (after drift, if any) must change
-   * exactly changedFields.
+   * One kind: make(first) is created, then make(second) (after drift, if any) must change exactly
+   * changedFields.
    */
-  record Case(String name, Function<String, Resource> make, String first, String second, Consumer<Path> drift,
+  record Case(
+      String name,
+      Function<String, Resource> make,
+      String first,
+      String second,
+      Consumer<Path> drift,
       List<String> changedFields) {
     @Override
     public String toString() {
@@ -78,30 +83,82 @@ class ResourceContractTest {
     otherEnvoy.close();
   }
 
-  static Case file(String name, Function<String, Resource> make, String a, String b, List<String> changed) {
+  static Case file(
+      String name, Function<String, Resource> make, String a, String b, List<String> changed) {
     return new Case(name, make, a, b, r -> {}, changed);
   }
 
   static Stream<Case> all() {
     return Stream.of(
-        file("file", v -> FileResource.at("/etc/demo/a.conf", v.getBytes(StandardCharsets.UTF_8)).mode(0640).owner("root", "consul").build(),
-            "one\n", "two\n", List.of("content")),
-        file("json file",
-            v -> FileResource.at("/etc/consul.d/c.json", ("{\"datacenter\": \"" + v + "\", \"server\": true}\n").getBytes()).json().build(),
-            "dc1", "dc2", List.of("content", "json.datacenter")),
-        file("secret file",
-            v -> FileResource.at("/etc/consul.d/s.json", ("{\"encrypt\": \"" + v + "\"}\n").getBytes()).json().sensitive().mode(0640).build(),
-            "aaaa", "bbbb", List.of("content", "json.encrypt")),
-        file("directory", v -> new DirectoryResource("/var/lib/demo", Integer.parseInt(v, 8), "consul", "consul"), "750", "755", List.of("mode")),
-        file("symlink", v -> new SymlinkResource("/etc/systemd/system/multi-user.target.wants/x.service", v),
-            "/etc/systemd/system/x.service", "/etc/systemd/system/y.service", List.of("target")),
-        file("absent", v -> v.equals("keep") ? FileResource.at("/etc/gone", new byte[] {1}).build() : new AbsentResource("/etc/gone"),
-            "keep", "drop", List.of()),
-        file("copy", v -> new CopyResource(source(v), "/usr/local/bin/consul-vm-agent.jar"), "jar one", "jar two!", List.of("size", "mtime")),
+        file(
+            "file",
+            v ->
+                FileResource.at("/etc/demo/a.conf", v.getBytes(StandardCharsets.UTF_8))
+                    .mode(0640)
+                    .owner("root", "consul")
+                    .build(),
+            "one\n",
+            "two\n",
+            List.of("content")),
+        file(
+            "json file",
+            v ->
+                FileResource.at(
+                        "/etc/consul.d/c.json",
+                        ("{\"datacenter\": \"" + v + "\", \"server\": true}\n").getBytes())
+                    .json()
+                    .build(),
+            "dc1",
+            "dc2",
+            List.of("content", "json.datacenter")),
+        file(
+            "secret file",
+            v ->
+                FileResource.at(
+                        "/etc/consul.d/s.json", ("{\"encrypt\": \"" + v + "\"}\n").getBytes())
+                    .json()
+                    .sensitive()
+                    .mode(0640)
+                    .build(),
+            "aaaa",
+            "bbbb",
+            List.of("content", "json.encrypt")),
+        file(
+            "directory",
+            v -> new DirectoryResource("/var/lib/demo", Integer.parseInt(v, 8), "consul", "consul"),
+            "750",
+            "755",
+            List.of("mode")),
+        file(
+            "symlink",
+            v -> new SymlinkResource("/etc/systemd/system/multi-user.target.wants/x.service", v),
+            "/etc/systemd/system/x.service",
+            "/etc/systemd/system/y.service",
+            List.of("target")),
+        file(
+            "absent",
+            v ->
+                v.equals("keep")
+                    ? FileResource.at("/etc/gone", new byte[] {1}).build()
+                    : new AbsentResource("/etc/gone"),
+            "keep",
+            "drop",
+            List.of()),
+        file(
+            "copy",
+            v -> new CopyResource(source(v), "/usr/local/bin/consul-vm-agent.jar"),
+            "jar one",
+            "jar two!",
+            List.of("size", "mtime")),
         file("binary", ResourceContractTest::envoy, "1.26.8", "1.27.0", List.of("source")),
         // presence is all a user converges to (never a uid change): the update is a lost group
-        new Case("system user", v -> new SystemUserResource("demo", "Demo", "/var/lib/demo"), "x", "x",
-            r -> rewrite(r.resolve("etc/group"), l -> !l.startsWith("demo:")), List.of("group")));
+        new Case(
+            "system user",
+            v -> new SystemUserResource("demo", "Demo", "/var/lib/demo"),
+            "x",
+            "x",
+            r -> rewrite(r.resolve("etc/group"), l -> !l.startsWith("demo:")),
+            List.of("group")));
   }
 
   static Stream<Arguments> cases() {
@@ -120,10 +177,15 @@ class ResourceContractTest {
   /** The kinds that notify: once when they change, never when they do not. */
   static Stream<Arguments> notifying() {
     Notification n = Notification.restart("x.service");
-    List<Supplier<Resource>> rs = List.of(
-        () -> FileResource.at("/etc/x", new byte[] {1}).notify(n).build(),
-        () -> new SymlinkResource("/etc/systemd/system/multi-user.target.wants/x.service", "/etc/systemd/system/x.service", n),
-        () -> new BinaryResource(envoy("1.26.8").artifact(), installer(), n));
+    List<Supplier<Resource>> rs =
+        List.of(
+            () -> FileResource.at("/etc/x", new byte[] {1}).notify(n).build(),
+            () ->
+                new SymlinkResource(
+                    "/etc/systemd/system/multi-user.target.wants/x.service",
+                    "/etc/systemd/system/x.service",
+                    n),
+            () -> new BinaryResource(envoy("1.26.8").artifact(), installer(), n));
     List<String> names = List.of("file", "symlink", "binary");
     List<Arguments> out = new ArrayList<>();
     for (int i = 0; i < rs.size(); i++) out.add(Arguments.of(names.get(i), rs.get(i)));
@@ -134,7 +196,8 @@ class ResourceContractTest {
     try {
       Path p = sources.resolve(content.replace(' ', '-'));
       Files.writeString(p, content);
-      Files.setLastModifiedTime(p, FileTime.fromMillis(1_600_000_000_000L + content.length() * 1000L));
+      Files.setLastModifiedTime(
+          p, FileTime.fromMillis(1_600_000_000_000L + content.length() * 1000L));
       return p;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -153,9 +216,20 @@ class ResourceContractTest {
     TestMirror m = version.equals("1.26.8") ? Examples.mirror() : otherEnvoy;
     String path = "/envoyproxy/envoy/releases/download/v" + version + "/";
     String file = "envoy-" + version + "-linux-x86_64";
-    Verification v = new Verification.ChecksumsFile(m.url() + path + "checksums.txt", file, new Verification.Unsigned());
-    return new BinaryResource(new Artifact("envoy " + version, m.url() + path + file, "https://github.com" + path + file, v,
-        Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755), installer());
+    Verification v =
+        new Verification.ChecksumsFile(
+            m.url() + path + "checksums.txt", file, new Verification.Unsigned());
+    return new BinaryResource(
+        new Artifact(
+            "envoy " + version,
+            m.url() + path + file,
+            "https://github.com" + path + file,
+            v,
+            Artifact.Packing.RAW,
+            Optional.empty(),
+            "/usr/bin/envoy",
+            0755),
+        installer());
   }
 
   private static void rewrite(Path file, java.util.function.Predicate<String> keep) {
@@ -168,8 +242,8 @@ class ResourceContractTest {
 
   /**
    * A recording double of systemd-sysusers (not the real program): adds the requested user and
-   * group to the root's account files, with the ids of whoever runs the tests, as root would
-   * with new ids; records the argument lists.
+   * group to the root's account files, with the ids of whoever runs the tests, as root would with
+   * new ids; records the argument lists.
    */
   static final class SysusersDouble implements Exec {
     final List<List<String>> ran = new ArrayList<>();
@@ -182,14 +256,23 @@ class ResourceContractTest {
     @Override
     public ExecResult run(List<String> argv, Duration timeout, byte[] stdin) {
       ran.add(argv);
-      if (!argv.get(0).equals("systemd-sysusers")) throw new AssertionError("unexpected command: " + argv);
+      if (!argv.get(0).equals("systemd-sysusers"))
+        throw new AssertionError("unexpected command: " + argv);
       String name = new String(stdin, StandardCharsets.UTF_8).split(" ")[1];
       try {
-        String ids = Files.getAttribute(root, "unix:uid") + ":" + Files.getAttribute(root, "unix:gid");
-        if (Files.readAllLines(root.resolve("etc/passwd")).stream().noneMatch(l -> l.startsWith(name + ":"))) {
-          Files.writeString(root.resolve("etc/passwd"), name + ":x:" + ids + "::/:/usr/sbin/nologin\n", java.nio.file.StandardOpenOption.APPEND);
+        String ids =
+            Files.getAttribute(root, "unix:uid") + ":" + Files.getAttribute(root, "unix:gid");
+        if (Files.readAllLines(root.resolve("etc/passwd")).stream()
+            .noneMatch(l -> l.startsWith(name + ":"))) {
+          Files.writeString(
+              root.resolve("etc/passwd"),
+              name + ":x:" + ids + "::/:/usr/sbin/nologin\n",
+              java.nio.file.StandardOpenOption.APPEND);
         }
-        Files.writeString(root.resolve("etc/group"), name + ":x:" + ids.split(":")[1] + ":\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(
+            root.resolve("etc/group"),
+            name + ":x:" + ids.split(":")[1] + ":\n",
+            java.nio.file.StandardOpenOption.APPEND);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -209,7 +292,8 @@ class ResourceContractTest {
 
   @ParameterizedTest
   @MethodSource("cases")
-  void createsWhenAbsent_noopWhenEqual_updatesOnlyChanged_planNeverMutates(Case c) throws Exception {
+  void createsWhenAbsent_noopWhenEqual_updatesOnlyChanged_planNeverMutates(Case c)
+      throws Exception {
     Host host = host();
     Engine engine = new Engine(EventSink.NONE);
 
@@ -220,7 +304,8 @@ class ResourceContractTest {
     assertThat(plan.get(0).change().kind()).isEqualTo(Change.Kind.CREATE);
     Resource planned = plan.get(0).resource();
     if (planned.hasPreparation()) {
-      assertThatThrownBy(() -> planned.prepare(host.readOnly())).isInstanceOf(MutationDuringPlanException.class);
+      assertThatThrownBy(() -> planned.prepare(host.readOnly()))
+          .isInstanceOf(MutationDuringPlanException.class);
     }
     assertThatThrownBy(() -> planned.converge(host.readOnly(), plan.get(0).observed()))
         .isInstanceOf(MutationDuringPlanException.class);
@@ -245,7 +330,8 @@ class ResourceContractTest {
     Resource second = c.make().apply(c.second());
     Change change = engine.plan(List.of(second), host).get(0).change();
     assertThat(change.fields()).extracting(f -> f.field()).containsExactlyElementsOf(c.changedFields());
-    assertThat(change.kind()).isEqualTo(c.name().equals("absent") ? Change.Kind.DELETE : Change.Kind.UPDATE);
+    assertThat(change.kind())
+        .isEqualTo(c.name().equals("absent") ? Change.Kind.DELETE : Change.Kind.UPDATE);
     if (c.name().equals("secret file")) {
       assertThat(change.fields()).allSatisfy(f -> {
         assertThat(f.to()).doesNotContain("bbbb");
@@ -258,11 +344,14 @@ class ResourceContractTest {
     assertThat(apply(c.make().apply(c.second()), host).changed()).isZero();
   }
 
-  /** Sets every regular file's mtime one minute back (not the copy's: its mtime is its identity). */
+  /**
+   * Sets every regular file's mtime one minute back (not the copy's: its mtime is its identity).
+   */
   private static void backdate(Path root) throws IOException {
     FileTime past = FileTime.fromMillis(System.currentTimeMillis() - 60_000);
     try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
+      for (Path p :
+          s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
         if (!p.toString().endsWith(".jar")) Files.setLastModifiedTime(p, past);
       }
     }
@@ -290,17 +379,26 @@ class ResourceContractTest {
     Host host = host();
     Engine e = new Engine(EventSink.NONE);
     List<Notification> seen = new ArrayList<>();
-    RunResult r = e.apply(e.plan(List.of(make.get()), host), host, n -> {
-      seen.addAll(n);
-      return List.of();
-    }, Instant.now());
+    RunResult r =
+        e.apply(
+            e.plan(List.of(make.get()), host),
+            host,
+            n -> {
+              seen.addAll(n);
+              return List.of();
+            },
+            Instant.now());
     assertThat(r.failed()).as(r.error()).isFalse();
     assertThat(seen).containsExactly(Notification.restart("x.service"));
     seen.clear();
-    e.apply(e.plan(List.of(make.get()), host), host, n -> {
-      seen.addAll(n);
-      return List.of();
-    }, Instant.now());
+    e.apply(
+        e.plan(List.of(make.get()), host),
+        host,
+        n -> {
+          seen.addAll(n);
+          return List.of();
+        },
+        Instant.now());
     assertThat(seen).isEmpty();
   }
 }

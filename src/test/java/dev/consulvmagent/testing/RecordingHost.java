@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * A test double of the machine (not the real one): the file system is a real temp root, every
- * command is recorded and answered by a scripted double (default-deny), and the clock
- * is the system's unless frozen or moved. Not live: nothing is started, no network stack is touched.
+ * command is recorded and answered by a scripted double (default-deny), and the clock is the
+ * system's unless frozen or moved. Not live: nothing is started, no network stack is touched.
  */
 public final class RecordingHost implements Host {
   public final List<List<String>> ran = new ArrayList<>();

@@ -28,9 +28,12 @@ public final class Roots {
     int envoy = privileged ? 997 : uid;
     int cg = privileged ? 998 : gid;
     int eg = privileged ? 997 : gid;
-    Files.writeString(root.resolve("etc/passwd"), "root:x:" + uid + ":" + gid + ":root:/root:/bin/sh\nconsul:x:" + consul + ":" + cg
-        + "::/var/lib/consul:/usr/sbin/nologin\nenvoy:x:" + envoy + ":" + eg + "::/nonexistent:/usr/sbin/nologin\n");
-    Files.writeString(root.resolve("etc/group"), "root:x:" + gid + ":\nconsul:x:" + cg + ":\nenvoy:x:" + eg + ":\n");
+    Files.writeString(root.resolve("etc/passwd"),
+        "root:x:" + uid + ":" + gid + ":root:/root:/bin/sh\n"
+        + "consul:x:" + consul + ":" + cg + "::/var/lib/consul:/usr/sbin/nologin\n"
+        + "envoy:x:" + envoy + ":" + eg + "::/nonexistent:/usr/sbin/nologin\n");
+    Files.writeString(root.resolve("etc/group"),
+        "root:x:" + gid + ":\nconsul:x:" + cg + ":\nenvoy:x:" + eg + ":\n");
     return root;
   }
 
