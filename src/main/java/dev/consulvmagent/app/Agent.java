@@ -61,13 +61,16 @@ public final class Agent {
 
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
-    Host host = Host.forRoot(o.root(), o.live());
+    Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     Context ctx = new Context(Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
-    List<Planned> plan = forApply ? engine.planForApply(resources, host) : engine.plan(resources, host);
+    // apply: what the early downloads may create is in the ledger before it exists
+    List<Planned> plan = forApply
+        ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
+        : engine.plan(resources, host);
     return new Prepared(spec, host, engine, plan);
   }
 
@@ -83,12 +86,13 @@ public final class Agent {
     Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
     AgentSpec spec = load(o);
-    try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
       var notifier = ConsulReadyNotifier.live(new SystemdNotifier(p.host()), p.host().live(),
           dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()), events);
-      RunResult r = p.engine().apply(p.plan(), p.host(), notifier, start);
+      RunResult r = p.engine().apply(p.plan(), p.host(), notifier, start,
+          paths -> OwnershipLedger.add(p.host().fs(), paths));
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

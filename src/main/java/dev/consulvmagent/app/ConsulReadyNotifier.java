@@ -49,7 +49,7 @@ final class ConsulReadyNotifier implements Notifier {
     for (Notification n : notifications) {
       boolean consulStart = UNIT.equals(n.target())
           && (n.kind() == Notification.Kind.START || n.kind() == Notification.Kind.RESTART);
-      if (live && n.kind() == Notification.Kind.CONSUL_RELOAD && !started) waitIfRunning(lines);
+      if (live && n.kind() == Notification.Kind.RELOAD && UNIT.equals(n.target()) && !started) waitIfRunning(lines);
       lines.addAll(delegate.run(List.of(n)));
       if (live && consulStart) {
         wait.httpApi(timeout);

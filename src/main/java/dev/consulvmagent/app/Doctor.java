@@ -15,6 +15,7 @@ import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -53,7 +54,7 @@ public final class Doctor {
 
   public List<Check> run(RunOptions o) {
     boolean live = o.live();
-    Host host = Host.forRoot(o.root(), live);
+    Host host = Hosts.forRoot(o.root(), live);
     AgentSpec spec = null;
     try {
       spec = new Agent(EventSink.NONE).load(o);
@@ -182,7 +183,7 @@ public final class Doctor {
   }
 
   private void envoy(Host host, MeshService m, int adminPort) {
-    String unit = "envoy@" + m.name() + ".service";
+    String unit = UnitNames.envoy(m.name());
     boolean active = host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
     if (!active) {
       add("envoy", Verdict.FAIL, unit + " is not running", "systemctl status " + unit + "; journalctl -u " + unit);

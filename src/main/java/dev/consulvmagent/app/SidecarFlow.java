@@ -20,6 +20,7 @@ import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -61,7 +62,7 @@ public final class SidecarFlow {
   }
 
   static Optional<String> envSetting(Path root, String service, String key) {
-    return Host.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
+    return Hosts.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
       for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
         if (line.startsWith(key + "=")) return Optional.of(line.substring(key.length() + 1));
       }
@@ -86,19 +87,20 @@ public final class SidecarFlow {
   public RunResult init(ServiceConfig cfg, Path root, int adminPort, String consulVersion) {
     Instant start = Instant.now();
     boolean live = root.toAbsolutePath().normalize().toString().equals("/");
-    Host host = Host.forRoot(root, live);
+    Host host = Hosts.forRoot(root, live);
     MeshService mesh = cfg.mesh();
     List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()),
         consulVersion);
     Engine engine = new Engine(events);
-    try (RunLock lock = RunLock.acquire(RunLock.pathFor(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty())), Duration.ofSeconds(30))) {
+    try (RunLock lock = RunLock.acquire(new RunOptions(Optional.empty(), Optional.empty(), root,
+        Optional.empty(), Optional.empty()), Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
       // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
       RunResult r = engine.apply(plan, host, ConsulReadyNotifier.live(systemd, live, "http://127.0.0.1:8500", events), start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
-        String unit = SidecarFiles.envoyUnit(mesh.name());
+        String unit = UnitNames.envoy(mesh.name());
         List<String> actions = new ArrayList<>(r.actions());
         actions.addAll(systemd.run(List.of(Notification.start(unit))));
         return new RunResult(r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);

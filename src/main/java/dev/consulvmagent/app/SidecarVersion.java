@@ -34,7 +34,7 @@ public record SidecarVersion(String version, String source) {
     if (httpAddr.isPresent()) {
       String at = url(httpAddr.get());
       Optional<String> token = Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
-          .or(() -> SidecarFlow.token(Host.forRoot(root, false)));
+          .or(() -> SidecarFlow.token(Hosts.forRoot(root, false)));
       ConsulApi api = new ConsulApi(at, token, Duration.ofSeconds(2));
       try {
         if (!wait.isZero()) new AgentWait(api, at, events, Duration.ofMillis(250)).httpApi(wait);

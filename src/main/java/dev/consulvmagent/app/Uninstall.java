@@ -7,6 +7,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
@@ -14,13 +15,7 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.systemd.SystemdNotifier;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import dev.consulvmagent.render.UnitNames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,11 +31,25 @@ import java.util.Set;
  */
 public final class Uninstall {
   /** Directories whose whole content is ours (Consul's data, our state and cache). */
-  static final Set<String> DATA_DIRS = Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
+  static final Set<String> DATA_DIRS =
+      Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
+
   private final EventSink events;
 
   public Uninstall(EventSink events) {
     this.events = events;
+  }
+
+  /**
+   * The uninstall command: with planOnly, what would be removed; else, under the run lock (so what
+   * a concurrent run creates meanwhile is in the ledger read), the removal itself.
+   */
+  public RunResult run(RunOptions o, boolean planOnly) {
+    Host host = Hosts.forRoot(o.root(), o.live());
+    if (planOnly) return new Engine(events).planResult(plan(host), host.clock().instant());
+    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+      return apply(host, plan(host));
+    }
   }
 
   public List<Planned> plan(Host host) {
@@ -48,24 +57,35 @@ public final class Uninstall {
     // what lives in a data directory goes with it
     owned.removeIf(p -> DATA_DIRS.stream().anyMatch(d -> p.startsWith(d + "/")));
     // deepest first: a directory's content goes before the directory
-    owned.sort(Comparator.comparingInt((String p) -> p.split("/").length).reversed().thenComparing(Comparator.reverseOrder()));
+    owned.sort(
+        Comparator.comparingInt((String p) -> p.split("/").length)
+            .reversed()
+            .thenComparing(Comparator.reverseOrder()));
     Set<String> all = new java.util.HashSet<>(owned);
     List<Resource> rs = new ArrayList<>();
     // users first (while the account files still exist), then paths, deepest first
-    for (String p : owned) if (p.startsWith("user:")) rs.add(new UserRemoval(p.substring(5)));
-    for (String p : owned.stream().distinct().toList()) if (p.startsWith("/")) rs.add(new Removal(p, all));
+    for (String p : owned) {
+      ResourceKey.parse(p)
+          .filter(k -> k.kind() == ResourceKey.Kind.USER)
+          .ifPresent(k -> rs.add(new UserRemoval(k.name())));
+    }
+    for (String p : owned.stream().distinct().toList())
+      if (p.startsWith("/")) rs.add(new Removal(p, all));
     return new Engine(events).plan(rs, host);
   }
 
   public RunResult apply(Host host, List<Planned> plan) {
-    Instant start = Instant.now();
+    Instant start = host.clock().instant();
     List<String> actions = new ArrayList<>();
     if (host.live()) {
       List<Notification> stops = new ArrayList<>();
-      for (String u : List.of("envoy@*.service", "consul-sidecar-init.service", "consul.service")) stops.add(Notification.stop(u));
+      for (String u : List.of(UnitNames.ENVOY_ALL, "consul-sidecar-init.service", "consul.service"))
+        stops.add(Notification.stop(u));
       for (Planned p : plan) {
         String path = p.resource().path().orElse("");
-        if (path.startsWith("/etc/systemd/system/") && path.endsWith(".service") && !path.contains("/multi-user.target.wants/")
+        if (path.startsWith("/etc/systemd/system/")
+            && path.endsWith(".service")
+            && !path.contains("/multi-user.target.wants/")
             && p.change().kind() == Change.Kind.DELETE) {
           String unit = path.substring(path.lastIndexOf('/') + 1);
           if (!unit.contains("@")) stops.add(Notification.stop(unit));
@@ -82,7 +102,8 @@ public final class Uninstall {
       actions.add("systemctl daemon-reload");
     }
     actions.addAll(r.actions());
-    return new RunResult("uninstall", r.start(), r.end(), r.outcomes(), actions, r.failed(), r.error());
+    return new RunResult(
+        "uninstall", r.start(), r.end(), r.outcomes(), actions, r.failed(), r.error());
   }
 
   /** A system user the agent created. */
@@ -94,8 +115,8 @@ public final class Uninstall {
     }
 
     @Override
-    public String key() {
-      return "remove:user:" + name;
+    public ResourceKey key() {
+      return ResourceKey.of(ResourceKey.Kind.REMOVE_USER, name);
     }
 
     @Override
@@ -105,7 +126,9 @@ public final class Uninstall {
 
     @Override
     public Observed observe(Host host) {
-      return host.users().uid(name).isPresent() ? Observed.present(State.of(Map.of("user", name))) : Observed.absent();
+      return host.users().uid(name).isPresent()
+          ? Observed.present(State.of(Map.of("user", name)))
+          : Observed.absent();
     }
 
     @Override
@@ -133,8 +156,8 @@ public final class Uninstall {
     }
 
     @Override
-    public String key() {
-      return "remove:" + path;
+    public ResourceKey key() {
+      return ResourceKey.of(ResourceKey.Kind.REMOVE, path);
     }
 
     @Override
@@ -144,6 +167,7 @@ public final class Uninstall {
 
     @Override
     public Observed observe(Host host) {
+      host.fs().resolve(path); // a link on the way (R/etc swapped for one) refuses the uninstall
       var st = host.fs().stat(path);
       if (st.isEmpty()) return Observed.absent();
       if (st.get().type() == FileStat.Type.DIRECTORY && !DATA_DIRS.contains(path)
@@ -156,31 +180,13 @@ public final class Uninstall {
 
     @Override
     public void converge(Host host, Observed observed) {
-      Path p = host.fs().resolve(path);
-      if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && DATA_DIRS.contains(path)) {
-        deleteTree(p);
+      var st = host.fs().stat(path);
+      if (st.isPresent()
+          && st.get().type() == FileStat.Type.DIRECTORY
+          && DATA_DIRS.contains(path)) {
+        host.fs().deleteTree(path); // never follows a link inside (HostFs)
       } else {
         host.fs().delete(path);
-      }
-    }
-
-    private static void deleteTree(Path dir) {
-      try {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-            Files.delete(f);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-            Files.delete(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
       }
     }
   }

@@ -84,14 +84,15 @@ public final class Installer {
    * temp file next to it, renamed over it later by the caller.
    */
   private Prepared download(Artifact a, HostFs fs, String cacheDir) {
+    Path dest = fs.resolve(a.destination());
+    // first: a read-only host (plan) refuses here, before any network; no link followed (HostFs)
+    fs.createParents(dest);
     init();
     // empty only when the config explicitly opted out (app.insecure_skip_checksum)
     java.util.Optional<String> expected = checksums.expected(a);
-    Path dest = fs.resolve(a.destination());
     Path temp = fs.tempSibling(dest);
     Path cacheRoot = fs.resolve(cacheDir);
     try {
-      Files.createDirectories(dest.getParent());
       if (expected.isPresent()) {
         Path cached = cacheRoot.resolve(expected.get());
         if (Files.isRegularFile(cached, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -103,12 +104,12 @@ public final class Installer {
           Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
         }
       }
-      Files.createDirectories(cacheRoot);
+      fs.createParents(cacheRoot.resolve(expected.orElse("unverified")));
       Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
       try (Downloader.Source body = downloader.open(a.name(), a.url());
-          OutputStream cacheOut = new java.io.BufferedOutputStream(Files.newOutputStream(cacheTemp), IO_BUFFER)) {
+          OutputStream cacheOut = new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         Tee tee = new Tee(body, cacheOut, md, progress);
         tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known

@@ -331,7 +331,7 @@ final class Unpacker {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
     try (OutputStream out =
-        new java.io.BufferedOutputStream(Files.newOutputStream(temp), IO_BUFFER)) {
+        new java.io.BufferedOutputStream(Files.newOutputStream(temp, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

@@ -1,9 +1,8 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.host.Host;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RestoreScript;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +22,7 @@ final class CleanupIptablesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Iptables ipt = new Iptables(Host.forRoot(Path.of("/"), true));
+    Iptables ipt = new Iptables(Hosts.live());
     if (dryRun) {
       spec.commandLine().getOut().print(RestoreScript.cleanup(ipt.saveNat()));
     } else {

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
@@ -26,7 +27,7 @@ final class DnsRedirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Iptables ipt = new Iptables(Host.forRoot(Path.of("/"), true));
+    Iptables ipt = new Iptables(Hosts.forRoot(Path.of("/"), true));
     PrintWriter out = spec.commandLine().getOut();
     if (dryRun) {
       out.print(remove ? DnsRedirect.cleanup(ipt.saveNat()) : DnsRedirect.apply(ipt.saveNat()));

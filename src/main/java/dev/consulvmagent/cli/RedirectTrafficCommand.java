@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarFlow;
 import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.host.Host;
@@ -10,7 +11,6 @@ import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.Validators;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,7 +85,7 @@ final class RedirectTrafficCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Host host = Host.forRoot(Path.of("/"), true);
+    Host host = Hosts.live();
     Optional<String> tok = Optional.ofNullable(token).or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
     ConsulApi api = new ConsulApi(httpAddr, tok, Duration.ofSeconds(5));
     SidecarFlow flow = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null));

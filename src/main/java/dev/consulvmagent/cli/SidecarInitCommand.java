@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarFlow;
 import dev.consulvmagent.app.SidecarVersion;
 import dev.consulvmagent.engine.EventSink;
@@ -13,6 +14,7 @@ import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import dev.consulvmagent.render.UnitNames;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -77,7 +79,7 @@ final class SidecarInitCommand implements Callable<Integer> {
   public Integer call() {
     Integer bad = usage();
     if (bad != null) return bad;
-    Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Host.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
+    Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Hosts.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
     ServiceConfig cfg = SidecarFlow.readServiceConfig(file);
     MeshService m = cfg.mesh();
     PrintWriter err = spec.commandLine().getErr();
@@ -111,7 +113,7 @@ final class SidecarInitCommand implements Callable<Integer> {
         ? Optional.of(Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR"))
             .orElse(SidecarFiles.CONSUL_HTTP_ADDR))
         : Optional.empty());
-    boolean starting = !dry && live && new SystemdNotifier(Host.forRoot(root, true))
+    boolean starting = !dry && live && new SystemdNotifier(Hosts.forRoot(root, true))
         .isActive("consul.service");
     SidecarVersion v = SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events,
         root, service);
@@ -151,13 +153,13 @@ final class SidecarInitCommand implements Callable<Integer> {
     } else {
       switch (type) {
         case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
-            Host.forRoot(root, false).users().uid("envoy").orElse(101))));
+            Hosts.forRoot(root, false).users().uid("envoy").orElse(101))));
         case "connect-envoy" ->
             out.println("consul "
                 + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin,
                     version)));
         case "envoy" -> out.println(String.join(" ",
-            List.of("systemctl", "enable", "--now", SidecarFiles.envoyUnit(m.name()))));
+            List.of("systemctl", "enable", "--now", UnitNames.envoy(m.name()))));
         default -> out.print(new String(Json.render(Registration.document(m, version)),
             StandardCharsets.UTF_8));
       }

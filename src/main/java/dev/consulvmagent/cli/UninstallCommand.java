@@ -1,11 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Uninstall;
-import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.RunResult;
-import dev.consulvmagent.host.Host;
-import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,18 +21,8 @@ final class UninstallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    var o = common.toRunOptions();
-    Host host = Host.forRoot(o.root(), o.live());
     Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
-    List<Planned> plan = u.plan(host);
-    RunResult r;
-    if (planOnly) {
-      r = new dev.consulvmagent.engine.Engine(Main.sink(spec.commandLine().getErr(), common)).planResult(plan, Instant.now());
-    } else {
-      try (var lock = dev.consulvmagent.app.RunLock.acquire(dev.consulvmagent.app.RunLock.pathFor(o), o.lockWait())) {
-        r = u.apply(host, plan);
-      }
-    }
+    RunResult r = u.run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(spec.commandLine().getOut(), spec.commandLine().getErr(), r, common.json(),
         common.verbose, code);

@@ -36,14 +36,43 @@ public final class Engine {
    * their preparation started at once in the background, so downloads overlap planning the rest;
    * {@link #apply} joins them. The one place downloads are started, and their ownership noted.
    */
-  public List<Planned> planForApply(List<Resource> resources, Host host) {
-    for (Resource r : resources) {
-      if (!r.hasPreparation()) continue;
-      if (!Change.between(r.key(), r.desired(), r.observe(host.readOnly())).actionable()) continue;
-      for (String w : watchPaths(r)) if (!host.fs().exists(w)) absentBeforeEarly.add(w);
-      early.put(r, pool().submit(() -> r.prepare(host)));
+  public List<Planned> planForApply(
+      List<Resource> resources, Host host, java.util.function.Consumer<List<String>> willCreate) {
+    try {
+      for (Resource r : resources) {
+        if (!r.hasPreparation()) continue;
+        Change c = Change.between(r.key().toString(), r.desired(), r.observe(host.readOnly()));
+        if (!c.actionable()) continue;
+        List<String> absent = watchPaths(r).stream().filter(w -> !host.fs().exists(w)).toList();
+        absentBeforeEarly.addAll(absent);
+        if (!absent.isEmpty()) willCreate.accept(absent); // ours before it exists
+        early.put(r, pool().submit(() -> r.prepare(host)));
+      }
+      return plan(resources, host);
+    } catch (RuntimeException e) {
+      discardEarly(); // no download may outlive the failed run (and its lock)
+      throw e;
     }
-    return plan(resources, host);
+  }
+
+  /**
+   * The run ends without using what was started while planning: waits for those still running
+   * (they write under the root, so they must end while the run lock is held), then lets each
+   * resource delete what it staged.
+   */
+  private void discardEarly() {
+    for (java.util.Map.Entry<Resource, Future<?>> e : early.entrySet()) {
+      try {
+        e.getValue().get();
+      } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+        // a failed preparation cleaned up after itself
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+      e.getKey().discardPreparation();
+    }
+    early.clear();
+    if (pool != null) pool.shutdownNow();
   }
 
   private static List<String> watchPaths(Resource r) {
@@ -68,7 +97,7 @@ public final class Engine {
     List<Planned> out = new ArrayList<>(resources.size());
     for (Resource r : resources) {
       Observed o = r.observe(ro);
-      Change c = Change.between(r.key(), r.desired(), o);
+      Change c = Change.between(r.key().toString(), r.desired(), o);
       out.add(new Planned(r, o, c));
     }
     return out;
@@ -84,6 +113,20 @@ public final class Engine {
   }
 
   public RunResult apply(List<Planned> plan, Host host, Notifier notifier, Instant start) {
+    return apply(plan, host, notifier, start, paths -> {});
+  }
+
+  /**
+   * Applies plan; willCreate is told every path (and user:NAME) this run may create before anything
+   * is created (the ownership ledger records them first, so a kill at any moment leaves nothing
+   * unrecorded).
+   */
+  public RunResult apply(
+      List<Planned> plan,
+      Host host,
+      Notifier notifier,
+      Instant start,
+      java.util.function.Consumer<List<String>> willCreate) {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     List<String> created = new ArrayList<>();
@@ -92,15 +135,24 @@ public final class Engine {
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
     java.util.Map<String, Set<String>> byDir = new java.util.LinkedHashMap<>();
     for (Planned p : plan) {
-      p.resource().path().ifPresent(path -> {
-        int slash = path.lastIndexOf('/');
-        byDir.computeIfAbsent(slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>()).add(path.substring(slash + 1));
-      });
+      p.resource()
+          .path()
+          .ifPresent(
+              path -> {
+                int slash = path.lastIndexOf('/');
+                byDir
+                    .computeIfAbsent(
+                        slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>())
+                    .add(path.substring(slash + 1));
+              });
     }
     int stale = 0;
     for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
       stale += host.fs().removeStaleTemps(e.getKey(), e.getValue(), start.toEpochMilli());
     }
+    Set<String> scratch = new java.util.TreeSet<>();
+    for (Planned p : plan) scratch.addAll(p.resource().scratchDirs());
+    for (String d : scratch) stale += host.fs().removeStaleTemps(d, null, start.toEpochMilli());
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
     java.util.Set<String> watch = new java.util.TreeSet<>();
@@ -109,6 +161,14 @@ public final class Engine {
     }
     Set<String> absentBefore = new java.util.TreeSet<>(absentBeforeEarly);
     watch.stream().filter(x -> !host.fs().exists(x)).forEach(absentBefore::add);
+    List<String> mayCreate = new ArrayList<>(absentBefore);
+    for (Planned p : plan) {
+      if (p.change().kind() == Change.Kind.CREATE
+          && p.resource().key().kind() == ResourceKey.Kind.USER) {
+        mayCreate.add(p.resource().key().toString());
+      }
+    }
+    if (!mayCreate.isEmpty()) willCreate.accept(mayCreate);
     try {
       prepareAll(plan, host);
     } catch (RuntimeException e) {
@@ -130,19 +190,22 @@ public final class Engine {
         // Observe again right before converging: an earlier resource (a user, a directory) may
         // have changed what this one sees, and the change list must describe what really happens.
         Observed before = r.observe(host.readOnly());
-        Change now = Change.between(r.key(), r.desired(), before);
+        Change now = Change.between(r.key().toString(), r.desired(), before);
         if (!now.actionable()) {
           outcomes.add(new Outcome(c.key(), Change.Kind.NONE, Outcome.Status.UNCHANGED, List.of(), now.reason()));
           continue;
         }
         r.converge(host, before);
-        if (now.kind() == Change.Kind.CREATE && r.key().startsWith("user:")) created.add(r.key());
+        if (now.kind() == Change.Kind.CREATE && r.key().kind() == ResourceKey.Kind.USER)
+          created.add(r.key().toString());
         if (now.kind() == Change.Kind.DELETE) r.path().ifPresent(removed::add);
         Observed after = r.observe(host.readOnly());
-        Change left = Change.between(r.key(), r.desired(), after);
+        Change left = Change.between(r.key().toString(), r.desired(), after);
         if (left.actionable()) {
-          throw new IllegalStateException("did not converge: " + left.fields().stream().map(FieldChange::describe).toList()
-              + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
+          throw new IllegalStateException(
+              "did not converge: "
+                  + left.fields().stream().map(FieldChange::describe).toList()
+                  + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
         }
         outcomes.add(new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
         events.emit(new RunEvent.ResourceChanged(c.key(), label(now)));
@@ -152,6 +215,7 @@ public final class Engine {
         outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
+    for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
     for (String x : absentBefore) if (host.fs().exists(x)) created.add(x);
     List<String> actions = new ArrayList<>();
     if (!queued.isEmpty()) {
@@ -161,7 +225,16 @@ public final class Engine {
         error = error == null ? e.getMessage() : error + "; " + e.getMessage();
       }
     }
-    return new RunResult("apply", start, Instant.now(), outcomes, actions, error != null, error, created, removed);
+    return new RunResult(
+        "apply",
+        start,
+        host.clock().instant(),
+        outcomes,
+        actions,
+        error != null,
+        error,
+        created,
+        removed);
   }
 
   /** path and each of its parents below the root, deepest first. */
@@ -190,10 +263,13 @@ public final class Engine {
     Set<String> started = new LinkedHashSet<>();
     for (Notification n : out) if (n.kind() == Notification.Kind.START) started.add(n.target());
     out.removeIf(n -> n.kind() == Notification.Kind.RESTART && started.contains(n.target()));
-    // a restart (or first start) of consul re-reads its config: no reload needed
-    boolean consulRestarted = out.stream().anyMatch(n -> n.target().equals("consul.service")
-        && (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START));
-    out.removeIf(n -> n.kind() == Notification.Kind.CONSUL_RELOAD && consulRestarted);
+    // a restart (or first start) of a unit re-reads its config: no reload of it needed
+    Set<String> restarted = new LinkedHashSet<>();
+    for (Notification n : out) {
+      if (n.kind() == Notification.Kind.RESTART || n.kind() == Notification.Kind.START)
+        restarted.add(n.target());
+    }
+    out.removeIf(n -> n.kind() == Notification.Kind.RELOAD && restarted.contains(n.target()));
     return out;
   }
 
@@ -222,9 +298,7 @@ public final class Engine {
       }
       if (first != null) throw first;
     } finally {
-      early.values().forEach(f -> f.cancel(true)); // started, but no longer wanted by the plan
-      early.clear();
-      if (pool != null) pool.shutdownNow();
+      discardEarly(); // started while planning, but no longer wanted by the plan
     }
   }
 }

@@ -1,14 +1,26 @@
 package dev.consulvmagent.engine;
 
-/** Something to do after the ordered pass, deduplicated: reload systemd, restart a unit, … */
-public record Notification(Kind kind, String target) {
+/**
+ * Something to do after the ordered pass, deduplicated: reload systemd, restart a unit, … The
+ * engine knows no program: a module that needs a reload says which unit and which command reloads
+ * it ({@link #reload}).
+ */
+public record Notification(Kind kind, String target, java.util.List<String> command) {
+  public Notification {
+    command = java.util.List.copyOf(command);
+  }
+
+  public Notification(Kind kind, String target) {
+    this(kind, target, java.util.List.of());
+  }
+
   public enum Kind {
     DAEMON_RELOAD,
     /** enable and start the unit if it is not running; nothing if it is */
     START,
     RESTART,
-    /** consul reload: config-only changes */
-    CONSUL_RELOAD,
+    /** re-read configuration by running command, if the unit is active; a (re)start covers it */
+    RELOAD,
     /** systemctl try-restart systemd-resolved and friends */
     TRY_RESTART,
     /** stop and disable a unit that is no longer wanted */
@@ -31,8 +43,9 @@ public record Notification(Kind kind, String target) {
     return new Notification(Kind.STOP, unit);
   }
 
-  public static Notification consulReload() {
-    return new Notification(Kind.CONSUL_RELOAD, "consul");
+  /** Reloads unit's configuration by running command while unit is active (argument list). */
+  public static Notification reload(String unit, java.util.List<String> command) {
+    return new Notification(Kind.RELOAD, unit, command);
   }
 
   public String describe() {
@@ -40,7 +53,10 @@ public record Notification(Kind kind, String target) {
       case DAEMON_RELOAD -> "systemctl daemon-reload";
       case START -> "start " + target;
       case RESTART -> "restart " + target;
-      case CONSUL_RELOAD -> "consul reload";
+      case RELOAD ->
+          command.isEmpty()
+              ? "reload " + target
+              : String.join(" ", command).replaceFirst("^\\S*/", ""); // e.g. "consul reload"
       case TRY_RESTART -> "try-restart " + target;
       case STOP -> "stop " + target;
     };

@@ -9,7 +9,7 @@ import java.util.List;
  */
 public interface Resource {
   /** Identity, e.g. {@code file:/etc/consul.d/consul.json}. */
-  String key();
+  ResourceKey key();
 
   /** The desired state, or null when the resource should not exist. */
   State desired();
@@ -28,9 +28,20 @@ public interface Resource {
     return false;
   }
 
+  /** Drops what {@link #prepare} made and converge did not use (a run that failed before). */
+  default void discardPreparation() {}
+
   /** The file this resource writes, if any (its interrupted temp files are cleaned up). */
   default java.util.Optional<String> path() {
     return java.util.Optional.empty();
+  }
+
+  /**
+   * Directories where preparing or converging keeps scratch files of its own (the download cache):
+   * every temp file in them older than the run is swept, whatever its name.
+   */
+  default List<String> scratchDirs() {
+    return List.of();
   }
 
   /** Other paths converging may create (e.g. /etc/passwd for a user); recorded as ours if it does. */

@@ -1,5 +1,7 @@
 package dev.consulvmagent.module;
 
+import dev.consulvmagent.render.UnitNames;
+
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.ConsulConfig;
@@ -28,14 +30,14 @@ final class ConsulModule {
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
     out.add(new BinaryResource(ctx.artifact("/usr/bin/consul"), ctx.installer(), restart));
     out.add(FileResource.at("/etc/consul.d/consul.json", Json.render(ConsulConfig.agent(spec.consul())))
-        .mode(0640).owner("consul", "consul").json().notify(Notification.consulReload()).build());
+        .mode(0640).owner("consul", "consul").json().notify(UnitNames.consulReload()).build());
     Map<String, Object> secrets = ConsulConfig.secrets(spec.consul());
     if (secrets.isEmpty()) {
-      out.add(new AbsentResource(SECRETS, Notification.consulReload()));
+      out.add(new AbsentResource(SECRETS, UnitNames.consulReload()));
     } else {
       // the gossip key is read only at start: a change needs a restart, a token a reload
       out.add(FileResource.at(SECRETS, Json.render(secrets)).mode(0640).owner("consul", "consul").json().sensitive()
-          .notify(spec.consul().encrypt().isPresent() ? restart : Notification.consulReload()).build());
+          .notify(spec.consul().encrypt().isPresent() ? restart : UnitNames.consulReload()).build());
     }
     out.add(FileResource.at("/etc/systemd/system/consul.service", Json.utf8(Units.consul()))
         .notify(Notification.daemonReload(), restart).build());

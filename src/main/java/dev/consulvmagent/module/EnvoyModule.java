@@ -9,6 +9,7 @@ import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ConsulVersions;
+import dev.consulvmagent.render.UnitNames;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,7 +20,8 @@ final class EnvoyModule {
   static List<Resource> resources(AgentSpec spec, Context ctx) {
     List<Resource> out = new ArrayList<>();
     List<Notification> restart = new ArrayList<>();
-    spec.service().ifPresent(s -> restart.add(Notification.restart("envoy@" + s.mesh().name() + ".service")));
+    spec.service().ifPresent(s -> restart.add(
+        Notification.restart(UnitNames.envoy(s.mesh().name()))));
     out.add(new BinaryResource(ctx.artifact("/usr/bin/envoy"), ctx.installer(), restart.toArray(Notification[]::new)));
     out.add(new DirectoryResource("/etc/consul-vm-agent/envoy", 0700, "root", "root"));
     List<Notification> unit = new ArrayList<>(List.of(Notification.daemonReload()));
@@ -27,7 +29,7 @@ final class EnvoyModule {
     // envoy.ignore_compatibility also tells Consul (1.15+) not to refuse the Envoy (PR #15818)
     boolean ignore = spec.envoy().ignoreCompatibility()
         && ConsulVersions.has(spec.consul().version(), ConsulVersions.Feature.IGNORE_ENVOY_COMPATIBILITY);
-    out.add(FileResource.at("/etc/systemd/system/envoy@.service", Json.utf8(Units.envoyTemplate(ignore)))
+    out.add(FileResource.at("/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE, Json.utf8(Units.envoyTemplate(ignore)))
         .notify(unit.toArray(Notification[]::new)).build());
     return out;
   }

@@ -2,10 +2,14 @@ package dev.consulvmagent.module;
 
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
+import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.render.UnitNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,14 +28,13 @@ final class Leftovers {
 
   static List<Resource> resources(AgentSpec spec, Context ctx, List<Resource> wanted) {
     Set<String> keys = new HashSet<>();
-    for (Resource r : wanted) keys.add(r.key().substring(r.key().indexOf(':') + 1));
+    for (Resource r : wanted) keys.add(r.key().name());
     List<Resource> out = new ArrayList<>();
     var fs = ctx.host().fs();
     for (String f : fs.list("/etc/systemd/system")) {
       String path = "/etc/systemd/system/" + f;
       if (!f.endsWith(".service") || keys.contains(path)) continue;
-      byte[] b = fs.readIfExists(path).orElse(new byte[0]);
-      if (new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE)) {
+      if (hasOurHeader(fs, path)) {
         out.add(new AbsentResource(path, Notification.stop(f), Notification.daemonReload()));
       }
     }
@@ -39,9 +42,15 @@ final class Leftovers {
       String link = WANTS + f;
       if (keys.contains(link)) continue;
       String target = fs.readLink(link).orElse("");
-      boolean ours = target.startsWith("/etc/systemd/system/") && fs.readIfExists(target)
-          .map(b -> new String(b, 0, Math.min(b.length, 200), StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE))
-          .orElse(!fs.exists(target) && (f.startsWith("envoy@") || out.stream().anyMatch(r -> r.key().equals("absent:" + target))));
+      boolean ours =
+          target.startsWith("/etc/systemd/system/")
+              && (fs.exists(target)
+                  ? hasOurHeader(fs, target)
+                  : UnitNames.isEnvoy(f)
+                      || out.stream()
+                          .anyMatch(
+                              r ->
+                                  r.key().equals(ResourceKey.of(ResourceKey.Kind.ABSENT, target))));
       if (ours) out.add(new AbsentResource(link, Notification.stop(f)));
     }
     for (String f : fs.list("/etc/consul-vm-agent/envoy")) {
@@ -49,11 +58,28 @@ final class Leftovers {
       if (f.endsWith(".env") && !keys.contains(p)) out.add(new AbsentResource(p));
     }
     if (spec.service().isEmpty()) {
-      byte[] reg = fs.readIfExists(SidecarFiles.REGISTRATION).orElse(null);
-      if (reg != null && new String(reg, StandardCharsets.UTF_8).contains("\"managed-by\" : \"consul-vm-agent\"")) {
-        out.add(new AbsentResource(SidecarFiles.REGISTRATION, Notification.consulReload()));
+      if (isOurRegistration(fs.readIfExists(SidecarFiles.REGISTRATION).orElse(null))) {
+        out.add(new AbsentResource(SidecarFiles.REGISTRATION, UnitNames.consulReload()));
       }
     }
     return out;
+  }
+
+  /** A registration we wrote: its parsed service.meta says managed-by us (not a text match). */
+  static boolean isOurRegistration(byte[] json) {
+    if (json == null) return false;
+    try {
+      return Json.parseObject(json).get("service") instanceof java.util.Map<?, ?> svc
+          && svc.get("meta") instanceof java.util.Map<?, ?> meta
+          && Registration.MANAGED_BY.equals(meta.get("managed-by"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false; // not JSON we could have written
+    }
+  }
+
+  /** A regular file starting with our header (a link, e.g. a masked unit, never is ours). */
+  private static boolean hasOurHeader(dev.consulvmagent.host.HostFs fs, String path) {
+    byte[] b = fs.readHead(path, 200);
+    return new String(b, StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE);
   }
 }

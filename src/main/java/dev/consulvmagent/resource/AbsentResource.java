@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.Host;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +26,8 @@ public final class AbsentResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "absent:" + path;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.ABSENT, path);
   }
 
   @Override
@@ -36,7 +37,9 @@ public final class AbsentResource implements Resource {
 
   @Override
   public Observed observe(Host host) {
-    return host.fs().stat(path).isPresent() ? Observed.present(State.of(Map.of("exists", "yes"))) : Observed.absent();
+    return host.fs().stat(path).isPresent()
+        ? Observed.present(State.of(Map.of("exists", "yes")))
+        : Observed.absent();
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -55,14 +56,24 @@ public final class BinaryResource implements Resource {
     return List.of("/var", "/var/lib", STATE_DIR, STATE_DIR + "/cache", CACHE_DIR, receiptPath());
   }
 
+  /**
+   * Interrupted downloads leave temp files in the cache, interrupted receipt (and ledger) writes in
+   * the state directory, which holds only our files: both are swept by the engine.
+   */
   @Override
-  public String key() {
-    return "binary:" + artifact.destination();
+  public List<String> scratchDirs() {
+    return List.of(CACHE_DIR, STATE_DIR);
+  }
+
+  @Override
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.BINARY, artifact.destination());
   }
 
   @Override
   public State desired() {
-    return state(artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
+    return state(
+        artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
   }
 
   private static State state(String source, String verified, String file, int mode) {
@@ -82,10 +93,14 @@ public final class BinaryResource implements Resource {
     String file;
     if (r.isEmpty()) {
       file = "not installed by consul-vm-agent";
-    } else if (Long.valueOf(st.get().size()).equals(num(r.get("size"))) && Long.valueOf(st.get().mtimeMillis()).equals(num(r.get("mtime")))) {
+    } else if (Long.valueOf(st.get().size()).equals(num(r.get("size")))
+        && Long.valueOf(st.get().mtimeMillis()).equals(num(r.get("mtime")))) {
       file = "intact";
     } else {
-      file = host.fs().sha256(artifact.destination()).equals(r.get("sha256")) ? "intact" : "modified since install";
+      file =
+          host.fs().sha256(artifact.destination()).equals(r.get("sha256"))
+              ? "intact"
+              : "modified since install";
     }
     return Observed.present(state(String.valueOf(r.getOrDefault("source", "(unknown)")),
         String.valueOf(r.getOrDefault("verified-by", "(unknown)")), file, st.get().mode()));
@@ -112,15 +127,25 @@ public final class BinaryResource implements Resource {
 
   @Override
   public void prepare(Host host) {
-    if (host.isReadOnly()) throw new dev.consulvmagent.host.MutationDuringPlanException("download " + artifact.url());
     prepared = installer.prepare(artifact, host.fs(), CACHE_DIR);
   }
 
   @Override
+  public void discardPreparation() {
+    Installer.Prepared unused = prepared;
+    prepared = null;
+    if (unused != null) HostFs.deleteQuietly(unused.temp());
+  }
+
+  @Override
   public void converge(Host host, Observed observed) {
-    if (observed instanceof Observed.Present p && artifact.canonicalUrl().equals(p.state().get("source"))
+    if (observed instanceof Observed.Present p
+        && artifact.canonicalUrl().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {
-      host.fs().setAttributes(artifact.destination(), artifact.mode(), 0, 0); // only the mode differs
+      int[] root = Ownership.ids(host, "root", "root");
+      host.fs()
+          .setAttributes(
+              artifact.destination(), artifact.mode(), root[0], root[1]); // only the mode differs
       writeReceipt(host, null);
       return;
     }
@@ -129,7 +154,8 @@ public final class BinaryResource implements Resource {
       prepare(host);
       ready = prepared;
     }
-    host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), 0, 0);
+    int[] root = Ownership.ids(host, "root", "root");
+    host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), root[0], root[1]);
     prepared = null;
     writeReceipt(host, ready);
   }
@@ -142,10 +168,12 @@ public final class BinaryResource implements Resource {
     r.put("fetched-from", artifact.url());
     r.put("verified-by", artifact.verification().describe());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
-    r.put("sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
+    r.put(
+        "sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
     r.put("size", st.size());
     r.put("mtime", st.mtimeMillis());
-    host.fs().writeAtomic(receiptPath(), Json.render(r), 0644, 0, 0);
+    int[] root = Ownership.ids(host, "root", "root");
+    host.fs().writeAtomic(receiptPath(), Json.render(r), 0644, root[0], root[1]);
   }
 
   @Override

@@ -3,13 +3,11 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,12 +25,9 @@ public final class CopyResource implements Resource {
   public CopyResource(Path source, String destination) {
     this.source = source;
     this.destination = destination;
-    try {
-      this.size = Files.size(source);
-      this.mtime = Files.getLastModifiedTime(source).toMillis();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    FileStat st = HostFs.statLocal(source);
+    this.size = st.size();
+    this.mtime = st.mtimeMillis();
   }
 
   @Override
@@ -41,8 +36,8 @@ public final class CopyResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "copy:" + destination;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.COPY, destination);
   }
 
   @Override
@@ -66,15 +61,13 @@ public final class CopyResource implements Resource {
 
   @Override
   public void converge(Host host, Observed observed) {
-    Path dest = host.fs().resolve(destination);
-    Path tmp = host.fs().tempSibling(dest);
-    try {
-      Files.createDirectories(dest.getParent());
-      Files.copy(source, tmp);
-      Files.setLastModifiedTime(tmp, FileTime.fromMillis(mtime));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy " + source + " to " + destination + ": " + e.getMessage(), e);
+    int[] root = Ownership.ids(host, "root", "root");
+    if (observed instanceof Observed.Present p
+        && String.valueOf(size).equals(p.state().get("size"))
+        && String.valueOf(mtime).equals(p.state().get("mtime"))) {
+      host.fs().setAttributes(destination, 0644, root[0], root[1]); // only the mode differs
+    } else {
+      host.fs().installCopy(source, destination, 0644, root[0], root[1], mtime);
     }
-    host.fs().installTemp(tmp, destination, 0644, 0, 0);
   }
 }

@@ -3,6 +3,7 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.Users;
@@ -30,8 +31,8 @@ public final class DirectoryResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "directory:" + path;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.DIRECTORY, path);
   }
 
   @Override
@@ -53,13 +54,18 @@ public final class DirectoryResource implements Resource {
     if (st.isEmpty()) return Observed.absent();
     Users u = host.users();
     FileStat s = st.get();
-    return Observed.present(state(s.type().name().toLowerCase(), s.mode(), u.userName(s.uid()) + ":" + u.groupName(s.gid())));
+    return Observed.present(
+        state(
+            s.type().name().toLowerCase(),
+            s.mode(),
+            Ownership.owner(u, s.uid(), s.gid(), owner, group)));
   }
 
   @Override
   public void converge(Host host, Observed observed) {
     if (observed instanceof Observed.Present p && !"directory".equals(p.state().get("type"))) {
-      throw new IllegalStateException(path + " exists and is a " + p.state().get("type") + ", not a directory; move it away");
+      throw new IllegalStateException(
+          path + " exists and is a " + p.state().get("type") + ", not a directory; move it away");
     }
     int[] ids = Ownership.ids(host, owner, group);
     host.fs().mkdir(path, mode, ids[0], ids[1]);

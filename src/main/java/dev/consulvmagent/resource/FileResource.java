@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -59,8 +60,8 @@ public final class FileResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "file:" + path;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.FILE, path);
   }
 
   @Override
@@ -71,7 +72,11 @@ public final class FileResource implements Resource {
   private State state(byte[] bytes, int m, String o, String g) {
     Map<String, String> f = new LinkedHashMap<>();
     Set<String> secret = new LinkedHashSet<>();
-    f.put("content", sensitive ? HostFs.sha256(bytes).substring(0, 12) + "…" : HostFs.sha256(bytes).substring(0, 12));
+    f.put(
+        "content",
+        sensitive
+            ? HostFs.sha256(bytes).substring(0, 12) + "…"
+            : HostFs.sha256(bytes).substring(0, 12));
     if (json) {
       for (Map.Entry<String, String> e : Json.flatten(bytes).entrySet()) {
         String k = "json." + e.getKey();
@@ -94,13 +99,15 @@ public final class FileResource implements Resource {
     }
     Users u = host.users();
     byte[] have = host.fs().read(path);
-    return Observed.present(state(have, st.get().mode(), u.userName(st.get().uid()), u.groupName(st.get().gid())));
+    String[] og = Ownership.owner(u, st.get().uid(), st.get().gid(), owner, group).split(":", 2);
+    return Observed.present(state(have, st.get().mode(), og[0], og[1]));
   }
 
   @Override
   public void converge(Host host, Observed observed) {
     int[] ids = Ownership.ids(host, owner, group);
-    if (observed instanceof Observed.Present p && sha.startsWith(stripEllipsis(p.state().get("content")))
+    if (observed instanceof Observed.Present p
+        && sha.startsWith(stripEllipsis(p.state().get("content")))
         && HostFs.sha256(host.fs().read(path)).equals(sha)) {
       host.fs().setAttributes(path, mode, ids[0], ids[1]); // only metadata differs: keep the inode
     } else {

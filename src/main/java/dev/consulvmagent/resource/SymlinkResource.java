@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import java.util.List;
@@ -28,7 +29,10 @@ public final class SymlinkResource implements Resource {
 
   /** Enables unit (file in /etc/systemd/system) for multi-user.target. */
   public static SymlinkResource enable(String unit, String unitFile, Notification... n) {
-    return new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/" + unitFile, n);
+    return new SymlinkResource(
+        "/etc/systemd/system/multi-user.target.wants/" + unit,
+        "/etc/systemd/system/" + unitFile,
+        n);
   }
 
   @Override
@@ -37,8 +41,8 @@ public final class SymlinkResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "link:" + link;
+  public ResourceKey key() {
+    return ResourceKey.of(ResourceKey.Kind.LINK, link);
   }
 
   @Override
@@ -50,7 +54,8 @@ public final class SymlinkResource implements Resource {
   public Observed observe(Host host) {
     Optional<FileStat> st = host.fs().stat(link);
     if (st.isEmpty()) return Observed.absent();
-    if (st.get().type() != FileStat.Type.SYMLINK) return Observed.present(State.of(Map.of("target", "(not a link)")));
+    if (st.get().type() != FileStat.Type.SYMLINK)
+      return Observed.present(State.of(Map.of("target", "(not a link)")));
     return Observed.present(State.of(Map.of("target", host.fs().readLink(link).orElse(""))));
   }
 

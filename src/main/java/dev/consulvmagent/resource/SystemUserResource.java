@@ -3,7 +3,10 @@ package dev.consulvmagent.resource;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.State;
+import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.host.UnsafePathException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +31,18 @@ public final class SystemUserResource implements Resource {
   }
 
   /** The account databases; in a bare --root, systemd-sysusers creates them. */
-  static final List<String> ACCOUNT_FILES = List.of("/etc", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow",
-      "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/.pwd.lock");
+  static final List<String> ACCOUNT_FILES =
+      List.of(
+          "/etc",
+          "/etc/passwd",
+          "/etc/group",
+          "/etc/shadow",
+          "/etc/gshadow",
+          "/etc/passwd-",
+          "/etc/group-",
+          "/etc/shadow-",
+          "/etc/gshadow-",
+          "/etc/.pwd.lock");
 
   @Override
   public List<String> sideEffectPaths() {
@@ -37,8 +50,8 @@ public final class SystemUserResource implements Resource {
   }
 
   @Override
-  public String key() {
-    return "user:" + name;
+  public ResourceKey key() {
+    return ResourceKey.user(name);
   }
 
   @Override
@@ -62,7 +75,28 @@ public final class SystemUserResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     String line = "u " + name + " - \"" + description + "\" " + home + " /usr/sbin/nologin\n";
-    if (!host.fs().exists("/etc")) host.fs().mkdir("/etc", 0755, 0, 0); // sysusers locks /etc/.pwd.lock
+    // sysusers locks /etc/.pwd.lock and renames over /etc/passwd: /etc must be a real directory
+    // of this root (a planted link would make it write another root's accounts)
+    var etc = host.fs().stat("/etc");
+    if (etc.isEmpty()) {
+      host.fs().mkdir("/etc", 0755, 0, 0);
+    } else if (etc.get().type() != FileStat.Type.DIRECTORY) {
+      throw new UnsafePathException(
+          host.fs().resolve("/etc")
+              + " is a "
+              + etc.get().type().name().toLowerCase()
+              + ", not a directory: not creating users through it; replace it with a real"
+              + " directory");
+    }
+    for (String f : ACCOUNT_FILES) {
+      var st = host.fs().stat(f);
+      if (st.isPresent() && st.get().type() == FileStat.Type.SYMLINK) {
+        throw new UnsafePathException(
+            host.fs().resolve(f)
+                + " is a symbolic link: systemd-sysusers would"
+                + " write through it; replace it with the real file");
+      }
+    }
     List<String> argv = new ArrayList<>(List.of("systemd-sysusers"));
     if (!host.live()) argv.add("--root=" + host.fs().root());
     argv.add("-");

@@ -7,6 +7,7 @@ import dev.consulvmagent.render.SystemdSyntax;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.render.UnitNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,11 +29,6 @@ public final class SidecarFiles {
 
   private SidecarFiles() {}
 
-  /** The Envoy instance of this service (a copy of envoy@.service). */
-  public static String envoyUnit(String service) {
-    return "envoy@" + service + ".service";
-  }
-
   public static String envFile(String service) {
     return "/etc/consul-vm-agent/envoy/" + service + ".env";
   }
@@ -44,17 +40,18 @@ public final class SidecarFiles {
    */
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
       String consulVersion) {
-    String unit = envoyUnit(mesh.name());
+    String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
     out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
         .mode(0640).owner("consul", "consul").json()
-        .notify(Notification.consulReload(), Notification.restart(unit)).build());
+        .notify(UnitNames.consulReload(), Notification.restart(unit)).build());
     FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion))).mode(0600)
         .notify(Notification.restart(unit));
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
     if (mesh.connect()) {
-      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit, "/etc/systemd/system/envoy@.service"));
+      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit,
+          "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
     }
     return out;
   }

@@ -3,6 +3,7 @@ package dev.consulvmagent.systemd;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.render.UnitNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ public final class SystemdNotifier implements Notifier {
       switch (n.kind()) {
         case DAEMON_RELOAD -> systemctl("daemon-reload");
         case START -> {
-          if (n.target().equals("consul-sidecar-init.service") || n.target().startsWith("envoy@")) {
+          if (n.target().equals("consul-sidecar-init.service") || UnitNames.isEnvoy(n.target())) {
             systemctl("start", "--no-block", n.target());
           } else {
             systemctl("start", n.target());
@@ -42,11 +43,11 @@ public final class SystemdNotifier implements Notifier {
         case STOP -> {
           host.run(List.of("systemctl", "disable", "--now", n.target()), TIMEOUT);
         }
-        case CONSUL_RELOAD -> {
-          if (isActive("consul.service")) {
-            host.run(List.of("/usr/bin/consul", "reload"), Duration.ofSeconds(30)).check();
+        case RELOAD -> {
+          if (isActive(n.target())) {
+            host.run(n.command(), Duration.ofSeconds(30)).check();
           } else {
-            lines.add("skipped: consul reload (consul.service is not running)");
+            lines.add("skipped: " + n.describe() + " (" + n.target() + " is not running)");
             continue;
           }
         }

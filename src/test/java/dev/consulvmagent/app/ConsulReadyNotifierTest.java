@@ -1,5 +1,7 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.render.UnitNames;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -77,7 +79,7 @@ class ConsulReadyNotifierTest {
   void startThenReload_waitsForTheHttpApi_betweenThem() {
     answerAfter(700);
     List<String> lines = notifier(true, true, Duration.ofSeconds(20))
-        .run(List.of(Notification.start("consul.service"), Notification.consulReload()));
+        .run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
     assertThat(lines).containsExactly("start consul.service", "consul reload");
     assertThat(log.get(0)).endsWith("(api hits so far: 0)");
     assertThat(log.get(1)).doesNotEndWith("(api hits so far: 0)");
@@ -86,7 +88,7 @@ class ConsulReadyNotifierTest {
   @Test
   void reloadOfAConsulStartedByBoot_waitsForItsApi() {
     answerAfter(500);
-    notifier(true, true, Duration.ofSeconds(20)).run(List.of(Notification.consulReload()));
+    notifier(true, true, Duration.ofSeconds(20)).run(List.of(UnitNames.consulReload()));
     assertThat(log).singleElement().asString().doesNotEndWith("(api hits so far: 0)");
   }
 
@@ -101,8 +103,8 @@ class ConsulReadyNotifierTest {
 
   @Test
   void reloadWhileConsulIsStopped_orUnderRoot_doesNotWait() {
-    notifier(true, false, Duration.ofSeconds(30)).run(List.of(Notification.consulReload()));
-    notifier(false, true, Duration.ofSeconds(30)).run(List.of(Notification.start("consul.service"), Notification.consulReload()));
+    notifier(true, false, Duration.ofSeconds(30)).run(List.of(UnitNames.consulReload()));
+    notifier(false, true, Duration.ofSeconds(30)).run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
     assertThat(log).hasSize(3);
   }
 }

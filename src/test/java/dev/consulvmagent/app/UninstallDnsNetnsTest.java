@@ -71,7 +71,7 @@ class UninstallDnsNetnsTest {
       String others = ns.natRules();
 
       List<List<String>> calls = new CopyOnWriteArrayList<>();
-      Host host = new Host(new HostFs(root, false), inside(ns, calls), true, false);
+      Host host = Host.of(new HostFs(root, false), inside(ns, calls), true);
       Iptables ipt = new Iptables(host);
       ipt.apply(new RedirectConfig(101, 21000, 15001, List.of(22), List.of(), List.of(),
           List.of(998), Optional.of("127.0.0.1"), 8600));

@@ -27,7 +27,7 @@ public final class ScaleBench {
     int reps = args.length > 0 ? Integer.parseInt(args[0]) : 7;
     for (int n : new int[] {10, 100, 1000}) {
       Path root = Files.createTempDirectory("cva-scale");
-      Host host = new Host(new HostFs(root, false), new ProcessExec(), false, false);
+      Host host = Host.of(new HostFs(root, false), new ProcessExec(), false);
       List<Resource> rs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         if (i % 2 == 0) {

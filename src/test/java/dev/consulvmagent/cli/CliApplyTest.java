@@ -1,7 +1,6 @@
 package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
@@ -28,7 +27,6 @@ class CliApplyTest {
 
   @BeforeAll
   static void start() {
-    assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
     mirror = Examples.mirror();
   }
 
@@ -58,7 +56,7 @@ class CliApplyTest {
   @ParameterizedTest
   @ValueSource(strings = {"consul-server", "dashboard", "counting"})
   void applyTwice_firstCreatesEverything_secondChangesNothing(String example) throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     Path cfg = config(example);
     Run first = apply(cfg, root);
     assertThat(first.code()).as(first.out() + first.err()).isZero();
@@ -86,7 +84,7 @@ class CliApplyTest {
 
   @Test
   void changingTheDatacenter_changesExactlyTheAgentConfig() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(config("dashboard"), root).code()).isZero();
     Map<String, String> before = Roots.snapshot(root);
     Path dc2 = config("dashboard", "datacenter: dc1", "datacenter: dc2");
@@ -105,7 +103,7 @@ class CliApplyTest {
 
   @Test
   void secrets_neverAppearInPlanOrResult() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     String key = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=";
     Path cfg = config("dashboard", "datacenter: dc1", "datacenter: dc1\n  encrypt: " + key + "\n  acl_token: 3f1e6c3a-0000-4000-8000-00000000abcd");
     Run plan = run("plan", "--config", cfg.toString(), "--root", root.toString(), "--output", "json");
@@ -130,7 +128,7 @@ class CliApplyTest {
 
   @Test
   void removedService_removesItsRegistrationUnitsAndLinks_only() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(config("counting"), root).code()).isZero();
     Files.writeString(root.resolve("etc/systemd/system/someone-else.service"), "[Service]\nExecStart=/bin/true\n");
     String text = Files.readString(config("counting"));

@@ -1,7 +1,6 @@
 package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.app.RunLock;
 import dev.consulvmagent.app.RunOptions;
@@ -27,7 +26,6 @@ class CliRobustnessTest {
 
   @BeforeAll
   static void start() {
-    assumeTrue("root".equals(System.getProperty("user.name")), "apply sets owners: needs root");
     mirror = Examples.mirror();
   }
 
@@ -39,7 +37,7 @@ class CliRobustnessTest {
   void secondRun_waitsForTheLock_thenExits5() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     RunOptions o = new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
-    try (RunLock held = RunLock.acquire(RunLock.pathFor(o), java.time.Duration.ofSeconds(1))) {
+    try (RunLock held = RunLock.acquire(o, java.time.Duration.ofSeconds(1))) {
       long t0 = System.nanoTime();
       CliApplyTest.Run r = CliApplyTest.run("apply", "--config", config().toString(), "--root", root.toString(), "--lock-wait", "1");
       assertThat(r.code()).isEqualTo(ExitCodes.LOCKED);
@@ -66,12 +64,13 @@ class CliRobustnessTest {
   @Test
   void killedAtRandomMoments_rerunConverges_andNothingIsHalfWritten() throws Exception {
     Path cfg = config();
-    Path reference = Files.createDirectories(tmp.resolve("reference"));
+    Path reference = Roots.forApply(tmp.resolve("reference"));
     assertThat(CliApplyTest.run("apply", "--config", cfg.toString(), "--root", reference.toString(), "--mirror", mirror.url()).code()).isZero();
     Map<String, String> want = contents(reference);
     Random random = new Random(42);
     for (int round = 0; round < 4; round++) {
-      Path root = Files.createDirectories(tmp.resolve("killed-" + round));
+      Path root = Roots.forApply(tmp.resolve("killed-" + round));
+      Map<String, String> bare = Roots.snapshot(root);
       for (int kill = 0; kill < 3; kill++) {
         Process p = applyProcess(root, cfg);
         Thread.sleep(200 + random.nextInt(1500));
@@ -100,6 +99,10 @@ class CliRobustnessTest {
       assertThat(fin.code()).as(fin.out() + fin.err()).isZero();
       assertThat(contents(root)).isEqualTo(want);
       assertThat(CliApplyTest.run("apply", "--config", cfg.toString(), "--root", root.toString()).out()).contains("No changes");
+      // the ledger missed nothing the killed runs created: uninstall leaves the bare root
+      CliApplyTest.Run un = CliApplyTest.run("uninstall", "--root", root.toString());
+      assertThat(un.code()).as(un.out() + un.err()).isZero();
+      assertThat(Roots.snapshot(root)).as("left after uninstall").isEqualTo(bare);
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.consulvmagent.consul;
 
+import dev.consulvmagent.render.UnitNames;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,7 +77,7 @@ class ConsulReloadRealTest {
                       agent.cli(real.subList(1, real.size()).toArray(String[]::new));
                   return new ExecResult(argv, r.code(), r.output(), "");
                 });
-    return new SystemdNotifier(new Host(new HostFs(root, false), exec, true, false));
+    return new SystemdNotifier(Host.of(new HostFs(root, false), exec, true));
   }
 
   @Test
@@ -103,7 +105,7 @@ class ConsulReloadRealTest {
       // before the reload the real agent keeps what it loaded
       assertThat(catalogTags(dev, "dashboard")).containsExactly("demo", "web");
       List<List<String>> ran = new ArrayList<>();
-      List<String> lines = notifier(dev, root, ran).run(List.of(Notification.consulReload()));
+      List<String> lines = notifier(dev, root, ran).run(List.of(UnitNames.consulReload()));
       assertThat(ran).containsExactly(List.of("/usr/bin/consul", "reload"));
       assertThat(lines).containsExactly("consul reload");
       dev.waitUntil(
@@ -116,7 +118,7 @@ class ConsulReloadRealTest {
           () -> catalogTags(dev, "dashboard-sidecar-proxy").equals(List.of("demo", "web", "e2e")));
 
       Files.delete(dev.configDir().resolve("service-registration.json"));
-      notifier(dev, root, ran).run(List.of(Notification.consulReload()));
+      notifier(dev, root, ran).run(List.of(UnitNames.consulReload()));
       dev.waitUntil(
           "dashboard gone from the catalog",
           Duration.ofSeconds(20),

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +122,7 @@ class DoctorTest {
   }
 
   @Test
+  @Tag("root")
   void driftedRules_areShownRuleByRule(@TempDir Path root) {
     assumeTrue(Netns.available(), "needs root, ip and iptables");
     RedirectConfig c = new RedirectConfig(101, 21000, 15001, List.of(22), List.of(), List.of(), List.of(998), Optional.empty(), 0);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,6 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Real kernel rules in fresh network namespaces (root only): our single transaction leaves
  * exactly the rules Consul's command sequence leaves, re-runs cleanly, and cleans up only ours.
  */
+@Tag("root")
 class IptablesNetnsTest {
   @TempDir Path root;
 

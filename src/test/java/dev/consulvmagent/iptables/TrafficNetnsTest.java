@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rules and listeners standing in for Envoy's outbound (15001) and inbound (21000) listeners, the
  * app (9002) and sshd (22); "peer" (192.0.2.1) runs a server on 8080 and sends inbound traffic.
  */
+@Tag("root")
 class TrafficNetnsTest {
   static Netns vm;
   static Netns peer;

@@ -20,12 +20,12 @@ class BaseModulePackagedTest {
   @TempDir Path root;
 
   List<Resource> resources(Optional<Path> jar) {
-    Host host = Host.forRoot(root, false).readOnly();
+    Host host = dev.consulvmagent.app.Hosts.forRoot(root, false).readOnly();
     return BaseModule.resources(new Context(List.of(), null, jar, host));
   }
 
   static String launcher(List<Resource> rs) {
-    FileResource f = (FileResource) rs.stream().filter(r -> r.key().contains(Units.AGENT))
+    FileResource f = (FileResource) rs.stream().filter(r -> r.key().toString().contains(Units.AGENT))
         .findFirst().orElseThrow();
     return new String(f.content(), StandardCharsets.UTF_8);
   }
@@ -35,7 +35,7 @@ class BaseModulePackagedTest {
     Path jar = Files.writeString(root.resolve("agent.jar"), "jar");
     List<Resource> rs = resources(Optional.of(jar));
     String opt = "/opt/consul-vm-agent/consul-vm-agent.jar";
-    assertThat(rs).extracting(Resource::key).contains("copy:" + opt);
+    assertThat(rs).extracting(r -> r.key().toString()).contains("copy:" + opt);
     assertThat(launcher(rs)).contains("jar=" + opt + "\n").isEqualTo(Units.launcher());
   }
 
@@ -45,7 +45,7 @@ class BaseModulePackagedTest {
     Files.createDirectories(inRoot.getParent());
     Files.writeString(inRoot, "jar");
     List<Resource> rs = resources(Optional.of(Path.of(DebPackage.JAR)));
-    assertThat(rs).extracting(Resource::key).noneMatch(k -> k.contains("/opt/"));
+    assertThat(rs).extracting(r -> r.key().toString()).noneMatch(k -> k.contains("/opt/"));
     assertThat(launcher(rs)).contains("jar=" + DebPackage.JAR + "\n")
         .isEqualTo(Units.launcher(DebPackage.JAR));
   }

@@ -52,7 +52,7 @@ public final class Netns implements AutoCloseable {
   }
 
   public Host host(Path root) {
-    return new Host(new HostFs(root, false), execInside(), true, false);
+    return Host.of(new HostFs(root, false), execInside(), true);
   }
 
   public String natRules() {

@@ -1,0 +1,42 @@
+package dev.consulvmagent.render;
+
+import dev.consulvmagent.engine.Notification;
+import java.util.List;
+
+/**
+ * The one place that names our systemd units: Consul's, and the Envoy sidecar's template
+ * envoy@.service and its instance envoy@SERVICE.service (systemd.unit(5): "foo@bar.service" is an
+ * instance of the template "foo@.service", the instance name being %i).
+ */
+public final class UnitNames {
+  /** The Consul agent's unit. */
+  public static final String CONSUL = "consul.service";
+
+  /** The template unit file's name. */
+  public static final String ENVOY_TEMPLATE = "envoy@.service";
+
+  /** A glob matching every Envoy instance (for systemctl). */
+  public static final String ENVOY_ALL = "envoy@*.service";
+
+  private static final String ENVOY_PREFIX = "envoy@";
+
+  private UnitNames() {}
+
+  /** The Envoy unit of one mesh service. */
+  public static String envoy(String service) {
+    return ENVOY_PREFIX + service + ".service";
+  }
+
+  /** Whether a unit (file) name is an Envoy instance or the template. */
+  public static boolean isEnvoy(String unit) {
+    return unit.startsWith(ENVOY_PREFIX);
+  }
+
+  /**
+   * Consul's config-only change: `consul reload` (re-reads the config dir while the agent runs;
+   * developer.hashicorp.com/consul/commands/reload); a (re)start of consul.service covers it.
+   */
+  public static Notification consulReload() {
+    return Notification.reload(CONSUL, List.of("/usr/bin/consul", "reload"));
+  }
+}
