@@ -2,6 +2,7 @@ package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.resource.BinarySource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,7 +72,45 @@ public final class Installer {
   }
 
   /** Result of preparing: a verified temp file ready to be renamed over the destination. */
-  public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded) {}
+  public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded)
+      implements BinarySource.Staged {}
+
+  /** The artifact as a BinaryResource's source, prepared by this installer. */
+  public BinarySource source(Artifact a) {
+    return new ArtifactSource(a, this);
+  }
+
+  private record ArtifactSource(Artifact artifact, Installer installer) implements BinarySource {
+    @Override
+    public String destination() {
+      return artifact.destination();
+    }
+
+    @Override
+    public String source() {
+      return artifact.canonicalUrl();
+    }
+
+    @Override
+    public String fetchedFrom() {
+      return artifact.url();
+    }
+
+    @Override
+    public String verifiedBy() {
+      return artifact.verification().describe();
+    }
+
+    @Override
+    public int mode() {
+      return artifact.mode();
+    }
+
+    @Override
+    public Prepared prepare(HostFs fs, String cacheDir) {
+      return installer.prepare(artifact, fs, cacheDir);
+    }
+  }
 
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
     return download(a, fs, cacheDir);
