@@ -1,5 +1,6 @@
 package dev.consulvmagent.artifact;
 
+import dev.consulvmagent.host.HttpClients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -10,9 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import okhttp3.ConnectionSpec;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
@@ -23,13 +22,11 @@ import okhttp3.ResponseBody;
  * environment (https_proxy, http_proxy, no_proxy) are honoured.
  */
 public final class Downloader {
-  private final OkHttpClient.Builder settings;
+  private final HttpClients.Downloads clients;
   private final StallWatchdog stalls;
   private final int attempts;
   private final Duration backoff;
   private final Limits limits;
-  private OkHttpClient plain;
-  private OkHttpClient tls;
 
   public Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff) {
     this(connectTimeout, readTimeout, attempts, backoff, System.getenv());
@@ -56,36 +53,16 @@ public final class Downloader {
       java.util.Map<String, String> env,
       Limits limits) {
     this.limits = limits;
-    this.settings = new OkHttpClient.Builder()
-        .connectTimeout(connectTimeout)
-        .readTimeout(Duration.ZERO) // the StallWatchdog enforces readTimeout, far more cheaply
-        .followRedirects(true)
-        // a GET is idempotent: okhttp silently re-sends it when a pooled connection turns out
-        // to be closed by the server (HTTP/1.0 mirrors close after every response); counting
-        // that as a failed attempt cost a backoff per download. Real failures still count.
-        .retryOnConnectionFailure(true)
-        .proxySelector(EnvProxySelector.fromEnvironment(env));
+    // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
+    this.clients =
+        HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
     this.stalls = new StallWatchdog(readTimeout);
     this.attempts = attempts;
     this.backoff = backoff;
   }
 
-  /**
-   * The client for a URL. TLS (trust store, SSL context: ~0.3 s of start-up) is set up only
-   * when an https URL is first fetched; a plain-http mirror never pays for it.
-   */
-  private synchronized OkHttpClient client(HttpUrl url) {
-    if (url.isHttps()) {
-      if (tls == null) tls = settings.followSslRedirects(true).connectionSpecs(List.of(ConnectionSpec.MODERN_TLS, ConnectionSpec.CLEARTEXT)).build();
-      return tls;
-    }
-    // redirects to https come back to execute(), which follows them with the TLS client
-    if (plain == null) plain = settings.followSslRedirects(false).connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build();
-    return plain;
-  }
-
   private Response execute(Request request, StallWatchdog.Watch watch) throws IOException {
-    okhttp3.Call call = client(request.url()).newCall(request);
+    okhttp3.Call call = clients.client(request.url()).newCall(request);
     watch.arm(call);
     Response r = call.execute();
     String location = r.isRedirect() ? r.header("Location") : null;
