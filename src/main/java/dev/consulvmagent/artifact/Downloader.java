@@ -1,6 +1,8 @@
 package dev.consulvmagent.artifact;
 
+import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.HttpClients;
+import dev.consulvmagent.host.LocalFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -98,11 +100,11 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!java.nio.file.Files.isRegularFile(p))
+        if (!LocalFiles.isRegularFile(p))
           return Optional.empty(); // a FIFO or device is never read
-        if (java.nio.file.Files.size(p) > limits.maxDocument())
+        if (LocalFiles.stat(p).size() > limits.maxDocument())
           throw tooLarge(what, url, limits.maxDocument());
-        try (InputStream in = java.nio.file.Files.newInputStream(p)) {
+        try (InputStream in = LocalFiles.open(p)) {
           byte[] b = in.readNBytes((int) limits.maxDocument() + 1);
           if (b.length > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
           return Optional.of(b);
@@ -184,7 +186,8 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) {
+        FileStat st = LocalFiles.stat(p); // nothing there: NoSuchFileException, below
+        if (st.type() != FileStat.Type.FILE) {
           throw new ArtifactException(
               what
                   + ": "
@@ -192,9 +195,8 @@ public final class Downloader {
                   + " is not a regular file (a FIFO, device or"
                   + " directory); refusing to read it");
         }
-        if (java.nio.file.Files.size(p) > limits.maxDownload())
-          throw tooLarge(what, url, limits.maxDownload());
-        return new FileSource(java.nio.file.Files.newInputStream(p), java.nio.file.Files.size(p));
+        if (st.size() > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
+        return new FileSource(LocalFiles.open(p), st.size());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new ArtifactException(
             what
