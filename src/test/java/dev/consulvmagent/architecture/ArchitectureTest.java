@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
  * files, processes and sockets; real hosts are built in app.Hosts only; no package cycles; each
  * layer uses only those below it.
  *
- * <p>What does not hold yet is listed exactly below (FIXME), one entry per class and what it still
- * uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so the lists
- * can only shrink. Nothing else is exempt.
+ * <p>What does not hold yet would be listed exactly below (FIXME), one entry per class and what it
+ * still uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so the
+ * lists can only shrink. All three are empty now; nothing else is exempt.
  */
 class ArchitectureTest {
   private static final String P = "dev.consulvmagent.";
