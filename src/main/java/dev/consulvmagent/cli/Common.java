@@ -45,7 +45,9 @@ public final class Common {
   static Optional<Path> runningJar() {
     try {
       Path p = Path.of(Common.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return LocalFiles.isRegularFile(p) && p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
+      return LocalFiles.isRegularFile(p) && p.toString().endsWith(".jar")
+          ? Optional.of(p)
+          : Optional.empty();
     } catch (URISyntaxException | RuntimeException e) {
       return Optional.empty();
     }
