@@ -1,9 +1,9 @@
 package dev.consulvmagent.artifact;
 
+import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -14,9 +14,10 @@ import java.util.Locale;
 record Arrival(String url, String contentType, long size, byte[] head) {
   static final int HEAD = 64;
 
-  static Arrival of(String url, String contentType, Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return new Arrival(url, contentType, Files.size(file), in.readNBytes(HEAD));
+  /** What the cache file (a host path under fs's root) holds, for a download read from it. */
+  static Arrival of(String url, String contentType, HostFs fs, Path file) throws IOException {
+    try (InputStream in = fs.openFile(file)) {
+      return new Arrival(url, contentType, fs.size(file), in.readNBytes(HEAD));
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.consulvmagent.artifact;
 
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.HttpClients;
+import dev.consulvmagent.host.LocalFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -10,9 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import okhttp3.ConnectionSpec;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
@@ -23,13 +24,11 @@ import okhttp3.ResponseBody;
  * environment (https_proxy, http_proxy, no_proxy) are honoured.
  */
 public final class Downloader {
-  private final OkHttpClient.Builder settings;
+  private final HttpClients.Downloads clients;
   private final StallWatchdog stalls;
   private final int attempts;
   private final Duration backoff;
   private final Limits limits;
-  private OkHttpClient plain;
-  private OkHttpClient tls;
 
   public Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff) {
     this(connectTimeout, readTimeout, attempts, backoff, System.getenv());
@@ -56,36 +55,16 @@ public final class Downloader {
       java.util.Map<String, String> env,
       Limits limits) {
     this.limits = limits;
-    this.settings = new OkHttpClient.Builder()
-        .connectTimeout(connectTimeout)
-        .readTimeout(Duration.ZERO) // the StallWatchdog enforces readTimeout, far more cheaply
-        .followRedirects(true)
-        // a GET is idempotent: okhttp silently re-sends it when a pooled connection turns out
-        // to be closed by the server (HTTP/1.0 mirrors close after every response); counting
-        // that as a failed attempt cost a backoff per download. Real failures still count.
-        .retryOnConnectionFailure(true)
-        .proxySelector(EnvProxySelector.fromEnvironment(env));
+    // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
+    this.clients =
+        HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
     this.stalls = new StallWatchdog(readTimeout);
     this.attempts = attempts;
     this.backoff = backoff;
   }
 
-  /**
-   * The client for a URL. TLS (trust store, SSL context: ~0.3 s of start-up) is set up only
-   * when an https URL is first fetched; a plain-http mirror never pays for it.
-   */
-  private synchronized OkHttpClient client(HttpUrl url) {
-    if (url.isHttps()) {
-      if (tls == null) tls = settings.followSslRedirects(true).connectionSpecs(List.of(ConnectionSpec.MODERN_TLS, ConnectionSpec.CLEARTEXT)).build();
-      return tls;
-    }
-    // redirects to https come back to execute(), which follows them with the TLS client
-    if (plain == null) plain = settings.followSslRedirects(false).connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build();
-    return plain;
-  }
-
   private Response execute(Request request, StallWatchdog.Watch watch) throws IOException {
-    okhttp3.Call call = client(request.url()).newCall(request);
+    okhttp3.Call call = clients.client(request.url()).newCall(request);
     watch.arm(call);
     Response r = call.execute();
     String location = r.isRedirect() ? r.header("Location") : null;
@@ -121,11 +100,11 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!java.nio.file.Files.isRegularFile(p))
+        if (!LocalFiles.isRegularFile(p))
           return Optional.empty(); // a FIFO or device is never read
-        if (java.nio.file.Files.size(p) > limits.maxDocument())
+        if (LocalFiles.stat(p).size() > limits.maxDocument())
           throw tooLarge(what, url, limits.maxDocument());
-        try (InputStream in = java.nio.file.Files.newInputStream(p)) {
+        try (InputStream in = LocalFiles.open(p)) {
           byte[] b = in.readNBytes((int) limits.maxDocument() + 1);
           if (b.length > limits.maxDocument()) throw tooLarge(what, url, limits.maxDocument());
           return Optional.of(b);
@@ -207,7 +186,8 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) {
+        FileStat st = LocalFiles.stat(p); // nothing there: NoSuchFileException, below
+        if (st.type() != FileStat.Type.FILE) {
           throw new ArtifactException(
               what
                   + ": "
@@ -215,9 +195,8 @@ public final class Downloader {
                   + " is not a regular file (a FIFO, device or"
                   + " directory); refusing to read it");
         }
-        if (java.nio.file.Files.size(p) > limits.maxDownload())
-          throw tooLarge(what, url, limits.maxDownload());
-        return new FileSource(java.nio.file.Files.newInputStream(p), java.nio.file.Files.size(p));
+        if (st.size() > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
+        return new FileSource(LocalFiles.open(p), st.size());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new ArtifactException(
             what

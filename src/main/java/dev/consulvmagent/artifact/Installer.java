@@ -2,13 +2,12 @@ package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.resource.BinarySource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
@@ -71,7 +70,45 @@ public final class Installer {
   }
 
   /** Result of preparing: a verified temp file ready to be renamed over the destination. */
-  public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded) {}
+  public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded)
+      implements BinarySource.Staged {}
+
+  /** The artifact as a BinaryResource's source, prepared by this installer. */
+  public BinarySource source(Artifact a) {
+    return new ArtifactSource(a, this);
+  }
+
+  private record ArtifactSource(Artifact artifact, Installer installer) implements BinarySource {
+    @Override
+    public String destination() {
+      return artifact.destination();
+    }
+
+    @Override
+    public String source() {
+      return artifact.canonicalUrl();
+    }
+
+    @Override
+    public String fetchedFrom() {
+      return artifact.url();
+    }
+
+    @Override
+    public String verifiedBy() {
+      return artifact.verification().describe();
+    }
+
+    @Override
+    public int mode() {
+      return artifact.mode();
+    }
+
+    @Override
+    public Prepared prepare(HostFs fs, String cacheDir) {
+      return installer.prepare(artifact, fs, cacheDir);
+    }
+  }
 
   public Prepared prepare(Artifact a, HostFs fs, String cacheDir) {
     return download(a, fs, cacheDir);
@@ -95,13 +132,14 @@ public final class Installer {
     try {
       if (expected.isPresent()) {
         Path cached = cacheRoot.resolve(expected.get());
-        if (Files.isRegularFile(cached, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          String have = hash(cached);
+        if (fs.isRegularFile(cached)) {
+          String have = hash(fs, cached);
           if (have.equals(expected.get())) {
             events.info("using cached " + a.name() + " (sha256 " + have.substring(0, 12) + ")");
-            return unpackVerified(a, cached, temp, have, false, Arrival.of(a.url(), "", cached));
+            return unpackVerified(
+                a, fs, cached, temp, have, false, Arrival.of(a.url(), "", fs, cached));
           }
-          Files.deleteIfExists(cached); // a damaged cache entry is simply dropped
+          fs.deleteFile(cached); // a damaged cache entry is simply dropped
         }
       }
       fs.createParents(cacheRoot.resolve(expected.orElse("unverified")));
@@ -135,9 +173,9 @@ public final class Installer {
                 + actual);
       }
       Path cached = cacheRoot.resolve(actual);
-      Files.move(cacheTemp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      fs.moveTemp(cacheTemp, cached);
       try {
-        return unpackVerified(a, cached, temp, actual, true, arrival);
+        return unpackVerified(a, fs, cached, temp, actual, true, arrival);
       } catch (RuntimeException | IOException e) {
         // an unverified download that is no usable archive (a login page…) is not kept; a
         // verified one is exactly what upstream published and saves the next try a download
@@ -153,7 +191,13 @@ public final class Installer {
 
   /** The program from a verified cache file, into temp; never leaves a partial temp behind. */
   private Prepared unpackVerified(
-      Artifact a, Path cached, Path temp, String archiveSha, boolean downloaded, Arrival arrival)
+      Artifact a,
+      HostFs fs,
+      Path cached,
+      Path temp,
+      String archiveSha,
+      boolean downloaded,
+      Arrival arrival)
       throws IOException {
     try {
       String bin;
@@ -162,12 +206,12 @@ public final class Installer {
           throw new ArtifactException(
               a.name() + ": " + arrival.describe() + ", not a program; refusing it");
         }
-        Files.copy(cached, temp);
+        fs.copyToTemp(cached, temp);
         bin = archiveSha;
       } else {
-        bin = Unpacker.unpack(a, cached, temp, limits, arrival);
+        bin = Unpacker.unpack(a, fs, cached, temp, limits, arrival);
       }
-      if (Files.size(temp) == 0) {
+      if (fs.size(temp) == 0) {
         throw new ArtifactException(
             a.name() + ": the program from " + a.url() + " is empty; refusing to install it");
       }
@@ -178,9 +222,9 @@ public final class Installer {
     }
   }
 
-  static String hash(Path p) throws IOException {
+  static String hash(HostFs fs, Path p) throws IOException {
     MessageDigest md = HostFs.sha256Digest();
-    try (InputStream in = Files.newInputStream(p)) {
+    try (InputStream in = fs.openFile(p)) {
       byte[] buf = new byte[1 << 17];
       int n;
       while ((n = in.read(buf)) > 0) md.update(buf, 0, n);

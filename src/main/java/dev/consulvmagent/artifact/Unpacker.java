@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Enumeration;
@@ -42,12 +41,13 @@ final class Unpacker {
     }
   }
 
-  static String unpack(Artifact a, Path archive, Path temp, Limits limits, Arrival arrival)
+  static String unpack(
+      Artifact a, HostFs fs, Path archive, Path temp, Limits limits, Arrival arrival)
       throws IOException {
     try {
       return a.packing() == Artifact.Packing.ZIP
-          ? unzip(a, archive, temp, limits)
-          : untar(a, archive, temp, limits);
+          ? unzip(a, fs, archive, temp, limits)
+          : untar(a, fs, archive, temp, limits);
     } catch (ReadFailure e) {
       String kind = a.packing() == Artifact.Packing.ZIP ? "zip archive" : "tar.gz archive";
       throw new NotAnArchive(
@@ -84,14 +84,19 @@ final class Unpacker {
 
   // ---- zip: the central directory is authoritative (entry types live only there) ------------
 
-  private static String unzip(Artifact a, Path archive, Path temp, Limits limits)
+  private static String unzip(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
-    long entries = centralDirectoryEntries(a, archive, limits.maxDirectory());
+    long entries = centralDirectoryEntries(a, fs, archive, limits.maxDirectory());
     if (entries > limits.maxEntries())
       bombOf(a, "has " + entries + " entries, more than " + limits.maxEntries());
     ZipFile zf;
     try {
-      zf = ZipFile.builder().setPath(archive).setUseUnicodeExtraFields(true).get();
+      // the channel from HostFs (regular file, O_NOFOLLOW); ZipFile closes it, on errors too
+      zf =
+          ZipFile.builder()
+              .setSeekableByteChannel(fs.openChannel(archive))
+              .setUseUnicodeExtraFields(true)
+              .get();
     } catch (IOException e) {
       throw new ReadFailure(e);
     }
@@ -137,7 +142,7 @@ final class Unpacker {
         throw new ReadFailure(e);
       }
       try (InputStream body = in) {
-        return copy(a, body, temp, budget, chosen.getName());
+        return copy(a, fs, body, temp, budget, chosen.getName());
       }
     }
   }
@@ -151,9 +156,9 @@ final class Unpacker {
    * (a directory of millions of entries is refused, not loaded). ZIP64 is refused: no release we
    * install needs it (APPNOTE.TXT §4.3.16: 0xFFFF / 0xFFFFFFFF mark ZIP64 values).
    */
-  private static long centralDirectoryEntries(Artifact a, Path archive, long maxDirectory)
-      throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(archive)) {
+  private static long centralDirectoryEntries(
+      Artifact a, HostFs fs, Path archive, long maxDirectory) throws IOException {
+    try (SeekableByteChannel ch = fs.openChannel(archive)) {
       long size = ch.size();
       int window = (int) Math.min(size, 22 + 65535);
       ByteBuffer buf = ByteBuffer.allocate(window).order(ByteOrder.LITTLE_ENDIAN);
@@ -197,11 +202,10 @@ final class Unpacker {
 
   // ---- tar.gz: read through, every byte decompressed is counted --------------------------------
 
-  private static String untar(Artifact a, Path archive, Path temp, Limits limits)
+  private static String untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
-    long budget = limits.unpackBudget(Files.size(archive), limits.maxUnpacked());
-    try (InputStream file =
-            new java.io.BufferedInputStream(Files.newInputStream(archive), 1 << 16);
+    long budget = limits.unpackBudget(fs.size(archive), limits.maxUnpacked());
+    try (InputStream file = new java.io.BufferedInputStream(fs.openFile(archive), 1 << 16);
         InputStream gz =
             new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
@@ -235,7 +239,7 @@ final class Unpacker {
                   + limits.maxEntrySize());
         }
         chosen = base;
-        sha = copy(a, tar, temp, limits.maxEntrySize(), e.getName());
+        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName());
       }
       if (chosen == null) throw missing(a);
       return sha;
@@ -326,12 +330,13 @@ final class Unpacker {
   }
 
   /** Writes the entry to temp (hashing it) with at most max bytes; read errors are ReadFailures. */
-  private static String copy(Artifact a, InputStream in, Path temp, long max, String entry)
+  private static String copy(
+      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry)
       throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
     try (OutputStream out =
-        new java.io.BufferedOutputStream(Files.newOutputStream(temp, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS), IO_BUFFER)) {
+        new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

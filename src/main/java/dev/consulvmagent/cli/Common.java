@@ -1,8 +1,8 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.RunOptions;
+import dev.consulvmagent.host.LocalFiles;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -45,7 +45,9 @@ public final class Common {
   static Optional<Path> runningJar() {
     try {
       Path p = Path.of(Common.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
+      return LocalFiles.isRegularFile(p) && p.toString().endsWith(".jar")
+          ? Optional.of(p)
+          : Optional.empty();
     } catch (URISyntaxException | RuntimeException e) {
       return Optional.empty();
     }

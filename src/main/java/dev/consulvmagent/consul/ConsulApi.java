@@ -1,11 +1,12 @@
 package dev.consulvmagent.consul;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.consulvmagent.host.HttpClients;
 import dev.consulvmagent.render.Json;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
-import okhttp3.OkHttpClient;
+import okhttp3.Call;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
@@ -16,17 +17,15 @@ import okhttp3.Response;
  * agent:read; {@code /v1/agent/reload} agent:write.
  */
 public final class ConsulApi {
-  private final OkHttpClient http;
+  private final Call.Factory http;
   private final String base;
   private final Optional<String> token;
 
   public ConsulApi(String base, Optional<String> token, Duration timeout) {
     // every call we make is idempotent, so a stale pooled connection is simply retried once
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
-    OkHttpClient.Builder b = new OkHttpClient.Builder().connectTimeout(timeout).readTimeout(timeout).retryOnConnectionFailure(true);
-    // the local agent's plain-http address: skip setting up TLS (a third of a second at boot)
-    if (this.base.startsWith("http://")) b.connectionSpecs(java.util.List.of(okhttp3.ConnectionSpec.CLEARTEXT));
-    this.http = b.build();
+    // the local agent's plain-http address gets no TLS set-up (a third of a second at boot)
+    this.http = HttpClients.consul(this.base, timeout);
     this.token = token;
   }
 

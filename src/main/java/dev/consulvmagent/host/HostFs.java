@@ -454,6 +454,65 @@ public final class HostFs {
     }
   }
 
+  // ---- host paths the agent manages directly (the download cache, temp files) ---------------
+  // p below is a host path from resolve or tempSibling; it is checked again (own), the last
+  // component is never followed, and no parent may be a link.
+
+  /** Whether p is a regular file itself (a link to one is not). */
+  public boolean isRegularFile(Path p) {
+    return Files.isRegularFile(own(p), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** The size of p itself (a link is not followed). */
+  public long size(Path p) throws IOException {
+    return Files.readAttributes(own(p), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+        .size();
+  }
+
+  /** Reads the regular file p; a link or a special file is refused, never followed or read. */
+  public InputStream openFile(Path p) throws IOException {
+    Path n = own(p);
+    return openRegular(n, inside(n));
+  }
+
+  /** Random reads of the regular file p (a zip's central directory), O_NOFOLLOW. */
+  public FileChannel openChannel(Path p) throws IOException {
+    Path n = own(p);
+    if (!Files.isRegularFile(n, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileSystemException(n.toString(), null, "not a regular file");
+    }
+    return FileChannel.open(n, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** Removes p itself if it is there (a link is removed, not what it points to). */
+  public void deleteFile(Path p) throws IOException {
+    guard("delete " + p);
+    Files.deleteIfExists(own(p));
+  }
+
+  /** Renames tmp over target (both in the same directory) atomically, replacing what is there. */
+  public void moveTemp(Path tmp, Path target) throws IOException {
+    guard("rename " + tmp + " to " + target);
+    Path t = own(tmp);
+    Path to = own(target);
+    if (!t.getParent().equals(to.getParent())) {
+      throw new IllegalArgumentException(tmp + " is not next to " + target);
+    }
+    // rename(2) replaces a link at target; it never writes through it
+    Files.move(t, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Copies the regular file source (not a link) to tmp, which must not exist yet. */
+  public void copyToTemp(Path source, Path tmp) throws IOException {
+    guard("write " + tmp);
+    Path from = own(source);
+    if (!Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileSystemException(from.toString(), null, "not a regular file");
+    }
+    // Files.copy: the file system's own copy (no buffer of ours); fails if tmp exists
+    Files.copy(from, own(tmp));
+  }
+
   /** Size and mtime of a local file outside the root (the agent's own jar). */
   public static FileStat statLocal(Path p) {
     try {

@@ -28,7 +28,7 @@ final class ConsulModule {
     List<Resource> out = new ArrayList<>();
     out.add(new DirectoryResource("/etc/consul.d", 0750, "consul", "consul"));
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
-    out.add(new BinaryResource(ctx.artifact("/usr/bin/consul"), ctx.installer(), restart));
+    out.add(new BinaryResource(ctx.binary("/usr/bin/consul"), restart));
     out.add(FileResource.at("/etc/consul.d/consul.json", Json.render(ConsulConfig.agent(spec.consul())))
         .mode(0640).owner("consul", "consul").json().notify(UnitNames.consulReload()).build());
     Map<String, Object> secrets = ConsulConfig.secrets(spec.consul());

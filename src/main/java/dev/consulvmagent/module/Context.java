@@ -3,6 +3,7 @@ package dev.consulvmagent.module;
 import dev.consulvmagent.artifact.Artifact;
 import dev.consulvmagent.artifact.Installer;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.resource.BinarySource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -15,5 +16,10 @@ import java.util.Optional;
 public record Context(List<Artifact> artifacts, Installer installer, Optional<Path> agentJar, Host host) {
   public Artifact artifact(String destination) {
     return artifacts.stream().filter(a -> a.destination().equals(destination)).findFirst().orElseThrow();
+  }
+
+  /** The artifact installed at destination, as a BinaryResource's source (via the installer). */
+  public BinarySource binary(String destination) {
+    return installer.source(artifact(destination));
   }
 }

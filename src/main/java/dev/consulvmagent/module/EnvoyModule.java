@@ -22,7 +22,7 @@ final class EnvoyModule {
     List<Notification> restart = new ArrayList<>();
     spec.service().ifPresent(s -> restart.add(
         Notification.restart(UnitNames.envoy(s.mesh().name()))));
-    out.add(new BinaryResource(ctx.artifact("/usr/bin/envoy"), ctx.installer(), restart.toArray(Notification[]::new)));
+    out.add(new BinaryResource(ctx.binary("/usr/bin/envoy"), restart.toArray(Notification[]::new)));
     out.add(new DirectoryResource("/etc/consul-vm-agent/envoy", 0700, "root", "root"));
     List<Notification> unit = new ArrayList<>(List.of(Notification.daemonReload()));
     unit.addAll(restart);

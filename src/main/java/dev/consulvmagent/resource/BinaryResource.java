@@ -1,7 +1,5 @@
 package dev.consulvmagent.resource;
 
-import dev.consulvmagent.artifact.Artifact;
-import dev.consulvmagent.artifact.Installer;
 import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
@@ -26,18 +24,16 @@ import java.util.Optional;
 public final class BinaryResource implements Resource {
   public static final String STATE_DIR = "/var/lib/consul-vm-agent";
   public static final String CACHE_DIR = STATE_DIR + "/cache/sha256";
-  private final Artifact artifact;
-  private final Installer installer;
+  private final BinarySource artifact;
   private final List<Notification> notifications;
-  private volatile Installer.Prepared prepared;
+  private volatile BinarySource.Staged prepared;
 
-  public BinaryResource(Artifact artifact, Installer installer, Notification... notifications) {
+  public BinaryResource(BinarySource artifact, Notification... notifications) {
     this.artifact = artifact;
-    this.installer = installer;
     this.notifications = List.of(notifications);
   }
 
-  public Artifact artifact() {
+  public BinarySource source() {
     return artifact;
   }
 
@@ -72,8 +68,7 @@ public final class BinaryResource implements Resource {
 
   @Override
   public State desired() {
-    return state(
-        artifact.canonicalUrl(), artifact.verification().describe(), "intact", artifact.mode());
+    return state(artifact.source(), artifact.verifiedBy(), "intact", artifact.mode());
   }
 
   private static State state(String source, String verified, String file, int mode) {
@@ -127,12 +122,12 @@ public final class BinaryResource implements Resource {
 
   @Override
   public void prepare(Host host) {
-    prepared = installer.prepare(artifact, host.fs(), CACHE_DIR);
+    prepared = artifact.prepare(host.fs(), CACHE_DIR);
   }
 
   @Override
   public void discardPreparation() {
-    Installer.Prepared unused = prepared;
+    BinarySource.Staged unused = prepared;
     prepared = null;
     if (unused != null) HostFs.deleteQuietly(unused.temp());
   }
@@ -140,7 +135,7 @@ public final class BinaryResource implements Resource {
   @Override
   public void converge(Host host, Observed observed) {
     if (observed instanceof Observed.Present p
-        && artifact.canonicalUrl().equals(p.state().get("source"))
+        && artifact.source().equals(p.state().get("source"))
         && "intact".equals(p.state().get("file"))) {
       int[] root = Ownership.ids(host, "root", "root");
       host.fs()
@@ -149,7 +144,7 @@ public final class BinaryResource implements Resource {
       writeReceipt(host, null);
       return;
     }
-    Installer.Prepared ready = prepared;
+    BinarySource.Staged ready = prepared;
     if (ready == null) {
       prepare(host);
       ready = prepared;
@@ -160,13 +155,13 @@ public final class BinaryResource implements Resource {
     writeReceipt(host, ready);
   }
 
-  private void writeReceipt(Host host, Installer.Prepared ready) {
+  private void writeReceipt(Host host, BinarySource.Staged ready) {
     FileStat st = host.fs().stat(artifact.destination()).orElseThrow();
     Map<String, Object> old = receipt(host).orElse(Map.of());
     Map<String, Object> r = new LinkedHashMap<>();
-    r.put("source", artifact.canonicalUrl());
-    r.put("fetched-from", artifact.url());
-    r.put("verified-by", artifact.verification().describe());
+    r.put("source", artifact.source());
+    r.put("fetched-from", artifact.fetchedFrom());
+    r.put("verified-by", artifact.verifiedBy());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
     r.put(
         "sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));

@@ -1,15 +1,15 @@
 package dev.consulvmagent.spec;
 
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.LocalFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -57,10 +57,12 @@ public final class SpecLoader {
    */
   public static byte[] readInput(Path file, int max, String what, String hint) {
     try {
-      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-      if (!a.isRegularFile()) {
+      FileStat a = LocalFiles.stat(file);
+      if (a.type() != FileStat.Type.FILE) {
         String kind =
-            a.isDirectory() ? "a directory" : "a device, FIFO or socket, not a regular file";
+            a.type() == FileStat.Type.DIRECTORY
+                ? "a directory"
+                : "a device, FIFO or socket, not a regular file";
         throw new SpecException(what, file + " is " + kind + "; give the path of a regular file");
       }
       byte[] bytes = a.size() <= max ? readWithDeadline(file, max + 1, READ_DEADLINE) : new byte[0];
@@ -94,7 +96,7 @@ public final class SpecLoader {
     Thread t =
         new Thread(
             () -> {
-              try (InputStream in = Files.newInputStream(file)) {
+              try (InputStream in = LocalFiles.open(file)) {
                 read[0] = in.readNBytes(limit);
               } catch (IOException | RuntimeException e) {
                 failed[0] = e;

@@ -45,8 +45,74 @@ class HostFsTest {
         fs -> fs.installCopy(Path.of("pom.xml"), "/etc/consul.d/c", 0644, -1, -1, 0));
     ops.put("createParents", fs -> fs.createParents(fs.root().resolve("etc/consul.d/new/x")));
     ops.put("openLockFile", fs -> fs.openLockFile("/etc/consul.d/run.lock"));
+    // the host-path operations of the download cache and temp files
+    ops.put("isRegularFile", fs -> fs.isRegularFile(at(fs, "bait")));
+    ops.put("size", io(fs -> fs.size(at(fs, "bait"))));
+    ops.put("openFile", io(fs -> fs.openFile(at(fs, "bait")).close()));
+    ops.put("openChannel", io(fs -> fs.openChannel(at(fs, "bait")).close()));
+    ops.put("deleteFile", io(fs -> fs.deleteFile(at(fs, "bait"))));
+    ops.put("moveTemp", io(fs -> fs.moveTemp(at(fs, "x"), at(fs, "bait"))));
+    ops.put("copyToTemp", io(fs -> fs.copyToTemp(at(fs, "bait"), at(fs, ".new"))));
 
     return ops.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+  }
+
+  private static Path at(HostFs fs, String name) {
+    return fs.root().resolve("etc/consul.d").resolve(name);
+  }
+
+  interface IoOp {
+    void accept(HostFs fs) throws java.io.IOException;
+  }
+
+  private static Consumer<HostFs> io(IoOp op) {
+    return fs -> {
+      try {
+        op.accept(fs);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+  }
+
+  /** The cache's host-path reads refuse a final link too; its changes refuse a read-only view. */
+  @Test
+  void hostPathOperations_followNoFinalLink_andChangeNothingReadOnly() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root/cache"));
+    Path out = Files.createDirectories(tmp.resolve("outside"));
+    Files.writeString(out.resolve("secret"), "not yours");
+    Files.createSymbolicLink(root.resolve("link"), out.resolve("secret"));
+    Files.writeString(root.resolve("file"), "ours");
+    HostFs fs = new HostFs(root.getParent(), false);
+    Path link = root.resolve("link");
+    Path file = root.resolve("file");
+
+    assertThat(fs.isRegularFile(link)).isFalse();
+    assertThat(fs.isRegularFile(file)).isTrue();
+    assertThatThrownBy(() -> fs.openFile(link)).isInstanceOf(UnsafePathException.class);
+    assertThatThrownBy(() -> fs.openChannel(link))
+        .isInstanceOf(java.nio.file.FileSystemException.class);
+    assertThatThrownBy(() -> fs.copyToTemp(link, root.resolve(".t1")))
+        .isInstanceOf(java.nio.file.FileSystemException.class);
+    assertThat(root.resolve(".t1")).doesNotExist();
+    try (var in = fs.openFile(file)) {
+      assertThat(in.readAllBytes()).isEqualTo("ours".getBytes());
+    }
+
+    HostFs ro = fs.readOnlyView();
+    assertThatThrownBy(() -> ro.deleteFile(file))
+        .isInstanceOf(MutationDuringPlanException.class);
+    assertThatThrownBy(() -> ro.moveTemp(file, root.resolve("moved")))
+        .isInstanceOf(MutationDuringPlanException.class);
+    assertThatThrownBy(() -> ro.copyToTemp(file, root.resolve(".t2")))
+        .isInstanceOf(MutationDuringPlanException.class);
+    assertThat(file).hasContent("ours");
+    assertThat(root.resolve("moved")).doesNotExist();
+    assertThat(root.resolve(".t2")).doesNotExist();
+
+    fs.deleteFile(link); // the link goes, not what it points to
+    assertThat(link).doesNotExist();
+    assertThat(out.resolve("secret")).hasContent("not yours");
   }
 
   @ParameterizedTest(name = "{0}")

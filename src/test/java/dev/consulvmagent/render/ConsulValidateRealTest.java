@@ -91,6 +91,14 @@ class ConsulValidateRealTest {
   }
 
   static void assertValid(Path consulD) throws Exception {
+    // consul validate looks into a server's data directory (it stats <data_dir>/mdb and fails on
+    // a permission error: hashicorp/consul agent/config/builder.go, builder.Validate), and
+    // Debian's /var/lib/consul is 0700 consul: as a normal user every server config would fail.
+    // That is this machine, not the config: a last file (read last, its scalars win) gives a
+    // data directory of the test's own; the rendered files stay exactly as written.
+    Path data = Files.createDirectories(consulD.resolveSibling(consulD.getFileName() + "-data"));
+    Files.write(
+        consulD.resolve("zz-test-data-dir.json"), Json.render(Map.of("data_dir", data.toString())));
     Process p = new ProcessBuilder(CONSUL.toString(), "validate", consulD.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();

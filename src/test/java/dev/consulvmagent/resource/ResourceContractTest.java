@@ -185,7 +185,7 @@ class ResourceContractTest {
                     "/etc/systemd/system/multi-user.target.wants/x.service",
                     "/etc/systemd/system/x.service",
                     n),
-            () -> new BinaryResource(envoy("1.26.8").artifact(), installer(), n));
+            () -> new BinaryResource(envoy("1.26.8").source(), n));
     List<String> names = List.of("file", "symlink", "binary");
     List<Arguments> out = new ArrayList<>();
     for (int i = 0; i < rs.size(); i++) out.add(Arguments.of(names.get(i), rs.get(i)));
@@ -221,7 +221,7 @@ class ResourceContractTest {
             m.url() + path + "checksums.txt.asc", file,
             new Verification.ClearsignedBodyOnly(m.url() + path + "checksums.txt"));
     return new BinaryResource(
-        new Artifact(
+        installer().source(new Artifact(
             "envoy " + version,
             m.url() + path + file,
             "https://github.com" + path + file,
@@ -229,8 +229,7 @@ class ResourceContractTest {
             Artifact.Packing.RAW,
             Optional.empty(),
             "/usr/bin/envoy",
-            0755),
-        installer());
+            0755)));
   }
 
   private static void rewrite(Path file, java.util.function.Predicate<String> keep) {
