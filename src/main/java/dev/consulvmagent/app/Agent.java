@@ -102,7 +102,10 @@ public final class Agent {
     AgentSpec spec = load(o);
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(o), o.lockWait())) {
       Prepared p = prepare(o, spec, true);
-      RunResult r = p.engine().apply(p.plan(), p.host(), new SystemdNotifier(p.host()), start);
+      // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
+      var notifier = ConsulReadyNotifier.live(new SystemdNotifier(p.host()), p.host().live(),
+          dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()), events);
+      RunResult r = p.engine().apply(p.plan(), p.host(), notifier, start);
       List<String> created = new java.util.ArrayList<>(r.created());
       for (String w : p.absentBeforePrefetch()) if (p.host().fs().exists(w)) created.add(w);
       OwnershipLedger.update(p.host().fs(), created, r.removed());

@@ -63,6 +63,13 @@ public final class SidecarFlow {
     return envSetting(root, service, "REDIRECT_FLAGS").orElse("").contains("--dns-redirect");
   }
 
+  /** The Consul version apply rendered for (kept in the env file), else the default. */
+  public static String consulVersion(Path root, String service) {
+    return envSetting(root, service, SidecarFiles.CONSUL_VERSION_KEY)
+        .filter(v -> dev.consulvmagent.spec.ConsulVersions.tryParse(v).isPresent())
+        .orElse(dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
+  }
+
   private static Optional<String> envSetting(Path root, String service, String key) {
     return Host.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
       for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
@@ -88,12 +95,14 @@ public final class SidecarFlow {
     boolean live = root.toAbsolutePath().normalize().toString().equals("/");
     Host host = Host.forRoot(root, live);
     MeshService mesh = cfg.mesh();
-    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()));
+    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()),
+        consulVersion(root, mesh.name()));
     Engine engine = new Engine(events);
     try (RunLock lock = RunLock.acquire(RunLock.pathFor(new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty())), Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
-      RunResult r = engine.apply(plan, host, systemd, start);
+      // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
+      RunResult r = engine.apply(plan, host, ConsulReadyNotifier.live(systemd, live, "http://127.0.0.1:8500", events), start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
         String unit = "envoy@" + mesh.name() + ".service";

@@ -8,6 +8,7 @@ import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ConsulVersions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +24,10 @@ final class EnvoyModule {
     out.add(new DirectoryResource("/etc/consul-vm-agent/envoy", 0700, "root", "root"));
     List<Notification> unit = new ArrayList<>(List.of(Notification.daemonReload()));
     unit.addAll(restart);
-    out.add(FileResource.at("/etc/systemd/system/envoy@.service", Json.utf8(Units.envoyTemplate()))
+    // envoy.ignore_compatibility also tells Consul (1.15+) not to refuse the Envoy (PR #15818)
+    boolean ignore = spec.envoy().ignoreCompatibility()
+        && ConsulVersions.has(spec.consul().version(), ConsulVersions.Feature.IGNORE_ENVOY_COMPATIBILITY);
+    out.add(FileResource.at("/etc/systemd/system/envoy@.service", Json.utf8(Units.envoyTemplate(ignore)))
         .notify(unit.toArray(Notification[]::new)).build());
     return out;
   }

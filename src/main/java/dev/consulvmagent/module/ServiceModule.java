@@ -31,7 +31,8 @@ final class ServiceModule {
     out.add(FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
         .notify(Notification.start("consul-sidecar-init.service")).build());
     boolean dnsRedirect = DnsModule.effective(spec.dns().mode(), ctx.host()) == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
-    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value()), dnsRedirect));
+    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value()), dnsRedirect,
+        spec.consul().version()));
     return out;
   }
 }

@@ -12,6 +12,17 @@ public final class Units {
 
   private Units() {}
 
+  /**
+   * consul.service is Type=exec, not the package's Type=notify: Consul sends READY=1 only after a
+   * successful LAN join (hashicorp/consul PR #3164; issues #18097, #7137, #4380), so a lone
+   * server never sends it (measured with the real 1.8.7: leader after ~6 s, no READY in 22 s),
+   * and a client whose servers are not up yet would not either; with notify, systemd times the
+   * start out and restarts Consul in a loop. Type=exec (systemd.service(5), systemd ≥ 240): the
+   * unit is started once the binary has been executed, and a start fails if it cannot be.
+   * Whoever needs more waits for it: apply for the HTTP API before a reload
+   * (app/ConsulReadyNotifier), Envoy's sidecar-wait for a leader and the registration. The
+   * same for servers and clients: neither may wait for a join that depends on other machines.
+   */
   public static String consul() {
     return HEADER + """
         [Unit]
@@ -22,7 +33,8 @@ public final class Units {
         ConditionDirectoryNotEmpty=/etc/consul.d
 
         [Service]
-        Type=notify
+        # not notify: Consul sends READY only after a LAN join, which a lone server never makes
+        Type=exec
         User=consul
         Group=consul
         EnvironmentFile=-/etc/consul.d/consul.env
@@ -43,6 +55,17 @@ public final class Units {
    * admin /ready answers, and removed by ExecStopPost; both run as root ("+"), Envoy as envoy.
    */
   public static String envoyTemplate() {
+    return envoyTemplate(false);
+  }
+
+  /**
+   * ignoreEnvoyCompatibility: pass {@code -ignore-envoy-compatibility} to {@code consul connect
+   * envoy} (Consul 1.15+, hashicorp/consul PR #15818: from 1.15 Consul itself refuses an Envoy
+   * outside its supported range unless told so). Before the pass-through {@code --} that
+   * $CONNECT_ENVOY_FLAGS may contain.
+   */
+  public static String envoyTemplate(boolean ignoreEnvoyCompatibility) {
+    String ignore = ignoreEnvoyCompatibility ? " -ignore-envoy-compatibility" : "";
     return HEADER + """
         [Unit]
         Description=Envoy sidecar proxy for %i
@@ -56,7 +79,7 @@ public final class Units {
         Group=envoy
         EnvironmentFile=/etc/consul-vm-agent/envoy/%i.env
         ExecStartPre=+/usr/local/bin/consul-vm-agent sidecar-wait %i
-        ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND} $CONNECT_ENVOY_FLAGS
+        ExecStart=/usr/bin/consul connect envoy -sidecar-for=%i -admin-bind=${ENVOY_ADMIN_BIND}@IGNORE@ $CONNECT_ENVOY_FLAGS
         ExecStartPost=+/usr/local/bin/consul-vm-agent redirect-traffic --service=%i --wait-ready $REDIRECT_FLAGS
         ExecStopPost=+/usr/local/bin/consul-vm-agent cleanup-iptables --service=%i
         Restart=on-failure
@@ -65,7 +88,7 @@ public final class Units {
 
         [Install]
         WantedBy=multi-user.target
-        """;
+        """.replace("@IGNORE@", ignore);
   }
 
   public static String sidecarInit() {

@@ -1,5 +1,8 @@
 package dev.consulvmagent.sidecar;
 
+import dev.consulvmagent.spec.ConsulVersions;
+import dev.consulvmagent.spec.ConsulVersions.Feature;
+import dev.consulvmagent.spec.SpecLoader;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,14 +10,25 @@ import java.util.Map;
 
 /**
  * Renders /etc/consul.d/service-registration.json (Consul agent-config service definition with a
- * sidecar_service stanza) and the command lines that go with it.
+ * sidecar_service stanza) and the command lines that go with it, for a given Consul version:
+ * keys that version does not know are not written (the table is {@link ConsulVersions}).
  */
 public final class Registration {
   public static final String MANAGED_BY = "consul-vm-agent";
 
   private Registration() {}
 
+  /** For the default Consul version (callers that know the configured one pass it). */
   public static Map<String, Object> document(MeshService s) {
+    return document(s, SpecLoader.DEFAULT_CONSUL_VERSION);
+  }
+
+  /**
+   * The service definition for Consul {@code consulVersion}. A feature the version lacks is
+   * refused (exit 3 naming consul.version), never silently dropped.
+   */
+  public static Map<String, Object> document(MeshService s, String consulVersion) {
+    ConsulVersions.requireMesh(consulVersion, s, "service");
     Map<String, Object> svc = new LinkedHashMap<>();
     svc.put("name", s.name());
     svc.put("id", s.name());
@@ -23,15 +37,24 @@ public final class Registration {
     Map<String, Object> meta = new LinkedHashMap<>(s.meta());
     meta.put("managed-by", MANAGED_BY);
     svc.put("meta", meta);
-    s.virtualIp().ifPresent(ip -> svc.put("tagged_addresses",
-        Map.of("virtual", Map.of("address", ip, "port", s.port()))));
+    // consul-k8s (control-plane/connect-inject/controllers/endpoints/endpoints_controller.go,
+    // createServiceRegistrations, inside `if tproxyEnabled`) sets the "virtual" tagged address on
+    // the service AND on its proxy: `service.TaggedAddresses = taggedAddresses` and
+    // `proxyService.TaggedAddresses = taggedAddresses`. Consul does not copy tagged addresses to
+    // a sidecar_service, and transparent proxies match upstreams' proxies on it (Consul 1.10+,
+    // hashicorp/consul PR #10162): without transparent proxy it has no effect, so not written.
+    Map<String, Object> tagged = s.virtualIp().filter(ip -> s.connect() && s.transparentProxy()
+            && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
+        .<Map<String, Object>>map(ip -> Map.of("virtual", Map.of("address", ip, "port", s.port())))
+        .orElse(null);
+    if (tagged != null) svc.put("tagged_addresses", tagged);
     svc.put("check", Map.of(
         "name", s.name() + " listening",
         "tcp", "127.0.0.1:" + s.port(),
         "interval", "10s"));
     if (s.connect()) {
       Map<String, Object> proxy = new LinkedHashMap<>();
-      if (s.transparentProxy()) {
+      if (s.transparentProxy() && ConsulVersions.has(consulVersion, Feature.TRANSPARENT_PROXY)) {
         proxy.put("mode", "transparent");
         if (s.dialedDirectly()) proxy.put("transparent_proxy", Map.of("dialed_directly", true));
       }
@@ -42,6 +65,7 @@ public final class Registration {
       s.metricsPort().ifPresent(p -> config.put("envoy_prometheus_bind_addr", "0.0.0.0:" + p));
       if (!config.isEmpty()) proxy.put("config", config);
       Map<String, Object> sidecar = new LinkedHashMap<>();
+      if (tagged != null) sidecar.put("tagged_addresses", tagged);
       sidecar.put("proxy", proxy);
       svc.put("connect", Map.of("sidecar_service", sidecar));
     }
@@ -50,10 +74,15 @@ public final class Registration {
 
   /** The arguments of {@code consul connect envoy} for this service (after the binary). */
   public static List<String> connectEnvoyArgs(MeshService s, String adminBind) {
+    return connectEnvoyArgs(s, adminBind, SpecLoader.DEFAULT_CONSUL_VERSION);
+  }
+
+  /** As {@link #connectEnvoyArgs(MeshService, String)}, with only flags Consul consulVersion knows. */
+  public static List<String> connectEnvoyArgs(MeshService s, String adminBind, String consulVersion) {
     List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(), "-admin-bind=" + adminBind));
-    s.metricsPort().ifPresent(p -> {
-      a.add("-prometheus-scrape-path=" + s.metricsPath());
-    });
+    if (ConsulVersions.has(consulVersion, Feature.PROMETHEUS_SCRAPE_PATH)) {
+      s.metricsPort().ifPresent(p -> a.add("-prometheus-scrape-path=" + s.metricsPath()));
+    }
     if (!s.envoyExtraArgs().isEmpty()) {
       a.add("--");
       a.addAll(s.envoyExtraArgs());

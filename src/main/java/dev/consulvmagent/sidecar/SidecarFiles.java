@@ -19,6 +19,8 @@ import java.util.Optional;
 public final class SidecarFiles {
   public static final String SERVICE_CONFIG = "/srv/consul/service-config.json";
   public static final String REGISTRATION = "/etc/consul.d/service-registration.json";
+  /** The env-file line with the Consul version apply rendered for. */
+  public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
 
   private SidecarFiles() {}
 
@@ -32,12 +34,18 @@ public final class SidecarFiles {
 
   /** dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it). */
   public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
+    return resources(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
+  }
+
+  /** consulVersion: the registration and flags are rendered for it (kept in the env file). */
+  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
+      String consulVersion) {
     String unit = "envoy@" + mesh.name() + ".service";
     List<Resource> out = new ArrayList<>();
-    out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh)))
+    out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
         .mode(0640).owner("consul", "consul").json()
         .notify(Notification.consulReload(), Notification.restart(unit)).build());
-    FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect))).mode(0600)
+    FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion))).mode(0600)
         .notify(Notification.restart(unit));
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
@@ -49,14 +57,20 @@ public final class SidecarFiles {
 
   /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
   static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect) {
+    return environment(mesh, adminPort, token, dnsRedirect, dev.consulvmagent.spec.SpecLoader.DEFAULT_CONSUL_VERSION);
+  }
+
+  static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
+      String consulVersion) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
-    List<String> args = Registration.connectEnvoyArgs(mesh, "x");
+    List<String> args = Registration.connectEnvoyArgs(mesh, "x", consulVersion);
     List<String> flags = args.subList(4, args.size()); // after: connect envoy -sidecar-for -admin-bind
     env.put("CONNECT_ENVOY_FLAGS", String.join(" ", flags));
     env.put("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500");
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
+    env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));
     StringBuilder b = new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
     for (Map.Entry<String, String> e : env.entrySet()) b.append(e.getKey()).append('=').append(e.getValue()).append('\n');

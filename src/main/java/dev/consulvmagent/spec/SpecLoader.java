@@ -135,13 +135,15 @@ public final class SpecLoader {
     DnsSpec dns = dns(root.get("dns"));
     DownloadsSpec downloads = downloads(root.get("downloads"));
     root.done();
+    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads);
+    ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
     if (!envoy.ignoreCompatibility()) {
       EnvoyCompatibility.check(consul.version(), envoy.version())
           .ifPresent(msg -> {
             throw new SpecException("envoy.version", msg + " (set envoy.ignore_compatibility: true to override)");
           });
     }
-    return new AgentSpec(consul, envoy, app, service, dns, downloads);
+    return spec;
   }
 
   private ConsulSpec consul(Node n) {

@@ -1,0 +1,66 @@
+package dev.consulvmagent.app;
+
+import dev.consulvmagent.consul.AgentWait;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Notifier;
+import dev.consulvmagent.systemd.SystemdNotifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs notifications one by one and, on a live host, waits for the local Consul HTTP API before
+ * the step that needs it: {@code consul reload} (it talks to that API), also right after
+ * consul.service was (re)started. consul.service is Type=exec, so "started" means only that the
+ * binary runs; a leader is not needed by any of apply's steps (Envoy's sidecar-wait waits for one).
+ */
+final class ConsulReadyNotifier implements Notifier {
+  static final String UNIT = "consul.service";
+  static final Duration TIMEOUT = Duration.ofSeconds(90);
+  private final Notifier delegate;
+  private final boolean live;
+  private final AgentWait wait;
+  private final BooleanSupplier consulActive;
+  private final Duration timeout;
+
+  /** For a live host: the real systemd notifier, and the agent's HTTP address. */
+  static Notifier live(SystemdNotifier systemd, boolean live, String httpAddr, EventSink events) {
+    AgentWait w = new AgentWait(new ConsulApi(httpAddr, Optional.empty(), Duration.ofSeconds(2)), httpAddr, events,
+        Duration.ofMillis(250));
+    return new ConsulReadyNotifier(systemd, live, w, () -> systemd.isActive(UNIT), TIMEOUT);
+  }
+
+  ConsulReadyNotifier(Notifier delegate, boolean live, AgentWait wait, BooleanSupplier consulActive, Duration timeout) {
+    this.timeout = timeout;
+    this.delegate = delegate;
+    this.live = live;
+    this.wait = wait;
+    this.consulActive = consulActive;
+  }
+
+  @Override
+  public List<String> run(List<Notification> notifications) {
+    List<String> lines = new ArrayList<>();
+    boolean started = false;
+    for (Notification n : notifications) {
+      boolean consulStart = UNIT.equals(n.target())
+          && (n.kind() == Notification.Kind.START || n.kind() == Notification.Kind.RESTART);
+      if (live && n.kind() == Notification.Kind.CONSUL_RELOAD && !started) waitIfRunning(lines);
+      lines.addAll(delegate.run(List.of(n)));
+      if (live && consulStart) {
+        wait.httpApi(timeout);
+        started = true;
+      }
+    }
+    return lines;
+  }
+
+  /** Before a reload: a running Consul may have been started just now (by boot): wait for it. */
+  private void waitIfRunning(List<String> lines) {
+    if (consulActive.getAsBoolean()) wait.httpApi(timeout);
+  }
+}

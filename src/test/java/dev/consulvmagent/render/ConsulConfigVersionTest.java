@@ -1,0 +1,27 @@
+package dev.consulvmagent.render;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.consulvmagent.spec.ConsulSpec;
+import dev.consulvmagent.spec.SpecLoader;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConsulConfigVersionTest {
+  private static ConsulSpec consul(String version) {
+    String y = "consul:\n  version: \"" + version + "\"\n  role: server\nenvoy: {ignore_compatibility: true}\n";
+    return new SpecLoader().parse(y.getBytes(StandardCharsets.UTF_8)).consul();
+  }
+
+  @Test
+  void ui_isUiConfigFrom19_andUiBefore() {
+    assertThat(ConsulConfig.agent(consul("1.9.0"))).containsEntry("ui_config", Map.of("enabled", true)).doesNotContainKey("ui");
+    assertThat(ConsulConfig.agent(consul("1.8.7"))).containsEntry("ui", true).doesNotContainKey("ui_config");
+  }
+
+  @Test
+  void httpAddr_isLoopbackForWildcards_elseTheClientAddr() {
+    assertThat(ConsulConfig.httpAddr(consul("1.16.6"))).isEqualTo("http://127.0.0.1:8500");
+  }
+}

@@ -1,0 +1,116 @@
+package dev.consulvmagent.render;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.consulvmagent.consul.AgentWait;
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecLoader;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * consul.service as Consul really behaves: not Type=notify (a lone server never sends READY,
+ * hashicorp/consul PR #3164), verified by systemd-analyze, and the real Consul 1.8.7 started the
+ * way the unit starts it becomes leader while our wait (HTTP API, then leader) returns.
+ */
+class ConsulUnitRealTest {
+  @TempDir Path tmp;
+
+  @Test
+  void envoyUnitWithIgnoreCompatibility_passesSystemdAnalyzeVerify() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    Path f = tmp.resolve("envoy@web.service");
+    Files.writeString(f, Units.envoyTemplate(true));
+    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();
+  }
+
+  @Test
+  void consulUnit_isTypeExec_neverNotify_andPassesSystemdAnalyzeVerify() throws Exception {
+    String unit = Units.consul();
+    assertThat(unit).contains("\nType=exec\n").doesNotContain("Type=notify");
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    Path f = tmp.resolve("consul.service");
+    Files.writeString(f, unit);
+    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    List<String> problems = new ArrayList<>();
+    for (String line : out.split("\n")) {
+      // the binary is installed by apply, not on the build machine
+      if (line.isBlank() || line.contains("Command /usr/bin/consul is not executable")) continue;
+      problems.add(line);
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** The unit's ExecStart= as an argument list (no shell: systemd splits on spaces here). */
+  static List<String> execStart(String unit) {
+    String line = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
+    return new ArrayList<>(Arrays.asList(line.substring("ExecStart=".length()).split(" ")));
+  }
+
+  @Test
+  void loneServer_startedAsTheUnitStartsIt_becomesLeader_whileOurWaitReturns() throws Exception {
+    ConsulValidateRealTest.requireRealConsul();
+    String yaml = "consul:\n  version: \"1.8.7\"\n  role: server\n  node_name: lone\n  bind_addr: 127.0.0.1\n"
+        + "  bootstrap_expect: 1\nenvoy:\n  version: \"1.14.5\"\n";
+    AgentSpec spec = new SpecLoader().parse(yaml.getBytes(StandardCharsets.UTF_8));
+    Path consulD = ConsulValidateRealTest.renderConsulD(spec, tmp);
+    List<String> argv = execStart(Units.consul());
+    assertThat(argv).containsExactly("/usr/bin/consul", "agent", "-config-dir=/etc/consul.d/");
+    argv.set(2, "-config-dir=" + consulD);
+    // the rendered file's data_dir and fixed ports are the machine's: flags override them here
+    int http = freePort();
+    argv.addAll(List.of("-data-dir=" + Files.createDirectories(tmp.resolve("data")), "-http-port=" + http,
+        "-dns-port=" + freePort(), "-serf-lan-port=" + freePort(), "-serf-wan-port=" + freePort(),
+        "-server-port=" + freePort(), "-grpc-port=" + freePort()));
+    ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+    pb.environment().remove("NOTIFY_SOCKET"); // Type=exec: nobody listens for READY
+    Process consul = pb.start();
+    List<String> output = new CopyOnWriteArrayList<>();
+    Thread drain = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(consul.getInputStream(),
+        StandardCharsets.UTF_8)).lines().forEach(output::add));
+    drain.setDaemon(true);
+    drain.start();
+    try {
+      String url = "http://127.0.0.1:" + http;
+      AgentWait wait = new AgentWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)), url, EventSink.NONE,
+          Duration.ofMillis(200));
+      long t0 = System.nanoTime();
+      wait.httpApi(Duration.ofSeconds(30));
+      String leader = wait.leader(Duration.ofSeconds(60));
+      assertThat(leader).as(String.join("\n", output)).startsWith("127.0.0.1:");
+      assertThat(consul.isAlive()).isTrue();
+      System.err.println("real consul 1.8.7 lone server: leader " + leader + " after "
+          + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+    } finally {
+      consul.destroy();
+      if (!consul.waitFor(20, TimeUnit.SECONDS)) consul.destroyForcibly().waitFor();
+    }
+  }
+}
