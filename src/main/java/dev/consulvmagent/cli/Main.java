@@ -44,6 +44,7 @@ public final class Main {
     SUBCOMMANDS.put("sidecar-wait", SidecarWaitCommand::new);
     SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);
     SUBCOMMANDS.put("cleanup-iptables", CleanupIptablesCommand::new);
+    SUBCOMMANDS.put("dns-redirect", DnsRedirectCommand::new);
   }
 
   public static void main(String[] args) {

@@ -7,8 +7,10 @@ import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.resource.FileResource;
+import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
@@ -16,10 +18,14 @@ import java.util.regex.Pattern;
 
 /**
  * dns: *.consul through systemd-resolved (DNS= with a port needs systemd ≥ 246), else through
- * the transparent-proxy DNS redirect (port mode, added to the sidecar's rules).
+ * the DNS redirect 127.0.0.1:53 → 127.0.0.1:8600 (consul-dns-redirect.service, on every
+ * machine, with or without transparent proxy; a sidecar with transparent proxy carries the
+ * same rule in its own chain too, which is harmless: the first DNAT wins).
  */
 public final class DnsModule {
   static final String DROP_IN = "/etc/systemd/resolved.conf.d/consul.conf";
+  static final String REDIRECT_UNIT = "consul-dns-redirect.service";
+  static final String REDIRECT_UNIT_PATH = "/etc/systemd/system/" + REDIRECT_UNIT;
   private static final Pattern LIB = Pattern.compile("libsystemd-shared-([0-9]+)\\.so");
 
   private DnsModule() {}
@@ -30,7 +36,15 @@ public final class DnsModule {
     if (mode == DnsSpec.Mode.RESOLVED) {
       return List.of(FileResource.at(DROP_IN, Json.utf8(Units.resolvedDropIn())).notify(restartResolved).build());
     }
-    return List.of(new AbsentResource(DROP_IN, restartResolved));
+    List<Resource> out = new ArrayList<>(List.of(new AbsentResource(DROP_IN, restartResolved)));
+    if (mode == DnsSpec.Mode.IPTABLES) {
+      // its own unit, not the sidecar's rules: those exist only with transparent proxy (and
+      // only on machines with a service), while *.consul must resolve on every machine
+      out.add(FileResource.at(REDIRECT_UNIT_PATH, Json.utf8(Units.dnsRedirect()))
+          .notify(Notification.daemonReload(), Notification.restart(REDIRECT_UNIT)).build());
+      out.add(SymlinkResource.enable(REDIRECT_UNIT, REDIRECT_UNIT, Notification.start(REDIRECT_UNIT)));
+    }
+    return out;
   }
 
   /** AUTO resolves to RESOLVED when systemd-resolved ≥ 246 is installed, else IPTABLES. */

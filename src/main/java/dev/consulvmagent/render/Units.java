@@ -165,6 +165,29 @@ public final class Units {
         """;
   }
 
+  /**
+   * dns.mode iptables: DNS to 127.0.0.1:53 goes to Consul DNS (iptables/DnsRedirect), whether or
+   * not the service uses transparent proxy (Consul 1.8 has none). A oneshot that stays active;
+   * stopping it (or removing it: Leftovers stops our units) removes the rules.
+   */
+  public static String dnsRedirect() {
+    return HEADER + """
+        [Unit]
+        Description=Send DNS for 127.0.0.1:53 to Consul DNS (127.0.0.1:8600)
+        After=network-pre.target
+        Before=consul.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/local/bin/consul-vm-agent dns-redirect
+        ExecStop=/usr/local/bin/consul-vm-agent dns-redirect --remove
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
   public static String resolvedDropIn() {
     return HEADER + "[Resolve]\nDNS=127.0.0.1:8600\nDNSSEC=false\nDomains=~consul\n";
   }

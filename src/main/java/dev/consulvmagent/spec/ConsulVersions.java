@@ -16,7 +16,11 @@ import java.util.Optional;
  * retry_join, connect.enabled, ports.grpc, ports.dns, log_level, encrypt, acl.tokens, and in a
  * service definition name, id, port, tags, meta, check, connect.sidecar_service.proxy.upstreams
  * (destination_type, datacenter, local_bind_port) and proxy.config. Real Consul 1.8.7's
- * {@code consul validate} accepts all of them (ConsulValidateRealTest).
+ * {@code consul validate} accepts all of them (ConsulValidateRealTest). ports.grpc is Envoy's
+ * xDS port since Envoy support came (1.3.0: hashicorp/consul CHANGELOG 1.5.0, "back to 1.3.0
+ * where Envoy support was introduced"); from 1.14 it is plain-text only and clients need it set
+ * (we always set it). Not written, so not rows: ports.grpc_tls (1.14+), peering.enabled (1.13+),
+ * ui_config.metrics_* (1.9+). A new key goes into this table before it is rendered.
  */
 public final class ConsulVersions {
   /** The oldest Consul whose rendering was checked by a real binary (Debian's 1.8.7). */

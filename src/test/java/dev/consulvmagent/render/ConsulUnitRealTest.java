@@ -1,6 +1,7 @@
 package dev.consulvmagent.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.consul.AgentWait;
@@ -33,11 +34,14 @@ class ConsulUnitRealTest {
   @TempDir Path tmp;
 
   @Test
-  void envoyUnitWithIgnoreCompatibility_passesSystemdAnalyzeVerify() throws Exception {
+  void envoyUnitWithIgnoreCompatibility_andDnsRedirectUnit_passSystemdAnalyzeVerify() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     Path f = tmp.resolve("envoy@web.service");
     Files.writeString(f, Units.envoyTemplate(true));
-    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    Path dns = tmp.resolve("consul-dns-redirect.service");
+    Files.writeString(dns, Units.dnsRedirect());
+    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString(), dns.toString())
+        .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();
@@ -74,33 +78,47 @@ class ConsulUnitRealTest {
     return new ArrayList<>(Arrays.asList(line.substring("ExecStart=".length()).split(" ")));
   }
 
-  @Test
-  void loneServer_startedAsTheUnitStartsIt_becomesLeader_whileOurWaitReturns() throws Exception {
-    ConsulValidateRealTest.requireRealConsul();
-    String yaml = "consul:\n  version: \"1.8.7\"\n  role: server\n  node_name: lone\n  bind_addr: 127.0.0.1\n"
-        + "  bootstrap_expect: 1\nenvoy:\n  version: \"1.14.5\"\n";
+  /** The real Consul started with the unit's ExecStart=, on free loopback ports (HTTP on http). */
+  private Process startAsTheUnitDoes(String yaml, Path dir, int http, List<String> output) throws Exception {
     AgentSpec spec = new SpecLoader().parse(yaml.getBytes(StandardCharsets.UTF_8));
-    Path consulD = ConsulValidateRealTest.renderConsulD(spec, tmp);
+    Path consulD = ConsulValidateRealTest.renderConsulD(spec, dir);
     List<String> argv = execStart(Units.consul());
     assertThat(argv).containsExactly("/usr/bin/consul", "agent", "-config-dir=/etc/consul.d/");
     argv.set(2, "-config-dir=" + consulD);
     // the rendered file's data_dir and fixed ports are the machine's: flags override them here
-    int http = freePort();
-    argv.addAll(List.of("-data-dir=" + Files.createDirectories(tmp.resolve("data")), "-http-port=" + http,
+    argv.addAll(List.of("-data-dir=" + Files.createDirectories(dir.resolve("data")), "-http-port=" + http,
         "-dns-port=" + freePort(), "-serf-lan-port=" + freePort(), "-serf-wan-port=" + freePort(),
         "-server-port=" + freePort(), "-grpc-port=" + freePort()));
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().remove("NOTIFY_SOCKET"); // Type=exec: nobody listens for READY
     Process consul = pb.start();
-    List<String> output = new CopyOnWriteArrayList<>();
     Thread drain = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(consul.getInputStream(),
         StandardCharsets.UTF_8)).lines().forEach(output::add));
     drain.setDaemon(true);
     drain.start();
+    return consul;
+  }
+
+  private static void stop(Process consul) throws InterruptedException {
+    consul.destroy();
+    if (!consul.waitFor(20, TimeUnit.SECONDS)) consul.destroyForcibly().waitFor();
+  }
+
+  private static AgentWait waitFor(int http) {
+    String url = "http://127.0.0.1:" + http;
+    return new AgentWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)), url, EventSink.NONE, Duration.ofMillis(200));
+  }
+
+  @Test
+  void loneServer_startedAsTheUnitStartsIt_becomesLeader_whileOurWaitReturns() throws Exception {
+    ConsulValidateRealTest.requireRealConsul();
+    String yaml = "consul:\n  version: \"1.8.7\"\n  role: server\n  node_name: lone\n  bind_addr: 127.0.0.1\n"
+        + "  bootstrap_expect: 1\nenvoy:\n  version: \"1.14.5\"\n";
+    int http = freePort();
+    List<String> output = new CopyOnWriteArrayList<>();
+    Process consul = startAsTheUnitDoes(yaml, tmp, http, output);
     try {
-      String url = "http://127.0.0.1:" + http;
-      AgentWait wait = new AgentWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)), url, EventSink.NONE,
-          Duration.ofMillis(200));
+      AgentWait wait = waitFor(http);
       long t0 = System.nanoTime();
       wait.httpApi(Duration.ofSeconds(30));
       String leader = wait.leader(Duration.ofSeconds(60));
@@ -109,8 +127,27 @@ class ConsulUnitRealTest {
       System.err.println("real consul 1.8.7 lone server: leader " + leader + " after "
           + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
     } finally {
-      consul.destroy();
-      if (!consul.waitFor(20, TimeUnit.SECONDS)) consul.destroyForcibly().waitFor();
+      stop(consul);
+    }
+  }
+
+  @Test
+  void clientWhoseServersAreNotUp_startedAsTheUnitStartsIt_answersItsApi_withoutALeader() throws Exception {
+    ConsulValidateRealTest.requireRealConsul();
+    String yaml = "consul:\n  version: \"1.8.7\"\n  role: client\n  node_name: early\n  bind_addr: 127.0.0.1\n"
+        + "  retry_join: [\"192.0.2.1\"]\nenvoy:\n  version: \"1.14.5\"\n";
+    int http = freePort();
+    List<String> output = new CopyOnWriteArrayList<>();
+    Process consul = startAsTheUnitDoes(yaml, tmp, http, output); // TEST-NET-1: no server there
+    try {
+      AgentWait wait = waitFor(http);
+      wait.httpApi(Duration.ofSeconds(30)); // what apply waits for: returns, no join needed
+      assertThat(new ConsulApi("http://127.0.0.1:" + http, Optional.empty(), Duration.ofSeconds(2)).leader())
+          .as(String.join("\n", output)).isEmpty();
+      assertThatThrownBy(() -> wait.leader(Duration.ofSeconds(1))).hasMessageContaining("a Consul leader");
+      assertThat(consul.isAlive()).isTrue();
+    } finally {
+      stop(consul);
     }
   }
 }

@@ -1,0 +1,42 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.DnsRedirect;
+import dev.consulvmagent.iptables.Iptables;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** consul-dns-redirect.service's command: DNS to 127.0.0.1:53 goes to Consul DNS (8600). */
+@Command(name = "dns-redirect", mixinStandardHelpOptions = true,
+    description = "Redirect DNS sent to 127.0.0.1:53 to Consul DNS at 127.0.0.1:8600 (dns.mode iptables), atomically.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:done", "1:failed (previous rules intact)", "2:usage error"})
+final class DnsRedirectCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--remove", description = "Remove the redirect (only our chain and its jumps).")
+  boolean remove;
+
+  @Option(names = "--dry-run", description = "Print the iptables-restore script and change nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() {
+    Iptables ipt = new Iptables(Host.forRoot(Path.of("/"), true));
+    PrintWriter out = spec.commandLine().getOut();
+    if (dryRun) {
+      out.print(remove ? DnsRedirect.cleanup(ipt.saveNat()) : DnsRedirect.apply(ipt.saveNat()));
+    } else if (remove) {
+      out.println(DnsRedirect.remove(ipt).isEmpty() ? "No DNS redirect to remove" : "Removed the DNS redirect");
+    } else {
+      DnsRedirect.install(ipt);
+      out.println("DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + DnsRedirect.CONSUL_DNS_PORT);
+    }
+    out.flush();
+    return ExitCodes.OK;
+  }
+}
