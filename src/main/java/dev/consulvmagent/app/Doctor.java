@@ -2,18 +2,21 @@ package dev.consulvmagent.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulDns;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.ConsulRules;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
+import dev.consulvmagent.module.DnsModule;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.sidecar.MeshService;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.SpecException;
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,6 +41,7 @@ public final class Doctor {
 
   private final ConsulApi api;
   private final List<Check> checks = new ArrayList<>();
+  private JsonNode self;
 
   public Doctor(ConsulApi api) {
     this.api = api;
@@ -73,7 +77,9 @@ public final class Doctor {
     registration(m);
     envoy(host, m, spec.envoy().adminPort());
     rules(host, m);
-    dns();
+    DnsSpec.Mode dnsMode = DnsModule.effective(spec.dns().mode(), host);
+    checks.add(dnsCheck(consulDnsAddress(self), ConsulDns.system(), dnsMode,
+        host.fs().exists(RESOLVED_STUB), nameservers(host), m.name()));
     return checks;
   }
 
@@ -124,6 +130,7 @@ public final class Doctor {
       add("consul agent", Verdict.FAIL, e.getMessage(), "systemctl status consul; journalctl -u consul");
       return false;
     }
+    this.self = self;
     add("consul agent", Verdict.OK, "Consul " + self.path("Config").path("Version").asText("?") + ", datacenter "
         + self.path("Config").path("Datacenter").asText("?"), "");
     Optional<String> leader = api.leader();
@@ -148,7 +155,8 @@ public final class Doctor {
     boolean sidecar = services.has(m.sidecarId());
     if (!svc || !sidecar) {
       add("registration", Verdict.FAIL, (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
-          "systemctl status consul-sidecar-init; consul reload");
+          "systemctl status consul-sidecar-init; consul reload;"
+              + " with ACLs the token needs service:read (else the list is empty)");
       return;
     }
     add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");
@@ -208,12 +216,94 @@ public final class Doctor {
     else add("traffic rules", Verdict.FAIL, String.join("; ", drift), "systemctl restart envoy@" + m.name() + " (re-applies them atomically)");
   }
 
-  private void dns() {
+  static final String DNS_NAME = "consul.service.consul";
+  /** Exists only while systemd-resolved runs (systemd-resolved.service(8), "/etc/resolv.conf"). */
+  static final String RESOLVED_STUB = "/run/systemd/resolve/stub-resolv.conf";
+
+  /**
+   * Where the agent serves DNS: the udp entry of /v1/agent/self's DebugConfig.DNSAddrs (recorded
+   * from Consul 1.8.7: {@code ["tcp://127.0.0.1:8600", "udp://127.0.0.1:8600"]}; empty when
+   * ports.dns is -1); 127.0.0.1:8600, Consul's default, when the answer does not say.
+   */
+  public static Optional<InetSocketAddress> consulDnsAddress(JsonNode self) {
+    JsonNode addrs = self == null ? null : self.path("DebugConfig").get("DNSAddrs");
+    if (addrs == null || !addrs.isArray()) {
+      return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
+    }
+    for (JsonNode a : addrs) {
+      String v = a.asText();
+      if (!v.startsWith("udp://")) continue;
+      String hp = v.substring("udp://".length());
+      int colon = hp.lastIndexOf(':');
+      try {
+        String h = hp.substring(0, colon);
+        // a wildcard listener is reached on loopback
+        if (h.equals("0.0.0.0") || h.equals("[::]")) h = "127.0.0.1";
+        return Optional.of(new InetSocketAddress(h, Integer.parseInt(hp.substring(colon + 1))));
+      } catch (RuntimeException e) {
+        return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static List<String> nameservers(Host host) {
+    List<String> out = new ArrayList<>();
+    host.fs().readIfExists("/etc/resolv.conf").ifPresent(b -> {
+      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        String[] w = line.trim().split("\\s+");
+        if (w.length >= 2 && w[0].equals("nameserver")) out.add(w[1]);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * The dns check, in two steps: does Consul's own DNS answer consul.service.consul (asked
+   * directly), and does the machine's resolver reach it? The hint fits what this machine uses:
+   * resolvectl only where systemd-resolved runs, resolv.conf and the redirect rules elsewhere.
+   */
+  public static Check dnsCheck(Optional<InetSocketAddress> consulDns, ConsulDns.Lookup system,
+      DnsSpec.Mode mode, boolean resolvedRunning, List<String> nameservers, String service) {
+    if (consulDns.isEmpty()) {
+      return new Check("dns", Verdict.WARN, "Consul's DNS interface is off (ports.dns is -1)",
+          "enable ports.dns in the Consul configuration; *.consul names cannot resolve without it");
+    }
+    InetSocketAddress at = consulDns.get();
+    String where = at.getHostString() + ":" + at.getPort();
+    String direct;
     try {
-      InetAddress a = InetAddress.getByName("consul.service.consul");
-      add("dns", Verdict.OK, "consul.service.consul → " + a.getHostAddress(), "");
+      direct = ConsulDns.at(at, Duration.ofSeconds(2)).resolve(DNS_NAME);
     } catch (IOException e) {
-      add("dns", Verdict.WARN, "consul.service.consul does not resolve", "check dns.mode; resolvectl status");
+      return new Check("dns", Verdict.FAIL,
+          "Consul DNS at " + where + " does not answer " + DNS_NAME + ": " + e.getMessage(),
+          "journalctl -u consul; consul members (a server must be alive for " + DNS_NAME + ")");
+    }
+    try {
+      String a = system.resolve(DNS_NAME);
+      return new Check("dns", Verdict.OK, DNS_NAME + " → " + a, "");
+    } catch (IOException e) {
+      String answers = "Consul DNS at " + where + " answers " + DNS_NAME + " → " + direct;
+      String detail = answers + ", but this machine's resolver does not";
+      String ns = nameservers.isEmpty()
+          ? "no nameserver"
+          : "nameserver " + String.join(", ", nameservers);
+      return switch (mode) {
+        case NONE -> new Check("dns", Verdict.OK,
+            answers + " (dns.mode none: the system resolver is left alone)", "");
+        case RESOLVED -> resolvedRunning
+            ? new Check("dns", Verdict.WARN, detail,
+                "resolvectl status; resolvectl query " + DNS_NAME
+                    + "; /etc/resolv.conf must be systemd-resolved's stub (it has " + ns + ")")
+            : new Check("dns", Verdict.WARN,
+                detail + " (dns.mode resolved, but systemd-resolved is not running)",
+                "systemctl status systemd-resolved; or set dns.mode: iptables");
+        default -> new Check("dns", Verdict.WARN,
+            detail + " (no systemd-resolved here: dns.mode iptables)",
+            "/etc/resolv.conf has " + ns + "; the DNS redirect only turns 127.0.0.1:53 into "
+                + where + ", so it must name 127.0.0.1 first; see"
+                + " iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@" + service);
+      };
     }
   }
 

@@ -46,7 +46,11 @@ public final class SidecarWait {
         if (api.leader().isEmpty()) {
           waitingFor = "a Consul leader (the agent has not joined a server yet: check retry_join and that the server is up)";
         } else if (!registered(service)) {
-          waitingFor = "the registration of " + service + " and " + service + "-sidecar-proxy (is /etc/consul.d/service-registration.json loaded? try: consul reload)";
+          // a token without service:read gets 200 with the services filtered out, not a 403
+          // (recorded from Consul 1.8.7: acl-agent-services-no-token.json)
+          waitingFor = "the registration of " + service + " and " + service + "-sidecar-proxy"
+              + " (is /etc/consul.d/service-registration.json loaded? try: consul reload;"
+              + " with ACLs, the token needs service:read)";
         } else {
           events.info("consul is ready: leader known, " + service + " and its sidecar registered");
           return;

@@ -1,6 +1,5 @@
 package dev.consulvmagent.consul;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -14,6 +13,7 @@ import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.sidecar.MeshService;
 import dev.consulvmagent.sidecar.ServiceConfig;
 import dev.consulvmagent.testing.Netns;
+import dev.consulvmagent.testing.Recorded;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** status verdicts for Consul states (WireMock) and for drifted rules (a real namespace). */
+/**
+ * status verdicts for Consul states (WireMock answering only with recorded real Consul 1.8.7
+ * responses, src/test/resources/recorded/consul-1.8.7/) and for drifted rules (a real namespace).
+ */
 class DoctorTest {
   @RegisterExtension
   static WireMockExtension wiremock = WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort()).build();
@@ -44,33 +47,41 @@ class DoctorTest {
     return cs.stream().filter(c -> c.name().equals(name)).findFirst().map(Doctor.Check::verdict).orElse(null);
   }
 
-  private void healthyAgent(String checkStatus) {
-    wiremock.stubFor(get("/v1/agent/self").willReturn(aResponse().withBody("{\"Config\": {\"Version\": \"1.16.6\", \"Datacenter\": \"dc1\"}}")));
-    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
-    wiremock.stubFor(get("/v1/agent/members").willReturn(aResponse().withBody("[{}, {}, {}]")));
-    wiremock.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SidecarWaitTest.SERVICES)));
-    wiremock.stubFor(get("/v1/agent/checks").willReturn(aResponse().withBody("""
-        {"service:web-sidecar-proxy:1": {"Name": "Connect Sidecar Listening", "ServiceID": "web-sidecar-proxy",
-          "Status": "%s", "Output": "dial tcp 127.0.0.1:21000: connect: connection refused"},
-         "service:other": {"Name": "x", "ServiceID": "other", "Status": "critical", "Output": ""}}""".formatted(checkStatus))));
+  private void healthyAgent(String checks) {
+    stub("/v1/agent/self", "agent-self");
+    stub("/v1/status/leader", "status-leader");
+    stub("/v1/agent/members", "agent-members");
+    stub("/v1/agent/services", "agent-services");
+    stub("/v1/agent/checks", checks);
+  }
+
+  /** GET path answers the recorded real response. */
+  private static void stub(String path, String recording) {
+    wiremock.stubFor(get(path).willReturn(Recorded.load(recording).response()));
   }
 
   @Test
   void healthy() {
-    healthyAgent("passing");
+    healthyAgent("agent-checks-passing");
     List<Doctor.Check> cs = checks();
     assertThat(cs).extracting(Doctor.Check::verdict).containsOnly(Doctor.Verdict.OK);
-    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first().extracting(Doctor.Check::detail).asString().contains("3 member(s)");
+    String leader = Recorded.load("status-leader").body().asText();
+    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first()
+        .extracting(Doctor.Check::detail).isEqualTo("leader " + leader + ", 1 member(s)");
+    assertThat(cs).filteredOn(c -> c.name().equals("consul agent")).first()
+        .extracting(Doctor.Check::detail).isEqualTo("Consul 1.8.7, datacenter dc1");
     assertThat(Doctor.exitCode(cs)).isZero();
   }
 
   @Test
   void sidecarCritical_failsHealthChecksWithAHint() {
-    healthyAgent("critical");
+    healthyAgent("agent-checks-critical");
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "health checks")).isEqualTo(Doctor.Verdict.FAIL);
     assertThat(cs).filteredOn(c -> c.name().equals("health checks")).first().satisfies(c -> {
-      assertThat(c.detail()).contains("Connect Sidecar Listening").doesNotContain("other");
+      assertThat(c.detail()).contains("web listening: dial tcp 127.0.0.1:")
+          .contains("Connect Sidecar Listening: dial tcp")
+          .contains("Connect Sidecar Aliasing web: Aliased check");
       assertThat(c.hint()).contains("envoy@web");
     });
     assertThat(Doctor.exitCode(cs)).isEqualTo(1);
@@ -78,12 +89,25 @@ class DoctorTest {
 
   @Test
   void notJoined_failsClusterAndSaysWhatToCheck() {
-    healthyAgent("passing");
-    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
+    healthyAgent("agent-checks-passing");
+    stub("/v1/status/leader", "status-leader-no-known-servers");
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
     assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.FAIL);
     assertThat(cs.get(cs.size() - 1).hint()).contains("retry_join");
+  }
+
+  @Test
+  void consulDns_isWhereTheRecordedSelfSaysItListens() {
+    com.fasterxml.jackson.databind.JsonNode self = Recorded.load("agent-self").body();
+    String udp = self.path("DebugConfig").path("DNSAddrs").get(1).asText();
+    assertThat(udp).startsWith("udp://127.0.0.1:");
+    int port = Integer.parseInt(udp.substring(udp.lastIndexOf(':') + 1));
+    assertThat(Doctor.consulDnsAddress(self))
+        .contains(new java.net.InetSocketAddress("127.0.0.1", port));
+    // an answer without DebugConfig (older or trimmed): Consul's default
+    assertThat(Doctor.consulDnsAddress(Recorded.load("agent-members").body()))
+        .contains(new java.net.InetSocketAddress("127.0.0.1", 8600));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package dev.consulvmagent.consul;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,6 +8,7 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import dev.consulvmagent.testing.Recorded;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,19 +17,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The waits before Envoy starts, against WireMock answering with Consul 1.16's real shapes. */
+/**
+ * The waits before Envoy starts, against WireMock answering only with recorded real Consul 1.8.7
+ * responses (src/test/resources/recorded/consul-1.8.7/, re-checked by RecordedResponsesRealTest).
+ */
 class SidecarWaitTest {
   @RegisterExtension
   static WireMockExtension wiremock = WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort()).build();
 
   WireMockRuntimeInfo wm;
   final List<String> log = new ArrayList<>();
-
-  static final String SERVICES = """
-      {"web": {"ID": "web", "Service": "web", "Port": 8080, "Kind": ""},
-       "web-sidecar-proxy": {"ID": "web-sidecar-proxy", "Service": "web-sidecar-proxy", "Kind": "connect-proxy", "Port": 21000,
-         "Proxy": {"DestinationServiceName": "web", "DestinationServiceID": "web", "Mode": "transparent"}}}
-      """;
 
   @BeforeEach
   void start() {
@@ -47,14 +44,16 @@ class SidecarWaitTest {
   @Test
   void notJoinedYet_thenLeaderElected_thenRegistrationAppearsLate_waitsThroughEach() {
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs(Scenario.STARTED)
-        .willReturn(aResponse().withStatus(500).withBody("No known Consul servers")).willSetStateTo("no-leader"));
+        .willReturn(Recorded.load("status-leader-no-known-servers").response())
+        .willSetStateTo("no-leader"));
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("no-leader")
-        .willReturn(aResponse().withBody("\"\"")).willSetStateTo("leader"));
+        .willReturn(Recorded.load("status-leader-no-quorum").response()).willSetStateTo("leader"));
     wiremock.stubFor(get("/v1/status/leader").inScenario("s").whenScenarioStateIs("leader")
-        .willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
+        .willReturn(Recorded.load("status-leader").response()));
     wiremock.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs(Scenario.STARTED)
-        .willReturn(aResponse().withBody("{}")).willSetStateTo("registered"));
-    wiremock.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs("registered").willReturn(aResponse().withBody(SERVICES)));
+        .willReturn(Recorded.load("agent-services-empty").response()).willSetStateTo("registered"));
+    wiremock.stubFor(get("/v1/agent/services").inScenario("r").whenScenarioStateIs("registered")
+        .willReturn(Recorded.load("agent-services").response()));
     waiter(Duration.ofSeconds(5)).await("web");
     assertThat(log).anyMatch(l -> l.contains("waiting for a Consul leader"))
         .anyMatch(l -> l.contains("waiting for the registration of web"))
@@ -72,7 +71,8 @@ class SidecarWaitTest {
 
   @Test
   void neverJoins_timesOutSayingWhatToCheck() {
-    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withStatus(500).withBody("No known Consul servers")));
+    wiremock.stubFor(get("/v1/status/leader")
+        .willReturn(Recorded.load("status-leader-no-known-servers").response()));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("a Consul leader")
@@ -81,8 +81,11 @@ class SidecarWaitTest {
 
   @Test
   void sidecarOfAnotherService_doesNotCount() {
-    wiremock.stubFor(get("/v1/status/leader").willReturn(aResponse().withBody("\"192.0.2.10:8300\"")));
-    wiremock.stubFor(get("/v1/agent/services").willReturn(aResponse().withBody(SERVICES.replace("\"DestinationServiceID\": \"web\"", "\"DestinationServiceID\": \"api\""))));
+    wiremock.stubFor(get("/v1/status/leader")
+        .willReturn(Recorded.load("status-leader").response()));
+    // recorded: web registered without a sidecar, api with its own
+    wiremock.stubFor(get("/v1/agent/services")
+        .willReturn(Recorded.load("agent-services-sidecar-of-another-service").response()));
     assertThatThrownBy(() -> waiter(Duration.ofMillis(300)).await("web")).hasMessageContaining("registration of web");
   }
 }
