@@ -8,7 +8,8 @@ binary given by -envoy-binary, else `envoy` on PATH, as
           --max-obj-name-len 256 [args after --]
 where the path is a named pipe that `consul connect envoy pipe-bootstrap` fills with the
 bootstrap JSON (hashicorp/consul v1.8.x command/connect/envoy/exec_unix.go: makeBootstrapPipe,
-execEnvoy; measured with Debian's consul 1.8.7 and a recording binary in its place). Real Envoy
+execEnvoy; envoy.go findBinary: -envoy-binary, else exec.LookPath("envoy"); measured with
+Debian's consul 1.8.7 and a recording binary in its place). Real Envoy
 then fetches its listeners from the agent over xDS (the bootstrap's local_agent cluster, gRPC
 8502). The double reads the bootstrap's node.id (the proxy's service ID) and admin address,
 and instead of xDS asks the agent's HTTP API (CONSUL_HTTP_ADDR, which `consul connect envoy`
