@@ -656,6 +656,25 @@ public final class HostFs {
         throw new UnsafePathException(
             p + " is a symbolic link: not changing owner or mode through it");
       }
+      if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+          && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+        // a hard link planted in the tree shares its inode with a file elsewhere (outside the
+        // root, /etc/shadow): a chmod/chown here would change that file too. Give the path an
+        // inode of its own instead (a copy, renamed over it); the other name keeps the old one.
+        Path tmp = tempSibling(p);
+        try {
+          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS);
+              OutputStream out = newTempFile(tmp)) {
+            in.transferTo(out);
+          }
+          Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS));
+          finishAndRename(tmp, p, mode, uid, gid);
+        } catch (IOException e) {
+          deleteQuietly(tmp);
+          throw e;
+        }
+        return;
+      }
       if (uid >= 0) {
         Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);

@@ -1,0 +1,75 @@
+package dev.consulvmagent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.consulvmagent.testing.Examples;
+import dev.consulvmagent.testing.Roots;
+import dev.consulvmagent.testing.TestMirror;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Red-team cases against the whole CLI (issue 13) that the other hostile tests do not cover:
+ * each one failed before its fix.
+ */
+class RedTeamTest {
+  static TestMirror mirror;
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void start() {
+    mirror = Examples.mirror();
+  }
+
+  private CliApplyTest.Run apply(Path root) {
+    return CliApplyTest.run(
+        "apply",
+        "--config",
+        Examples.config(tmp, "counting").toString(),
+        "--root",
+        root.toString(),
+        "--mirror",
+        mirror.url());
+  }
+
+  /**
+   * A hard link planted in the tree shares its inode with a file outside the root: when only the
+   * mode or owner differs, a chmod/chown in place would change the outside file too. The path
+   * gets an inode of its own; the outside file keeps its mode, owner and content.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "etc/consul.d/consul.json",
+        "etc/consul-vm-agent/envoy/counting.env",
+        "usr/bin/consul",
+        "etc/systemd/system/consul.service"
+      })
+  void hardLinkToAnOutsideFile_itsModeAndOwnerAreNeverChanged(String where) throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    CliApplyTest.Run first = apply(root);
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCodes.OK);
+    Path inside = root.resolve(where);
+    Path outside = Files.createDirectories(tmp.resolve("outside")).resolve("shadow");
+    Files.copy(inside, outside);
+    Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rw-rw-rw-"));
+    Files.delete(inside);
+    Files.createLink(inside, outside);
+    Object mode = Files.getAttribute(outside, "unix:mode");
+    byte[] content = Files.readAllBytes(outside);
+
+    CliApplyTest.Run r = apply(root);
+
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
+    assertThat(Files.getAttribute(outside, "unix:mode")).as("outside file's mode").isEqualTo(mode);
+    assertThat(Files.readAllBytes(outside)).isEqualTo(content);
+    assertThat(Files.getAttribute(inside, "unix:nlink")).as("own inode now").isEqualTo(1);
+    assertThat(Files.getAttribute(inside, "unix:mode")).isNotEqualTo(mode);
+    assertThat(Files.readAllBytes(inside)).isEqualTo(content);
+  }
+}
