@@ -297,6 +297,9 @@ public final class HostFs {
             () -> new UncheckedIOException(new NoSuchFileException(chase(path).toString())));
   }
 
+  /** The most {@link #readIfExists} reads of one file: more is refused, never read whole. */
+  public static final int MAX_READ = 8 << 20;
+
   /**
    * The content of a regular file; empty if nothing is there. A link or a special file (FIFO,
    * device) is refused, not followed or read forever.
@@ -304,7 +307,14 @@ public final class HostFs {
   public Optional<byte[]> readIfExists(String path) {
     Path p = chase(path);
     try (InputStream in = openRegular(p, path)) {
-      return Optional.of(in.readAllBytes());
+      byte[] b = in.readNBytes(MAX_READ + 1);
+      if (b.length > MAX_READ) {
+        // a planted or runaway file (a sparse 300 MB ledger, unit or passwd) would run the heap
+        // of a small VM out: everything the agent reads whole is far smaller
+        throw new FileSystemException(
+            p.toString(), null, "larger than " + (MAX_READ >> 20) + " MiB: refusing to read it");
+      }
+      return Optional.of(b);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

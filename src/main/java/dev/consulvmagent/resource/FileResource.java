@@ -97,6 +97,10 @@ public final class FileResource implements Resource {
     if (st.get().type() != FileStat.Type.FILE) {
       return Observed.present(State.of(Map.of("type", st.get().type().name().toLowerCase())));
     }
+    if (st.get().size() > HostFs.MAX_READ) {
+      // never ours (we write far less): replaced whole, never read into memory
+      return Observed.present(State.of(Map.of("size", st.get().size() + " bytes")));
+    }
     Users u = host.users();
     byte[] have = host.fs().read(path);
     String[] og = Ownership.owner(u, st.get().uid(), st.get().gid(), owner, group).split(":", 2);

@@ -72,4 +72,78 @@ class RedTeamTest {
     assertThat(Files.getAttribute(inside, "unix:mode")).isNotEqualTo(mode);
     assertThat(Files.readAllBytes(inside)).isEqualTo(content);
   }
+
+  /**
+   * A ledger edited to list paths the agent never records ("..", relative, "//", NUL, a user name
+   * with a slash): uninstall refuses it whole, naming the entry, and removes nothing (it was an
+   * internal error, exit 4, before; relative entries were silently skipped).
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/../../outside/bait",
+        "/etc/../../../outside/bait",
+        "//outside/bait",
+        "../../outside/bait",
+        "etc/passwd",
+        "/etc/pass\u0000wd",
+        "user:../x",
+        "\"unterminated"
+      })
+  void uninstall_ledgerListingAPathTheAgentNeverRecords_removesNothing(String entry)
+      throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    Path ledger = root.resolve("var/lib/consul-vm-agent/owned.json");
+    String json = Files.readString(ledger);
+    String forged = json.replaceFirst("\\[", "[ \"" + entry.replace("\\", "\\\\") + "\",");
+    Files.writeString(ledger, forged);
+    var before = Roots.snapshot(root);
+
+    CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
+
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.err()).contains("owned.json is not a ledger").contains("Nothing was removed");
+    assertThat(Roots.snapshot(root)).isEqualTo(before);
+  }
+
+  /**
+   * A planted 300 MB (sparse) file where the agent reads one whole: the ledger, a receipt, a unit,
+   * a config it manages, /etc/passwd. In the launcher's 96 MiB heap each was an
+   * OutOfMemoryError; now a managed file is replaced unread, the rest refused with exit 1.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "var/lib/consul-vm-agent/owned.json",
+        "var/lib/consul-vm-agent/receipts_usr_bin_consul.json",
+        "etc/consul.d/consul.json",
+        "etc/systemd/system/consul.service",
+        "srv/consul/service-config.json",
+        "etc/passwd"
+      })
+  void hugeFileWhereTheAgentReadsOne_neverRunsTheHeapOut(String where) throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    Path big = root.resolve(where);
+    Files.delete(big);
+    try (var f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(300L << 20);
+    }
+
+    CliHostileInputTest.Result r =
+        CliHostileInputTest.runSmallJvm(
+            "apply",
+            "--config",
+            Examples.config(tmp, "counting").toString(),
+            "--root",
+            root.toString(),
+            "--mirror",
+            mirror.url());
+
+    assertThat(r.err()).doesNotContain("OutOfMemoryError");
+    assertThat(r.code()).as(r.err()).isIn(ExitCodes.OK, ExitCodes.FAILED);
+    if (r.code() == ExitCodes.FAILED) assertThat(r.err()).contains("larger than 8 MiB");
+    else assertThat(Files.size(big)).isLessThan(1 << 20);
+  }
 }
