@@ -353,6 +353,10 @@ public final class Validators {
     return v;
   }
 
+  public static boolean isDatacenter(String s) {
+    return DATACENTER.matcher(s).matches();
+  }
+
   public static boolean isServiceName(String s) {
     return SERVICE_NAME.matcher(s).matches();
   }

@@ -146,4 +146,36 @@ class RedTeamTest {
     if (r.code() == ExitCodes.FAILED) assertThat(r.err()).contains("larger than 8 MiB");
     else assertThat(Files.size(big)).isLessThan(1 << 20);
   }
+
+  /**
+   * Upstream names in the annotation form reached the registration unchecked (the structured
+   * form checks them): a space, newline, '$', a look-alike '＝', a '/' in the datacenter. Each is
+   * exit 3 naming the annotation, as for a service's own name.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "db EVIL:1234",
+        "db\\nEVIL:1234",
+        "db$EVIL:1234",
+        "db\uff1dEVIL:1234",
+        "db:1234:dc/2",
+        "db:1234:dc\\n2",
+        "api.svc.p$x.peer:80",
+        "prepared_query:q x:9000"
+      })
+  void upstreamAnnotationWithAnInvalidName_isExit3(String upstreams) {
+    String line = "consul.hashicorp.com/service-tags: demo,web";
+    Path config =
+        Examples.config(
+            tmp,
+            "dashboard",
+            line,
+            line + "\n    consul.hashicorp.com/connect-service-upstreams: \"" + upstreams + "\"");
+
+    CliApplyTest.Run r = CliApplyTest.run("validate", "--config", config.toString());
+
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("connect-service-upstreams").contains("not a valid name");
+  }
 }
