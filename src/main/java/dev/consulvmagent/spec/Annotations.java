@@ -109,8 +109,13 @@ final class Annotations {
       if (e.getKey().startsWith(P + "service-meta-")) {
         String k = e.getKey().substring((P + "service-meta-").length());
         if (k.isEmpty()) throw error(e.getKey(), "meta key is empty");
+        String problem = Validators.metaProblem(k, e.getValue());
+        if (problem != null) throw error(e.getKey(), problem);
         meta.put(k, e.getValue());
       }
+    }
+    if (meta.size() > Validators.MAX_META_PAIRS) {
+      throw error(P + "service-meta-", "more than " + Validators.MAX_META_PAIRS + " meta entries");
     }
     List<Upstream> upstreams = UpstreamParser.parse(get("connect-service-upstreams").orElse(""),
         base + ".annotations." + P + "connect-service-upstreams");

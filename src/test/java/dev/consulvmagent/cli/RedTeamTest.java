@@ -178,4 +178,42 @@ class RedTeamTest {
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("connect-service-upstreams").contains("not a valid name");
   }
+
+  /**
+   * Service meta Consul refuses (structs.go ValidateServiceMetadata) passed validate, so the
+   * registration failed later on the VM and the sidecar never came up: a key with a space, a
+   * newline, a '$', the reserved 'consul-' prefix, a 129-character key, a 513-character value.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "\"a b\": v",
+        "\"a\\nb\": v",
+        "\"a$b\": v",
+        "consul-x: v",
+        "K129: v",
+        "k: V513"
+      })
+  void serviceMetaConsulRefuses_isExit3_inBothForms(String entry) {
+    String e = entry.replace("K129", "k".repeat(129)).replace("V513", "v".repeat(513));
+    Path structured =
+        Examples.config(
+            tmp, "counting", "service:\n  name: counting", "service:\n  meta:\n    " + e
+                + "\n  name: counting");
+    CliApplyTest.Run r = CliApplyTest.run("validate", "--config", structured.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("service.meta").contains("Consul");
+
+    String annotation = e.startsWith("\"") ? "\"consul.hashicorp.com/service-meta-" + e.substring(1)
+        : "consul.hashicorp.com/service-meta-" + e;
+    Path annotated =
+        Examples.config(
+            tmp,
+            "dashboard",
+            "consul.hashicorp.com/service-meta-team: seed",
+            annotation);
+    r = CliApplyTest.run("validate", "--config", annotated.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("service-meta-").contains("Consul");
+  }
 }
