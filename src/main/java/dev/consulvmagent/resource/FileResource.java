@@ -81,7 +81,7 @@ public final class FileResource implements Resource {
       for (Map.Entry<String, String> e : Json.flatten(bytes).entrySet()) {
         String k = "json." + e.getKey();
         f.put(k, e.getValue());
-        if (sensitive) secret.add(k);
+        if (sensitive || Json.looksSecret(e.getKey())) secret.add(k);
       }
     }
     f.put("mode", Ownership.mode(m));

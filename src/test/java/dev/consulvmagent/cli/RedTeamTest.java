@@ -216,4 +216,45 @@ class RedTeamTest {
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("service-meta-").contains("Consul");
   }
+
+  /**
+   * extra_config passes Consul keys through, and some hold a secret: plan printed each one as a
+   * json.* field, and the result file kept it. Neither may show it.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "auto_config: {intro_token: LEAKME-7f3a}",
+        "telemetry: {circonus_api_token: LEAKME-7f3a}",
+        "http_config: {response_headers: {Authorization: LEAKME-7f3a}}",
+        "cloud: {client_secret: LEAKME-7f3a}"
+      })
+  void secretInExtraConfig_neverInThePlanTheReportOrTheResultFile(String extra) throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    Path config =
+        Examples.config(
+            tmp,
+            "counting",
+            "  retry_join: [192.0.2.10]",
+            "  retry_join: [192.0.2.10]\n  extra_config:\n    " + extra);
+    String[] args = {
+      "--config", config.toString(), "--root", root.toString(), "--mirror", mirror.url()
+    };
+    CliApplyTest.Run plan = CliApplyTest.run(concat("plan", args));
+    assertThat(plan.code()).as(plan.out() + plan.err()).isEqualTo(ExitCodes.OK);
+    CliApplyTest.Run apply = CliApplyTest.run(concat("apply", args));
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
+
+    assertThat(plan.out() + plan.err() + apply.out() + apply.err()).doesNotContain("LEAKME");
+    assertThat(Files.readString(root.resolve("var/lib/consul-vm-agent/last-run.json")))
+        .doesNotContain("LEAKME");
+    assertThat(Files.readString(root.resolve("etc/consul.d/consul.json"))).contains("LEAKME");
+  }
+
+  private static String[] concat(String first, String... rest) {
+    String[] a = new String[rest.length + 1];
+    a[0] = first;
+    System.arraycopy(rest, 0, a, 1, rest.length);
+    return a;
+  }
 }
