@@ -52,6 +52,7 @@ public final class Validators {
           "consul-vm-agent",
           "consul-sidecar-init",
           "consul-sidecar",
+          "consul-dns-redirect", // module/DnsModule.REDIRECT_UNIT
           "root",
           "daemon",
           "bin",

@@ -257,4 +257,38 @@ class RedTeamTest {
     System.arraycopy(rest, 0, a, 1, rest.length);
     return a;
   }
+
+  /**
+   * Every unit an apply writes is one an application must not be named after (its unit would
+   * overwrite ours): consul-dns-redirect was not reserved. Taken from what a real apply writes, so
+   * a unit added later is covered too.
+   */
+  @org.junit.jupiter.api.Test
+  void appNamedAfterAnyUnitTheAgentWrites_isExit3() throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    Path config = Examples.config(tmp, "dashboard");
+    CliApplyTest.Run a =
+        CliApplyTest.run(
+            "apply", "--config", config.toString(), "--root", root.toString(), "--mirror",
+            mirror.url());
+    assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCodes.OK);
+    java.util.List<String> ours;
+    try (var s = Files.list(root.resolve("etc/systemd/system"))) {
+      ours =
+          s.map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".service") && !n.contains("@"))
+              .map(n -> n.substring(0, n.length() - ".service".length()))
+              .filter(n -> !n.equals("dashboard"))
+              .toList();
+    }
+    assertThat(ours).contains("consul", "consul-dns-redirect");
+    for (String unit : ours) {
+      Path c =
+          Examples.config(
+              tmp, "dashboard", "  name: dashboard\n  url", "  name: " + unit + "\n  url");
+      CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
+      assertThat(r.code()).as(unit + ": " + r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.err()).as(unit).contains("app.name").contains("reserved");
+    }
+  }
 }
