@@ -291,4 +291,31 @@ class RedTeamTest {
       assertThat(r.err()).as(unit).contains("app.name").contains("reserved");
     }
   }
+
+  /**
+   * A port one of the agent's own listeners takes (Consul's 8300-8302, 8500, 8502, 8600, Envoy's
+   * admin and its transparent-proxy outbound 15001, the sidecar range 21000-21255) passed
+   * validate for the app, the service, Envoy's admin or an upstream's local bind: two listeners,
+   * a mesh that never works. Exit 3 naming the field.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "counting  | '  port: 9003\nservice' | '  port: 8500\nservice' | app.port",
+        "counting  | 'PORT: \"9003\"\n  port: 9003' | 'PORT: \"8600\"\n  port: 8600' | app.port",
+        "counting  | '  port: 9003\nservice' | '  port: 15001\nservice' | app.port",
+        "counting  | '  port: 9003\nservice' | '  port: 19000\nservice' | app.port",
+        "counting  | '  port: 9003\nservice' | '  port: 21000\nservice' | app.port",
+        "counting  | 'envoy:\n' | 'envoy:\n  admin_port: 8502\n' | envoy.admin_port",
+        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:8301\"' | upstream",
+        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:19000\"' | upstream"
+      })
+  void portTakenByTheAgentsOwnListeners_isExit3(String example, String from, String to,
+      String field) {
+    Path c = Examples.config(tmp, example, from.replace("\\n", "\n"), to.replace("\\n", "\n"));
+    CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains(field).contains("is taken by");
+  }
 }
