@@ -308,16 +308,7 @@ final class Annotations {
   }
 
   static boolean isCidrOrIp(String c) {
-    String[] parts = c.split("/", -1);
-    if (parts.length > 2 || !Validators.isIpv4(parts[0])) return false;
-    if (parts.length == 2) {
-      try {
-        int bits = Integer.parseInt(parts[1]);
-        return bits >= 0 && bits <= 32;
-      } catch (NumberFormatException e) {
-        return false;
-      }
-    }
-    return true;
+    return Validators.isIpv4OrCidr(c);
   }
+
 }

@@ -392,6 +392,18 @@ public final class Validators {
     return IPV4.matcher(s).matches();
   }
 
+  private static final Pattern PREFIX_LENGTH = Pattern.compile("[0-9]|[12][0-9]|3[0-2]");
+
+  /**
+   * An IPv4 address or CIDR, ASCII only ("10.0.0.0/8"): it is written into an iptables-restore
+   * script, so nothing after it (" -j ACCEPT", a newline and a rule) may pass.
+   */
+  public static boolean isIpv4OrCidr(String s) {
+    int slash = s.indexOf('/');
+    if (slash < 0) return isIpv4(s);
+    return isIpv4(s.substring(0, slash)) && PREFIX_LENGTH.matcher(s.substring(slash + 1)).matches();
+  }
+
   public static boolean isIp(String s) {
     if (isIpv4(s)) return true;
     if (!s.contains(":") || !IPV6.matcher(s).matches()) return false;

@@ -318,4 +318,47 @@ class RedTeamTest {
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains(field).contains("is taken by");
   }
+
+  /**
+   * redirect-traffic checked only the part of -exclude-outbound-cidr before its '/', and wrote the
+   * whole value into the iptables-restore script root runs: " -j ACCEPT", or a newline and a rule
+   * of one's own, went in. Every value is checked whole now: exit 2, no script.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "-exclude-outbound-cidr=10.0.0.0/8 -j ACCEPT",
+        "-exclude-outbound-cidr=10.0.0.0/8\n-A OUTPUT -j DROP",
+        "-exclude-outbound-cidr=10.0.0.0/33",
+        "-exclude-outbound-cidr=10.0.0.0/-1",
+        "-exclude-outbound-cidr=10.0.0.0/+8",
+        "-exclude-outbound-cidr=10.0.0.0/\u0668",
+        "-exclude-uid=-1"
+      })
+  void redirectTraffic_valueThatIsNotWhatItSays_neverReachesTheRuleset(String flag) {
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "redirect-traffic", "--dry-run", "-proxy-uid=997", "-proxy-inbound-port=20000", flag);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.out()).doesNotContain("-A CONSUL_PROXY_OUTPUT").doesNotContain("DROP");
+  }
+
+  /** The same values in the annotation: exit 3 (a '+' or a non-ASCII digit passed before). */
+  @ParameterizedTest
+  @ValueSource(strings = {"10.0.0.0/+8", "10.0.0.0/\u0668", "10.0.0.0/8 -j ACCEPT"})
+  void excludeOutboundCidrsAnnotation_notACidr_isExit3(String cidr) {
+    String line = "consul.hashicorp.com/service-tags: demo,web";
+    Path c =
+        Examples.config(
+            tmp,
+            "dashboard",
+            line,
+            line
+                + "\n    consul.hashicorp.com/transparent-proxy-exclude-outbound-cidrs: \""
+                + cidr
+                + "\"");
+    CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("exclude-outbound-cidrs");
+  }
 }
