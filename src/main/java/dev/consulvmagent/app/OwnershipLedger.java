@@ -23,6 +23,12 @@ import java.util.TreeSet;
 public final class OwnershipLedger {
   public static final String PATH = "/var/lib/consul-vm-agent/owned.json";
 
+  /**
+   * The only accounts the agent creates (module/BaseModule's SystemUserResources): uninstall runs
+   * userdel for a ledger's user entries, so an edited ledger naming root or sshd must not pass.
+   */
+  static final java.util.Set<String> USERS = java.util.Set.of("consul", "envoy");
+
   private OwnershipLedger() {}
 
   public static List<String> read(HostFs fs) {
@@ -43,15 +49,15 @@ public final class OwnershipLedger {
   }
 
   /**
-   * An entry is what {@link #add} records: a normalized absolute path or user:NAME. Anything else
-   * (a "..", a relative path, a NUL) was edited in by someone else; uninstall must not guess what
+   * An entry is what {@link #add} records: a normalized absolute path or one of {@link #USERS}.
+   * Anything else (a "..", a relative path, a NUL, user:root) was edited in by someone else; uninstall must not guess what
    * it means, so the whole ledger is refused, naming the entry, and nothing is removed.
    */
   private static void checkEntry(String e) {
     var user = ResourceKey.parse(e).filter(k -> k.kind() == ResourceKey.Kind.USER);
     boolean ok =
         user.isPresent()
-            ? user.get().name().matches("[a-z_][a-z0-9_.-]{0,31}")
+            ? USERS.contains(user.get().name())
             : e.startsWith("/")
                 && e.indexOf('\0') < 0
                 && !e.contains("//")
@@ -60,7 +66,7 @@ public final class OwnershipLedger {
       throw refused(
           "it lists "
               + dev.consulvmagent.spec.Validators.quote(e)
-              + ", which the agent never records (a normalized absolute path or user:NAME)");
+              + ", which the agent never records (a normalized absolute path, or user:consul or user:envoy)");
     }
   }
 

@@ -88,6 +88,8 @@ class RedTeamTest {
         "etc/passwd",
         "/etc/pass\u0000wd",
         "user:../x",
+        "user:root",
+        "user:sshd",
         "\"unterminated"
       })
   void uninstall_ledgerListingAPathTheAgentNeverRecords_removesNothing(String entry)
