@@ -173,7 +173,7 @@ public final class BinaryResource implements Resource {
     Map<String, Object> old = receipt(host).orElse(Map.of());
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("source", artifact.canonicalUrl());
-    r.put("fetched-from", artifact.url());
+    r.put("fetched-from", dev.consulvmagent.engine.Redact.urlCredentials(artifact.url()));
     r.put("verified-by", artifact.verification().describe());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
     r.put(

@@ -363,4 +363,34 @@ class RedTeamTest {
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("exclude-outbound-cidrs");
   }
+
+  /**
+   * An authenticated mirror (http://user:password@host): the password was printed in every
+   * download line and error, and kept in last-run.json and each receipt's fetched-from.
+   */
+  @org.junit.jupiter.api.Test
+  void mirrorCredentials_neverInTheOutputTheResultFileOrAReceipt() throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    String withPassword = mirror.url().replace("http://", "http://admin:Pw5ecret@");
+    String[] args = {
+      "--config", Examples.config(tmp, "counting").toString(), "--root", root.toString(),
+      "--mirror", withPassword
+    };
+    CliApplyTest.Run apply = CliApplyTest.run(concat("apply", args));
+    CliApplyTest.Run failed =
+        CliApplyTest.run(
+            "apply", "--config", Examples.config(tmp, "counting").toString(), "--root",
+            tmp.resolve("other").toString(), "--mirror", withPassword + "/nowhere");
+
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
+    assertThat(failed.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(apply.out() + apply.err() + failed.out() + failed.err())
+        .contains("***@")
+        .doesNotContain("Pw5ecret");
+    try (var s = Files.walk(root.resolve("var/lib/consul-vm-agent"), 1)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(p)).as(p.toString()).doesNotContain("Pw5ecret");
+      }
+    }
+  }
 }
