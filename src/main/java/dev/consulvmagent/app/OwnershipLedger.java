@@ -23,17 +23,60 @@ import java.util.TreeSet;
 public final class OwnershipLedger {
   public static final String PATH = "/var/lib/consul-vm-agent/owned.json";
 
+  /**
+   * The only accounts the agent creates (module/BaseModule's SystemUserResources): uninstall runs
+   * userdel for a ledger's user entries, so an edited ledger naming root or sshd must not pass.
+   */
+  static final java.util.Set<String> USERS = java.util.Set.of("consul", "envoy");
+
   private OwnershipLedger() {}
 
   public static List<String> read(HostFs fs) {
     return fs.readIfExists(PATH).map(b -> {
+      Object created;
       try {
-        if (!(Json.parseObject(b).get("created") instanceof List<?> l)) return List.<String>of();
-        return l.stream().map(String::valueOf).toList();
+        created = Json.parseObject(b).get("created");
       } catch (IOException e) {
-        return List.<String>of();
+        created = e.getMessage();
       }
+      // damaged or edited (we write it atomically): an empty ledger would make uninstall report
+      // "no changes" and leave everything behind, so refuse it instead
+      if (!(created instanceof List<?> l)) throw refused("no list \"created\" in it");
+      List<String> entries = l.stream().map(String::valueOf).toList();
+      for (String e : entries) checkEntry(e);
+      return entries;
     }).orElse(List.of());
+  }
+
+  /**
+   * An entry is what {@link #add} records: a normalized absolute path or one of {@link #USERS}.
+   * Anything else (a "..", a relative path, a NUL, user:root) was edited in by someone else; uninstall must not guess what
+   * it means, so the whole ledger is refused, naming the entry, and nothing is removed.
+   */
+  private static void checkEntry(String e) {
+    var user = ResourceKey.parse(e).filter(k -> k.kind() == ResourceKey.Kind.USER);
+    boolean ok =
+        user.isPresent()
+            ? USERS.contains(user.get().name())
+            : e.startsWith("/")
+                && e.indexOf('\0') < 0
+                && !e.contains("//")
+                && java.nio.file.Path.of(e).normalize().toString().equals(e);
+    if (!ok) {
+      throw refused(
+          "it lists "
+              + dev.consulvmagent.spec.Validators.quote(e)
+              + ", which the agent never records (a normalized absolute path, or user:consul or user:envoy)");
+    }
+  }
+
+  private static UncheckedIOException refused(String why) {
+    String m =
+        PATH
+            + " is not a ledger the agent wrote: "
+            + why
+            + ". It was edited or damaged: fix or remove it. Nothing was removed.";
+    return new UncheckedIOException(m, new IOException(m));
   }
 
   /** Records paths (or user:NAME) this run is about to create; call before creating them. */

@@ -41,6 +41,9 @@ public final class ResultFile {
   }
 
   public static void write(HostFs fs, RunResult r, int exitCode) {
-    fs.writeAtomic(PATH, Json.render(toMap(r, exitCode)), 0644, -1, -1);
+    byte[] json = Json.render(toMap(r, exitCode));
+    String text = new String(json, java.nio.charset.StandardCharsets.UTF_8);
+    String safe = dev.consulvmagent.engine.Redact.urlCredentials(text); // a mirror's password
+    fs.writeAtomic(PATH, safe.equals(text) ? json : Json.utf8(safe), 0644, -1, -1);
   }
 }

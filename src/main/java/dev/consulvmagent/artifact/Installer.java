@@ -91,7 +91,7 @@ public final class Installer {
 
     @Override
     public String fetchedFrom() {
-      return artifact.url();
+      return dev.consulvmagent.engine.Redact.urlCredentials(artifact.url());
     }
 
     @Override

@@ -53,7 +53,19 @@ public final class Main {
    * Runs one command line. The boot-time forms (apply, plan, validate with the common options)
    * take {@link QuickArgs}; everything else, and anything it does not recognise, goes to picocli.
    */
-  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+  public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
+    // every line of output, whoever writes it: a mirror's user:password never shows
+    PrintWriter out = dev.consulvmagent.engine.Redact.printWriter(rawOut);
+    PrintWriter err = dev.consulvmagent.engine.Redact.printWriter(rawErr);
+    try {
+      return runRedacted(args, out, err);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  private static int runRedacted(String[] args, PrintWriter out, PrintWriter err) {
     java.util.Optional<QuickArgs.Parsed> quick = QuickArgs.parse(args);
     if (quick.isPresent()) {
       QuickArgs.Parsed q = quick.get();

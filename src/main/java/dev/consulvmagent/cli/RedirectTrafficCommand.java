@@ -130,15 +130,20 @@ final class RedirectTrafficCommand implements Callable<Integer> {
           + "together with -proxy-id. Proxy's inbound and outbound ports are retrieved from the proxy's configuration instead.");
     }
     for (String c : excludeCidr) {
-      String ip = c.contains("/") ? c.substring(0, c.indexOf('/')) : c;
-      if (!Validators.isIpv4(ip)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-exclude-outbound-cidr: '" + c + "' is not an IPv4 CIDR");
+      // the whole value, not its part before '/': "10.0.0.0/8 -j ACCEPT" must not pass
+      if (!Validators.isIpv4OrCidr(c)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-exclude-outbound-cidr: " + Validators.quote(c) + " is not an IPv4 CIDR");
     }
     for (int p : concat(excludeInbound, excludeOutbound)) {
       if (p < 1 || p > 65535) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "port out of range: " + p);
     }
     if (dnsIp != null && !Validators.isIpv4(dnsIp)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
-    RedirectConfig flags = new RedirectConfig(proxyUid, inbound, outbound, excludeInbound, excludeOutbound, excludeCidr, excludeUid,
-        Optional.ofNullable(dnsIp), dnsPort);
+    RedirectConfig flags;
+    try {
+      flags = new RedirectConfig(proxyUid, inbound, outbound, excludeInbound, excludeOutbound, excludeCidr, excludeUid,
+          Optional.ofNullable(dnsIp), dnsPort);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     return proxyId == null ? flags : SidecarFlow.derived(api, proxyId, flags);
   }
 

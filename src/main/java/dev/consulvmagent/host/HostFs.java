@@ -297,6 +297,9 @@ public final class HostFs {
             () -> new UncheckedIOException(new NoSuchFileException(chase(path).toString())));
   }
 
+  /** The most {@link #readIfExists} reads of one file: more is refused, never read whole. */
+  public static final int MAX_READ = 8 << 20;
+
   /**
    * The content of a regular file; empty if nothing is there. A link or a special file (FIFO,
    * device) is refused, not followed or read forever.
@@ -304,7 +307,14 @@ public final class HostFs {
   public Optional<byte[]> readIfExists(String path) {
     Path p = chase(path);
     try (InputStream in = openRegular(p, path)) {
-      return Optional.of(in.readAllBytes());
+      byte[] b = in.readNBytes(MAX_READ + 1);
+      if (b.length > MAX_READ) {
+        // a planted or runaway file (a sparse 300 MB ledger, unit or passwd) would run the heap
+        // of a small VM out: everything the agent reads whole is far smaller
+        throw new FileSystemException(
+            p.toString(), null, "larger than " + (MAX_READ >> 20) + " MiB: refusing to read it");
+      }
+      return Optional.of(b);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
@@ -714,6 +724,25 @@ public final class HostFs {
       if (Files.isSymbolicLink(p)) {
         throw new UnsafePathException(
             p + " is a symbolic link: not changing owner or mode through it");
+      }
+      if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+          && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+        // a hard link planted in the tree shares its inode with a file elsewhere (outside the
+        // root, /etc/shadow): a chmod/chown here would change that file too. Give the path an
+        // inode of its own instead (a copy, renamed over it); the other name keeps the old one.
+        Path tmp = tempSibling(p);
+        try {
+          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS);
+              OutputStream out = newTempFile(tmp)) {
+            in.transferTo(out);
+          }
+          Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS));
+          finishAndRename(tmp, p, mode, uid, gid);
+        } catch (IOException e) {
+          deleteQuietly(tmp);
+          throw e;
+        }
+        return;
       }
       if (uid >= 0) {
         Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);

@@ -173,6 +173,21 @@ public final class Json {
     }
   }
 
+  private static final java.util.regex.Pattern SECRET_WORD =
+      java.util.regex.Pattern.compile(
+          "token|secret|passw|private_key|api_key|apikey|credential|license|headers"
+              + "|authorization");
+
+  /**
+   * True when a segment of a flattened path reads like a secret: extra_config passes any Consul
+   * key through, and some hold one (auto_config.intro_token, telemetry.circonus_api_token,
+   * http_config.response_headers Authorization, cloud.client_secret).
+   * Redacting a harmless field too costs only a diff line; printing a token is the leak.
+   */
+  public static boolean looksSecret(String path) {
+    return SECRET_WORD.matcher(path.toLowerCase(java.util.Locale.ROOT)).find();
+  }
+
   /** True when the flattened path names a secret (gossip key, tokens). */
   public static boolean isSecretPath(String path, Set<String> secretLeaves) {
     for (String s : secretLeaves) if (path.equals(s) || path.endsWith("." + s)) return true;

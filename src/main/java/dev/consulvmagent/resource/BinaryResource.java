@@ -84,7 +84,7 @@ public final class BinaryResource implements Resource {
   public Observed observe(Host host) {
     Optional<FileStat> st = host.fs().stat(artifact.destination());
     if (st.isEmpty()) return Observed.absent();
-    Map<String, Object> r = receipt(host).orElse(Map.of());
+    Map<String, Object> r = receiptOrNone(host).orElse(Map.of());
     String file;
     if (r.isEmpty()) {
       file = "not installed by consul-vm-agent";
@@ -113,6 +113,14 @@ public final class BinaryResource implements Resource {
         return Optional.empty();
       }
     });
+  }
+
+  private Optional<Map<String, Object>> receiptOrNone(Host host) {
+    try {
+      return receipt(host);
+    } catch (java.io.UncheckedIOException e) {
+      return Optional.empty(); // not one we wrote (a special file, 300 MB): not installed by us
+    }
   }
 
   @Override

@@ -81,7 +81,7 @@ public final class FileResource implements Resource {
       for (Map.Entry<String, String> e : Json.flatten(bytes).entrySet()) {
         String k = "json." + e.getKey();
         f.put(k, e.getValue());
-        if (sensitive) secret.add(k);
+        if (sensitive || Json.looksSecret(e.getKey())) secret.add(k);
       }
     }
     f.put("mode", Ownership.mode(m));
@@ -96,6 +96,10 @@ public final class FileResource implements Resource {
     if (st.isEmpty()) return Observed.absent();
     if (st.get().type() != FileStat.Type.FILE) {
       return Observed.present(State.of(Map.of("type", st.get().type().name().toLowerCase())));
+    }
+    if (st.get().size() > HostFs.MAX_READ) {
+      // never ours (we write far less): replaced whole, never read into memory
+      return Observed.present(State.of(Map.of("size", st.get().size() + " bytes")));
     }
     Users u = host.users();
     byte[] have = host.fs().read(path);

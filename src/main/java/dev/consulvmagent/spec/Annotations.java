@@ -109,8 +109,13 @@ final class Annotations {
       if (e.getKey().startsWith(P + "service-meta-")) {
         String k = e.getKey().substring((P + "service-meta-").length());
         if (k.isEmpty()) throw error(e.getKey(), "meta key is empty");
+        String problem = Validators.metaProblem(k, e.getValue());
+        if (problem != null) throw error(e.getKey(), problem);
         meta.put(k, e.getValue());
       }
+    }
+    if (meta.size() > Validators.MAX_META_PAIRS) {
+      throw error(P + "service-meta-", "more than " + Validators.MAX_META_PAIRS + " meta entries");
     }
     List<Upstream> upstreams = UpstreamParser.parse(get("connect-service-upstreams").orElse(""),
         base + ".annotations." + P + "connect-service-upstreams");
@@ -303,16 +308,7 @@ final class Annotations {
   }
 
   static boolean isCidrOrIp(String c) {
-    String[] parts = c.split("/", -1);
-    if (parts.length > 2 || !Validators.isIpv4(parts[0])) return false;
-    if (parts.length == 2) {
-      try {
-        int bits = Integer.parseInt(parts[1]);
-        return bits >= 0 && bits <= 32;
-      } catch (NumberFormatException e) {
-        return false;
-      }
-    }
-    return true;
+    return Validators.isIpv4OrCidr(c);
   }
+
 }

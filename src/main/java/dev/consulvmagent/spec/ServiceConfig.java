@@ -57,6 +57,13 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
       List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of())
           .stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
       Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
+      for (Map.Entry<String, String> e : meta.entrySet()) {
+        String problem = Validators.metaProblem(e.getKey(), e.getValue());
+        if (problem != null) throw n.get("meta").get(e.getKey()).error(problem);
+      }
+      if (meta.size() > Validators.MAX_META_PAIRS) {
+        throw n.get("meta").error("more than " + Validators.MAX_META_PAIRS + " entries");
+      }
       List<Upstream> ups = new ArrayList<>();
       Node up = n.get("upstreams");
       if (up != null) {

@@ -407,6 +407,7 @@ public final class SpecLoader {
       Node extra = root.get("consul").get("extra_config");
       ExtraConfig.checkServices(consul.extraConfig(), service.get().mesh(), extra, p);
     }
+    PortClash.check(envoy, app, service, root, p);
     if (consul != null && envoy != null && !envoy.ignoreCompatibility()) {
       EnvoyCompatibility.check(consul.version(), envoy.version())
           .ifPresent(

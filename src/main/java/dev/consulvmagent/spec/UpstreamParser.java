@@ -20,7 +20,7 @@ final class UpstreamParser {
     for (int i = 0; i < items.length; i++) {
       String el = items[i].trim();
       if (el.isEmpty()) throw new SpecException(path, emptyItem(i, raw));
-      out.add(parseOne(el, path));
+      out.add(checked(parseOne(el, path), el, path));
     }
     List<Integer> seen = new ArrayList<>();
     for (Upstream u : out) {
@@ -35,6 +35,32 @@ final class UpstreamParser {
   /** "item 2 is empty in 'a:1,,b:2'" (1-based, as a person counts). */
   static String emptyItem(int index, String raw) {
     return "item " + (index + 1) + " is empty in '" + raw + "' (remove the extra comma)";
+  }
+
+  /**
+   * The names in an upstream reach the registration, Envoy's listeners and DNS: the same rules as
+   * a service's own name (and a datacenter's), so a space, a newline or a '$' is exit 3 here, not
+   * an upstream that never resolves.
+   */
+  private static Upstream checked(Upstream u, String el, String path) {
+    String bad =
+        !Validators.isServiceName(u.destinationName())
+            ? u.destinationName()
+            : u.destinationPeer() != null && !Validators.isServiceName(u.destinationPeer())
+                ? u.destinationPeer()
+                : u.datacenter() != null && !Validators.isDatacenter(u.datacenter())
+                    ? u.datacenter()
+                    : null;
+    if (bad != null) {
+      throw new SpecException(
+          path,
+          "upstream "
+              + Validators.quote(el)
+              + ": "
+              + Validators.quote(bad)
+              + " is not a valid name (letters, digits, '-' and '_'; a datacenter in lower case)");
+    }
+    return u;
   }
 
   private static Upstream parseOne(String el, String path) {

@@ -52,6 +52,7 @@ public final class Validators {
           "consul-vm-agent",
           "consul-sidecar-init",
           "consul-sidecar",
+          "consul-dns-redirect", // module/DnsModule.REDIRECT_UNIT
           "root",
           "daemon",
           "bin",
@@ -353,12 +354,54 @@ public final class Validators {
     return v;
   }
 
+  private static final Pattern META_KEY = Pattern.compile("[a-zA-Z0-9_-]{1,128}");
+
+  /**
+   * Why Consul would refuse this service meta entry, or null: the agent rejects the whole
+   * registration (hashicorp/consul agent/structs/structs.go ValidateServiceMetadata: metaKeyFormat
+   * `^[a-zA-Z0-9_-]+$`, metaKeyMaxLength 128, metaValueMaxLength 512, metaKeyReservedPrefix
+   * "consul-"), so the sidecar would never come up: refused here instead, with exit 3.
+   */
+  public static String metaProblem(String key, String value) {
+    if (!META_KEY.matcher(key).matches()) {
+      return "meta key "
+          + quote(key)
+          + " is not one Consul accepts (letters, digits, '-' and '_', at most 128)";
+    }
+    if (key.startsWith("consul-")) {
+      return "meta key " + quote(key) + " uses the prefix 'consul-', which Consul reserves";
+    }
+    if (value.length() > 512) {
+      return "meta value of " + key + " is longer than the 512 characters Consul accepts";
+    }
+    return null;
+  }
+
+  /** Consul's metaMaxKeyPairs (structs.go), less the managed-by entry the agent adds. */
+  public static final int MAX_META_PAIRS = 63;
+
+  public static boolean isDatacenter(String s) {
+    return DATACENTER.matcher(s).matches();
+  }
+
   public static boolean isServiceName(String s) {
     return SERVICE_NAME.matcher(s).matches();
   }
 
   public static boolean isIpv4(String s) {
     return IPV4.matcher(s).matches();
+  }
+
+  private static final Pattern PREFIX_LENGTH = Pattern.compile("[0-9]|[12][0-9]|3[0-2]");
+
+  /**
+   * An IPv4 address or CIDR, ASCII only ("10.0.0.0/8"): it is written into an iptables-restore
+   * script, so nothing after it (" -j ACCEPT", a newline and a rule) may pass.
+   */
+  public static boolean isIpv4OrCidr(String s) {
+    int slash = s.indexOf('/');
+    if (slash < 0) return isIpv4(s);
+    return isIpv4(s.substring(0, slash)) && PREFIX_LENGTH.matcher(s.substring(slash + 1)).matches();
   }
 
   public static boolean isIp(String s) {
