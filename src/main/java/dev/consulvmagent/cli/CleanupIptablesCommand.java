@@ -25,7 +25,8 @@ final class CleanupIptablesCommand implements Callable<Integer> {
       spec.commandLine().getOut().print(rules.cleanupScript());
     } else {
       boolean removed = rules.cleanup();
-      spec.commandLine().getOut().println(removed ? "Removed traffic redirection rules" : "No traffic redirection rules to remove");
+      spec.commandLine().getOut().println(
+          removed ? "Removed traffic redirection rules" : "No traffic redirection rules to remove");
     }
     spec.commandLine().getOut().flush();
     return ExitCodes.OK;
