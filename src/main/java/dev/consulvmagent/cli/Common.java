@@ -37,7 +37,8 @@ public final class Common {
 
   RunOptions toRunOptions() {
     return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root,
-        Optional.ofNullable(mirror), RunOptions.runningJar(), java.time.Duration.ofSeconds(lockWait));
+        Optional.ofNullable(mirror), RunOptions.runningJar(),
+        java.time.Duration.ofSeconds(lockWait));
   }
 
   boolean json() {
