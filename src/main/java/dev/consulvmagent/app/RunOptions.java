@@ -1,5 +1,7 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.host.LocalFiles;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -10,6 +12,19 @@ public record RunOptions(
 
   public RunOptions(Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar) {
     this(config, userData, root, mirror, agentJar, java.time.Duration.ofSeconds(10));
+  }
+
+  /** The jar this agent runs from (for agentJar), empty when run from classes. */
+  public static Optional<Path> runningJar() {
+    try {
+      Path p =
+          Path.of(RunOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return LocalFiles.isRegularFile(p) && p.toString().endsWith(".jar")
+          ? Optional.of(p)
+          : Optional.empty();
+    } catch (URISyntaxException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   public boolean live() {

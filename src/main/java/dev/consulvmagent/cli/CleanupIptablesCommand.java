@@ -1,8 +1,6 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.Hosts;
-import dev.consulvmagent.iptables.Iptables;
-import dev.consulvmagent.iptables.RestoreScript;
+import dev.consulvmagent.app.TrafficRules;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,12 +20,13 @@ final class CleanupIptablesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Iptables ipt = new Iptables(Hosts.live());
+    TrafficRules rules = TrafficRules.live();
     if (dryRun) {
-      spec.commandLine().getOut().print(RestoreScript.cleanup(ipt.saveNat()));
+      spec.commandLine().getOut().print(rules.cleanupScript());
     } else {
-      String s = ipt.cleanup();
-      spec.commandLine().getOut().println(s.isEmpty() ? "No traffic redirection rules to remove" : "Removed traffic redirection rules");
+      boolean removed = rules.cleanup();
+      spec.commandLine().getOut().println(
+          removed ? "Removed traffic redirection rules" : "No traffic redirection rules to remove");
     }
     spec.commandLine().getOut().flush();
     return ExitCodes.OK;

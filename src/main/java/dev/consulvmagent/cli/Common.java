@@ -1,8 +1,6 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.RunOptions;
-import dev.consulvmagent.host.LocalFiles;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -38,19 +36,9 @@ public final class Common {
   int lockWait;
 
   RunOptions toRunOptions() {
-    return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root, Optional.ofNullable(mirror), runningJar(),
+    return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root,
+        Optional.ofNullable(mirror), RunOptions.runningJar(),
         java.time.Duration.ofSeconds(lockWait));
-  }
-
-  static Optional<Path> runningJar() {
-    try {
-      Path p = Path.of(Common.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return LocalFiles.isRegularFile(p) && p.toString().endsWith(".jar")
-          ? Optional.of(p)
-          : Optional.empty();
-    } catch (URISyntaxException | RuntimeException e) {
-      return Optional.empty();
-    }
   }
 
   boolean json() {

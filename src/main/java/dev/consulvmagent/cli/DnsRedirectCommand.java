@@ -1,11 +1,7 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.Hosts;
-import dev.consulvmagent.host.Host;
-import dev.consulvmagent.iptables.DnsRedirect;
-import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.app.TrafficRules;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,15 +23,15 @@ final class DnsRedirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Iptables ipt = new Iptables(Hosts.forRoot(Path.of("/"), true));
+    TrafficRules rules = TrafficRules.live();
     PrintWriter out = spec.commandLine().getOut();
     if (dryRun) {
-      out.print(remove ? DnsRedirect.cleanup(ipt.saveNat()) : DnsRedirect.apply(ipt.saveNat()));
+      out.print(rules.dnsRedirectScript(remove));
     } else if (remove) {
-      out.println(DnsRedirect.remove(ipt).isEmpty() ? "No DNS redirect to remove" : "Removed the DNS redirect");
+      out.println(rules.removeDnsRedirect() ? "Removed the DNS redirect" : "No DNS redirect to remove");
     } else {
-      DnsRedirect.install(ipt);
-      out.println("DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + DnsRedirect.CONSUL_DNS_PORT);
+      rules.installDnsRedirect();
+      out.println("DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + TrafficRules.CONSUL_DNS_PORT);
     }
     out.flush();
     return ExitCodes.OK;

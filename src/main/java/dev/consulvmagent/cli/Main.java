@@ -1,11 +1,8 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Failures;
 import dev.consulvmagent.app.LockHeldException;
-import dev.consulvmagent.artifact.ArtifactException;
-import dev.consulvmagent.consul.ConsulApi;
-import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
-import dev.consulvmagent.host.ExecException;
 import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -129,8 +126,7 @@ public final class Main {
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = ExitCodes.LOCKED;
-    } else if (ex instanceof ArtifactException || ex instanceof ExecException || ex instanceof ConsulApi.ConsulUnreachableException
-        || ex instanceof SidecarWait.TimeoutException || ex instanceof java.io.UncheckedIOException) {
+    } else if (Failures.operational(ex) || ex instanceof java.io.UncheckedIOException) {
       err.println("error: " + ex.getMessage());
       code = ExitCodes.FAILED;
     } else {

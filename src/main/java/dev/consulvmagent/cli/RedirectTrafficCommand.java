@@ -1,17 +1,9 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.Hosts;
-import dev.consulvmagent.app.SidecarFlow;
-import dev.consulvmagent.consul.ConsulApi;
-import dev.consulvmagent.host.Host;
-import dev.consulvmagent.iptables.Iptables;
-import dev.consulvmagent.iptables.RedirectConfig;
-import dev.consulvmagent.spec.ServiceConfig;
-import dev.consulvmagent.sidecar.SidecarFiles;
-import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.app.RedirectTraffic;
+import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.Validators;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -85,42 +77,28 @@ final class RedirectTrafficCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Host host = Hosts.live();
-    Optional<String> tok = Optional.ofNullable(token).or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
-    ConsulApi api = new ConsulApi(httpAddr, tok, Duration.ofSeconds(5));
-    SidecarFlow flow = new SidecarFlow(Main.sink(spec.commandLine().getErr(), null));
-    RedirectConfig cfg;
-    if (service != null) {
-      ServiceConfig sc = SidecarFlow.readServiceConfig(host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
-      if (!sc.mesh().name().equals(service)) {
-        throw new SpecException("--service", "the service config describes '" + sc.mesh().name() + "', not '" + service + "'");
-      }
-      if (!sc.mesh().transparentProxy()) {
-        spec.commandLine().getOut().println("transparent proxy is off for " + service + "; no redirection installed");
-        return ExitCodes.OK;
-      }
-      cfg = flow.forService(host, sc, api, !noDefaults, dnsRedirect);
-    } else {
-      cfg = fromFlags(api);
-      if (!noDefaults) cfg = flow.withDefaults(host, cfg);
-    }
+    Optional<String> tok = Optional.ofNullable(token)
+        .or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
+    Optional<String> bind = !waitReady ? Optional.empty()
+        : Optional.of(Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND"))
+            .filter(s -> !s.isBlank()).orElse("127.0.0.1:19000"));
+    var o = new RedirectTraffic.Options(httpAddr, tok, !noDefaults, dnsRedirect, dryRun, bind);
+    EventSink events = Main.sink(spec.commandLine().getErr(), null);
+    RedirectTraffic.Result r = service != null
+        ? RedirectTraffic.forService(service, o, events)
+        : RedirectTraffic.fromFlags(flags(), o, events);
     PrintWriter out = spec.commandLine().getOut();
-    if (dryRun) {
-      out.print(SidecarFlow.dryRun(cfg, host));
-      out.flush();
-      return ExitCodes.OK;
+    switch (r.done()) {
+      case PROXY_OFF ->
+          out.println("transparent proxy is off for " + service + "; no redirection installed");
+      case DRY_RUN -> out.print(r.script());
+      case APPLIED -> out.println("Successfully applied traffic redirection rules");
     }
-    if (waitReady) {
-      String bind = Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND")).filter(s -> !s.isBlank()).orElse("127.0.0.1:19000");
-      flow.awaitEnvoyReady(bind, Duration.ofSeconds(120));
-    }
-    new Iptables(host).apply(cfg);
-    out.println("Successfully applied traffic redirection rules");
     out.flush();
     return ExitCodes.OK;
   }
 
-  private RedirectConfig fromFlags(ConsulApi api) {
+  private RedirectTraffic.Flags flags() {
     if (proxyUid == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-proxy-uid is required");
     if (proxyId == null && inbound == 0) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "either -proxy-id or -proxy-inbound-port are required");
@@ -137,14 +115,13 @@ final class RedirectTrafficCommand implements Callable<Integer> {
       if (p < 1 || p > 65535) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "port out of range: " + p);
     }
     if (dnsIp != null && !Validators.isIpv4(dnsIp)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
-    RedirectConfig flags;
     try {
-      flags = new RedirectConfig(proxyUid, inbound, outbound, excludeInbound, excludeOutbound, excludeCidr, excludeUid,
-          Optional.ofNullable(dnsIp), dnsPort);
+      return new RedirectTraffic.Flags(proxyUid, Optional.ofNullable(proxyId), inbound, outbound,
+          excludeInbound, excludeOutbound, excludeCidr, excludeUid, Optional.ofNullable(dnsIp),
+          dnsPort);
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    return proxyId == null ? flags : SidecarFlow.derived(api, proxyId, flags);
   }
 
   private static List<Integer> concat(List<Integer> a, List<Integer> b) {

@@ -1,24 +1,15 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarFlow;
+import dev.consulvmagent.app.SidecarInit;
 import dev.consulvmagent.app.SidecarVersion;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
-import dev.consulvmagent.host.Host;
-import dev.consulvmagent.render.Json;
 import dev.consulvmagent.spec.MeshService;
-import dev.consulvmagent.sidecar.Registration;
-import dev.consulvmagent.sidecar.SeedDryRun;
 import dev.consulvmagent.spec.ServiceConfig;
-import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.SpecLoader;
-import dev.consulvmagent.systemd.SystemdNotifier;
-import dev.consulvmagent.render.UnitNames;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -38,7 +29,7 @@ final class SidecarInitCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = {"-f", "--filename"}, paramLabel = "FILE", defaultValue = SidecarFiles.SERVICE_CONFIG,
+  @Option(names = {"-f", "--filename"}, paramLabel = "FILE", defaultValue = SidecarInit.SERVICE_CONFIG,
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 
@@ -79,8 +70,7 @@ final class SidecarInitCommand implements Callable<Integer> {
   public Integer call() {
     Integer bad = usage();
     if (bad != null) return bad;
-    Path file = filename.equals(SidecarFiles.SERVICE_CONFIG) ? Hosts.forRoot(root, false).fs().resolve(filename) : Path.of(filename);
-    ServiceConfig cfg = SidecarFlow.readServiceConfig(file);
+    ServiceConfig cfg = SidecarInit.read(filename, root);
     MeshService m = cfg.mesh();
     PrintWriter err = spec.commandLine().getErr();
     for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
@@ -91,10 +81,12 @@ final class SidecarInitCommand implements Callable<Integer> {
     // only the registration and the full connect-envoy line depend on the Consul version
     boolean versioned = !dry || "service-registration".equals(type)
         || (full && "connect-envoy".equals(type));
-    String version =
-        versioned ? consulVersion(m.name(), events) : SpecLoader.DEFAULT_CONSUL_VERSION;
+    String version = versioned
+        ? SidecarInit.consulVersion(Optional.ofNullable(httpAddr), root, dry, m.name(), events)
+        : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
-      dry(cfg, m, admin, version, out);
+      out.print(SidecarInit.dry(type, full, cfg, root, admin, version));
+      out.flush();
       return ExitCodes.OK;
     }
     RunResult r = new SidecarFlow(events).init(cfg, root, admin, version);
@@ -102,27 +94,6 @@ final class SidecarInitCommand implements Callable<Integer> {
     Render.result(out, err, r, "json".equals(output), false, code);
     return code;
   }
-
-  /**
-   * The running agent's version (at boot, once consul.service is up: it was just started), else
-   * apply's, else the default; a progress line says which.
-   */
-  private String consulVersion(String service, EventSink events) {
-    boolean live = root.toAbsolutePath().normalize().equals(Path.of("/"));
-    Optional<String> at = Optional.ofNullable(httpAddr).or(() -> live
-        ? Optional.of(Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR"))
-            .orElse(SidecarFiles.CONSUL_HTTP_ADDR))
-        : Optional.empty());
-    boolean starting = !dry && live && new SystemdNotifier(Hosts.forRoot(root, true))
-        .isActive("consul.service");
-    SidecarVersion v = SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events,
-        root, service);
-    events.info(v.describe());
-    return v.version();
-  }
-
-  /** As long as the reload step waits for a just-started Consul (ConsulReadyNotifier). */
-  private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 
   private static final List<String> TYPES =
       List.of("service-registration", "redirect", "connect-envoy", "envoy");
@@ -145,25 +116,5 @@ final class SidecarInitCommand implements Callable<Integer> {
     err.println("Try 'consul-vm-agent sidecar-init --help'.");
     err.flush();
     return ExitCodes.USAGE;
-  }
-
-  private void dry(ServiceConfig cfg, MeshService m, int admin, String version, PrintWriter out) {
-    if (!full) {
-      out.print(SeedDryRun.print(type, cfg.raw(), m, version));
-    } else {
-      switch (type) {
-        case "redirect" -> out.println(String.join(" ", Registration.redirectArgs(m,
-            Hosts.forRoot(root, false).users().uid("envoy").orElse(101))));
-        case "connect-envoy" ->
-            out.println("consul "
-                + String.join(" ", Registration.connectEnvoyArgs(m, "127.0.0.1:" + admin,
-                    version)));
-        case "envoy" -> out.println(String.join(" ",
-            List.of("systemctl", "enable", "--now", UnitNames.envoy(m.name()))));
-        default -> out.print(new String(Json.render(Registration.document(m, version)),
-            StandardCharsets.UTF_8));
-      }
-    }
-    out.flush();
   }
 }

@@ -1,9 +1,7 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.consul.ConsulApi;
-import dev.consulvmagent.consul.SidecarWait;
+import dev.consulvmagent.app.Mesh;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,8 +25,8 @@ final class SidecarWaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ConsulApi api = new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), Duration.ofSeconds(5));
-    new SidecarWait(api, Main.sink(spec.commandLine().getErr(), null), Duration.ofSeconds(timeout), Duration.ofSeconds(1)).await(service);
+    Mesh.sidecarWait(
+        service, httpAddr, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
     return ExitCodes.OK;
   }
 }

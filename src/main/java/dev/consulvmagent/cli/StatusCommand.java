@@ -1,13 +1,10 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Doctor;
-import dev.consulvmagent.consul.ConsulApi;
-import dev.consulvmagent.render.Json;
+import dev.consulvmagent.app.JsonText;
+import dev.consulvmagent.app.Mesh;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,12 +24,11 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ConsulApi api = new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), Duration.ofSeconds(3));
-    List<Doctor.Check> checks = new Doctor(api).run(common.toRunOptions());
+    List<Doctor.Check> checks = Mesh.status(httpAddr, common.toRunOptions());
     int code = Doctor.exitCode(checks);
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {
-      out.print(new String(Json.render(Doctor.toJson(checks)), StandardCharsets.UTF_8));
+      out.print(JsonText.of(Doctor.toJson(checks)));
     } else {
       for (Doctor.Check c : checks) {
         out.printf("%-5s %-15s %s%n", c.verdict().name().toLowerCase(), c.name(), c.detail());

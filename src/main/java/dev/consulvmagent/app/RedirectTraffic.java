@@ -1,0 +1,117 @@
+package dev.consulvmagent.app;
+
+import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.ServiceConfig;
+import dev.consulvmagent.spec.SpecException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * redirect-traffic on the running system: the redirect configuration from a service config
+ * (--service, as envoy@.service runs it) or from Consul's flags, then a dry run's script or the
+ * rules applied as one iptables-restore transaction.
+ */
+public final class RedirectTraffic {
+  /** What a run did. */
+  public enum Done {
+    /** --service with transparent proxy off: nothing installed. */
+    PROXY_OFF,
+    /** --dry-run: {@link Result#script} is the ruleset, nothing changed. */
+    DRY_RUN,
+    /** The rules are in place. */
+    APPLIED
+  }
+
+  /** The outcome; script is empty unless DRY_RUN. */
+  public record Result(Done done, String script) {}
+
+  /** Consul's redirect-traffic flags, already checked by the command. */
+  public record Flags(
+      int proxyUid,
+      Optional<String> proxyId,
+      int inboundPort,
+      int outboundPort,
+      List<Integer> excludeInboundPorts,
+      List<Integer> excludeOutboundPorts,
+      List<String> excludeOutboundCidrs,
+      List<Integer> excludeUids,
+      Optional<String> dnsIp,
+      int dnsPort) {
+    /** Every value checked whole here (RedirectConfig's checks): IllegalArgumentException. */
+    public Flags {
+      config(proxyUid, inboundPort, outboundPort, excludeInboundPorts, excludeOutboundPorts,
+          excludeOutboundCidrs, excludeUids, dnsIp, dnsPort);
+    }
+
+    RedirectConfig config() {
+      return config(proxyUid, inboundPort, outboundPort, excludeInboundPorts,
+          excludeOutboundPorts, excludeOutboundCidrs, excludeUids, dnsIp, dnsPort);
+    }
+
+    private static RedirectConfig config(int uid, int in, int out, List<Integer> exIn,
+        List<Integer> exOut, List<String> cidrs, List<Integer> uids, Optional<String> dnsIp,
+        int dnsPort) {
+      return new RedirectConfig(uid, in, out, exIn, exOut, cidrs, uids, dnsIp, dnsPort);
+    }
+  }
+
+  /**
+   * How to run: the Consul agent and token (for -proxy-id and --service), whether to add the
+   * default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin address
+   * to wait for first (empty: do not wait).
+   */
+  public record Options(
+      String httpAddr,
+      Optional<String> token,
+      boolean defaults,
+      boolean dnsRedirect,
+      boolean dryRun,
+      Optional<String> waitReadyAt) {}
+
+  private final Host host = Hosts.live();
+  private final SidecarFlow flow;
+  private final ConsulApi api;
+  private final Options o;
+
+  private RedirectTraffic(Options o, EventSink events) {
+    this.o = o;
+    this.flow = new SidecarFlow(events);
+    this.api = new ConsulApi(o.httpAddr(), o.token(), Duration.ofSeconds(5));
+  }
+
+  /** --service NAME: everything from the service config, which must describe NAME. */
+  public static Result forService(String service, Options o, EventSink events) {
+    RedirectTraffic t = new RedirectTraffic(o, events);
+    ServiceConfig sc =
+        SidecarFlow.readServiceConfig(t.host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
+    if (!sc.mesh().name().equals(service)) {
+      throw new SpecException("--service", "the service config describes '" + sc.mesh().name()
+          + "', not '" + service + "'");
+    }
+    if (!sc.mesh().transparentProxy()) return new Result(Done.PROXY_OFF, "");
+    return t.run(t.flow.forService(t.host, sc, t.api, o.defaults(), o.dnsRedirect()));
+  }
+
+  /** Consul's flags; with -proxy-id the ports come from the proxy's registration. */
+  public static Result fromFlags(Flags f, Options o, EventSink events) {
+    RedirectTraffic t = new RedirectTraffic(o, events);
+    RedirectConfig flags = f.config();
+    RedirectConfig cfg =
+        f.proxyId().map(id -> SidecarFlow.derived(t.api, id, flags)).orElse(flags);
+    if (o.defaults()) cfg = t.flow.withDefaults(t.host, cfg);
+    return t.run(cfg);
+  }
+
+  private Result run(RedirectConfig cfg) {
+    if (o.dryRun()) return new Result(Done.DRY_RUN, SidecarFlow.dryRun(cfg, host));
+    o.waitReadyAt().ifPresent(bind -> flow.awaitEnvoyReady(bind, Duration.ofSeconds(120)));
+    new Iptables(host).apply(cfg);
+    return new Result(Done.APPLIED, "");
+  }
+}
