@@ -3,25 +3,27 @@ package dev.consulvmagent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
-/** The real validators on what the repository ships. In CI (CI=true) a missing tool is a failure. */
+/**
+ * The real validators on what the repository ships. In CI (CI=true) a missing tool is a failure.
+ */
 class ShippedFilesTest {
   static final String AGENT = "/etc/consul-vm-agent/agent.yaml";
   static final String RELEASE = "/etc/consul-vm-agent/release.env";
@@ -30,7 +32,8 @@ class ShippedFilesTest {
 
   static void requireTool(String path) {
     boolean present = Files.isExecutable(Path.of(path));
-    if (System.getenv("CI") != null) assertThat(present).as(path + " must be installed by .ci/run").isTrue();
+    if (System.getenv("CI") != null)
+      assertThat(present).as(path + " must be installed by .ci/run").isTrue();
     assumeTrue(present, path + " not installed");
   }
 
@@ -43,15 +46,18 @@ class ShippedFilesTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"consul-server", "dashboard", "counting"})
-  void cloudInitFile_passesSchema_andCarriesExactlyTheExampleConfig(String machine) throws Exception {
+  void cloudInitFile_passesSchema_andCarriesExactlyTheExampleConfig(String machine)
+      throws Exception {
     Path f = Path.of("cloud-init", machine + ".yaml");
     byte[] agent = UserData.extract(Files.readAllBytes(f), AGENT);
-    assertThat(new String(agent, StandardCharsets.UTF_8)).isEqualTo(Files.readString(Path.of("examples", machine + ".yaml")));
+    assertThat(new String(agent, StandardCharsets.UTF_8))
+        .isEqualTo(Files.readString(Path.of("examples", machine + ".yaml")));
     new SpecLoader().parse(agent);
     String text = Files.readString(f);
     // runcmd is the bootstrap alone, so its exit status is runcmd's (cloud-init's cc_runcmd:
     // only the last command's status counts); it starts the apply unit without --no-block
-    assertThat(text).doesNotContain("--no-block")
+    assertThat(text)
+        .doesNotContain("--no-block")
         .endsWith("runcmd:\n" + runcmdComment(text) + "  - [" + BOOTSTRAP + "]\n");
     // EC2: "User data is limited to 16 KB, in raw form, before it is base64-encoded"
     // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html)
@@ -62,7 +68,8 @@ class ShippedFilesTest {
     // one bootstrap: the same text in every machine's file
     assertThat(UserData.extract(Files.readAllBytes(f), BOOTSTRAP)).isEqualTo(bootstrap());
     requireTool("/usr/bin/cloud-init");
-    assertThat(run(Path.of("."), "cloud-init", "schema", "--config-file", f.toString())).contains("Valid cloud-config");
+    assertThat(run(Path.of("."), "cloud-init", "schema", "--config-file", f.toString()))
+        .contains("Valid cloud-config");
   }
 
   static String runcmdComment(String text) {
@@ -81,20 +88,28 @@ class ShippedFilesTest {
     String section = readme.substring(readme.indexOf("## Deploy on a cloud VM"));
     section = section.substring(0, section.indexOf("\n## ", 5));
     String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
-    assertThat(section).contains("```yaml\n" + file + "```\n",
-        "systemctl start consul-vm-agent-apply", "AGENT_URL=", "AGENT_SHA256=");
+    assertThat(section)
+        .contains(
+            "```yaml\n" + file + "```\n",
+            "systemctl start consul-vm-agent-apply",
+            "AGENT_URL=",
+            "AGENT_SHA256=");
   }
 
   @Test
   void applyUnit_runsTheLauncher_onDemandOnly() throws Exception {
-    String unit = Files.readString(Path.of("src/deb/consul-vm-agent-apply.service"))
-        .replaceAll("(?m)^#.*\n", "");
-    assertThat(unit).contains("\nExecStart=/usr/bin/consul-vm-agent apply\n", "\nType=oneshot\n")
+    String unit =
+        Files.readString(Path.of("src/deb/consul-vm-agent-apply.service"))
+            .replaceAll("(?m)^#.*\n", "");
+    assertThat(unit)
+        .contains("\nExecStart=/usr/bin/consul-vm-agent apply\n", "\nType=oneshot\n")
         .doesNotContain("java", "[Install]", "cloud-final", "multi-user.target");
   }
 
-  /** Runs the shipped bootstrap under a temp root, against a local HTTP server, with fake
-   * apt-get and systemctl that log their calls: what it installs and runs is what they saw. */
+  /**
+   * Runs the shipped bootstrap under a temp root, against a local HTTP server, with fake apt-get
+   * and systemctl that log their calls: what it installs and runs is what they saw.
+   */
   record Boot(int rc, String output, String calls, Path root) {}
 
   Boot runBootstrap(byte[] served, String url, String sha) throws Exception {
@@ -102,24 +117,31 @@ class ShippedFilesTest {
     Path root = Files.createTempDirectory("cva-bootstrap");
     Path bin = Files.createDirectories(root.resolve("fakebin"));
     Path calls = root.resolve("calls");
-    String fake = "#!/bin/sh\necho \"$(basename \"$0\") $*\" >>" + calls + "\n"
-        + "for a; do [ -f \"$a\" ] && sha256sum \"$a\" >>" + calls + "; done; exit 0\n";
+    String fake =
+        "#!/bin/sh\necho \"$(basename \"$0\") $*\" >>"
+            + calls
+            + "\n"
+            + "for a; do [ -f \"$a\" ] && sha256sum \"$a\" >>"
+            + calls
+            + "; done; exit 0\n";
     for (String tool : List.of("apt-get", "systemctl")) {
       Files.writeString(bin.resolve(tool), fake);
-      Files.setPosixFilePermissions(bin.resolve(tool),
-          PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(
+          bin.resolve(tool), PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Path env = root.resolve(RELEASE.substring(1));
     Files.createDirectories(env.getParent());
     Path script = Files.write(root.resolve("bootstrap"), bootstrap());
     var loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     HttpServer http = HttpServer.create(loopback, 0);
-    http.createContext("/", x -> {
-      x.sendResponseHeaders(200, served.length);
-      try (var out = x.getResponseBody()) {
-        out.write(served);
-      }
-    });
+    http.createContext(
+        "/",
+        x -> {
+          x.sendResponseHeaders(200, served.length);
+          try (var out = x.getResponseBody()) {
+            out.write(served);
+          }
+        });
     http.start();
     try {
       var pb = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true);
@@ -151,9 +173,16 @@ class ShippedFilesTest {
     assertThat(b.rc()).as(b.output()).isZero();
     assertThat(b.output()).contains("verified; installing it");
     String deb = b.root() + "/var/cache/consul-vm-agent-bootstrap/consul-vm-agent.deb";
-    assertThat(b.calls()).isEqualTo("apt-get install -y -q --no-install-recommends " + deb + "\n"
-        + sha256(DEB) + "  " + deb + "\n"
-        + "systemctl daemon-reload\nsystemctl start consul-vm-agent-apply.service\n");
+    assertThat(b.calls())
+        .isEqualTo(
+            "apt-get install -y -q --no-install-recommends "
+                + deb
+                + "\n"
+                + sha256(DEB)
+                + "  "
+                + deb
+                + "\n"
+                + "systemctl daemon-reload\nsystemctl start consul-vm-agent-apply.service\n");
   }
 
   @Test
@@ -165,8 +194,12 @@ class ShippedFilesTest {
     Boot b = runBootstrap(tampered, url, sha256(DEB));
     assertThat(b.rc()).as(b.output()).isEqualTo(1);
     assertThat(b.output()).doesNotContain("s3cr3t");
-    assertThat(b.output()).contains("SHA256 MISMATCH for http://127.0.0.1:",
-        "expected " + sha256(DEB), "got " + sha256(tampered), "nothing installed, nothing run");
+    assertThat(b.output())
+        .contains(
+            "SHA256 MISMATCH for http://127.0.0.1:",
+            "expected " + sha256(DEB),
+            "got " + sha256(tampered),
+            "nothing installed, nothing run");
     assertThat(b.calls()).isEmpty();
     try (var left = Files.list(b.root().resolve("var/cache/consul-vm-agent-bootstrap"))) {
       assertThat(left).isEmpty();
@@ -193,22 +226,47 @@ class ShippedFilesTest {
   @Test
   void vagrantStyleSecondPart_overridesTheAgentConfig_asCloudInitMergesIt() throws Exception {
     String part1 = Files.readString(Path.of("cloud-init/dashboard.yaml"));
-    String cfg = new String(UserData.extract(part1.getBytes(), AGENT), StandardCharsets.UTF_8).replace("192.0.2.", "192.168.56.");
-    String part2 = "#cloud-config\nmerge_how:\n- name: list\n  settings: [append]\n- name: dict\n  settings: [no_replace, recurse_list]\n"
-        + "write_files:\n- path: " + AGENT + "\n  permissions: '0600'\n  content: |\n" + cfg.indent(4);
-    String mime = "Content-Type: multipart/mixed; boundary=\"BOUNDARY\"\nMIME-Version: 1.0\n\n"
-        + "--BOUNDARY\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\nContent-ID: <a>\n\n"
-        + Base64.getMimeEncoder().encodeToString(part1.getBytes()) + "\n"
-        + "--BOUNDARY\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\nContent-ID: <b>\n\n"
-        + Base64.getMimeEncoder().encodeToString(part2.getBytes()) + "\n--BOUNDARY--\n";
+    String cfg =
+        new String(UserData.extract(part1.getBytes(), AGENT), StandardCharsets.UTF_8)
+            .replace("192.0.2.", "192.168.56.");
+    String part2 =
+        "#cloud-config\n"
+            + "merge_how:\n"
+            + "- name: list\n"
+            + "  settings: [append]\n"
+            + "- name: dict\n"
+            + "  settings: [no_replace, recurse_list]\n"
+            + "write_files:\n"
+            + "- path: "
+            + AGENT
+            + "\n  permissions: '0600'\n  content: |\n"
+            + cfg.indent(4);
+    String mime =
+        "Content-Type: multipart/mixed; boundary=\"BOUNDARY\"\n"
+            + "MIME-Version: 1.0\n\n"
+            + "--BOUNDARY\n"
+            + "Content-Type: text/cloud-config\n"
+            + "Content-Transfer-Encoding: base64\n"
+            + "Content-ID: <a>\n\n"
+            + Base64.getMimeEncoder().encodeToString(part1.getBytes())
+            + "\n"
+            + "--BOUNDARY\n"
+            + "Content-Type: text/cloud-config\n"
+            + "Content-Transfer-Encoding: base64\n"
+            + "Content-ID: <b>\n\n"
+            + Base64.getMimeEncoder().encodeToString(part2.getBytes())
+            + "\n--BOUNDARY--\n";
     String merged = new String(UserData.extract(mime.getBytes(), AGENT), StandardCharsets.UTF_8);
-    assertThat(merged).contains("bind_addr: 192.168.56.11", "retry_join: [192.168.56.10]").doesNotContain("192.0.2.");
+    assertThat(merged)
+        .contains("bind_addr: 192.168.56.11", "retry_join: [192.168.56.10]")
+        .doesNotContain("192.0.2.");
   }
 
   @Test
   void vagrantfile_validates() throws Exception {
     requireTool("/usr/bin/vagrant");
-    assertThat(run(Path.of("vagrant"), "vagrant", "validate", "-p")).contains("Vagrantfile validated successfully");
+    assertThat(run(Path.of("vagrant"), "vagrant", "validate", "-p"))
+        .contains("Vagrantfile validated successfully");
   }
 
   @Test
@@ -216,7 +274,13 @@ class ShippedFilesTest {
     requireTool("/usr/bin/shellcheck");
     List<String> argv = new ArrayList<>(List.of("shellcheck", "-x", ".ci/run"));
     try (var s = Files.list(Path.of("scripts"))) {
-      s.filter(p -> !p.toString().endsWith(".md") && !p.toString().endsWith(".py") && Files.isRegularFile(p)).sorted().forEach(p -> argv.add(p.toString()));
+      s.filter(
+              p ->
+                  !p.toString().endsWith(".md")
+                      && !p.toString().endsWith(".py")
+                      && Files.isRegularFile(p))
+          .sorted()
+          .forEach(p -> argv.add(p.toString()));
     }
     run(Path.of("."), argv.toArray(String[]::new));
   }

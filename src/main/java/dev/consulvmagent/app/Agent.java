@@ -11,20 +11,16 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
-import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.systemd.SystemdNotifier;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 
 /**
- * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to
- * the converge step. The only place real adapters are built.
+ * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
+ * converge step. The only place real adapters are built.
  */
 public final class Agent {
   private final EventSink events;
@@ -64,13 +60,16 @@ public final class Agent {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
-    Context ctx = new Context(Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
+    Context ctx =
+        new Context(
+            Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
-    List<Planned> plan = forApply
-        ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
-        : engine.plan(resources, host);
+    List<Planned> plan =
+        forApply
+            ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
+            : engine.plan(resources, host);
     return new Prepared(spec, host, engine, plan);
   }
 
@@ -89,10 +88,20 @@ public final class Agent {
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
-      var notifier = ConsulReadyNotifier.live(new SystemdNotifier(p.host()), p.host().live(),
-          dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()), events);
-      RunResult r = p.engine().apply(p.plan(), p.host(), notifier, start,
-          paths -> OwnershipLedger.add(p.host().fs(), paths));
+      var notifier =
+          ConsulReadyNotifier.live(
+              new SystemdNotifier(p.host()),
+              p.host().live(),
+              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
+              events);
+      RunResult r =
+          p.engine()
+              .apply(
+                  p.plan(),
+                  p.host(),
+                  notifier,
+                  start,
+                  paths -> OwnershipLedger.add(p.host().fs(), paths));
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

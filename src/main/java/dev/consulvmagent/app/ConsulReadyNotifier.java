@@ -13,10 +13,10 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs notifications one by one and, on a live host, waits for the local Consul HTTP API before
- * the step that needs it: {@code consul reload} (it talks to that API), also right after
- * consul.service was (re)started. consul.service is Type=exec, so "started" means only that the
- * binary runs; a leader is not needed by any of apply's steps (Envoy's sidecar-wait waits for one).
+ * Runs notifications one by one and, on a live host, waits for the local Consul HTTP API before the
+ * step that needs it: {@code consul reload} (it talks to that API), also right after consul.service
+ * was (re)started. consul.service is Type=exec, so "started" means only that the binary runs; a
+ * leader is not needed by any of apply's steps (Envoy's sidecar-wait waits for one).
  */
 final class ConsulReadyNotifier implements Notifier {
   static final String UNIT = "consul.service";
@@ -29,12 +29,21 @@ final class ConsulReadyNotifier implements Notifier {
 
   /** For a live host: the real systemd notifier, and the agent's HTTP address. */
   static Notifier live(SystemdNotifier systemd, boolean live, String httpAddr, EventSink events) {
-    AgentWait w = new AgentWait(new ConsulApi(httpAddr, Optional.empty(), Duration.ofSeconds(2)), httpAddr, events,
-        Duration.ofMillis(250));
+    AgentWait w =
+        new AgentWait(
+            new ConsulApi(httpAddr, Optional.empty(), Duration.ofSeconds(2)),
+            httpAddr,
+            events,
+            Duration.ofMillis(250));
     return new ConsulReadyNotifier(systemd, live, w, () -> systemd.isActive(UNIT), TIMEOUT);
   }
 
-  ConsulReadyNotifier(Notifier delegate, boolean live, AgentWait wait, BooleanSupplier consulActive, Duration timeout) {
+  ConsulReadyNotifier(
+      Notifier delegate,
+      boolean live,
+      AgentWait wait,
+      BooleanSupplier consulActive,
+      Duration timeout) {
     this.timeout = timeout;
     this.delegate = delegate;
     this.live = live;
@@ -47,9 +56,11 @@ final class ConsulReadyNotifier implements Notifier {
     List<String> lines = new ArrayList<>();
     boolean started = false;
     for (Notification n : notifications) {
-      boolean consulStart = UNIT.equals(n.target())
-          && (n.kind() == Notification.Kind.START || n.kind() == Notification.Kind.RESTART);
-      if (live && n.kind() == Notification.Kind.RELOAD && UNIT.equals(n.target()) && !started) waitIfRunning(lines);
+      boolean consulStart =
+          UNIT.equals(n.target())
+              && (n.kind() == Notification.Kind.START || n.kind() == Notification.Kind.RESTART);
+      if (live && n.kind() == Notification.Kind.RELOAD && UNIT.equals(n.target()) && !started)
+        waitIfRunning(lines);
       lines.addAll(delegate.run(List.of(n)));
       if (live && consulStart) {
         wait.httpApi(timeout);

@@ -6,16 +6,15 @@ import dev.consulvmagent.consul.ConsulDns;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
-import dev.consulvmagent.iptables.ConsulRules;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.module.DnsModule;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.SpecException;
-import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -67,11 +66,16 @@ public final class Doctor {
     lastRun(host);
     if (spec != null) drift(o);
     if (!live) {
-      add("consul agent", Verdict.SKIP, "not checked under --root", "run status on the booted machine");
+      add(
+          "consul agent",
+          Verdict.SKIP,
+          "not checked under --root",
+          "run status on the booted machine");
       return checks;
     }
     if (!consul()) return checks;
-    Optional<MeshService> mesh = spec == null ? Optional.empty() : spec.service().map(s -> s.mesh());
+    Optional<MeshService> mesh =
+        spec == null ? Optional.empty() : spec.service().map(s -> s.mesh());
     if (mesh.isEmpty()) {
       add("service", Verdict.SKIP, "no service configured on this machine", "");
       return checks;
@@ -81,8 +85,14 @@ public final class Doctor {
     envoy(host, m, spec.envoy().adminPort());
     rules(host, m);
     DnsSpec.Mode dnsMode = DnsModule.effective(spec.dns().mode(), host);
-    checks.add(dnsCheck(consulDnsAddress(self), ConsulDns.system(), dnsMode,
-        host.fs().exists(RESOLVED_STUB), nameservers(host), m.name()));
+    checks.add(
+        dnsCheck(
+            consulDnsAddress(self),
+            ConsulDns.system(),
+            dnsMode,
+            host.fs().exists(RESOLVED_STUB),
+            nameservers(host),
+            m.name()));
     return checks;
   }
 
@@ -107,8 +117,18 @@ public final class Doctor {
       JsonNode r = Json.mapper().readTree(b.get());
       int code = r.path("exit_code").asInt(-1);
       String when = r.path("end").asText();
-      if (code == 0) add("last run", Verdict.OK, "apply succeeded at " + when + ", " + r.path("changed").asInt() + " change(s)", "");
-      else add("last run", Verdict.FAIL, "apply failed at " + when + ": " + r.path("error").asText(), "see " + ResultFile.PATH + ", then apply again");
+      if (code == 0)
+        add(
+            "last run",
+            Verdict.OK,
+            "apply succeeded at " + when + ", " + r.path("changed").asInt() + " change(s)",
+            "");
+      else
+        add(
+            "last run",
+            Verdict.FAIL,
+            "apply failed at " + when + ": " + r.path("error").asText(),
+            "see " + ResultFile.PATH + ", then apply again");
     } catch (IOException e) {
       add("last run", Verdict.WARN, ResultFile.PATH + " is unreadable", "consul-vm-agent apply");
     }
@@ -119,7 +139,12 @@ public final class Doctor {
       RunResult plan = new Agent(EventSink.NONE).plan(o);
       long n = plan.pending();
       if (n == 0) add("converged", Verdict.OK, "the host matches the configuration", "");
-      else add("converged", Verdict.WARN, n + " resource(s) differ from the configuration", "consul-vm-agent plan; then apply");
+      else
+        add(
+            "converged",
+            Verdict.WARN,
+            n + " resource(s) differ from the configuration",
+            "consul-vm-agent plan; then apply");
     } catch (RuntimeException e) {
       add("converged", Verdict.WARN, "could not plan: " + e.getMessage(), "consul-vm-agent plan");
     }
@@ -130,15 +155,29 @@ public final class Doctor {
     try {
       self = api.self();
     } catch (ConsulApi.ConsulUnreachableException e) {
-      add("consul agent", Verdict.FAIL, e.getMessage(), "systemctl status consul; journalctl -u consul");
+      add(
+          "consul agent",
+          Verdict.FAIL,
+          e.getMessage(),
+          "systemctl status consul; journalctl -u consul");
       return false;
     }
     this.self = self;
-    add("consul agent", Verdict.OK, "Consul " + self.path("Config").path("Version").asText("?") + ", datacenter "
-        + self.path("Config").path("Datacenter").asText("?"), "");
+    add(
+        "consul agent",
+        Verdict.OK,
+        "Consul "
+            + self.path("Config").path("Version").asText("?")
+            + ", datacenter "
+            + self.path("Config").path("Datacenter").asText("?"),
+        "");
     Optional<String> leader = api.leader();
     if (leader.isEmpty()) {
-      add("cluster", Verdict.FAIL, "no leader known: the agent has not joined a server", "check consul.retry_join and that the servers run; consul members");
+      add(
+          "cluster",
+          Verdict.FAIL,
+          "no leader known: the agent has not joined a server",
+          "check consul.retry_join and that the servers run; consul members");
       return false;
     }
     ConsulApi.Answer members = api.get("/v1/agent/members");
@@ -148,7 +187,11 @@ public final class Doctor {
     } catch (IOException ignored) {
       // leave 0
     }
-    add("cluster", Verdict.OK, "leader " + leader.get() + (count > 0 ? ", " + count + " member(s)" : ""), "");
+    add(
+        "cluster",
+        Verdict.OK,
+        "leader " + leader.get() + (count > 0 ? ", " + count + " member(s)" : ""),
+        "");
     return true;
   }
 
@@ -157,7 +200,10 @@ public final class Doctor {
     boolean svc = services.has(m.name());
     boolean sidecar = services.has(m.sidecarId());
     if (!svc || !sidecar) {
-      add("registration", Verdict.FAIL, (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
+      add(
+          "registration",
+          Verdict.FAIL,
+          (svc ? "" : m.name() + " ") + (sidecar ? "" : m.sidecarId() + " ") + "not registered",
           "systemctl status consul-sidecar-init; consul reload;"
               + " with ACLs the token needs service:read (else the list is empty)");
       return;
@@ -174,29 +220,50 @@ public final class Doctor {
       switch (c.path("Status").asText()) {
         case "critical" -> critical.add(line);
         case "warning" -> warning.add(line);
-        default -> { }
+        default -> {}
       }
     }
-    if (!critical.isEmpty()) add("health checks", Verdict.FAIL, String.join("; ", critical), "is the app or Envoy listening? systemctl status envoy@" + m.name());
+    if (!critical.isEmpty())
+      add(
+          "health checks",
+          Verdict.FAIL,
+          String.join("; ", critical),
+          "is the app or Envoy listening? systemctl status envoy@" + m.name());
     else if (!warning.isEmpty()) add("health checks", Verdict.WARN, String.join("; ", warning), "");
     else add("health checks", Verdict.OK, "passing", "");
   }
 
   private void envoy(Host host, MeshService m, int adminPort) {
     String unit = UnitNames.envoy(m.name());
-    boolean active = host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
+    boolean active =
+        host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
     if (!active) {
-      add("envoy", Verdict.FAIL, unit + " is not running", "systemctl status " + unit + "; journalctl -u " + unit);
+      add(
+          "envoy",
+          Verdict.FAIL,
+          unit + " is not running",
+          "systemctl status " + unit + "; journalctl -u " + unit);
       return;
     }
-    String version = host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
+    String version =
+        host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
     boolean ready;
     try {
-      ready = new ConsulApi("http://127.0.0.1:" + adminPort, Optional.empty(), Duration.ofSeconds(2)).get("/ready").code() == 200;
+      ready =
+          new ConsulApi("http://127.0.0.1:" + adminPort, Optional.empty(), Duration.ofSeconds(2))
+                  .get("/ready")
+                  .code()
+              == 200;
     } catch (ConsulApi.ConsulUnreachableException e) {
       ready = false;
     }
-    add("envoy", ready ? Verdict.OK : Verdict.FAIL, unit + " running" + (version.isEmpty() ? "" : ", " + version) + (ready ? ", ready" : ", admin /ready not answering"),
+    add(
+        "envoy",
+        ready ? Verdict.OK : Verdict.FAIL,
+        unit
+            + " running"
+            + (version.isEmpty() ? "" : ", " + version)
+            + (ready ? ", ready" : ", admin /ready not answering"),
         ready ? "" : "journalctl -u " + unit);
   }
 
@@ -208,18 +275,30 @@ public final class Doctor {
     String save = host.run(List.of("iptables-save", "-t", "nat"), Duration.ofSeconds(10)).stdout();
     RedirectConfig want;
     try {
-      want = new SidecarFlow(EventSink.NONE).forService(host, new dev.consulvmagent.spec.ServiceConfig(Map.of(), m), api, true,
-          SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
+      want =
+          new SidecarFlow(EventSink.NONE)
+              .forService(
+                  host,
+                  new dev.consulvmagent.spec.ServiceConfig(Map.of(), m),
+                  api,
+                  true,
+                  SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
     } catch (RuntimeException e) {
       add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");
       return;
     }
     List<String> drift = RuleDrift.compare(RestoreScript.apply(want, save), save);
     if (drift.isEmpty()) add("traffic rules", Verdict.OK, "our chains match the configuration", "");
-    else add("traffic rules", Verdict.FAIL, String.join("; ", drift), "systemctl restart envoy@" + m.name() + " (re-applies them atomically)");
+    else
+      add(
+          "traffic rules",
+          Verdict.FAIL,
+          String.join("; ", drift),
+          "systemctl restart envoy@" + m.name() + " (re-applies them atomically)");
   }
 
   static final String DNS_NAME = "consul.service.consul";
+
   /** Exists only while systemd-resolved runs (systemd-resolved.service(8), "/etc/resolv.conf"). */
   static final String RESOLVED_STUB = "/run/systemd/resolve/stub-resolv.conf";
 
@@ -252,12 +331,16 @@ public final class Doctor {
 
   private static List<String> nameservers(Host host) {
     List<String> out = new ArrayList<>();
-    host.fs().readIfExists("/etc/resolv.conf").ifPresent(b -> {
-      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-        String[] w = line.trim().split("\\s+");
-        if (w.length >= 2 && w[0].equals("nameserver")) out.add(w[1]);
-      }
-    });
+    host.fs()
+        .readIfExists("/etc/resolv.conf")
+        .ifPresent(
+            b -> {
+              for (String line :
+                  new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                String[] w = line.trim().split("\\s+");
+                if (w.length >= 2 && w[0].equals("nameserver")) out.add(w[1]);
+              }
+            });
     return out;
   }
 
@@ -266,10 +349,18 @@ public final class Doctor {
    * directly), and does the machine's resolver reach it? The hint fits what this machine uses:
    * resolvectl only where systemd-resolved runs, resolv.conf and the redirect rules elsewhere.
    */
-  public static Check dnsCheck(Optional<InetSocketAddress> consulDns, ConsulDns.Lookup system,
-      DnsSpec.Mode mode, boolean resolvedRunning, List<String> nameservers, String service) {
+  public static Check dnsCheck(
+      Optional<InetSocketAddress> consulDns,
+      ConsulDns.Lookup system,
+      DnsSpec.Mode mode,
+      boolean resolvedRunning,
+      List<String> nameservers,
+      String service) {
     if (consulDns.isEmpty()) {
-      return new Check("dns", Verdict.WARN, "Consul's DNS interface is off (ports.dns is -1)",
+      return new Check(
+          "dns",
+          Verdict.WARN,
+          "Consul's DNS interface is off (ports.dns is -1)",
           "enable ports.dns in the Consul configuration; *.consul names cannot resolve without it");
     }
     InetSocketAddress at = consulDns.get();
@@ -278,7 +369,9 @@ public final class Doctor {
     try {
       direct = ConsulDns.at(at, Duration.ofSeconds(2)).resolve(DNS_NAME);
     } catch (IOException e) {
-      return new Check("dns", Verdict.FAIL,
+      return new Check(
+          "dns",
+          Verdict.FAIL,
           "Consul DNS at " + where + " does not answer " + DNS_NAME + ": " + e.getMessage(),
           "journalctl -u consul; consul members (a server must be alive for " + DNS_NAME + ")");
     }
@@ -288,30 +381,51 @@ public final class Doctor {
     } catch (IOException e) {
       String answers = "Consul DNS at " + where + " answers " + DNS_NAME + " → " + direct;
       String detail = answers + ", but this machine's resolver does not";
-      String ns = nameservers.isEmpty()
-          ? "no nameserver"
-          : "nameserver " + String.join(", ", nameservers);
+      String ns =
+          nameservers.isEmpty() ? "no nameserver" : "nameserver " + String.join(", ", nameservers);
       return switch (mode) {
-        case NONE -> new Check("dns", Verdict.OK,
-            answers + " (dns.mode none: the system resolver is left alone)", "");
-        case RESOLVED -> resolvedRunning
-            ? new Check("dns", Verdict.WARN, detail,
-                "resolvectl status; resolvectl query " + DNS_NAME
-                    + "; /etc/resolv.conf must be systemd-resolved's stub (it has " + ns + ")")
-            : new Check("dns", Verdict.WARN,
-                detail + " (dns.mode resolved, but systemd-resolved is not running)",
-                "systemctl status systemd-resolved; or set dns.mode: iptables");
-        default -> new Check("dns", Verdict.WARN,
-            detail + " (no systemd-resolved here: dns.mode iptables)",
-            "/etc/resolv.conf has " + ns + "; the DNS redirect only turns 127.0.0.1:53 into "
-                + where + ", so it must name 127.0.0.1 first; see"
-                + " iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@" + service);
+        case NONE ->
+            new Check(
+                "dns",
+                Verdict.OK,
+                answers + " (dns.mode none: the system resolver is left alone)",
+                "");
+        case RESOLVED ->
+            resolvedRunning
+                ? new Check(
+                    "dns",
+                    Verdict.WARN,
+                    detail,
+                    "resolvectl status; resolvectl query "
+                        + DNS_NAME
+                        + "; /etc/resolv.conf must be systemd-resolved's stub (it has "
+                        + ns
+                        + ")")
+                : new Check(
+                    "dns",
+                    Verdict.WARN,
+                    detail + " (dns.mode resolved, but systemd-resolved is not running)",
+                    "systemctl status systemd-resolved; or set dns.mode: iptables");
+        default ->
+            new Check(
+                "dns",
+                Verdict.WARN,
+                detail + " (no systemd-resolved here: dns.mode iptables)",
+                "/etc/resolv.conf has "
+                    + ns
+                    + "; the DNS redirect only turns 127.0.0.1:53 into "
+                    + where
+                    + ", so it must name 127.0.0.1 first; see"
+                    + " iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@"
+                    + service);
       };
     }
   }
 
   public static int exitCode(List<Check> checks) {
-    return checks.stream().anyMatch(c -> c.verdict() == Verdict.FAIL || c.verdict() == Verdict.WARN) ? 1 : 0;
+    return checks.stream().anyMatch(c -> c.verdict() == Verdict.FAIL || c.verdict() == Verdict.WARN)
+        ? 1
+        : 0;
   }
 
   public static Map<String, Object> toJson(List<Check> checks) {

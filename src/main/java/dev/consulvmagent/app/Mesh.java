@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The questions status and sidecar-wait ask the local Consul agent at httpAddr, with the token
- * from $CONSUL_HTTP_TOKEN (as the consul CLI takes it).
+ * The questions status and sidecar-wait ask the local Consul agent at httpAddr, with the token from
+ * $CONSUL_HTTP_TOKEN (as the consul CLI takes it).
  */
 public final class Mesh {
   private Mesh() {}
@@ -23,13 +23,14 @@ public final class Mesh {
    * sidecar-wait: returns once the agent answers, knows a leader and has service and its sidecar;
    * throws SidecarWait.TimeoutException after timeout.
    */
-  public static void sidecarWait(String service, String httpAddr, Duration timeout,
-      EventSink events) {
+  public static void sidecarWait(
+      String service, String httpAddr, Duration timeout, EventSink events) {
     new SidecarWait(api(httpAddr, Duration.ofSeconds(5)), events, timeout, Duration.ofSeconds(1))
         .await(service);
   }
 
   private static ConsulApi api(String httpAddr, Duration timeout) {
-    return new ConsulApi(httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), timeout);
+    return new ConsulApi(
+        httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), timeout);
   }
 }

@@ -32,26 +32,31 @@ public final class OwnershipLedger {
   private OwnershipLedger() {}
 
   public static List<String> read(HostFs fs) {
-    return fs.readIfExists(PATH).map(b -> {
-      Object created;
-      try {
-        created = Json.parseObject(b).get("created");
-      } catch (IOException e) {
-        created = e.getMessage();
-      }
-      // damaged or edited (we write it atomically): an empty ledger would make uninstall report
-      // "no changes" and leave everything behind, so refuse it instead
-      if (!(created instanceof List<?> l)) throw refused("no list \"created\" in it");
-      List<String> entries = l.stream().map(String::valueOf).toList();
-      for (String e : entries) checkEntry(e);
-      return entries;
-    }).orElse(List.of());
+    return fs.readIfExists(PATH)
+        .map(
+            b -> {
+              Object created;
+              try {
+                created = Json.parseObject(b).get("created");
+              } catch (IOException e) {
+                created = e.getMessage();
+              }
+              // damaged or edited (we write it atomically): an empty ledger would make uninstall
+              // report
+              // "no changes" and leave everything behind, so refuse it instead
+              if (!(created instanceof List<?> l)) throw refused("no list \"created\" in it");
+              List<String> entries = l.stream().map(String::valueOf).toList();
+              for (String e : entries) checkEntry(e);
+              return entries;
+            })
+        .orElse(List.of());
   }
 
   /**
    * An entry is what {@link #add} records: a normalized absolute path or one of {@link #USERS}.
-   * Anything else (a "..", a relative path, a NUL, user:root) was edited in by someone else; uninstall must not guess what
-   * it means, so the whole ledger is refused, naming the entry, and nothing is removed.
+   * Anything else (a "..", a relative path, a NUL, user:root) was edited in by someone else;
+   * uninstall must not guess what it means, so the whole ledger is refused, naming the entry, and
+   * nothing is removed.
    */
   private static void checkEntry(String e) {
     var user = ResourceKey.parse(e).filter(k -> k.kind() == ResourceKey.Kind.USER);
@@ -66,7 +71,8 @@ public final class OwnershipLedger {
       throw refused(
           "it lists "
               + dev.consulvmagent.spec.Validators.quote(e)
-              + ", which the agent never records (a normalized absolute path, or user:consul or user:envoy)");
+              + ", which the agent never records (a normalized absolute path, or user:consul or"
+              + " user:envoy)");
     }
   }
 

@@ -45,17 +45,40 @@ public final class RedirectTraffic {
       int dnsPort) {
     /** Every value checked whole here (RedirectConfig's checks): IllegalArgumentException. */
     public Flags {
-      config(proxyUid, inboundPort, outboundPort, excludeInboundPorts, excludeOutboundPorts,
-          excludeOutboundCidrs, excludeUids, dnsIp, dnsPort);
+      config(
+          proxyUid,
+          inboundPort,
+          outboundPort,
+          excludeInboundPorts,
+          excludeOutboundPorts,
+          excludeOutboundCidrs,
+          excludeUids,
+          dnsIp,
+          dnsPort);
     }
 
     RedirectConfig config() {
-      return config(proxyUid, inboundPort, outboundPort, excludeInboundPorts,
-          excludeOutboundPorts, excludeOutboundCidrs, excludeUids, dnsIp, dnsPort);
+      return config(
+          proxyUid,
+          inboundPort,
+          outboundPort,
+          excludeInboundPorts,
+          excludeOutboundPorts,
+          excludeOutboundCidrs,
+          excludeUids,
+          dnsIp,
+          dnsPort);
     }
 
-    private static RedirectConfig config(int uid, int in, int out, List<Integer> exIn,
-        List<Integer> exOut, List<String> cidrs, List<Integer> uids, Optional<String> dnsIp,
+    private static RedirectConfig config(
+        int uid,
+        int in,
+        int out,
+        List<Integer> exIn,
+        List<Integer> exOut,
+        List<String> cidrs,
+        List<Integer> uids,
+        Optional<String> dnsIp,
         int dnsPort) {
       return new RedirectConfig(uid, in, out, exIn, exOut, cidrs, uids, dnsIp, dnsPort);
     }
@@ -63,8 +86,8 @@ public final class RedirectTraffic {
 
   /**
    * How to run: the Consul agent and token (for -proxy-id and --service), whether to add the
-   * default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin address
-   * to wait for first (empty: do not wait).
+   * default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin address to
+   * wait for first (empty: do not wait).
    */
   public record Options(
       String httpAddr,
@@ -91,8 +114,9 @@ public final class RedirectTraffic {
     ServiceConfig sc =
         SidecarFlow.readServiceConfig(t.host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
     if (!sc.mesh().name().equals(service)) {
-      throw new SpecException("--service", "the service config describes '" + sc.mesh().name()
-          + "', not '" + service + "'");
+      throw new SpecException(
+          "--service",
+          "the service config describes '" + sc.mesh().name() + "', not '" + service + "'");
     }
     if (!sc.mesh().transparentProxy()) return new Result(Done.PROXY_OFF, "");
     return t.run(t.flow.forService(t.host, sc, t.api, o.defaults(), o.dnsRedirect()));
@@ -102,8 +126,7 @@ public final class RedirectTraffic {
   public static Result fromFlags(Flags f, Options o, EventSink events) {
     RedirectTraffic t = new RedirectTraffic(o, events);
     RedirectConfig flags = f.config();
-    RedirectConfig cfg =
-        f.proxyId().map(id -> SidecarFlow.derived(t.api, id, flags)).orElse(flags);
+    RedirectConfig cfg = f.proxyId().map(id -> SidecarFlow.derived(t.api, id, flags)).orElse(flags);
     if (o.defaults()) cfg = t.flow.withDefaults(t.host, cfg);
     return t.run(cfg);
   }

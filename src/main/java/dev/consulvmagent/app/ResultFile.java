@@ -31,7 +31,8 @@ public final class ResultFile {
       x.put("resource", o.key());
       x.put("change", o.kind().name().toLowerCase());
       x.put("outcome", o.status().name().toLowerCase());
-      if (!o.fields().isEmpty()) x.put("fields", o.fields().stream().map(FieldChange::describe).toList());
+      if (!o.fields().isEmpty())
+        x.put("fields", o.fields().stream().map(FieldChange::describe).toList());
       if (o.message() != null) x.put("reason", o.message());
       rs.add(x);
     }

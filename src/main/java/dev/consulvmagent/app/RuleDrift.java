@@ -28,8 +28,13 @@ final class RuleDrift {
       for (String r : h) if (!w.contains(r)) out.add("unexpected in " + chain + ": " + r);
       if (out.isEmpty() && !w.equals(h)) out.add(chain + ": rules in a different order");
     }
-    boolean jumpIn = save.lines().anyMatch(l -> l.startsWith("-A PREROUTING") && l.contains("-j " + ConsulRules.INBOUND));
-    boolean jumpOut = save.lines().anyMatch(l -> l.startsWith("-A OUTPUT") && l.contains("-j " + ConsulRules.OUTPUT));
+    boolean jumpIn =
+        save.lines()
+            .anyMatch(
+                l -> l.startsWith("-A PREROUTING") && l.contains("-j " + ConsulRules.INBOUND));
+    boolean jumpOut =
+        save.lines()
+            .anyMatch(l -> l.startsWith("-A OUTPUT") && l.contains("-j " + ConsulRules.OUTPUT));
     if (!jumpIn) out.add("no jump from PREROUTING to " + ConsulRules.INBOUND);
     if (!jumpOut) out.add("no jump from OUTPUT to " + ConsulRules.OUTPUT);
     return out;
@@ -41,7 +46,8 @@ final class RuleDrift {
       if (l.startsWith(":")) m.putIfAbsent(l.substring(1).split("\\s+")[0], new ArrayList<>());
       if (l.startsWith("-A ")) {
         String chain = l.split("\\s+")[1];
-        if (ConsulRules.CHAINS.contains(chain)) m.computeIfAbsent(chain, k -> new ArrayList<>()).add(normalise(l));
+        if (ConsulRules.CHAINS.contains(chain))
+          m.computeIfAbsent(chain, k -> new ArrayList<>()).add(normalise(l));
       }
     }
     return m;
@@ -49,11 +55,17 @@ final class RuleDrift {
 
   static String normalise(String rule) {
     String r = " " + rule.trim() + " ";
-    r = r.replace(" -m tcp ", " ").replace(" -m udp ", " ").replace("/32 ", " ").replace(" --to-port ", " --to-ports ");
+    r =
+        r.replace(" -m tcp ", " ")
+            .replace(" -m udp ", " ")
+            .replace("/32 ", " ")
+            .replace(" --to-port ", " --to-ports ");
     List<String> t = new ArrayList<>(List.of(r.trim().split("\\s+")));
     // iptables-save prints -d before -p; order the match options the same way on both sides
     StringBuilder b = new StringBuilder(t.get(0) + " " + t.get(1));
-    String[] keys = {"-d", "-p", "-m", "--uid-owner", "--dport", "-j", "--to-ports", "--to-destination"};
+    String[] keys = {
+      "-d", "-p", "-m", "--uid-owner", "--dport", "-j", "--to-ports", "--to-destination"
+    };
     for (String k : keys) {
       int i = t.indexOf(k);
       if (i >= 0 && i + 1 < t.size()) b.append(' ').append(k).append(' ').append(t.get(i + 1));

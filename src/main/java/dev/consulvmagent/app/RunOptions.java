@@ -7,10 +7,20 @@ import java.util.Optional;
 
 /** What a run was asked to do: where the config comes from, which root, which mirror. */
 public record RunOptions(
-    Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar, java.time.Duration lockWait) {
+    Optional<Path> config,
+    Optional<Path> userData,
+    Path root,
+    Optional<String> mirror,
+    Optional<Path> agentJar,
+    java.time.Duration lockWait) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
 
-  public RunOptions(Optional<Path> config, Optional<Path> userData, Path root, Optional<String> mirror, Optional<Path> agentJar) {
+  public RunOptions(
+      Optional<Path> config,
+      Optional<Path> userData,
+      Path root,
+      Optional<String> mirror,
+      Optional<Path> agentJar) {
     this(config, userData, root, mirror, agentJar, java.time.Duration.ofSeconds(10));
   }
 

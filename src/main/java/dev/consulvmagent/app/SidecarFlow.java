@@ -14,16 +14,13 @@ import dev.consulvmagent.iptables.ProxyDerivation;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
-import dev.consulvmagent.sidecar.SidecarFiles;
-import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.systemd.SystemdNotifier;
-import dev.consulvmagent.render.UnitNames;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,22 +59,37 @@ public final class SidecarFlow {
   }
 
   static Optional<String> envSetting(Path root, String service, String key) {
-    return Hosts.forRoot(root, false).fs().readIfExists(SidecarFiles.envFile(service)).flatMap(b -> {
-      for (String line : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-        if (line.startsWith(key + "=")) return Optional.of(line.substring(key.length() + 1));
-      }
-      return Optional.empty();
-    });
+    return Hosts.forRoot(root, false)
+        .fs()
+        .readIfExists(SidecarFiles.envFile(service))
+        .flatMap(
+            b -> {
+              for (String line :
+                  new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (line.startsWith(key + "="))
+                  return Optional.of(line.substring(key.length() + 1));
+              }
+              return Optional.empty();
+            });
   }
 
   static Optional<String> token(Host host) {
-    return host.fs().readIfExists("/etc/consul.d/secrets.json").flatMap(b -> {
-      try {
-        return Optional.ofNullable(Json.mapper().readTree(b).path("acl").path("tokens").path("default").asText(null));
-      } catch (IOException e) {
-        return Optional.empty();
-      }
-    });
+    return host.fs()
+        .readIfExists("/etc/consul.d/secrets.json")
+        .flatMap(
+            b -> {
+              try {
+                return Optional.ofNullable(
+                    Json.mapper()
+                        .readTree(b)
+                        .path("acl")
+                        .path("tokens")
+                        .path("default")
+                        .asText(null));
+              } catch (IOException e) {
+                return Optional.empty();
+              }
+            });
   }
 
   /**
@@ -89,54 +101,86 @@ public final class SidecarFlow {
     boolean live = root.toAbsolutePath().normalize().toString().equals("/");
     Host host = Hosts.forRoot(root, live);
     MeshService mesh = cfg.mesh();
-    List<Resource> resources = SidecarFiles.resources(mesh, adminPort, token(host), dnsRedirect(root, mesh.name()),
-        consulVersion);
+    List<Resource> resources =
+        SidecarFiles.resources(
+            mesh, adminPort, token(host), dnsRedirect(root, mesh.name()), consulVersion);
     Engine engine = new Engine(events);
-    try (RunLock lock = RunLock.acquire(new RunOptions(Optional.empty(), Optional.empty(), root,
-        Optional.empty(), Optional.empty()), Duration.ofSeconds(30))) {
+    try (RunLock lock =
+        RunLock.acquire(
+            new RunOptions(
+                Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty()),
+            Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
       SystemdNotifier systemd = new SystemdNotifier(host);
       // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
-      RunResult r = engine.apply(plan, host, ConsulReadyNotifier.live(systemd, live, "http://127.0.0.1:8500", events), start);
+      RunResult r =
+          engine.apply(
+              plan,
+              host,
+              ConsulReadyNotifier.live(systemd, live, "http://127.0.0.1:8500", events),
+              start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {
         String unit = UnitNames.envoy(mesh.name());
         List<String> actions = new ArrayList<>(r.actions());
         actions.addAll(systemd.run(List.of(Notification.start(unit))));
-        return new RunResult(r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);
+        return new RunResult(
+            r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);
       }
       return r;
     }
   }
 
   /** The redirect configuration for a named service's sidecar, as envoy@.service applies it. */
-  public RedirectConfig forService(Host host, ServiceConfig cfg, ConsulApi api, boolean defaults, boolean dnsRedirect) {
+  public RedirectConfig forService(
+      Host host, ServiceConfig cfg, ConsulApi api, boolean defaults, boolean dnsRedirect) {
     MeshService m = cfg.mesh();
-    int proxyUid = host.users().uid("envoy").orElseThrow(() -> new IllegalStateException("user envoy does not exist"));
+    int proxyUid =
+        host.users()
+            .uid("envoy")
+            .orElseThrow(() -> new IllegalStateException("user envoy does not exist"));
     ProxyDerivation.Derived d = fetchDerived(api, m.sidecarId());
     List<Integer> extra = new ArrayList<>();
     m.metricsPort().filter(p -> !d.excludeInbound().contains(p)).ifPresent(extra::add);
     extra.addAll(m.excludeInboundPorts());
     boolean dns = m.consulDns() || dnsRedirect;
-    RedirectConfig flags = new RedirectConfig(proxyUid, 0, 15001, extra, m.excludeOutboundPorts(), m.excludeOutboundCidrs(),
-        m.excludeUids(), dns ? Optional.of("127.0.0.1") : Optional.empty(), dns ? 8600 : 0);
+    RedirectConfig flags =
+        new RedirectConfig(
+            proxyUid,
+            0,
+            15001,
+            extra,
+            m.excludeOutboundPorts(),
+            m.excludeOutboundCidrs(),
+            m.excludeUids(),
+            dns ? Optional.of("127.0.0.1") : Optional.empty(),
+            dns ? 8600 : 0);
     RedirectConfig c = merge(d, flags);
     return defaults ? withDefaults(host, c) : c;
   }
 
   public RedirectConfig withDefaults(Host host, RedirectConfig c) {
-    return DefaultExclusions.add(c, DefaultExclusions.sshPorts(host), host.users().uid("consul").orElse(null));
+    return DefaultExclusions.add(
+        c, DefaultExclusions.sshPorts(host), host.users().uid("consul").orElse(null));
   }
 
   /** What `-proxy-id` reads from the proxy's registration (Consul's order). */
   static ProxyDerivation.Derived fetchDerived(ConsulApi api, String proxyId) {
-    var svc = api.service(proxyId).orElseThrow(() -> new ConsulApi.ConsulUnreachableException(
-        "proxy " + proxyId + " is not registered with the local Consul agent"));
-    var checks = svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null;
+    var svc =
+        api.service(proxyId)
+            .orElseThrow(
+                () ->
+                    new ConsulApi.ConsulUnreachableException(
+                        "proxy " + proxyId + " is not registered with the local Consul agent"));
+    var checks =
+        svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null;
     return ProxyDerivation.derive(proxyId, svc, checks);
   }
 
-  /** redirect-traffic -proxy-id: ports from the registration, exclusions derived first, then the flags'. */
+  /**
+   * redirect-traffic -proxy-id: ports from the registration, exclusions derived first, then the
+   * flags'.
+   */
   public static RedirectConfig derived(ConsulApi api, String proxyId, RedirectConfig flags) {
     return merge(fetchDerived(api, proxyId), flags);
   }
@@ -144,11 +188,21 @@ public final class SidecarFlow {
   private static RedirectConfig merge(ProxyDerivation.Derived d, RedirectConfig flags) {
     List<Integer> in = new ArrayList<>(d.excludeInbound());
     in.addAll(flags.excludeInboundPorts());
-    return new RedirectConfig(flags.proxyUid(), d.inboundPort(), d.outboundPort(), in, flags.excludeOutboundPorts(),
-        flags.excludeOutboundCidrs(), flags.excludeUids(), flags.dnsIp(), flags.dnsPort());
+    return new RedirectConfig(
+        flags.proxyUid(),
+        d.inboundPort(),
+        d.outboundPort(),
+        in,
+        flags.excludeOutboundPorts(),
+        flags.excludeOutboundCidrs(),
+        flags.excludeUids(),
+        flags.dnsIp(),
+        flags.dnsPort());
   }
 
-  /** Polls Envoy's admin /ready until it answers 200 (redirection before that blackholes traffic). */
+  /**
+   * Polls Envoy's admin /ready until it answers 200 (redirection before that blackholes traffic).
+   */
   public void awaitEnvoyReady(String adminBind, Duration timeout) {
     ConsulApi admin = new ConsulApi("http://" + adminBind, Optional.empty(), Duration.ofSeconds(2));
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -163,8 +217,12 @@ public final class SidecarFlow {
         // not listening yet
       }
       if (System.nanoTime() > deadline) {
-        throw new ConsulApi.ConsulUnreachableException("Envoy did not become ready at http://" + adminBind + "/ready within "
-            + timeout.toSeconds() + "s; no traffic rules were installed. See: journalctl -u 'envoy@*'");
+        throw new ConsulApi.ConsulUnreachableException(
+            "Envoy did not become ready at http://"
+                + adminBind
+                + "/ready within "
+                + timeout.toSeconds()
+                + "s; no traffic rules were installed. See: journalctl -u 'envoy@*'");
       }
       try {
         Thread.sleep(250);

@@ -4,7 +4,6 @@ import dev.consulvmagent.consul.AgentWait;
 import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
-import dev.consulvmagent.host.Host;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.SpecLoader;
@@ -14,27 +13,28 @@ import java.util.Optional;
 
 /**
  * The Consul version sidecar-init renders the registration and the Envoy flags for, and where it
- * came from: the running agent's, else the one apply rendered for (the Envoy env file's
- * {@link SidecarFiles#CONSUL_VERSION_KEY}), else {@link SpecLoader#DEFAULT_CONSUL_VERSION}. At
- * boot without a prior apply only the agent knows it, and rendering for another version writes
- * keys an older agent rejects (Consul 1.8.7 refuses every key it does not know).
+ * came from: the running agent's, else the one apply rendered for (the Envoy env file's {@link
+ * SidecarFiles#CONSUL_VERSION_KEY}), else {@link SpecLoader#DEFAULT_CONSUL_VERSION}. At boot
+ * without a prior apply only the agent knows it, and rendering for another version writes keys an
+ * older agent rejects (Consul 1.8.7 refuses every key it does not know).
  */
 public record SidecarVersion(String version, String source) {
   /**
    * Asks the agent at httpAddr ({@code GET /v1/agent/self}, {@code Config.Version}:
-   * hashicorp/consul agent/agent_endpoint.go AgentSelf, ACL agent:read, so with the default
-   * token of /etc/consul.d/secrets.json or $CONSUL_HTTP_TOKEN; the real 1.8.7 answers
-   * {@code "Version": "1.8.7"}, see SidecarInitRealTest). httpAddr empty: not asked (a --root
-   * that is not this machine). wait: how long to wait for its HTTP API first (consul.service just
-   * started, at boot), zero for one try.
+   * hashicorp/consul agent/agent_endpoint.go AgentSelf, ACL agent:read, so with the default token
+   * of /etc/consul.d/secrets.json or $CONSUL_HTTP_TOKEN; the real 1.8.7 answers {@code "Version":
+   * "1.8.7"}, see SidecarInitRealTest). httpAddr empty: not asked (a --root that is not this
+   * machine). wait: how long to wait for its HTTP API first (consul.service just started, at boot),
+   * zero for one try.
    */
-  public static SidecarVersion resolve(Optional<String> httpAddr, Duration wait, EventSink events,
-      Path root, String service) {
+  public static SidecarVersion resolve(
+      Optional<String> httpAddr, Duration wait, EventSink events, Path root, String service) {
     String why = "no agent was asked (--root is not this machine)";
     if (httpAddr.isPresent()) {
       String at = url(httpAddr.get());
-      Optional<String> token = Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
-          .or(() -> SidecarFlow.token(Hosts.forRoot(root, false)));
+      Optional<String> token =
+          Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
+              .or(() -> SidecarFlow.token(Hosts.forRoot(root, false)));
       ConsulApi api = new ConsulApi(at, token, Duration.ofSeconds(2));
       try {
         if (!wait.isZero()) new AgentWait(api, at, events, Duration.ofMillis(250)).httpApi(wait);
@@ -50,21 +50,21 @@ public record SidecarVersion(String version, String source) {
       }
     }
     String env = SidecarFiles.envFile(service);
-    Optional<String> applied = SidecarFlow
-        .envSetting(root, service, SidecarFiles.CONSUL_VERSION_KEY)
-        .filter(v -> ConsulVersions.tryParse(v).isPresent());
+    Optional<String> applied =
+        SidecarFlow.envSetting(root, service, SidecarFiles.CONSUL_VERSION_KEY)
+            .filter(v -> ConsulVersions.tryParse(v).isPresent());
     if (applied.isPresent()) {
-      return new SidecarVersion(applied.get(),
-          "the one apply rendered for, in " + env + "; " + why);
+      return new SidecarVersion(
+          applied.get(), "the one apply rendered for, in " + env + "; " + why);
     }
-    return new SidecarVersion(SpecLoader.DEFAULT_CONSUL_VERSION,
-        "the default: " + why + ", and " + env + " names none");
+    return new SidecarVersion(
+        SpecLoader.DEFAULT_CONSUL_VERSION, "the default: " + why + ", and " + env + " names none");
   }
 
   /**
    * An agent address as Consul's CLI takes $CONSUL_HTTP_ADDR: "host:port" means http
-   * (hashicorp/consul api/api.go: Scheme defaults to "http", NewClient splits an optional
-   * "http://" or "https://" off the address; unix:// is not supported here).
+   * (hashicorp/consul api/api.go: Scheme defaults to "http", NewClient splits an optional "http://"
+   * or "https://" off the address; unix:// is not supported here).
    */
   public static String url(String addr) {
     return addr.contains("://") ? addr : "http://" + addr;

@@ -14,8 +14,8 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
-import dev.consulvmagent.systemd.SystemdNotifier;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.systemd.SystemdNotifier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,9 +25,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Removes everything the agent owns, per its ledger, and nothing else: units are stopped first
- * and our traffic rules removed (live host only); files and links go, then directories when
- * empty — except the agent's and Consul's data directories, which go whole.
+ * Removes everything the agent owns, per its ledger, and nothing else: units are stopped first and
+ * our traffic rules removed (live host only); files and links go, then directories when empty —
+ * except the agent's and Consul's data directories, which go whole.
  */
 public final class Uninstall {
   /** Directories whose whole content is ours (Consul's data, our state and cache). */
@@ -170,7 +170,8 @@ public final class Uninstall {
       host.fs().resolve(path); // a link on the way (R/etc swapped for one) refuses the uninstall
       var st = host.fs().stat(path);
       if (st.isEmpty()) return Observed.absent();
-      if (st.get().type() == FileStat.Type.DIRECTORY && !DATA_DIRS.contains(path)
+      if (st.get().type() == FileStat.Type.DIRECTORY
+          && !DATA_DIRS.contains(path)
           && !host.fs().list(path).stream().allMatch(child -> owned.contains(path + "/" + child))) {
         // something that is not ours lives in it, so it stays
         return Observed.absent();

@@ -4,8 +4,8 @@ import java.util.Optional;
 
 /**
  * One thing to download and install: where from ({@code url}, possibly a mirror), what it is
- * ({@code canonicalUrl}, the upstream address, which identifies it whatever the mirror), how it
- * is verified, how it is packed, and where the binary goes.
+ * ({@code canonicalUrl}, the upstream address, which identifies it whatever the mirror), how it is
+ * verified, how it is packed, and where the binary goes.
  */
 public record Artifact(
     String name,

@@ -57,8 +57,16 @@ public final class Artifacts {
                                 HASHICORP_KEY)
                             : new Verification.Unsigned()));
     String curl = cdir + "consul_" + cvPath + "_linux_" + arch + ".zip";
-    out.add(new Artifact("consul " + cv, rebase(curl, mirror), curl, cver,
-        Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755));
+    out.add(
+        new Artifact(
+            "consul " + cv,
+            rebase(curl, mirror),
+            curl,
+            cver,
+            Artifact.Packing.ZIP,
+            Optional.of("consul"),
+            "/usr/bin/consul",
+            0755));
 
     String ev = spec.envoy().version();
     String edir = GITHUB + "/envoyproxy/envoy/releases/download/v" + ev + "/";
@@ -110,10 +118,24 @@ public final class Artifacts {
           app.binaryPath(),
           0755);
     }
-    Verification v = app.sha256().<Verification>map(Verification.Pinned::new).orElseGet(() ->
-        new Verification.ChecksumsFile(rebase(app.checksumsUrl().orElseThrow(), mirror), url.substring(url.lastIndexOf('/') + 1),
-            new Verification.Unsigned()));
-    return new Artifact(app.name(), url, app.url(), v, Artifact.packingOf(url), app.archiveEntry(), app.binaryPath(), 0755);
+    Verification v =
+        app.sha256()
+            .<Verification>map(Verification.Pinned::new)
+            .orElseGet(
+                () ->
+                    new Verification.ChecksumsFile(
+                        rebase(app.checksumsUrl().orElseThrow(), mirror),
+                        url.substring(url.lastIndexOf('/') + 1),
+                        new Verification.Unsigned()));
+    return new Artifact(
+        app.name(),
+        url,
+        app.url(),
+        v,
+        Artifact.packingOf(url),
+        app.archiveEntry(),
+        app.binaryPath(),
+        0755);
   }
 
   /**
@@ -143,7 +165,10 @@ public final class Artifacts {
     return mirror.startsWith("/") ? java.nio.file.Path.of(mirror).toUri().toString() : mirror;
   }
 
-  /** Replaces scheme, host and port of url with the mirror's (a URL or a directory), keeping the path. */
+  /**
+   * Replaces scheme, host and port of url with the mirror's (a URL or a directory), keeping the
+   * path.
+   */
   static String rebase(String url, Optional<String> mirrorSetting) {
     if (mirrorSetting.isEmpty()) return url;
     Optional<String> mirror = mirrorSetting.map(Artifacts::mirrorUrl);

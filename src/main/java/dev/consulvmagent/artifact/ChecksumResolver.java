@@ -15,7 +15,8 @@ public final class ChecksumResolver {
   }
 
   /** Keys parsed only when a signature is first checked: a no-op run never pays for it. */
-  public ChecksumResolver(Downloader downloader, java.util.function.Supplier<Map<String, PgpVerifier>> trust) {
+  public ChecksumResolver(
+      Downloader downloader, java.util.function.Supplier<Map<String, PgpVerifier>> trust) {
     this.downloader = downloader;
     this.trust = trust;
   }

@@ -34,7 +34,12 @@ public final class Downloader {
     this(connectTimeout, readTimeout, attempts, backoff, System.getenv());
   }
 
-  Downloader(Duration connectTimeout, Duration readTimeout, int attempts, Duration backoff, java.util.Map<String, String> env) {
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      int attempts,
+      Duration backoff,
+      java.util.Map<String, String> env) {
     this(connectTimeout, readTimeout, attempts, backoff, env, Limits.DEFAULT);
   }
 
@@ -56,8 +61,7 @@ public final class Downloader {
       Limits limits) {
     this.limits = limits;
     // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
-    this.clients =
-        HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
+    this.clients = HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
     this.stalls = new StallWatchdog(readTimeout);
     this.attempts = attempts;
     this.backoff = backoff;
@@ -92,7 +96,8 @@ public final class Downloader {
   }
 
   public static Downloader defaults() {
-    return new Downloader(Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500));
+    return new Downloader(
+        Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500));
   }
 
   /** A small document (a checksums file, a signature); 404 → empty. */
@@ -100,8 +105,7 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!LocalFiles.isRegularFile(p))
-          return Optional.empty(); // a FIFO or device is never read
+        if (!LocalFiles.isRegularFile(p)) return Optional.empty(); // a FIFO or device is never read
         if (LocalFiles.stat(p).size() > limits.maxDocument())
           throw tooLarge(what, url, limits.maxDocument());
         try (InputStream in = LocalFiles.open(p)) {
@@ -179,8 +183,8 @@ public final class Downloader {
   }
 
   /**
-   * Opens a body stream that transparently resumes after a reset or truncation; a file: URL
-   * (a directory of pre-downloaded artifacts) is read directly.
+   * Opens a body stream that transparently resumes after a reset or truncation; a file: URL (a
+   * directory of pre-downloaded artifacts) is read directly.
    */
   public Source open(String what, String url) {
     if (url.startsWith("file:")) {
@@ -478,7 +482,9 @@ public final class Downloader {
     private static java.net.Proxy proxy(String url) {
       if (url == null || url.isBlank()) return java.net.Proxy.NO_PROXY;
       URI u = URI.create(url.contains("://") ? url : "http://" + url);
-      return new java.net.Proxy(java.net.Proxy.Type.HTTP, InetSocketAddress.createUnresolved(u.getHost(), u.getPort() < 0 ? 80 : u.getPort()));
+      return new java.net.Proxy(
+          java.net.Proxy.Type.HTTP,
+          InetSocketAddress.createUnresolved(u.getHost(), u.getPort() < 0 ? 80 : u.getPort()));
     }
 
     @Override

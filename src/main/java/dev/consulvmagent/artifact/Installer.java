@@ -147,7 +147,8 @@ public final class Installer {
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
       try (Downloader.Source body = downloader.open(a.name(), a.url());
-          OutputStream cacheOut = new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
+          OutputStream cacheOut =
+              new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         Tee tee = new Tee(body, cacheOut, md, progress);
         tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known
@@ -289,5 +290,4 @@ public final class Installer {
       }
     }
   }
-
 }

@@ -105,7 +105,8 @@ public final class PgpVerifier {
 
   /** Verifies a clearsigned document and returns its signed text. */
   public String verifyClearsigned(byte[] document, String what) {
-    try (ArmoredInputStream ain = ArmoredInputStream.builder().build(new ByteArrayInputStream(document))) {
+    try (ArmoredInputStream ain =
+        ArmoredInputStream.builder().build(new ByteArrayInputStream(document))) {
       byte[] raw = clearText(ain, what);
       PGPSignature sig = firstSignature(new BcPGPObjectFactory(ain).nextObject(), what);
       check(sig, canonical(raw), what);
@@ -130,8 +131,10 @@ public final class PgpVerifier {
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  private static PGPSignature firstSignature(Object o, String what) throws PGPException, IOException {
-    if (o instanceof PGPCompressedData c) o = new BcPGPObjectFactory(c.getDataStream()).nextObject();
+  private static PGPSignature firstSignature(Object o, String what)
+      throws PGPException, IOException {
+    if (o instanceof PGPCompressedData c)
+      o = new BcPGPObjectFactory(c.getDataStream()).nextObject();
     if (!(o instanceof PGPSignatureList list) || list.isEmpty())
       throw new SignatureException(what + ": no OpenPGP signature found");
     return list.get(0);

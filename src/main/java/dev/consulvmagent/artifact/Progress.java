@@ -4,8 +4,8 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunEvent;
 
 /**
- * A download's events: started, bytes so far (at most ten a second: a read is 64 KiB, so a
- * fast download would otherwise send thousands), finished. How they look is the CLI's choice.
+ * A download's events: started, bytes so far (at most ten a second: a read is 64 KiB, so a fast
+ * download would otherwise send thousands), finished. How they look is the CLI's choice.
  */
 final class Progress {
   private static final long EVERY_NANOS = 100_000_000L;

@@ -6,10 +6,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import okhttp3.Call;
 
 /**
- * The read timeout: cancels a call that has made no progress (no response, no bytes) for the
- * limit. okhttp's own read timeout arms and disarms a timer around every 8 KiB read — two
- * hand-offs to its watchdog thread each time, a quarter of the CPU of a cold download; here a
- * read costs one clock read, and one thread looks at all downloads a few times per limit.
+ * The read timeout: cancels a call that has made no progress (no response, no bytes) for the limit.
+ * okhttp's own read timeout arms and disarms a timer around every 8 KiB read — two hand-offs to its
+ * watchdog thread each time, a quarter of the CPU of a cold download; here a read costs one clock
+ * read, and one thread looks at all downloads a few times per limit.
  */
 final class StallWatchdog {
   private final long limitNanos;

@@ -331,12 +331,10 @@ final class Unpacker {
 
   /** Writes the entry to temp (hashing it) with at most max bytes; read errors are ReadFailures. */
   private static String copy(
-      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry)
-      throws IOException {
+      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry) throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
-    try (OutputStream out =
-        new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
+    try (OutputStream out = new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

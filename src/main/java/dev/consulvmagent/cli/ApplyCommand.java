@@ -9,10 +9,21 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "apply", mixinStandardHelpOptions = true,
-    description = "Converge the host to the configuration, then re-observe and fail if anything did not converge.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:converged", "1:apply failed", "2:usage error",
-        "3:invalid configuration (nothing changed)", "4:internal error", "5:another run holds the lock"})
+@Command(
+    name = "apply",
+    mixinStandardHelpOptions = true,
+    description =
+        "Converge the host to the configuration, then re-observe and fail if anything did not"
+            + " converge.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:converged",
+      "1:apply failed",
+      "2:usage error",
+      "3:invalid configuration (nothing changed)",
+      "4:internal error",
+      "5:another run holds the lock"
+    })
 final class ApplyCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;

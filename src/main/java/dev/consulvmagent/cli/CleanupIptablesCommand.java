@@ -7,15 +7,23 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "cleanup-iptables", mixinStandardHelpOptions = true,
-    description = "Remove only our jumps and CONSUL_* chains from the nat table; every other rule survives.")
+@Command(
+    name = "cleanup-iptables",
+    mixinStandardHelpOptions = true,
+    description =
+        "Remove only our jumps and CONSUL_* chains from the nat table; every other rule survives.")
 final class CleanupIptablesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--service", paramLabel = "NAME", description = "Accepted for envoy@NAME's ExecStopPost; the chains are per host.")
+  @Option(
+      names = "--service",
+      paramLabel = "NAME",
+      description = "Accepted for envoy@NAME's ExecStopPost; the chains are per host.")
   String service;
 
-  @Option(names = "--dry-run", description = "Print the iptables-restore script and change nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Print the iptables-restore script and change nothing.")
   boolean dryRun;
 
   @Override
@@ -25,8 +33,12 @@ final class CleanupIptablesCommand implements Callable<Integer> {
       spec.commandLine().getOut().print(rules.cleanupScript());
     } else {
       boolean removed = rules.cleanup();
-      spec.commandLine().getOut().println(
-          removed ? "Removed traffic redirection rules" : "No traffic redirection rules to remove");
+      spec.commandLine()
+          .getOut()
+          .println(
+              removed
+                  ? "Removed traffic redirection rules"
+                  : "No traffic redirection rules to remove");
     }
     spec.commandLine().getOut().flush();
     return ExitCodes.OK;

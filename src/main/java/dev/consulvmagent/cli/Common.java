@@ -7,37 +7,68 @@ import picocli.CommandLine.Option;
 
 /** Options shared by plan, apply and validate. */
 public final class Common {
-  @Option(names = "--config", paramLabel = "FILE", description = "Agent config (YAML). Default: " + RunOptions.DEFAULT_CONFIG
-      + ". With --user-data: the write_files path to take from it.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Agent config (YAML). Default: "
+              + RunOptions.DEFAULT_CONFIG
+              + ". With --user-data: the write_files path to take from it.")
   Path config;
 
-  @Option(names = "--user-data", paramLabel = "FILE", description = "A whole cloud-init user-data file (#cloud-config or MIME multipart); "
-      + "the config is its write_files entry for the config path.")
+  @Option(
+      names = "--user-data",
+      paramLabel = "FILE",
+      description =
+          "A whole cloud-init user-data file (#cloud-config or MIME multipart); "
+              + "the config is its write_files entry for the config path.")
   Path userData;
 
-  @Option(names = "--root", paramLabel = "DIR", defaultValue = "/", description = "Apply under DIR instead of /: enable but never start "
-      + "services, never touch the network stack (baking images, tests).")
+  @Option(
+      names = "--root",
+      paramLabel = "DIR",
+      defaultValue = "/",
+      description =
+          "Apply under DIR instead of /: enable but never start "
+              + "services, never touch the network stack (baking images, tests).")
   Path root;
 
-  @Option(names = "--mirror", paramLabel = "URL", description = "Download from URL instead of the public hosts, keeping their paths.")
+  @Option(
+      names = "--mirror",
+      paramLabel = "URL",
+      description = "Download from URL instead of the public hosts, keeping their paths.")
   String mirror;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      defaultValue = "text",
+      description = "text or json.")
   String output;
 
-  @Option(names = {"-v", "--verbose"}, description = "More detail.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "More detail.")
   boolean verbose;
 
   @Option(names = "--stacktrace", description = "Print stack traces of errors.")
   boolean stacktrace;
 
-  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "10",
-      description = "How long to wait for another run to finish (default ${DEFAULT-VALUE}); then exit 5.")
+  @Option(
+      names = "--lock-wait",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description =
+          "How long to wait for another run to finish (default ${DEFAULT-VALUE}); then exit 5.")
   int lockWait;
 
   RunOptions toRunOptions() {
-    return new RunOptions(Optional.ofNullable(config), Optional.ofNullable(userData), root,
-        Optional.ofNullable(mirror), RunOptions.runningJar(),
+    return new RunOptions(
+        Optional.ofNullable(config),
+        Optional.ofNullable(userData),
+        root,
+        Optional.ofNullable(mirror),
+        RunOptions.runningJar(),
         java.time.Duration.ofSeconds(lockWait));
   }
 

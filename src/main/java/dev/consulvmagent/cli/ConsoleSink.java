@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * Shows a run's events on stderr. Not a terminal (cloud-init's output log, journald): one
- * timestamped line per event, a running download every five seconds. A terminal: short lines,
- * and the downloads' progress as one {@link ProgressBar}.
+ * timestamped line per event, a running download every five seconds. A terminal: short lines, and
+ * the downloads' progress as one {@link ProgressBar}.
  */
 final class ConsoleSink implements EventSink {
   private static final long LOG_EVERY_NANOS = 5_000_000_000L;
@@ -63,7 +63,8 @@ final class ConsoleSink implements EventSink {
 
   private void line(String text) {
     synchronized (err) {
-      err.println(bar != null ? "› " + text : LocalTime.now().format(TIME) + " consul-vm-agent: " + text);
+      err.println(
+          bar != null ? "› " + text : LocalTime.now().format(TIME) + " consul-vm-agent: " + text);
       err.flush();
     }
   }

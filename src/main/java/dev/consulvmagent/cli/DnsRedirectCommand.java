@@ -9,16 +9,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** consul-dns-redirect.service's command: DNS to 127.0.0.1:53 goes to Consul DNS (8600). */
-@Command(name = "dns-redirect", mixinStandardHelpOptions = true,
-    description = "Redirect DNS sent to 127.0.0.1:53 to Consul DNS at 127.0.0.1:8600 (dns.mode iptables), atomically.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:done", "1:failed (previous rules intact)", "2:usage error"})
+@Command(
+    name = "dns-redirect",
+    mixinStandardHelpOptions = true,
+    description =
+        "Redirect DNS sent to 127.0.0.1:53 to Consul DNS at 127.0.0.1:8600 (dns.mode iptables),"
+            + " atomically.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:failed (previous rules intact)", "2:usage error"})
 final class DnsRedirectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--remove", description = "Remove the redirect (only our chain and its jumps).")
   boolean remove;
 
-  @Option(names = "--dry-run", description = "Print the iptables-restore script and change nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Print the iptables-restore script and change nothing.")
   boolean dryRun;
 
   @Override
@@ -28,10 +35,13 @@ final class DnsRedirectCommand implements Callable<Integer> {
     if (dryRun) {
       out.print(rules.dnsRedirectScript(remove));
     } else if (remove) {
-      out.println(rules.removeDnsRedirect() ? "Removed the DNS redirect" : "No DNS redirect to remove");
+      out.println(
+          rules.removeDnsRedirect() ? "Removed the DNS redirect" : "No DNS redirect to remove");
     } else {
       rules.installDnsRedirect();
-      out.println("DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + TrafficRules.CONSUL_DNS_PORT);
+      out.println(
+          "DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:"
+              + TrafficRules.CONSUL_DNS_PORT);
     }
     out.flush();
     return ExitCodes.OK;

@@ -13,8 +13,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 
 /** Entry point. Only main exits; commands return their exit code. */
-@Command(name = "consul-vm-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy sidecar.",
+@Command(
+    name = "consul-vm-agent",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy"
+            + " sidecar.",
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (converged, or plan computed)",
@@ -47,8 +52,8 @@ public final class Main {
   }
 
   /**
-   * Runs one command line. The boot-time forms (apply, plan, validate with the common options)
-   * take {@link QuickArgs}; everything else, and anything it does not recognise, goes to picocli.
+   * Runs one command line. The boot-time forms (apply, plan, validate with the common options) take
+   * {@link QuickArgs}; everything else, and anything it does not recognise, goes to picocli.
    */
   public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
     // every line of output, whoever writes it: a mirror's user:password never shows
@@ -91,8 +96,8 @@ public final class Main {
   }
 
   /**
-   * picocli builds a model of every option by reflection; a run of one subcommand (the no-op
-   * apply at every boot) only pays for that one. --help, --version and mistakes get them all.
+   * picocli builds a model of every option by reflection; a run of one subcommand (the no-op apply
+   * at every boot) only pays for that one. --help, --version and mistakes get them all.
    */
   public static CommandLine commandLine(String[] args) {
     CommandLine cl = new CommandLine(new Main());
@@ -102,17 +107,20 @@ public final class Main {
       SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
     }
     cl.setExecutionExceptionHandler(Main::handle);
-    cl.setParameterExceptionHandler((ex, a) -> {
-      PrintWriter err = ex.getCommandLine().getErr();
-      err.println(ex.getMessage());
-      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-      return ExitCodes.USAGE;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println(ex.getMessage());
+          err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          return ExitCodes.USAGE;
+        });
     return cl;
   }
 
   private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parse) {
-    boolean trace = parse.hasMatchedOption("--stacktrace") || parse.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--stacktrace"));
+    boolean trace =
+        parse.hasMatchedOption("--stacktrace")
+            || parse.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--stacktrace"));
     return handle(ex, cl.getErr(), trace);
   }
 
@@ -130,7 +138,8 @@ public final class Main {
       err.println("error: " + ex.getMessage());
       code = ExitCodes.FAILED;
     } else {
-      err.println("internal error: " + ex + " (please report it; rerun with --stacktrace for details)");
+      err.println(
+          "internal error: " + ex + " (please report it; rerun with --stacktrace for details)");
       code = ExitCodes.INTERNAL;
     }
     if (trace) ex.printStackTrace(err);

@@ -10,10 +10,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "plan", mixinStandardHelpOptions = true,
-    description = "Show what apply would change and why, field by field (secrets redacted). Changes nothing.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:plan computed", "2:usage error", "3:invalid configuration",
-        "4:internal error", "10:with --detailed-exitcode: changes are pending"})
+@Command(
+    name = "plan",
+    mixinStandardHelpOptions = true,
+    description =
+        "Show what apply would change and why, field by field (secrets redacted). Changes nothing.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:plan computed",
+      "2:usage error",
+      "3:invalid configuration",
+      "4:internal error",
+      "10:with --detailed-exitcode: changes are pending"
+    })
 final class PlanCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;

@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * On a terminal: one line, redrawn in place at most ten times a second, with a bar per
- * download running in parallel ("consul [#####-----] 52%  envoy [##########] done"). One per
- * run, owned by the {@link ConsoleSink} that feeds it the download events.
+ * On a terminal: one line, redrawn in place at most ten times a second, with a bar per download
+ * running in parallel ("consul [#####-----] 52% envoy [##########] done"). One per run, owned by
+ * the {@link ConsoleSink} that feeds it the download events.
  */
 final class ProgressBar {
   private static final long EVERY_NANOS = 100_000_000L;

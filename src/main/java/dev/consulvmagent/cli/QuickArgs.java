@@ -11,14 +11,14 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The boot-time command lines without picocli. `apply`, `plan` and `validate` with only their
- * own options — the form cloud-init, the systemd unit and operators use — are read here:
- * building picocli's model costs ~100–150 ms, a third of a no-op run at every boot, even with
- * the class-data archive. What the options are (names, arity, type, default, field) is not
- * written here: it is {@link QuickArgsTable}, derived from picocli's model at build time. This
- * class only knows how to read the simplest spellings; anything else (help, --version, a typo,
- * a repeated option, clustered short options, @files, an option-like or empty value) returns
- * empty and goes to picocli. QuickArgsTest checks both read every accepted form the same way.
+ * The boot-time command lines without picocli. `apply`, `plan` and `validate` with only their own
+ * options — the form cloud-init, the systemd unit and operators use — are read here: building
+ * picocli's model costs ~100–150 ms, a third of a no-op run at every boot, even with the class-data
+ * archive. What the options are (names, arity, type, default, field) is not written here: it is
+ * {@link QuickArgsTable}, derived from picocli's model at build time. This class only knows how to
+ * read the simplest spellings; anything else (help, --version, a typo, a repeated option, clustered
+ * short options, @files, an option-like or empty value) returns empty and goes to picocli.
+ * QuickArgsTest checks both read every accepted form the same way.
  */
 final class QuickArgs {
   /** The command object (its own options set) and its common options. */
@@ -34,19 +34,21 @@ final class QuickArgs {
     if (args.length == 0 || !QuickArgsTable.COMMANDS.contains(args[0])) return Optional.empty();
     String command = args[0];
     Map<String, QuickArgsTable.Row> byName = new HashMap<>();
-    List<QuickArgsTable.Row> rows = QuickArgsTable.load().stream().filter(r -> r.command().equals(command))
-        .toList();
+    List<QuickArgsTable.Row> rows =
+        QuickArgsTable.load().stream().filter(r -> r.command().equals(command)).toList();
     if (rows.isEmpty()) return Optional.empty();
     for (QuickArgsTable.Row r : rows) r.names().forEach(n -> byName.put(n, r));
     Common common = new Common();
-    Object target = switch (command) {
-      case "apply" -> new ApplyCommand();
-      case "plan" -> new PlanCommand();
-      default -> new ValidateCommand();
-    };
+    Object target =
+        switch (command) {
+          case "apply" -> new ApplyCommand();
+          case "plan" -> new PlanCommand();
+          default -> new ValidateCommand();
+        };
     try {
       for (QuickArgsTable.Row r : rows) {
-        if (!r.defaultValue().equals(QuickArgsTable.NO_DEFAULT)) set(r, target, common, r.defaultValue());
+        if (!r.defaultValue().equals(QuickArgsTable.NO_DEFAULT))
+          set(r, target, common, r.defaultValue());
       }
       Set<String> seen = new HashSet<>();
       for (int i = 1; i < args.length; i++) {
@@ -69,7 +71,8 @@ final class QuickArgs {
           value = args[++i];
         }
         // values picocli might read differently (option-like, @argument files, empty) go to it
-        if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) return Optional.empty();
+        if (value.isEmpty() || value.startsWith("-") || value.startsWith("@"))
+          return Optional.empty();
         if (r.type().equals("int") && !value.matches("[0-9]{1,9}")) return Optional.empty();
         set(r, target, common, value);
       }
@@ -81,12 +84,13 @@ final class QuickArgs {
 
   private static void set(QuickArgsTable.Row r, Object target, Common common, String value) {
     Object owner = r.owner().equals(Common.class.getSimpleName()) ? common : target;
-    Object converted = switch (r.type()) {
-      case "Path" -> Path.of(value);
-      case "int" -> Integer.parseInt(value);
-      case "boolean" -> Boolean.parseBoolean(value);
-      default -> value;
-    };
+    Object converted =
+        switch (r.type()) {
+          case "Path" -> Path.of(value);
+          case "int" -> Integer.parseInt(value);
+          case "boolean" -> Boolean.parseBoolean(value);
+          default -> value;
+        };
     try {
       Field f = owner.getClass().getDeclaredField(r.field());
       f.setAccessible(true);

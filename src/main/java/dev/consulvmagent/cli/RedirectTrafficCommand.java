@@ -18,75 +18,130 @@ import picocli.CommandLine.Spec;
  * spelling, applied as one iptables-restore transaction (tested first) so a re-run replaces our
  * chains and a failure leaves the previous rules intact.
  */
-@Command(name = "redirect-traffic", mixinStandardHelpOptions = true,
+@Command(
+    name = "redirect-traffic",
+    mixinStandardHelpOptions = true,
     description = "Install transparent-proxy redirection (Consul-compatible chains) atomically.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:rules in place", "1:failed (previous rules intact)", "2:usage error"})
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:rules in place", "1:failed (previous rules intact)", "2:usage error"})
 final class RedirectTrafficCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = {"-proxy-uid", "--proxy-uid"}, paramLabel = "UID", description = "UID of the Envoy process (its traffic is not redirected).")
+  @Option(
+      names = {"-proxy-uid", "--proxy-uid"},
+      paramLabel = "UID",
+      description = "UID of the Envoy process (its traffic is not redirected).")
   Integer proxyUid;
 
-  @Option(names = {"-proxy-id", "--proxy-id"}, paramLabel = "ID", description = "Sidecar proxy service ID: ports and exclusions come from its registration.")
+  @Option(
+      names = {"-proxy-id", "--proxy-id"},
+      paramLabel = "ID",
+      description = "Sidecar proxy service ID: ports and exclusions come from its registration.")
   String proxyId;
 
-  @Option(names = {"-proxy-inbound-port", "--proxy-inbound-port"}, defaultValue = "0", paramLabel = "PORT")
+  @Option(
+      names = {"-proxy-inbound-port", "--proxy-inbound-port"},
+      defaultValue = "0",
+      paramLabel = "PORT")
   int inbound;
 
-  @Option(names = {"-proxy-outbound-port", "--proxy-outbound-port"}, defaultValue = "15001", paramLabel = "PORT")
+  @Option(
+      names = {"-proxy-outbound-port", "--proxy-outbound-port"},
+      defaultValue = "15001",
+      paramLabel = "PORT")
   int outbound;
 
-  @Option(names = {"-exclude-inbound-port", "--exclude-inbound-port"}, paramLabel = "PORT")
+  @Option(
+      names = {"-exclude-inbound-port", "--exclude-inbound-port"},
+      paramLabel = "PORT")
   List<Integer> excludeInbound = new ArrayList<>();
 
-  @Option(names = {"-exclude-outbound-port", "--exclude-outbound-port"}, paramLabel = "PORT")
+  @Option(
+      names = {"-exclude-outbound-port", "--exclude-outbound-port"},
+      paramLabel = "PORT")
   List<Integer> excludeOutbound = new ArrayList<>();
 
-  @Option(names = {"-exclude-outbound-cidr", "--exclude-outbound-cidr"}, paramLabel = "CIDR")
+  @Option(
+      names = {"-exclude-outbound-cidr", "--exclude-outbound-cidr"},
+      paramLabel = "CIDR")
   List<String> excludeCidr = new ArrayList<>();
 
-  @Option(names = {"-exclude-uid", "--exclude-uid"}, paramLabel = "UID")
+  @Option(
+      names = {"-exclude-uid", "--exclude-uid"},
+      paramLabel = "UID")
   List<Integer> excludeUid = new ArrayList<>();
 
-  @Option(names = {"-consul-dns-ip", "--consul-dns-ip"}, paramLabel = "IP")
+  @Option(
+      names = {"-consul-dns-ip", "--consul-dns-ip"},
+      paramLabel = "IP")
   String dnsIp;
 
-  @Option(names = {"-consul-dns-port", "--consul-dns-port"}, defaultValue = "0", paramLabel = "PORT")
+  @Option(
+      names = {"-consul-dns-port", "--consul-dns-port"},
+      defaultValue = "0",
+      paramLabel = "PORT")
   int dnsPort;
 
-  @Option(names = {"-http-addr", "--http-addr"}, defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", paramLabel = "URL")
+  @Option(
+      names = {"-http-addr", "--http-addr"},
+      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
+      paramLabel = "URL")
   String httpAddr;
 
-  @Option(names = {"-token", "--token"}, paramLabel = "TOKEN", description = "ACL token (default: $CONSUL_HTTP_TOKEN).")
+  @Option(
+      names = {"-token", "--token"},
+      paramLabel = "TOKEN",
+      description = "ACL token (default: $CONSUL_HTTP_TOKEN).")
   String token;
 
-  @Option(names = "--service", paramLabel = "NAME", description = "Derive everything from the service config for envoy@NAME (as the unit does).")
+  @Option(
+      names = "--service",
+      paramLabel = "NAME",
+      description = "Derive everything from the service config for envoy@NAME (as the unit does).")
   String service;
 
-  @Option(names = "--wait-ready", description = "First wait until Envoy's admin /ready answers ($ENVOY_ADMIN_BIND, default 127.0.0.1:19000).")
+  @Option(
+      names = "--wait-ready",
+      description =
+          "First wait until Envoy's admin /ready answers ($ENVOY_ADMIN_BIND, default"
+              + " 127.0.0.1:19000).")
   boolean waitReady;
 
-  @Option(names = "--no-default-exclusions", description = "Do not add SSH ports (inbound) and the consul uid (outbound): exactly Consul's rules.")
+  @Option(
+      names = "--no-default-exclusions",
+      description =
+          "Do not add SSH ports (inbound) and the consul uid (outbound): exactly Consul's rules.")
   boolean noDefaults;
 
-  @Option(names = "--dns-redirect", description = "With --service: also redirect DNS sent to 127.0.0.1 to Consul DNS (127.0.0.1:8600).")
+  @Option(
+      names = "--dns-redirect",
+      description =
+          "With --service: also redirect DNS sent to 127.0.0.1 to Consul DNS (127.0.0.1:8600).")
   boolean dnsRedirect;
 
-  @Option(names = "--dry-run", description = "Print the exact iptables-restore ruleset and change nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Print the exact iptables-restore ruleset and change nothing.")
   boolean dryRun;
 
   @Override
   public Integer call() {
-    Optional<String> tok = Optional.ofNullable(token)
-        .or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
-    Optional<String> bind = !waitReady ? Optional.empty()
-        : Optional.of(Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND"))
-            .filter(s -> !s.isBlank()).orElse("127.0.0.1:19000"));
+    Optional<String> tok =
+        Optional.ofNullable(token)
+            .or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
+    Optional<String> bind =
+        !waitReady
+            ? Optional.empty()
+            : Optional.of(
+                Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND"))
+                    .filter(s -> !s.isBlank())
+                    .orElse("127.0.0.1:19000"));
     var o = new RedirectTraffic.Options(httpAddr, tok, !noDefaults, dnsRedirect, dryRun, bind);
     EventSink events = Main.sink(spec.commandLine().getErr(), null);
-    RedirectTraffic.Result r = service != null
-        ? RedirectTraffic.forService(service, o, events)
-        : RedirectTraffic.fromFlags(flags(), o, events);
+    RedirectTraffic.Result r =
+        service != null
+            ? RedirectTraffic.forService(service, o, events)
+            : RedirectTraffic.fromFlags(flags(), o, events);
     PrintWriter out = spec.commandLine().getOut();
     switch (r.done()) {
       case PROXY_OFF ->
@@ -99,25 +154,46 @@ final class RedirectTrafficCommand implements Callable<Integer> {
   }
 
   private RedirectTraffic.Flags flags() {
-    if (proxyUid == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-proxy-uid is required");
+    if (proxyUid == null)
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "-proxy-uid is required");
     if (proxyId == null && inbound == 0) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "either -proxy-id or -proxy-inbound-port are required");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "either -proxy-id or -proxy-inbound-port are required");
     }
     if (proxyId != null && (inbound != 0 || outbound != 15001)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-proxy-inbound-port or -proxy-outbound-port cannot be provided "
-          + "together with -proxy-id. Proxy's inbound and outbound ports are retrieved from the proxy's configuration instead.");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "-proxy-inbound-port or -proxy-outbound-port cannot be provided together with -proxy-id."
+              + " Proxy's inbound and outbound ports are retrieved from the proxy's configuration"
+              + " instead.");
     }
     for (String c : excludeCidr) {
       // the whole value, not its part before '/': "10.0.0.0/8 -j ACCEPT" must not pass
-      if (!Validators.isIpv4OrCidr(c)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-exclude-outbound-cidr: " + Validators.quote(c) + " is not an IPv4 CIDR");
+      if (!Validators.isIpv4OrCidr(c))
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "-exclude-outbound-cidr: " + Validators.quote(c) + " is not an IPv4 CIDR");
     }
     for (int p : concat(excludeInbound, excludeOutbound)) {
-      if (p < 1 || p > 65535) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "port out of range: " + p);
+      if (p < 1 || p > 65535)
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "port out of range: " + p);
     }
-    if (dnsIp != null && !Validators.isIpv4(dnsIp)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
+    if (dnsIp != null && !Validators.isIpv4(dnsIp))
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
     try {
-      return new RedirectTraffic.Flags(proxyUid, Optional.ofNullable(proxyId), inbound, outbound,
-          excludeInbound, excludeOutbound, excludeCidr, excludeUid, Optional.ofNullable(dnsIp),
+      return new RedirectTraffic.Flags(
+          proxyUid,
+          Optional.ofNullable(proxyId),
+          inbound,
+          outbound,
+          excludeInbound,
+          excludeOutbound,
+          excludeCidr,
+          excludeUid,
+          Optional.ofNullable(dnsIp),
           dnsPort);
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -9,14 +9,14 @@ import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
 
 /**
- * Human text or JSON for a plan or apply result on stdout; the failure itself on stderr
- * ("Apply failed: …"), so stdout is only the result and a script sees the error where errors go.
+ * Human text or JSON for a plan or apply result on stdout; the failure itself on stderr ("Apply
+ * failed: …"), so stdout is only the result and a script sees the error where errors go.
  */
 final class Render {
   private Render() {}
 
-  static void result(PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose,
-      int exitCode) {
+  static void result(
+      PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose, int exitCode) {
     if (json) {
       out.print(JsonText.of(ResultFile.toMap(r, exitCode)));
       out.flush();
@@ -29,18 +29,22 @@ final class Render {
         if (verbose) out.println("  = " + o.key() + " (" + o.message() + ")");
         continue;
       }
-      String sign = switch (o.kind()) {
-        case CREATE -> "+";
-        case DELETE -> "-";
-        case UNKNOWN -> "?";
-        default -> "~";
-      };
-      String status = plan ? "" : switch (o.status()) {
-        case CHANGED -> "";
-        case FAILED -> "  FAILED: " + o.message();
-        case SKIPPED -> "  (skipped: " + o.message() + ")";
-        case UNCHANGED -> "  (already converged)";
-      };
+      String sign =
+          switch (o.kind()) {
+            case CREATE -> "+";
+            case DELETE -> "-";
+            case UNKNOWN -> "?";
+            default -> "~";
+          };
+      String status =
+          plan
+              ? ""
+              : switch (o.status()) {
+                case CHANGED -> "";
+                case FAILED -> "  FAILED: " + o.message();
+                case SKIPPED -> "  (skipped: " + o.message() + ")";
+                case UNCHANGED -> "  (already converged)";
+              };
       out.println(sign + " " + o.key() + status);
       for (FieldChange f : o.fields()) out.println("    " + f.describe());
       if (o.kind() == Change.Kind.UNKNOWN) out.println("    " + o.message());
@@ -48,10 +52,16 @@ final class Render {
     for (String a : r.actions()) out.println("  " + a);
     if (plan) {
       long n = r.pending();
-      out.println(n == 0 ? "No changes. The host matches the configuration." : "Plan: " + n + " resource(s) to change.");
+      out.println(
+          n == 0
+              ? "No changes. The host matches the configuration."
+              : "Plan: " + n + " resource(s) to change.");
     } else if (!r.failed()) {
       long n = r.changed();
-      out.println(n == 0 ? "No changes. The host matches the configuration." : "Applied: " + n + " resource(s) changed.");
+      out.println(
+          n == 0
+              ? "No changes. The host matches the configuration."
+              : "Applied: " + n + " resource(s) changed.");
     }
     out.flush();
     if (r.failed()) failed(err, r);

@@ -19,51 +19,86 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Drop-in for the seed's generate-sidecar-configs.py (same -f, --dry and --type options). */
-@Command(name = "sidecar-init", mixinStandardHelpOptions = true,
-    description = "Turn /srv/consul/service-config.json into /etc/consul.d/service-registration.json and start envoy@<service>.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:done", "1:failed", "2:usage error", "3:invalid service config (nothing written)"})
+@Command(
+    name = "sidecar-init",
+    mixinStandardHelpOptions = true,
+    description =
+        "Turn /srv/consul/service-config.json into /etc/consul.d/service-registration.json and"
+            + " start envoy@<service>.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:done",
+      "1:failed",
+      "2:usage error",
+      "3:invalid service config (nothing written)"
+    })
 final class SidecarInitCommand implements Callable<Integer> {
   enum Type {
-    service_registration, redirect, connect_envoy, envoy
+    service_registration,
+    redirect,
+    connect_envoy,
+    envoy
   }
 
   @Spec CommandSpec spec;
 
-  @Option(names = {"-f", "--filename"}, paramLabel = "FILE", defaultValue = SidecarInit.SERVICE_CONFIG,
+  @Option(
+      names = {"-f", "--filename"},
+      paramLabel = "FILE",
+      defaultValue = SidecarInit.SERVICE_CONFIG,
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 
-  @Option(names = "--dry",
+  @Option(
+      names = "--dry",
       description = "Print what would be generated (needs --type) and change nothing.")
   boolean dry;
 
   // The seed's script (generate-sidecar-configs.py) makes --type required with --dry
   // (parser.error, exit 2) and prints, per type, what SeedDryRun documents.
-  @Option(names = "--type", paramLabel = "TYPE",
-      description = "With --dry: service-registration (the registration document),"
-          + " redirect (the -exclude-* flags), connect-envoy (the extra 'consul connect envoy'"
-          + " flags) or envoy (the envoy-extra-args value), as the seed's"
-          + " generate-sidecar-configs.py prints them.")
+  @Option(
+      names = "--type",
+      paramLabel = "TYPE",
+      description =
+          "With --dry: service-registration (the registration document),"
+              + " redirect (the -exclude-* flags), connect-envoy (the extra 'consul connect envoy'"
+              + " flags) or envoy (the envoy-extra-args value), as the seed's"
+              + " generate-sidecar-configs.py prints them.")
   String type;
 
-  @Option(names = "--full",
-      description = "With --dry --type: print the full command line (redirect, connect-envoy)"
-      + " or the systemctl call (envoy) that this agent runs, instead of the seed's fragment.")
+  @Option(
+      names = "--full",
+      description =
+          "With --dry --type: print the full command line (redirect, connect-envoy) or the"
+              + " systemctl call (envoy) that this agent runs, instead of the seed's fragment.")
   boolean full;
 
-  @Option(names = "--root", paramLabel = "DIR", defaultValue = "/", description = "Write under DIR; enable but never start.")
+  @Option(
+      names = "--root",
+      paramLabel = "DIR",
+      defaultValue = "/",
+      description = "Write under DIR; enable but never start.")
   Path root;
 
-  @Option(names = "--admin-port", paramLabel = "PORT", description = "Envoy admin port (default: the configured one, else 19000).")
+  @Option(
+      names = "--admin-port",
+      paramLabel = "PORT",
+      description = "Envoy admin port (default: the configured one, else 19000).")
   Integer adminPort;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json.")
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "text",
+      description = "text or json.")
   String output;
 
-  @Option(names = "--http-addr", paramLabel = "URL",
-      description = "The Consul agent asked for its version (the registration is rendered for"
-          + " it; default: $CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; not asked with a"
-          + " --root other than / unless given).")
+  @Option(
+      names = "--http-addr",
+      paramLabel = "URL",
+      description =
+          "The Consul agent asked for its version (the registration is rendered for"
+              + " it; default: $CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; not asked with a"
+              + " --root other than / unless given).")
   String httpAddr;
 
   @Override
@@ -79,11 +114,12 @@ final class SidecarInitCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     EventSink events = Main.sink(err, null);
     // only the registration and the full connect-envoy line depend on the Consul version
-    boolean versioned = !dry || "service-registration".equals(type)
-        || (full && "connect-envoy".equals(type));
-    String version = versioned
-        ? SidecarInit.consulVersion(Optional.ofNullable(httpAddr), root, dry, m.name(), events)
-        : SpecLoader.DEFAULT_CONSUL_VERSION;
+    boolean versioned =
+        !dry || "service-registration".equals(type) || (full && "connect-envoy".equals(type));
+    String version =
+        versioned
+            ? SidecarInit.consulVersion(Optional.ofNullable(httpAddr), root, dry, m.name(), events)
+            : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
       out.print(SidecarInit.dry(type, full, cfg, root, admin, version));
       out.flush();

@@ -9,24 +9,38 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sidecar-wait", mixinStandardHelpOptions = true,
-    description = "Wait until the local Consul agent answers, knows a leader, and has SERVICE and its sidecar registered.")
+@Command(
+    name = "sidecar-wait",
+    mixinStandardHelpOptions = true,
+    description =
+        "Wait until the local Consul agent answers, knows a leader, and has SERVICE and its sidecar"
+            + " registered.")
 final class SidecarWaitCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "SERVICE", description = "The service name (envoy@SERVICE).")
   String service;
 
-  @Option(names = "--timeout", defaultValue = "150", paramLabel = "SECONDS", description = "Give up after this long (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "150",
+      paramLabel = "SECONDS",
+      description = "Give up after this long (default ${DEFAULT-VALUE}).")
   int timeout;
 
-  @Option(names = "--http-addr", defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", description = "Consul HTTP API.")
+  @Option(
+      names = "--http-addr",
+      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
+      description = "Consul HTTP API.")
   String httpAddr;
 
   @Override
   public Integer call() {
     Mesh.sidecarWait(
-        service, httpAddr, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
+        service,
+        httpAddr,
+        Duration.ofSeconds(timeout),
+        Main.sink(spec.commandLine().getErr(), null));
     return ExitCodes.OK;
   }
 }

@@ -12,14 +12,22 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Is this VM correctly in the mesh? Consul, registration, health, Envoy, traffic rules, DNS, last run.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:healthy", "1:degraded (a check warns or fails)", "2:usage error"})
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description =
+        "Is this VM correctly in the mesh? Consul, registration, health, Envoy, traffic rules, DNS,"
+            + " last run.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:healthy", "1:degraded (a check warns or fails)", "2:usage error"})
 final class StatusCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
 
-  @Option(names = "--http-addr", defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}", description = "Consul HTTP API.")
+  @Option(
+      names = "--http-addr",
+      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
+      description = "Consul HTTP API.")
   String httpAddr;
 
   @Override
@@ -32,9 +40,11 @@ final class StatusCommand implements Callable<Integer> {
     } else {
       for (Doctor.Check c : checks) {
         out.printf("%-5s %-15s %s%n", c.verdict().name().toLowerCase(), c.name(), c.detail());
-        if (!c.hint().isEmpty() && c.verdict() != Doctor.Verdict.OK) out.printf("      %-15s → %s%n", "", c.hint());
+        if (!c.hint().isEmpty() && c.verdict() != Doctor.Verdict.OK)
+          out.printf("      %-15s → %s%n", "", c.hint());
       }
-      out.println(code == 0 ? "Healthy: this VM is in the mesh." : "Degraded: see the checks above.");
+      out.println(
+          code == 0 ? "Healthy: this VM is in the mesh." : "Degraded: see the checks above.");
     }
     out.flush();
     return code;

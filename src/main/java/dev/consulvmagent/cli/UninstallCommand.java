@@ -9,9 +9,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "uninstall", mixinStandardHelpOptions = true,
-    description = "Remove everything the agent created (units, rules, registration, binaries, files, users it added) and nothing else.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:removed (or, with --plan, listed)", "1:failed", "2:usage error"})
+@Command(
+    name = "uninstall",
+    mixinStandardHelpOptions = true,
+    description =
+        "Remove everything the agent created (units, rules, registration, binaries, files, users it"
+            + " added) and nothing else.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:removed (or, with --plan, listed)", "1:failed", "2:usage error"})
 final class UninstallCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -24,8 +29,13 @@ final class UninstallCommand implements Callable<Integer> {
     Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
     RunResult r = u.run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(spec.commandLine().getOut(), spec.commandLine().getErr(), r, common.json(),
-        common.verbose, code);
+    Render.result(
+        spec.commandLine().getOut(),
+        spec.commandLine().getErr(),
+        r,
+        common.json(),
+        common.verbose,
+        code);
     return code;
   }
 }

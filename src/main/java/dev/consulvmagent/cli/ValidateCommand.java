@@ -10,8 +10,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "validate", mixinStandardHelpOptions = true, description = "Check the configuration only; touches nothing.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:valid", "2:usage error", "3:invalid configuration"})
+@Command(
+    name = "validate",
+    mixinStandardHelpOptions = true,
+    description = "Check the configuration only; touches nothing.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:valid", "2:usage error", "3:invalid configuration"})
 final class ValidateCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -29,9 +33,15 @@ final class ValidateCommand implements Callable<Integer> {
     if (common.json()) {
       out.println("{\"valid\": true}");
     } else {
-      out.println("Valid: consul " + s.consul().version() + " (" + s.consul().role().name().toLowerCase()
-          + "), envoy " + s.envoy().version() + s.app().map(a -> ", app " + a.name()).orElse("")
-          + s.service().map(x -> ", service " + x.mesh().name()).orElse(""));
+      out.println(
+          "Valid: consul "
+              + s.consul().version()
+              + " ("
+              + s.consul().role().name().toLowerCase()
+              + "), envoy "
+              + s.envoy().version()
+              + s.app().map(a -> ", app " + a.name()).orElse("")
+              + s.service().map(x -> ", service " + x.mesh().name()).orElse(""));
     }
     out.flush();
     return ExitCodes.OK;

@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 /**
  * Waits, with a deadline and a clear message, for what a step after starting Consul needs: the
  * local agent's HTTP API answering, and where a step needs it, a known leader. Never for systemd
- * READY: a lone server never sends it (Consul notifies only after a LAN join, hashicorp/consul
- * PR #3164; issues #18097, #7137, #4380; measured with the real 1.8.7).
+ * READY: a lone server never sends it (Consul notifies only after a LAN join, hashicorp/consul PR
+ * #3164; issues #18097, #7137, #4380; measured with the real 1.8.7).
  */
 public final class AgentWait {
   private final ConsulApi api;
@@ -32,17 +32,25 @@ public final class AgentWait {
 
   /** Until /v1/status/leader answers at all (200, or 500 "No known Consul servers"). */
   public void httpApi(Duration timeout) {
-    until(timeout, "the Consul HTTP API at " + where + " to answer", () -> {
-      api.leader();
-      return true;
-    });
+    until(
+        timeout,
+        "the Consul HTTP API at " + where + " to answer",
+        () -> {
+          api.leader();
+          return true;
+        });
   }
 
   /** Until a leader is known; returns its address. */
   public String leader(Duration timeout) {
     String[] found = new String[1];
-    until(timeout, "a Consul leader (via " + where + "; a client needs a reachable server in retry_join,"
-        + " servers need bootstrap_expect of them up)", () -> {
+    until(
+        timeout,
+        "a Consul leader (via "
+            + where
+            + "; a client needs a reachable server in retry_join,"
+            + " servers need bootstrap_expect of them up)",
+        () -> {
           Optional<String> l = api.leader();
           l.ifPresent(v -> found[0] = v);
           return l.isPresent();
@@ -65,8 +73,13 @@ public final class AgentWait {
         said = true;
       }
       if (clock.get() >= deadline) {
-        throw new SidecarWait.TimeoutException("gave up after " + timeout.toSeconds() + "s waiting for " + what + last
-            + "; see: journalctl -u consul.service");
+        throw new SidecarWait.TimeoutException(
+            "gave up after "
+                + timeout.toSeconds()
+                + "s waiting for "
+                + what
+                + last
+                + "; see: journalctl -u consul.service");
       }
       try {
         Thread.sleep(poll.toMillis());

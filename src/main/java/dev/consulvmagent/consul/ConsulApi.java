@@ -51,8 +51,13 @@ public final class ConsulApi {
     try (Response r = http.newCall(rb.build()).execute()) {
       return new Answer(r.code(), r.body() == null ? "" : r.body().string());
     } catch (IOException e) {
-      throw new ConsulUnreachableException("cannot reach the Consul agent at " + base + path + " (" + e.getMessage()
-          + "); is consul.service active? try: systemctl status consul");
+      throw new ConsulUnreachableException(
+          "cannot reach the Consul agent at "
+              + base
+              + path
+              + " ("
+              + e.getMessage()
+              + "); is consul.service active? try: systemctl status consul");
     }
   }
 
@@ -60,7 +65,9 @@ public final class ConsulApi {
   public Optional<String> leader() {
     Answer a = get("/v1/status/leader");
     if (a.code() == 500) return Optional.empty(); // "No known Consul servers"
-    if (a.code() != 200) throw new ConsulUnreachableException("GET /v1/status/leader answered HTTP " + a.code() + ": " + a.body().strip());
+    if (a.code() != 200)
+      throw new ConsulUnreachableException(
+          "GET /v1/status/leader answered HTTP " + a.code() + ": " + a.body().strip());
     String v = a.body().strip().replace("\"", "");
     return v.isEmpty() ? Optional.empty() : Optional.of(v);
   }
@@ -84,8 +91,12 @@ public final class ConsulApi {
   }
 
   private static JsonNode json(Answer a, String path) {
-    if (a.code() == 403) throw new ConsulUnreachableException(path + ": permission denied (403); the ACL token lacks the needed policy");
-    if (a.code() != 200) throw new ConsulUnreachableException(path + " answered HTTP " + a.code() + ": " + a.body().strip());
+    if (a.code() == 403)
+      throw new ConsulUnreachableException(
+          path + ": permission denied (403); the ACL token lacks the needed policy");
+    if (a.code() != 200)
+      throw new ConsulUnreachableException(
+          path + " answered HTTP " + a.code() + ": " + a.body().strip());
     try {
       return Json.mapper().readTree(a.body());
     } catch (IOException e) {

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Waits, with a deadline and a clear message, until Envoy can start: the agent's HTTP API
- * answers, a leader is known, and the service and its sidecar are registered.
+ * Waits, with a deadline and a clear message, until Envoy can start: the agent's HTTP API answers,
+ * a leader is known, and the service and its sidecar are registered.
  */
 public final class SidecarWait {
   /** The wait ran out; the message says which condition was never met. */
@@ -29,7 +29,8 @@ public final class SidecarWait {
     this(api, events, timeout, poll, System::nanoTime);
   }
 
-  SidecarWait(ConsulApi api, EventSink events, Duration timeout, Duration poll, Supplier<Long> clock) {
+  SidecarWait(
+      ConsulApi api, EventSink events, Duration timeout, Duration poll, Supplier<Long> clock) {
     this.api = api;
     this.events = events;
     this.timeout = timeout;
@@ -44,13 +45,20 @@ public final class SidecarWait {
     while (true) {
       try {
         if (api.leader().isEmpty()) {
-          waitingFor = "a Consul leader (the agent has not joined a server yet: check retry_join and that the server is up)";
+          waitingFor =
+              "a Consul leader (the agent has not joined a server yet: check retry_join and that"
+                  + " the server is up)";
         } else if (!registered(service)) {
           // a token without service:read gets 200 with the services filtered out, not a 403
           // (recorded from Consul 1.8.7: acl-agent-services-no-token.json)
-          waitingFor = "the registration of " + service + " and " + service + "-sidecar-proxy"
-              + " (is /etc/consul.d/service-registration.json loaded? try: consul reload;"
-              + " with ACLs, the token needs service:read)";
+          waitingFor =
+              "the registration of "
+                  + service
+                  + " and "
+                  + service
+                  + "-sidecar-proxy"
+                  + " (is /etc/consul.d/service-registration.json loaded? try: consul reload;"
+                  + " with ACLs, the token needs service:read)";
         } else {
           events.info("consul is ready: leader known, " + service + " and its sidecar registered");
           return;
@@ -63,7 +71,8 @@ public final class SidecarWait {
         last = waitingFor;
       }
       if (clock.get() >= deadline) {
-        throw new TimeoutException("gave up after " + timeout.toSeconds() + "s waiting for " + waitingFor);
+        throw new TimeoutException(
+            "gave up after " + timeout.toSeconds() + "s waiting for " + waitingFor);
       }
       try {
         Thread.sleep(poll.toMillis());
@@ -83,7 +92,8 @@ public final class SidecarWait {
       JsonNode s = e.getValue();
       if (e.getKey().equals(service)) svc = true;
       if ("connect-proxy".equals(s.path("Kind").asText())
-          && service.equalsIgnoreCase(s.path("Proxy").path("DestinationServiceID").asText())) sidecar = true;
+          && service.equalsIgnoreCase(s.path("Proxy").path("DestinationServiceID").asText()))
+        sidecar = true;
     }
     return svc && sidecar;
   }

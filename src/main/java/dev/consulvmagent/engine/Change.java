@@ -29,12 +29,14 @@ public record Change(String key, Kind kind, List<FieldChange> fields, String rea
     }
     State current = observed instanceof Observed.Present p ? p.state() : null;
     if (desired == null) {
-      return current == null ? new Change(key, Kind.NONE, List.of(), "absent, as wanted")
+      return current == null
+          ? new Change(key, Kind.NONE, List.of(), "absent, as wanted")
           : new Change(key, Kind.DELETE, List.of(), "no longer wanted");
     }
     if (current == null) {
       List<FieldChange> f = new ArrayList<>();
-      for (String k : desired.fields().keySet()) f.add(new FieldChange(k, null, desired.display(k)));
+      for (String k : desired.fields().keySet())
+        f.add(new FieldChange(k, null, desired.display(k)));
       return new Change(key, Kind.CREATE, f, "absent");
     }
     List<FieldChange> f = new ArrayList<>();
@@ -44,7 +46,11 @@ public record Change(String key, Kind kind, List<FieldChange> fields, String rea
       String have = current.get(k);
       if (want != null && !want.equals(have)) {
         boolean secret = desired.sensitive().contains(k) || current.sensitive().contains(k);
-        f.add(new FieldChange(k, have == null ? null : secret ? "(sensitive)" : have, secret ? "(sensitive)" : want));
+        f.add(
+            new FieldChange(
+                k,
+                have == null ? null : secret ? "(sensitive)" : have,
+                secret ? "(sensitive)" : want));
       }
     }
     if (f.isEmpty()) return new Change(key, Kind.NONE, List.of(), "up to date");

@@ -13,8 +13,8 @@ import java.util.concurrent.Future;
 
 /**
  * Plan: observe every resource through a read-only host and diff. Apply: the same plan, then
- * prepare (parallel downloads), converge in order, re-observe to verify, and finally run the
- * queued notifications — also after a failure, for what did change.
+ * prepare (parallel downloads), converge in order, re-observe to verify, and finally run the queued
+ * notifications — also after a failure, for what did change.
  */
 public final class Engine {
   private final EventSink events;
@@ -24,10 +24,11 @@ public final class Engine {
   }
 
   /**
-   * Preparations (downloads) apply started while planning, and the paths they may create that
-   * were absent before they started (recorded as ours if they appear).
+   * Preparations (downloads) apply started while planning, and the paths they may create that were
+   * absent before they started (recorded as ours if they appear).
    */
   private final java.util.Map<Resource, Future<?>> early = new java.util.IdentityHashMap<>();
+
   private final Set<String> absentBeforeEarly = new java.util.TreeSet<>();
   private ExecutorService pool;
 
@@ -56,9 +57,9 @@ public final class Engine {
   }
 
   /**
-   * The run ends without using what was started while planning: waits for those still running
-   * (they write under the root, so they must end while the run lock is held), then lets each
-   * resource delete what it staged.
+   * The run ends without using what was started while planning: waits for those still running (they
+   * write under the root, so they must end while the run lock is held), then lets each resource
+   * delete what it staged.
    */
   private void discardEarly() {
     for (java.util.Map.Entry<Resource, Future<?>> e : early.entrySet()) {
@@ -83,11 +84,14 @@ public final class Engine {
 
   private synchronized ExecutorService pool() {
     if (pool == null) {
-      pool = Executors.newFixedThreadPool(4, r -> {
-        Thread t = new Thread(r, "prepare");
-        t.setDaemon(true);
-        return t;
-      });
+      pool =
+          Executors.newFixedThreadPool(
+              4,
+              r -> {
+                Thread t = new Thread(r, "prepare");
+                t.setDaemon(true);
+                return t;
+              });
     }
     return pool;
   }
@@ -107,7 +111,8 @@ public final class Engine {
     List<Outcome> outcomes = new ArrayList<>();
     for (Planned p : plan) {
       Change c = p.change();
-      outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
+      outcomes.add(
+          new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
     }
     return new RunResult("plan", start, Instant.now(), outcomes, List.of(), false, null);
   }
@@ -177,12 +182,18 @@ public final class Engine {
     for (Planned p : plan) {
       Change c = p.change();
       if (error != null) {
-        outcomes.add(new Outcome(c.key(), c.kind(), c.actionable() ? Outcome.Status.SKIPPED : Outcome.Status.UNCHANGED,
-            c.fields(), c.actionable() ? "not attempted after an earlier failure" : c.reason()));
+        outcomes.add(
+            new Outcome(
+                c.key(),
+                c.kind(),
+                c.actionable() ? Outcome.Status.SKIPPED : Outcome.Status.UNCHANGED,
+                c.fields(),
+                c.actionable() ? "not attempted after an earlier failure" : c.reason()));
         continue;
       }
       if (!c.actionable()) {
-        outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
+        outcomes.add(
+            new Outcome(c.key(), c.kind(), Outcome.Status.UNCHANGED, c.fields(), c.reason()));
         continue;
       }
       Resource r = p.resource();
@@ -192,7 +203,9 @@ public final class Engine {
         Observed before = r.observe(host.readOnly());
         Change now = Change.between(r.key().toString(), r.desired(), before);
         if (!now.actionable()) {
-          outcomes.add(new Outcome(c.key(), Change.Kind.NONE, Outcome.Status.UNCHANGED, List.of(), now.reason()));
+          outcomes.add(
+              new Outcome(
+                  c.key(), Change.Kind.NONE, Outcome.Status.UNCHANGED, List.of(), now.reason()));
           continue;
         }
         r.converge(host, before);
@@ -207,12 +220,14 @@ public final class Engine {
                   + left.fields().stream().map(FieldChange::describe).toList()
                   + (left.kind() == Change.Kind.UNKNOWN ? " " + left.reason() : ""));
         }
-        outcomes.add(new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
+        outcomes.add(
+            new Outcome(c.key(), now.kind(), Outcome.Status.CHANGED, now.fields(), now.reason()));
         events.emit(new RunEvent.ResourceChanged(c.key(), label(now)));
         queued.addAll(r.notifications(now));
       } catch (RuntimeException e) {
         error = r.key() + ": " + e.getMessage();
-        outcomes.add(new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
+        outcomes.add(
+            new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
     for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
@@ -240,7 +255,8 @@ public final class Engine {
   /** path and each of its parents below the root, deepest first. */
   public static List<String> selfAndAncestors(String path) {
     List<String> out = new ArrayList<>();
-    for (String p = path; p.length() > 1; p = p.substring(0, Math.max(1, p.lastIndexOf('/')))) out.add(p);
+    for (String p = path; p.length() > 1; p = p.substring(0, Math.max(1, p.lastIndexOf('/'))))
+      out.add(p);
     return out;
   }
 
@@ -289,7 +305,10 @@ public final class Engine {
           f.get();
         } catch (ExecutionException e) {
           if (first == null) {
-            first = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            first =
+                e.getCause() instanceof RuntimeException re
+                    ? re
+                    : new IllegalStateException(e.getCause());
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

@@ -3,7 +3,8 @@ package dev.consulvmagent.engine;
 import java.util.List;
 
 /** What apply did to one resource. */
-public record Outcome(String key, Change.Kind kind, Status status, List<FieldChange> fields, String message) {
+public record Outcome(
+    String key, Change.Kind kind, Status status, List<FieldChange> fields, String message) {
   public enum Status {
     UNCHANGED,
     CHANGED,

@@ -5,8 +5,8 @@ import java.io.Writer;
 import java.util.regex.Pattern;
 
 /**
- * Credentials in a URL (an authenticated mirror, https://user:password@host/...) are a secret:
- * they never reach a line people or logs see, nor a file the agent writes about a run.
+ * Credentials in a URL (an authenticated mirror, https://user:password@host/...) are a secret: they
+ * never reach a line people or logs see, nor a file the agent writes about a run.
  */
 public final class Redact {
   private static final Pattern USERINFO =

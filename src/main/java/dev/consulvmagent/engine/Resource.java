@@ -4,8 +4,8 @@ import dev.consulvmagent.host.Host;
 import java.util.List;
 
 /**
- * One convergent unit. {@link #observe} only reads (it gets a read-only host during plan);
- * {@link #converge} is the only place that changes anything, and only in apply.
+ * One convergent unit. {@link #observe} only reads (it gets a read-only host during plan); {@link
+ * #converge} is the only place that changes anything, and only in apply.
  */
 public interface Resource {
   /** Identity, e.g. {@code file:/etc/consul.d/consul.json}. */
@@ -44,7 +44,9 @@ public interface Resource {
     return List.of();
   }
 
-  /** Other paths converging may create (e.g. /etc/passwd for a user); recorded as ours if it does. */
+  /**
+   * Other paths converging may create (e.g. /etc/passwd for a user); recorded as ours if it does.
+   */
   default List<String> sideEffectPaths() {
     return List.of();
   }

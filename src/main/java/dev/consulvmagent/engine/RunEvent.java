@@ -1,8 +1,8 @@
 package dev.consulvmagent.engine;
 
 /**
- * What a run reports while it works, as data: the CLI decides how each is shown (a timestamped
- * log line, a terminal progress bar, nothing). {@link #text()} is the event's log line.
+ * What a run reports while it works, as data: the CLI decides how each is shown (a timestamped log
+ * line, a terminal progress bar, nothing). {@link #text()} is the event's log line.
  */
 public sealed interface RunEvent {
   String text();
@@ -30,7 +30,10 @@ public sealed interface RunEvent {
   record DownloadProgress(String name, long done, long total) implements RunEvent {
     @Override
     public String text() {
-      return "  " + name + ": " + mib(done)
+      return "  "
+          + name
+          + ": "
+          + mib(done)
           + (total > 0 ? " of " + mib(total) + " (" + (done * 100 / total) + "%)" : "");
     }
   }
@@ -40,8 +43,9 @@ public sealed interface RunEvent {
     @Override
     public String text() {
       double secs = Math.max(1e-3, nanos / 1e9);
-      return String.format("downloaded %s: %s in %.1fs (%.1f MiB/s)", name, mib(bytes), secs,
-          bytes / 1048576.0 / secs);
+      return String.format(
+          "downloaded %s: %s in %.1fs (%.1f MiB/s)",
+          name, mib(bytes), secs, bytes / 1048576.0 / secs);
     }
   }
 

@@ -21,11 +21,13 @@ public final class DnsQuery {
   private DnsQuery() {}
 
   /** The first A record for name from server, or an IOException saying why not. */
-  public static String a(InetSocketAddress server, String name, Duration timeout) throws IOException {
+  public static String a(InetSocketAddress server, String name, Duration timeout)
+      throws IOException {
     return query(server, name, timeout);
   }
 
-  private static String query(InetSocketAddress server, String name, Duration timeout) throws IOException {
+  private static String query(InetSocketAddress server, String name, Duration timeout)
+      throws IOException {
     int id = RANDOM.nextInt(1 << 16);
     byte[] q = question(id, name);
     try (DatagramSocket s = new DatagramSocket()) {

@@ -5,7 +5,11 @@ public final class ExecException extends RuntimeException {
   private final transient ExecResult result;
 
   public ExecException(ExecResult r) {
-    super(String.join(" ", r.argv()) + " exited " + r.exitCode() + tail(r.stderr().isBlank() ? r.stdout() : r.stderr()));
+    super(
+        String.join(" ", r.argv())
+            + " exited "
+            + r.exitCode()
+            + tail(r.stderr().isBlank() ? r.stdout() : r.stderr()));
     this.result = r;
   }
 

@@ -262,9 +262,12 @@ public final class HostFs {
               p,
               "unix:mode,uid,gid,size,lastModifiedTime,isSymbolicLink,isDirectory,isRegularFile",
               LinkOption.NOFOLLOW_LINKS);
-      FileStat.Type type = (Boolean) a.get("isSymbolicLink") ? FileStat.Type.SYMLINK
-          : (Boolean) a.get("isDirectory") ? FileStat.Type.DIRECTORY
-          : (Boolean) a.get("isRegularFile") ? FileStat.Type.FILE : FileStat.Type.OTHER;
+      FileStat.Type type =
+          (Boolean) a.get("isSymbolicLink")
+              ? FileStat.Type.SYMLINK
+              : (Boolean) a.get("isDirectory")
+                  ? FileStat.Type.DIRECTORY
+                  : (Boolean) a.get("isRegularFile") ? FileStat.Type.FILE : FileStat.Type.OTHER;
       return Optional.of(
           new FileStat(
               type,
@@ -533,7 +536,8 @@ public final class HostFs {
     }
   }
 
-  private void finishAndRename(Path tmp, Path target, int mode, int uid, int gid) throws IOException {
+  private void finishAndRename(Path tmp, Path target, int mode, int uid, int gid)
+      throws IOException {
     if (uid >= 0) {
       Files.setAttribute(tmp, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
       Files.setAttribute(tmp, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
@@ -849,9 +853,12 @@ public final class HostFs {
   static Set<PosixFilePermission> perms(int mode) {
     Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] all = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
     };
     for (int i = 0; i < 9; i++) if ((mode & (1 << i)) != 0) s.add(all[i]);
     return s;

@@ -22,8 +22,8 @@ public final class HttpClients {
    * Clients for downloads: connect timeout, no read timeout (the caller's stall watchdog enforces
    * one, far more cheaply), redirects followed, proxies from proxies. A GET is idempotent, so
    * okhttp silently re-sends it when a pooled connection turns out to be closed by the server
-   * (HTTP/1.0 mirrors close after every response); counting that as a failed attempt cost a
-   * backoff per download. Real failures still reach the caller.
+   * (HTTP/1.0 mirrors close after every response); counting that as a failed attempt cost a backoff
+   * per download. Real failures still reach the caller.
    */
   public static Downloads downloads(Duration connectTimeout, ProxySelector proxies) {
     return new Downloads(
@@ -46,9 +46,9 @@ public final class HttpClients {
     }
 
     /**
-     * The client for url. The plain-http client has no TLS and follows no redirect that changes
-     * the scheme: a redirect to https comes back to the caller, which follows it with the https
-     * client (okhttp's followSslRedirects, on only there).
+     * The client for url. The plain-http client has no TLS and follows no redirect that changes the
+     * scheme: a redirect to https comes back to the caller, which follows it with the https client
+     * (okhttp's followSslRedirects, on only there).
      */
     public synchronized Call.Factory client(HttpUrl url) {
       if (url.isHttps()) {

@@ -16,8 +16,8 @@ public final class LocalFiles {
 
   /**
    * What is at p, links followed: type (FILE, DIRECTORY or OTHER for a device, FIFO or socket),
-   * size and mtime; mode and owner are not read (0, -1). Throws NoSuchFileException when nothing
-   * is there (a dangling link included).
+   * size and mtime; mode and owner are not read (0, -1). Throws NoSuchFileException when nothing is
+   * there (a dangling link included).
    */
   public static FileStat stat(Path p) throws IOException {
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);

@@ -21,7 +21,10 @@ public final class ProcessExec implements Exec {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     DefaultExecutor ex = DefaultExecutor.builder().get();
-    ex.setStreamHandler(stdin == null ? new PumpStreamHandler(out, err) : new PumpStreamHandler(out, err, new ByteArrayInputStream(stdin)));
+    ex.setStreamHandler(
+        stdin == null
+            ? new PumpStreamHandler(out, err)
+            : new PumpStreamHandler(out, err, new ByteArrayInputStream(stdin)));
     ExecuteWatchdog dog = ExecuteWatchdog.builder().setTimeout(timeout).get();
     ex.setWatchdog(dog);
     ex.setExitValues(null);

@@ -15,25 +15,29 @@ public final class Users {
 
   public static Users read(HostFs fs) {
     Users u = new Users();
-    fs.readIfExists("/etc/passwd").ifPresent(b -> {
-      for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
-        String[] f = line.split(":", -1);
-        if (f.length >= 4 && f[2].matches("[0-9]+")) {
-          u.uids.put(f[0], Integer.parseInt(f[2]));
-          u.userNames.putIfAbsent(Integer.parseInt(f[2]), f[0]);
-          if (f[3].matches("[0-9]+")) u.primaryGid.put(f[0], Integer.parseInt(f[3]));
-        }
-      }
-    });
-    fs.readIfExists("/etc/group").ifPresent(b -> {
-      for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
-        String[] f = line.split(":", -1);
-        if (f.length >= 3 && f[2].matches("[0-9]+")) {
-          u.gids.put(f[0], Integer.parseInt(f[2]));
-          u.groupNames.putIfAbsent(Integer.parseInt(f[2]), f[0]);
-        }
-      }
-    });
+    fs.readIfExists("/etc/passwd")
+        .ifPresent(
+            b -> {
+              for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 4 && f[2].matches("[0-9]+")) {
+                  u.uids.put(f[0], Integer.parseInt(f[2]));
+                  u.userNames.putIfAbsent(Integer.parseInt(f[2]), f[0]);
+                  if (f[3].matches("[0-9]+")) u.primaryGid.put(f[0], Integer.parseInt(f[3]));
+                }
+              }
+            });
+    fs.readIfExists("/etc/group")
+        .ifPresent(
+            b -> {
+              for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 3 && f[2].matches("[0-9]+")) {
+                  u.gids.put(f[0], Integer.parseInt(f[2]));
+                  u.groupNames.putIfAbsent(Integer.parseInt(f[2]), f[0]);
+                }
+              }
+            });
     u.uids.putIfAbsent("root", 0);
     u.gids.putIfAbsent("root", 0);
     u.userNames.putIfAbsent(0, "root");

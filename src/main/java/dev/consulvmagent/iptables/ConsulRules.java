@@ -21,19 +21,50 @@ public final class ConsulRules {
   public static List<List<String>> commands(RedirectConfig c) {
     List<List<String>> out = new ArrayList<>();
     for (String chain : CHAINS) out.add(nat("-N", chain));
-    out.add(nat("-A", REDIRECT, "-p", "tcp", "-j", "REDIRECT", "--to-port", String.valueOf(c.proxyOutboundPort())));
+    out.add(
+        nat(
+            "-A",
+            REDIRECT,
+            "-p",
+            "tcp",
+            "-j",
+            "REDIRECT",
+            "--to-port",
+            String.valueOf(c.proxyOutboundPort())));
     out.addAll(dnsRules(c, "-A"));
     out.add(nat("-A", "OUTPUT", "-p", "tcp", "-j", OUTPUT));
-    out.add(nat("-A", OUTPUT, "-m", "owner", "--uid-owner", String.valueOf(c.proxyUid()), "-j", "RETURN"));
+    out.add(
+        nat(
+            "-A",
+            OUTPUT,
+            "-m",
+            "owner",
+            "--uid-owner",
+            String.valueOf(c.proxyUid()),
+            "-j",
+            "RETURN"));
     out.add(nat("-A", OUTPUT, "-d", "127.0.0.1/32", "-j", "RETURN"));
     out.add(nat("-A", OUTPUT, "-j", REDIRECT));
-    for (int p : c.excludeOutboundPorts()) out.add(nat("-I", OUTPUT, "-p", "tcp", "--dport", String.valueOf(p), "-j", "RETURN"));
-    for (String cidr : c.excludeOutboundCidrs()) out.add(nat("-I", OUTPUT, "-d", cidr, "-j", "RETURN"));
-    for (int u : c.excludeUids()) out.add(nat("-I", OUTPUT, "-m", "owner", "--uid-owner", String.valueOf(u), "-j", "RETURN"));
-    out.add(nat("-A", IN_REDIRECT, "-p", "tcp", "-j", "REDIRECT", "--to-port", String.valueOf(c.proxyInboundPort())));
+    for (int p : c.excludeOutboundPorts())
+      out.add(nat("-I", OUTPUT, "-p", "tcp", "--dport", String.valueOf(p), "-j", "RETURN"));
+    for (String cidr : c.excludeOutboundCidrs())
+      out.add(nat("-I", OUTPUT, "-d", cidr, "-j", "RETURN"));
+    for (int u : c.excludeUids())
+      out.add(nat("-I", OUTPUT, "-m", "owner", "--uid-owner", String.valueOf(u), "-j", "RETURN"));
+    out.add(
+        nat(
+            "-A",
+            IN_REDIRECT,
+            "-p",
+            "tcp",
+            "-j",
+            "REDIRECT",
+            "--to-port",
+            String.valueOf(c.proxyInboundPort())));
     out.add(nat("-A", "PREROUTING", "-p", "tcp", "-j", INBOUND));
     out.add(nat("-A", INBOUND, "-p", "tcp", "-j", IN_REDIRECT));
-    for (int p : c.excludeInboundPorts()) out.add(nat("-I", INBOUND, "-p", "tcp", "--dport", String.valueOf(p), "-j", "RETURN"));
+    for (int p : c.excludeInboundPorts())
+      out.add(nat("-I", INBOUND, "-p", "tcp", "--dport", String.valueOf(p), "-j", "RETURN"));
     return out;
   }
 
@@ -44,8 +75,34 @@ public final class ConsulRules {
     String ip = c.dnsAddress();
     if (c.dnsPortMode()) {
       String to = ip + ":" + c.dnsPort();
-      out.add(nat(op, DNS, "-p", "udp", "-d", ip, "--dport", "53", "-j", "DNAT", "--to-destination", to));
-      out.add(nat(op, DNS, "-p", "tcp", "-d", ip, "--dport", "53", "-j", "DNAT", "--to-destination", to));
+      out.add(
+          nat(
+              op,
+              DNS,
+              "-p",
+              "udp",
+              "-d",
+              ip,
+              "--dport",
+              "53",
+              "-j",
+              "DNAT",
+              "--to-destination",
+              to));
+      out.add(
+          nat(
+              op,
+              DNS,
+              "-p",
+              "tcp",
+              "-d",
+              ip,
+              "--dport",
+              "53",
+              "-j",
+              "DNAT",
+              "--to-destination",
+              to));
       out.add(nat(op, "OUTPUT", "-p", "udp", "-d", ip, "--dport", "53", "-j", DNS));
       out.add(nat(op, "OUTPUT", "-p", "tcp", "-d", ip, "--dport", "53", "-j", DNS));
     } else {

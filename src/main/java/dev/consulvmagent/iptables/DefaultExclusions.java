@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * listens on; outbound the consul agent's uid (its gossip and RPC must not go through Envoy).
  */
 public final class DefaultExclusions {
-  private static final Pattern SS_LINE = Pattern.compile("\\S+\\s+\\d+\\s+\\d+\\s+\\S*:(\\d+)\\s+.*\"sshd\".*");
+  private static final Pattern SS_LINE =
+      Pattern.compile("\\S+\\s+\\d+\\s+\\d+\\s+\\S*:(\\d+)\\s+.*\"sshd\".*");
 
   private DefaultExclusions() {}
 
@@ -48,8 +49,17 @@ public final class DefaultExclusions {
     List<Integer> in = new ArrayList<>(c.excludeInboundPorts());
     for (int p : sshPorts) if (!in.contains(p)) in.add(p);
     List<Integer> uids = new ArrayList<>(c.excludeUids());
-    if (consulUid != null && !uids.contains(consulUid) && consulUid != c.proxyUid()) uids.add(consulUid);
-    return new RedirectConfig(c.proxyUid(), c.proxyInboundPort(), c.proxyOutboundPort(), in, c.excludeOutboundPorts(),
-        c.excludeOutboundCidrs(), uids, c.dnsIp(), c.dnsPort());
+    if (consulUid != null && !uids.contains(consulUid) && consulUid != c.proxyUid())
+      uids.add(consulUid);
+    return new RedirectConfig(
+        c.proxyUid(),
+        c.proxyInboundPort(),
+        c.proxyOutboundPort(),
+        in,
+        c.excludeOutboundPorts(),
+        c.excludeOutboundCidrs(),
+        uids,
+        c.dnsIp(),
+        c.dnsPort());
   }
 }

@@ -8,8 +8,8 @@ import java.util.List;
  * 127.0.0.1:53 (udp and tcp) goes to Consul DNS at 127.0.0.1:8600 — the rules of Consul's
  * redirect-traffic DNS port mode (reference/consul-tproxy.md §3.5), in a chain of our own, so a
  * sidecar's rules (and their cleanup, which owns only {@link ConsulRules#CHAINS}) never touch it,
- * and it works on Consul 1.8, which has no transparent proxy. Rendered as one
- * {@code iptables-restore --noflush} transaction: a re-run replaces, never duplicates.
+ * and it works on Consul 1.8, which has no transparent proxy. Rendered as one {@code
+ * iptables-restore --noflush} transaction: a re-run replaces, never duplicates.
  */
 public final class DnsRedirect {
   public static final String CHAIN = "CONSUL_VM_DNS";
@@ -35,12 +35,21 @@ public final class DnsRedirect {
   public static String apply(String currentNatSave) {
     StringBuilder b = new StringBuilder("*nat\n:").append(CHAIN).append(" - [0:0]\n");
     for (String p : PROTOCOLS) {
-      b.append("-A ").append(CHAIN).append(' ').append(dns(p)).append(" -j DNAT --to-destination ")
-          .append(IP).append(':').append(CONSUL_DNS_PORT).append('\n');
+      b.append("-A ")
+          .append(CHAIN)
+          .append(' ')
+          .append(dns(p))
+          .append(" -j DNAT --to-destination ")
+          .append(IP)
+          .append(':')
+          .append(CONSUL_DNS_PORT)
+          .append('\n');
     }
     List<SaveRule> ours = ourJumps(currentNatSave);
     List<SaveRule> want = jumps().stream().map(SaveRule::parse).toList();
-    boolean same = ours.size() == want.size() && want.stream().allMatch(w -> ours.stream().filter(w::sameJump).count() == 1);
+    boolean same =
+        ours.size() == want.size()
+            && want.stream().allMatch(w -> ours.stream().filter(w::sameJump).count() == 1);
     if (!same) {
       for (SaveRule r : ours) b.append(r.deleteLine()).append('\n');
       for (String j : jumps()) b.append(j).append('\n');
@@ -61,10 +70,10 @@ public final class DnsRedirect {
   }
 
   /**
-   * One transaction that removes all of our nat rules: the sidecar's chains
-   * ({@link RestoreScript#cleanup}) and this DNS chain, each with its jumps; nobody else's rule
-   * (Docker's, the admin's) is touched. Empty when none of ours is there. For uninstall, which
-   * cannot count on consul-dns-redirect.service's ExecStop having run.
+   * One transaction that removes all of our nat rules: the sidecar's chains ({@link
+   * RestoreScript#cleanup}) and this DNS chain, each with its jumps; nobody else's rule (Docker's,
+   * the admin's) is touched. Empty when none of ours is there. For uninstall, which cannot count on
+   * consul-dns-redirect.service's ExecStop having run.
    */
   public static String cleanupAll(String currentNatSave) {
     String body = body(RestoreScript.cleanup(currentNatSave)) + body(cleanup(currentNatSave));
@@ -82,7 +91,8 @@ public final class DnsRedirect {
 
   private static List<SaveRule> ourJumps(String save) {
     List<SaveRule> out = new ArrayList<>();
-    for (SaveRule r : SaveRule.parseAll(save)) if (!r.chain().equals(CHAIN) && CHAIN.equals(r.target())) out.add(r);
+    for (SaveRule r : SaveRule.parseAll(save))
+      if (!r.chain().equals(CHAIN) && CHAIN.equals(r.target())) out.add(r);
     return out;
   }
 

@@ -17,7 +17,8 @@ public final class ProxyDerivation {
 
   public static Derived derive(String proxyId, JsonNode svc, JsonNode checks) {
     JsonNode proxy = svc.path("Proxy");
-    if (proxy.isMissingNode() || proxy.isNull()) throw new IllegalArgumentException("service " + proxyId + " is not a proxy service");
+    if (proxy.isMissingNode() || proxy.isNull())
+      throw new IllegalArgumentException("service " + proxyId + " is not a proxy service");
     JsonNode cfg = proxy.path("Config");
     int inbound = svc.path("Port").asInt(0);
     JsonNode bind = cfg.path("bind_port");
@@ -28,7 +29,8 @@ public final class ProxyDerivation {
         try {
           b = Integer.parseInt(bind.asText());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("failed parsing Proxy.Config: bind_port " + bind.asText() + " is not a number");
+          throw new IllegalArgumentException(
+              "failed parsing Proxy.Config: bind_port " + bind.asText() + " is not a number");
         }
       }
       if (b != 0) inbound = b;
@@ -42,7 +44,13 @@ public final class ProxyDerivation {
       if (!v.isMissingNode() && !v.isNull() && !v.asText().isEmpty()) {
         String a = v.asText();
         int colon = a.lastIndexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("failed parsing host and port from " + key + ": address " + a + ": missing port in address");
+        if (colon < 0)
+          throw new IllegalArgumentException(
+              "failed parsing host and port from "
+                  + key
+                  + ": address "
+                  + a
+                  + ": missing port in address");
         ex.add(Integer.parseInt(a.substring(colon + 1)));
       }
     }
@@ -54,7 +62,8 @@ public final class ProxyDerivation {
       String dest = proxy.path("DestinationServiceID").asText();
       for (Iterator<Map.Entry<String, JsonNode>> it = checks.fields(); it.hasNext(); ) {
         JsonNode c = it.next().getValue();
-        if (dest.equals(c.path("ServiceID").asText()) && c.path("ExposedPort").asInt(0) != 0) ex.add(c.path("ExposedPort").asInt());
+        if (dest.equals(c.path("ServiceID").asText()) && c.path("ExposedPort").asInt(0) != 0)
+          ex.add(c.path("ExposedPort").asInt());
       }
     }
     if (inbound == 0) throw new IllegalArgumentException("proxy " + proxyId + " has no port");

@@ -18,8 +18,8 @@ public record RedirectConfig(
 
   /**
    * Every value is written into an iptables-restore script that root runs: each is checked here,
-   * where every path (flags, annotations, a registration) meets, so " -j ACCEPT" or a newline and
-   * a rule of one's own can never reach the script.
+   * where every path (flags, annotations, a registration) meets, so " -j ACCEPT" or a newline and a
+   * rule of one's own can never reach the script.
    */
   public RedirectConfig {
     excludeInboundPorts = List.copyOf(excludeInboundPorts);
@@ -37,7 +37,8 @@ public record RedirectConfig(
     port("-proxy-inbound-port", proxyInboundPort, 0);
     port("-proxy-outbound-port", proxyOutboundPort, 1);
     port("-consul-dns-port", dnsPort, 0);
-    if (proxyUid < 0) throw new IllegalArgumentException("-proxy-uid: " + proxyUid + " is not a uid");
+    if (proxyUid < 0)
+      throw new IllegalArgumentException("-proxy-uid: " + proxyUid + " is not a uid");
     for (int u : excludeUids) {
       if (u < 0) throw new IllegalArgumentException("-exclude-uid: " + u + " is not a uid");
     }
@@ -51,7 +52,8 @@ public record RedirectConfig(
   }
 
   private static void port(String flag, int p, int min) {
-    if (p < min || p > 65535) throw new IllegalArgumentException(flag + ": port out of range: " + p);
+    if (p < min || p > 65535)
+      throw new IllegalArgumentException(flag + ": port out of range: " + p);
   }
 
   /** DNS port mode: only DNS already sent to the DNS IP is redirected (Consul 1.14+). */

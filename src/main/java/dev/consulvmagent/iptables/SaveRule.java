@@ -15,7 +15,7 @@ record SaveRule(String chain, String line, String proto, String dest, String dpo
         case "-d" -> dest = t[++i].endsWith("/32") ? t[i].substring(0, t[i].length() - 3) : t[i];
         case "--dport" -> dport = t[++i];
         case "-j" -> target = t[++i];
-        default -> { }
+        default -> {}
       }
     }
     return new SaveRule(chain, line.trim(), proto, dest, dport, target);
@@ -23,7 +23,11 @@ record SaveRule(String chain, String line, String proto, String dest, String dpo
 
   /** Same chain, protocol, destination, port and target: the same jump for our purposes. */
   boolean sameJump(SaveRule o) {
-    return chain.equals(o.chain) && eq(proto, o.proto) && eq(dest, o.dest) && eq(dport, o.dport) && eq(target, o.target);
+    return chain.equals(o.chain)
+        && eq(proto, o.proto)
+        && eq(dest, o.dest)
+        && eq(dport, o.dport)
+        && eq(target, o.target);
   }
 
   private static boolean eq(String a, String b) {

@@ -22,9 +22,12 @@ final class AppModule {
     AppSpec app = spec.app().get();
     Notification restart = Notification.restart(app.unitName());
     out.add(new BinaryResource(ctx.binary(app.binaryPath()), restart));
-    out.add(FileResource.at("/etc/systemd/system/" + app.unitName(), Json.utf8(Units.app(app)))
-        .notify(Notification.daemonReload(), restart).build());
-    out.add(SymlinkResource.enable(app.unitName(), app.unitName(), Notification.start(app.unitName())));
+    out.add(
+        FileResource.at("/etc/systemd/system/" + app.unitName(), Json.utf8(Units.app(app)))
+            .notify(Notification.daemonReload(), restart)
+            .build());
+    out.add(
+        SymlinkResource.enable(app.unitName(), app.unitName(), Notification.start(app.unitName())));
     return out;
   }
 }

@@ -24,15 +24,18 @@ final class BaseModule {
     // Run from the Debian package's jar on the packaged machine itself: units call that jar
     // (so a package upgrade reaches them), no copy in /opt. Otherwise (a bare jar, or --root
     // baking an image that lacks the package): copy the running jar into /opt, as always.
-    boolean packaged = ctx.agentJar().map(j -> j.toString().equals(DebPackage.JAR)).orElse(false)
-        && ctx.host().fs().exists(DebPackage.JAR);
+    boolean packaged =
+        ctx.agentJar().map(j -> j.toString().equals(DebPackage.JAR)).orElse(false)
+            && ctx.host().fs().exists(DebPackage.JAR);
     if (packaged) {
       byte[] launcher = Json.utf8(Units.launcher(DebPackage.JAR));
       out.add(FileResource.at(Units.AGENT, launcher).mode(0755).build());
       return out;
     }
     out.add(new DirectoryResource("/opt/consul-vm-agent", 0755, "root", "root"));
-    ctx.agentJar().ifPresent(jar -> out.add(new CopyResource(jar, "/opt/consul-vm-agent/consul-vm-agent.jar")));
+    ctx.agentJar()
+        .ifPresent(
+            jar -> out.add(new CopyResource(jar, "/opt/consul-vm-agent/consul-vm-agent.jar")));
     out.add(FileResource.at(Units.AGENT, Json.utf8(Units.launcher())).mode(0755).build());
     return out;
   }

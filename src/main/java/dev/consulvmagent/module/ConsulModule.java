@@ -1,11 +1,10 @@
 package dev.consulvmagent.module;
 
-import dev.consulvmagent.render.UnitNames;
-
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.resource.BinaryResource;
@@ -29,19 +28,34 @@ final class ConsulModule {
     out.add(new DirectoryResource("/etc/consul.d", 0750, "consul", "consul"));
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
     out.add(new BinaryResource(ctx.binary("/usr/bin/consul"), restart));
-    out.add(FileResource.at("/etc/consul.d/consul.json", Json.render(ConsulConfig.agent(spec.consul())))
-        .mode(0640).owner("consul", "consul").json().notify(UnitNames.consulReload()).build());
+    out.add(
+        FileResource.at("/etc/consul.d/consul.json", Json.render(ConsulConfig.agent(spec.consul())))
+            .mode(0640)
+            .owner("consul", "consul")
+            .json()
+            .notify(UnitNames.consulReload())
+            .build());
     Map<String, Object> secrets = ConsulConfig.secrets(spec.consul());
     if (secrets.isEmpty()) {
       out.add(new AbsentResource(SECRETS, UnitNames.consulReload()));
     } else {
       // the gossip key is read only at start: a change needs a restart, a token a reload
-      out.add(FileResource.at(SECRETS, Json.render(secrets)).mode(0640).owner("consul", "consul").json().sensitive()
-          .notify(spec.consul().encrypt().isPresent() ? restart : UnitNames.consulReload()).build());
+      out.add(
+          FileResource.at(SECRETS, Json.render(secrets))
+              .mode(0640)
+              .owner("consul", "consul")
+              .json()
+              .sensitive()
+              .notify(spec.consul().encrypt().isPresent() ? restart : UnitNames.consulReload())
+              .build());
     }
-    out.add(FileResource.at("/etc/systemd/system/consul.service", Json.utf8(Units.consul()))
-        .notify(Notification.daemonReload(), restart).build());
-    out.add(SymlinkResource.enable("consul.service", "consul.service", Notification.start("consul.service")));
+    out.add(
+        FileResource.at("/etc/systemd/system/consul.service", Json.utf8(Units.consul()))
+            .notify(Notification.daemonReload(), restart)
+            .build());
+    out.add(
+        SymlinkResource.enable(
+            "consul.service", "consul.service", Notification.start("consul.service")));
     return out;
   }
 }

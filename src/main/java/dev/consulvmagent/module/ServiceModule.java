@@ -7,9 +7,9 @@ import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
-import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.MeshService;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,17 +22,29 @@ final class ServiceModule {
 
   static List<Resource> resources(AgentSpec spec, Context ctx) {
     List<Resource> out = new ArrayList<>();
-    out.add(FileResource.at("/etc/systemd/system/consul-sidecar-init.service", Json.utf8(Units.sidecarInit()))
-        .notify(Notification.daemonReload()).build());
+    out.add(
+        FileResource.at(
+                "/etc/systemd/system/consul-sidecar-init.service", Json.utf8(Units.sidecarInit()))
+            .notify(Notification.daemonReload())
+            .build());
     out.add(SymlinkResource.enable("consul-sidecar-init.service", "consul-sidecar-init.service"));
     if (spec.service().isEmpty()) return out;
     MeshService mesh = spec.service().get().mesh();
     out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
-    out.add(FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
-        .notify(Notification.start("consul-sidecar-init.service")).build());
-    boolean dnsRedirect = DnsModule.effective(spec.dns().mode(), ctx.host()) == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
-    out.addAll(SidecarFiles.resources(mesh, spec.envoy().adminPort(), spec.consul().aclToken().map(t -> t.value()), dnsRedirect,
-        spec.consul().version()));
+    out.add(
+        FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
+            .notify(Notification.start("consul-sidecar-init.service"))
+            .build());
+    boolean dnsRedirect =
+        DnsModule.effective(spec.dns().mode(), ctx.host())
+            == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
+    out.addAll(
+        SidecarFiles.resources(
+            mesh,
+            spec.envoy().adminPort(),
+            spec.consul().aclToken().map(t -> t.value()),
+            dnsRedirect,
+            spec.consul().version()));
     return out;
   }
 }

@@ -47,7 +47,9 @@ public final class ConsulConfig {
   public static Map<String, Object> secrets(ConsulSpec c) {
     Map<String, Object> m = new LinkedHashMap<>();
     c.encrypt().ifPresent(e -> m.put("encrypt", e.value()));
-    c.aclToken().ifPresent(t -> m.put("acl", Map.of("tokens", Map.of("agent", t.value(), "default", t.value()))));
+    c.aclToken()
+        .ifPresent(
+            t -> m.put("acl", Map.of("tokens", Map.of("agent", t.value(), "default", t.value()))));
     return m;
   }
 }

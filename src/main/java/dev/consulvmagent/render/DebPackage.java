@@ -1,9 +1,9 @@
 package dev.consulvmagent.render;
 
 /**
- * The Debian package's layout, and the one file of it that comes from code: its launcher, the
- * same text the agent installs for itself (Units.launcher) with the packaged jar's path. The
- * build runs {@link #main} to write /usr/bin/consul-vm-agent into the package (pom.xml, jdeb).
+ * The Debian package's layout, and the one file of it that comes from code: its launcher, the same
+ * text the agent installs for itself (Units.launcher) with the packaged jar's path. The build runs
+ * {@link #main} to write /usr/bin/consul-vm-agent into the package (pom.xml, jdeb).
  */
 public final class DebPackage {
   /** Where the package puts the jar (Debian Java policy: jars live under /usr/share). */

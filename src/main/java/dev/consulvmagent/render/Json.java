@@ -31,9 +31,10 @@ import java.util.TreeMap;
  */
 public final class Json {
   private static final JsonFactory FACTORY = new JsonFactory();
-  private static final DefaultPrettyPrinter PRETTY = new DefaultPrettyPrinter()
-      .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-      .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+  private static final DefaultPrettyPrinter PRETTY =
+      new DefaultPrettyPrinter()
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n"));
 
   private Json() {}
 
@@ -85,7 +86,10 @@ public final class Json {
       g.writeString(s.toString());
     } else if (v instanceof Boolean b) {
       g.writeBoolean(b);
-    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+    } else if (v instanceof Integer
+        || v instanceof Long
+        || v instanceof Short
+        || v instanceof Byte) {
       g.writeNumber(((Number) v).longValue());
     } else if (v instanceof BigInteger b) {
       g.writeNumber(b);
@@ -122,20 +126,22 @@ public final class Json {
   private static Object read(JsonParser p) throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
-      case START_OBJECT: {
-        Map<String, Object> m = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String k = p.currentName();
-          p.nextToken();
-          m.put(k, read(p));
+      case START_OBJECT:
+        {
+          Map<String, Object> m = new LinkedHashMap<>();
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String k = p.currentName();
+            p.nextToken();
+            m.put(k, read(p));
+          }
+          return m;
         }
-        return m;
-      }
-      case START_ARRAY: {
-        List<Object> l = new ArrayList<>();
-        while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
-        return l;
-      }
+      case START_ARRAY:
+        {
+          List<Object> l = new ArrayList<>();
+          while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
+          return l;
+        }
       case VALUE_STRING:
         return p.getText();
       case VALUE_NUMBER_INT:
@@ -179,10 +185,10 @@ public final class Json {
               + "|authorization");
 
   /**
-   * True when a segment of a flattened path reads like a secret: extra_config passes any Consul
-   * key through, and some hold one (auto_config.intro_token, telemetry.circonus_api_token,
-   * http_config.response_headers Authorization, cloud.client_secret).
-   * Redacting a harmless field too costs only a diff line; printing a token is the leak.
+   * True when a segment of a flattened path reads like a secret: extra_config passes any Consul key
+   * through, and some hold one (auto_config.intro_token, telemetry.circonus_api_token,
+   * http_config.response_headers Authorization, cloud.client_secret). Redacting a harmless field
+   * too costs only a diff line; printing a token is the leak.
    */
   public static boolean looksSecret(String path) {
     return SECRET_WORD.matcher(path.toLowerCase(java.util.Locale.ROOT)).find();

@@ -1,7 +1,6 @@
 package dev.consulvmagent.render;
 
 import dev.consulvmagent.spec.AppSpec;
-import java.util.List;
 import java.util.Map;
 
 /** systemd unit files, rendered deterministically. */
@@ -14,17 +13,18 @@ public final class Units {
 
   /**
    * consul.service is Type=exec, not the package's Type=notify: Consul sends READY=1 only after a
-   * successful LAN join (hashicorp/consul PR #3164; issues #18097, #7137, #4380), so a lone
-   * server never sends it (measured with the real 1.8.7: leader after ~6 s, no READY in 22 s),
-   * and a client whose servers are not up yet would not either; with notify, systemd times the
-   * start out and restarts Consul in a loop. Type=exec (systemd.service(5), systemd ≥ 240): the
-   * unit is started once the binary has been executed, and a start fails if it cannot be.
-   * Whoever needs more waits for it: apply for the HTTP API before a reload
-   * (app/ConsulReadyNotifier), Envoy's sidecar-wait for a leader and the registration. The
-   * same for servers and clients: neither may wait for a join that depends on other machines.
+   * successful LAN join (hashicorp/consul PR #3164; issues #18097, #7137, #4380), so a lone server
+   * never sends it (measured with the real 1.8.7: leader after ~6 s, no READY in 22 s), and a
+   * client whose servers are not up yet would not either; with notify, systemd times the start out
+   * and restarts Consul in a loop. Type=exec (systemd.service(5), systemd ≥ 240): the unit is
+   * started once the binary has been executed, and a start fails if it cannot be. Whoever needs
+   * more waits for it: apply for the HTTP API before a reload (app/ConsulReadyNotifier), Envoy's
+   * sidecar-wait for a leader and the registration. The same for servers and clients: neither may
+   * wait for a join that depends on other machines.
    */
   public static String consul() {
-    return HEADER + """
+    return HEADER
+        + """
         [Unit]
         Description=Consul agent
         Documentation=https://developer.hashicorp.com/consul/docs
@@ -51,8 +51,8 @@ public final class Units {
   }
 
   /**
-   * One Envoy per mesh service. Redirection is installed by ExecStartPost only once Envoy's
-   * admin /ready answers, and removed by ExecStopPost; both run as root ("+"), Envoy as envoy.
+   * One Envoy per mesh service. Redirection is installed by ExecStartPost only once Envoy's admin
+   * /ready answers, and removed by ExecStopPost; both run as root ("+"), Envoy as envoy.
    */
   public static String envoyTemplate() {
     return envoyTemplate(false);
@@ -66,7 +66,8 @@ public final class Units {
    */
   public static String envoyTemplate(boolean ignoreEnvoyCompatibility) {
     String ignore = ignoreEnvoyCompatibility ? " -ignore-envoy-compatibility" : "";
-    return HEADER + """
+    return HEADER
+        + """
         [Unit]
         Description=Envoy sidecar proxy for %i
         Wants=network-online.target
@@ -88,11 +89,13 @@ public final class Units {
 
         [Install]
         WantedBy=multi-user.target
-        """.replace("@IGNORE@", ignore);
+        """
+            .replace("@IGNORE@", ignore);
   }
 
   public static String sidecarInit() {
-    return HEADER + """
+    return HEADER
+        + """
         [Unit]
         Description=Register the local service with Consul and start its Envoy sidecar
         ConditionPathExists=/srv/consul/service-config.json
@@ -127,9 +130,9 @@ public final class Units {
   }
 
   /**
-   * The launcher units call. Small-VM JVM flags, and an application class-data-sharing archive
-   * made by the first run and keyed to the jar's size and mtime, so a new jar never meets a
-   * stale archive (CDS messages are silenced: output stays clean).
+   * The launcher units call. Small-VM JVM flags, and an application class-data-sharing archive made
+   * by the first run and keyed to the jar's size and mtime, so a new jar never meets a stale
+   * archive (CDS messages are silenced: output stays clean).
    */
   public static String launcher() {
     return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
@@ -138,23 +141,24 @@ public final class Units {
   /** The same launcher for a jar elsewhere (a constant path: it is not quoted). */
   public static String launcher(String jar) {
     return """
-        #!/bin/sh
-        # Managed by consul-vm-agent; local edits will be overwritten.
-        jar=@JAR@
-        cache=/var/cache/consul-vm-agent
-        cds="$cache/cds-$(stat -c %s-%Y "$jar").jsa"
-        if [ -r "$cds" ]; then
-          share="-XX:SharedArchiveFile=$cds"
-        else
-          mkdir -p "$cache"
-          share="-XX:ArchiveClassesAtExit=$cds.$$"
-        fi
-        java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
-          -jar "$jar" "$@"
-        rc=$?
-        if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
-        exit $rc
-        """.replace("@JAR@", jar);
+    #!/bin/sh
+    # Managed by consul-vm-agent; local edits will be overwritten.
+    jar=@JAR@
+    cache=/var/cache/consul-vm-agent
+    cds="$cache/cds-$(stat -c %s-%Y "$jar").jsa"
+    if [ -r "$cds" ]; then
+      share="-XX:SharedArchiveFile=$cds"
+    else
+      mkdir -p "$cache"
+      share="-XX:ArchiveClassesAtExit=$cds.$$"
+    fi
+    java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
+      -jar "$jar" "$@"
+    rc=$?
+    if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
+    exit $rc
+    """
+        .replace("@JAR@", jar);
   }
 
   /**
@@ -163,7 +167,8 @@ public final class Units {
    * stopping it (or removing it: Leftovers stops our units) removes the rules.
    */
   public static String dnsRedirect() {
-    return HEADER + """
+    return HEADER
+        + """
         [Unit]
         Description=Send DNS for 127.0.0.1:53 to Consul DNS (127.0.0.1:8600)
         After=network-pre.target

@@ -4,8 +4,8 @@ import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
-import dev.consulvmagent.engine.State;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -17,9 +17,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A downloaded program. Its receipt (/var/lib/consul-vm-agent/receipts/…) records the source
- * URL and the binary's digest, size and mtime: a no-op run compares those without network and,
- * while size and mtime are unchanged, without re-hashing the file.
+ * A downloaded program. Its receipt (/var/lib/consul-vm-agent/receipts/…) records the source URL
+ * and the binary's digest, size and mtime: a no-op run compares those without network and, while
+ * size and mtime are unchanged, without re-hashing the file.
  */
 public final class BinaryResource implements Resource {
   public static final String STATE_DIR = "/var/lib/consul-vm-agent";
@@ -97,8 +97,12 @@ public final class BinaryResource implements Resource {
               ? "intact"
               : "modified since install";
     }
-    return Observed.present(state(String.valueOf(r.getOrDefault("source", "(unknown)")),
-        String.valueOf(r.getOrDefault("verified-by", "(unknown)")), file, st.get().mode()));
+    return Observed.present(
+        state(
+            String.valueOf(r.getOrDefault("source", "(unknown)")),
+            String.valueOf(r.getOrDefault("verified-by", "(unknown)")),
+            file,
+            st.get().mode()));
   }
 
   private static Long num(Object o) {
@@ -106,13 +110,16 @@ public final class BinaryResource implements Resource {
   }
 
   private Optional<Map<String, Object>> receipt(Host host) {
-    return host.fs().readIfExists(receiptPath()).flatMap(b -> {
-      try {
-        return Optional.of(Json.parseObject(b));
-      } catch (IOException e) {
-        return Optional.empty();
-      }
-    });
+    return host.fs()
+        .readIfExists(receiptPath())
+        .flatMap(
+            b -> {
+              try {
+                return Optional.of(Json.parseObject(b));
+              } catch (IOException e) {
+                return Optional.empty();
+              }
+            });
   }
 
   private Optional<Map<String, Object>> receiptOrNone(Host host) {

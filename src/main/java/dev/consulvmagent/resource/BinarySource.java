@@ -4,10 +4,10 @@ import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
 
 /**
- * Where a {@link BinaryResource}'s program comes from and how it is made ready: what resource
- * needs of a download, nothing more. The artifact package implements it (artifact.Installer's
- * source for an Artifact); modules wire the two together, so resource never depends on the
- * layer above it (STYLE.md).
+ * Where a {@link BinaryResource}'s program comes from and how it is made ready: what resource needs
+ * of a download, nothing more. The artifact package implements it (artifact.Installer's source for
+ * an Artifact); modules wire the two together, so resource never depends on the layer above it
+ * (STYLE.md).
  */
 public interface BinarySource {
   /** The absolute path the program is installed at, inside the root. */

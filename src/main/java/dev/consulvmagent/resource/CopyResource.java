@@ -2,8 +2,8 @@ package dev.consulvmagent.resource;
 
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
-import dev.consulvmagent.engine.State;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
@@ -56,7 +56,8 @@ public final class CopyResource implements Resource {
   @Override
   public Observed observe(Host host) {
     Optional<FileStat> st = host.fs().stat(destination);
-    return st.map(s -> Observed.present(state(s.size(), s.mtimeMillis(), s.mode()))).orElseGet(Observed::absent);
+    return st.map(s -> Observed.present(state(s.size(), s.mtimeMillis(), s.mode())))
+        .orElseGet(Observed::absent);
   }
 
   @Override

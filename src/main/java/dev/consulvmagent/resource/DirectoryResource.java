@@ -2,8 +2,8 @@ package dev.consulvmagent.resource;
 
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
-import dev.consulvmagent.engine.State;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.Users;

@@ -4,8 +4,8 @@ import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
-import dev.consulvmagent.engine.State;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import java.util.List;
@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A symbolic link, e.g. a unit's enablement in multi-user.target.wants — exactly what
- * {@code systemctl --root=DIR enable} creates.
+ * A symbolic link, e.g. a unit's enablement in multi-user.target.wants — exactly what {@code
+ * systemctl --root=DIR enable} creates.
  */
 public final class SymlinkResource implements Resource {
   private final String link;

@@ -2,8 +2,8 @@ package dev.consulvmagent.resource;
 
 import dev.consulvmagent.engine.Observed;
 import dev.consulvmagent.engine.Resource;
-import dev.consulvmagent.engine.State;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.UnsafePathException;
@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A system user and its group, created with systemd-sysusers (which also works on a --root
- * prefix, creating /etc/passwd there if needed). Existing users are left alone: only presence
- * is converged, never a uid change.
+ * A system user and its group, created with systemd-sysusers (which also works on a --root prefix,
+ * creating /etc/passwd there if needed). Existing users are left alone: only presence is converged,
+ * never a uid change.
  */
 public final class SystemUserResource implements Resource {
   private final String name;

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Renders /etc/consul.d/service-registration.json (Consul agent-config service definition with a
- * sidecar_service stanza) and the command lines that go with it, for a given Consul version:
- * keys that version does not know are not written (the table is {@link ConsulVersions}).
+ * sidecar_service stanza) and the command lines that go with it, for a given Consul version: keys
+ * that version does not know are not written (the table is {@link ConsulVersions}).
  */
 public final class Registration {
   public static final String MANAGED_BY = "consul-vm-agent";
@@ -20,10 +20,10 @@ public final class Registration {
   private Registration() {}
 
   /**
-   * The service definition for Consul {@code consulVersion}. A feature the version lacks is
-   * refused (exit 3 naming consul.version), never silently dropped. A service without a port
-   * (port 0) gets no "port", no TCP check on it and no port on its virtual address: consul-k8s
-   * registers such a service with Port 0 (control-plane/connect-inject/controllers/endpoints/
+   * The service definition for Consul {@code consulVersion}. A feature the version lacks is refused
+   * (exit 3 naming consul.version), never silently dropped. A service without a port (port 0) gets
+   * no "port", no TCP check on it and no port on its virtual address: consul-k8s registers such a
+   * service with Port 0 (control-plane/connect-inject/controllers/endpoints/
    * endpoints_controller.go @v1.2.9), and the seed writes no "port" and no tagged address
    * (generate-sidecar-configs.py, blake/ansible-collection-consul@0c86abe).
    */
@@ -44,17 +44,27 @@ public final class Registration {
     // `proxyService.TaggedAddresses = taggedAddresses`. Consul does not copy tagged addresses to
     // a sidecar_service, and transparent proxies match upstreams' proxies on it (Consul 1.10+,
     // hashicorp/consul PR #10162): without transparent proxy it has no effect, so not written.
-    Map<String, Object> tagged = s.virtualIp().filter(ip -> s.connect() && s.transparentProxy()
-            && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
-        .<Map<String, Object>>map(ip -> Map.of("virtual", hasPort
-            ? Map.of("address", ip, "port", s.port()) : Map.of("address", ip)))
-        .orElse(null);
+    Map<String, Object> tagged =
+        s.virtualIp()
+            .filter(
+                ip ->
+                    s.connect()
+                        && s.transparentProxy()
+                        && ConsulVersions.has(consulVersion, Feature.VIRTUAL_TAGGED_ADDRESS))
+            .<Map<String, Object>>map(
+                ip ->
+                    Map.of(
+                        "virtual",
+                        hasPort ? Map.of("address", ip, "port", s.port()) : Map.of("address", ip)))
+            .orElse(null);
     if (tagged != null) svc.put("tagged_addresses", tagged);
     if (hasPort) {
-      svc.put("check", Map.of(
-          "name", s.name() + " listening",
-          "tcp", "127.0.0.1:" + s.port(),
-          "interval", "10s"));
+      svc.put(
+          "check",
+          Map.of(
+              "name", s.name() + " listening",
+              "tcp", "127.0.0.1:" + s.port(),
+              "interval", "10s"));
     }
     if (s.connect()) {
       Map<String, Object> proxy = new LinkedHashMap<>();
@@ -80,10 +90,11 @@ public final class Registration {
    * The arguments of {@code consul connect envoy} for this service (after the binary), with only
    * flags Consul consulVersion knows.
    */
-  public static List<String> connectEnvoyArgs(MeshService s, String adminBind,
-      String consulVersion) {
-    List<String> a = new ArrayList<>(List.of("connect", "envoy", "-sidecar-for=" + s.name(),
-        "-admin-bind=" + adminBind));
+  public static List<String> connectEnvoyArgs(
+      MeshService s, String adminBind, String consulVersion) {
+    List<String> a =
+        new ArrayList<>(
+            List.of("connect", "envoy", "-sidecar-for=" + s.name(), "-admin-bind=" + adminBind));
     a.addAll(connectEnvoyFlags(s, consulVersion));
     return a;
   }
@@ -103,7 +114,8 @@ public final class Registration {
 
   /** The redirect-traffic flags (Consul spelling) for this service's sidecar. */
   public static List<String> redirectArgs(MeshService s, int proxyUid) {
-    List<String> a = new ArrayList<>(List.of("-proxy-uid=" + proxyUid, "-proxy-id=" + s.sidecarId()));
+    List<String> a =
+        new ArrayList<>(List.of("-proxy-uid=" + proxyUid, "-proxy-id=" + s.sidecarId()));
     for (int p : s.excludeInboundPorts()) a.add("-exclude-inbound-port=" + p);
     for (int p : s.excludeOutboundPorts()) a.add("-exclude-outbound-port=" + p);
     for (String c : s.excludeOutboundCidrs()) a.add("-exclude-outbound-cidr=" + c);

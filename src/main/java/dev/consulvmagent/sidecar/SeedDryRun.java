@@ -9,21 +9,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code generate-sidecar-configs.py --dry --type T} prints, for the same service config
- * (the seed's script: blake/ansible-collection-consul@0c86abe,
+ * What {@code generate-sidecar-configs.py --dry --type T} prints, for the same service config (the
+ * seed's script: blake/ansible-collection-consul@0c86abe,
  * roles/transparent_proxy/files/generate-sidecar-configs.py). The script prints a result and a
  * newline only when the result is not empty ({@code if result: print(result)}):
+ *
  * <ul>
- *   <li>{@code envoy}: the raw {@code consul.hashicorp.com/envoy-extra-args} value
- *       ({@code generate_envoy_args});
+ *   <li>{@code envoy}: the raw {@code consul.hashicorp.com/envoy-extra-args} value ({@code
+ *       generate_envoy_args});
  *   <li>{@code connect-envoy}: {@code -prometheus-scrape-path=<value>} when that annotation is
  *       given ({@code add_connect_envoy_arg}), nothing else;
- *   <li>{@code redirect}: one {@code -exclude-<kind>=<item>} per item of the four
- *       {@code transparent-proxy-exclude-*} annotations, in the file's annotation order; the
- *       seed's wrapper {@code consul-redirect-traffic.sh} adds {@code -proxy-id},
- *       {@code -proxy-uid} and {@code -exclude-uid=<consul>} itself;
+ *   <li>{@code redirect}: one {@code -exclude-<kind>=<item>} per item of the four {@code
+ *       transparent-proxy-exclude-*} annotations, in the file's annotation order; the seed's
+ *       wrapper {@code consul-redirect-traffic.sh} adds {@code -proxy-id}, {@code -proxy-uid} and
+ *       {@code -exclude-uid=<consul>} itself;
  *   <li>{@code service-registration}: the registration document, as sidecar-init writes it.
  * </ul>
+ *
  * Values are the validated ones (numbers in decimal), so a config we reject prints nothing.
  */
 public final class SeedDryRun {
@@ -35,16 +37,18 @@ public final class SeedDryRun {
    * The text to print for a --type (already ending in a newline, or empty); the registration is
    * rendered for Consul {@code consulVersion}.
    */
-  public static String print(String type, Map<String, Object> raw, MeshService mesh,
-      String consulVersion) {
+  public static String print(
+      String type, Map<String, Object> raw, MeshService mesh, String consulVersion) {
     String result =
         switch (type) {
           case "envoy" -> annotation(raw, "envoy-extra-args");
           case "connect-envoy" -> connectEnvoy(raw);
           case "redirect" -> String.join(" ", redirect(raw, mesh));
           case "service-registration" -> {
-            String doc = new String(Json.render(Registration.document(mesh, consulVersion)),
-                StandardCharsets.UTF_8);
+            String doc =
+                new String(
+                    Json.render(Registration.document(mesh, consulVersion)),
+                    StandardCharsets.UTF_8);
             yield doc.endsWith("\n") ? doc.substring(0, doc.length() - 1) : doc;
           }
           default -> throw new IllegalArgumentException("unknown type " + type);
@@ -55,7 +59,8 @@ public final class SeedDryRun {
   private static String connectEnvoy(Map<String, Object> raw) {
     String path = annotation(raw, "prometheus-scrape-path");
     return annotations(raw).containsKey(P + "prometheus-scrape-path")
-        ? "-prometheus-scrape-path=" + path : "";
+        ? "-prometheus-scrape-path=" + path
+        : "";
   }
 
   /** The -exclude-* flags, annotation by annotation in document order, items in list order. */
@@ -72,7 +77,7 @@ public final class SeedDryRun {
             add(out, "exclude-outbound-cidr", m.excludeOutboundCidrs().iterator());
         case "transparent-proxy-exclude-uids" ->
             add(out, "exclude-uid", m.excludeUids().iterator());
-        default -> { }
+        default -> {}
       }
     }
     return out;

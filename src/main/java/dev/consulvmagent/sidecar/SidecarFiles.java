@@ -4,10 +4,10 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.SystemdSyntax;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.MeshService;
-import dev.consulvmagent.render.UnitNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,15 +15,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The files the sidecar-init flow derives from a service config: the Consul registration, the
- * Envoy instance's environment file and its enablement. Shared by {@code apply} and
- * {@code sidecar-init}, so both converge to the same bytes.
+ * The files the sidecar-init flow derives from a service config: the Consul registration, the Envoy
+ * instance's environment file and its enablement. Shared by {@code apply} and {@code sidecar-init},
+ * so both converge to the same bytes.
  */
 public final class SidecarFiles {
   public static final String SERVICE_CONFIG = "/srv/consul/service-config.json";
   public static final String REGISTRATION = "/etc/consul.d/service-registration.json";
+
   /** The env-file line with the Consul version apply rendered for. */
   public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
+
   /** The local agent's HTTP API, as Envoy's commands (and sidecar-init) reach it. */
   public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
 
@@ -35,41 +37,61 @@ public final class SidecarFiles {
 
   /**
    * dnsRedirect: DNS sent to 127.0.0.1 goes to Consul (the sidecar's rules carry it).
-   * consulVersion: the registration and flags are rendered for it (kept in the env file); there
-   * is no default here, so no caller renders for a version it did not choose.
+   * consulVersion: the registration and flags are rendered for it (kept in the env file); there is
+   * no default here, so no caller renders for a version it did not choose.
    */
-  public static List<Resource> resources(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
+  public static List<Resource> resources(
+      MeshService mesh,
+      int adminPort,
+      Optional<String> token,
+      boolean dnsRedirect,
       String consulVersion) {
     String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
-    out.add(FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
-        .mode(0640).owner("consul", "consul").json()
-        .notify(UnitNames.consulReload(), Notification.restart(unit)).build());
-    FileResource.Builder env = FileResource.at(envFile(mesh.name()), Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion))).mode(0600)
-        .notify(Notification.restart(unit));
+    out.add(
+        FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
+            .mode(0640)
+            .owner("consul", "consul")
+            .json()
+            .notify(UnitNames.consulReload(), Notification.restart(unit))
+            .build());
+    FileResource.Builder env =
+        FileResource.at(
+                envFile(mesh.name()),
+                Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion)))
+            .mode(0600)
+            .notify(Notification.restart(unit));
     if (token.isPresent()) env.sensitive();
     out.add(env.build());
     if (mesh.connect()) {
-      out.add(new SymlinkResource("/etc/systemd/system/multi-user.target.wants/" + unit,
-          "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
+      out.add(
+          new SymlinkResource(
+              "/etc/systemd/system/multi-user.target.wants/" + unit,
+              "/etc/systemd/system/" + UnitNames.ENVOY_TEMPLATE));
     }
     return out;
   }
 
   /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
-  static String environment(MeshService mesh, int adminPort, Optional<String> token, boolean dnsRedirect,
+  static String environment(
+      MeshService mesh,
+      int adminPort,
+      Optional<String> token,
+      boolean dnsRedirect,
       String consulVersion) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
     // the unit's ExecStart= has the rest: connect envoy -sidecar-for=%i -admin-bind=...
-    env.put("CONNECT_ENVOY_FLAGS",
+    env.put(
+        "CONNECT_ENVOY_FLAGS",
         String.join(" ", Registration.connectEnvoyFlags(mesh, consulVersion)));
     env.put("CONSUL_HTTP_ADDR", CONSUL_HTTP_ADDR);
     env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));
-    StringBuilder b = new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
+    StringBuilder b =
+        new StringBuilder("# Managed by consul-vm-agent; local edits will be overwritten.\n");
     for (Map.Entry<String, String> e : env.entrySet()) {
       b.append(SystemdSyntax.environmentFileLine(e.getKey(), e.getValue()));
     }

@@ -1,25 +1,24 @@
 package dev.consulvmagent.spec;
 
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The one table of which Consul agent-config key, service-definition key, CLI flag or feature
- * needs which Consul version, each row with its upstream source. Renderers ask {@link #has}
- * before writing a key; {@link #check} refuses, naming {@code consul.version}, a configuration
- * that needs a feature its version lacks.
+ * The one table of which Consul agent-config key, service-definition key, CLI flag or feature needs
+ * which Consul version, each row with its upstream source. Renderers ask {@link #has} before
+ * writing a key; {@link #check} refuses, naming {@code consul.version}, a configuration that needs
+ * a feature its version lacks.
  *
  * <p>Keys we write that every version from {@link #MINIMUM} on knows are not rows: datacenter,
  * data_dir, server, bootstrap_expect, node_name, bind_addr, advertise_addr, client_addr,
  * retry_join, connect.enabled, ports.grpc, ports.dns, log_level, encrypt, acl.tokens, and in a
  * service definition name, id, port, tags, meta, check, connect.sidecar_service.proxy.upstreams
- * (destination_type, datacenter, local_bind_port) and proxy.config. Real Consul 1.8.7's
- * {@code consul validate} accepts all of them (ConsulValidateRealTest). ports.grpc is Envoy's
- * xDS port since Envoy support came (1.3.0: hashicorp/consul CHANGELOG 1.5.0, "back to 1.3.0
- * where Envoy support was introduced"); from 1.14 it is plain-text only and clients need it set
- * (we always set it). Not written, so not rows: ports.grpc_tls (1.14+), peering.enabled (1.13+),
+ * (destination_type, datacenter, local_bind_port) and proxy.config. Real Consul 1.8.7's {@code
+ * consul validate} accepts all of them (ConsulValidateRealTest). ports.grpc is Envoy's xDS port
+ * since Envoy support came (1.3.0: hashicorp/consul CHANGELOG 1.5.0, "back to 1.3.0 where Envoy
+ * support was introduced"); from 1.14 it is plain-text only and clients need it set (we always set
+ * it). Not written, so not rows: ports.grpc_tls (1.14+), peering.enabled (1.13+),
  * ui_config.metrics_* (1.9+). A new key goes into this table before it is rendered.
  */
 public final class ConsulVersions {
@@ -29,15 +28,15 @@ public final class ConsulVersions {
   /** Keys and features that not every supported Consul knows, with the release that added them. */
   public enum Feature {
     /**
-     * Agent config {@code ui_config.enabled}; older versions take {@code ui}. hashicorp/consul
-     * PR #8694 (.changelog/8694.txt, 1.9.0): "moved ui config options to a new ui_config
-     * stanza"; real 1.8.7: "invalid config key ui_config".
+     * Agent config {@code ui_config.enabled}; older versions take {@code ui}. hashicorp/consul PR
+     * #8694 (.changelog/8694.txt, 1.9.0): "moved ui config options to a new ui_config stanza"; real
+     * 1.8.7: "invalid config key ui_config".
      */
     UI_CONFIG("1.9.0", "ui_config (older versions take ui)"),
     /**
      * {@code proxy.mode: transparent} and {@code proxy.transparent_proxy}: transparent proxy is
-     * Consul 1.10.0+ (hashicorp/consul-helm PR #1000 CHANGELOG: "requires Consul 1.10.0 or
-     * higher"; hashicorp/consul PR #14009 docs: "Consul 1.10.0+"); real 1.8.7 rejects
+     * Consul 1.10.0+ (hashicorp/consul-helm PR #1000 CHANGELOG: "requires Consul 1.10.0 or higher";
+     * hashicorp/consul PR #14009 docs: "Consul 1.10.0+"); real 1.8.7 rejects
      * service.connect.sidecar_service.proxy.mode and …proxy.transparent_proxy.
      */
     TRANSPARENT_PROXY("1.10.0", "transparent proxy (proxy.mode, proxy.transparent_proxy)"),
@@ -46,7 +45,8 @@ public final class ConsulVersions {
      * (hashicorp/consul PR #10162, backport/1.10: "Only consider virtual IPs for transparent
      * proxies"); without transparent proxy it has no effect.
      */
-    VIRTUAL_TAGGED_ADDRESS("1.10.0", "the virtual tagged address (alpha.consul.hashicorp.com/virtual-ip)"),
+    VIRTUAL_TAGGED_ADDRESS(
+        "1.10.0", "the virtual tagged address (alpha.consul.hashicorp.com/virtual-ip)"),
     /**
      * {@code consul connect envoy -prometheus-scrape-path}: hashicorp/consul PR #9768, first in
      * 1.10 (hashicorp/consul-k8s issue #482: "added after 1.9.4 was released"; consul-helm issue
@@ -61,8 +61,8 @@ public final class ConsulVersions {
     DESTINATION_PEER("1.13.0", "peered upstreams (destination_peer)"),
     /**
      * {@code consul connect envoy -ignore-envoy-compatibility}: hashicorp/consul PR #15818 added
-     * Consul's own Envoy version check and this flag to skip it, in 1.15.0. Before 1.15 Consul
-     * does not check, so the flag is neither known nor needed.
+     * Consul's own Envoy version check and this flag to skip it, in 1.15.0. Before 1.15 Consul does
+     * not check, so the flag is neither known nor needed.
      */
     IGNORE_ENVOY_COMPATIBILITY("1.15.0", "consul connect envoy -ignore-envoy-compatibility");
 
@@ -94,24 +94,40 @@ public final class ConsulVersions {
   public static void check(AgentSpec spec) {
     String v = spec.consul().version();
     if (!Version.parse(v).atLeast(MINIMUM)) {
-      throw new SpecException("consul.version", "Consul " + v + " is older than " + MINIMUM
-          + ", the oldest version this agent renders for");
+      throw new SpecException(
+          "consul.version",
+          "Consul "
+              + v
+              + " is older than "
+              + MINIMUM
+              + ", the oldest version this agent renders for");
     }
     spec.service().ifPresent(s -> requireMesh(v, s.mesh(), "service"));
   }
 
   /**
-   * Refuses a mesh service that needs a feature Consul {@code version} lacks. Used by validate
-   * and by sidecar-init, so a registration is never rendered with a meaning silently dropped.
+   * Refuses a mesh service that needs a feature Consul {@code version} lacks. Used by validate and
+   * by sidecar-init, so a registration is never rendered with a meaning silently dropped.
    */
   public static void requireMesh(String version, MeshService m, String where) {
     List<String> missing = new ArrayList<>();
-    for (Feature f : needs(m)) if (!has(version, f)) missing.add(f.what() + " needs Consul " + f.since() + "+");
+    for (Feature f : needs(m))
+      if (!has(version, f)) missing.add(f.what() + " needs Consul " + f.since() + "+");
     if (!missing.isEmpty()) {
-      throw new SpecException("consul.version", "Consul " + version + " cannot run " + where + " '"
-          + m.name() + "' as configured: " + String.join("; ", missing)
-          + (m.transparentProxy() ? " (turn transparent proxy off, e.g. "
-              + "consul.hashicorp.com/transparent-proxy: \"false\", and list upstreams explicitly)" : ""));
+      throw new SpecException(
+          "consul.version",
+          "Consul "
+              + version
+              + " cannot run "
+              + where
+              + " '"
+              + m.name()
+              + "' as configured: "
+              + String.join("; ", missing)
+              + (m.transparentProxy()
+                  ? " (turn transparent proxy off, e.g. consul.hashicorp.com/transparent-proxy:"
+                      + " \"false\", and list upstreams explicitly)"
+                  : ""));
     }
   }
 
@@ -121,7 +137,8 @@ public final class ConsulVersions {
     if (!m.connect()) return out;
     if (m.transparentProxy()) out.add(Feature.TRANSPARENT_PROXY);
     if (m.metricsPort().isPresent()) out.add(Feature.PROMETHEUS_SCRAPE_PATH);
-    if (m.upstreams().stream().anyMatch(u -> u.destinationPeer() != null)) out.add(Feature.DESTINATION_PEER);
+    if (m.upstreams().stream().anyMatch(u -> u.destinationPeer() != null))
+      out.add(Feature.DESTINATION_PEER);
     return out;
   }
 

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The normalised mesh service, whichever form the service config used. Everything the
- * registration, Envoy's command line and the redirect rules need.
+ * The normalised mesh service, whichever form the service config used. Everything the registration,
+ * Envoy's command line and the redirect rules need.
  */
 public record MeshService(
     String name,

@@ -7,20 +7,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Ports the agent's own processes listen on, which the application, its mesh service, Envoy's
- * admin and the upstreams' local binds must not take: two listeners on one port break the mesh
- * silently (Envoy or Consul cannot bind, or the app's traffic lands in Envoy). Exit 3 instead,
- * naming both.
+ * Ports the agent's own processes listen on, which the application, its mesh service, Envoy's admin
+ * and the upstreams' local binds must not take: two listeners on one port break the mesh silently
+ * (Envoy or Consul cannot bind, or the app's traffic lands in Envoy). Exit 3 instead, naming both.
  */
 final class PortClash {
   private PortClash() {}
 
   /**
-   * Consul's default ports (hashicorp/consul agent/config/default.go, its ports block: server
-   * 8300, serf_lan 8301, serf_wan 8302, http 8500, grpc 8502 as the agent sets it, dns 8600;
-   * sidecar_min_port 21000 .. sidecar_max_port 21255, where Consul puts a sidecar's public
-   * listener when the registration names none, as ours does), and Envoy's transparent-proxy
-   * outbound listener (sdk/iptables/iptables.go DefaultTProxyOutboundPort = 15001).
+   * Consul's default ports (hashicorp/consul agent/config/default.go, its ports block: server 8300,
+   * serf_lan 8301, serf_wan 8302, http 8500, grpc 8502 as the agent sets it, dns 8600;
+   * sidecar_min_port 21000 .. sidecar_max_port 21255, where Consul puts a sidecar's public listener
+   * when the registration names none, as ours does), and Envoy's transparent-proxy outbound
+   * listener (sdk/iptables/iptables.go DefaultTProxyOutboundPort = 15001).
    */
   private static final Map<Integer, String> FIXED =
       Map.of(
@@ -39,13 +38,19 @@ final class PortClash {
   record Use(String field, int line, String what, int port) {}
 
   static void check(
-      EnvoySpec envoy, Optional<AppSpec> app, Optional<ServiceConfig> service, Node root,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      Node root,
       SpecLoader.Problems p) {
     List<Use> ours = new ArrayList<>();
     List<Use> theirs = new ArrayList<>();
     if (envoy != null) {
       ours.add(
-          new Use("envoy.admin_port", line(root, "envoy", "admin_port"), "Envoy's admin",
+          new Use(
+              "envoy.admin_port",
+              line(root, "envoy", "admin_port"),
+              "Envoy's admin",
               envoy.adminPort()));
     }
     boolean tproxy = service.map(s -> s.mesh().transparentProxy()).orElse(false);
@@ -83,8 +88,9 @@ final class PortClash {
       if (clash != null) {
         p.add(
             new SpecException(
-                u.field(), u.line(), "port " + u.port() + " is taken by " + clash
-                    + "; choose another port"));
+                u.field(),
+                u.line(),
+                "port " + u.port() + " is taken by " + clash + "; choose another port"));
       }
       taken.putIfAbsent(u.port(), u);
     }
@@ -99,8 +105,9 @@ final class PortClash {
       if (clash != null) {
         p.add(
             new SpecException(
-                u.field(), u.line(), "port " + u.port() + " is taken by " + clash
-                    + "; choose another port"));
+                u.field(),
+                u.line(),
+                "port " + u.port() + " is taken by " + clash + "; choose another port"));
       }
     }
   }

@@ -36,7 +36,8 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
   }
 
   private static ServiceConfig fromNode(Node n, String base, Optional<Integer> appPort) {
-    if (!n.isMapping()) throw n.error("expected a mapping with either name and port, or annotations");
+    if (!n.isMapping())
+      throw n.error("expected a mapping with either name and port, or annotations");
     Node ann = n.get("annotations");
     MeshService mesh;
     List<String> warnings = List.of();
@@ -45,18 +46,23 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
         throw n.error("use either 'annotations' or the simple form (name, port, …), not both");
       }
       Map<String, String> values = new LinkedHashMap<>();
-      for (Map.Entry<String, String> e : ann.stringMap().entrySet()) values.put(e.getKey(), e.getValue());
-      Annotations a = new Annotations(values, base.isEmpty() ? "service-config" : base,
-          appPort.orElse(0));
+      for (Map.Entry<String, String> e : ann.stringMap().entrySet())
+        values.put(e.getKey(), e.getValue());
+      Annotations a =
+          new Annotations(values, base.isEmpty() ? "service-config" : base, appPort.orElse(0));
       mesh = a.toMesh();
       warnings = List.copyOf(a.warnings());
     } else {
       String name = Validators.serviceName(n.require("name"));
       int port = Optional.ofNullable(n.get("port")).map(Node::port).or(() -> appPort).orElse(0);
       // empty tags are skipped, as in the service-tags annotation (parsetags.ParseTags)
-      List<String> tags = Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of())
-          .stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
-      Map<String, String> meta = Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
+      List<String> tags =
+          Optional.ofNullable(n.get("tags")).map(Node::strings).orElse(List.of()).stream()
+              .map(String::trim)
+              .filter(t -> !t.isEmpty())
+              .toList();
+      Map<String, String> meta =
+          Optional.ofNullable(n.get("meta")).map(Node::stringMap).orElse(Map.of());
       for (Map.Entry<String, String> e : meta.entrySet()) {
         String problem = Validators.metaProblem(e.getKey(), e.getValue());
         if (problem != null) throw n.get("meta").get(e.getKey()).error(problem);
@@ -77,8 +83,26 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
       }
       boolean tproxy = Optional.ofNullable(n.get("transparent_proxy")).map(Node::bool).orElse(true);
       n.done();
-      mesh = new MeshService(name, port, tags, meta, true, tproxy, true, ups, List.of(), List.of(), List.of(), List.of(),
-          List.of(), Optional.empty(), "/metrics", Map.of(), false, Optional.empty());
+      mesh =
+          new MeshService(
+              name,
+              port,
+              tags,
+              meta,
+              true,
+              tproxy,
+              true,
+              ups,
+              List.of(),
+              List.of(),
+              List.of(),
+              List.of(),
+              List.of(),
+              Optional.empty(),
+              "/metrics",
+              Map.of(),
+              false,
+              Optional.empty());
     }
     // read last: plain() visits every key, which would hide unknown ones from done()
     @SuppressWarnings("unchecked")

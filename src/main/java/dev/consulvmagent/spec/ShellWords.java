@@ -3,7 +3,9 @@ package dev.consulvmagent.spec;
 import java.util.ArrayList;
 import java.util.List;
 
-/** POSIX-style word splitting of an annotation value (quotes and backslashes); nothing is executed. */
+/**
+ * POSIX-style word splitting of an annotation value (quotes and backslashes); nothing is executed.
+ */
 final class ShellWords {
   private ShellWords() {}
 
@@ -15,10 +17,12 @@ final class ShellWords {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (quote == '\'') {
-        if (c == '\'') quote = 0; else cur.append(c);
+        if (c == '\'') quote = 0;
+        else cur.append(c);
       } else if (quote == '"') {
         if (c == '"') quote = 0;
-        else if (c == '\\' && i + 1 < s.length() && "\"\\$`".indexOf(s.charAt(i + 1)) >= 0) cur.append(s.charAt(++i));
+        else if (c == '\\' && i + 1 < s.length() && "\"\\$`".indexOf(s.charAt(i + 1)) >= 0)
+          cur.append(s.charAt(++i));
         else cur.append(c);
       } else if (c == '\'' || c == '"') {
         quote = c;

@@ -22,12 +22,12 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.parser.Parser;
 import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.StreamReader;
@@ -35,8 +35,8 @@ import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Reads the agent config (YAML) into an {@link AgentSpec}. Safe loading only: the document is
- * composed into nodes and never constructed into objects, any non-standard tag is rejected,
- * unknown keys are rejected, and every error names its key path and line.
+ * composed into nodes and never constructed into objects, any non-standard tag is rejected, unknown
+ * keys are rejected, and every error names its key path and line.
  */
 public final class SpecLoader {
   public static final int MAX_BYTES = 1024 * 1024;
@@ -128,7 +128,8 @@ public final class SpecLoader {
     Node root = compose(json, walk);
     Problems p = new Problems();
     walk.problems.forEach(p::add);
-    Optional<ServiceConfig> c = service(new Node("service-config", root.yaml()), p, Optional.empty());
+    Optional<ServiceConfig> c =
+        service(new Node("service-config", root.yaml()), p, Optional.empty());
     p.throwIfAny();
     return c.orElseThrow(() -> new SpecException("service-config", "is not a service config"));
   }
@@ -207,7 +208,8 @@ public final class SpecLoader {
 
   private static String decodeUtf8(byte[] bytes) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(bytes))
@@ -536,7 +538,9 @@ public final class SpecLoader {
           new SpecException(
               "consul.retry_join", n.line(), "a client needs at least one server address to join"));
     }
-    return new ConsulSpec(version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha, extra);
+    return new ConsulSpec(
+        version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha,
+        extra);
   }
 
   private EnvoySpec envoy(Node n, Problems p) {

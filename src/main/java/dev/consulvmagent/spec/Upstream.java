@@ -4,7 +4,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** One upstream of the sidecar, in Consul agent-config keys (empty values omitted). */
-public record Upstream(String destinationType, String destinationName, String destinationPeer, String datacenter, int localBindPort) {
+public record Upstream(
+    String destinationType,
+    String destinationName,
+    String destinationPeer,
+    String datacenter,
+    int localBindPort) {
   public Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
     if (!"service".equals(destinationType)) m.put("destination_type", destinationType);

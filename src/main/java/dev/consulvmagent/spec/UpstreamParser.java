@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The connect-service-upstreams grammar of consul-k8s (CE, v2.0 error semantics):
- * {@code name:port[:dc]}, {@code name.svc[.X.peer|.X.dc]:port}, {@code prepared_query:name:port}.
- * Lists as consul-k8s v1.2.9 reads them (endpoints_controller.go processUpstreams): an empty
- * value is no upstream; otherwise split on "," and every item is one upstream, its parts trimmed
+ * The connect-service-upstreams grammar of consul-k8s (CE, v2.0 error semantics): {@code
+ * name:port[:dc]}, {@code name.svc[.X.peer|.X.dc]:port}, {@code prepared_query:name:port}. Lists as
+ * consul-k8s v1.2.9 reads them (endpoints_controller.go processUpstreams): an empty value is no
+ * upstream; otherwise split on "," and every item is one upstream, its parts trimmed
  * (strings.TrimSpace) - an empty item has no parts[1] there, so here it is an error naming it.
  */
 final class UpstreamParser {
@@ -25,7 +25,8 @@ final class UpstreamParser {
     List<Integer> seen = new ArrayList<>();
     for (Upstream u : out) {
       if (seen.contains(u.localBindPort())) {
-        throw new SpecException(path, "local bind port " + u.localBindPort() + " is used by two upstreams");
+        throw new SpecException(
+            path, "local bind port " + u.localBindPort() + " is used by two upstreams");
       }
       seen.add(u.localBindPort());
     }
@@ -38,9 +39,9 @@ final class UpstreamParser {
   }
 
   /**
-   * The names in an upstream reach the registration, Envoy's listeners and DNS: the same rules as
-   * a service's own name (and a datacenter's), so a space, a newline or a '$' is exit 3 here, not
-   * an upstream that never resolves.
+   * The names in an upstream reach the registration, Envoy's listeners and DNS: the same rules as a
+   * service's own name (and a datacenter's), so a space, a newline or a '$' is exit 3 here, not an
+   * upstream that never resolves.
    */
   private static Upstream checked(Upstream u, String el, String path) {
     String bad =
@@ -70,15 +71,18 @@ final class UpstreamParser {
       throw new SpecException(path, "upstream structured incorrectly: " + el);
     }
     if (parts[0].equals("prepared_query")) {
-      if (parts.length != 3 || parts[1].isEmpty()) throw new SpecException(path, "upstream structured incorrectly: " + el);
+      if (parts.length != 3 || parts[1].isEmpty())
+        throw new SpecException(path, "upstream structured incorrectly: " + el);
       return new Upstream("prepared_query", parts[1], null, null, port(parts[2], el, path));
     }
     String[] dots = parts[0].split("\\.", -1);
     if (dots.length >= 2 && dots[1].equals("svc")) {
       int port = port(parts[1], el, path);
       if (dots.length == 2) return new Upstream("service", dots[0], null, null, port);
-      if (dots.length == 4 && dots[3].equals("peer") && !dots[2].isEmpty()) return new Upstream("service", dots[0], dots[2], null, port);
-      if (dots.length == 4 && dots[3].equals("dc") && !dots[2].isEmpty()) return new Upstream("service", dots[0], null, dots[2], port);
+      if (dots.length == 4 && dots[3].equals("peer") && !dots[2].isEmpty())
+        return new Upstream("service", dots[0], dots[2], null, port);
+      if (dots.length == 4 && dots[3].equals("dc") && !dots[2].isEmpty())
+        return new Upstream("service", dots[0], null, dots[2], port);
       throw new SpecException(path, "upstream structured incorrectly: " + el);
     }
     int port = port(parts[1], el, path);
@@ -91,10 +95,12 @@ final class UpstreamParser {
     try {
       p = parseGoInt(tok);
     } catch (NumberFormatException e) {
-      throw new SpecException(path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
+      throw new SpecException(
+          path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
     }
     if (p < 1 || p > 65535) {
-      throw new SpecException(path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
+      throw new SpecException(
+          path, "invalid upstream local bind port \"" + tok + "\" in \"" + el + "\"");
     }
     return (int) p;
   }
@@ -110,7 +116,8 @@ final class UpstreamParser {
     else if (t.startsWith("0b") || t.startsWith("0B")) v = Long.parseLong(t.substring(2), 2);
     else if (t.length() > 1 && t.startsWith("0")) v = Long.parseLong(t.substring(1), 8);
     else v = Long.parseLong(t);
-    if (t.isEmpty() || !Character.isLetterOrDigit(t.charAt(t.length() - 1))) throw new NumberFormatException(s);
+    if (t.isEmpty() || !Character.isLetterOrDigit(t.charAt(t.length() - 1)))
+      throw new NumberFormatException(s);
     return neg ? -v : v;
   }
 }

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Reads a whole cloud-init user-data file (a #cloud-config document, or a MIME multipart message
- * as Vagrant builds, optionally gzipped), merges its cloud-config parts as cloud-init does, and
+ * Reads a whole cloud-init user-data file (a #cloud-config document, or a MIME multipart message as
+ * Vagrant builds, optionally gzipped), merges its cloud-config parts as cloud-init does, and
  * returns the content of the write_files entry for the agent config path.
  */
 public final class UserData {
@@ -67,8 +67,12 @@ public final class UserData {
       Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) doc);
       Object how = m.remove("merge_how");
       Object type = m.remove("merge_type");
-      CloudInitMerge.Rules rules = p.mergeType() != null ? CloudInitMerge.parse(p.mergeType())
-          : how != null ? CloudInitMerge.parse(how) : type != null ? CloudInitMerge.parse(type) : CloudInitMerge.Rules.DEFAULT;
+      CloudInitMerge.Rules rules =
+          p.mergeType() != null
+              ? CloudInitMerge.parse(p.mergeType())
+              : how != null
+                  ? CloudInitMerge.parse(how)
+                  : type != null ? CloudInitMerge.parse(type) : CloudInitMerge.Rules.DEFAULT;
       merged = merged == null ? m : castMap(CloudInitMerge.merge(merged, m, rules));
     }
     if (merged == null) {
@@ -148,7 +152,9 @@ public final class UserData {
     return out.toByteArray();
   }
 
-  /** cloud-init's encodings: b64/base64, gz/gzip, gz+b64 and its spellings (base64, then gunzip). */
+  /**
+   * cloud-init's encodings: b64/base64, gz/gzip, gz+b64 and its spellings (base64, then gunzip).
+   */
   static byte[] decode(String content, String encoding, String where) {
     return decode(content, encoding, where, new Budget());
   }

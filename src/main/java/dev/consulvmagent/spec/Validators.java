@@ -239,11 +239,11 @@ public final class Validators {
   static boolean isUnsafeChar(int cp) {
     switch (Character.getType(cp)) {
       case Character.CONTROL,
-          Character.FORMAT,
-          Character.LINE_SEPARATOR,
-          Character.PARAGRAPH_SEPARATOR,
-          Character.SURROGATE,
-          Character.PRIVATE_USE:
+      Character.FORMAT,
+      Character.LINE_SEPARATOR,
+      Character.PARAGRAPH_SEPARATOR,
+      Character.SURROGATE,
+      Character.PRIVATE_USE:
         return true;
       default:
         return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;

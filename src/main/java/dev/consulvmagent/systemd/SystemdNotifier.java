@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Carries out notifications with systemctl on a live host. Under --root nothing is started (a
- * baked image starts its units at first boot); the lines say so. Starts of units that wait for
- * the cluster are --no-block so a run from cloud-init's runcmd can never deadlock boot.
+ * Carries out notifications with systemctl on a live host. Under --root nothing is started (a baked
+ * image starts its units at first boot); the lines say so. Starts of units that wait for the
+ * cluster are --no-block so a run from cloud-init's runcmd can never deadlock boot.
  */
 public final class SystemdNotifier implements Notifier {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -64,6 +64,7 @@ public final class SystemdNotifier implements Notifier {
   }
 
   public boolean isActive(String unit) {
-    return host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(10)).ok();
+    return host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(10))
+        .ok();
   }
 }

@@ -1,7 +1,5 @@
 package dev.consulvmagent.app;
 
-import dev.consulvmagent.render.UnitNames;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +9,7 @@ import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
+import dev.consulvmagent.render.UnitNames;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -34,10 +33,11 @@ class ConsulReadyNotifierTest {
   private HttpServer server;
   private final int port = freePort();
 
-  private final Notifier delegate = ns -> {
-    for (Notification n : ns) log.add(n.describe() + " (api hits so far: " + hits.get() + ")");
-    return ns.stream().map(Notification::describe).toList();
-  };
+  private final Notifier delegate =
+      ns -> {
+        for (Notification n : ns) log.add(n.describe() + " (api hits so far: " + hits.get() + ")");
+        return ns.stream().map(Notification::describe).toList();
+      };
 
   @AfterEach
   void stop() {
@@ -55,31 +55,43 @@ class ConsulReadyNotifierTest {
 
   /** /v1/status/leader as a lone server answers before its election: 200 with "" (real 1.8.7). */
   private void answerAfter(long millis) {
-    later.schedule(() -> {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
-      server.createContext("/v1/status/leader", x -> {
-        hits.incrementAndGet();
-        byte[] b = "\"\"".getBytes(StandardCharsets.UTF_8);
-        x.sendResponseHeaders(200, b.length);
-        x.getResponseBody().write(b);
-        x.close();
-      });
-      server.start();
-      return null;
-    }, millis, TimeUnit.MILLISECONDS);
+    later.schedule(
+        () -> {
+          server =
+              HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+          server.createContext(
+              "/v1/status/leader",
+              x -> {
+                hits.incrementAndGet();
+                byte[] b = "\"\"".getBytes(StandardCharsets.UTF_8);
+                x.sendResponseHeaders(200, b.length);
+                x.getResponseBody().write(b);
+                x.close();
+              });
+          server.start();
+          return null;
+        },
+        millis,
+        TimeUnit.MILLISECONDS);
   }
 
   private ConsulReadyNotifier notifier(boolean live, boolean active, Duration timeout) {
     String url = "http://127.0.0.1:" + port;
-    AgentWait w = new AgentWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)), url, EventSink.NONE, Duration.ofMillis(50));
+    AgentWait w =
+        new AgentWait(
+            new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)),
+            url,
+            EventSink.NONE,
+            Duration.ofMillis(50));
     return new ConsulReadyNotifier(delegate, live, w, () -> active, timeout);
   }
 
   @Test
   void startThenReload_waitsForTheHttpApi_betweenThem() {
     answerAfter(700);
-    List<String> lines = notifier(true, true, Duration.ofSeconds(20))
-        .run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
+    List<String> lines =
+        notifier(true, true, Duration.ofSeconds(20))
+            .run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
     assertThat(lines).containsExactly("start consul.service", "consul reload");
     assertThat(log.get(0)).endsWith("(api hits so far: 0)");
     assertThat(log.get(1)).doesNotEndWith("(api hits so far: 0)");
@@ -95,8 +107,12 @@ class ConsulReadyNotifierTest {
   @Test
   void apiThatNeverAnswers_failsWithAClearMessage_notAHang() {
     long t0 = System.nanoTime();
-    assertThatThrownBy(() -> notifier(true, true, Duration.ofSeconds(1)).run(List.of(Notification.start("consul.service"))))
-        .hasMessageContaining("gave up after 1s waiting for the Consul HTTP API at http://127.0.0.1:" + port)
+    assertThatThrownBy(
+            () ->
+                notifier(true, true, Duration.ofSeconds(1))
+                    .run(List.of(Notification.start("consul.service"))))
+        .hasMessageContaining(
+            "gave up after 1s waiting for the Consul HTTP API at http://127.0.0.1:" + port)
         .hasMessageContaining("journalctl -u consul.service");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
   }
@@ -104,7 +120,8 @@ class ConsulReadyNotifierTest {
   @Test
   void reloadWhileConsulIsStopped_orUnderRoot_doesNotWait() {
     notifier(true, false, Duration.ofSeconds(30)).run(List.of(UnitNames.consulReload()));
-    notifier(false, true, Duration.ofSeconds(30)).run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
+    notifier(false, true, Duration.ofSeconds(30))
+        .run(List.of(Notification.start("consul.service"), UnitNames.consulReload()));
     assertThat(log).hasSize(3);
   }
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Uninstall on a live host removes our DNS chain CONSUL_VM_DNS and its jumps itself, with the
  * sidecar's chains, in one iptables-restore transaction, whether or not
- * consul-dns-redirect.service's ExecStop ran; Docker's rules and an admin's look-alike stay.
- * Real kernel rules in a fresh network namespace (root only); systemctl is answered by the test
- * (it would reach this machine's systemd, which a network namespace does not separate).
+ * consul-dns-redirect.service's ExecStop ran; Docker's rules and an admin's look-alike stay. Real
+ * kernel rules in a fresh network namespace (root only); systemctl is answered by the test (it
+ * would reach this machine's systemd, which a network namespace does not separate).
  */
 class UninstallDnsNetnsTest {
   private static final String NS = "cva-fu-uninstall";
@@ -62,19 +62,51 @@ class UninstallDnsNetnsTest {
       // Docker's chain and jumps, and an admin's own DNAT of local DNS (not in our chain)
       iptables(ns, "-N", "DOCKER");
       iptables(ns, "-A", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER");
-      iptables(ns, "-A", "OUTPUT", "!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type",
-          "LOCAL", "-j", "DOCKER");
-      iptables(ns, "-A", "POSTROUTING", "-s", "172.17.0.0/16", "!", "-o", "docker0", "-j",
-          "MASQUERADE");
-      iptables(ns, "-A", "OUTPUT", "-p", "udp", "-d", "127.0.0.2", "--dport", "53", "-j", "DNAT",
-          "--to-destination", "127.0.0.1:5353");
+      iptables(
+          ns,
+          "-A",
+          "OUTPUT",
+          "!",
+          "-d",
+          "127.0.0.0/8",
+          "-m",
+          "addrtype",
+          "--dst-type",
+          "LOCAL",
+          "-j",
+          "DOCKER");
+      iptables(
+          ns, "-A", "POSTROUTING", "-s", "172.17.0.0/16", "!", "-o", "docker0", "-j", "MASQUERADE");
+      iptables(
+          ns,
+          "-A",
+          "OUTPUT",
+          "-p",
+          "udp",
+          "-d",
+          "127.0.0.2",
+          "--dport",
+          "53",
+          "-j",
+          "DNAT",
+          "--to-destination",
+          "127.0.0.1:5353");
       String others = ns.natRules();
 
       List<List<String>> calls = new CopyOnWriteArrayList<>();
       Host host = Host.of(new HostFs(root, false), inside(ns, calls), true);
       Iptables ipt = new Iptables(host);
-      ipt.apply(new RedirectConfig(101, 21000, 15001, List.of(22), List.of(), List.of(),
-          List.of(998), Optional.of("127.0.0.1"), 8600));
+      ipt.apply(
+          new RedirectConfig(
+              101,
+              21000,
+              15001,
+              List.of(22),
+              List.of(),
+              List.of(),
+              List.of(998),
+              Optional.of("127.0.0.1"),
+              8600));
       DnsRedirect.install(ipt);
       assertThat(ns.natRules()).contains(DnsRedirect.CHAIN, "CONSUL_PROXY_OUTPUT", "DOCKER");
 

@@ -150,7 +150,8 @@ class DemoAppChecksumsTest {
     List<String> said = new ArrayList<>();
     HostFs fs = new HostFs(tmp, false);
     Installer.Prepared p =
-        new Installer(d, new ChecksumResolver(d, Map.of()), e -> said.add(e.text())).prepare(a, fs, "/c");
+        new Installer(d, new ChecksumResolver(d, Map.of()), e -> said.add(e.text()))
+            .prepare(a, fs, "/c");
     assertThat(Files.readString(p.temp())).contains("dashboard-service-double");
     assertThat(said)
         .anySatisfy(

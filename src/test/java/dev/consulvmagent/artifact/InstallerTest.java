@@ -40,7 +40,8 @@ class InstallerTest {
   @TempDir Path root;
   HostFs fs;
 
-  static final byte[] BINARY = "#!/bin/sh\necho consul double\n".repeat(4000).getBytes(StandardCharsets.UTF_8);
+  static final byte[] BINARY =
+      "#!/bin/sh\necho consul double\n".repeat(4000).getBytes(StandardCharsets.UTF_8);
   static byte[] zip;
   static String zipSha;
 
@@ -75,21 +76,38 @@ class InstallerTest {
 
   private Installer installer(Duration read) throws Exception {
     Downloader d = new Downloader(Duration.ofSeconds(2), read, 3, Duration.ofMillis(10));
-    return new Installer(d, new ChecksumResolver(d, Map.of("k", new PgpVerifier(gpg.publicKey()))), EventSink.NONE);
+    return new Installer(
+        d, new ChecksumResolver(d, Map.of("k", new PgpVerifier(gpg.publicKey()))), EventSink.NONE);
   }
 
   private Artifact consul(Verification v, String path) {
-    return new Artifact("consul 1.16.6", wm.baseUrl() + path, "https://releases.hashicorp.com" + path, v, Artifact.Packing.ZIP,
-        Optional.of("consul"), "/usr/bin/consul", 0755);
+    return new Artifact(
+        "consul 1.16.6",
+        wm.baseUrl() + path,
+        "https://releases.hashicorp.com" + path,
+        v,
+        Artifact.Packing.ZIP,
+        Optional.of("consul"),
+        "/usr/bin/consul",
+        0755);
   }
 
   private Verification signedSums() throws Exception {
     Path sums = keys.resolve("SHA256SUMS");
-    Files.writeString(sums, zipSha + "  consul_1.16.6_linux_amd64.zip\n" + "0".repeat(64) + "  consul_1.16.6_linux_arm64.zip\n");
+    Files.writeString(
+        sums,
+        zipSha
+            + "  consul_1.16.6_linux_amd64.zip\n"
+            + "0".repeat(64)
+            + "  consul_1.16.6_linux_arm64.zip\n");
     wm.stubFor(get("/c/SHA256SUMS").willReturn(aResponse().withBody(Files.readAllBytes(sums))));
-    wm.stubFor(get("/c/SHA256SUMS.72D7468F.sig").willReturn(aResponse().withBody(gpg.detachSign(sums))));
-    return new Verification.ChecksumsFile(wm.baseUrl() + "/c/SHA256SUMS", "consul_1.16.6_linux_amd64.zip",
-        new Verification.Detached(wm.baseUrl() + "/c/SHA256SUMS.72D7468F.sig", wm.baseUrl() + "/c/SHA256SUMS.sig", "k"));
+    wm.stubFor(
+        get("/c/SHA256SUMS.72D7468F.sig").willReturn(aResponse().withBody(gpg.detachSign(sums))));
+    return new Verification.ChecksumsFile(
+        wm.baseUrl() + "/c/SHA256SUMS",
+        "consul_1.16.6_linux_amd64.zip",
+        new Verification.Detached(
+            wm.baseUrl() + "/c/SHA256SUMS.72D7468F.sig", wm.baseUrl() + "/c/SHA256SUMS.sig", "k"));
   }
 
   private byte[] installAndRead(Installer inst, Artifact a) throws IOException {
@@ -106,46 +124,82 @@ class InstallerTest {
   private void assertUntouched() throws IOException {
     assertThat(Files.readString(root.resolve("usr/bin/consul"))).isEqualTo("old");
     try (var s = Files.list(root.resolve("usr/bin"))) {
-      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("consul"); // no temp left behind
+      assertThat(s.map(p -> p.getFileName().toString()))
+          .containsExactly("consul"); // no temp left behind
     }
   }
 
   @Test
   void happyPath_signedChecksums_unzipsTheBinary_andCachesTheArchive() throws Exception {
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip)));
-    Installer.Prepared p = installer(Duration.ofSeconds(5)).prepare(consul(signedSums(), "/c/consul.zip"), fs, "/var/cache");
+    Installer.Prepared p =
+        installer(Duration.ofSeconds(5))
+            .prepare(consul(signedSums(), "/c/consul.zip"), fs, "/var/cache");
     assertThat(Files.readAllBytes(p.temp())).isEqualTo(BINARY);
     assertThat(p.archiveSha256()).isEqualTo(zipSha);
     assertThat(p.binarySha256()).isEqualTo(HostFs.sha256(BINARY));
     assertThat(Files.readAllBytes(root.resolve("var/cache/" + zipSha))).isEqualTo(zip);
     // a second preparation uses the cache: no download at all
     wm.resetRequests();
-    installer(Duration.ofSeconds(5)).prepare(consul(signedSums(), "/c/consul.zip"), fs, "/var/cache");
+    installer(Duration.ofSeconds(5))
+        .prepare(consul(signedSums(), "/c/consul.zip"), fs, "/var/cache");
     wm.verify(0, getRequestedFor(urlEqualTo("/c/consul.zip")));
   }
 
   @Test
   void serverError_thenSuccess_isRetried() throws Exception {
-    wm.stubFor(get("/c/consul.zip").inScenario("s").whenScenarioStateIs(Scenario.STARTED)
-        .willReturn(aResponse().withStatus(503)).willSetStateTo("ok"));
-    wm.stubFor(get("/c/consul.zip").inScenario("s").whenScenarioStateIs("ok").willReturn(aResponse().withBody(zip)));
-    assertThat(installAndRead(installer(Duration.ofSeconds(5)), consul(new Verification.Pinned(zipSha), "/c/consul.zip"))).isEqualTo(BINARY);
+    wm.stubFor(
+        get("/c/consul.zip")
+            .inScenario("s")
+            .whenScenarioStateIs(Scenario.STARTED)
+            .willReturn(aResponse().withStatus(503))
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        get("/c/consul.zip")
+            .inScenario("s")
+            .whenScenarioStateIs("ok")
+            .willReturn(aResponse().withBody(zip)));
+    assertThat(
+            installAndRead(
+                installer(Duration.ofSeconds(5)),
+                consul(new Verification.Pinned(zipSha), "/c/consul.zip")))
+        .isEqualTo(BINARY);
     wm.verify(2, getRequestedFor(urlEqualTo("/c/consul.zip")));
   }
 
   @Test
   void connectionReset_isRetried() throws Exception {
-    wm.stubFor(get("/c/consul.zip").inScenario("r").whenScenarioStateIs(Scenario.STARTED)
-        .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)).willSetStateTo("ok"));
-    wm.stubFor(get("/c/consul.zip").inScenario("r").whenScenarioStateIs("ok").willReturn(aResponse().withBody(zip)));
-    assertThat(installAndRead(installer(Duration.ofSeconds(5)), consul(new Verification.Pinned(zipSha), "/c/consul.zip"))).isEqualTo(BINARY);
+    wm.stubFor(
+        get("/c/consul.zip")
+            .inScenario("r")
+            .whenScenarioStateIs(Scenario.STARTED)
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER))
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        get("/c/consul.zip")
+            .inScenario("r")
+            .whenScenarioStateIs("ok")
+            .willReturn(aResponse().withBody(zip)));
+    assertThat(
+            installAndRead(
+                installer(Duration.ofSeconds(5)),
+                consul(new Verification.Pinned(zipSha), "/c/consul.zip")))
+        .isEqualTo(BINARY);
   }
 
   @Test
   void truncatedBody_resumesWithRange() throws Exception {
     try (RawServer raw = new RawServer("/c/consul.zip", zip)) {
-      Artifact a = new Artifact("consul", raw.url("/c/consul.zip"), "x", new Verification.Pinned(zipSha), Artifact.Packing.ZIP,
-          Optional.of("consul"), "/usr/bin/consul", 0755);
+      Artifact a =
+          new Artifact(
+              "consul",
+              raw.url("/c/consul.zip"),
+              "x",
+              new Verification.Pinned(zipSha),
+              Artifact.Packing.ZIP,
+              Optional.of("consul"),
+              "/usr/bin/consul",
+              0755);
       assertThat(installAndRead(installer(Duration.ofSeconds(5)), a)).isEqualTo(BINARY);
       assertThat(raw.ranges).containsExactly("none", "bytes=" + zip.length / 2 + "-");
     }
@@ -155,7 +209,11 @@ class InstallerTest {
   void slowBody_pastReadTimeout_failsAndLeavesBinaryUntouched() throws Exception {
     existingBinary();
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip).withFixedDelay(1500)));
-    assertThatThrownBy(() -> installer(Duration.ofMillis(300)).prepare(consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofMillis(300))
+                    .prepare(
+                        consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
         .isInstanceOf(ArtifactException.class)
         .hasMessageContaining("consul.zip")
         .hasMessageContaining("timed out");
@@ -166,9 +224,15 @@ class InstallerTest {
   void bodyThatStallsMidway_isCutOff_retriedWithRange_thenFails() throws Exception {
     existingBinary();
     // the body arrives in two halves 1.2 s apart: past the 300 ms read timeout on every attempt
-    wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip).withChunkedDribbleDelay(2, 1200)));
+    wm.stubFor(
+        get("/c/consul.zip")
+            .willReturn(aResponse().withBody(zip).withChunkedDribbleDelay(2, 1200)));
     // (without the cut-off each attempt would simply finish after 1.2 s and succeed)
-    assertThatThrownBy(() -> installer(Duration.ofMillis(300)).prepare(consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofMillis(300))
+                    .prepare(
+                        consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
         .isInstanceOf(ArtifactException.class)
         .hasMessageContaining("consul.zip")
         .hasMessageContaining("timed out (no data for 300 ms)");
@@ -179,7 +243,11 @@ class InstallerTest {
   @Test
   void notFound_isNotRetried_andSaysWhatToCheck() throws Exception {
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withStatus(404)));
-    assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofSeconds(5))
+                    .prepare(
+                        consul(new Verification.Pinned(zipSha), "/c/consul.zip"), fs, "/var/cache"))
         .isInstanceOf(ArtifactException.class)
         .hasMessageContaining("404")
         .hasMessageContaining("check the version");
@@ -190,7 +258,13 @@ class InstallerTest {
   void wrongChecksum_isAHardError_andLeavesBinaryUntouched() throws Exception {
     existingBinary();
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip)));
-    assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(consul(new Verification.Pinned("ab".repeat(32)), "/c/consul.zip"), fs, "/var/cache"))
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofSeconds(5))
+                    .prepare(
+                        consul(new Verification.Pinned("ab".repeat(32)), "/c/consul.zip"),
+                        fs,
+                        "/var/cache"))
         .isInstanceOf(ChecksumMismatchException.class)
         .hasMessageContaining("expected " + "ab".repeat(32));
     wm.verify(1, getRequestedFor(urlEqualTo("/c/consul.zip")));
@@ -202,9 +276,14 @@ class InstallerTest {
   void signatureFromAnotherKey_isRefused() throws Exception {
     existingBinary();
     Verification v = signedSums();
-    wm.stubFor(get("/c/SHA256SUMS.72D7468F.sig").willReturn(aResponse().withBody(otherGpg.detachSign(keys.resolve("SHA256SUMS")))));
+    wm.stubFor(
+        get("/c/SHA256SUMS.72D7468F.sig")
+            .willReturn(aResponse().withBody(otherGpg.detachSign(keys.resolve("SHA256SUMS")))));
     wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withBody(zip)));
-    assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(consul(v, "/c/consul.zip"), fs, "/var/cache"))
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofSeconds(5))
+                    .prepare(consul(v, "/c/consul.zip"), fs, "/var/cache"))
         .isInstanceOf(SignatureException.class)
         .hasMessageContaining("not the pinned release key");
     wm.verify(0, getRequestedFor(urlEqualTo("/c/consul.zip")));
@@ -215,8 +294,15 @@ class InstallerTest {
   void tamperedChecksums_failVerification() throws Exception {
     existingBinary();
     Verification v = signedSums();
-    wm.stubFor(get("/c/SHA256SUMS").willReturn(aResponse().withBody(("f".repeat(64) + "  consul_1.16.6_linux_amd64.zip\n").getBytes())));
-    assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(consul(v, "/c/consul.zip"), fs, "/var/cache"))
+    wm.stubFor(
+        get("/c/SHA256SUMS")
+            .willReturn(
+                aResponse()
+                    .withBody(("f".repeat(64) + "  consul_1.16.6_linux_amd64.zip\n").getBytes())));
+    assertThatThrownBy(
+            () ->
+                installer(Duration.ofSeconds(5))
+                    .prepare(consul(v, "/c/consul.zip"), fs, "/var/cache"))
         .isInstanceOf(SignatureException.class)
         .hasMessageContaining("BAD signature");
     assertUntouched();
@@ -228,18 +314,34 @@ class InstallerTest {
     Files.writeString(sums, HostFs.sha256(BINARY) + "  envoy-1.26.8-linux-x86_64\n");
     wm.stubFor(get("/e/checksums.txt.asc").willReturn(aResponse().withBody(gpg.clearSign(sums))));
     wm.stubFor(get("/e/envoy-1.26.8-linux-x86_64").willReturn(aResponse().withBody(BINARY)));
-    Artifact a = new Artifact("envoy", wm.baseUrl() + "/e/envoy-1.26.8-linux-x86_64", "x",
-        new Verification.ChecksumsFile(wm.baseUrl() + "/e/checksums.txt.asc", "envoy-1.26.8-linux-x86_64", new Verification.Clearsigned("k")),
-        Artifact.Packing.RAW, Optional.empty(), "/usr/bin/envoy", 0755);
+    Artifact a =
+        new Artifact(
+            "envoy",
+            wm.baseUrl() + "/e/envoy-1.26.8-linux-x86_64",
+            "x",
+            new Verification.ChecksumsFile(
+                wm.baseUrl() + "/e/checksums.txt.asc",
+                "envoy-1.26.8-linux-x86_64",
+                new Verification.Clearsigned("k")),
+            Artifact.Packing.RAW,
+            Optional.empty(),
+            "/usr/bin/envoy",
+            0755);
     Installer.Prepared p = installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache");
     assertThat(Files.readAllBytes(p.temp())).isEqualTo(BINARY);
   }
 
   @Test
   void redirect_isFollowed() throws Exception {
-    wm.stubFor(get("/c/consul.zip").willReturn(aResponse().withStatus(302).withHeader("Location", "/cdn/consul.zip")));
+    wm.stubFor(
+        get("/c/consul.zip")
+            .willReturn(aResponse().withStatus(302).withHeader("Location", "/cdn/consul.zip")));
     wm.stubFor(get("/cdn/consul.zip").willReturn(aResponse().withBody(zip)));
-    assertThat(installAndRead(installer(Duration.ofSeconds(5)), consul(new Verification.Pinned(zipSha), "/c/consul.zip"))).isEqualTo(BINARY);
+    assertThat(
+            installAndRead(
+                installer(Duration.ofSeconds(5)),
+                consul(new Verification.Pinned(zipSha), "/c/consul.zip")))
+        .isEqualTo(BINARY);
   }
 
   @Test
@@ -247,7 +349,8 @@ class InstallerTest {
     PgpVerifier v = PgpVerifier.fromResource(Artifacts.HASHICORP_KEY);
     assertThat(v.hasKey(0x34365D9472D7468FL)).isTrue(); // primary C874 011F … 72D7 468F
     assertThat(v.hasKey(0xC820C6D5CD27AB87L)).isTrue(); // signing subkey 374E … CD27 AB87
-    assertThat(PgpVerifier.fromResource(Artifacts.ENVOY_KEY).hasKey(0xD8CDC3750181F31FL)).isTrue(); // 0AFC … 0181 F31F
+    assertThat(PgpVerifier.fromResource(Artifacts.ENVOY_KEY).hasKey(0xD8CDC3750181F31FL))
+        .isTrue(); // 0AFC … 0181 F31F
   }
 
   @Test
@@ -255,16 +358,34 @@ class InstallerTest {
     Path dir = root.resolveSibling(root.getFileName() + "-artifacts");
     Files.createDirectories(dir.resolve("consul/1.16.6"));
     Files.write(dir.resolve("consul/1.16.6/consul_1.16.6_linux_amd64.zip"), zip);
-    Files.writeString(dir.resolve("consul/1.16.6/consul_1.16.6_SHA256SUMS"), zipSha + "  consul_1.16.6_linux_amd64.zip\n");
-    String url = Artifacts.rebase("https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_linux_amd64.zip", Optional.of(dir.toString()));
+    Files.writeString(
+        dir.resolve("consul/1.16.6/consul_1.16.6_SHA256SUMS"),
+        zipSha + "  consul_1.16.6_linux_amd64.zip\n");
+    String url =
+        Artifacts.rebase(
+            "https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_linux_amd64.zip",
+            Optional.of(dir.toString()));
     assertThat(url).isEqualTo(dir.toUri() + "consul/1.16.6/consul_1.16.6_linux_amd64.zip");
-    Artifact a = new Artifact("consul", url, "x", new Verification.ChecksumsFile(
-        Artifacts.rebase("https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_SHA256SUMS", Optional.of(dir.toString())),
-        "consul_1.16.6_linux_amd64.zip", new Verification.Unsigned()), Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755);
+    Artifact a =
+        new Artifact(
+            "consul",
+            url,
+            "x",
+            new Verification.ChecksumsFile(
+                Artifacts.rebase(
+                    "https://releases.hashicorp.com/consul/1.16.6/consul_1.16.6_SHA256SUMS",
+                    Optional.of(dir.toString())),
+                "consul_1.16.6_linux_amd64.zip",
+                new Verification.Unsigned()),
+            Artifact.Packing.ZIP,
+            Optional.of("consul"),
+            "/usr/bin/consul",
+            0755);
     assertThat(installAndRead(installer(Duration.ofSeconds(5)), a)).isEqualTo(BINARY);
     Files.delete(dir.resolve("consul/1.16.6/consul_1.16.6_linux_amd64.zip"));
     Files.delete(root.resolve("var/cache/" + zipSha));
     assertThatThrownBy(() -> installer(Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
-        .isInstanceOf(ArtifactException.class).hasMessageContaining("does not exist in the artifact directory");
+        .isInstanceOf(ArtifactException.class)
+        .hasMessageContaining("does not exist in the artifact directory");
   }
 }

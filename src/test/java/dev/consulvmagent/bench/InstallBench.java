@@ -34,15 +34,17 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH benchmark (not a test; run by scripts/bench) of the install hot path: one pass over a
- * 32 MiB zip that hashes it, writes it to the cache, unpacks the binary and hashes that — against
- * the machine's limit for the same bytes (SHA-256 alone, and reading the file alone). Artifacts
- * come from a directory (file: URL) so the network is not what is measured.
+ * JMH benchmark (not a test; run by scripts/bench) of the install hot path: one pass over a 32 MiB
+ * zip that hashes it, writes it to the cache, unpacks the binary and hashes that — against the
+ * machine's limit for the same bytes (SHA-256 alone, and reading the file alone). Artifacts come
+ * from a directory (file: URL) so the network is not what is measured.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmx96m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmx96m"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class InstallBench {
@@ -65,10 +67,19 @@ public class InstallBench {
       z.write(payload);
     }
     fs = new HostFs(dir.resolve("root"), false);
-    Downloader d = new Downloader(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(1));
+    Downloader d =
+        new Downloader(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(1));
     installer = new Installer(d, new ChecksumResolver(d, Map.of()), EventSink.NONE);
-    artifact = new Artifact("consul", zip.toUri().toString(), zip.toUri().toString(),
-        new Verification.Pinned(sha256(zip)), Artifact.Packing.ZIP, Optional.of("consul"), "/usr/bin/consul", 0755);
+    artifact =
+        new Artifact(
+            "consul",
+            zip.toUri().toString(),
+            zip.toUri().toString(),
+            new Verification.Pinned(sha256(zip)),
+            Artifact.Packing.ZIP,
+            Optional.of("consul"),
+            "/usr/bin/consul",
+            0755);
   }
 
   static String sha256(Path p) throws Exception {
@@ -113,7 +124,9 @@ public class InstallBench {
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
     long n = 0;
-    try (java.io.InputStream in = Files.newInputStream(zip); OutputStream x = Files.newOutputStream(a); OutputStream y = Files.newOutputStream(b)) {
+    try (java.io.InputStream in = Files.newInputStream(zip);
+        OutputStream x = Files.newOutputStream(a);
+        OutputStream y = Files.newOutputStream(b)) {
       byte[] buf = new byte[1 << 17];
       int k;
       while ((k = in.read(buf)) > 0) {

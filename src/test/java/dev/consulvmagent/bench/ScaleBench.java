@@ -17,8 +17,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Benchmark (not a test; run by scripts/bench): the cost of a no-op apply over N synthetic
- * managed files and unit links, N = 10, 100, 1000. Prints "N median-ms" lines.
+ * Benchmark (not a test; run by scripts/bench): the cost of a no-op apply over N synthetic managed
+ * files and unit links, N = 10, 100, 1000. Prints "N median-ms" lines.
  */
 public final class ScaleBench {
   private ScaleBench() {}
@@ -31,9 +31,16 @@ public final class ScaleBench {
       List<Resource> rs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         if (i % 2 == 0) {
-          rs.add(FileResource.at("/etc/scale/unit-" + i + ".service", ("[Service]\nExecStart=/bin/true " + i + "\n").getBytes()).build());
+          rs.add(
+              FileResource.at(
+                      "/etc/scale/unit-" + i + ".service",
+                      ("[Service]\nExecStart=/bin/true " + i + "\n").getBytes())
+                  .build());
         } else {
-          rs.add(new SymlinkResource("/etc/scale/wants/unit-" + i + ".service", "/etc/scale/unit-" + (i - 1) + ".service"));
+          rs.add(
+              new SymlinkResource(
+                  "/etc/scale/wants/unit-" + i + ".service",
+                  "/etc/scale/unit-" + (i - 1) + ".service"));
         }
       }
       Engine e = new Engine(EventSink.NONE);

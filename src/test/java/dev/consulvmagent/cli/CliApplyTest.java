@@ -38,7 +38,9 @@ class CliApplyTest {
     return new Run(code, out.toString(), err.toString());
   }
 
-  /** An example config with signature checks off (the mirror's doubles are not HashiCorp-signed). */
+  /**
+   * An example config with signature checks off (the mirror's doubles are not HashiCorp-signed).
+   */
   private Path config(String example, String... replace) throws Exception {
     String text = Files.readString(Path.of("examples", example + ".yaml"));
     for (int i = 0; i < replace.length; i += 2) text = text.replace(replace[i], replace[i + 1]);
@@ -48,7 +50,16 @@ class CliApplyTest {
   }
 
   private Run apply(Path cfg, Path root, String... extra) {
-    List<String> a = new ArrayList<>(List.of("apply", "--config", cfg.toString(), "--root", root.toString(), "--mirror", mirror.url()));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "apply",
+                "--config",
+                cfg.toString(),
+                "--root",
+                root.toString(),
+                "--mirror",
+                mirror.url()));
     a.addAll(List.of(extra));
     return run(a.toArray(String[]::new));
   }
@@ -62,12 +73,18 @@ class CliApplyTest {
     assertThat(first.code()).as(first.out() + first.err()).isZero();
     assertThat(root.resolve("etc/consul.d/consul.json")).exists();
     assertThat(root.resolve("usr/bin/consul")).isExecutable();
-    assertThat(Files.readSymbolicLink(root.resolve("etc/systemd/system/multi-user.target.wants/consul.service")))
+    assertThat(
+            Files.readSymbolicLink(
+                root.resolve("etc/systemd/system/multi-user.target.wants/consul.service")))
         .isEqualTo(Path.of("/etc/systemd/system/consul.service"));
-    assertThat(Files.getAttribute(root.resolve("etc/consul.d/consul.json"), "unix:mode")).isEqualTo(0100640);
+    assertThat(Files.getAttribute(root.resolve("etc/consul.d/consul.json"), "unix:mode"))
+        .isEqualTo(0100640);
     if (!example.equals("consul-server")) {
       assertThat(root.resolve("etc/consul.d/service-registration.json")).exists();
-      assertThat(root.resolve("etc/systemd/system/multi-user.target.wants/envoy@" + example + ".service")).isSymbolicLink();
+      assertThat(
+              root.resolve(
+                  "etc/systemd/system/multi-user.target.wants/envoy@" + example + ".service"))
+          .isSymbolicLink();
       assertThat(root.resolve("usr/local/bin/" + example + "-service")).isExecutable();
     }
     Map<String, String> before = Roots.snapshot(root);
@@ -88,30 +105,51 @@ class CliApplyTest {
     assertThat(apply(config("dashboard"), root).code()).isZero();
     Map<String, String> before = Roots.snapshot(root);
     Path dc2 = config("dashboard", "datacenter: dc1", "datacenter: dc2");
-    Run plan = run("plan", "--config", dc2.toString(), "--root", root.toString(), "--detailed-exitcode");
+    Run plan =
+        run("plan", "--config", dc2.toString(), "--root", root.toString(), "--detailed-exitcode");
     assertThat(plan.code()).isEqualTo(ExitCodes.CHANGES_PENDING);
-    assertThat(plan.out()).contains("~ file:/etc/consul.d/consul.json", "set json.datacenter to \"dc2\" (was \"dc1\")", "Plan: 1 resource(s) to change.");
+    assertThat(plan.out())
+        .contains(
+            "~ file:/etc/consul.d/consul.json",
+            "set json.datacenter to \"dc2\" (was \"dc1\")",
+            "Plan: 1 resource(s) to change.");
     assertThat(Roots.snapshot(root)).as("plan touches nothing").isEqualTo(before);
     assertThat(apply(dc2, root).code()).isZero();
     Map<String, String> after = Roots.snapshot(root);
     List<String> changed = new ArrayList<>();
-    after.forEach((k, v) -> {
-      if (!v.equals(before.get(k))) changed.add(k);
-    });
-    assertThat(changed).containsExactlyInAnyOrder("etc/consul.d/consul.json", "var/lib/consul-vm-agent/last-run.json");
+    after.forEach(
+        (k, v) -> {
+          if (!v.equals(before.get(k))) changed.add(k);
+        });
+    assertThat(changed)
+        .containsExactlyInAnyOrder(
+            "etc/consul.d/consul.json", "var/lib/consul-vm-agent/last-run.json");
   }
 
   @Test
   void secrets_neverAppearInPlanOrResult() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     String key = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=";
-    Path cfg = config("dashboard", "datacenter: dc1", "datacenter: dc1\n  encrypt: " + key + "\n  acl_token: 3f1e6c3a-0000-4000-8000-00000000abcd");
-    Run plan = run("plan", "--config", cfg.toString(), "--root", root.toString(), "--output", "json");
+    Path cfg =
+        config(
+            "dashboard",
+            "datacenter: dc1",
+            "datacenter: dc1\n  encrypt: "
+                + key
+                + "\n  acl_token: 3f1e6c3a-0000-4000-8000-00000000abcd");
+    Run plan =
+        run("plan", "--config", cfg.toString(), "--root", root.toString(), "--output", "json");
     Run apply = apply(cfg, root);
     assertThat(apply.code()).isZero();
-    assertThat(plan.out() + apply.out() + apply.err() + Files.readString(root.resolve("var/lib/consul-vm-agent/last-run.json")))
-        .doesNotContain(key).doesNotContain("3f1e6c3a-0000");
-    assertThat(Files.getAttribute(root.resolve("etc/consul.d/secrets.json"), "unix:mode")).isEqualTo(0100640);
+    assertThat(
+            plan.out()
+                + apply.out()
+                + apply.err()
+                + Files.readString(root.resolve("var/lib/consul-vm-agent/last-run.json")))
+        .doesNotContain(key)
+        .doesNotContain("3f1e6c3a-0000");
+    assertThat(Files.getAttribute(root.resolve("etc/consul.d/secrets.json"), "unix:mode"))
+        .isEqualTo(0100640);
     assertThat(Files.readString(root.resolve("etc/consul.d/secrets.json"))).contains(key);
   }
 
@@ -120,7 +158,14 @@ class CliApplyTest {
     Path cfg = config("counting");
     String yaml = Files.readString(cfg).indent(6);
     Path ud = tmp.resolve("user-data");
-    Files.writeString(ud, "#cloud-config\nwrite_files:\n  - path: /etc/consul-vm-agent/agent.yaml\n    permissions: '0600'\n    content: |\n" + yaml);
+    Files.writeString(
+        ud,
+        "#cloud-config\n"
+            + "write_files:\n"
+            + "  - path: /etc/consul-vm-agent/agent.yaml\n"
+            + "    permissions: '0600'\n"
+            + "    content: |\n"
+            + yaml);
     Run v = run("validate", "--user-data", ud.toString());
     assertThat(v.code()).as(v.err()).isZero();
     assertThat(v.out()).contains("service counting");
@@ -130,15 +175,26 @@ class CliApplyTest {
   void removedService_removesItsRegistrationUnitsAndLinks_only() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     assertThat(apply(config("counting"), root).code()).isZero();
-    Files.writeString(root.resolve("etc/systemd/system/someone-else.service"), "[Service]\nExecStart=/bin/true\n");
+    Files.writeString(
+        root.resolve("etc/systemd/system/someone-else.service"),
+        "[Service]\nExecStart=/bin/true\n");
     String text = Files.readString(config("counting"));
     Path noApp = tmp.resolve("noapp.yaml");
-    Files.writeString(noApp, text.substring(0, text.indexOf("app:")) + text.substring(text.indexOf("dns:")));
+    Files.writeString(
+        noApp, text.substring(0, text.indexOf("app:")) + text.substring(text.indexOf("dns:")));
     Run r = apply(noApp, root);
     assertThat(r.code()).as(r.out()).isZero();
     assertThat(root.resolve("etc/systemd/system/counting.service")).doesNotExist();
-    assertThat(Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants/counting.service"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
-    assertThat(Files.exists(root.resolve("etc/systemd/system/multi-user.target.wants/envoy@counting.service"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(
+            Files.exists(
+                root.resolve("etc/systemd/system/multi-user.target.wants/counting.service"),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .isFalse();
+    assertThat(
+            Files.exists(
+                root.resolve("etc/systemd/system/multi-user.target.wants/envoy@counting.service"),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .isFalse();
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
     assertThat(root.resolve("etc/consul-vm-agent/envoy/counting.env")).doesNotExist();
     assertThat(root.resolve("etc/systemd/system/someone-else.service")).exists();

@@ -13,7 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every broken config: exit 3, a message naming the field, and the root byte-for-byte unchanged. */
+/**
+ * Every broken config: exit 3, a message naming the field, and the root byte-for-byte unchanged.
+ */
 class CliBrokenConfigTest {
   @TempDir Path tmp;
 
@@ -21,14 +23,25 @@ class CliBrokenConfigTest {
     byte[] garbage = new byte[4096];
     new Random(7).nextBytes(garbage);
     StringBuilder huge = new StringBuilder("consul:\n  role: server\n  extra_config:\n");
-    while (huge.length() < 3 * 1024 * 1024) huge.append("    k").append(huge.length()).append(": value-value-value-value\n");
+    while (huge.length() < 3 * 1024 * 1024)
+      huge.append("    k").append(huge.length()).append(": value-value-value-value\n");
     return Stream.of(
         Arguments.of("empty", new byte[0], "empty"),
         Arguments.of("syntax", "consul: {role: server\n".getBytes(), "YAML syntax error"),
         Arguments.of("unknown key", "consul: {role: server}\nenvoi: {}\n".getBytes(), "envoi"),
-        Arguments.of("wrong type", "consul: {role: server, retry_join: 192.0.2.10}\n".getBytes(), "consul.retry_join"),
-        Arguments.of("bad port", "consul: {role: server}\nenvoy: {admin_port: 0}\n".getBytes(), "envoy.admin_port"),
-        Arguments.of("shell metacharacters", "consul: {role: server}\napp: {name: 'x$(reboot)', url: 'https://a.example/x', sha256: x}\n".getBytes(), "app.name"),
+        Arguments.of(
+            "wrong type",
+            "consul: {role: server, retry_join: 192.0.2.10}\n".getBytes(),
+            "consul.retry_join"),
+        Arguments.of(
+            "bad port",
+            "consul: {role: server}\nenvoy: {admin_port: 0}\n".getBytes(),
+            "envoy.admin_port"),
+        Arguments.of(
+            "shell metacharacters",
+            "consul: {role: server}\napp: {name: 'x$(reboot)', url: 'https://a.example/x', sha256: x}\n"
+                .getBytes(),
+            "app.name"),
         Arguments.of("java object tag", "consul: !!java.io.File [/etc/passwd]\n".getBytes(), "tag"),
         Arguments.of("multi-megabyte", huge.toString().getBytes(), "larger than 1 MiB"),
         Arguments.of("binary garbage", garbage, "config"));
@@ -36,7 +49,8 @@ class CliBrokenConfigTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("corpus")
-  void brokenConfig_exits3_namesTheField_changesNothing(String name, byte[] content, String field) throws Exception {
+  void brokenConfig_exits3_namesTheField_changesNothing(String name, byte[] content, String field)
+      throws Exception {
     Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
     Files.createDirectories(root.resolve("etc/consul.d"));
     Files.writeString(root.resolve("etc/consul.d/consul.json"), "{\"keep\": true}\n");
@@ -44,7 +58,8 @@ class CliBrokenConfigTest {
     Files.write(cfg, content);
     Map<String, String> before = Roots.snapshot(root);
     for (String cmd : new String[] {"validate", "plan", "apply"}) {
-      CliApplyTest.Run r = CliApplyTest.run(cmd, "--config", cfg.toString(), "--root", root.toString());
+      CliApplyTest.Run r =
+          CliApplyTest.run(cmd, "--config", cfg.toString(), "--root", root.toString());
       assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
       assertThat(r.err()).contains(field).contains("Nothing was changed");
     }

@@ -36,10 +36,20 @@ class CliRobustnessTest {
   @Test
   void secondRun_waitsForTheLock_thenExits5() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
-    RunOptions o = new RunOptions(Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
+    RunOptions o =
+        new RunOptions(
+            Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
     try (RunLock held = RunLock.acquire(o, java.time.Duration.ofSeconds(1))) {
       long t0 = System.nanoTime();
-      CliApplyTest.Run r = CliApplyTest.run("apply", "--config", config().toString(), "--root", root.toString(), "--lock-wait", "1");
+      CliApplyTest.Run r =
+          CliApplyTest.run(
+              "apply",
+              "--config",
+              config().toString(),
+              "--root",
+              root.toString(),
+              "--lock-wait",
+              "1");
       assertThat(r.code()).isEqualTo(ExitCodes.LOCKED);
       assertThat(r.err()).contains("another consul-vm-agent run holds");
       assertThat(System.nanoTime() - t0).isGreaterThan(900_000_000L);
@@ -47,13 +57,30 @@ class CliRobustnessTest {
   }
 
   private Process applyProcess(Path root, Path cfg) throws Exception {
-    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "dev.consulvmagent.cli.Main", "apply", "--config", cfg.toString(), "--root", root.toString(),
-        "--mirror", mirror.url()));
-    return new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.consulvmagent.cli.Main",
+                "apply",
+                "--config",
+                cfg.toString(),
+                "--root",
+                root.toString(),
+                "--mirror",
+                mirror.url()));
+    return new ProcessBuilder(argv)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 
-  /** Every file under root: its bytes' digest and mode (no mtimes: a re-write is allowed after a kill). */
+  /**
+   * Every file under root: its bytes' digest and mode (no mtimes: a re-write is allowed after a
+   * kill).
+   */
   private static Map<String, String> contents(Path root) {
     Map<String, String> m = Roots.snapshot(root);
     m.replaceAll((k, v) -> v.startsWith("file ") ? v.split(" ")[1] + " " + v.split(" ")[4] : v);
@@ -65,7 +92,17 @@ class CliRobustnessTest {
   void killedAtRandomMoments_rerunConverges_andNothingIsHalfWritten() throws Exception {
     Path cfg = config();
     Path reference = Roots.forApply(tmp.resolve("reference"));
-    assertThat(CliApplyTest.run("apply", "--config", cfg.toString(), "--root", reference.toString(), "--mirror", mirror.url()).code()).isZero();
+    assertThat(
+            CliApplyTest.run(
+                    "apply",
+                    "--config",
+                    cfg.toString(),
+                    "--root",
+                    reference.toString(),
+                    "--mirror",
+                    mirror.url())
+                .code())
+        .isZero();
     Map<String, String> want = contents(reference);
     Random random = new Random(42);
     for (int round = 0; round < 4; round++) {
@@ -84,21 +121,38 @@ class CliRobustnessTest {
         Map<String, String> now = contents(root);
         for (Map.Entry<String, String> e : now.entrySet()) {
           String path = e.getKey();
-          if (path.contains(".tmp-") || !want.containsKey(path) || e.getValue().startsWith("dir") || e.getValue().startsWith("link")) continue;
+          if (path.contains(".tmp-")
+              || !want.containsKey(path)
+              || e.getValue().startsWith("dir")
+              || e.getValue().startsWith("link")) continue;
           if (path.matches("etc/(passwd|group|shadow|gshadow)-?")) {
-            // systemd-sysusers adds one user at a time: a shorter database is complete, not half-written
+            // systemd-sysusers adds one user at a time: a shorter database is complete, not
+            // half-written
             for (String line : Files.readAllLines(root.resolve(path))) {
-              assertThat(line.split(":", -1).length).as(path + ": " + line).isGreaterThanOrEqualTo(4);
+              assertThat(line.split(":", -1).length)
+                  .as(path + ": " + line)
+                  .isGreaterThanOrEqualTo(4);
             }
             continue;
           }
           assertThat(e.getValue()).as(path + " after a kill").isEqualTo(want.get(path));
         }
       }
-      CliApplyTest.Run fin = CliApplyTest.run("apply", "--config", cfg.toString(), "--root", root.toString(), "--mirror", mirror.url());
+      CliApplyTest.Run fin =
+          CliApplyTest.run(
+              "apply",
+              "--config",
+              cfg.toString(),
+              "--root",
+              root.toString(),
+              "--mirror",
+              mirror.url());
       assertThat(fin.code()).as(fin.out() + fin.err()).isZero();
       assertThat(contents(root)).isEqualTo(want);
-      assertThat(CliApplyTest.run("apply", "--config", cfg.toString(), "--root", root.toString()).out()).contains("No changes");
+      assertThat(
+              CliApplyTest.run("apply", "--config", cfg.toString(), "--root", root.toString())
+                  .out())
+          .contains("No changes");
       // the ledger missed nothing the killed runs created: uninstall leaves the bare root
       CliApplyTest.Run un = CliApplyTest.run("uninstall", "--root", root.toString());
       assertThat(un.code()).as(un.out() + un.err()).isZero();

@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** uninstall leaves a root as it was before the first apply, apart from what the agent never owned. */
+/**
+ * uninstall leaves a root as it was before the first apply, apart from what the agent never owned.
+ */
 class CliUninstallTest {
   static TestMirror mirror;
   @TempDir Path tmp;
@@ -32,15 +34,32 @@ class CliUninstallTest {
   @Test
   @Tag("root")
   void uninstall_afterApply_restoresABareRoot() throws Exception {
-    assumeTrue(Roots.isRoot(),
-        "creates and deletes users for real: needs root (mvn test -P root-tests)");
+    assumeTrue(
+        Roots.isRoot(), "creates and deletes users for real: needs root (mvn test -P root-tests)");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Map<String, String> before = Roots.snapshot(root);
-    assertThat(CliApplyTest.run("apply", "--config", config("dashboard").toString(), "--root", root.toString(), "--mirror", mirror.url()).code()).isZero();
+    assertThat(
+            CliApplyTest.run(
+                    "apply",
+                    "--config",
+                    config("dashboard").toString(),
+                    "--root",
+                    root.toString(),
+                    "--mirror",
+                    mirror.url())
+                .code())
+        .isZero();
     CliApplyTest.Run plan = CliApplyTest.run("uninstall", "--plan", "--root", root.toString());
     assertThat(plan.code()).isZero();
-    assertThat(plan.out()).contains("- remove:/usr/bin/consul", "- remove:/etc/consul.d/consul.json", "- remove:/etc/passwd");
-    assertThat(Roots.snapshot(root)).as("--plan removes nothing").isNotEqualTo(before).containsKey("usr/bin/consul");
+    assertThat(plan.out())
+        .contains(
+            "- remove:/usr/bin/consul",
+            "- remove:/etc/consul.d/consul.json",
+            "- remove:/etc/passwd");
+    assertThat(Roots.snapshot(root))
+        .as("--plan removes nothing")
+        .isNotEqualTo(before)
+        .containsKey("usr/bin/consul");
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(Roots.snapshot(root)).isEqualTo(before);
@@ -52,7 +71,17 @@ class CliUninstallTest {
     Files.createDirectories(root.resolve("usr/bin"));
     Files.writeString(root.resolve("usr/bin/vim"), "not ours");
     Map<String, String> before = Roots.snapshot(root);
-    assertThat(CliApplyTest.run("apply", "--config", config("counting").toString(), "--root", root.toString(), "--mirror", mirror.url()).code()).isZero();
+    assertThat(
+            CliApplyTest.run(
+                    "apply",
+                    "--config",
+                    config("counting").toString(),
+                    "--root",
+                    root.toString(),
+                    "--mirror",
+                    mirror.url())
+                .code())
+        .isZero();
     Files.writeString(root.resolve("etc/consul.d/operator-added.hcl"), "# someone else's\n");
     assertThat(CliApplyTest.run("uninstall", "--root", root.toString()).code()).isZero();
     Map<String, String> after = Roots.snapshot(root);

@@ -59,9 +59,12 @@ class ErrorStreamTest {
       assertThat(v.out()).as(cmd).isEmpty();
       assertThat(v.err()).as(cmd).contains("invalid configuration");
     }
-    Path warn = Files.writeString(tmp.resolve("warn.yaml"), "consul: {role: server}\nservice:\n"
-        + "  annotations: {consul.hashicorp.com/connect-service: web,"
-        + " consul.hashicorp.com/x: y}\n");
+    Path warn =
+        Files.writeString(
+            tmp.resolve("warn.yaml"),
+            "consul: {role: server}\nservice:\n"
+                + "  annotations: {consul.hashicorp.com/connect-service: web,"
+                + " consul.hashicorp.com/x: y}\n");
     CliApplyTest.Run w = CliApplyTest.run("validate", "--config", warn.toString(), "-o", "json");
     assertThat(w.code()).as(w.err()).isZero();
     assertThat(w.out()).isEqualTo("{\"valid\": true}\n");

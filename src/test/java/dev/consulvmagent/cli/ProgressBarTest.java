@@ -31,8 +31,10 @@ class ProgressBarTest {
     sink.emit(new RunEvent.ResourceChanged("file:/etc/consul.d/consul.json", "created"));
     String[] lines = b.toString().split("\n");
     assertThat(lines).hasSize(3);
-    assertThat(lines[0]).matches("\\d\\d:\\d\\d:\\d\\d consul-vm-agent: downloading consul 1.16.6 "
-        + "from http://m/c.zip \\(2.0 MiB\\)");
+    assertThat(lines[0])
+        .matches(
+            "\\d\\d:\\d\\d:\\d\\d consul-vm-agent: downloading consul 1.16.6 "
+                + "from http://m/c.zip \\(2.0 MiB\\)");
     assertThat(lines[1]).endsWith("downloaded consul 1.16.6: 2.0 MiB in 1.0s (2.0 MiB/s)");
     assertThat(lines[2]).endsWith("consul-vm-agent: created file:/etc/consul.d/consul.json");
     StringWriter v = new StringWriter();

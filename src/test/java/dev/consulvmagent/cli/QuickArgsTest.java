@@ -24,10 +24,12 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 class QuickArgsTest {
   /** Sample values per option type: spaces, relative paths, URLs, bounds. */
-  static final Map<String, List<String>> VALUES = Map.of(
-      "Path", List.of("/etc/consul-vm-agent/agent.yaml", "rel/u d.txt", "/tmp/image root"),
-      "String", List.of("json", "text", "http://mirror.internal:8080/", "file:///srv/artifacts"),
-      "int", List.of("0", "120", "999999999"));
+  static final Map<String, List<String>> VALUES =
+      Map.of(
+          "Path", List.of("/etc/consul-vm-agent/agent.yaml", "rel/u d.txt", "/tmp/image root"),
+          "String",
+              List.of("json", "text", "http://mirror.internal:8080/", "file:///srv/artifacts"),
+          "int", List.of("0", "120", "999999999"));
 
   /** Every option's value as picocli's model holds it after parsing, keyed by field. */
   static Map<String, Object> picocli(String[] args) {
@@ -73,7 +75,8 @@ class QuickArgsTest {
   void theShippedTable_isWhatPicocliDeclares() {
     assertThat(QuickArgsTable.render(QuickArgsTable.load()))
         .isEqualTo(QuickArgsTable.render(QuickArgsTable.fromModel()));
-    assertThat(QuickArgsTable.fromModel()).extracting(QuickArgsTable.Row::command)
+    assertThat(QuickArgsTable.fromModel())
+        .extracting(QuickArgsTable.Row::command)
         .containsAll(QuickArgsTable.COMMANDS);
   }
 
@@ -82,8 +85,8 @@ class QuickArgsTest {
     Random random = new Random(42);
     int compared = 0;
     for (String command : QuickArgsTable.COMMANDS) {
-      List<QuickArgsTable.Row> rows = QuickArgsTable.fromModel().stream()
-          .filter(r -> r.command().equals(command)).toList();
+      List<QuickArgsTable.Row> rows =
+          QuickArgsTable.fromModel().stream().filter(r -> r.command().equals(command)).toList();
       for (int round = 0; round < 150; round++) {
         List<List<String>> picked = new ArrayList<>();
         for (QuickArgsTable.Row r : rows) {
@@ -109,13 +112,33 @@ class QuickArgsTest {
 
   @Test
   void anythingElse_isLeftToPicocli() {
-    for (String line : List.of(
-        "", "--help", "--version", "apply --help", "apply -h", "status", "uninstall --plan",
-        "apply --confg x", "apply --config", "apply --config a --config b", "apply -v --verbose",
-        "apply -vo json", "apply -ojson", "apply -o=json", "apply --verbose=true",
-        "apply --config -v", "apply --config @args.txt", "@args.txt", "apply --mirror ''",
-        "apply --lock-wait ten", "apply --lock-wait 99999999999", "apply --detailed-exitcode",
-        "apply --", "apply extra", "apply --root=")) {
+    for (String line :
+        List.of(
+            "",
+            "--help",
+            "--version",
+            "apply --help",
+            "apply -h",
+            "status",
+            "uninstall --plan",
+            "apply --confg x",
+            "apply --config",
+            "apply --config a --config b",
+            "apply -v --verbose",
+            "apply -vo json",
+            "apply -ojson",
+            "apply -o=json",
+            "apply --verbose=true",
+            "apply --config -v",
+            "apply --config @args.txt",
+            "@args.txt",
+            "apply --mirror ''",
+            "apply --lock-wait ten",
+            "apply --lock-wait 99999999999",
+            "apply --detailed-exitcode",
+            "apply --",
+            "apply extra",
+            "apply --root=")) {
       String[] args = line.isEmpty() ? new String[0] : line.replace("''", "").split(" ");
       if (line.contains("''")) args = new String[] {"apply", "--mirror", ""};
       assertThat(QuickArgs.parse(args)).as(line).isEmpty();
@@ -127,19 +150,31 @@ class QuickArgsTest {
     java.nio.file.Path missing = java.nio.file.Path.of("/nonexistent/agent.yaml");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.run(new String[] {"validate", "--config", missing.toString()},
-        new PrintWriter(out), new PrintWriter(err));
+    int code =
+        Main.run(
+            new String[] {"validate", "--config", missing.toString()},
+            new PrintWriter(out),
+            new PrintWriter(err));
     assertThat(code).isEqualTo(ExitCodes.INVALID_CONFIG);
-    assertThat(err.toString()).contains("invalid configuration").contains(missing.toString())
-        .contains("Nothing was changed.").doesNotContain("\tat ");
+    assertThat(err.toString())
+        .contains("invalid configuration")
+        .contains(missing.toString())
+        .contains("Nothing was changed.")
+        .doesNotContain("\tat ");
     StringWriter err2 = new StringWriter();
-    Main.run(new String[] {"validate", "--stacktrace", "--config", missing.toString()},
-        new PrintWriter(new StringWriter()), new PrintWriter(err2));
+    Main.run(
+        new String[] {"validate", "--stacktrace", "--config", missing.toString()},
+        new PrintWriter(new StringWriter()),
+        new PrintWriter(err2));
     assertThat(err2.toString()).contains("\tat dev.consulvmagent.");
     // and a usage error still gets picocli's message and exit code
     StringWriter err3 = new StringWriter();
-    assertThat(Main.run(new String[] {"apply", "--confg", "x"}, new PrintWriter(new StringWriter()),
-        new PrintWriter(err3))).isEqualTo(ExitCodes.USAGE);
+    assertThat(
+            Main.run(
+                new String[] {"apply", "--confg", "x"},
+                new PrintWriter(new StringWriter()),
+                new PrintWriter(err3)))
+        .isEqualTo(ExitCodes.USAGE);
     assertThat(err3.toString()).contains("--confg");
     assertThat(Arrays.asList(ExitCodes.OK, ExitCodes.USAGE)).doesNotContain(code);
   }

@@ -9,13 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Red-team cases against the whole CLI (issue 13) that the other hostile tests do not cover:
- * each one failed before its fix.
+ * Red-team cases against the whole CLI (issue 13) that the other hostile tests do not cover: each
+ * one failed before its fix.
  */
 class RedTeamTest {
   static TestMirror mirror;
@@ -39,8 +39,8 @@ class RedTeamTest {
 
   /**
    * A hard link planted in the tree shares its inode with a file outside the root: when only the
-   * mode or owner differs, a chmod/chown in place would change the outside file too. The path
-   * gets an inode of its own; the outside file keeps its mode, owner and content.
+   * mode or owner differs, a chmod/chown in place would change the outside file too. The path gets
+   * an inode of its own; the outside file keeps its mode, owner and content.
    */
   @ParameterizedTest
   @ValueSource(
@@ -111,8 +111,8 @@ class RedTeamTest {
 
   /**
    * A planted 300 MB (sparse) file where the agent reads one whole: the ledger, a receipt, a unit,
-   * a config it manages, /etc/passwd. In the launcher's 96 MiB heap each was an
-   * OutOfMemoryError; now a managed file is replaced unread, the rest refused with exit 1.
+   * a config it manages, /etc/passwd. In the launcher's 96 MiB heap each was an OutOfMemoryError;
+   * now a managed file is replaced unread, the rest refused with exit 1.
    */
   @ParameterizedTest
   @ValueSource(
@@ -150,9 +150,9 @@ class RedTeamTest {
   }
 
   /**
-   * Upstream names in the annotation form reached the registration unchecked (the structured
-   * form checks them): a space, newline, '$', a look-alike '＝', a '/' in the datacenter. Each is
-   * exit 3 naming the annotation, as for a service's own name.
+   * Upstream names in the annotation form reached the registration unchecked (the structured form
+   * checks them): a space, newline, '$', a look-alike '＝', a '/' in the datacenter. Each is exit 3
+   * naming the annotation, as for a service's own name.
    */
   @ParameterizedTest
   @ValueSource(
@@ -188,32 +188,26 @@ class RedTeamTest {
    */
   @ParameterizedTest
   @ValueSource(
-      strings = {
-        "\"a b\": v",
-        "\"a\\nb\": v",
-        "\"a$b\": v",
-        "consul-x: v",
-        "K129: v",
-        "k: V513"
-      })
+      strings = {"\"a b\": v", "\"a\\nb\": v", "\"a$b\": v", "consul-x: v", "K129: v", "k: V513"})
   void serviceMetaConsulRefuses_isExit3_inBothForms(String entry) {
     String e = entry.replace("K129", "k".repeat(129)).replace("V513", "v".repeat(513));
     Path structured =
         Examples.config(
-            tmp, "counting", "service:\n  name: counting", "service:\n  meta:\n    " + e
-                + "\n  name: counting");
+            tmp,
+            "counting",
+            "service:\n  name: counting",
+            "service:\n  meta:\n    " + e + "\n  name: counting");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", structured.toString());
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("service.meta").contains("Consul");
 
-    String annotation = e.startsWith("\"") ? "\"consul.hashicorp.com/service-meta-" + e.substring(1)
-        : "consul.hashicorp.com/service-meta-" + e;
+    String annotation =
+        e.startsWith("\"")
+            ? "\"consul.hashicorp.com/service-meta-" + e.substring(1)
+            : "consul.hashicorp.com/service-meta-" + e;
     Path annotated =
         Examples.config(
-            tmp,
-            "dashboard",
-            "consul.hashicorp.com/service-meta-team: seed",
-            annotation);
+            tmp, "dashboard", "consul.hashicorp.com/service-meta-team: seed", annotation);
     r = CliApplyTest.run("validate", "--config", annotated.toString());
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("service-meta-").contains("Consul");
@@ -271,7 +265,12 @@ class RedTeamTest {
     Path config = Examples.config(tmp, "dashboard");
     CliApplyTest.Run a =
         CliApplyTest.run(
-            "apply", "--config", config.toString(), "--root", root.toString(), "--mirror",
+            "apply",
+            "--config",
+            config.toString(),
+            "--root",
+            root.toString(),
+            "--mirror",
             mirror.url());
     assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCodes.OK);
     java.util.List<String> ours;
@@ -296,9 +295,9 @@ class RedTeamTest {
 
   /**
    * A port one of the agent's own listeners takes (Consul's 8300-8302, 8500, 8502, 8600, Envoy's
-   * admin and its transparent-proxy outbound 15001, the sidecar range 21000-21255) passed
-   * validate for the app, the service, Envoy's admin or an upstream's local bind: two listeners,
-   * a mesh that never works. Exit 3 naming the field.
+   * admin and its transparent-proxy outbound 15001, the sidecar range 21000-21255) passed validate
+   * for the app, the service, Envoy's admin or an upstream's local bind: two listeners, a mesh that
+   * never works. Exit 3 naming the field.
    */
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource(
@@ -310,11 +309,13 @@ class RedTeamTest {
         "counting  | '  port: 9003\nservice' | '  port: 19000\nservice' | app.port",
         "counting  | '  port: 9003\nservice' | '  port: 21000\nservice' | app.port",
         "counting  | 'envoy:\n' | 'envoy:\n  admin_port: 8502\n' | envoy.admin_port",
-        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:8301\"' | upstream",
-        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:19000\"' | upstream"
+        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:8301\"' |"
+            + " upstream",
+        "dashboard | 'service-tags: demo,web' | 'connect-service-upstreams: \"db:19000\"' |"
+            + " upstream"
       })
-  void portTakenByTheAgentsOwnListeners_isExit3(String example, String from, String to,
-      String field) {
+  void portTakenByTheAgentsOwnListeners_isExit3(
+      String example, String from, String to, String field) {
     Path c = Examples.config(tmp, example, from.replace("\\n", "\n"), to.replace("\\n", "\n"));
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
@@ -365,22 +366,31 @@ class RedTeamTest {
   }
 
   /**
-   * An authenticated mirror (http://user:password@host): the password was printed in every
-   * download line and error, and kept in last-run.json and each receipt's fetched-from.
+   * An authenticated mirror (http://user:password@host): the password was printed in every download
+   * line and error, and kept in last-run.json and each receipt's fetched-from.
    */
   @org.junit.jupiter.api.Test
   void mirrorCredentials_neverInTheOutputTheResultFileOrAReceipt() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     String withPassword = mirror.url().replace("http://", "http://admin:Pw5ecret@");
     String[] args = {
-      "--config", Examples.config(tmp, "counting").toString(), "--root", root.toString(),
-      "--mirror", withPassword
+      "--config",
+      Examples.config(tmp, "counting").toString(),
+      "--root",
+      root.toString(),
+      "--mirror",
+      withPassword
     };
     CliApplyTest.Run apply = CliApplyTest.run(concat("apply", args));
     CliApplyTest.Run failed =
         CliApplyTest.run(
-            "apply", "--config", Examples.config(tmp, "counting").toString(), "--root",
-            tmp.resolve("other").toString(), "--mirror", withPassword + "/nowhere");
+            "apply",
+            "--config",
+            Examples.config(tmp, "counting").toString(),
+            "--root",
+            tmp.resolve("other").toString(),
+            "--mirror",
+            withPassword + "/nowhere");
 
     assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
     assertThat(failed.code()).isEqualTo(ExitCodes.FAILED);

@@ -21,16 +21,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code sidecar-init --dry --type T} against the seed's generate-sidecar-configs.py
- * (blake/ansible-collection-consul@0c86abe, roles/transparent_proxy/files/), for every --type
- * over the service configs in src/test/resources/seed-vectors. Each {@code <config>.<type>.out}
- * is the script's stdout for that config ({@code python3 generate-sidecar-configs.py -f <config>
- * --dry --type <type>}); {@link #goldens_areWhatTheSeedScriptPrints} re-runs the script itself
- * when it is available (the script is upstream code, so it is not copied into this repository):
- * {@code -Dseed.script=PATH} or {@code SEED_SCRIPT=PATH}.
+ * (blake/ansible-collection-consul@0c86abe, roles/transparent_proxy/files/), for every --type over
+ * the service configs in src/test/resources/seed-vectors. Each {@code <config>.<type>.out} is the
+ * script's stdout for that config ({@code python3 generate-sidecar-configs.py -f <config> --dry
+ * --type <type>}); {@link #goldens_areWhatTheSeedScriptPrints} re-runs the script itself when it is
+ * available (the script is upstream code, so it is not copied into this repository): {@code
+ * -Dseed.script=PATH} or {@code SEED_SCRIPT=PATH}.
  *
  * <p>envoy, connect-envoy and redirect must match byte for byte. service-registration is the
- * document we write; everything the seed writes must be in it with the same value, except that
- * the seed's {@code sidecar_service.tagged_addresses.virtual} is on the service itself (where
+ * document we write; everything the seed writes must be in it with the same value, except that the
+ * seed's {@code sidecar_service.tagged_addresses.virtual} is on the service itself (where
  * consul-k8s's endpoints_controller.go puts it too). Ours adds what consul-k8s adds (managed-by
  * meta, transparent mode by default, a check).
  */
@@ -59,9 +59,15 @@ class SeedDropInTest {
     String seed = Files.readString(golden(config, type));
     CliApplyTest.Run r =
         CliApplyTest.run(
-            "sidecar-init", "-f", VECTORS.resolve(config).toString(), "--dry", "--type", type,
+            "sidecar-init",
+            "-f",
+            VECTORS.resolve(config).toString(),
+            "--dry",
+            "--type",
+            type,
             // hermetic: whatever Consul listens on this machine's 8500 is not asked
-            "--http-addr", dev.consulvmagent.testing.Ports.nothingListening());
+            "--http-addr",
+            dev.consulvmagent.testing.Ports.nothingListening());
     assertThat(r.code()).as(r.err()).isZero();
     if (!type.equals("service-registration")) {
       assertThat(r.out()).isEqualTo(seed);
@@ -82,8 +88,10 @@ class SeedDropInTest {
   @MethodSource("vectors")
   void goldens_areWhatTheSeedScriptPrints(String config, String type) throws Exception {
     Optional<Path> script = seedScript();
-    assumeTrue(script.isPresent(), "the seed's generate-sidecar-configs.py is not available"
-        + " (pass -Dseed.script=PATH or SEED_SCRIPT=PATH to compare with it)");
+    assumeTrue(
+        script.isPresent(),
+        "the seed's generate-sidecar-configs.py is not available"
+            + " (pass -Dseed.script=PATH or SEED_SCRIPT=PATH to compare with it)");
     Process p =
         new ProcessBuilder(
                 "python3",
@@ -104,8 +112,10 @@ class SeedDropInTest {
   /** -Dseed.script, else SEED_SCRIPT, else the seed's copy next to the worktrees if present. */
   static Optional<Path> seedScript() {
     String s = System.getProperty("seed.script", System.getenv("SEED_SCRIPT"));
-    Path p = s == null || s.isBlank()
-        ? Path.of("../shared/seed/generate-sidecar-configs.py") : Path.of(s);
+    Path p =
+        s == null || s.isBlank()
+            ? Path.of("../shared/seed/generate-sidecar-configs.py")
+            : Path.of(s);
     return Optional.of(p).filter(Files::isRegularFile);
   }
 

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * sidecar-init without a prior apply (no env file: at boot, or --dry) renders for the Consul agent
- * that actually runs: the REAL Consul 1.8.7 (/usr/bin/consul, a -dev agent on free loopback
- * ports) answers GET /v1/agent/self with Config.Version "1.8.7", and the registration written
- * for it passes the real {@code consul validate} and has none of the 1.10+ keys that the default
- * version (1.16.6) would write. Skips loudly without the binary; fails in CI (CI set).
+ * that actually runs: the REAL Consul 1.8.7 (/usr/bin/consul, a -dev agent on free loopback ports)
+ * answers GET /v1/agent/self with Config.Version "1.8.7", and the registration written for it
+ * passes the real {@code consul validate} and has none of the 1.10+ keys that the default version
+ * (1.16.6) would write. Skips loudly without the binary; fails in CI (CI set).
  */
 class SidecarInitRealTest {
   private static final Path CONSUL = Path.of("/usr/bin/consul");
@@ -39,13 +39,14 @@ class SidecarInitRealTest {
   @TempDir Path tmp;
 
   /** A service 1.8.7 can run (no transparent proxy), with what newer versions write more of. */
-  private static final String CONFIG = "{\"annotations\": {"
-      + "\"consul.hashicorp.com/connect-service\": \"web\","
-      + " \"consul.hashicorp.com/connect-service-port\": \"9090\","
-      + " \"consul.hashicorp.com/transparent-proxy\": \"false\","
-      + " \"consul.hashicorp.com/connect-service-upstreams\": \"counting:9001\","
-      + " \"consul.hashicorp.com/service-tags\": \"v1\","
-      + " \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.9\"}}";
+  private static final String CONFIG =
+      "{\"annotations\": {"
+          + "\"consul.hashicorp.com/connect-service\": \"web\","
+          + " \"consul.hashicorp.com/connect-service-port\": \"9090\","
+          + " \"consul.hashicorp.com/transparent-proxy\": \"false\","
+          + " \"consul.hashicorp.com/connect-service-upstreams\": \"counting:9001\","
+          + " \"consul.hashicorp.com/service-tags\": \"v1\","
+          + " \"alpha.consul.hashicorp.com/virtual-ip\": \"240.0.0.9\"}}";
 
   @BeforeAll
   static void startRealConsul() throws Exception {
@@ -53,8 +54,8 @@ class SidecarInitRealTest {
     if (!Files.isExecutable(CONSUL)) {
       why = CONSUL + " is missing: install Debian bullseye's consul 1.8.7 (see README)";
     } else {
-      Process v = new ProcessBuilder(CONSUL.toString(), "version").redirectErrorStream(true)
-          .start();
+      Process v =
+          new ProcessBuilder(CONSUL.toString(), "version").redirectErrorStream(true).start();
       String out = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!v.waitFor(20, TimeUnit.SECONDS) || !out.contains("Consul v1.8.7")) {
         why = CONSUL + " is not Consul v1.8.7: " + out.lines().findFirst().orElse("");
@@ -68,16 +69,30 @@ class SidecarInitRealTest {
     int port = freePort();
     http = "http://127.0.0.1:" + port;
     log = Files.createTempFile("sidecar-init-real-consul", ".log");
-    List<String> argv = new ArrayList<>(List.of(CONSUL.toString(), "agent", "-dev",
-        "-bind=127.0.0.1", "-node=followup-sidecar-init", "-http-port=" + port,
-        "-dns-port=" + freePort(), "-serf-lan-port=" + freePort(), "-serf-wan-port=" + freePort(),
-        "-server-port=" + freePort(), "-grpc-port=" + freePort()));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                CONSUL.toString(),
+                "agent",
+                "-dev",
+                "-bind=127.0.0.1",
+                "-node=followup-sidecar-init",
+                "-http-port=" + port,
+                "-dns-port=" + freePort(),
+                "-serf-lan-port=" + freePort(),
+                "-serf-wan-port=" + freePort(),
+                "-server-port=" + freePort(),
+                "-grpc-port=" + freePort()));
     ProcessBuilder pb =
         new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove("NOTIFY_SOCKET");
     consul = pb.start();
-    new AgentWait(new ConsulApi(http, Optional.empty(), Duration.ofSeconds(2)), http,
-        EventSink.NONE, Duration.ofMillis(200)).httpApi(Duration.ofSeconds(40));
+    new AgentWait(
+            new ConsulApi(http, Optional.empty(), Duration.ofSeconds(2)),
+            http,
+            EventSink.NONE,
+            Duration.ofMillis(200))
+        .httpApi(Duration.ofSeconds(40));
   }
 
   @AfterAll
@@ -97,11 +112,14 @@ class SidecarInitRealTest {
   /** The real `consul validate` over the registration (and an agent's data_dir, bind_addr). */
   private void assertValid(String registration) throws Exception {
     Path d = Files.createDirectories(tmp.resolve("validate"));
-    Files.writeString(d.resolve("consul.json"), "{\"data_dir\": \"" + tmp.resolve("data")
-        + "\", \"bind_addr\": \"127.0.0.1\"}");
+    Files.writeString(
+        d.resolve("consul.json"),
+        "{\"data_dir\": \"" + tmp.resolve("data") + "\", \"bind_addr\": \"127.0.0.1\"}");
     Files.writeString(d.resolve("service-registration.json"), registration);
-    Process p = new ProcessBuilder(CONSUL.toString(), "validate", d.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(CONSUL.toString(), "validate", d.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as("consul validate said:\n%s\nfor:\n%s", out, registration).isZero();
@@ -110,7 +128,8 @@ class SidecarInitRealTest {
 
   private static void assertNo110Keys(String registration) {
     // proxy.mode / transparent_proxy: 1.10 (transparent proxy); tagged "virtual": 1.10+ (PR #10162)
-    assertThat(registration).contains("\"sidecar_service\"", "\"port\" : 9090")
+    assertThat(registration)
+        .contains("\"sidecar_service\"", "\"port\" : 9090")
         .doesNotContain("\"mode\"", "transparent_proxy", "\"virtual\"", "240.0.0.9");
   }
 
@@ -123,8 +142,18 @@ class SidecarInitRealTest {
   @Test
   void dry_withoutEnvFile_rendersForTheRunningAgent_andTheRealConsulValidatesIt() throws Exception {
     Path f = Files.writeString(tmp.resolve("service-config.json"), CONFIG);
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
-        tmp.toString(), "--http-addr", http, "--dry", "--type", "service-registration");
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "sidecar-init",
+            "-f",
+            f.toString(),
+            "--root",
+            tmp.toString(),
+            "--http-addr",
+            http,
+            "--dry",
+            "--type",
+            "service-registration");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("rendering for Consul 1.8.7 (the running agent's, GET " + http);
     assertNo110Keys(r.out());
@@ -153,10 +182,13 @@ class SidecarInitRealTest {
   void transparentProxy_onTheRunning18Agent_exits3_namingConsulVersion_writesNothing()
       throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
-    Path f = Files.writeString(tmp.resolve("tproxy.json"), CONFIG.replace(
-        "transparent-proxy\": \"false\"", "transparent-proxy\": \"true\""));
-    CliApplyTest.Run r = CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root",
-        root.toString(), "--http-addr", http);
+    Path f =
+        Files.writeString(
+            tmp.resolve("tproxy.json"),
+            CONFIG.replace("transparent-proxy\": \"false\"", "transparent-proxy\": \"true\""));
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "sidecar-init", "-f", f.toString(), "--root", root.toString(), "--http-addr", http);
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
     assertThat(r.err()).contains("consul.version", "Consul 1.8.7");
     try (var s = Files.list(root)) {

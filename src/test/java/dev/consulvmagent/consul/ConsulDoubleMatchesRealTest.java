@@ -164,10 +164,12 @@ class ConsulDoubleMatchesRealTest {
     Path other = Files.createDirectories(tmp.resolve("other"));
     Files.write(
         other.resolve("web.json"),
-        Json.render(Registration.document(RecordedResponsesRealTest.plain("web", 18080, false), "1.8.7")));
+        Json.render(
+            Registration.document(RecordedResponsesRealTest.plain("web", 18080, false), "1.8.7")));
     Files.write(
         other.resolve("api.json"),
-        Json.render(Registration.document(RecordedResponsesRealTest.plain("api", 18081, true), "1.8.7")));
+        Json.render(
+            Registration.document(RecordedResponsesRealTest.plain("api", 18081, true), "1.8.7")));
     Files.writeString(other.resolve("consul.json"), "{\"retry_join\": [\"192.0.2.1\"]}");
     try (Double d = start(other, RealConsul.reserve())) {
       matches(get(d, "/v1/agent/services"), "agent-services-sidecar-of-another-service", false);

@@ -1,17 +1,15 @@
 package dev.consulvmagent.consul;
 
-import dev.consulvmagent.render.UnitNames;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.host.ExecResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.sidecar.Registration;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import dev.consulvmagent.testing.FakeExec;
@@ -34,8 +32,8 @@ class ConsulReloadRealTest {
   static MeshService mesh(String tags) {
     return ServiceConfig.parse(
             ("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"dashboard\","
-                 + " \"consul.hashicorp.com/connect-service-port\": \"9002\","
-                 + " \"consul.hashicorp.com/service-tags\": \""
+                    + " \"consul.hashicorp.com/connect-service-port\": \"9002\","
+                    + " \"consul.hashicorp.com/service-tags\": \""
                     + tags
                     + "\","
                     + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}")

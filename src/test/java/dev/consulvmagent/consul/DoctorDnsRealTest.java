@@ -41,7 +41,8 @@ class DoctorDnsRealTest {
         forwarding().resolve("consul.service.consul");
         return;
       } catch (IOException e) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("Consul DNS never answered", e);
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException("Consul DNS never answered", e);
         try {
           Thread.sleep(100);
         } catch (InterruptedException ie) {

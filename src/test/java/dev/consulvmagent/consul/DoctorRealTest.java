@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.app.Doctor;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.Registration;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.testing.RealConsul;
 import java.io.IOException;
@@ -43,7 +43,8 @@ class DoctorRealTest {
 
   static RealConsul.ConfigWriter registration(MeshService m) {
     return d ->
-        Files.write(d.resolve("service-registration.json"), Json.render(Registration.document(m, "1.8.7")));
+        Files.write(
+            d.resolve("service-registration.json"), Json.render(Registration.document(m, "1.8.7")));
   }
 
   static List<Doctor.Check> doctor(RealConsul c, MeshService m) {

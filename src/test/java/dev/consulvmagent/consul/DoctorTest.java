@@ -4,9 +4,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.consulvmagent.app.Doctor;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RedirectConfig;
@@ -30,10 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DoctorTest {
   @RegisterExtension
-  static WireMockExtension wiremock = WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort()).build();
+  static WireMockExtension wiremock =
+      WireMockExtension.newInstance()
+          .options(WireMockConfiguration.options().dynamicPort())
+          .build();
 
   WireMockRuntimeInfo wm;
-  static final MeshService WEB = ServiceConfig.parse("{\"name\": \"web\", \"port\": 8080}".getBytes(), "").mesh();
+  static final MeshService WEB =
+      ServiceConfig.parse("{\"name\": \"web\", \"port\": 8080}".getBytes(), "").mesh();
 
   @BeforeEach
   void start() {
@@ -41,11 +45,16 @@ class DoctorTest {
   }
 
   private List<Doctor.Check> checks() {
-    return new Doctor(new ConsulApi(wm.getHttpBaseUrl(), Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
+    return new Doctor(new ConsulApi(wm.getHttpBaseUrl(), Optional.empty(), Duration.ofSeconds(1)))
+        .consulChecks(Optional.of(WEB));
   }
 
   private static Doctor.Verdict verdict(List<Doctor.Check> cs, String name) {
-    return cs.stream().filter(c -> c.name().equals(name)).findFirst().map(Doctor.Check::verdict).orElse(null);
+    return cs.stream()
+        .filter(c -> c.name().equals(name))
+        .findFirst()
+        .map(Doctor.Check::verdict)
+        .orElse(null);
   }
 
   private void healthyAgent(String checks) {
@@ -67,10 +76,16 @@ class DoctorTest {
     List<Doctor.Check> cs = checks();
     assertThat(cs).extracting(Doctor.Check::verdict).containsOnly(Doctor.Verdict.OK);
     String leader = Recorded.load("status-leader").body().asText();
-    assertThat(cs).filteredOn(c -> c.name().equals("cluster")).first()
-        .extracting(Doctor.Check::detail).isEqualTo("leader " + leader + ", 1 member(s)");
-    assertThat(cs).filteredOn(c -> c.name().equals("consul agent")).first()
-        .extracting(Doctor.Check::detail).isEqualTo("Consul 1.8.7, datacenter dc1");
+    assertThat(cs)
+        .filteredOn(c -> c.name().equals("cluster"))
+        .first()
+        .extracting(Doctor.Check::detail)
+        .isEqualTo("leader " + leader + ", 1 member(s)");
+    assertThat(cs)
+        .filteredOn(c -> c.name().equals("consul agent"))
+        .first()
+        .extracting(Doctor.Check::detail)
+        .isEqualTo("Consul 1.8.7, datacenter dc1");
     assertThat(Doctor.exitCode(cs)).isZero();
   }
 
@@ -79,12 +94,17 @@ class DoctorTest {
     healthyAgent("agent-checks-critical");
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "health checks")).isEqualTo(Doctor.Verdict.FAIL);
-    assertThat(cs).filteredOn(c -> c.name().equals("health checks")).first().satisfies(c -> {
-      assertThat(c.detail()).contains("web listening: dial tcp 127.0.0.1:")
-          .contains("Connect Sidecar Listening: dial tcp")
-          .contains("Connect Sidecar Aliasing web: Aliased check");
-      assertThat(c.hint()).contains("envoy@web");
-    });
+    assertThat(cs)
+        .filteredOn(c -> c.name().equals("health checks"))
+        .first()
+        .satisfies(
+            c -> {
+              assertThat(c.detail())
+                  .contains("web listening: dial tcp 127.0.0.1:")
+                  .contains("Connect Sidecar Listening: dial tcp")
+                  .contains("Connect Sidecar Aliasing web: Aliased check");
+              assertThat(c.hint()).contains("envoy@web");
+            });
     assertThat(Doctor.exitCode(cs)).isEqualTo(1);
   }
 
@@ -114,29 +134,73 @@ class DoctorTest {
   @Test
   void agentDown_failsWithAHint() {
     String url = dev.consulvmagent.testing.Ports.nothingListening();
-    List<Doctor.Check> cs = new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1))).consulChecks(Optional.of(WEB));
-    assertThat(cs).singleElement().satisfies(c -> {
-      assertThat(c.verdict()).isEqualTo(Doctor.Verdict.FAIL);
-      assertThat(c.hint()).contains("systemctl status consul");
-    });
+    List<Doctor.Check> cs =
+        new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)))
+            .consulChecks(Optional.of(WEB));
+    assertThat(cs)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.verdict()).isEqualTo(Doctor.Verdict.FAIL);
+              assertThat(c.hint()).contains("systemctl status consul");
+            });
   }
 
   @Test
   @Tag("root")
   void driftedRules_areShownRuleByRule(@TempDir Path root) {
     assumeTrue(Netns.available(), "needs root, ip and iptables");
-    RedirectConfig c = new RedirectConfig(101, 21000, 15001, List.of(22), List.of(), List.of(), List.of(998), Optional.empty(), 0);
+    RedirectConfig c =
+        new RedirectConfig(
+            101,
+            21000,
+            15001,
+            List.of(22),
+            List.of(),
+            List.of(),
+            List.of(998),
+            Optional.empty(),
+            0);
     try (Netns ns = new Netns("cva-doctor")) {
       Iptables ipt = new Iptables(ns.host(root));
       ipt.apply(c);
       assertThat(Doctor.ruleDrift(c, ipt.saveNat())).isEmpty();
-      ns.exec("iptables", "-t", "nat", "-D", "CONSUL_PROXY_INBOUND", "-p", "tcp", "--dport", "22", "-j", "RETURN").check();
-      ns.exec("iptables", "-t", "nat", "-I", "CONSUL_PROXY_OUTPUT", "-p", "tcp", "--dport", "443", "-j", "RETURN").check();
-      assertThat(Doctor.ruleDrift(c, ipt.saveNat())).containsExactly(
-          "missing in CONSUL_PROXY_INBOUND: -A CONSUL_PROXY_INBOUND -p tcp --dport 22 -j RETURN",
-          "unexpected in CONSUL_PROXY_OUTPUT: -A CONSUL_PROXY_OUTPUT -p tcp --dport 443 -j RETURN");
+      ns.exec(
+              "iptables",
+              "-t",
+              "nat",
+              "-D",
+              "CONSUL_PROXY_INBOUND",
+              "-p",
+              "tcp",
+              "--dport",
+              "22",
+              "-j",
+              "RETURN")
+          .check();
+      ns.exec(
+              "iptables",
+              "-t",
+              "nat",
+              "-I",
+              "CONSUL_PROXY_OUTPUT",
+              "-p",
+              "tcp",
+              "--dport",
+              "443",
+              "-j",
+              "RETURN")
+          .check();
+      assertThat(Doctor.ruleDrift(c, ipt.saveNat()))
+          .containsExactly(
+              "missing in CONSUL_PROXY_INBOUND: -A CONSUL_PROXY_INBOUND -p tcp --dport 22 -j"
+                  + " RETURN",
+              "unexpected in CONSUL_PROXY_OUTPUT: -A CONSUL_PROXY_OUTPUT -p tcp --dport 443 -j"
+                  + " RETURN");
       ipt.cleanup();
-      assertThat(Doctor.ruleDrift(c, ipt.saveNat())).contains("CONSUL_PROXY_INBOUND is missing", "no jump from PREROUTING to CONSUL_PROXY_INBOUND");
+      assertThat(Doctor.ruleDrift(c, ipt.saveNat()))
+          .contains(
+              "CONSUL_PROXY_INBOUND is missing", "no jump from PREROUTING to CONSUL_PROXY_INBOUND");
     }
   }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.render.Json;
-import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.sidecar.Registration;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.Upstream;
 import dev.consulvmagent.testing.RealConsul;
@@ -69,10 +69,10 @@ class RegistrationRealTest {
             "simple form",
             ServiceConfig.parse(
                     ("{\"name\": \"api\", \"port\": 9090, \"tags\": [\"x\", \"y\"], \"meta\":"
-                         + " {\"k\": \"v\"}, \"transparent_proxy\": false, \"upstreams\":"
-                         + " [{\"destination_name\": \"db\", \"local_bind_port\": 5432,"
-                         + " \"datacenter\": \"dc2\"}, {\"destination_name\": \"cache\","
-                         + " \"local_bind_port\": 6379}]}")
+                            + " {\"k\": \"v\"}, \"transparent_proxy\": false, \"upstreams\":"
+                            + " [{\"destination_name\": \"db\", \"local_bind_port\": 5432,"
+                            + " \"datacenter\": \"dc2\"}, {\"destination_name\": \"cache\","
+                            + " \"local_bind_port\": 6379}]}")
                         .getBytes(),
                     "")
                 .mesh()));
@@ -194,14 +194,16 @@ class RegistrationRealTest {
     MeshService peer =
         ServiceConfig.parse(
                 ("{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\","
-                     + " \"consul.hashicorp.com/connect-service-port\": \"8080\","
-                     + " \"consul.hashicorp.com/transparent-proxy\": \"false\","
-                     + " \"consul.hashicorp.com/connect-service-upstreams\":"
-                     + " \"api.svc.other.peer:9191\"}}")
+                        + " \"consul.hashicorp.com/connect-service-port\": \"8080\","
+                        + " \"consul.hashicorp.com/transparent-proxy\": \"false\","
+                        + " \"consul.hashicorp.com/connect-service-upstreams\":"
+                        + " \"api.svc.other.peer:9191\"}}")
                     .getBytes(),
                 "")
             .mesh();
-    Files.write(tmp.resolve("service-registration.json"), Json.render(Registration.document(peer, "1.16.6")));
+    Files.write(
+        tmp.resolve("service-registration.json"),
+        Json.render(Registration.document(peer, "1.16.6")));
     Process p =
         new ProcessBuilder(RealConsul.BINARY.toString(), "validate", tmp.toString())
             .redirectErrorStream(true)

@@ -34,7 +34,8 @@ class SidecarWaitRealTest {
                       """
                           .getBytes(),
                       "")
-                  .mesh(), "1.8.7"));
+                  .mesh(),
+              "1.8.7"));
 
   final List<String> log = new CopyOnWriteArrayList<>();
 

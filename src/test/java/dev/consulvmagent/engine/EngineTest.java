@@ -1,9 +1,8 @@
 package dev.consulvmagent.engine;
 
-import dev.consulvmagent.render.UnitNames;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.render.UnitNames;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,17 +10,30 @@ import org.junit.jupiter.api.Test;
 class EngineTest {
   @Test
   void notifications_daemonReloadFirst_startSupersedesRestart_restartSupersedesReload() {
-    var q = new LinkedHashSet<>(List.of(Notification.restart("consul.service"), UnitNames.consulReload(),
-        Notification.restart("app.service"), Notification.daemonReload(), Notification.start("consul.service"),
-        Notification.restart("envoy@web.service")));
-    assertThat(Engine.orderNotifications(q)).containsExactly(Notification.daemonReload(), Notification.restart("app.service"),
-        Notification.start("consul.service"), Notification.restart("envoy@web.service"));
+    var q =
+        new LinkedHashSet<>(
+            List.of(
+                Notification.restart("consul.service"),
+                UnitNames.consulReload(),
+                Notification.restart("app.service"),
+                Notification.daemonReload(),
+                Notification.start("consul.service"),
+                Notification.restart("envoy@web.service")));
+    assertThat(Engine.orderNotifications(q))
+        .containsExactly(
+            Notification.daemonReload(),
+            Notification.restart("app.service"),
+            Notification.start("consul.service"),
+            Notification.restart("envoy@web.service"));
   }
 
   @Test
   void notifications_configOnlyChange_isAReload() {
-    var q = new LinkedHashSet<>(List.of(UnitNames.consulReload(), Notification.restart("envoy@web.service")));
-    assertThat(Engine.orderNotifications(q)).containsExactly(UnitNames.consulReload(), Notification.restart("envoy@web.service"));
+    var q =
+        new LinkedHashSet<>(
+            List.of(UnitNames.consulReload(), Notification.restart("envoy@web.service")));
+    assertThat(Engine.orderNotifications(q))
+        .containsExactly(UnitNames.consulReload(), Notification.restart("envoy@web.service"));
   }
 
   @Test
@@ -40,37 +52,44 @@ class EngineTest {
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) {
     var host = new dev.consulvmagent.testing.RecordingHost(root, (argv, t, in) -> null);
     List<String> recorded = new java.util.ArrayList<>();
-    Resource r = new Resource() {
-      @Override
-      public ResourceKey key() {
-        return ResourceKey.user("demo");
-      }
+    Resource r =
+        new Resource() {
+          @Override
+          public ResourceKey key() {
+            return ResourceKey.user("demo");
+          }
 
-      @Override
-      public State desired() {
-        return State.of(java.util.Map.of("user", "demo"));
-      }
+          @Override
+          public State desired() {
+            return State.of(java.util.Map.of("user", "demo"));
+          }
 
-      @Override
-      public Observed observe(dev.consulvmagent.host.Host h) {
-        return h.fs().exists("/etc/demo/x") ? Observed.present(desired()) : Observed.absent();
-      }
+          @Override
+          public Observed observe(dev.consulvmagent.host.Host h) {
+            return h.fs().exists("/etc/demo/x") ? Observed.present(desired()) : Observed.absent();
+          }
 
-      @Override
-      public java.util.Optional<String> path() {
-        return java.util.Optional.of("/etc/demo/x");
-      }
+          @Override
+          public java.util.Optional<String> path() {
+            return java.util.Optional.of("/etc/demo/x");
+          }
 
-      @Override
-      public void converge(dev.consulvmagent.host.Host h, Observed o) {
-        assertThat(recorded).as("recorded before converge")
-            .contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
-        h.fs().writeAtomic("/etc/demo/x", new byte[0], 0644, -1, -1);
-      }
-    };
+          @Override
+          public void converge(dev.consulvmagent.host.Host h, Observed o) {
+            assertThat(recorded)
+                .as("recorded before converge")
+                .contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
+            h.fs().writeAtomic("/etc/demo/x", new byte[0], 0644, -1, -1);
+          }
+        };
     Engine e = new Engine(EventSink.NONE);
-    RunResult res = e.apply(e.plan(List.of(r), host), host, n -> List.of(), java.time.Instant.now(),
-        recorded::addAll);
+    RunResult res =
+        e.apply(
+            e.plan(List.of(r), host),
+            host,
+            n -> List.of(),
+            java.time.Instant.now(),
+            recorded::addAll);
     assertThat(res.failed()).as(res.error()).isFalse();
     assertThat(res.created()).contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
   }

@@ -100,8 +100,7 @@ class HostFsTest {
     }
 
     HostFs ro = fs.readOnlyView();
-    assertThatThrownBy(() -> ro.deleteFile(file))
-        .isInstanceOf(MutationDuringPlanException.class);
+    assertThatThrownBy(() -> ro.deleteFile(file)).isInstanceOf(MutationDuringPlanException.class);
     assertThatThrownBy(() -> ro.moveTemp(file, root.resolve("moved")))
         .isInstanceOf(MutationDuringPlanException.class);
     assertThatThrownBy(() -> ro.copyToTemp(file, root.resolve(".t2")))

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * dns.mode iptables without transparent proxy, for real (root only): in a fresh network
- * namespace whose resolv.conf says nameserver 127.0.0.1 and where nothing listens on :53 (a
- * machine without systemd-resolved), the real Consul 1.8.7 answers consul.service.consul through
- * glibc (getent) once our redirect is installed, and not before or after it is removed.
+ * dns.mode iptables without transparent proxy, for real (root only): in a fresh network namespace
+ * whose resolv.conf says nameserver 127.0.0.1 and where nothing listens on :53 (a machine without
+ * systemd-resolved), the real Consul 1.8.7 answers consul.service.consul through glibc (getent)
+ * once our redirect is installed, and not before or after it is removed.
  */
 class DnsRedirectNetnsTest {
   private static final String NS = "cva-cr-dns";
@@ -41,16 +41,30 @@ class DnsRedirectNetnsTest {
   @Test
   void withoutTransparentProxy_consulNamesResolveThroughTheRedirect() throws Exception {
     Path etc = Files.createDirectories(Path.of("/etc/netns", NS));
-    Files.writeString(etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+    Files.writeString(
+        etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
     Process consul = null;
     try (Netns ns = new Netns(NS)) {
-      consul = new ProcessBuilder("ip", "netns", "exec", NS, CONSUL.toString(), "agent", "-dev", "-dns-port=8600",
-          "-node=dns-test").redirectErrorStream(true).redirectOutput(root.resolve("consul.log").toFile()).start();
+      consul =
+          new ProcessBuilder(
+                  "ip",
+                  "netns",
+                  "exec",
+                  NS,
+                  CONSUL.toString(),
+                  "agent",
+                  "-dev",
+                  "-dns-port=8600",
+                  "-node=dns-test")
+              .redirectErrorStream(true)
+              .redirectOutput(root.resolve("consul.log").toFile())
+              .start();
       Iptables ipt = new Iptables(ns.host(root));
       // Consul DNS answers on 8600 once the agent has elected itself and registered "consul"
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
       while (!ns.exec("python3", "-c", PROBE_8600).ok()) {
-        if (System.nanoTime() > deadline) fail("consul -dev DNS never answered:\n" + Files.readString(root.resolve("consul.log")));
+        if (System.nanoTime() > deadline)
+          fail("consul -dev DNS never answered:\n" + Files.readString(root.resolve("consul.log")));
         Thread.sleep(300);
       }
       assertThat(getent(ns).ok()).as("nothing answers 127.0.0.1:53 before the redirect").isFalse();
@@ -79,11 +93,13 @@ class DnsRedirectNetnsTest {
   }
 
   /** A raw DNS query for consul.service.consul A to 127.0.0.1:8600; exit 0 on an answer. */
-  private static final String PROBE_8600 = String.join("\n",
-      "import socket,struct,sys",
-      "q=struct.pack('>HHHHHH',0x1234,0x0100,1,0,0,0)+b''.join(bytes([len(p)])+p.encode() for p in"
-          + " 'consul.service.consul'.split('.'))+b'\\0'+struct.pack('>HH',1,1)",
-      "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(1)",
-      "s.sendto(q,('127.0.0.1',8600))",
-      "d=s.recv(512);sys.exit(0 if struct.unpack('>H',d[6:8])[0]>0 else 1)");
+  private static final String PROBE_8600 =
+      String.join(
+          "\n",
+          "import socket,struct,sys",
+          "q=struct.pack('>HHHHHH',0x1234,0x0100,1,0,0,0)+b''.join(bytes([len(p)])+p.encode() for p"
+              + " in 'consul.service.consul'.split('.'))+b'\\0'+struct.pack('>HH',1,1)",
+          "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(1)",
+          "s.sendto(q,('127.0.0.1',8600))",
+          "d=s.recv(512);sys.exit(0 if struct.unpack('>H',d[6:8])[0]>0 else 1)");
 }

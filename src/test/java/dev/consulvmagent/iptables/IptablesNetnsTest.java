@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.consulvmagent.host.Exec;
 import dev.consulvmagent.host.ExecException;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.testing.Netns;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +22,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Real kernel rules in fresh network namespaces (root only): our single transaction leaves
- * exactly the rules Consul's command sequence leaves, re-runs cleanly, and cleans up only ours.
+ * Real kernel rules in fresh network namespaces (root only): our single transaction leaves exactly
+ * the rules Consul's command sequence leaves, re-runs cleanly, and cleans up only ours.
  */
 @Tag("root")
 class IptablesNetnsTest {
@@ -33,11 +36,29 @@ class IptablesNetnsTest {
 
   static Stream<RedirectConfig> configs() {
     return Stream.of(
-        new RedirectConfig(101, 21000, 15001, List.of(), List.of(), List.of(), List.of(), Optional.empty(), 0),
+        new RedirectConfig(
+            101, 21000, 15001, List.of(), List.of(), List.of(), List.of(), Optional.empty(), 0),
         RestoreScriptTest.exampleA(),
-        new RedirectConfig(5995, 20000, 15002, List.of(20200, 21000, 22), List.of(443), List.of("10.0.0.0/8", "192.0.2.0/24"),
-            List.of(5996, 0), Optional.of("192.0.2.53"), 0),
-        new RedirectConfig(101, 21000, 15001, List.of(9102), List.of(), List.of(), List.of(998), Optional.empty(), 8600));
+        new RedirectConfig(
+            5995,
+            20000,
+            15002,
+            List.of(20200, 21000, 22),
+            List.of(443),
+            List.of("10.0.0.0/8", "192.0.2.0/24"),
+            List.of(5996, 0),
+            Optional.of("192.0.2.53"),
+            0),
+        new RedirectConfig(
+            101,
+            21000,
+            15001,
+            List.of(9102),
+            List.of(),
+            List.of(),
+            List.of(998),
+            Optional.empty(),
+            8600));
   }
 
   /** What `consul connect redirect-traffic` would leave: its commands one by one. */
@@ -81,8 +102,21 @@ class IptablesNetnsTest {
     try (Netns ns = new Netns("cva-ours")) {
       ns.exec("iptables", "-t", "nat", "-N", "DOCKER").check();
       ns.exec("iptables", "-t", "nat", "-A", "DOCKER", "-i", "docker0", "-j", "RETURN").check();
-      ns.exec("iptables", "-t", "nat", "-A", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER").check();
-      ns.exec("iptables", "-t", "filter", "-A", "INPUT", "-p", "tcp", "--dport", "9", "-j", "DROP").check();
+      ns.exec(
+              "iptables",
+              "-t",
+              "nat",
+              "-A",
+              "PREROUTING",
+              "-m",
+              "addrtype",
+              "--dst-type",
+              "LOCAL",
+              "-j",
+              "DOCKER")
+          .check();
+      ns.exec("iptables", "-t", "filter", "-A", "INPUT", "-p", "tcp", "--dport", "9", "-j", "DROP")
+          .check();
       String before = ns.natRules() + ns.exec("iptables", "-S").check().stdout();
       Iptables ipt = new Iptables(ns.host(root));
       ipt.apply(RestoreScriptTest.exampleA());
@@ -113,8 +147,35 @@ class IptablesNetnsTest {
       Iptables ipt = new Iptables(ns.host(root));
       ipt.apply(RestoreScriptTest.exampleA());
       String before = ns.natRules();
-      RedirectConfig bad = new RedirectConfig(101, 21000, 15001, List.of(), List.of(), List.of("10.0.0.0/99"), List.of(), Optional.empty(), 0);
-      assertThatThrownBy(() -> ipt.apply(bad)).isInstanceOf(ExecException.class).hasMessageContaining("iptables-restore");
+      // a rule the kernel refuses inside our transaction (RedirectConfig refuses such a value
+      // before it gets here, so the script is corrupted on its way to iptables-restore)
+      Exec inside = ns.execInside();
+      Exec corrupting =
+          (argv, timeout, stdin) -> {
+            if (stdin == null || !argv.get(0).endsWith("iptables-restore")) {
+              return inside.run(argv, timeout, stdin);
+            }
+            String script = new String(stdin, java.nio.charset.StandardCharsets.UTF_8);
+            String bad =
+                script.replace(
+                    "COMMIT\n", "-A CONSUL_PROXY_OUTPUT -d 10.0.0.0/99 -j RETURN\nCOMMIT\n");
+            return inside.run(argv, timeout, bad.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          };
+      Iptables broken = new Iptables(Host.of(new HostFs(root, false), corrupting, true));
+      RedirectConfig other =
+          new RedirectConfig(
+              101,
+              21000,
+              15001,
+              List.of(),
+              List.of(),
+              List.of("10.0.0.0/8"),
+              List.of(),
+              Optional.empty(),
+              0);
+      assertThatThrownBy(() -> broken.apply(other))
+          .isInstanceOf(ExecException.class)
+          .hasMessageContaining("iptables-restore");
       assertThat(ns.natRules()).isEqualTo(before);
     }
   }

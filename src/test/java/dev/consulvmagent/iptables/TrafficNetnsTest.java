@@ -35,7 +35,20 @@ class TrafficNetnsTest {
     vm = new Netns("cva-vm");
     peer = new Netns("cva-peer");
     Netns.run("ip", "link", "del", "cva-veth0");
-    Netns.check("ip", "link", "add", "cva-veth0", "netns", vm.name, "type", "veth", "peer", "name", "cva-veth1", "netns", peer.name);
+    Netns.check(
+        "ip",
+        "link",
+        "add",
+        "cva-veth0",
+        "netns",
+        vm.name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "cva-veth1",
+        "netns",
+        peer.name);
     vm.exec("ip", "addr", "add", "192.0.2.2/24", "dev", "cva-veth0").check();
     vm.exec("ip", "link", "set", "cva-veth0", "up").check();
     peer.exec("ip", "addr", "add", "192.0.2.1/24", "dev", "cva-veth1").check();
@@ -46,7 +59,17 @@ class TrafficNetnsTest {
     listen(vm, 22, "sshd");
     listen(peer, 8080, "peer-server");
     listen(vm, 8080, "vm-local-8080");
-    RedirectConfig c = new RedirectConfig(PROXY_UID, 21000, 15001, List.of(), List.of(), List.of(), List.of(), Optional.empty(), 0);
+    RedirectConfig c =
+        new RedirectConfig(
+            PROXY_UID,
+            21000,
+            15001,
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(),
+            Optional.empty(),
+            0);
     new Iptables(vm.host(root)).apply(DefaultExclusions.add(c, java.util.Set.of(22), null));
   }
 
@@ -58,23 +81,35 @@ class TrafficNetnsTest {
   }
 
   private static void listen(Netns ns, int port, String name) throws IOException {
-    Process p = new ProcessBuilder(java(ns, 0, "listen", String.valueOf(port), name)).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(java(ns, 0, "listen", String.valueOf(port), name))
+            .redirectErrorStream(true)
+            .start();
     listeners.add(p);
-    String first = new String(p.getInputStream().readNBytes("listening".length()), StandardCharsets.UTF_8);
+    String first =
+        new String(p.getInputStream().readNBytes("listening".length()), StandardCharsets.UTF_8);
     assertThat(first).isEqualTo("listening");
   }
 
   private static List<String> java(Netns ns, int uid, String... args) {
     List<String> a = new ArrayList<>(List.of("ip", "netns", "exec", ns.name));
-    if (uid != 0) a.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"));
-    a.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-        "dev.consulvmagent.testing.TcpProbe"));
+    if (uid != 0)
+      a.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"));
+    a.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.consulvmagent.testing.TcpProbe"));
     a.addAll(List.of(args));
     return a;
   }
 
   private static String connect(Netns ns, int uid, String host, int port) throws Exception {
-    Process p = new ProcessBuilder(java(ns, uid, "connect", host, String.valueOf(port))).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(java(ns, uid, "connect", host, String.valueOf(port)))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
     return out;

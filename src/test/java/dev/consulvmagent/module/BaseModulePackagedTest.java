@@ -25,8 +25,12 @@ class BaseModulePackagedTest {
   }
 
   static String launcher(List<Resource> rs) {
-    FileResource f = (FileResource) rs.stream().filter(r -> r.key().toString().contains(Units.AGENT))
-        .findFirst().orElseThrow();
+    FileResource f =
+        (FileResource)
+            rs.stream()
+                .filter(r -> r.key().toString().contains(Units.AGENT))
+                .findFirst()
+                .orElseThrow();
     return new String(f.content(), StandardCharsets.UTF_8);
   }
 
@@ -46,7 +50,8 @@ class BaseModulePackagedTest {
     Files.writeString(inRoot, "jar");
     List<Resource> rs = resources(Optional.of(Path.of(DebPackage.JAR)));
     assertThat(rs).extracting(r -> r.key().toString()).noneMatch(k -> k.contains("/opt/"));
-    assertThat(launcher(rs)).contains("jar=" + DebPackage.JAR + "\n")
+    assertThat(launcher(rs))
+        .contains("jar=" + DebPackage.JAR + "\n")
         .isEqualTo(Units.launcher(DebPackage.JAR));
   }
 }

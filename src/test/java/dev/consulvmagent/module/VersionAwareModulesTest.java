@@ -25,7 +25,12 @@ class VersionAwareModulesTest {
   static Map<String, String> files(String yaml, Path root) {
     AgentSpec spec = new SpecLoader().parse(yaml.getBytes(StandardCharsets.UTF_8));
     Host host = Host.forRoot(root, false);
-    Context ctx = new Context(Artifacts.of(spec, Optional.empty()), Installer.lazy(EventSink.NONE), Optional.empty(), host.readOnly());
+    Context ctx =
+        new Context(
+            Artifacts.of(spec, Optional.empty()),
+            Installer.lazy(EventSink.NONE),
+            Optional.empty(),
+            host.readOnly());
     Map<String, String> out = new LinkedHashMap<>();
     for (Resource r : Catalog.resources(spec, ctx)) {
       if (r instanceof FileResource f && f.path().isPresent()) {
@@ -36,20 +41,31 @@ class VersionAwareModulesTest {
   }
 
   private static String envoyUnit(String consul, String envoy, boolean ignore, Path root) {
-    String y = "consul:\n  version: \"" + consul + "\"\n  role: server\nenvoy:\n  version: \"" + envoy + "\"\n"
-        + "  ignore_compatibility: " + ignore + "\n";
+    String y =
+        "consul:\n  version: \""
+            + consul
+            + "\"\n  role: server\nenvoy:\n  version: \""
+            + envoy
+            + "\"\n"
+            + "  ignore_compatibility: "
+            + ignore
+            + "\n";
     return files(y, root).get("/etc/systemd/system/envoy@.service");
   }
 
   @Test
   void ignoreCompatibility_passesTheFlagToConsulConnectEnvoy_from115() {
     String unit = envoyUnit("1.16.6", "1.30.1", true, root);
-    assertThat(unit).contains("-admin-bind=${ENVOY_ADMIN_BIND} -ignore-envoy-compatibility $CONNECT_ENVOY_FLAGS\n");
+    assertThat(unit)
+        .contains(
+            "-admin-bind=${ENVOY_ADMIN_BIND} -ignore-envoy-compatibility $CONNECT_ENVOY_FLAGS\n");
   }
 
   @Test
   void ignoreCompatibility_before115_orOff_passesNoFlag() {
-    assertThat(envoyUnit("1.14.11", "1.30.1", true, root)).doesNotContain("ignore-envoy-compatibility");
-    assertThat(envoyUnit("1.16.6", "1.26.8", false, root)).doesNotContain("ignore-envoy-compatibility");
+    assertThat(envoyUnit("1.14.11", "1.30.1", true, root))
+        .doesNotContain("ignore-envoy-compatibility");
+    assertThat(envoyUnit("1.16.6", "1.26.8", false, root))
+        .doesNotContain("ignore-envoy-compatibility");
   }
 }

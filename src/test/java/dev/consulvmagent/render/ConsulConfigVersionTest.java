@@ -10,14 +10,21 @@ import org.junit.jupiter.api.Test;
 
 class ConsulConfigVersionTest {
   private static ConsulSpec consul(String version) {
-    String y = "consul:\n  version: \"" + version + "\"\n  role: server\nenvoy: {ignore_compatibility: true}\n";
+    String y =
+        "consul:\n  version: \""
+            + version
+            + "\"\n  role: server\nenvoy: {ignore_compatibility: true}\n";
     return new SpecLoader().parse(y.getBytes(StandardCharsets.UTF_8)).consul();
   }
 
   @Test
   void ui_isUiConfigFrom19_andUiBefore() {
-    assertThat(ConsulConfig.agent(consul("1.9.0"))).containsEntry("ui_config", Map.of("enabled", true)).doesNotContainKey("ui");
-    assertThat(ConsulConfig.agent(consul("1.8.7"))).containsEntry("ui", true).doesNotContainKey("ui_config");
+    assertThat(ConsulConfig.agent(consul("1.9.0")))
+        .containsEntry("ui_config", Map.of("enabled", true))
+        .doesNotContainKey("ui");
+    assertThat(ConsulConfig.agent(consul("1.8.7")))
+        .containsEntry("ui", true)
+        .doesNotContainKey("ui_config");
   }
 
   @Test

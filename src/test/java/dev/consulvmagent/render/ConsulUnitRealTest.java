@@ -34,14 +34,18 @@ class ConsulUnitRealTest {
   @TempDir Path tmp;
 
   @Test
-  void envoyUnitWithIgnoreCompatibility_andDnsRedirectUnit_passSystemdAnalyzeVerify() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+  void envoyUnitWithIgnoreCompatibility_andDnsRedirectUnit_passSystemdAnalyzeVerify()
+      throws Exception {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     Path f = tmp.resolve("envoy@web.service");
     Files.writeString(f, Units.envoyTemplate(true));
     Path dns = tmp.resolve("consul-dns-redirect.service");
     Files.writeString(dns, Units.dnsRedirect());
-    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString(), dns.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString(), dns.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();
@@ -51,10 +55,14 @@ class ConsulUnitRealTest {
   void consulUnit_isTypeExec_neverNotify_andPassesSystemdAnalyzeVerify() throws Exception {
     String unit = Units.consul();
     assertThat(unit).contains("\nType=exec\n").doesNotContain("Type=notify");
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
     Path f = tmp.resolve("consul.service");
     Files.writeString(f, unit);
-    Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     List<String> problems = new ArrayList<>();
@@ -79,21 +87,34 @@ class ConsulUnitRealTest {
   }
 
   /** The real Consul started with the unit's ExecStart=, on free loopback ports (HTTP on http). */
-  private Process startAsTheUnitDoes(String yaml, Path dir, int http, List<String> output) throws Exception {
+  private Process startAsTheUnitDoes(String yaml, Path dir, int http, List<String> output)
+      throws Exception {
     AgentSpec spec = new SpecLoader().parse(yaml.getBytes(StandardCharsets.UTF_8));
     Path consulD = ConsulValidateRealTest.renderConsulD(spec, dir);
     List<String> argv = execStart(Units.consul());
     assertThat(argv).containsExactly("/usr/bin/consul", "agent", "-config-dir=/etc/consul.d/");
     argv.set(2, "-config-dir=" + consulD);
     // the rendered file's data_dir and fixed ports are the machine's: flags override them here
-    argv.addAll(List.of("-data-dir=" + Files.createDirectories(dir.resolve("data")), "-http-port=" + http,
-        "-dns-port=" + freePort(), "-serf-lan-port=" + freePort(), "-serf-wan-port=" + freePort(),
-        "-server-port=" + freePort(), "-grpc-port=" + freePort()));
+    argv.addAll(
+        List.of(
+            "-data-dir=" + Files.createDirectories(dir.resolve("data")),
+            "-http-port=" + http,
+            "-dns-port=" + freePort(),
+            "-serf-lan-port=" + freePort(),
+            "-serf-wan-port=" + freePort(),
+            "-server-port=" + freePort(),
+            "-grpc-port=" + freePort()));
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().remove("NOTIFY_SOCKET"); // Type=exec: nobody listens for READY
     Process consul = pb.start();
-    Thread drain = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(consul.getInputStream(),
-        StandardCharsets.UTF_8)).lines().forEach(output::add));
+    Thread drain =
+        new Thread(
+            () ->
+                new java.io.BufferedReader(
+                        new java.io.InputStreamReader(
+                            consul.getInputStream(), StandardCharsets.UTF_8))
+                    .lines()
+                    .forEach(output::add));
     drain.setDaemon(true);
     drain.start();
     return consul;
@@ -106,14 +127,19 @@ class ConsulUnitRealTest {
 
   private static AgentWait waitFor(int http) {
     String url = "http://127.0.0.1:" + http;
-    return new AgentWait(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)), url, EventSink.NONE, Duration.ofMillis(200));
+    return new AgentWait(
+        new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)),
+        url,
+        EventSink.NONE,
+        Duration.ofMillis(200));
   }
 
   @Test
   void loneServer_startedAsTheUnitStartsIt_becomesLeader_whileOurWaitReturns() throws Exception {
     ConsulValidateRealTest.requireRealConsul();
-    String yaml = "consul:\n  version: \"1.8.7\"\n  role: server\n  node_name: lone\n  bind_addr: 127.0.0.1\n"
-        + "  bootstrap_expect: 1\nenvoy:\n  version: \"1.14.5\"\n";
+    String yaml =
+        "consul:\n  version: \"1.8.7\"\n  role: server\n  node_name: lone\n  bind_addr: 127.0.0.1\n"
+            + "  bootstrap_expect: 1\nenvoy:\n  version: \"1.14.5\"\n";
     int http = freePort();
     List<String> output = new CopyOnWriteArrayList<>();
     Process consul = startAsTheUnitDoes(yaml, tmp, http, output);
@@ -124,27 +150,43 @@ class ConsulUnitRealTest {
       String leader = wait.leader(Duration.ofSeconds(60));
       assertThat(leader).as(String.join("\n", output)).startsWith("127.0.0.1:");
       assertThat(consul.isAlive()).isTrue();
-      System.err.println("real consul 1.8.7 lone server: leader " + leader + " after "
-          + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+      System.err.println(
+          "real consul 1.8.7 lone server: leader "
+              + leader
+              + " after "
+              + Duration.ofNanos(System.nanoTime() - t0).toMillis()
+              + " ms");
     } finally {
       stop(consul);
     }
   }
 
   @Test
-  void clientWhoseServersAreNotUp_startedAsTheUnitStartsIt_answersItsApi_withoutALeader() throws Exception {
+  void clientWhoseServersAreNotUp_startedAsTheUnitStartsIt_answersItsApi_withoutALeader()
+      throws Exception {
     ConsulValidateRealTest.requireRealConsul();
-    String yaml = "consul:\n  version: \"1.8.7\"\n  role: client\n  node_name: early\n  bind_addr: 127.0.0.1\n"
-        + "  retry_join: [\"192.0.2.1\"]\nenvoy:\n  version: \"1.14.5\"\n";
+    String yaml =
+        "consul:\n"
+            + "  version: \"1.8.7\"\n"
+            + "  role: client\n"
+            + "  node_name: early\n"
+            + "  bind_addr: 127.0.0.1\n"
+            + "  retry_join: [\"192.0.2.1\"]\n"
+            + "envoy:\n"
+            + "  version: \"1.14.5\"\n";
     int http = freePort();
     List<String> output = new CopyOnWriteArrayList<>();
     Process consul = startAsTheUnitDoes(yaml, tmp, http, output); // TEST-NET-1: no server there
     try {
       AgentWait wait = waitFor(http);
       wait.httpApi(Duration.ofSeconds(30)); // what apply waits for: returns, no join needed
-      assertThat(new ConsulApi("http://127.0.0.1:" + http, Optional.empty(), Duration.ofSeconds(2)).leader())
-          .as(String.join("\n", output)).isEmpty();
-      assertThatThrownBy(() -> wait.leader(Duration.ofSeconds(1))).hasMessageContaining("a Consul leader");
+      assertThat(
+              new ConsulApi("http://127.0.0.1:" + http, Optional.empty(), Duration.ofSeconds(2))
+                  .leader())
+          .as(String.join("\n", output))
+          .isEmpty();
+      assertThatThrownBy(() -> wait.leader(Duration.ofSeconds(1)))
+          .hasMessageContaining("a Consul leader");
       assertThat(consul.isAlive()).isTrue();
     } finally {
       stop(consul);

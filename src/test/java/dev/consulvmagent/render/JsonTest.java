@@ -22,10 +22,12 @@ import org.junit.jupiter.api.Test;
  * rendered by earlier versions compare equal, so an upgrade is not a change on every host.
  */
 class JsonTest {
-  static final ObjectMapper DATABIND = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
-  static final DefaultPrettyPrinter PRETTY = new DefaultPrettyPrinter()
-      .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-      .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+  static final ObjectMapper DATABIND =
+      new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+  static final DefaultPrettyPrinter PRETTY =
+      new DefaultPrettyPrinter()
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n"));
 
   static Map<String, Object> sample() {
     Map<String, Object> inner = new LinkedHashMap<>();
@@ -37,7 +39,8 @@ class JsonTest {
     inner.put("ratio", 0.25);
     inner.put("on", true);
     inner.put("nothing", null);
-    inner.put("text", "quote \" backslash \\ tab \t newline \n unicode é ✓ control \u0001 </script>");
+    inner.put(
+        "text", "quote \" backslash \\ tab \t newline \n unicode é ✓ control \u0001 </script>");
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("service", Map.of("name", "dashboard", "tags", List.of("b", "a"), "port", 9002));
     m.put("b", inner);
@@ -52,34 +55,42 @@ class JsonTest {
     String expected = DATABIND.writer(PRETTY).writeValueAsString(sample()) + "\n";
     assertThat(new String(Json.render(sample()), StandardCharsets.UTF_8)).isEqualTo(expected);
     assertThat(Json.compact(sample())).isEqualTo(DATABIND.writeValueAsString(sample()));
-    assertThat(new String(Json.render(Map.of()), StandardCharsets.UTF_8)).isEqualTo(DATABIND.writer(PRETTY).writeValueAsString(Map.of()) + "\n");
+    assertThat(new String(Json.render(Map.of()), StandardCharsets.UTF_8))
+        .isEqualTo(DATABIND.writer(PRETTY).writeValueAsString(Map.of()) + "\n");
   }
 
   @Test
   void parse_givesWhatDatabindGave() throws Exception {
     byte[] doc = Json.render(sample());
     assertThat(Json.parse(doc)).isEqualTo(DATABIND.readValue(doc, Object.class));
-    assertThat(Json.parse("[1, 2.5, 9999999999, \"x\", false]")).isEqualTo(List.of(1, 2.5, 9999999999L, "x", false));
+    assertThat(Json.parse("[1, 2.5, 9999999999, \"x\", false]"))
+        .isEqualTo(List.of(1, 2.5, 9999999999L, "x", false));
   }
 
   @Test
   void parse_refusesBrokenDocuments() {
     assertThatThrownBy(() -> Json.parse("{\"a\": 1")).isInstanceOf(IOException.class);
-    assertThatThrownBy(() -> Json.parse("{} {}")).isInstanceOf(IOException.class).hasMessageContaining("trailing");
+    assertThatThrownBy(() -> Json.parse("{} {}"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("trailing");
     assertThatThrownBy(() -> Json.parse("")).isInstanceOf(IOException.class);
-    assertThatThrownBy(() -> Json.parseObject("[1]".getBytes())).isInstanceOf(IOException.class).hasMessageContaining("object");
+    assertThatThrownBy(() -> Json.parseObject("[1]".getBytes()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("object");
     assertThat(Json.flatten("not json".getBytes())).containsEntry("(unparsable)", "true");
   }
 
   @Test
   void flatten_namesEachLeaf() {
     assertThat(Json.flatten("{\"b\":{\"y\":[1,2],\"x\":\"s\"},\"a\":{}}".getBytes()))
-        .containsExactly(Map.entry("a", "{}"), Map.entry("b.x", "\"s\""), Map.entry("b.y", "[1,2]"));
+        .containsExactly(
+            Map.entry("a", "{}"), Map.entry("b.x", "\"s\""), Map.entry("b.y", "[1,2]"));
   }
 
   @Test
   void somethingThatIsNotPlainData_isRefused() {
     assertThatThrownBy(() -> Json.render(Map.of("when", java.time.Instant.EPOCH)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Instant");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Instant");
   }
 }

@@ -15,17 +15,31 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every rendered unit passes `systemd-analyze verify` (only the not-yet-installed programs may be missing). */
+/**
+ * Every rendered unit passes `systemd-analyze verify` (only the not-yet-installed programs may be
+ * missing).
+ */
 class UnitsVerifyTest {
-  private static final Pattern MISSING = Pattern.compile(".*: Command (\\S+) is not executable: No such file or directory");
-  private static final List<String> OURS = List.of("/usr/bin/consul", "/usr/local/bin/consul-vm-agent", "/usr/local/bin/web-service");
+  private static final Pattern MISSING =
+      Pattern.compile(".*: Command (\\S+) is not executable: No such file or directory");
+  private static final List<String> OURS =
+      List.of("/usr/bin/consul", "/usr/local/bin/consul-vm-agent", "/usr/local/bin/web-service");
 
   @Test
   void renderedUnits_passSystemdAnalyzeVerify(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
-    AppSpec app = new AppSpec("web", "https://example.invalid/web.zip", Optional.of("0".repeat(64)), Optional.empty(), "web-service",
-        Optional.empty(), List.of("-listen", "0.0.0.0:9090", "100% \"quoted\" $HOME"), Map.of("PORT", "9090", "GREETING", "a b%c$d"),
-        Optional.of(9090));
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze not installed");
+    AppSpec app =
+        new AppSpec(
+            "web",
+            "https://example.invalid/web.zip",
+            Optional.of("0".repeat(64)),
+            Optional.empty(),
+            "web-service",
+            Optional.empty(),
+            List.of("-listen", "0.0.0.0:9090", "100% \"quoted\" $HOME"),
+            Map.of("PORT", "9090", "GREETING", "a b%c$d"),
+            Optional.of(9090));
     Files.writeString(dir.resolve("consul.service"), Units.consul());
     Files.writeString(dir.resolve("envoy@web.service"), Units.envoyTemplate());
     Files.writeString(dir.resolve("consul-sidecar-init.service"), Units.sidecarInit());
@@ -49,8 +63,21 @@ class UnitsVerifyTest {
 
   @Test
   void appUnit_quotesArgumentsAndEnvironment_forSystemd() {
-    AppSpec app = new AppSpec("web", "https://x.invalid/w", Optional.of("0".repeat(64)), Optional.empty(), "web", Optional.empty(),
-        List.of("100% \"q\" $HOME"), Map.of("A", "x y"), Optional.empty());
-    assertThat(Units.app(app)).contains("Environment=\"A=x y\"\n", "ExecStart=/usr/local/bin/web \"100%% \\\"q\\\" $$HOME\"\n", "DynamicUser=yes");
+    AppSpec app =
+        new AppSpec(
+            "web",
+            "https://x.invalid/w",
+            Optional.of("0".repeat(64)),
+            Optional.empty(),
+            "web",
+            Optional.empty(),
+            List.of("100% \"q\" $HOME"),
+            Map.of("A", "x y"),
+            Optional.empty());
+    assertThat(Units.app(app))
+        .contains(
+            "Environment=\"A=x y\"\n",
+            "ExecStart=/usr/local/bin/web \"100%% \\\"q\\\" $$HOME\"\n",
+            "DynamicUser=yes");
   }
 }

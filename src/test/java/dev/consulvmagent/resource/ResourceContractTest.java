@@ -218,18 +218,21 @@ class ResourceContractTest {
     String file = "envoy-" + version + "-linux-x86_64";
     Verification v =
         new Verification.ChecksumsFile(
-            m.url() + path + "checksums.txt.asc", file,
+            m.url() + path + "checksums.txt.asc",
+            file,
             new Verification.ClearsignedBodyOnly(m.url() + path + "checksums.txt"));
     return new BinaryResource(
-        installer().source(new Artifact(
-            "envoy " + version,
-            m.url() + path + file,
-            "https://github.com" + path + file,
-            v,
-            Artifact.Packing.RAW,
-            Optional.empty(),
-            "/usr/bin/envoy",
-            0755)));
+        installer()
+            .source(
+                new Artifact(
+                    "envoy " + version,
+                    m.url() + path + file,
+                    "https://github.com" + path + file,
+                    v,
+                    Artifact.Packing.RAW,
+                    Optional.empty(),
+                    "/usr/bin/envoy",
+                    0755)));
   }
 
   private static void rewrite(Path file, java.util.function.Predicate<String> keep) {
@@ -329,14 +332,18 @@ class ResourceContractTest {
     c.drift().accept(root);
     Resource second = c.make().apply(c.second());
     Change change = engine.plan(List.of(second), host).get(0).change();
-    assertThat(change.fields()).extracting(f -> f.field()).containsExactlyElementsOf(c.changedFields());
+    assertThat(change.fields())
+        .extracting(f -> f.field())
+        .containsExactlyElementsOf(c.changedFields());
     assertThat(change.kind())
         .isEqualTo(c.name().equals("absent") ? Change.Kind.DELETE : Change.Kind.UPDATE);
     if (c.name().equals("secret file")) {
-      assertThat(change.fields()).allSatisfy(f -> {
-        assertThat(f.to()).doesNotContain("bbbb");
-        assertThat(f.from()).doesNotContain("aaaa");
-      });
+      assertThat(change.fields())
+          .allSatisfy(
+              f -> {
+                assertThat(f.to()).doesNotContain("bbbb");
+                assertThat(f.from()).doesNotContain("aaaa");
+              });
     }
     RunResult updated = apply(second, host);
     assertThat(updated.failed()).as(updated.error()).isFalse();

@@ -508,14 +508,14 @@ class HostileConfigTest {
     String yaml =
         SERVER
             + """
-              service:
-                annotations:
-                  consul.hashicorp.com/connect-service: 'w;b'
-                  consul.hashicorp.com/connect-service-port: '80'
-                  consul.hashicorp.com/transparent-proxy: maybe
-                  consul.hashicorp.com/transparent-proxy-exclude-inbound-ports: '70000'
-                  consul.hashicorp.com/transparent-proxy-exclude-uids: root
-              """;
+            service:
+              annotations:
+                consul.hashicorp.com/connect-service: 'w;b'
+                consul.hashicorp.com/connect-service-port: '80'
+                consul.hashicorp.com/transparent-proxy: maybe
+                consul.hashicorp.com/transparent-proxy-exclude-inbound-ports: '70000'
+                consul.hashicorp.com/transparent-proxy-exclude-uids: root
+            """;
     assertThatThrownBy(() -> parse(yaml))
         .isInstanceOf(SpecException.class)
         .satisfies(
@@ -538,13 +538,13 @@ class HostileConfigTest {
     String yaml =
         SERVER
             + """
-              service:
-                name: 'web;ls'
-                port: 0
-                tags: {a: b}
-                meta: {a: [1]}
-                transparent_proxy: maybe
-              """;
+            service:
+              name: 'web;ls'
+              port: 0
+              tags: {a: b}
+              meta: {a: [1]}
+              transparent_proxy: maybe
+            """;
     assertThatThrownBy(() -> parse(yaml))
         .isInstanceOf(SpecException.class)
         .satisfies(

@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue #14: spec is read by the layers above it and reads none of them (STYLE.md), so there is
- * no spec ↔ sidecar (or spec ↔ render) cycle. A source scan: imports and fully qualified names.
+ * Issue #14: spec is read by the layers above it and reads none of them (STYLE.md), so there is no
+ * spec ↔ sidecar (or spec ↔ render) cycle. A source scan: imports and fully qualified names.
  */
 class SpecDependenciesTest {
   private static final Pattern OURS = Pattern.compile("dev\\.consulvmagent\\.([a-z]+)\\.");

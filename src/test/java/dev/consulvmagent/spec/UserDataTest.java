@@ -18,8 +18,10 @@ class UserDataTest {
 
   @Test
   void extract_cloudConfig_returnsWriteFilesContent() {
-    String ud = "#cloud-config\nwrite_files:\n  - path: /etc/other\n    content: no\n  - path: " + PATH
-        + "\n    permissions: '0600'\n    content: |\n      consul:\n        role: server\n";
+    String ud =
+        "#cloud-config\nwrite_files:\n  - path: /etc/other\n    content: no\n  - path: "
+            + PATH
+            + "\n    permissions: '0600'\n    content: |\n      consul:\n        role: server\n";
     assertThat(text(UserData.extract(ud.getBytes(), PATH))).isEqualTo("consul:\n  role: server\n");
   }
 
@@ -32,48 +34,88 @@ class UserDataTest {
     }
     String b64 = Base64.getEncoder().encodeToString(cfg.getBytes());
     String gzb64 = Base64.getEncoder().encodeToString(gz.toByteArray());
-    for (String[] c : new String[][] {{"b64", b64}, {"base64", b64}, {"gz+b64", gzb64}, {"GZIP+BASE64", gzb64}}) {
-      String ud = "#cloud-config\nwrite_files:\n  - path: " + PATH + "\n    encoding: " + c[0] + "\n    content: " + c[1] + "\n";
+    for (String[] c :
+        new String[][] {{"b64", b64}, {"base64", b64}, {"gz+b64", gzb64}, {"GZIP+BASE64", gzb64}}) {
+      String ud =
+          "#cloud-config\nwrite_files:\n  - path: "
+              + PATH
+              + "\n    encoding: "
+              + c[0]
+              + "\n    content: "
+              + c[1]
+              + "\n";
       assertThat(text(UserData.extract(ud.getBytes(), PATH))).as(c[0]).isEqualTo(cfg);
     }
   }
 
   private static String mime(String... parts) {
-    StringBuilder b = new StringBuilder("Content-Type: multipart/mixed; boundary=\"XYZ\"\nMIME-Version: 1.0\n\n");
+    StringBuilder b =
+        new StringBuilder("Content-Type: multipart/mixed; boundary=\"XYZ\"\nMIME-Version: 1.0\n\n");
     for (String p : parts) {
-      b.append("--XYZ\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\nContent-ID: <x>\n\n")
-          .append(Base64.getMimeEncoder().encodeToString(p.getBytes())).append("\n");
+      b.append(
+              "--XYZ\n"
+                  + "Content-Type: text/cloud-config\n"
+                  + "Content-Transfer-Encoding: base64\n"
+                  + "Content-ID: <x>\n\n")
+          .append(Base64.getMimeEncoder().encodeToString(p.getBytes()))
+          .append("\n");
     }
     return b.append("--XYZ--\n").toString();
   }
 
   @Test
   void extract_mimeDefaultMerge_laterPartReplacesWriteFiles() {
-    String p1 = "#cloud-config\nwrite_files:\n  - path: " + PATH + "\n    content: 'consul: {role: server}'\n";
+    String p1 =
+        "#cloud-config\nwrite_files:\n  - path: "
+            + PATH
+            + "\n    content: 'consul: {role: server}'\n";
     String p2 = "#cloud-config\nwrite_files:\n  - path: /etc/b\n    content: x\n";
-    assertThatThrownBy(() -> UserData.extract(mime(p1, p2).getBytes(), PATH)).hasMessageContaining("no entry with path");
-    assertThat(text(UserData.extract(mime(p2, p1).getBytes(), PATH))).isEqualTo("consul: {role: server}");
+    assertThatThrownBy(() -> UserData.extract(mime(p1, p2).getBytes(), PATH))
+        .hasMessageContaining("no entry with path");
+    assertThat(text(UserData.extract(mime(p2, p1).getBytes(), PATH)))
+        .isEqualTo("consul: {role: server}");
   }
 
   @Test
   void extract_mimeWithMergeHow_appendsLists() {
-    String p1 = "#cloud-config\nwrite_files:\n  - path: " + PATH + "\n    content: 'consul: {role: server}'\n";
-    String p2 = "#cloud-config\nmerge_how:\n  - name: list\n    settings: [append]\n  - name: dict\n    settings: [no_replace, recurse_list]\n"
-        + "write_files:\n  - path: /etc/b\n    content: x\n";
-    assertThat(text(UserData.extract(mime(p1, p2).getBytes(), PATH))).isEqualTo("consul: {role: server}");
+    String p1 =
+        "#cloud-config\nwrite_files:\n  - path: "
+            + PATH
+            + "\n    content: 'consul: {role: server}'\n";
+    String p2 =
+        "#cloud-config\n"
+            + "merge_how:\n"
+            + "  - name: list\n"
+            + "    settings: [append]\n"
+            + "  - name: dict\n"
+            + "    settings: [no_replace, recurse_list]\n"
+            + "write_files:\n"
+            + "  - path: /etc/b\n"
+            + "    content: x\n";
+    assertThat(text(UserData.extract(mime(p1, p2).getBytes(), PATH)))
+        .isEqualTo("consul: {role: server}");
   }
 
   @Test
   void merge_noReplaceKeepsEarlierScalar_asCloudInitDoes() {
-    CloudInitMerge.Rules r = CloudInitMerge.parse("list(append)+dict(no_replace,recurse_list)+str()");
-    Object merged = CloudInitMerge.merge(java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two")),
-        java.util.Map.of("v", "1.20.1", "runcmd", java.util.List.of("three")), r);
-    assertThat(merged).isEqualTo(java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two", "three")));
+    CloudInitMerge.Rules r =
+        CloudInitMerge.parse("list(append)+dict(no_replace,recurse_list)+str()");
+    Object merged =
+        CloudInitMerge.merge(
+            java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two")),
+            java.util.Map.of("v", "1.20.1", "runcmd", java.util.List.of("three")),
+            r);
+    assertThat(merged)
+        .isEqualTo(
+            java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two", "three")));
   }
 
   @Test
   void extract_rejectsShellScriptsAndJinja() {
-    assertThatThrownBy(() -> UserData.extract("#!/bin/sh\necho hi\n".getBytes(), PATH)).hasMessageContaining("no #cloud-config");
-    assertThatThrownBy(() -> UserData.extract("## template: jinja\n#cloud-config\n".getBytes(), PATH)).hasMessageContaining("Jinja");
+    assertThatThrownBy(() -> UserData.extract("#!/bin/sh\necho hi\n".getBytes(), PATH))
+        .hasMessageContaining("no #cloud-config");
+    assertThatThrownBy(
+            () -> UserData.extract("## template: jinja\n#cloud-config\n".getBytes(), PATH))
+        .hasMessageContaining("Jinja");
   }
 }

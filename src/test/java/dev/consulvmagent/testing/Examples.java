@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The shipped example configs, prepared for tests against {@link #mirror()}: signature checks
- * off (the mirror's doubles are not release-signed), optional text replacements.
+ * The shipped example configs, prepared for tests against {@link #mirror()}: signature checks off
+ * (the mirror's doubles are not release-signed), optional text replacements.
  */
 public final class Examples {
   private static TestMirror mirror;

@@ -15,10 +15,16 @@ public final class Gpg {
 
   public Gpg(Path dir) throws IOException, InterruptedException {
     this.home = Files.createDirectories(dir.resolve("gnupg"));
-    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(
+        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     run("--quick-gen-key", "Test Release <release@example.invalid>", "rsa2048", "cert", "never");
-    String fpr = new String(run("--list-secret-keys", "--with-colons")).lines()
-        .filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
+    String fpr =
+        new String(run("--list-secret-keys", "--with-colons"))
+            .lines()
+            .filter(l -> l.startsWith("fpr:"))
+            .findFirst()
+            .orElseThrow()
+            .split(":")[9];
     run("--quick-add-key", fpr, "rsa2048", "sign", "never");
   }
 
@@ -39,7 +45,18 @@ public final class Gpg {
   }
 
   private byte[] run(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "gpg",
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--yes",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                ""));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     byte[] out = p.getInputStream().readAllBytes();

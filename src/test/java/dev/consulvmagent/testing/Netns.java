@@ -24,7 +24,8 @@ public final class Netns implements AutoCloseable {
   }
 
   public static boolean available() {
-    return "root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/sbin/iptables-restore"))
+    return "root".equals(System.getProperty("user.name"))
+        && Files.isExecutable(Path.of("/usr/sbin/iptables-restore"))
         && (Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip")));
   }
 

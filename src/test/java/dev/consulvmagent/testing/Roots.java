@@ -15,9 +15,9 @@ public final class Roots {
   private Roots() {}
 
   /**
-   * /etc/passwd and /etc/group with root, consul and envoy. Run as root, they get their usual
-   * ids; run by anyone else, all three map to that user's own uid and gid, so every chown the
-   * agent makes is one an unprivileged user may make, and the tests really run.
+   * /etc/passwd and /etc/group with root, consul and envoy. Run as root, they get their usual ids;
+   * run by anyone else, all three map to that user's own uid and gid, so every chown the agent
+   * makes is one an unprivileged user may make, and the tests really run.
    */
   public static Path withUsers(Path root) throws IOException {
     Files.createDirectories(root.resolve("etc"));
@@ -28,19 +28,33 @@ public final class Roots {
     int envoy = privileged ? 997 : uid;
     int cg = privileged ? 998 : gid;
     int eg = privileged ? 997 : gid;
-    Files.writeString(root.resolve("etc/passwd"),
-        "root:x:" + uid + ":" + gid + ":root:/root:/bin/sh\n"
-        + "consul:x:" + consul + ":" + cg + "::/var/lib/consul:/usr/sbin/nologin\n"
-        + "envoy:x:" + envoy + ":" + eg + "::/nonexistent:/usr/sbin/nologin\n");
-    Files.writeString(root.resolve("etc/group"),
+    Files.writeString(
+        root.resolve("etc/passwd"),
+        "root:x:"
+            + uid
+            + ":"
+            + gid
+            + ":root:/root:/bin/sh\n"
+            + "consul:x:"
+            + consul
+            + ":"
+            + cg
+            + "::/var/lib/consul:/usr/sbin/nologin\n"
+            + "envoy:x:"
+            + envoy
+            + ":"
+            + eg
+            + "::/nonexistent:/usr/sbin/nologin\n");
+    Files.writeString(
+        root.resolve("etc/group"),
         "root:x:" + gid + ":\nconsul:x:" + cg + ":\nenvoy:x:" + eg + ":\n");
     return root;
   }
 
   /**
-   * A fresh root for apply: bare when the tests run as root (systemd-sysusers creates the users
-   * for real, with ids only root may chown to); for anyone else, with the users already made
-   * ({@link #withUsers}), so the same apply runs unprivileged.
+   * A fresh root for apply: bare when the tests run as root (systemd-sysusers creates the users for
+   * real, with ids only root may chown to); for anyone else, with the users already made ({@link
+   * #withUsers}), so the same apply runs unprivileged.
    */
   public static Path forApply(Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -60,21 +74,30 @@ public final class Roots {
   public static Map<String, String> snapshot(Path root) {
     Map<String, String> out = new TreeMap<>();
     try (Stream<Path> s = Files.walk(root)) {
-      s.forEach(p -> {
-        try {
-          String rel = root.relativize(p).toString();
-          if (Files.isSymbolicLink(p)) {
-            out.put(rel, "link " + Files.readSymbolicLink(p));
-          } else if (Files.isDirectory(p)) {
-            out.put(rel, "dir " + Files.getAttribute(p, "unix:mode"));
-          } else {
-            out.put(rel, "file " + Files.getAttribute(p, "unix:mode") + " " + Files.getAttribute(p, "unix:uid") + " "
-                + Files.getLastModifiedTime(p).toMillis() + " " + HostFs.sha256(Files.readAllBytes(p)));
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      s.forEach(
+          p -> {
+            try {
+              String rel = root.relativize(p).toString();
+              if (Files.isSymbolicLink(p)) {
+                out.put(rel, "link " + Files.readSymbolicLink(p));
+              } else if (Files.isDirectory(p)) {
+                out.put(rel, "dir " + Files.getAttribute(p, "unix:mode"));
+              } else {
+                out.put(
+                    rel,
+                    "file "
+                        + Files.getAttribute(p, "unix:mode")
+                        + " "
+                        + Files.getAttribute(p, "unix:uid")
+                        + " "
+                        + Files.getLastModifiedTime(p).toMillis()
+                        + " "
+                        + HostFs.sha256(Files.readAllBytes(p)));
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

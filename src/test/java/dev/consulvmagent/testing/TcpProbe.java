@@ -8,8 +8,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Test helper run inside network namespaces: {@code listen PORT NAME} answers every connection
- * with NAME; {@code connect HOST PORT} prints what the listener answered (or "refused").
+ * Test helper run inside network namespaces: {@code listen PORT NAME} answers every connection with
+ * NAME; {@code connect HOST PORT} prints what the listener answered (or "refused").
  */
 public final class TcpProbe {
   private TcpProbe() {}
@@ -24,7 +24,8 @@ public final class TcpProbe {
         long end = System.currentTimeMillis() + 120_000; // stops by itself
         s.setSoTimeout(1000);
         while (System.currentTimeMillis() < end) {
-          try (Socket c = s.accept(); OutputStream out = c.getOutputStream()) {
+          try (Socket c = s.accept();
+              OutputStream out = c.getOutputStream()) {
             out.write(args[2].getBytes(StandardCharsets.UTF_8));
           } catch (java.net.SocketTimeoutException ignored) {
             // poll the deadline

@@ -15,8 +15,8 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * A local release mirror with the real download sites' paths, serving small test doubles of
- * consul, envoy and the demo apps (never the real programs), with unsigned checksum files.
+ * A local release mirror with the real download sites' paths, serving small test doubles of consul,
+ * envoy and the demo apps (never the real programs), with unsigned checksum files.
  */
 public final class TestMirror implements AutoCloseable {
   private final HttpServer server;
@@ -27,9 +27,12 @@ public final class TestMirror implements AutoCloseable {
     String cv = consulVersion;
     byte[] consulZip = zip("consul", script("consul-double", "Consul v" + cv));
     put("/consul/" + cv + "/consul_" + cv + "_linux_amd64.zip", consulZip);
-    put("/consul/" + cv + "/consul_" + cv + "_SHA256SUMS", sums(Map.of("consul_" + cv + "_linux_amd64.zip", consulZip)));
+    put(
+        "/consul/" + cv + "/consul_" + cv + "_SHA256SUMS",
+        sums(Map.of("consul_" + cv + "_linux_amd64.zip", consulZip)));
     String gh = "/envoyproxy/envoy/releases/download/v" + envoyVersion + "/";
-    byte[] envoy = script("envoy-double", "envoy  version: 0/" + envoyVersion + "/Clean/RELEASE/BoringSSL");
+    byte[] envoy =
+        script("envoy-double", "envoy  version: 0/" + envoyVersion + "/Clean/RELEASE/BoringSSL");
     put(gh + "envoy-" + envoyVersion + "-linux-x86_64", envoy);
     // like Envoy's releases: only the clearsigned checksums.txt.asc (by a throwaway test key)
     byte[] envoySums = sums(Map.of("envoy-" + envoyVersion + "-linux-x86_64", envoy));
@@ -37,27 +40,32 @@ public final class TestMirror implements AutoCloseable {
     String apps = "/hashicorp/demo-consul-101/releases/download/0.0.3.1/";
     Map<String, byte[]> appZips = new HashMap<>();
     for (String app : List.of("dashboard", "counting")) {
-      byte[] z = zip(app + "-service_linux_amd64", script(app + "-service-double", app + "-service 0.0.3.1"));
+      byte[] z =
+          zip(
+              app + "-service_linux_amd64",
+              script(app + "-service-double", app + "-service 0.0.3.1"));
       put(apps + app + "-service_linux_amd64.zip", z);
       appZips.put("zips/" + app + "-service_linux_amd64.zip", z);
     }
     // upstream's format (demo-consul-101 services/build_all): lines name zips/<asset>.zip
     put(apps + "SHA256SUMS.txt", sums(appZips));
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", ex -> {
-      String path = ex.getRequestURI().getPath();
-      requests.add(path);
-      byte[] body = files.get(path);
-      if (body == null) {
-        ex.sendResponseHeaders(404, -1);
-      } else {
-        ex.sendResponseHeaders(200, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(body);
-        }
-      }
-      ex.close();
-    });
+    server.createContext(
+        "/",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          requests.add(path);
+          byte[] body = files.get(path);
+          if (body == null) {
+            ex.sendResponseHeaders(404, -1);
+          } else {
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          }
+          ex.close();
+        });
     server.start();
   }
 
@@ -71,8 +79,13 @@ public final class TestMirror implements AutoCloseable {
 
   /** A shell-script double that answers "version" like the real program and exits 0 otherwise. */
   static byte[] script(String name, String version) {
-    return ("#!/bin/sh\n# " + name + ": a test double, not the real program\n"
-        + "case \"$1\" in version|--version|-v) echo \"" + version + "\"; exit 0;; esac\nexit 0\n").getBytes(StandardCharsets.UTF_8);
+    return ("#!/bin/sh\n# "
+            + name
+            + ": a test double, not the real program\n"
+            + "case \"$1\" in version|--version|-v) echo \""
+            + version
+            + "\"; exit 0;; esac\nexit 0\n")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   static byte[] zip(String entry, byte[] content) throws IOException {
