@@ -43,22 +43,9 @@ public final class RedirectTraffic {
       List<Integer> excludeUids,
       Optional<String> dnsIp,
       int dnsPort) {
-    /** Every value checked whole here (RedirectConfig's checks): IllegalArgumentException. */
-    public Flags {
-      config(
-          proxyUid,
-          inboundPort,
-          outboundPort,
-          excludeInboundPorts,
-          excludeOutboundPorts,
-          excludeOutboundCidrs,
-          excludeUids,
-          dnsIp,
-          dnsPort);
-    }
-
+    /** The rules' input; RedirectConfig checks every value whole (IllegalArgumentException). */
     RedirectConfig config() {
-      return config(
+      return new RedirectConfig(
           proxyUid,
           inboundPort,
           outboundPort,
@@ -70,17 +57,10 @@ public final class RedirectTraffic {
           dnsPort);
     }
 
-    private static RedirectConfig config(
-        int uid,
-        int in,
-        int out,
-        List<Integer> exIn,
-        List<Integer> exOut,
-        List<String> cidrs,
-        List<Integer> uids,
-        Optional<String> dnsIp,
-        int dnsPort) {
-      return new RedirectConfig(uid, in, out, exIn, exOut, cidrs, uids, dnsIp, dnsPort);
+    /** Checks every value as the rules will take it; IllegalArgumentException names the bad one. */
+    public Flags checked() {
+      config();
+      return this;
     }
   }
 

@@ -185,16 +185,17 @@ final class RedirectTrafficCommand implements Callable<Integer> {
           spec.commandLine(), "-consul-dns-ip: not an IPv4 address");
     try {
       return new RedirectTraffic.Flags(
-          proxyUid,
-          Optional.ofNullable(proxyId),
-          inbound,
-          outbound,
-          excludeInbound,
-          excludeOutbound,
-          excludeCidr,
-          excludeUid,
-          Optional.ofNullable(dnsIp),
-          dnsPort);
+              proxyUid,
+              Optional.ofNullable(proxyId),
+              inbound,
+              outbound,
+              excludeInbound,
+              excludeOutbound,
+              excludeCidr,
+              excludeUid,
+              Optional.ofNullable(dnsIp),
+              dnsPort)
+          .checked();
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -27,14 +27,22 @@ public final class SystemdSyntax {
    */
   public static String execArgument(String value) {
     refuseUnsafe(value, "command-line argument");
-    StringBuilder b = new StringBuilder(value.length() + 2).append('"');
+    return quoted(new StringBuilder(value.length() + 2), value, true);
+  }
+
+  /**
+   * value in double quotes with systemd.syntax(7)'s C-style escapes for {@code "} and {@code \},
+   * {@code %} doubled (specifiers) and, where $ expands (command lines), {@code $} doubled.
+   */
+  private static String quoted(StringBuilder b, String value, boolean doubleDollar) {
+    b.append('"');
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       switch (c) {
         case '"' -> b.append("\\\"");
         case '\\' -> b.append("\\\\");
         case '%' -> b.append("%%");
-        case '$' -> b.append("$$");
+        case '$' -> b.append(doubleDollar ? "$$" : "$");
         default -> b.append(c);
       }
     }
@@ -53,18 +61,9 @@ public final class SystemdSyntax {
           "not an environment variable name: " + Validators.quote(name));
     }
     refuseUnsafe(value, "environment value of " + name);
-    StringBuilder b = new StringBuilder(name.length() + value.length() + 3).append('"');
-    b.append(name).append('=');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '%' -> b.append("%%");
-        default -> b.append(c);
-      }
-    }
-    return b.append('"').toString();
+    // the name is plain (checked above), so quoting "NAME=value" whole quotes only the value's
+    // characters: the same escapes, $ left as it is
+    return quoted(new StringBuilder(name.length() + value.length() + 3), name + "=" + value, false);
   }
 
   /**
