@@ -58,9 +58,27 @@ public final class Common {
       names = "--lock-wait",
       paramLabel = "SECONDS",
       defaultValue = "10",
+      converter = Common.Seconds.class,
       description =
           "How long to wait for another run to finish (default ${DEFAULT-VALUE}); then exit 5.")
   int lockWait;
+
+  /** A whole number of seconds, 0 or more (a negative wait is a usage error, exit 2). */
+  static final class Seconds implements picocli.CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int n;
+      try {
+        n = Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a number");
+      }
+      if (n < 0) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' is negative");
+      }
+      return n;
+    }
+  }
 
   RunOptions toRunOptions() {
     return new RunOptions(

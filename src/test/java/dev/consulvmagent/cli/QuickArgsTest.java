@@ -178,4 +178,16 @@ class QuickArgsTest {
     assertThat(err3.toString()).contains("--confg");
     assertThat(Arrays.asList(ExitCodes.OK, ExitCodes.USAGE)).doesNotContain(code);
   }
+
+  @Test
+  void aNegativeLockWait_isAUsageError() {
+    StringWriter err = new StringWriter();
+    int code =
+        Main.run(
+            new String[] {"validate", "--lock-wait=-1", "--config", "/nonexistent/agent.yaml"},
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err));
+    assertThat(code).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("--lock-wait").contains("negative");
+  }
 }
