@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.testing.Gpg;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -285,19 +286,7 @@ class PgpVerifierTest {
   }
 
   private static Result gpgFed(Path home, String stdin, String... args) throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                "gpg",
-                "--homedir",
-                home.toString(),
-                "--batch",
-                "--yes",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                ""));
-    cmd.addAll(List.of(args));
+    List<String> cmd = Gpg.command(home, args);
     Path err = Files.createTempFile(home, "err", ".txt");
     Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
     try (var in = p.getOutputStream()) {

@@ -44,7 +44,8 @@ public final class Gpg {
     return Files.readAllBytes(out);
   }
 
-  private byte[] run(String... args) throws IOException, InterruptedException {
+  /** gpg on a throwaway home, unattended, no passphrase, then args (an argument list). */
+  public static List<String> command(Path home, String... args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -58,6 +59,11 @@ public final class Gpg {
                 "--passphrase",
                 ""));
     cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private byte[] run(String... args) throws IOException, InterruptedException {
+    List<String> cmd = command(home, args);
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     byte[] out = p.getInputStream().readAllBytes();
     if (p.waitFor() != 0) throw new IOException("gpg failed: " + cmd);
