@@ -11,6 +11,7 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.systemd.SystemdNotifier;
@@ -35,15 +36,55 @@ public final class Agent {
     return spec;
   }
 
+  /**
+   * Every warning a config earns (ignored annotations, a download without a digest): what plan and
+   * apply say on every run, so validate can say the same.
+   */
+  public static List<String> warnings(AgentSpec spec) {
+    List<String> out = new java.util.ArrayList<>();
+    spec.service().ifPresent(s -> out.addAll(s.warnings()));
+    out.addAll(Artifacts.warnings(spec));
+    return out;
+  }
+
   private AgentSpec parse(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return new SpecLoader().parse(UserData.extract(raw, path));
+      byte[] config = UserData.extract(raw, path);
+      try {
+        return new SpecLoader().parse(config);
+      } catch (SpecException e) {
+        throw e.in(path + " (the write_files entry of " + ud + ")");
+      }
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
-    return new SpecLoader().load(cfg);
+    try {
+      return new SpecLoader().load(cfg);
+    } catch (SpecException e) {
+      throw e.in(cfg.toString()).withHint(cloudConfigHint(cfg, e));
+    }
+  }
+
+  /**
+   * A whole #cloud-config given as --config: its write_files (and the rest) are unknown keys of an
+   * agent config, and what the operator meant is --user-data.
+   */
+  private static String cloudConfigHint(Path cfg, SpecException e) {
+    boolean userData =
+        e.problems().stream()
+            .anyMatch(
+                p ->
+                    List.of("write_files", "runcmd", "packages", "users", "bootcmd")
+                            .contains(p.path())
+                        && p.detail().startsWith("unknown key"));
+    return userData
+        ? cfg
+            + " looks like cloud-init user-data: give it as --user-data "
+            + cfg
+            + " (the agent config is its write_files entry)"
+        : "";
   }
 
   /** Everything up to the point of change: load, build the catalog, observe, diff. */

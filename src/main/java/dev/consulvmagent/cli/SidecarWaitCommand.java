@@ -41,6 +41,6 @@ final class SidecarWaitCommand implements Callable<Integer> {
         httpAddr,
         Duration.ofSeconds(timeout),
         Main.sink(spec.commandLine().getErr(), null));
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 }

@@ -17,9 +17,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Is this VM correctly in the mesh? Consul, registration, health, Envoy, traffic rules, DNS,"
-            + " last run.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:healthy", "1:degraded (a check warns or fails)", "2:usage error"})
+            + " last run.")
 final class StatusCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -33,7 +31,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<Doctor.Check> checks = Mesh.status(httpAddr, common.toRunOptions());
-    int code = Doctor.exitCode(checks);
+    int code = Doctor.exitCode(checks) == 0 ? ExitCode.OK.code() : ExitCode.DEGRADED.code();
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {
       out.print(JsonText.of(Doctor.toJson(checks)));

@@ -107,7 +107,7 @@ class CliApplyTest {
     Path dc2 = config("dashboard", "datacenter: dc1", "datacenter: dc2");
     Run plan =
         run("plan", "--config", dc2.toString(), "--root", root.toString(), "--detailed-exitcode");
-    assertThat(plan.code()).isEqualTo(ExitCodes.CHANGES_PENDING);
+    assertThat(plan.code()).isEqualTo(ExitCode.CHANGES_PENDING.code());
     assertThat(plan.out())
         .contains(
             "~ file:/etc/consul.d/consul.json",

@@ -107,7 +107,7 @@ class CliHostileRootTest {
     Run r = apply(root);
 
     assertThat(Roots.snapshot(out)).as(r.text()).isEqualTo(before);
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.text()).containsAnyOf("is a symbolic link", "is a symlink").contains("/" + where);
     assertThat(Files.readSymbolicLink(link)).isEqualTo(out);
     try (Stream<Path> s = Files.walk(root)) {
@@ -181,7 +181,7 @@ class CliHostileRootTest {
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
-    assertThat(r.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.err()).contains("is a symbolic link", "/etc");
   }
 
@@ -210,7 +210,7 @@ class CliHostileRootTest {
         .isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
     try (RunLock held = RunLock.acquire(options(alias), java.time.Duration.ofSeconds(1))) {
       Run r = apply(root, "--lock-wait", "0");
-      assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.LOCKED);
+      assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.LOCKED.code());
     }
     assertThat(apply(root).code()).isZero();
     assertThat(tmpLocks())
@@ -230,7 +230,7 @@ class CliHostileRootTest {
 
     Run r = apply(root);
 
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(target).doesNotExist();
   }
 
