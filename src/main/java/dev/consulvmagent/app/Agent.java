@@ -119,7 +119,21 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    return p.engine().planResult(p.plan(), start);
+    RunResult r = p.engine().planResult(p.plan(), start);
+    // what apply would then restart, reload or start: the plan says it, in words
+    List<String> effects =
+        PlanEffects.words(
+            Engine.wouldNotify(p.plan()), p.spec().app().map(a -> a.unitName()), p.host());
+    return new RunResult(
+        r.mode(),
+        r.start(),
+        r.end(),
+        r.outcomes(),
+        effects,
+        r.failed(),
+        r.error(),
+        r.created(),
+        r.removed());
   }
 
   public RunResult apply(RunOptions o) {
