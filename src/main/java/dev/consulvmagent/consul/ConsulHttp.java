@@ -5,6 +5,7 @@ import dev.consulvmagent.spec.Secret;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +49,7 @@ public final class ConsulHttp {
 
   private static Call.Factory client(ConsulEndpoint e, Duration timeout) {
     if (e.scheme().equals("unix"))
-      throw new InvalidEndpointException(
-          e.display() + ": unix sockets are not supported yet; give the agent's http(s) address");
+      return HttpClients.consulUnix(Path.of(e.address()), timeout, Duration.ZERO);
     try {
       // no read timeout: the per-call timeout below covers a blocking query's whole hold
       return HttpClients.consul(e.scheme().equals("https"), e.tls(), timeout, Duration.ZERO);

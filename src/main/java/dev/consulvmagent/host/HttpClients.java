@@ -2,6 +2,8 @@ package dev.consulvmagent.host;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Proxy;
 import java.net.ProxySelector;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,6 +142,23 @@ public final class HttpClients {
                   b.hostnameVerifier(
                       (host, session) -> OkHostnameVerifier.INSTANCE.verify(name, session)));
     return b.connectionSpecs(List.of(ConnectionSpec.MODERN_TLS)).build();
+  }
+
+  /**
+   * A client for a Consul agent's HTTP API on a Unix domain socket (CONSUL_HTTP_ADDR=unix://PATH):
+   * every request goes to socket, whatever host its URL names; no proxy, no TLS.
+   */
+  public static Call.Factory consulUnix(
+      Path socket, Duration connectTimeout, Duration readTimeout) {
+    return new OkHttpClient.Builder()
+        .connectTimeout(connectTimeout)
+        .readTimeout(readTimeout)
+        .retryOnConnectionFailure(true)
+        .proxy(Proxy.NO_PROXY)
+        .socketFactory(new UnixSocketFactory(socket))
+        .dns(host -> List.of(InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})))
+        .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
+        .build();
   }
 
   private static X509TrustManager trustManager(Optional<Path> file, Optional<Path> dir)

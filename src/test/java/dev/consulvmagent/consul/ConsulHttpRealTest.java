@@ -32,7 +32,9 @@ class ConsulHttpRealTest {
                 dir ->
                     Files.writeString(
                         dir.resolve("acl.json"),
-                        "{\"acl\": {\"enabled\": true, \"default_policy\": \"deny\","
+                        "{\"addresses\": {\"http\": \"127.0.0.1 unix://"
+                            + tmp.resolve("http.sock")
+                            + "\"}, \"acl\": {\"enabled\": true, \"default_policy\": \"deny\","
                             + " \"tokens\": {\"master\": \""
                             + MASTER
                             + "\", \"agent\": \""
@@ -144,5 +146,21 @@ class ConsulHttpRealTest {
     assertThat(ConsulHttp.key("prefix/")).isEqualTo("prefix/");
     for (String bad : List.of("../x", "a/./b", "a//b"))
       assertThatThrownBy(() -> ConsulHttp.key(bad)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void unixSocketAddress_reachesTheAgent_asConsulsCliDialsIt() {
+    ConsulEndpoint e =
+        ConsulEndpoint.resolve(
+            EndpointInput.fromEnv(
+                java.util.Map.of(
+                    "CONSUL_HTTP_ADDR",
+                    "unix://" + tmp.resolve("http.sock"),
+                    "CONSUL_HTTP_TOKEN",
+                    MASTER),
+                java.util.Optional.empty()));
+    ConsulResponse r =
+        new ConsulHttp(e, Duration.ofSeconds(5)).get("/v1/status/leader", ConsulQuery.NONE, "none");
+    assertThat(r.body()).contains("127.0.0.1:" + agent.ports().server());
   }
 }
