@@ -14,6 +14,15 @@ public final class Failures {
     return ex instanceof ArtifactException
         || ex instanceof ExecException
         || ex instanceof ConsulApi.ConsulUnreachableException
+        || ex instanceof dev.consulvmagent.consul.ConsulException
         || ex instanceof SidecarWait.TimeoutException;
+  }
+
+  /**
+   * A flag or environment variable that cannot be what it names (CONSUL_HTTP_ADDR=ftp://…, a client
+   * cert without its key, an unreadable token file): a usage error (exit 2), never a bug.
+   */
+  public static boolean usage(Exception ex) {
+    return ex instanceof dev.consulvmagent.consul.InvalidEndpointException;
   }
 }

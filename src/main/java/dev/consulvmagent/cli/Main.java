@@ -156,9 +156,23 @@ public final class Main implements Callable<Integer> {
     return cl;
   }
 
+  /**
+   * Options of the shared mixin that mean nothing for a command (validate downloads nothing and
+   * takes no lock; plan and status take no lock; uninstall downloads nothing): not listed, not
+   * accepted.
+   */
+  private static final Map<String, List<String>> NOT_FOR =
+      Map.of(
+          "validate", List.of("--mirror", "--lock-wait"),
+          "plan", List.of("--lock-wait"),
+          "status", List.of("--lock-wait"),
+          "uninstall", List.of("--mirror"));
+
   private static void add(CommandLine cl, String name, Sub sub) {
     cl.addSubcommand(name, sub.make().get());
     CommandSpec s = cl.getSubcommands().get(name).getCommandSpec();
+    for (String option : NOT_FOR.getOrDefault(name, List.of())) s.remove(s.findOption(option));
+    s.versionProvider(new Version()); // `status --version` says it too, not nothing
     s.usageMessage().exitCodeListHeading("%nExit codes:%n");
     s.usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
     if (s.options().stream().anyMatch(o -> o.longestName().startsWith("--") && !o.usageHelp()))
@@ -217,6 +231,9 @@ public final class Main implements Callable<Integer> {
       err.println("invalid configuration: " + ex.getMessage());
       err.println("Nothing was changed.");
       code = INVALID_CONFIG.code();
+    } else if (Failures.usage(ex)) {
+      err.println("usage error: " + ex.getMessage());
+      code = USAGE.code();
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = LOCKED.code();

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -22,15 +21,11 @@ final class StatusCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--http-addr",
-      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
-      description = "Consul HTTP API.")
-  String httpAddr;
+  @Mixin ConsulOptions consul;
 
   @Override
   public Integer call() {
-    List<Doctor.Check> checks = Mesh.status(httpAddr, common.toRunOptions());
+    List<Doctor.Check> checks = Mesh.status(consul.flags(), common.toRunOptions());
     int code = Doctor.exitCode(checks) == 0 ? ExitCode.OK.code() : ExitCode.DEGRADED.code();
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {

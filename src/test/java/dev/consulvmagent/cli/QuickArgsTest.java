@@ -185,7 +185,7 @@ class QuickArgsTest {
     StringWriter err = new StringWriter();
     int code =
         Main.run(
-            new String[] {"validate", "--lock-wait=-1", "--config", "/nonexistent/agent.yaml"},
+            new String[] {"apply", "--lock-wait=-1", "--config", "/nonexistent/agent.yaml"},
             new PrintWriter(new StringWriter()),
             new PrintWriter(err));
     assertThat(code).isEqualTo(ExitCode.USAGE.code());
