@@ -175,7 +175,8 @@ public final class Main implements Callable<Integer> {
     s.versionProvider(new Version()); // `status --version` says it too, not nothing
     s.usageMessage().exitCodeListHeading("%nExit codes:%n");
     s.usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
-    if (s.options().stream().anyMatch(o -> o.longestName().startsWith("--") && !o.usageHelp()))
+    if (s.options().stream()
+        .anyMatch(o -> o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()))
       s.usageMessage()
           .footer(
               "%nConsul's and Terraform's spellings work too: -name for --name (-http-addr,"
