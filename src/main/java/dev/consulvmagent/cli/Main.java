@@ -193,7 +193,7 @@ public final class Main implements Callable<Integer> {
    */
   static String[] consulSpellings(String[] args, java.util.Set<String> names) {
     String[] out = args.clone();
-    for (int i = 1; i < out.length; i++) {
+    for (int i = 0; i < out.length; i++) { // a command's name never starts with "-"
       String a = out[i];
       if (a.equals("--")) break;
       if (!a.startsWith("-") || a.startsWith("--") || a.length() < 3) continue;

@@ -45,6 +45,8 @@ class CliConventionsTest {
     assertThat(version.code()).isZero();
     assertThat(version.out()).isEqualTo(run("--version").out()).startsWith("consul-vm-agent ");
     assertThat(run("plan", "-help").out()).isEqualTo(run("plan", "--help").out());
+    assertThat(run("-help").out()).isEqualTo(run("--help").out()).contains("Commands:");
+    assertThat(run("-version").out()).isEqualTo(version.out());
   }
 
   @Test
