@@ -155,12 +155,12 @@ public final class Installer {
         progress.done(tee.count);
         arrival = new Arrival(a.url(), body.contentType(), tee.count, tee.head());
       } catch (RuntimeException | IOException e) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw e;
       }
       String actual = HexFormat.of().formatHex(md.digest());
       if (expected.isPresent() && !actual.equals(expected.get())) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw new ChecksumMismatchException(
             a.name(), a.url(), expected.get(), actual, arrival.describe());
       }
@@ -180,11 +180,11 @@ public final class Installer {
       } catch (RuntimeException | IOException e) {
         // an unverified download that is no usable archive (a login page…) is not kept; a
         // verified one is exactly what upstream published and saves the next try a download
-        if (expected.isEmpty()) HostFs.deleteQuietly(cached);
+        if (expected.isEmpty()) fs.discardQuietly(cached);
         throw e;
       }
     } catch (IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw new ArtifactException(
           a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
     }
@@ -218,7 +218,7 @@ public final class Installer {
       }
       return new Prepared(temp, archiveSha, bin, downloaded);
     } catch (RuntimeException | IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw e;
     }
   }

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -14,13 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SecureDirectoryStream;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -75,6 +72,20 @@ public final class HostFs {
       return existing.toRealPath().resolve(existing.relativize(abs));
     } catch (IOException e) {
       return abs;
+    }
+  }
+
+  /**
+   * Whether root, followed through links, is this machine's "/" itself (same device and inode: a
+   * link to "/" or a bind mount of it).
+   */
+  public static boolean isSlash(Path root) {
+    try {
+      Object slash = Files.readAttributes(Path.of("/"), BasicFileAttributes.class).fileKey();
+      Object it = Files.readAttributes(root, BasicFileAttributes.class).fileKey();
+      return slash != null && slash.equals(it);
+    } catch (IOException e) {
+      return false; // absent: created as a directory of its own
     }
   }
 
@@ -174,7 +185,7 @@ public final class HostFs {
     }
   }
 
-  private UnsafePathException linkRefused(Path link, String managed) {
+  static UnsafePathException linkRefused(Path link, String managed) {
     String to;
     try {
       to = " (to " + Files.readSymbolicLink(link) + ")";
@@ -205,49 +216,45 @@ public final class HostFs {
   }
 
   /**
-   * Creates dir and its missing parents under the root (0755, the process owner), never following a
-   * link: an existing component that is a link is refused.
+   * The directory dir (a host path under the root) as a handle reached without following a link,
+   * made with its missing parents (0755) when create. A link on the way is refused naming it.
    */
-  private void mkdirs(Path dir) throws IOException {
-    Path rel = root.relativize(dir);
-    if (!Files.isDirectory(root)) Files.createDirectories(root);
-    Path cur = root;
-    for (int i = 0; i < rel.getNameCount(); i++) {
-      if (rel.getName(i).toString().isEmpty()) continue;
-      cur = cur.resolve(rel.getName(i));
-      try {
-        Files.createDirectory(cur);
-        continue;
-      } catch (FileAlreadyExistsException e) {
-        // mkdir(2) never follows a link: look at what is there
-      }
-      BasicFileAttributes a =
-          Files.readAttributes(cur, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (a.isSymbolicLink()) throw linkRefused(cur, inside(dir));
-      if (!a.isDirectory()) throw new FileSystemException(cur.toString(), null, "not a directory");
-    }
+  private DirHandle dirHandle(Path dir, boolean create, String managed) throws IOException {
+    Path n = dir.toAbsolutePath().normalize();
+    if (!n.startsWith(root)) throw new IllegalArgumentException("not under " + root + ": " + dir);
+    return DirHandle.open(root, n, create, managed);
+  }
+
+  /** The handle of p's parent directory (p a host path under the root, not the root itself). */
+  private DirHandle parentHandle(Path p, boolean create) throws IOException {
+    Path n = own(p);
+    if (n.equals(root)) throw new IllegalArgumentException("the root has no parent here: " + p);
+    return dirHandle(n.getParent(), create, inside(n));
+  }
+
+  private static String nameOf(Path p) {
+    return p.getFileName().toString();
   }
 
   /** Creates the missing directories above p (a path from {@link #resolve}), following no link. */
   public void createParents(Path p) {
     guard("mkdir " + p.getParent());
     try {
-      mkdirs(own(p).getParent());
+      parentHandle(p, true).close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + p.getParent() + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * A new, empty file for writing at tmp (a temp path from {@link #tempSibling}): O_EXCL, no link.
+   * A new, empty file for writing at tmp (a temp path from {@link #tempSibling}): O_EXCL, no link,
+   * opened relative to its directory's handle.
    */
   public OutputStream newTempFile(Path tmp) throws IOException {
     guard("write " + tmp);
-    return Files.newOutputStream(
-        own(tmp),
-        StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE,
-        LinkOption.NOFOLLOW_LINKS);
+    try (DirHandle d = parentHandle(tmp, false)) {
+      return Channels.newOutputStream(d.createNew(nameOf(tmp), 0666));
+    }
   }
 
   private void guard(String what) {
@@ -405,41 +412,55 @@ public final class HostFs {
   /** Replaces path with content atomically; the file never exists half-written. */
   public void writeAtomic(String path, byte[] content, int mode, int uid, int gid) {
     guard("write " + path);
+    checkMode(mode);
     Path target = resolve(path);
-    Path tmp = tempSibling(target);
-    try {
-      mkdirs(target.getParent());
-      // O_EXCL|O_NOFOLLOW, created 0600: a secret is never readable by others even for an instant
-      try (FileChannel ch =
-          FileChannel.open(
-              tmp,
-              Set.<java.nio.file.OpenOption>of(
-                  StandardOpenOption.CREATE_NEW,
-                  StandardOpenOption.WRITE,
-                  LinkOption.NOFOLLOW_LINKS),
-              PosixFilePermissions.asFileAttribute(perms(0600)))) {
-        ch.write(java.nio.ByteBuffer.wrap(content));
-        ch.force(true);
+    String tmp = tempName(nameOf(target));
+    try (DirHandle d = dirHandle(target.getParent(), true, path)) {
+      try {
+        // O_EXCL|O_NOFOLLOW, created 0600: a secret is never readable by others even for an instant
+        try (FileChannel ch = d.createNew(tmp, 0600)) {
+          writeFully(ch, content);
+          ch.force(true);
+        }
+        finishAndRename(d, tmp, nameOf(target), mode, uid, gid);
+      } catch (IOException | RuntimeException e) {
+        discard(d, tmp);
+        throw e;
       }
-      finishAndRename(tmp, target, mode, uid, gid);
     } catch (IOException e) {
-      deleteQuietly(tmp);
       throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void writeFully(FileChannel ch, byte[] content) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(content);
+    while (b.hasRemaining()) ch.write(b);
+  }
+
+  private static void checkMode(int mode) {
+    if ((mode & ~0777) != 0) {
+      throw new IllegalArgumentException("mode " + Integer.toOctalString(mode) + " beyond 0777");
     }
   }
 
   /** Moves an already-written temp file (a {@link #tempSibling} of path) over path atomically. */
   public void installTemp(Path tmp, String path, int mode, int uid, int gid) {
     guard("install " + path);
+    checkMode(mode);
     Path target = resolve(path);
-    try {
-      Path t = own(tmp);
-      if (!target.getParent().equals(t.getParent()) || Files.isSymbolicLink(t)) {
-        throw new IllegalArgumentException(tmp + " is not a temp file next to " + path);
+    Path t = own(tmp);
+    if (!target.getParent().equals(t.getParent())) {
+      discardQuietly(tmp);
+      throw new IllegalArgumentException(tmp + " is not a temp file next to " + path);
+    }
+    try (DirHandle d = dirHandle(target.getParent(), false, path)) {
+      try {
+        finishAndRename(d, nameOf(t), nameOf(target), mode, uid, gid);
+      } catch (IOException | RuntimeException e) {
+        discard(d, nameOf(t));
+        throw e;
       }
-      finishAndRename(t, target, mode, uid, gid);
     } catch (IOException e) {
-      deleteQuietly(tmp);
       throw new UncheckedIOException("cannot install " + path + ": " + e.getMessage(), e);
     }
   }
@@ -450,18 +471,22 @@ public final class HostFs {
    */
   public void installCopy(Path source, String path, int mode, int uid, int gid, long mtimeMillis) {
     guard("copy to " + path);
+    checkMode(mode);
     Path target = resolve(path);
-    Path tmp = tempSibling(target);
-    try {
-      mkdirs(target.getParent());
-      try (InputStream in = Files.newInputStream(source);
-          OutputStream out = newTempFile(tmp)) {
-        in.transferTo(out);
+    String tmp = tempName(nameOf(target));
+    try (DirHandle d = dirHandle(target.getParent(), true, path)) {
+      try {
+        try (InputStream in = Files.newInputStream(source);
+            OutputStream out = Channels.newOutputStream(d.createNew(tmp, 0600))) {
+          in.transferTo(out);
+        }
+        d.setMtime(tmp, FileTime.fromMillis(mtimeMillis));
+        finishAndRename(d, tmp, nameOf(target), mode, uid, gid);
+      } catch (IOException | RuntimeException e) {
+        discard(d, tmp);
+        throw e;
       }
-      Files.setLastModifiedTime(tmp, FileTime.fromMillis(mtimeMillis));
-      finishAndRename(tmp, target, mode, uid, gid);
     } catch (IOException e) {
-      deleteQuietly(tmp);
       throw new UncheckedIOException(
           "cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
     }
@@ -500,7 +525,29 @@ public final class HostFs {
   /** Removes p itself if it is there (a link is removed, not what it points to). */
   public void deleteFile(Path p) throws IOException {
     guard("delete " + p);
-    Files.deleteIfExists(own(p));
+    try (DirHandle d = parentHandle(p, false)) {
+      d.delete(nameOf(p));
+    } catch (NoSuchFileException e) {
+      // its directory is gone: so is p
+    }
+  }
+
+  /** Removes p (a host path under the root) if it is there; errors ignored (an error path). */
+  public void discardQuietly(Path p) {
+    if (readOnly || p == null) return;
+    try {
+      deleteFile(p);
+    } catch (IOException | RuntimeException ignored) {
+      // best effort on an error path
+    }
+  }
+
+  private static void discard(DirHandle d, String name) {
+    try {
+      d.delete(name);
+    } catch (IOException | RuntimeException ignored) {
+      // best effort on an error path
+    }
   }
 
   /** Renames tmp over target (both in the same directory) atomically, replacing what is there. */
@@ -511,19 +558,27 @@ public final class HostFs {
     if (!t.getParent().equals(to.getParent())) {
       throw new IllegalArgumentException(tmp + " is not next to " + target);
     }
-    // rename(2) replaces a link at target; it never writes through it
-    Files.move(t, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (DirHandle d = parentHandle(t, false)) {
+      // renameat(2) replaces a link at target; it never writes through it
+      d.rename(nameOf(t), d, nameOf(to));
+    }
   }
 
   /** Copies the regular file source (not a link) to tmp, which must not exist yet. */
   public void copyToTemp(Path source, Path tmp) throws IOException {
     guard("write " + tmp);
-    Path from = own(source);
-    if (!Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FileSystemException(from.toString(), null, "not a regular file");
+    try (DirHandle from = parentHandle(source, false);
+        DirHandle to = parentHandle(tmp, false);
+        FileChannel in = from.openRegular(nameOf(source));
+        FileChannel out = to.createNew(nameOf(tmp), 0666)) {
+      long size = in.size();
+      long done = 0;
+      while (done < size) {
+        long n = in.transferTo(done, size - done, out);
+        if (n <= 0) break;
+        done += n;
+      }
     }
-    // Files.copy: the file system's own copy (no buffer of ours); fails if tmp exists
-    Files.copy(from, own(tmp));
   }
 
   /** Size and mtime of a local file outside the root (the agent's own jar). */
@@ -536,29 +591,21 @@ public final class HostFs {
     }
   }
 
-  private void finishAndRename(Path tmp, Path target, int mode, int uid, int gid)
-      throws IOException {
-    if (uid >= 0) {
-      Files.setAttribute(tmp, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-      Files.setAttribute(tmp, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
-    }
-    Files.setAttribute(tmp, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
-    checkAncestors(target); // once more right before the rename
-    try {
-      // rename(2) replaces a link at target; it never writes through it
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("atomic rename not supported for " + target, e);
-    }
+  /** chown/chmod the temp file tmp in d (fchown/fchmod, O_NOFOLLOW), then renameat it to name. */
+  private static void finishAndRename(
+      DirHandle d, String tmp, String name, int mode, int uid, int gid) throws IOException {
+    d.setFileAttributes(tmp, mode, uid, gid);
+    // renameat(2) replaces a link at name; it never writes through it
+    d.rename(tmp, d, name);
   }
 
   /** A fresh temp path next to target: same directory, so the final rename is atomic. */
   public Path tempSibling(Path target) {
-    return target.resolveSibling(
-        "."
-            + target.getFileName()
-            + TEMP_MARK
-            + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    return target.resolveSibling(tempName(nameOf(target)));
+  }
+
+  private static String tempName(String name) {
+    return "." + name + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong());
   }
 
   private static final String TEMP_MARK = ".tmp-";
@@ -571,30 +618,27 @@ public final class HostFs {
    */
   public int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
     guard("clean temps in " + dir);
-    Path d;
-    try {
-      d = resolve(dir);
-    } catch (UnsafePathException e) {
-      return 0; // not ours to clean: the run refuses the path itself where it matters
-    }
-    if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) return 0;
     int n = 0;
-    try (DirectoryStream<Path> ds =
-        Files.newDirectoryStream(d, p -> p.getFileName().toString().startsWith("."))) {
-      for (Path p : ds) {
-        String f = p.getFileName().toString();
+    try (DirHandle d = dirHandle(resolve(dir), false, dir)) {
+      for (String f : d.names()) {
         int tmp = f.lastIndexOf(TEMP_MARK);
-        if (tmp > 1
-            && f.substring(tmp + TEMP_MARK.length()).matches("[0-9a-f]+")
-            && (names == null || names.contains(f.substring(1, tmp)))
-            && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < runStartMillis
-            && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
-            && Files.deleteIfExists(p)) {
+        if (!f.startsWith(".")
+            || tmp <= 1
+            || !f.substring(tmp + TEMP_MARK.length()).matches("[0-9a-f]+")
+            || (names != null && !names.contains(f.substring(1, tmp)))) {
+          continue;
+        }
+        BasicFileAttributes a = d.statOrNull(f);
+        if (a != null
+            && a.lastModifiedTime().toMillis() < runStartMillis
+            && !a.isDirectory()
+            && d.delete(f)) {
           n++;
         }
       }
-    } catch (IOException ignored) {
-      // best effort
+    } catch (IOException | UncheckedIOException e) {
+      // best effort; a link or a file in dir's place is not ours to clean: the run refuses the
+      // path itself where it matters
     }
     return n;
   }
@@ -607,24 +651,13 @@ public final class HostFs {
   public FileChannel openLockFile(String path) {
     guard("lock " + path);
     Path p = resolve(path);
-    try {
-      mkdirs(p.getParent());
-      try {
-        BasicFileAttributes a =
-            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (a.isSymbolicLink())
-          throw new UnsafePathException(
-              p + " is a symbolic link: not locking through it; remove it");
-        if (!a.isRegularFile())
-          throw new FileSystemException(p.toString(), null, "not a regular file");
-      } catch (NoSuchFileException e) {
-        // created below
-      }
-      return FileChannel.open(
-          p,
-          Set.<java.nio.file.OpenOption>of(
-              StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-          PosixFilePermissions.asFileAttribute(perms(0600)));
+    try (DirHandle d = dirHandle(p.getParent(), true, path)) {
+      BasicFileAttributes a = d.statOrNull(nameOf(p));
+      if (a != null && a.isSymbolicLink())
+        throw new UnsafePathException(p + " is a symbolic link: not locking through it; remove it");
+      if (a != null && !a.isRegularFile())
+        throw new FileSystemException(p.toString(), null, "not a regular file");
+      return d.openOrCreate(nameOf(p), 0600);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open lock " + p + ": " + e.getMessage(), e);
     }
@@ -645,29 +678,37 @@ public final class HostFs {
     while (!top.getParent().equals(root)
         && !Files.exists(top.getParent(), LinkOption.NOFOLLOW_LINKS)) top = top.getParent();
     if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) return false;
-    try {
-      mkdirs(top.getParent());
-      sweepOldTempTrees(top);
-      Path tmp = tempSibling(top);
-      Path inTmp = tmp.resolve(top.relativize(d));
-      Files.createDirectories(tmp); // new, under a random name in a directory checked above
-      Files.createDirectories(inTmp);
-      try (FileChannel ch =
-          FileChannel.open(
-              inTmp.resolve(name),
-              Set.<java.nio.file.OpenOption>of(
-                  StandardOpenOption.CREATE_NEW,
-                  StandardOpenOption.WRITE,
-                  LinkOption.NOFOLLOW_LINKS),
-              PosixFilePermissions.asFileAttribute(perms(mode)))) {
-        ch.write(java.nio.ByteBuffer.wrap(content));
-        ch.force(true);
+    String topName = nameOf(top);
+    try (DirHandle parent = dirHandle(top.getParent(), true, dir)) {
+      removeTempTrees(parent, topName, System.currentTimeMillis() - 60_000);
+      String tmp = tempName(topName);
+      DirHandle cur = parent.mkdirOpen(tmp, root, dir); // new, under a random name
+      try {
+        for (Path c : top.relativize(d)) {
+          if (c.toString().isEmpty()) continue;
+          DirHandle next = cur.mkdirOpen(c.toString(), root, dir);
+          cur.close();
+          cur = next;
+        }
+        try (FileChannel ch = cur.createNew(name, mode)) {
+          writeFully(ch, content);
+          ch.force(true);
+        }
+      } catch (IOException | RuntimeException e) {
+        deleteTreeIn(parent, tmp);
+        throw e;
+      } finally {
+        cur.close();
+      }
+      if (parent.statOrNull(topName) != null) {
+        deleteTreeIn(parent, tmp);
+        return false;
       }
       try {
-        Files.move(tmp, top, StandardCopyOption.ATOMIC_MOVE); // fails if top appeared meanwhile
+        parent.rename(tmp, parent, topName);
         return true;
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-        deleteTree(inside(tmp));
+        deleteTreeIn(parent, tmp);
         return false;
       } catch (NoSuchFileException e) {
         return false; // swept by the lock holder, who made the directories meanwhile
@@ -677,10 +718,6 @@ public final class HostFs {
     }
   }
 
-  private void sweepOldTempTrees(Path top) throws IOException {
-    removeTempTrees(top, System.currentTimeMillis() - 60_000);
-  }
-
   /**
    * Removes what {@link #createDirsWithFile} left for path when killed before its rename (temp
    * trees next to path) that is older than olderThanMillis. Call while holding the run lock, with
@@ -688,33 +725,32 @@ public final class HostFs {
    */
   public void removeStaleTempTrees(String path, long olderThanMillis) {
     guard("clean temps of " + path);
-    try {
-      removeTempTrees(resolve(path), olderThanMillis);
+    Path p = resolve(path);
+    if (p.equals(root)) return;
+    try (DirHandle parent = parentHandle(p, false)) {
+      removeTempTrees(parent, nameOf(p), olderThanMillis);
     } catch (IOException | UncheckedIOException e) {
       // best effort: a leftover is removed by a later run
     }
   }
 
-  private void removeTempTrees(Path top, long olderThanMillis) throws IOException {
-    String prefix = "." + top.getFileName() + TEMP_MARK;
-    if (!Files.isDirectory(top.getParent(), LinkOption.NOFOLLOW_LINKS)) return;
-    try (DirectoryStream<Path> ds =
-        Files.newDirectoryStream(
-            top.getParent(), p -> p.getFileName().toString().startsWith(prefix))) {
-      for (Path p : ds) {
-        if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < olderThanMillis)
-          deleteTree(inside(p));
-      }
+  private static void removeTempTrees(DirHandle parent, String top, long olderThanMillis)
+      throws IOException {
+    String prefix = "." + top + TEMP_MARK;
+    for (String f : parent.names()) {
+      if (!f.startsWith(prefix)) continue;
+      BasicFileAttributes a = parent.statOrNull(f);
+      if (a != null && a.lastModifiedTime().toMillis() < olderThanMillis) deleteTreeIn(parent, f);
     }
   }
 
   /** Creates a directory (and its parents, 0755); refuses a link or a file in its place. */
   public void mkdir(String path, int mode, int uid, int gid) {
     guard("mkdir " + path);
+    checkMode(mode);
     Path p = resolve(path);
-    try {
-      mkdirs(p);
-      setAttributes(path, mode, uid, gid);
+    try (DirHandle d = dirHandle(p, true, path)) {
+      d.setOwnAttributes(mode, uid, gid); // fchmod/fchown on the directory's own handle
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create directory " + path + ": " + e.getMessage(), e);
     }
@@ -723,53 +759,87 @@ public final class HostFs {
   /** chown (when uid >= 0) and chmod of path itself: a link there is refused, never followed. */
   public void setAttributes(String path, int mode, int uid, int gid) {
     guard("chmod/chown " + path);
+    checkMode(mode);
     Path p = resolve(path);
     try {
-      if (Files.isSymbolicLink(p)) {
-        throw new UnsafePathException(
-            p + " is a symbolic link: not changing owner or mode through it");
-      }
-      if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-          && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
-        // a hard link planted in the tree shares its inode with a file elsewhere (outside the
-        // root, /etc/shadow): a chmod/chown here would change that file too. Give the path an
-        // inode of its own instead (a copy, renamed over it); the other name keeps the old one.
-        Path tmp = tempSibling(p);
-        try {
-          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS);
-              OutputStream out = newTempFile(tmp)) {
-            in.transferTo(out);
-          }
-          Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS));
-          finishAndRename(tmp, p, mode, uid, gid);
-        } catch (IOException e) {
-          deleteQuietly(tmp);
-          throw e;
+      if (p.equals(root)) {
+        try (DirHandle d = dirHandle(p, false, path)) {
+          d.setOwnAttributes(mode, uid, gid);
         }
         return;
       }
-      if (uid >= 0) {
-        Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+      try (DirHandle d = parentHandle(p, false)) {
+        String name = nameOf(p);
+        BasicFileAttributes a = d.statOrNull(name);
+        if (a == null) throw new NoSuchFileException(p.toString());
+        if (a.isSymbolicLink()) {
+          throw new UnsafePathException(
+              p + " is a symbolic link: not changing owner or mode through it");
+        }
+        if (a.isDirectory()) {
+          try (DirHandle sub = d.openDir(name)) {
+            sub.setOwnAttributes(mode, uid, gid);
+          }
+          return;
+        }
+        if (a.isRegularFile() && linkCount(p, a) > 1) {
+          // a hard link planted in the tree shares its inode with a file elsewhere (outside the
+          // root, /etc/shadow): a chmod/chown here would change that file too. Give the path an
+          // inode of its own instead (a copy, renamed over it); the other name keeps the old one.
+          String tmp = tempName(name);
+          try {
+            try (FileChannel in = d.openRegular(name);
+                OutputStream out = Channels.newOutputStream(d.createNew(tmp, 0600))) {
+              Channels.newInputStream(in).transferTo(out);
+            }
+            d.setMtime(tmp, a.lastModifiedTime());
+            finishAndRename(d, tmp, name, mode, uid, gid);
+          } catch (IOException | RuntimeException e) {
+            discard(d, tmp);
+            throw e;
+          }
+          return;
+        }
+        d.setFileAttributes(name, mode, uid, gid);
       }
-      Files.setAttribute(p, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot set owner/mode of " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The link count of the file a (from the handle) describes. Java's handle gives no nlink, so it
+   * is read by path and taken only if that path is still the same inode (device and inode number).
+   */
+  private static int linkCount(Path p, BasicFileAttributes a) throws IOException {
+    Map<String, Object> byPath =
+        Files.readAttributes(p, "unix:nlink,fileKey", LinkOption.NOFOLLOW_LINKS);
+    if (!a.fileKey().equals(byPath.get("fileKey"))) {
+      throw new FileSystemException(p.toString(), null, "replaced while being changed; run again");
+    }
+    return (Integer) byPath.get("nlink");
   }
 
   /** Points link at target, replacing whatever is there atomically. */
   public void symlink(String link, String target) {
     guard("symlink " + link);
     Path l = resolve(link);
-    Path tmp = tempSibling(l);
-    try {
-      mkdirs(l.getParent());
-      Files.createSymbolicLink(tmp, Path.of(target));
-      checkAncestors(l);
-      Files.move(tmp, l, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    String tmp = tempName(nameOf(l));
+    try (DirHandle d = dirHandle(l.getParent(), true, link)) {
+      try {
+        // no symlinkat in Java: made by path, then renamed only if the handle sees it as a link
+        Files.createSymbolicLink(d.path().resolve(tmp), Path.of(target));
+        BasicFileAttributes a = d.statOrNull(tmp);
+        if (a == null || !a.isSymbolicLink()) {
+          throw new FileSystemException(
+              d.path().toString(), null, "changed while linking " + link + "; run again");
+        }
+        d.rename(tmp, d, nameOf(l));
+      } catch (IOException | RuntimeException e) {
+        discard(d, tmp);
+        throw e;
+      }
     } catch (IOException e) {
-      deleteQuietly(tmp);
       throw new UncheckedIOException("cannot link " + link + ": " + e.getMessage(), e);
     }
   }
@@ -777,8 +847,11 @@ public final class HostFs {
   /** Removes path itself (a link is removed, not what it points to; a directory only if empty). */
   public void delete(String path) {
     guard("delete " + path);
-    try {
-      Files.deleteIfExists(resolve(path));
+    Path p = resolve(path);
+    try (DirHandle d = parentHandle(p, false)) {
+      d.delete(nameOf(p));
+    } catch (NoSuchFileException e) {
+      // its directory is gone: so is path
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
     }
@@ -792,62 +865,24 @@ public final class HostFs {
   public void deleteTree(String path) {
     guard("delete " + path);
     Path p = resolve(path);
-    try {
-      BasicFileAttributes a;
-      try {
-        a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      } catch (NoSuchFileException e) {
-        return;
-      }
-      if (!a.isDirectory()) {
-        Files.deleteIfExists(p);
-        return;
-      }
-      try (DirectoryStream<Path> parent = Files.newDirectoryStream(p.getParent())) {
-        if (!(parent instanceof SecureDirectoryStream<Path> sp)) {
-          throw new IOException("this platform cannot remove directories without following links");
-        }
-        Path name = p.getFileName();
-        try (SecureDirectoryStream<Path> d =
-            sp.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
-          emptyTree(d, 0);
-        }
-        sp.deleteDirectory(name);
-      }
+    try (DirHandle d = parentHandle(p, false)) {
+      deleteTreeIn(d, nameOf(p));
+    } catch (NoSuchFileException e) {
+      // its directory is gone: so is path
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
     }
   }
 
-  private static void emptyTree(SecureDirectoryStream<Path> dir, int depth) throws IOException {
-    if (depth > 256) throw new IOException("directory tree deeper than 256 levels");
-    List<Path> names = new ArrayList<>();
-    for (Path c : dir) names.add(c.getFileName());
-    for (Path n : names) {
-      BasicFileAttributes a =
-          dir.getFileAttributeView(
-                  n,
-                  java.nio.file.attribute.BasicFileAttributeView.class,
-                  LinkOption.NOFOLLOW_LINKS)
-              .readAttributes();
-      if (a.isDirectory()) {
-        try (SecureDirectoryStream<Path> sub =
-            dir.newDirectoryStream(n, LinkOption.NOFOLLOW_LINKS)) {
-          emptyTree(sub, depth + 1);
-        }
-        dir.deleteDirectory(n);
-      } else {
-        dir.deleteFile(n);
+  private static void deleteTreeIn(DirHandle parent, String name) throws IOException {
+    BasicFileAttributes a = parent.statOrNull(name);
+    if (a == null) return;
+    if (a.isDirectory()) {
+      try (DirHandle sub = parent.openDir(name)) {
+        sub.empty(0);
       }
     }
-  }
-
-  public static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException ignored) {
-      // best effort on an error path
-    }
+    parent.delete(name);
   }
 
   static Set<PosixFilePermission> perms(int mode) {

@@ -135,16 +135,20 @@ public final class BinaryResource implements Resource {
     return true;
   }
 
+  /** Where the staged temp lies (removed through its directory's handle, never by path). */
+  private HostFs preparedIn;
+
   @Override
   public void prepare(Host host) {
     prepared = artifact.prepare(host.fs(), CACHE_DIR);
+    preparedIn = host.fs();
   }
 
   @Override
   public void discardPreparation() {
     BinarySource.Staged unused = prepared;
     prepared = null;
-    if (unused != null) HostFs.deleteQuietly(unused.temp());
+    if (unused != null && preparedIn != null) preparedIn.discardQuietly(unused.temp());
   }
 
   @Override

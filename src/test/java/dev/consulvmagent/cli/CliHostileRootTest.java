@@ -218,6 +218,32 @@ class CliHostileRootTest {
         .isEqualTo(tmpBefore);
   }
 
+  /**
+   * --root given as "/" under another name (issue 20): a link to "/", a link to a link to it. Taken
+   * as a tree, apply would write the running system's /etc while believing it bakes an image. Plan
+   * is used here (it only reads), so the test is safe to run even against a build without the
+   * refusal; the refusal comes before the lock and names --root.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"one", "two"})
+  void root_thatIsSlashUnderAnotherName_isRefusedNamingRoot(String hops) throws Exception {
+    Path slash = Files.createSymbolicLink(tmp.resolve("slash"), Path.of("/"));
+    Path given =
+        hops.equals("one") ? slash : Files.createSymbolicLink(tmp.resolve("slash2"), slash);
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "plan",
+            "--config",
+            Examples.config(tmp, "counting").toString(),
+            "--root",
+            given.toString(),
+            "--mirror",
+            mirror.url());
+
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("--root").contains(given.toString()).contains("--root /");
+  }
+
   @Test
   void lock_plantedAsALink_isRefused_andItsTargetNeverCreated() throws Exception {
     Path root =
