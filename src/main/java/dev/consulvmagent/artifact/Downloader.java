@@ -62,7 +62,7 @@ public final class Downloader {
     this.limits = limits;
     // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
     this.clients = HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
-    this.stalls = new StallWatchdog(readTimeout);
+    this.stalls = new StallWatchdog(readTimeout, limits.speedLimit(), limits.speedTime());
     this.attempts = attempts;
     this.backoff = backoff;
   }
@@ -82,9 +82,27 @@ public final class Downloader {
 
   private String describe(Throwable e, StallWatchdog.Watch watch) {
     if (watch.expired()) return overall(watch);
+    if (watch.slow()) return slow(watch);
     return watch.fired()
         ? "timed out (no data for " + stalls.limit().toMillis() + " ms)"
         : describe(e);
+  }
+
+  /** Whether the download is over for good: the overall deadline or the low-speed limit. */
+  private static boolean over(StallWatchdog.Watch watch) {
+    return watch.expired() || watch.slow();
+  }
+
+  private String slow(StallWatchdog.Watch watch) {
+    return "was slower than "
+        + stalls.speedLimit()
+        + " bytes/s for "
+        + stalls.speedTime().toSeconds()
+        + " s (downloads.speed_limit and downloads.speed_time)";
+  }
+
+  private String ended(StallWatchdog.Watch watch) {
+    return watch.slow() ? slow(watch) : overall(watch);
   }
 
   private static String overall(StallWatchdog.Watch watch) {
@@ -96,8 +114,13 @@ public final class Downloader {
   }
 
   public static Downloader defaults() {
+    return defaults(Limits.DEFAULT);
+  }
+
+  /** The production timeouts and retries, within limits. */
+  public static Downloader defaults(Limits limits) {
     return new Downloader(
-        Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500));
+        Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500), limits);
   }
 
   /** A small document (a checksums file, a signature); 404 → empty. */
@@ -119,7 +142,7 @@ public final class Downloader {
     }
     IOException last = null;
     try (StallWatchdog.Watch watch = stalls.watch(limits.documentDeadline())) {
-      for (int i = 1; i <= attempts && !watch.expired(); i++) {
+      for (int i = 1; i <= attempts && !over(watch); i++) {
         try (Response r = execute(new Request.Builder().url(url).build(), watch)) {
           if (r.code() == 404) return Optional.empty();
           if (r.code() >= 500) {
@@ -141,7 +164,7 @@ public final class Downloader {
                 if (doc.size() + n > limits.maxDocument())
                   throw tooLarge(what, url, limits.maxDocument());
                 doc.write(buf, 0, n);
-                watch.progress();
+                watch.progress(n);
               }
             }
             return Optional.of(doc.toByteArray());
@@ -149,15 +172,15 @@ public final class Downloader {
         } catch (IOException e) {
           last = e;
         }
-        if (!watch.expired()) sleep(i);
+        if (!over(watch)) sleep(i);
       }
-      if (watch.expired()) {
+      if (over(watch)) {
         throw new ArtifactException(
             what
                 + ": GET "
                 + url
                 + " "
-                + overall(watch)
+                + ended(watch)
                 + "; check the network, proxy settings or --mirror");
       }
       throw new ArtifactException(
@@ -179,7 +202,8 @@ public final class Downloader {
             + url
             + " is larger than "
             + dev.consulvmagent.engine.RunEvent.mib(max)
-            + ", far more than such a file can be; refusing it (a wrong URL or a hostile mirror?)");
+            + ", far more than such a file can be; refusing it, nothing kept (a wrong URL or a"
+            + " hostile mirror? the bound is downloads.max_size_mib in the agent config)");
   }
 
   /**
@@ -187,6 +211,11 @@ public final class Downloader {
    * directory of pre-downloaded artifacts) is read directly.
    */
   public Source open(String what, String url) {
+    return open(what, url, limits.maxDownload());
+  }
+
+  /** As {@link #open(String, String)}, refusing more than maxBytes (the artifact kind's bound). */
+  public Source open(String what, String url, long maxBytes) {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
@@ -199,7 +228,7 @@ public final class Downloader {
                   + " is not a regular file (a FIFO, device or"
                   + " directory); refusing to read it");
         }
-        if (st.size() > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
+        if (st.size() > maxBytes) throw tooLarge(what, url, maxBytes);
         return new FileSource(LocalFiles.open(p), st.size());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new ArtifactException(
@@ -212,7 +241,7 @@ public final class Downloader {
         throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
       }
     }
-    return new Body(what, url);
+    return new Body(what, url, maxBytes);
   }
 
   /** A download's bytes and, when known, their length. */
@@ -283,6 +312,7 @@ public final class Downloader {
   public final class Body extends Source {
     private final String what;
     private final String url;
+    private final long maxBytes;
     private Response response;
     private InputStream in;
     private long position;
@@ -291,9 +321,10 @@ public final class Downloader {
     private String contentType = "";
     private final StallWatchdog.Watch watch = stalls.watch(limits.downloadDeadline());
 
-    Body(String what, String url) {
+    Body(String what, String url, long maxBytes) {
       this.what = what;
       this.url = url;
+      this.maxBytes = maxBytes;
       try {
         connect();
       } catch (RuntimeException e) {
@@ -318,7 +349,7 @@ public final class Downloader {
               + ": download of "
               + url
               + " "
-              + overall(watch)
+              + ended(watch)
               + " ("
               + position
               + " bytes arrived); check the network or mirror");
@@ -327,7 +358,7 @@ public final class Downloader {
     private void connect() {
       IOException last = null;
       while (true) {
-        if (watch.expired()) throw late();
+        if (over(watch)) throw late();
         Request.Builder rb = new Request.Builder().url(url);
         if (position > 0) rb.header("Range", "bytes=" + position + "-");
         try {
@@ -390,9 +421,9 @@ public final class Downloader {
       if (fresh && total < 0) total = r.body().contentLength();
       String type = r.header("Content-Type");
       if (type != null) contentType = type;
-      if (total > limits.maxDownload()) {
+      if (total > maxBytes) {
         r.close();
-        throw tooLarge(what, url, limits.maxDownload());
+        throw tooLarge(what, url, maxBytes);
       }
     }
 
@@ -413,13 +444,13 @@ public final class Downloader {
           if (n > 0) {
             position += n;
             // an endless body (no Content-Length) ends here, not when the disk is full
-            if (position > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
-            watch.progress();
+            if (position > maxBytes) throw tooLarge(what, url, maxBytes);
+            watch.progress(n);
           }
           return n;
         } catch (IOException e) {
           response.close();
-          if (watch.expired()) throw late();
+          if (over(watch)) throw late();
           failures++;
           if (failures >= attempts) {
             throw new ArtifactException(

@@ -42,12 +42,17 @@ public final class Installer {
 
   /** The production installer: HTTP client and pinned keys are built on first download only. */
   public static Installer lazy(EventSink events) {
-    java.util.function.Supplier<Downloader> dl = memo(Downloader::defaults);
+    return lazy(events, Limits.DEFAULT);
+  }
+
+  /** The production installer within limits (the config's downloads block, {@link Artifacts}). */
+  public static Installer lazy(EventSink events, Limits limits) {
+    java.util.function.Supplier<Downloader> dl = memo(() -> Downloader.defaults(limits));
     return new Installer(
         dl,
         memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
         events,
-        Limits.DEFAULT);
+        limits);
   }
 
   private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
@@ -146,11 +151,13 @@ public final class Installer {
       Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
-      try (Downloader.Source body = downloader.open(a.name(), a.url());
+      try (Downloader.Source body = downloader.open(a.name(), a.url(), a.maxBytes(limits));
           OutputStream cacheOut =
               new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
-        Tee tee = new Tee(body, cacheOut, md, progress);
+        DiskRoom room = new DiskRoom(a, fs, cacheRoot, limits.minFreeSpace());
+        room.before(body.contentLength());
+        Tee tee = new Tee(body, new DiskRoom.Guarded(cacheOut, room), md, progress);
         tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known
         progress.done(tee.count);
         arrival = new Arrival(a.url(), body.contentType(), tee.count, tee.head());

@@ -581,6 +581,11 @@ public final class HostFs {
     }
   }
 
+  /** The file system p (a host path under the root) is on, for its free space. */
+  public java.nio.file.FileStore fileStore(Path p) throws IOException {
+    return Files.getFileStore(own(p));
+  }
+
   /** Size and mtime of a local file outside the root (the agent's own jar). */
   public static FileStat statLocal(Path p) {
     try {
