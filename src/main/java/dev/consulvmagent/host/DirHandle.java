@@ -2,6 +2,7 @@ package dev.consulvmagent.host;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -181,6 +182,9 @@ final class DirHandle implements AutoCloseable {
       return true;
     } catch (NoSuchFileException e) {
       return false;
+    } catch (DirectoryNotEmptyException e) {
+      // the JDK names no file here: name it, as a by-path delete would
+      throw new DirectoryNotEmptyException(path.resolve(name).toString());
     }
   }
 

@@ -38,7 +38,12 @@ public final class BinaryResource implements Resource {
   }
 
   private String receiptPath() {
-    return STATE_DIR + "/receipts" + artifact.destination().replace('/', '_') + ".json";
+    return receiptPath(artifact.destination());
+  }
+
+  /** Where the receipt of the binary installed at destination lives (uninstall reads it too). */
+  public static String receiptPath(String destination) {
+    return STATE_DIR + "/receipts" + destination.replace('/', '_') + ".json";
   }
 
   @Override
