@@ -70,7 +70,16 @@ public final class Downloader {
   private Response execute(Request request, StallWatchdog.Watch watch) throws IOException {
     okhttp3.Call call = clients.client(request.url()).newCall(request);
     watch.arm(call);
-    Response r = call.execute();
+    Response r;
+    try {
+      r = call.execute();
+    } catch (IllegalStateException e) {
+      // okhttp reads one more header block after an interim 100 Continue; a server that sends
+      // another finds its HTTP/1 codec in the wrong state and it throws "state: 3" (observed with
+      // this okhttp: DownloadMessagesTest), which says nothing to an operator
+      if (String.valueOf(e.getMessage()).startsWith("state:")) throw new NoFinalResponse(e);
+      throw e;
+    }
     String location = r.isRedirect() ? r.header("Location") : null;
     HttpUrl next = location == null ? null : request.url().resolve(location);
     if (next != null && next.isHttps() && !request.url().isHttps()) {
@@ -78,6 +87,19 @@ public final class Downloader {
       return execute(request.newBuilder().url(next).build(), watch);
     }
     return r;
+  }
+
+  /** The server sent interim 1xx answers (100 Continue) and no final response: not retried. */
+  static final class NoFinalResponse extends IOException {
+    NoFinalResponse(Throwable cause) {
+      super(
+          "answered only with interim responses (HTTP 100 Continue) and never a final one", cause);
+    }
+  }
+
+  private static ArtifactException noFinal(String what, String url, NoFinalResponse e) {
+    return new ArtifactException(
+        what + ": GET " + url + " " + e.getMessage() + "; check the URL or mirror", e);
   }
 
   private String describe(Throwable e, StallWatchdog.Watch watch) {
@@ -128,7 +150,21 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!LocalFiles.isRegularFile(p)) return Optional.empty(); // a FIFO or device is never read
+        FileStat st;
+        try {
+          st = LocalFiles.stat(p);
+        } catch (java.nio.file.NoSuchFileException e) {
+          return Optional.empty(); // not there: the caller's "not found"
+        }
+        if (st.type() != FileStat.Type.FILE) {
+          // a FIFO or device is never read, and is no "not found" either (issue 20)
+          throw new ArtifactException(
+              what
+                  + ": "
+                  + p
+                  + " is not a regular file (a FIFO, device, directory or a link to one);"
+                  + " refusing to read it: put the file itself in the mirror directory");
+        }
         if (LocalFiles.stat(p).size() > limits.maxDocument())
           throw tooLarge(what, url, limits.maxDocument());
         try (InputStream in = LocalFiles.open(p)) {
@@ -169,6 +205,8 @@ public final class Downloader {
             }
             return Optional.of(doc.toByteArray());
           }
+        } catch (NoFinalResponse e) {
+          throw noFinal(what, url, e);
         } catch (IOException e) {
           last = e;
         }
@@ -396,6 +434,8 @@ public final class Downloader {
             r.close();
             throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code);
           }
+        } catch (NoFinalResponse e) {
+          throw noFinal(what, url, e);
         } catch (IOException e) {
           last = e;
         }
