@@ -97,7 +97,7 @@ final class DirHandle implements AutoCloseable {
     if (a == null) throw new NoSuchFileException(at.toString());
     if (a.isSymbolicLink()) {
       // above the root, links are the root's own (its real path has none): only a swap lands here
-      throw HostFs.linkRefused(at, at.startsWith(root) ? managed : managed + " (above the root)");
+      throw RootPath.linkRefused(at, at.startsWith(root) ? managed : managed + " (above the root)");
     }
     if (!a.isDirectory()) throw new FileSystemException(at.toString(), null, "not a directory");
     // O_NOFOLLOW: a link swapped in since the look above fails the open (ELOOP)
@@ -120,7 +120,7 @@ final class DirHandle implements AutoCloseable {
   DirHandle openDir(String name) throws IOException {
     BasicFileAttributes a = statOrNull(name);
     if (a == null) throw new NoSuchFileException(path.resolve(name).toString());
-    if (a.isSymbolicLink()) throw HostFs.linkRefused(path.resolve(name), path.resolve(name) + "");
+    if (a.isSymbolicLink()) throw RootPath.linkRefused(path.resolve(name), path.resolve(name) + "");
     if (!a.isDirectory()) {
       throw new FileSystemException(path.resolve(name).toString(), null, "not a directory");
     }
