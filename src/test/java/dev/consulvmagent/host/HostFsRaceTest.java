@@ -51,6 +51,9 @@ class HostFsRaceTest {
         List.of(
             f -> f.writeAtomic("/etc/consul.d/x.json", new byte[] {1}, 0644, -1, -1),
             f -> f.setAttributes("/etc/consul.d/bait", 0666, -1, -1),
+            f -> f.setAttributes("/etc/consul.d/bait", 0644, -1, -1),
+            f -> f.writeAtomic("/etc/consul.d/y.json", new byte[] {2}, 0644, -1, -1),
+            f -> f.setAttributes("/etc/consul.d/bait", 0666, -1, -1),
             f -> f.installCopy(Path.of("pom.xml"), "/etc/consul.d/copy", 0644, -1, -1, 0),
             f -> f.symlink("/etc/consul.d/l", "/nowhere"),
             f -> f.mkdir("/etc/consul.d/made", 0700, -1, -1),
@@ -59,16 +62,20 @@ class HostFsRaceTest {
             f -> f.deleteTree("/etc/consul.d/made"));
 
     AtomicBoolean stop = new AtomicBoolean();
+    java.util.Random rnd = new java.util.Random(20);
     Thread flipper =
         new Thread(
             () -> {
               while (!stop.get()) {
                 try {
+                  // each state held for a few microseconds, so that a swap lands between a
+                  // check and the call after it as often as possible
                   Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
                   Files.createSymbolicLink(dir, outside);
-                  Thread.onSpinWait();
+                  spin(rnd.nextInt(40_000));
                   Files.delete(dir);
                   Files.move(aside, dir, StandardCopyOption.ATOMIC_MOVE);
+                  spin(rnd.nextInt(40_000));
                 } catch (Exception e) {
                   // a rename raced with the writer's rename: flip again
                 }
@@ -76,23 +83,31 @@ class HostFsRaceTest {
             });
     flipper.start();
     try {
-      long until = System.nanoTime() + 6_000_000_000L;
-      for (int round = 0; round < 4000 && System.nanoTime() < until; round++) {
-        for (Consumer<HostFs> op : ops) {
-          try {
-            op.accept(fs);
-          } catch (RuntimeException refusedOrRaced) {
-            // refusing (a link on the way) or failing (the directory moved) is fine
-          }
+      long until = System.nanoTime() + 10_000_000_000L;
+      for (int i = 0; System.nanoTime() < until; i++) {
+        try {
+          ops.get(i % ops.size()).accept(fs);
+        } catch (RuntimeException refusedOrRaced) {
+          // refusing (a link on the way) or failing (the directory moved) is fine
         }
-        assertThat(listing(outside)).as("round %d", round).containsExactly("bait");
-        assertThat(Files.readString(bait)).isEqualTo("not yours\n");
-        assertThat(Files.getPosixFilePermissions(bait)).isEqualTo(HostFs.perms(0600));
+        assertThat(Files.getPosixFilePermissions(bait))
+            .as("op %d", i)
+            .isEqualTo(HostFs.perms(0600));
+        if (i % 64 == 0) {
+          assertThat(listing(outside)).as("op %d", i).containsExactly("bait");
+          assertThat(Files.readString(bait)).isEqualTo("not yours\n");
+        }
       }
     } finally {
       stop.set(true);
       flipper.join();
     }
+    assertThat(listing(outside)).containsExactly("bait");
+  }
+
+  private static void spin(long nanos) {
+    long until = System.nanoTime() + nanos;
+    while (System.nanoTime() < until) Thread.onSpinWait();
   }
 
   private static List<String> listing(Path d) throws Exception {
