@@ -32,13 +32,18 @@ final class DiskRoom {
 
   /** Refuses a download of length bytes (-1: unknown) that would leave less than the floor. */
   void before(long length) throws IOException {
+    before(length, "download");
+  }
+
+  /** Refuses writing what (length bytes, -1: unknown) if it would leave less than the floor. */
+  void before(long length, String what) throws IOException {
     long free = store.getUsableSpace();
     long need = floor + Math.max(length, 0);
     if (need < 0 || free < need) {
       throw new ArtifactException(
           artifact.name()
               + ": "
-              + (length >= 0 ? "its " + RunEvent.mib(length) + " download" : "the download")
+              + (length >= 0 ? "its " + RunEvent.mib(length) + " " + what : "the " + what)
               + " would leave less than "
               + RunEvent.mib(floor)
               + " free on "
@@ -62,7 +67,7 @@ final class DiskRoom {
               + dir
               + " dropped below "
               + RunEvent.mib(floor)
-              + " while downloading ("
+              + " while writing it ("
               + RunEvent.mib(free)
               + " left); stopped, nothing kept: free some space first");
     }

@@ -214,6 +214,9 @@ public final class Installer {
           throw new ArtifactException(
               a.name() + ": " + arrival.describe() + ", not a program; refusing it");
         }
+        // the program lands next to its destination, often another file system than the cache
+        new DiskRoom(a, fs, temp.getParent(), limits.minFreeSpace())
+            .before(fs.size(cached), "program");
         fs.copyToTemp(cached, temp);
         bin = archiveSha;
       } else {

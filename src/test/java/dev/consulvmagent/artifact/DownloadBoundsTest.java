@@ -158,9 +158,45 @@ class DownloadBoundsTest {
       assertThatThrownBy(() -> installer(tight, Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
           .isInstanceOf(ArtifactException.class)
           .hasMessageContaining("web: the free space on")
-          .hasMessageContaining("while downloading")
+          .hasMessageContaining("while writing it")
           .hasMessageContaining("nothing kept");
       assertNothingKept();
+    }
+  }
+
+  /**
+   * The program is staged next to its destination (often another file system than the cache): that
+   * write is checked too. Here both share one file system; the floor leaves room for the 4 MiB
+   * download but not for a second 4 MiB copy of the program.
+   */
+  @Test
+  void programThatWouldFillTheDestinationsDisk_isRefusedBeforeStaging() throws Exception {
+    byte[] body = new byte[16 * (int) MIB];
+    java.util.Arrays.fill(body, (byte) 'p');
+    try (HostileDownloadTest.Raw raw =
+        new HostileDownloadTest.Raw(
+            "Content-Length: " + body.length + "\r\n", out -> out.write(body))) {
+      Artifact a =
+          new Artifact(
+              "web",
+              raw.url("/web"),
+              "https://x.example/web",
+              new Verification.Pinned(HostFs.sha256(body)),
+              Artifact.Packing.RAW,
+              java.util.Optional.empty(),
+              "/usr/bin/web",
+              0755,
+              32 * MIB);
+      long free = Files.getFileStore(root).getUsableSpace();
+      // 8 MiB of slack for the download, 8 MiB short for the program (other writers on the
+      // machine move the free space a little)
+      Limits tight = Limits.DEFAULT.withMinFreeSpace(free - 24 * MIB);
+      assertThatThrownBy(() -> installer(tight, Duration.ofSeconds(5)).prepare(a, fs, "/var/cache"))
+          .isInstanceOf(ArtifactException.class)
+          .hasMessageContaining("web: its 16.0 MiB program would leave less than");
+      try (Stream<Path> s = Files.list(root.resolve("usr/bin"))) {
+        assertThat(s).as("nothing staged next to the binary").isEmpty();
+      }
     }
   }
 
