@@ -40,6 +40,12 @@ import java.util.Set;
  * a real directory, the link must be the one renamed into place). A race that redirects such a path
  * can at worst leave an empty directory or a dangling link elsewhere; it never writes content,
  * changes an owner or mode, or deletes outside the root, and the run then fails naming the path.
+ *
+ * <p>The JDK opens a subdirectory, and a file for fchmod/fchown, O_RDONLY|O_NOFOLLOW without
+ * O_DIRECTORY or O_NONBLOCK (UnixSecureDirectoryStream): each is looked at first (fstatat) and only
+ * a directory or regular file is opened, but one swapped for a FIFO between the look and the open
+ * would block that open. Walking from "/" needs read permission on each directory of the root's
+ * path (root has it; a non-root --root under a traverse-only directory does not).
  */
 final class DirHandle implements AutoCloseable {
   private final SecureDirectoryStream<Path> dir;
