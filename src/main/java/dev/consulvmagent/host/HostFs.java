@@ -58,19 +58,10 @@ public final class HostFs {
     return r.root();
   }
 
-  /** The real path of root; for a root not created yet, its nearest existing ancestor's. */
-  static Path realRoot(Path root) {
-    return RootPath.realRoot(root);
-  }
-
-  static UnsafePathException linkRefused(Path link, String managed) {
-    return RootPath.linkRefused(link, managed);
-  }
-
   /** The most {@link #readIfExists} reads of one file: more is refused, never read whole. */
   public static final int MAX_READ = FileReads.MAX_READ;
 
-  // ---- RootPath ----
+  // ---- resolution (RootPath, DirHandle) ----
   public static boolean isSlash(Path root) {
     return RootPath.isSlash(root);
   }
@@ -79,7 +70,7 @@ public final class HostFs {
     return r.resolve(absPath);
   }
 
-  // ---- FileReads ----
+  // ---- looking (FileReads): regular files only, links among parents inside the root only ----
   public Optional<FileStat> stat(String path) {
     return reads.stat(path);
   }
@@ -136,7 +127,7 @@ public final class HostFs {
     return FileReads.statLocal(p);
   }
 
-  // ---- Digests ----
+  // ---- digests (Digests) ----
   public static MessageDigest sha256Digest() {
     return Digests.sha256Digest();
   }
@@ -145,7 +136,7 @@ public final class HostFs {
     return Digests.sha256(content);
   }
 
-  // ---- ManagedWrites ----
+  // ---- changes (ManagedWrites), each relative to a directory handle ----
   public void createParents(Path p) {
     writes.createParents(p);
   }
@@ -182,7 +173,7 @@ public final class HostFs {
     writes.deleteTree(path);
   }
 
-  // ---- TempFiles ----
+  // ---- temp staging and sweeps (TempFiles) ----
   public OutputStream newTempFile(Path tmp) throws IOException {
     return temps.newTempFile(tmp);
   }
@@ -219,7 +210,7 @@ public final class HostFs {
     temps.removeStaleTempTrees(path, olderThanMillis);
   }
 
-  // ---- LockFiles ----
+  // ---- the run lock's file (LockFiles) ----
   public FileChannel openLockFile(String path) {
     return locks.openLockFile(path);
   }
