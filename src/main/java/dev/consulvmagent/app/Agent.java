@@ -62,7 +62,10 @@ public final class Agent {
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
-            Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
+            Artifacts.of(spec, o.mirror()),
+            Installer.lazy(events, Artifacts.limits(spec)),
+            o.agentJar(),
+            host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
