@@ -62,7 +62,8 @@ public final class KvApi {
    */
   public List<String> keys(String prefix, String separator, ConsulQuery q) {
     String path =
-        ConsulHttp.key(prefix)
+        "/v1/kv/"
+            + ConsulHttp.key(prefix)
             + "?keys"
             + (separator.isEmpty() ? "" : "&separator=" + ConsulHttp.segment(separator));
     try {

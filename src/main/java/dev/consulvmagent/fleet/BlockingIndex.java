@@ -29,6 +29,7 @@ public final class BlockingIndex {
   private long index;
   private int failures;
   private Instant lastAnswer = Instant.EPOCH;
+  private boolean backwards;
 
   public BlockingIndex(Duration retryInterval, Duration maxBackoff, Duration minInterval) {
     this.retryInterval = retryInterval;
@@ -53,11 +54,20 @@ public final class BlockingIndex {
   /** Records an answer's index; returns how long to pause before the next request (rate limit). */
   public Duration answered(long returned, Instant now) {
     failures = 0;
-    if (returned < index) index = 0; // went backwards: re-read everything without blocking
+    backwards = returned < index;
+    if (backwards) index = 0; // went backwards: re-read everything without blocking
     else index = Math.max(returned, 1); // never block on 0
     Duration since = Duration.between(lastAnswer, now);
     lastAnswer = now;
     return since.compareTo(minInterval) < 0 ? minInterval.minus(since) : Duration.ZERO;
+  }
+
+  /**
+   * Whether the last answer's index was below the one asked with: the store was restored from a
+   * snapshot (or replaced), so what was written since may be gone.
+   */
+  public boolean wentBackwards() {
+    return backwards;
   }
 
   /** Forces the next read to be immediate (after a local change that needs a fresh look). */

@@ -61,9 +61,12 @@ public final class FleetOperator {
               + ", not "
               + expectedBase.getAsLong()
               + "; look with fleet status and push again");
+    // numbered above anything a VM reports or a revision key holds: after a snapshot restore the
+    // desired key may be older than what VMs already ran, and they never start an older number
+    long next = Math.max(base, highestSeen()) + 1;
     Desired d =
         new Desired(
-            base + 1,
+            next,
             new String(overlay, StandardCharsets.UTF_8),
             policy,
             Instant.now().toString(),
@@ -88,6 +91,19 @@ public final class FleetOperator {
               + String.join("; ", r.errors())
               + "); look with fleet status and push again");
     return d;
+  }
+
+  private long highestSeen() {
+    long max = 0;
+    for (NodeReport r : store.reports()) max = Math.max(max, r.revision());
+    for (String k : call(() -> kv.keys(keys.revisions(), "/", ConsulQuery.NONE))) {
+      try {
+        max = Math.max(max, Long.parseLong(k.substring(keys.revisions().length())));
+      } catch (NumberFormatException | IndexOutOfBoundsException e) {
+        // not one of ours
+      }
+    }
+    return max;
   }
 
   /** Pushes revision N's overlay and policy again as a new revision (default: the one before). */

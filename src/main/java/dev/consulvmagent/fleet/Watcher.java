@@ -94,6 +94,13 @@ public final class Watcher {
         continue;
       }
       Duration pause = blocking.answered(v.index(), clock.now());
+      if (blocking.wentBackwards() && lastSent != null) {
+        // a snapshot restore may have taken our report back: write it again, so the group's
+        // next push numbers its revision above what this VM has already seen
+        log.accept("Consul's index went backwards (a snapshot restore?): re-reading everything");
+        unsent = lastSent;
+        lastSent = null;
+      }
       flush();
       try {
         if (handle(v)) blocking.reset(); // something to look at again at once (no slot yet)
