@@ -10,7 +10,8 @@ import java.util.Optional;
  * What this VM remembers across restarts (/var/lib/consul-vm-agent/fleet.json): the revision it
  * last worked on and how that ended, the overlay it runs now (apply merges it too), and the last
  * revision at which it was healthy with that overlay (the auto_revert target; revision 0 is the
- * VM's own config, no overlay).
+ * VM's own config, no overlay), and when that revision was pushed (tells a new history, after
+ * Consul lost its data, from a restored older one).
  */
 public record LocalState(
     long revision,
@@ -18,9 +19,10 @@ public record LocalState(
     long appliedRevision,
     String appliedOverlay,
     long healthyRevision,
-    String healthyOverlay) {
+    String healthyOverlay,
+    String pushedAt) {
   public static final LocalState INITIAL =
-      new LocalState(0, NodeReport.State.HEALTHY, 0, "", 0, "");
+      new LocalState(0, NodeReport.State.HEALTHY, 0, "", 0, "", "");
 
   /** Where it is kept. */
   public interface Store {
@@ -37,6 +39,7 @@ public record LocalState(
     m.put("applied_overlay", appliedOverlay);
     m.put("healthy_revision", healthyRevision);
     m.put("healthy_overlay", healthyOverlay);
+    m.put("pushed_at", pushedAt);
     return Json.render(m);
   }
 
@@ -49,7 +52,8 @@ public record LocalState(
           ((Number) m.get("applied_revision")).longValue(),
           (String) m.get("applied_overlay"),
           ((Number) m.get("healthy_revision")).longValue(),
-          (String) m.get("healthy_overlay"));
+          (String) m.get("healthy_overlay"),
+          m.get("pushed_at") instanceof String p ? p : "");
     } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
       throw new IOException("malformed fleet state: " + e.getMessage());
     }

@@ -35,7 +35,8 @@ public final class Watcher {
   private final Consumer<String> log;
   private final Settings settings;
   private LocalState state;
-  private long newestSeen;
+  private long seenRevision;
+  private String seenPushedAt;
   private NodeReport lastSent;
   private NodeReport unsent;
 
@@ -65,6 +66,8 @@ public final class Watcher {
     this.log = log;
     this.settings = settings;
     this.state = local.load().orElse(LocalState.INITIAL);
+    this.seenRevision = state.revision();
+    this.seenPushedAt = state.pushedAt();
   }
 
   public LocalState state() {
@@ -117,13 +120,22 @@ public final class Watcher {
   public boolean handle(GroupView v) throws InterruptedException {
     if (v.desired().isEmpty()) return false; // nothing pushed for this group yet
     Desired d = v.desired().get();
-    if (d.revision() < newestSeen) {
-      log.accept("ignoring revision " + d.revision() + ": revision " + newestSeen + " was seen");
+    boolean same = d.revision() == seenRevision && d.pushedAt().equals(seenPushedAt);
+    // newer: a higher number, or pushed after the one seen (Consul lost its data and the
+    // numbers started again); a lower number pushed earlier is a restored old one: never run
+    boolean newer =
+        d.revision() > seenRevision
+            || (!same && instant(d.pushedAt()).isAfter(instant(seenPushedAt)));
+    if (!same && !newer) {
+      log.accept("ignoring revision " + d.revision() + ": revision " + seenRevision + " was seen");
       return false;
     }
-    newestSeen = d.revision();
-    if (state.revision() == d.revision() && finished(state.state())) return false;
-    if (state.revision() > d.revision()) return false; // a restore brought back an older one
+    seenRevision = d.revision();
+    seenPushedAt = d.pushedAt();
+    if (same
+        && state.revision() == d.revision()
+        && state.pushedAt().equals(d.pushedAt())
+        && finished(state.state())) return false;
     AgentSpec spec;
     try {
       spec = ConfigOverlay.apply(baseConfig.get(), d.overlay().getBytes(StandardCharsets.UTF_8));
@@ -170,6 +182,14 @@ public final class Watcher {
       roll(d, spec);
     }
     return false;
+  }
+
+  private static java.time.Instant instant(String s) {
+    try {
+      return java.time.Instant.parse(s);
+    } catch (java.time.format.DateTimeParseException e) {
+      return java.time.Instant.EPOCH;
+    }
   }
 
   private static boolean finished(State s) {
@@ -262,7 +282,7 @@ public final class Watcher {
 
   private void remember(
       long rev, State s, long appliedRev, String applied, long healthyRev, String healthy) {
-    state = new LocalState(rev, s, appliedRev, applied, healthyRev, healthy);
+    state = new LocalState(rev, s, appliedRev, applied, healthyRev, healthy, seenPushedAt);
     local.save(state);
   }
 

@@ -139,7 +139,8 @@ class WatcherTest {
   }
 
   static Desired rev(long n, String overlay, RolloutPolicy p) {
-    return new Desired(n, overlay, p, "2026-12-07T00:00:00Z", n - 1);
+    return new Desired(
+        n, overlay, p, Instant.parse("2026-12-07T00:00:00Z").plusSeconds(n).toString(), n - 1);
   }
 
   @Test
@@ -231,7 +232,9 @@ class WatcherTest {
   void autoRevert_toTheSameRevision_isNoLoop() throws Exception {
     FakeConverger c = new FakeConverger();
     MemLocal local = new MemLocal();
-    local.s = new LocalState(4, State.APPLYING, 4, OK, 4, OK); // restarted mid-health-wait
+    local.s =
+        new LocalState(
+            4, State.APPLYING, 4, OK, 4, OK, "2026-12-07T00:00:00Z"); // restarted mid-health-wait
     c.steady = Sample.WARNING;
     store.push(rev(4, OK, REVERT));
     watcher("web-1", c, local).run(BlockingIndex.standard(), 1);
@@ -249,6 +252,19 @@ class WatcherTest {
     w.run(BlockingIndex.standard(), 1);
     assertThat(c.applied).containsExactly("red");
     assertThat(store.reports.get("web-1").revision()).isEqualTo(5);
+  }
+
+  @Test
+  void aLowerNumberPushedLater_isANewHistory_andIsApplied() throws Exception {
+    FakeConverger c = new FakeConverger();
+    Watcher w = watcher("web-1", c, new MemLocal());
+    store.push(rev(5, OK2, FAST));
+    w.run(BlockingIndex.standard(), 1);
+    // Consul lost its data; the first push of the new cluster is revision 1, pushed later
+    store.push(new Desired(1, OK, FAST, "2026-12-08T00:00:00Z", 0));
+    w.run(BlockingIndex.standard(), 1);
+    assertThat(c.applied).containsExactly("red", "blue");
+    assertThat(store.reports.get("web-1").revision()).isEqualTo(1);
   }
 
   @Test
