@@ -180,6 +180,7 @@ public final class Fleet {
       m.put("revision", s.desired().map(Desired::revision).orElse(0L));
       m.put("pushed_at", s.desired().map(Desired::pushedAt).orElse(""));
       m.put("policy", s.desired().map(d -> d.policy().toJson()).orElse(Map.of()));
+      m.put("overlay", s.desired().map(Desired::overlay).orElse(""));
       m.put("paused", s.control().paused());
       m.put("promoted", s.control().promoted());
       m.put(
