@@ -81,7 +81,22 @@ public final class Fleet {
     }
   }
 
+  /** A flag that cannot work (an unknown scheme in -http-addr, a token file that is missing). */
+  public static final class UsageException extends RuntimeException {
+    UsageException(String m) {
+      super(m);
+    }
+  }
+
   static ConsulHttp http(Connection c, Optional<String> configAddr, Duration timeout) {
+    try {
+      return endpoint(c, configAddr, timeout);
+    } catch (dev.consulvmagent.consul.InvalidEndpointException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  private static ConsulHttp endpoint(Connection c, Optional<String> configAddr, Duration timeout) {
     EndpointInput in =
         EndpointInput.fromEnv(System.getenv(), configAddr)
             .withHttpAddr(c.httpAddr())

@@ -134,6 +134,9 @@ public final class Main {
       err.println("invalid configuration: " + ex.getMessage());
       err.println("Nothing was changed.");
       code = ExitCodes.INVALID_CONFIG;
+    } else if (ex instanceof dev.consulvmagent.app.Fleet.UsageException) {
+      err.println(ex.getMessage());
+      code = ExitCodes.USAGE;
     } else if (ex instanceof dev.consulvmagent.app.Fleet.ConflictException) {
       err.println("error: " + ex.getMessage());
       code = ExitCodes.CONFLICT;

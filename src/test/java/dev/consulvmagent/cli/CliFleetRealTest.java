@@ -110,6 +110,7 @@ class CliFleetRealTest {
     // usage and a Consul that is not there
     assertThat(run("fleet", "push", addr, ok.toString()).code()).isEqualTo(2); // no --group
     assertThat(run("fleet", "push", "--group", "../x", addr, ok.toString()).code()).isEqualTo(3);
+    assertThat(run("fleet", "status", "-http-addr=ftp://x:1").code()).isEqualTo(2);
     Run down = run("fleet", "status", "-http-addr=127.0.0.1:1");
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).contains("127.0.0.1:1");
