@@ -279,4 +279,58 @@ class FleetRealTest {
       w.interrupt();
     }
   }
+
+  @Test
+  void aCanary_goesFirst_theOthersWaitForPromote() throws Exception {
+    RolloutPolicy canary =
+        new RolloutPolicy(2, Duration.ZERO, Duration.ofSeconds(10), false, 1, 0, false);
+    List<RecordingConverger> cs = new ArrayList<>();
+    List<Thread> ws = new ArrayList<>();
+    ConsulGroupStore store =
+        new ConsulGroupStore(new KvApi(http), new FleetKeys("consul-vm-agent/", "canary"));
+    for (int i = 1; i <= 3; i++) // the group's members have reported before (revision 0)
+    store.report(new NodeReport("vm-" + i, 0, NodeReport.State.HEALTHY, "", "", 0));
+    try {
+      for (int i = 1; i <= 3; i++) {
+        RecordingConverger c = new RecordingConverger();
+        cs.add(c);
+        ws.add(
+            watch(
+                "canary",
+                "vm-" + i,
+                c,
+                Collections.synchronizedList(new ArrayList<>()),
+                BlockingIndex.standard()));
+      }
+      FleetOperator op = operator("canary");
+      long rev = op.push(overlay(1), canary, List.of(), OptionalLong.empty()).revision();
+      agent.waitUntil(
+          "one canary healthy, two waiting for promote",
+          Duration.ofSeconds(30),
+          () -> {
+            List<NodeReport> rs = store.reports();
+            return rs.stream()
+                        .filter(r -> r.revision() == rev && r.state() == NodeReport.State.HEALTHY)
+                        .count()
+                    == 1
+                && rs.stream().filter(r -> r.message().contains("fleet promote")).count() == 2;
+          },
+          () -> store.reports().toString());
+      Thread.sleep(2000); // and they keep waiting
+      assertThat(cs.stream().mapToInt(c -> c.applied.size()).sum()).isEqualTo(1);
+      assertThat(op.status().canaries().nodes()).hasSize(1);
+      assertThat(op.promote()).isEqualTo(rev);
+      agent.waitUntil(
+          "every VM healthy after promote",
+          Duration.ofSeconds(30),
+          () ->
+              store.reports().stream()
+                      .filter(r -> r.revision() == rev && r.state() == NodeReport.State.HEALTHY)
+                      .count()
+                  == 3);
+      assertThat(cs.stream().mapToInt(c -> c.applied.size()).sum()).isEqualTo(3);
+    } finally {
+      ws.forEach(Thread::interrupt);
+    }
+  }
 }
