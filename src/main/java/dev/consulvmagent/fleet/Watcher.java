@@ -144,7 +144,13 @@ public final class Watcher {
       report(d.revision(), State.INVALID, "invalid with this VM's config: " + e.getMessage());
       return false;
     }
-    if (!converger.hasChanges(spec)) {
+    // killed while applying or waiting for health: the engine has nothing left to change, but
+    // health was never confirmed, so it goes through the slot and the health wait again
+    boolean resumed =
+        state.revision() == d.revision()
+            && state.pushedAt().equals(d.pushedAt())
+            && state.state() == State.APPLYING;
+    if (!resumed && !converger.hasChanges(spec)) {
       healthy(d, "no change needed");
       return false;
     }

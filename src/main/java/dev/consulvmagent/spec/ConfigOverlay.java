@@ -71,6 +71,16 @@ public final class ConfigOverlay {
           problems.add(new SpecException(at, root.keyLine(key), refusal()));
           continue;
         }
+        if (key.equals("app") && value != null && value.isMapping()) {
+          Node skip = value.get("insecure_skip_checksum");
+          if (skip != null)
+            problems.add(
+                new SpecException(
+                    at + ".insecure_skip_checksum",
+                    value.keyLine("insecure_skip_checksum"),
+                    "may not be set by a fleet overlay: a remote change never turns off download"
+                        + " verification (give app.sha256 or app.checksums_url)"));
+        }
         if (sub.contains("*")) continue; // null removes app / service; a mapping is checked later
         if (value == null) {
           problems.add(new SpecException(at, root.keyLine(key), "cannot be removed remotely"));
@@ -125,8 +135,22 @@ public final class ConfigOverlay {
   /** The merged config, validated strictly as any config is. */
   public static AgentSpec apply(byte[] base, byte[] overlay) {
     byte[] merged = merge(base, overlay);
+    Node over = check(overlay);
+    boolean newUrl =
+        over != null
+            && over.isMapping()
+            && over.get("app") != null
+            && over.get("app").isMapping()
+            && over.get("app").get("url") != null;
     try {
-      return new SpecLoader().parse(merged);
+      AgentSpec spec = new SpecLoader().parse(merged);
+      if (newUrl && spec.app().isPresent() && spec.app().get().insecureSkipChecksum())
+        throw new SpecException(
+            "overlay.app.url",
+            "this VM's config skips the app's checksum (app.insecure_skip_checksum); a remote"
+                + " change of app.url must bring app.sha256 or app.checksums_url (and remove"
+                + " insecure_skip_checksum with null)");
+      return spec;
     } catch (SpecException e) {
       List<SpecException> out = new ArrayList<>();
       // lines of the merged text mean nothing to the operator: name the key only

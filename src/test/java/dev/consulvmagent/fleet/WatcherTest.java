@@ -174,6 +174,21 @@ class WatcherTest {
   }
 
   @Test
+  void killedWhileWaitingForHealth_checksHealthAgain_beforeReportingHealthy() throws Exception {
+    FakeConverger c = new FakeConverger();
+    c.changes = false; // the apply before the kill left nothing to change
+    c.steady = Sample.CRITICAL;
+    MemLocal local = new MemLocal();
+    Desired d = rev(2, OK, FAST);
+    local.s = new LocalState(2, State.APPLYING, 2, OK, 0, "", d.pushedAt());
+    store.push(d);
+    watcher("web-1", c, local).run(BlockingIndex.standard(), 1);
+    assertThat(slots.taken).isEqualTo(1);
+    assertThat(store.reports.get("web-1").state()).isEqualTo(State.FAILED);
+    assertThat(store.control.isHalted(2)).isTrue();
+  }
+
+  @Test
   void anInvalidRevision_isReportedInvalid_andNothingIsApplied() throws Exception {
     FakeConverger c = new FakeConverger();
     MemLocal local = new MemLocal();

@@ -71,6 +71,29 @@ class ConfigOverlayTest {
   }
 
   @Test
+  void anOverlayNeverTurnsOffDownloadVerification() throws IOException {
+    assertThatThrownBy(
+            () ->
+                ConfigOverlay.apply(
+                    dashboard(),
+                    b("app:\n  url: https://example.org/x.zip\n  insecure_skip_checksum: true\n")))
+        .hasMessageContaining("overlay.app.insecure_skip_checksum")
+        .hasMessageContaining("never turns off download verification");
+    // the dashboard example skips its checksum: a new URL must come with a digest
+    assertThatThrownBy(
+            () -> ConfigOverlay.apply(dashboard(), b("app:\n  url: https://example.org/x.zip\n")))
+        .hasMessageContaining("overlay.app.url");
+    AgentSpec ok =
+        ConfigOverlay.apply(
+            dashboard(),
+            b(
+                "app:\n  url: https://example.org/x.zip\n  insecure_skip_checksum: null\n  sha256: "
+                    + "a".repeat(64)
+                    + "\n"));
+    assertThat(ok.app().get().insecureSkipChecksum()).isFalse();
+  }
+
+  @Test
   void removingConsulOrDns_isRefused() throws IOException {
     assertThatThrownBy(() -> ConfigOverlay.apply(dashboard(), b("consul: null\n")))
         .hasMessageContaining("overlay.consul (line 1): cannot be removed remotely");
