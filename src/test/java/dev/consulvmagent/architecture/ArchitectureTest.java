@@ -217,7 +217,8 @@ class ArchitectureTest {
                 P + "iptables..",
                 P + "consul..",
                 P + "systemd..",
-                P + "artifact..")
+                P + "artifact..",
+                P + "fleet..")
             .layer("model")
             .definedBy(P + "resource..", P + "render..", P + "spec..")
             .layer("engine")
