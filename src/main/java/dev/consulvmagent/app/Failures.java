@@ -15,7 +15,8 @@ public final class Failures {
         || ex instanceof ExecException
         || ex instanceof ConsulApi.ConsulUnreachableException
         || ex instanceof dev.consulvmagent.consul.ConsulException
-        || ex instanceof SidecarWait.TimeoutException;
+        || ex instanceof SidecarWait.TimeoutException
+        || ex instanceof Fleet.FleetFailedException;
   }
 
   /**

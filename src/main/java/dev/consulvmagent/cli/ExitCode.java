@@ -13,12 +13,18 @@ import java.util.Map;
  */
 public enum ExitCode {
   OK(0, "success: converged, plan computed, configuration valid, healthy"),
-  FAILED(1, "failed: a resource, download, command or wait failed (the message says which)"),
+  FAILED(
+      1,
+      "failed: a resource, download, command, wait or Consul call failed (the message says which)"),
   DEGRADED(1, "status: a check warns or fails (each check says why, with a hint)"),
   USAGE(2, "usage error: unknown command or option, bad option value; nothing was done"),
   INVALID_CONFIG(3, "invalid configuration: nothing was changed"),
   INTERNAL(4, "internal error (a bug: please report it, with --stacktrace)"),
   LOCKED(5, "another run holds the lock (after --lock-wait)"),
+  CONFLICT(
+      6,
+      "fleet push, fleet rollback: someone pushed first (nothing pushed; look with fleet status,"
+          + " push again)"),
   CHANGES_PENDING(10, "plan -detailed-exitcode: changes are pending");
 
   private final int code;

@@ -1,6 +1,7 @@
 package dev.consulvmagent.cli;
 
 import static dev.consulvmagent.cli.ExitCode.CHANGES_PENDING;
+import static dev.consulvmagent.cli.ExitCode.CONFLICT;
 import static dev.consulvmagent.cli.ExitCode.DEGRADED;
 import static dev.consulvmagent.cli.ExitCode.FAILED;
 import static dev.consulvmagent.cli.ExitCode.INTERNAL;
@@ -68,6 +69,8 @@ public final class Main implements Callable<Integer> {
         INTERNAL);
     sub("cleanup-iptables", CleanupIptablesCommand::new, OK, FAILED, USAGE, INTERNAL);
     sub("dns-redirect", DnsRedirectCommand::new, OK, FAILED, USAGE, INTERNAL);
+    sub("watch", WatchCommand::new, OK, USAGE, INVALID_CONFIG, INTERNAL);
+    sub("fleet", FleetCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, CONFLICT);
     sub("version", VersionCommand::new, OK, USAGE);
     sub("help", CommandLine.HelpCommand::new, OK, USAGE);
   }
@@ -207,12 +210,13 @@ public final class Main implements Callable<Integer> {
     return out;
   }
 
-  /** Every option name of the command args[0] names (or of the top level). */
+  /** Every option name of the command the words name (`fleet push` → push's), else the top's. */
   private static java.util.Set<String> optionNames(CommandLine cl, String[] args) {
-    CommandLine c =
-        args.length > 0 && cl.getSubcommands().containsKey(args[0])
-            ? cl.getSubcommands().get(args[0])
-            : cl;
+    CommandLine c = cl;
+    for (String a : args) {
+      if (a.equals("--")) break;
+      if (c.getSubcommands().containsKey(a)) c = c.getSubcommands().get(a);
+    }
     java.util.Set<String> names = new java.util.HashSet<>();
     for (OptionSpec o : c.getCommandSpec().options()) names.addAll(List.of(o.names()));
     return names;
@@ -235,6 +239,12 @@ public final class Main implements Callable<Integer> {
     } else if (Failures.usage(ex)) {
       err.println("usage error: " + ex.getMessage());
       code = USAGE.code();
+    } else if (ex instanceof dev.consulvmagent.app.Fleet.UsageException) {
+      err.println(ex.getMessage());
+      code = USAGE.code();
+    } else if (ex instanceof dev.consulvmagent.app.Fleet.ConflictException) {
+      err.println("error: " + ex.getMessage());
+      code = CONFLICT.code();
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = LOCKED.code();
