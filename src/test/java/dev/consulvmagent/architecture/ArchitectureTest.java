@@ -189,6 +189,7 @@ class ArchitectureTest {
                 P + "sidecar..",
                 P + "iptables..",
                 P + "consul..",
+                P + "secure..",
                 P + "systemd..",
                 P + "artifact..")
             .layer("model")
