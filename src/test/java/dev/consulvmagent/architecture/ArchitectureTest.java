@@ -190,7 +190,8 @@ class ArchitectureTest {
                 P + "iptables..",
                 P + "consul..",
                 P + "systemd..",
-                P + "artifact..")
+                P + "artifact..",
+                P + "secure..")
             .layer("model")
             .definedBy(P + "resource..", P + "render..", P + "spec..")
             .layer("engine")
