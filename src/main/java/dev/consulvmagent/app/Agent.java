@@ -59,7 +59,7 @@ public final class Agent {
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
             Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
@@ -92,7 +92,7 @@ public final class Agent {
           ConsulReadyNotifier.live(
               new SystemdNotifier(p.host()),
               p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
+              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul(), spec.security()),
               events);
       RunResult r =
           p.engine()

@@ -9,4 +9,5 @@ public record AgentSpec(
     Optional<AppSpec> app,
     Optional<ServiceConfig> service,
     DnsSpec dns,
-    DownloadsSpec downloads) {}
+    DownloadsSpec downloads,
+    SecuritySpec security) {}

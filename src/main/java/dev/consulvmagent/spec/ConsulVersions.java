@@ -64,7 +64,15 @@ public final class ConsulVersions {
      * Consul's own Envoy version check and this flag to skip it, in 1.15.0. Before 1.15 Consul does
      * not check, so the flag is neither known nor needed.
      */
-    IGNORE_ENVOY_COMPATIBILITY("1.15.0", "consul connect envoy -ignore-envoy-compatibility");
+    IGNORE_ENVOY_COMPATIBILITY("1.15.0", "consul connect envoy -ignore-envoy-compatibility"),
+    /**
+     * Agent config {@code acl.tokens.initial_management}; older versions take {@code
+     * acl.tokens.master}, which 1.11 deprecates. hashicorp/consul PR #11665 ("Rename master and
+     * agent_master ACL tokens in the config file format", website options.mdx: "master … Deprecated
+     * in Consul 1.11. Use the acl.tokens.initial_management field instead"); real 1.8.7 bootstraps
+     * its ACLs from acl.tokens.master (SecureConsulRealTest).
+     */
+    INITIAL_MANAGEMENT("1.11.0", "acl.tokens.initial_management (older versions take master)");
 
     private final Version since;
     private final String what;

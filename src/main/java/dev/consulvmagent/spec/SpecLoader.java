@@ -404,6 +404,9 @@ public final class SpecLoader {
             .flatMap(n -> service(n, p, app.flatMap(AppSpec::port)));
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
+    SecuritySpec security =
+        SecuritySection.read(
+            root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
     p.run(root::done);
     if (consul != null && service.isPresent()) {
       Node extra = root.get("consul").get("extra_config");
@@ -421,7 +424,9 @@ public final class SpecLoader {
                           msg + " (set envoy.ignore_compatibility: true to override)")));
     }
     p.throwIfAny();
-    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads);
+    // like the version check: once the rest is valid, so one missing section is one message
+    SecuritySection.require(security, consul, root);
+    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads, security);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
     return spec;
   }

@@ -191,7 +191,8 @@ class ArchitectureTest {
                 P + "consul..",
                 P + "secure..",
                 P + "systemd..",
-                P + "artifact..")
+                P + "artifact..",
+                P + "secure..")
             .layer("model")
             .definedBy(P + "resource..", P + "render..", P + "spec..")
             .layer("engine")
