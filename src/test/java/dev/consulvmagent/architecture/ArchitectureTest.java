@@ -189,7 +189,6 @@ class ArchitectureTest {
                 P + "sidecar..",
                 P + "iptables..",
                 P + "consul..",
-                P + "secure..",
                 P + "systemd..",
                 P + "artifact..",
                 P + "secure..")
