@@ -52,12 +52,14 @@ class SecureMeshRealTest {
   static final List<String> reported = new ArrayList<>();
   static final List<String> secrets = new ArrayList<>();
   static String countingJwt;
+  static Secret serverAgent;
   static String dashboardJwt;
 
   @BeforeAll
   static void start() throws Exception {
     mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
+    serverAgent = agent;
     server =
         RealConsul.named(
             tmp.resolve("srv"),
@@ -309,6 +311,95 @@ class SecureMeshRealTest {
 
   @Test
   @Order(6)
+  void posture_client_and_server() throws Exception {
+    // the client's files as its agent wrote them (auto-config.json) and as rendered (consul.json)
+    Path root = counting.fs().root();
+    Files.createDirectories(root.resolve("var/lib/consul"));
+    Files.createDirectories(root.resolve("etc/consul.d"));
+    Files.copy(
+        client.dataDir().resolve("auto-config.json"),
+        root.resolve("var/lib/consul/auto-config.json"));
+    Files.copy(client.configDir().resolve("client.json"), root.resolve("etc/consul.d/consul.json"));
+    SecurityPosture.Inputs in =
+        new SecurityPosture.Inputs(
+            false,
+            "counting-1",
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of("counting"),
+            List.of("dashboard"),
+            "/var/lib/consul/auto-config.json",
+            "/etc/consul.d/consul.json");
+    // the token was deleted on the servers (test 5): noticed
+    List<SecurityPosture.Item> before = posture(in, counting, client);
+    assertThat(before)
+        .extracting(i -> i.name() + "=" + i.level())
+        .contains(
+            "gossip encryption=OK",
+            "TLS=OK",
+            "ACL default policy=OK",
+            "script checks=OK",
+            "agent token=OK",
+            "service token=FAIL");
+    RunResult healed =
+        apply(
+            counting,
+            new ClientSecurity(
+                "counting-1",
+                "counting",
+                Optional.of(new Secret(countingJwt)),
+                List.of("dashboard")));
+    assertThat(healed.failed()).as(healed.error()).isFalse();
+    secrets.add(tokenIn(counting, "counting").value());
+    List<SecurityPosture.Item> after = posture(in, counting, client);
+    assertThat(after)
+        .allSatisfy(
+            i -> assertThat(i.level()).as(i.toString()).isEqualTo(SecurityPosture.Level.OK));
+    assertThat(after)
+        .extracting(SecurityPosture.Item::name)
+        .contains("service token", "intentions");
+
+    // the server reads its agent with the management token
+    Path sroot = tmp.resolve("server-root");
+    Host sh = ServerBootstrapRealTest.host(sroot);
+    List<SecurityPosture.Item> onServer =
+        posture(
+            new SecurityPosture.Inputs(
+                true,
+                "server-a",
+                Optional.of(mesh.management),
+                Optional.of(serverAgent),
+                Optional.empty(),
+                List.of(),
+                "/var/lib/consul/auto-config.json",
+                "/etc/consul.d/consul.json"),
+            sh,
+            server);
+    assertThat(onServer)
+        .extracting(i -> i.name() + "=" + i.level() + " " + i.detail())
+        .containsExactly(
+            "gossip encryption=OK encrypted",
+            "TLS=OK verify_incoming_rpc, verify_outgoing, verify_server_hostname",
+            "ACL default policy=OK deny",
+            "script checks=OK off (remote and local), remote exec off",
+            "agent token=OK accepted, node identity server-a");
+  }
+
+  static List<SecurityPosture.Item> posture(
+      SecurityPosture.Inputs in, Host host, RealConsul agent) {
+    List<SecurityPosture.Item> items =
+        SecurityPosture.check(
+            in,
+            host,
+            new AclApi(SecureCluster.http(agent, null)),
+            new dev.consulvmagent.consul.PostureApi(SecureCluster.http(agent, null)),
+            t -> new IntentionApi(SecureCluster.http(agent, t)));
+    reported.add(items.toString());
+    return items;
+  }
+
+  @Test
+  @Order(7)
   void noSecretInAnythingReported() {
     String all = String.join("\n", reported);
     assertThat(all).isNotEmpty();

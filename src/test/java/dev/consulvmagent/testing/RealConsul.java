@@ -298,6 +298,11 @@ public final class RealConsul implements AutoCloseable {
     return configDir;
   }
 
+  /** The agent's -data-dir (auto-config.json is written there). */
+  public Path dataDir() {
+    return dir.resolve("data");
+  }
+
   public ConsulApi api() {
     return new ConsulApi(httpAddr(), Optional.empty(), Duration.ofSeconds(5));
   }
