@@ -22,6 +22,20 @@ public final class ClientMesh {
         new IntentionsResource(c.service(), c.allowFrom(), intentions));
   }
 
+  /**
+   * The service token as kept on this host (secret, file), for the registration and Envoy's unit;
+   * empty before the first login.
+   */
+  public static java.util.Optional<java.util.Map.Entry<String, String>> storedToken(
+      dev.consulvmagent.host.Host host, String service) {
+    String f = tokenFile(service);
+    return host.fs()
+        .readIfExists(f)
+        .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())
+        .filter(t -> !t.isEmpty())
+        .map(t -> java.util.Map.entry(t, f));
+  }
+
   /** Where the service's token is kept (0640 root:envoy): Envoy's -token-file. */
   public static String tokenFile(String service) {
     return ServiceTokenResource.path(service);
