@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster step's login writes), the token as the service definition's {@code token} and Envoy's
  * CONSUL_HTTP_TOKEN_FILE; and the service block's {@code intentions: {allow_from}}.
  */
-class SecureServiceModuleTest {
+public class SecureServiceModuleTest {
   @TempDir Path root;
 
   static final String JWT =
@@ -27,7 +27,7 @@ class SecureServiceModuleTest {
       "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIRAJ4Ax0000000000000000000\n"
           + "-----END CERTIFICATE-----\n";
 
-  static String client(String intentions) {
+  public static String client(String intentions) {
     return "consul:\n  version: \"1.8.7\"\n  role: client\n  node_name: counting-1\n"
         + "  retry_join: [\"192.0.2.10\"]\n"
         + "envoy:\n  version: \"1.14.7\"\n"

@@ -398,8 +398,52 @@ class SecureMeshRealTest {
     return items;
   }
 
+  /**
+   * The registration apply renders (sidecar.SidecarFiles with the service token as the definition's
+   * token), loaded by the real client agent from its config dir: it registers and syncs to the
+   * catalog with that token, sidecar included.
+   */
   @Test
   @Order(7)
+  void registrationWithTheServiceToken_syncsToTheCatalog() throws Exception {
+    Secret token = tokenIn(counting, "counting");
+    dev.consulvmagent.spec.MeshService m =
+        new dev.consulvmagent.spec.SpecLoader()
+            .parse(
+                dev.consulvmagent.module.SecureServiceModuleTest.client("")
+                    .getBytes(StandardCharsets.UTF_8))
+            .service()
+            .orElseThrow()
+            .mesh();
+    dev.consulvmagent.engine.Resource reg =
+        dev.consulvmagent.sidecar.SidecarFiles.resources(
+                m,
+                19000,
+                Optional.empty(),
+                Optional.of(Map.entry(token.value(), ClientMesh.tokenFile("counting"))),
+                false,
+                "1.8.7")
+            .get(0);
+    byte[] doc = ((dev.consulvmagent.resource.FileResource) reg).content();
+    Files.write(client.configDir().resolve("service-registration.json"), doc);
+    ConsulHttp admin = SecureCluster.http(client, mesh.management);
+    assertThat(admin.exchange("PUT", "/v1/agent/reload", null, ConsulQuery.NONE).code())
+        .isEqualTo(200);
+    ConsulHttp onServer = SecureCluster.http(server, mesh.management);
+    client.waitUntil(
+        "counting and its sidecar in the catalog",
+        Duration.ofSeconds(30),
+        () -> {
+          String body =
+              onServer.exchange("GET", "/v1/catalog/services", null, ConsulQuery.NONE).body();
+          return body.contains("\"counting\"") && body.contains("counting-sidecar-proxy");
+        });
+    assertThat(client.log()).doesNotContain("Service registration blocked by ACLs");
+    reported.add(client.log());
+  }
+
+  @Test
+  @Order(8)
   void noSecretInAnythingReported() {
     String all = String.join("\n", reported);
     assertThat(all).isNotEmpty();
