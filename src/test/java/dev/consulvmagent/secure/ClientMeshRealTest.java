@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * secret is grepped for in what the runs report.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SecureMeshRealTest {
+class ClientMeshRealTest {
   @TempDir static Path tmp;
   static SecureCluster mesh;
   static RealConsul server;
