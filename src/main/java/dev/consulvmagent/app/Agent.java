@@ -31,6 +31,7 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }

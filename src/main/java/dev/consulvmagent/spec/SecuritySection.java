@@ -107,13 +107,9 @@ final class SecuritySection {
     return new SecuritySpec(mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro);
   }
 
-  /**
-   * After the rest of the config is valid: an absent section is refused naming it; the legacy
-   * consul.encrypt and security.gossip_key exclude each other; remote script checks and remote exec
-   * stay off in secure mode.
-   */
-  static void require(SecuritySpec s, ConsulSpec consul, Node root) {
-    if (s == null) {
+  /** An absent section, refused naming it (validate, plan, apply, status). */
+  static void requirePresent(SecuritySpec s) {
+    if (s.mode() == SecuritySpec.Mode.UNSET) {
       throw new SpecException(
           "security",
           "is required: this machine would join a mesh anyone can join, read and call. Make the"
@@ -121,6 +117,13 @@ final class SecuritySection {
               + " user-data with `consul-vm-agent mesh user-data DIR --machine NAME --template"
               + " FILE`, or say `security: {mode: insecure}` on purpose");
     }
+  }
+
+  /**
+   * After the rest of the config is valid: the legacy consul.encrypt and security.gossip_key
+   * exclude each other; remote script checks and remote exec stay off in secure mode.
+   */
+  static void check(SecuritySpec s, ConsulSpec consul, Node root) {
     Node sec = root.get("security");
     int line = sec == null ? -1 : sec.line();
     if (s.secure() && consul.encrypt().isPresent() && s.gossipKey().isPresent()) {

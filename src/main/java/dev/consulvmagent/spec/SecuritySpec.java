@@ -22,7 +22,12 @@ public record SecuritySpec(
 
   public enum Mode {
     SECURE,
-    INSECURE
+    INSECURE,
+    /**
+     * No security section: rendered as insecure, and refused by every command that acts on a config
+     * ({@link SpecLoader#requireSecurity}), naming the section.
+     */
+    UNSET
   }
 
   /** {@code security: {mode: insecure}}: no TLS, no gossip key, no ACLs (warned every run). */
@@ -41,6 +46,21 @@ public record SecuritySpec(
 
   public boolean secure() {
     return mode == Mode.SECURE;
+  }
+
+  /** The section as loaded from a config without one. */
+  public static SecuritySpec unset() {
+    SecuritySpec i = insecure();
+    return new SecuritySpec(
+        Mode.UNSET,
+        i.caCert(),
+        i.serverCert(),
+        i.serverKey(),
+        i.gossipKey(),
+        i.jwtPublicKey(),
+        i.managementToken(),
+        i.serverAgentToken(),
+        i.introToken());
   }
 
   /** The warning plan, apply and status print for an insecure config. */

@@ -424,11 +424,27 @@ public final class SpecLoader {
                           msg + " (set envoy.ignore_compatibility: true to override)")));
     }
     p.throwIfAny();
-    // like the version check: once the rest is valid, so one missing section is one message
-    SecuritySection.require(security, consul, root);
-    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads, security);
+    AgentSpec spec =
+        new AgentSpec(
+            consul,
+            envoy,
+            app,
+            service,
+            dns,
+            downloads,
+            security == null ? SecuritySpec.unset() : security);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
+    if (security != null) SecuritySection.check(security, consul, root);
     return spec;
+  }
+
+  /**
+   * Refuses (exit 3, naming it) a config without a security section: validate, plan, apply and
+   * status call this after loading. Separate from {@link #parse} so that code reading a config for
+   * one part (tests of that part, the sidecar's service config) need not carry secrets.
+   */
+  public static void requireSecurity(AgentSpec spec) {
+    SecuritySection.requirePresent(spec.security());
   }
 
   private static int lineOf(Node root, String section, String key) {
