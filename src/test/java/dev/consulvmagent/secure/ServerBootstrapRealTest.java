@@ -1,6 +1,7 @@
 package dev.consulvmagent.secure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.consul.ConsulHttp;
@@ -10,6 +11,7 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.host.MutationDuringPlanException;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.testing.RealConsul;
@@ -91,6 +93,12 @@ class ServerBootstrapRealTest {
                   + "consul-vm-agent-svc-${value.service}=CREATE");
       String shown = Json.compact(plan.stream().map(p -> p.change().toString()).toList());
       assertThat(shown).doesNotContain(agent.value()).doesNotContain(mesh.management.value());
+      assertThat(acl.authMethod(ServerBootstrap.AUTH_METHOD)).isEmpty();
+      assertThat(acl.tokenSelf(agent)).isEmpty();
+      // converging through plan's read-only host is refused before any call to the cluster
+      for (Planned p : plan)
+        assertThatThrownBy(() -> p.resource().converge(host.readOnly(), p.observed()))
+            .isInstanceOf(MutationDuringPlanException.class);
       assertThat(acl.authMethod(ServerBootstrap.AUTH_METHOD)).isEmpty();
       assertThat(acl.tokenSelf(agent)).isEmpty();
 
