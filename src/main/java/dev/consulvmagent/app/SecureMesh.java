@@ -44,8 +44,17 @@ final class SecureMesh {
 
   private SecureMesh() {}
 
+  /** The local agent's HTTP API as the secure config renders it (loopback). */
+  static String httpAddr(AgentSpec spec) {
+    return ConsulConfig.httpAddr(spec.consul(), spec.security());
+  }
+
   static ConsulHttp local(AgentSpec spec, Optional<Secret> token) {
-    ConsulEndpoint e = ConsulEndpoint.of(ConsulConfig.httpAddr(spec.consul(), spec.security()));
+    return local(httpAddr(spec), token);
+  }
+
+  static ConsulHttp local(String addr, Optional<Secret> token) {
+    ConsulEndpoint e = ConsulEndpoint.of(addr);
     return new ConsulHttp(
         new ConsulEndpoint(e.scheme(), e.address(), e.pathPrefix(), token, e.tls()),
         Duration.ofSeconds(10));
@@ -73,6 +82,11 @@ final class SecureMesh {
 
   /** The cluster step's resources for this machine; none when insecure or nothing to keep. */
   static List<Resource> resources(AgentSpec spec, Host host) {
+    return resources(spec, host, httpAddr(spec));
+  }
+
+  /** addr: the local agent's HTTP API (tests give a loopback port of their own). */
+  static List<Resource> resources(AgentSpec spec, Host host, String addr) {
     SecuritySpec s = spec.security();
     if (!s.secure()) return List.of();
     String node = node(spec, host);
@@ -86,7 +100,7 @@ final class SecureMesh {
               s.serverAgentToken().get(),
               s.jwtPublicKey().orElse(""),
               intentionServices(s));
-      return ServerBootstrap.resources(sec, new AclApi(local(spec, s.managementToken())));
+      return ServerBootstrap.resources(sec, new AclApi(local(addr, s.managementToken())));
     }
     if (spec.service().isEmpty()) return List.of();
     ClientSecurity c =
@@ -97,8 +111,8 @@ final class SecureMesh {
             spec.service().get().allowFrom());
     return ClientMesh.resources(
         c,
-        new AclApi(local(spec, Optional.empty())),
-        t -> new IntentionApi(local(spec, Optional.of(t))));
+        new AclApi(local(addr, Optional.empty())),
+        t -> new IntentionApi(local(addr, Optional.of(t))));
   }
 
   /**
