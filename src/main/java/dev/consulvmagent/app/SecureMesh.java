@@ -74,10 +74,10 @@ final class SecureMesh {
 
   /**
    * The services the server makes intention roles for: security.services (contract change of
-   * 2026-12-07; empty until the spec carries it).
+   * 2026-12-07).
    */
   static List<String> intentionServices(SecuritySpec s) {
-    return List.of();
+    return s.services();
   }
 
   /** The cluster step's resources for this machine; none when insecure or nothing to keep. */

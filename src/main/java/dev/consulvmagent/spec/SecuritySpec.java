@@ -1,5 +1,6 @@
 package dev.consulvmagent.spec;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -18,7 +19,41 @@ public record SecuritySpec(
     Optional<String> jwtPublicKey,
     Optional<Secret> managementToken,
     Optional<Secret> serverAgentToken,
-    Optional<Secret> introToken) {
+    Optional<Secret> introToken,
+    List<String> services) {
+
+  /**
+   * Servers only, optional: the services that may keep their own intentions (board: CONTRACT CHANGE
+   * 2026-12-07 03:00): the server's apply makes each a role with intentions:write on that service
+   * alone, which its login token gets (app.SecureMesh, secure.ServerBootstrap).
+   */
+  public SecuritySpec {
+    services = List.copyOf(services);
+  }
+
+  /** Without {@code services} (clients, and servers that list none). */
+  public SecuritySpec(
+      Mode mode,
+      Optional<String> caCert,
+      Optional<String> serverCert,
+      Optional<Secret> serverKey,
+      Optional<Secret> gossipKey,
+      Optional<String> jwtPublicKey,
+      Optional<Secret> managementToken,
+      Optional<Secret> serverAgentToken,
+      Optional<Secret> introToken) {
+    this(
+        mode,
+        caCert,
+        serverCert,
+        serverKey,
+        gossipKey,
+        jwtPublicKey,
+        managementToken,
+        serverAgentToken,
+        introToken,
+        List.of());
+  }
 
   public enum Mode {
     SECURE,
