@@ -40,6 +40,17 @@ final class ServiceTokenResource extends ClusterResource {
     return DIR + "/" + service + ".token";
   }
 
+  /** The token file: recorded as ours when this run creates it (uninstall removes it). */
+  @Override
+  public Optional<String> path() {
+    return Optional.of(path(client.service()));
+  }
+
+  @Override
+  public java.util.List<String> sideEffectPaths() {
+    return java.util.List.of(DIR);
+  }
+
   @Override
   public State desired() {
     return state(client.service(), "yes", "0640 root:envoy");
