@@ -39,8 +39,11 @@ import java.util.Optional;
  * with that token.
  */
 final class SecureMesh {
-  /** A server elects itself in 6–10 s (real 1.8.7); three servers need each other first. */
-  static final Duration READY_WAIT = Duration.ofSeconds(120);
+  /**
+   * A server elects itself in 6–10 s (real 1.8.7), but at first boot the machines download and
+   * install at different speeds, and three servers need each other first.
+   */
+  static final Duration READY_WAIT = Duration.ofSeconds(300);
 
   private SecureMesh() {}
 

@@ -67,6 +67,26 @@ public final class AclApi {
     return token(parse(http.put(path, bytes(b), ConsulQuery.NONE, ACL_WRITE).body(), path), path);
   }
 
+  /**
+   * PUT /v1/acl/token/:accessor (acl:write): replaces the token's description, policies and
+   * identities (its secret stays). No check-and-set exists for tokens in 1.8: two writers race.
+   */
+  public Token updateToken(String accessorId, NewToken t) {
+    ObjectNode b = Json.mapper().createObjectNode();
+    b.put("AccessorID", accessorId);
+    b.put("Description", t.description());
+    ArrayNode pols = b.putArray("Policies");
+    t.policyNames().forEach(n -> pols.addObject().put("Name", n));
+    ArrayNode svc = b.putArray("ServiceIdentities");
+    t.serviceIdentities().forEach(n -> svc.addObject().put("ServiceName", n));
+    ArrayNode nodes = b.putArray("NodeIdentities");
+    t.nodeIdentities()
+        .forEach(
+            n -> nodes.addObject().put("NodeName", n.nodeName()).put("Datacenter", n.datacenter()));
+    String path = "/v1/acl/token/" + ConsulHttp.segment(accessorId);
+    return token(parse(http.put(path, bytes(b), ConsulQuery.NONE, ACL_WRITE).body(), path), path);
+  }
+
   /** GET /v1/acl/token/:accessor (acl:read); empty when absent. */
   public Optional<Token> token(String accessorId) {
     String path = "/v1/acl/token/" + ConsulHttp.segment(accessorId);

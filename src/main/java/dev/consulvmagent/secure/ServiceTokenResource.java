@@ -24,7 +24,7 @@ import java.util.Optional;
 final class ServiceTokenResource extends ClusterResource {
   static final String DIR = "/etc/consul.d/tokens";
   static final int MODE = 0640;
-  private static final Duration LOGIN_WAIT = Duration.ofSeconds(90);
+  private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
 
   private final AclApi acl;
   private final ClientSecurity client;

@@ -163,8 +163,10 @@ class ServerBootstrapRealTest {
     List<RealConsul> servers = new ArrayList<>();
     List<Secret> agents = new ArrayList<>();
     try {
+      // one agent token for all servers, as mesh init makes it: each adds its node identity
+      Secret shared = new Secret(UUID.randomUUID().toString());
       for (int i = 0; i < 3; i++) {
-        Secret agent = new Secret(UUID.randomUUID().toString());
+        Secret agent = shared;
         agents.add(agent);
         List<String> flags = new ArrayList<>(List.of("-server", "-bootstrap-expect=3"));
         if (i > 0) {
@@ -197,7 +199,13 @@ class ServerBootstrapRealTest {
         RunResult res = r.get();
         assertThat(res.failed()).as(res.error()).isFalse();
       }
-      // a second round on every server: nothing left to do anywhere
+      // a second round heals what racing writers of the shared agent token may have dropped
+      // (token updates have no check-and-set in 1.8); a third finds nothing to do anywhere
+      for (int i = 0; i < 3; i++) {
+        RunResult res =
+            apply(engine, security(mesh, "server-" + i, agents.get(i)), acls.get(i), host(tmp));
+        assertThat(res.failed()).as(res.error()).isFalse();
+      }
       for (int i = 0; i < 3; i++) {
         RunResult res =
             apply(engine, security(mesh, "server-" + i, agents.get(i)), acls.get(i), host(tmp));
@@ -205,9 +213,14 @@ class ServerBootstrapRealTest {
       }
       AclApi acl = acls.get(0);
       assertBootstrappedOnce(acl);
-      for (int i = 0; i < 3; i++)
-        assertThat(acl.tokenSelf(agents.get(i)).orElseThrow().nodeIdentities())
-            .containsExactly(new AclApi.NodeIdentity("server-" + i, SecureCluster.DC));
+      assertThat(acl.tokenSelf(shared).orElseThrow().nodeIdentities())
+          .containsExactlyInAnyOrder(
+              new AclApi.NodeIdentity("server-0", SecureCluster.DC),
+              new AclApi.NodeIdentity("server-1", SecureCluster.DC),
+              new AclApi.NodeIdentity("server-2", SecureCluster.DC));
+      assertThat(acl.tokens())
+          .filteredOn(t -> t.description().equals(AgentTokenResource.DESCRIPTION))
+          .hasSize(1);
       assertThat(acl.bindingRules(ServerBootstrap.AUTH_METHOD)).hasSize(2);
     } finally {
       servers.forEach(RealConsul::close);
