@@ -62,6 +62,13 @@ final class SecuritySection {
     Optional<Secret> mgmt = secret(n, "management_token", UUID, "a UUID", p);
     Optional<Secret> agent = secret(n, "server_agent_token", UUID, "a UUID", p);
     Optional<Secret> intro = secret(n, "intro_token", JWT, "a signed JWT (header.claims.sig)", p);
+    List<String> services = new ArrayList<>();
+    p.run(
+        () -> {
+          Node l = n.get("services");
+          if (l == null) return;
+          for (Node x : l.list()) p.run(() -> services.add(Validators.serviceName(x)));
+        });
     p.run(n::done);
     if (mode == SecuritySpec.Mode.INSECURE) {
       for (String k : n.keys()) {
@@ -104,7 +111,14 @@ final class SecuritySection {
                         : " (a server does not join with an intro JWT)")));
       }
     }
-    return new SecuritySpec(mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro);
+    if (role == ConsulSpec.Role.CLIENT && n.get("services") != null) {
+      p.add(
+          new SpecException(
+              "security.services",
+              n.keyLine("services"),
+              "is for servers (the services whose tokens may manage their intentions)"));
+    }
+    return new SecuritySpec(mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro, services);
   }
 
   /** An absent section, refused naming it (validate, plan, apply, status). */

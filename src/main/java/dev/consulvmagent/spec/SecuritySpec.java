@@ -1,5 +1,6 @@
 package dev.consulvmagent.spec;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -7,7 +8,9 @@ import java.util.Optional;
  * material this machine needs for a mesh with gossip encryption, TLS, ACLs in default-deny and
  * auto_config. {@code consul-vm-agent mesh user-data} fills it in; a server carries its
  * certificate, key, the gossip key, the intro-JWT public key and the two ACL tokens, a client only
- * the CA certificate and its short-lived intro JWT. Secrets are {@link Secret}s.
+ * the CA certificate and its short-lived intro JWT. Secrets are {@link Secret}s. {@code services}
+ * (servers, optional; board CONTRACT CHANGE 03:00): the mesh services allowed to manage their own
+ * intentions, for the runtime bootstrap's roles.
  */
 public record SecuritySpec(
     Mode mode,
@@ -18,7 +21,12 @@ public record SecuritySpec(
     Optional<String> jwtPublicKey,
     Optional<Secret> managementToken,
     Optional<Secret> serverAgentToken,
-    Optional<Secret> introToken) {
+    Optional<Secret> introToken,
+    List<String> services) {
+
+  public SecuritySpec {
+    services = List.copyOf(services);
+  }
 
   public enum Mode {
     SECURE,
@@ -41,7 +49,8 @@ public record SecuritySpec(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        List.of());
   }
 
   public boolean secure() {
@@ -60,7 +69,8 @@ public record SecuritySpec(
         i.jwtPublicKey(),
         i.managementToken(),
         i.serverAgentToken(),
-        i.introToken());
+        i.introToken(),
+        i.services());
   }
 
   /** The warning plan, apply and status print for an insecure config. */

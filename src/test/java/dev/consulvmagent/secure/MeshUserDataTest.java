@@ -116,6 +116,8 @@ class MeshUserDataTest {
         .isEqualTo(f.file("management.token").strip());
     assertThat(s.security().jwtPublicKey()).contains(f.file("jwt-public-key.pem"));
     assertThat(s.security().introToken()).isEmpty();
+    // the client templates beside it (cloud-init/): their services may manage their intentions
+    assertThat(s.security().services()).containsExactly("counting", "dashboard");
     for (String l : f.pemBody("ca-key.pem")) assertThat(ud).doesNotContain(l);
     for (String l : f.pemBody("jwt-signing-key.pem")) assertThat(ud).doesNotContain(l);
     assertValidEverywhere(ud, "consul-server");

@@ -81,6 +81,17 @@ class SecuritySectionTest {
   }
 
   @Test
+  void services_areForServers_andMustBeServiceNames() {
+    assertThat(parse(server("  services: [counting, dashboard]\n")).security().services())
+        .containsExactly("counting", "dashboard");
+    assertThat(parse(server("")).security().services()).isEmpty();
+    assertThatThrownBy(() -> parse(client("  services: [counting]\n")))
+        .hasMessageContaining("security.services");
+    assertThatThrownBy(() -> parse(server("  services: [\"a b\"]\n")))
+        .hasMessageContaining("security.services[0]");
+  }
+
+  @Test
   void missingKeys_areNamed() {
     String noIntro = client("").replace("  intro_token: " + JWT + "\n", "");
     assertThatThrownBy(() -> parse(noIntro)).hasMessageContaining("security.intro_token");
