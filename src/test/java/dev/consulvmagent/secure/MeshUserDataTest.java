@@ -99,7 +99,12 @@ class MeshUserDataTest {
     assertThat(c.getStringClaim("service")).isEqualTo(machine);
     assertThat(c.getJWTID()).isNotBlank();
     long life = c.getExpirationTime().getTime() - c.getIssueTime().getTime();
-    assertThat(life).isEqualTo(Duration.ofHours(24).toMillis());
+    assertThat(life).isEqualTo(Duration.ofHours(24).plus(IntroToken.CLOCK_SKEW).toMillis());
+    assertThat(c.getNotBeforeTime()).isEqualTo(c.getIssueTime());
+    assertThat(c.getExpirationTime().toInstant())
+        .isBetween(
+            Instant.now().plus(Duration.ofHours(24)).minusSeconds(60),
+            Instant.now().plus(Duration.ofHours(24)));
     assertValidEverywhere(ud, machine);
   }
 

@@ -145,6 +145,14 @@ class SecureMeshRealTest {
     assertThat(nodes.body).doesNotContain("counting");
     Answer reg = server.put("/v1/agent/service/register", null, "{\"Name\":\"evil\",\"Port\":1}");
     assertThat(reg.code).isEqualTo(403);
+    // enable_script_checks false: a script check over HTTP is refused even with the master token
+    Answer script =
+        server.put(
+            "/v1/agent/check/register",
+            mesh.managementToken().value(),
+            "{\"Name\":\"x\",\"Args\":[\"/bin/true\"],\"Interval\":\"10s\"}");
+    assertThat(script.code).isEqualTo(500);
+    assertThat(script.body).contains("Scripts are disabled on this agent");
   }
 
   @Test
