@@ -6,6 +6,7 @@ import dev.consulvmagent.secure.MeshDir;
 import dev.consulvmagent.secure.UserDataSecurity;
 import dev.consulvmagent.spec.ConsulSpec;
 import dev.consulvmagent.spec.UserData;
+import dev.consulvmagent.spec.Validators;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -73,9 +74,15 @@ public final class MeshOperator {
       Path template,
       Optional<String> service,
       String ttl,
+      List<String> meshServices,
       Optional<Path> out,
       OutputStream stdout) {
     Duration d = ttl(ttl);
+    for (String s : meshServices) {
+      if (!Validators.isServiceName(s)) {
+        throw new MeshFailure(2, "--mesh-service: not a service name: " + safe(s));
+      }
+    }
     if (out.isEmpty() && SecretFiles.stdoutIsTerminal()) {
       throw new MeshFailure(
           2,
@@ -92,7 +99,12 @@ public final class MeshOperator {
               raw,
               mesh,
               new UserDataSecurity.Request(
-                  machine, service, d, RunOptions.DEFAULT_CONFIG, Instant.now()));
+                  machine,
+                  service,
+                  d,
+                  RunOptions.DEFAULT_CONFIG,
+                  Instant.now(),
+                  meshServices.isEmpty() ? siblingServices(template) : meshServices));
     } catch (IllegalArgumentException e) {
       throw new MeshFailure(2, e.getMessage());
     } catch (IllegalStateException e) {
@@ -110,6 +122,27 @@ public final class MeshOperator {
       throw new UncheckedIOException("cannot write the user-data: " + e.getMessage(), e);
     }
     return new UserDataResult("standard output", role, r.keys());
+  }
+
+  /**
+   * For a server: the services of the client templates beside its own (cloud-init/*.yaml), which
+   * security.services lists so each may manage its own intentions (board CONTRACT CHANGE 03:00).
+   */
+  static List<String> siblingServices(Path template) {
+    Path dir = template.toAbsolutePath().getParent();
+    List<String> out = new ArrayList<>();
+    if (dir == null) return out;
+    for (Path p : SecretFiles.list(dir, ".yaml")) {
+      if (p.getFileName().equals(template.getFileName())) continue;
+      try {
+        UserDataSecurity.clientService(UserData.read(p), RunOptions.DEFAULT_CONFIG)
+            .filter(s -> !out.contains(s))
+            .ifPresent(out::add);
+      } catch (RuntimeException e) {
+        // not a template: skipped
+      }
+    }
+    return out;
   }
 
   private static final Pattern TTL = Pattern.compile("([0-9]{1,6})([smhd])");

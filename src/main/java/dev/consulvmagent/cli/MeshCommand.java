@@ -137,6 +137,14 @@ final class MeshCommand implements Callable<Integer> {
     String ttl;
 
     @Option(
+        names = "--mesh-service",
+        paramLabel = "S",
+        description =
+            "For a server: a service allowed to manage its own intentions (security.services)."
+                + " Default: the services of the client templates beside --template. Repeatable.")
+    List<String> meshServices = new ArrayList<>();
+
+    @Option(
         names = {"-o", "--output"},
         paramLabel = "FILE",
         description = "Write here (0600).")
@@ -153,6 +161,7 @@ final class MeshCommand implements Callable<Integer> {
                 template,
                 Optional.ofNullable(service),
                 ttl,
+                meshServices,
                 Optional.ofNullable(output),
                 System.out);
         err.println(

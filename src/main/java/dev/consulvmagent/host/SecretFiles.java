@@ -163,6 +163,18 @@ public final class SecretFiles {
     }
   }
 
+  /** The regular files directly in dir whose names end with suffix, sorted; links skipped. */
+  public static java.util.List<Path> list(Path dir, String suffix) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(suffix))
+          .filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return java.util.List.of();
+    }
+  }
+
   /** The mode bits of file (links not followed), for tests and checks. */
   public static int mode(Path file) {
     try {

@@ -35,9 +35,14 @@ public final class IntroToken {
   public static final Duration MAX_TTL = Duration.ofDays(30);
   public static final Duration DEFAULT_TTL = Duration.ofHours(24);
 
+  /** How far iat and nbf are set back from now. */
+  public static final Duration CLOCK_SKEW = Duration.ofMinutes(2);
+
   public static Secret mint(
       PrivateKey key, String dc, String node, Optional<String> service, Duration ttl, Instant now) {
-    Instant iat = Instant.ofEpochSecond(now.getEpochSecond());
+    // iat and nbf a little in the past: the operator's clock may run ahead of the servers'
+    // (Consul's JWT check allows about a minute of skew); exp counts from now
+    Instant iat = Instant.ofEpochSecond(now.getEpochSecond()).minus(CLOCK_SKEW);
     JWTClaimsSet.Builder c =
         new JWTClaimsSet.Builder()
             .issuer(SecuritySpec.jwtIssuer(dc))
@@ -46,7 +51,7 @@ public final class IntroToken {
             .claim("node", node)
             .issueTime(Date.from(iat))
             .notBeforeTime(Date.from(iat))
-            .expirationTime(Date.from(iat.plus(ttl)))
+            .expirationTime(Date.from(iat.plus(CLOCK_SKEW).plus(ttl)))
             .jwtID(UUID.randomUUID().toString());
     service.ifPresent(s -> c.claim("service", s));
     SignedJWT jwt =

@@ -28,7 +28,17 @@ public final class UserDataSecurity {
 
   /** The machine to render for. */
   public record Request(
-      String machine, Optional<String> service, Duration ttl, String configPath, Instant now) {}
+      String machine,
+      Optional<String> service,
+      Duration ttl,
+      String configPath,
+      Instant now,
+      List<String> meshServices) {
+    public Request(
+        String machine, Optional<String> service, Duration ttl, String configPath, Instant now) {
+      this(machine, service, ttl, configPath, now, List.of());
+    }
+  }
 
   /** The rendered user-data and what the section holds (key names only: nothing secret). */
   public record Rendered(byte[] userData, ConsulSpec.Role role, List<String> keys) {}
@@ -41,16 +51,10 @@ public final class UserDataSecurity {
           "must be a #cloud-config document (its first line); MIME multipart or gzipped"
               + " user-data cannot be completed, render the cloud-config part and combine after");
     }
-    byte[] agentYaml = UserData.extract(template, r.configPath());
-    String agent = new String(agentYaml, StandardCharsets.UTF_8);
-    // the template must be a valid config as it is, but for the section we add
+    String agent = new String(UserData.extract(template, r.configPath()), StandardCharsets.UTF_8);
     AgentSpec spec;
     try {
-      spec =
-          new SpecLoader()
-              .parse(
-                  (agent + (agent.endsWith("\n") ? "" : "\n") + "security:\n  mode: insecure\n")
-                      .getBytes(StandardCharsets.UTF_8));
+      spec = withoutSecurity(agent);
     } catch (SpecException e) {
       if (e.problems().stream().anyMatch(p -> p.path().equals("security"))) {
         throw new SpecException(
@@ -120,6 +124,11 @@ public final class UserDataSecurity {
       block(b, "jwt_public_key", mesh.jwtPublicKey());
       scalar(b, "management_token", mesh.managementToken().value());
       scalar(b, "server_agent_token", mesh.serverAgentToken().value());
+      if (!r.meshServices().isEmpty()) {
+        b.append("  # the services that may manage their own intentions\n");
+        b.append("  services: [").append(String.join(", ", r.meshServices())).append("]\n");
+        keys.add("services");
+      }
       keys.addAll(
           List.of(
               "server_cert",
@@ -145,6 +154,31 @@ public final class UserDataSecurity {
     byte[] rendered = out.getBytes(StandardCharsets.UTF_8);
     check(rendered, r.configPath(), agent, section, c.role());
     return new Rendered(rendered, c.role(), List.copyOf(keys));
+  }
+
+  /** The template's agent config, valid as it is but for the section we add. */
+  private static AgentSpec withoutSecurity(String agent) {
+    return new SpecLoader()
+        .parse(
+            (agent + (agent.endsWith("\n") ? "" : "\n") + "security:\n  mode: insecure\n")
+                .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The mesh service a client template runs, if it is one: what a server's security.services lists
+   * (mesh user-data for a server looks at the templates beside its own). Empty for anything else, a
+   * template that is not valid included.
+   */
+  public static Optional<String> clientService(byte[] template, String configPath) {
+    try {
+      AgentSpec s =
+          withoutSecurity(
+              new String(UserData.extract(template, configPath), StandardCharsets.UTF_8));
+      if (s.consul().role() != ConsulSpec.Role.CLIENT) return Optional.empty();
+      return s.service().map(x -> x.mesh().name());
+    } catch (SpecException e) {
+      return Optional.empty();
+    }
   }
 
   /** Reads the result back as the agent will and compares it with what was meant. */

@@ -62,19 +62,13 @@ final class SecuritySection {
     Optional<Secret> mgmt = secret(n, "management_token", UUID, "a UUID", p);
     Optional<Secret> agent = secret(n, "server_agent_token", UUID, "a UUID", p);
     Optional<Secret> intro = secret(n, "intro_token", JWT, "a signed JWT (header.claims.sig)", p);
-    List<String> services =
-        p.get(
-            () -> {
-              Node v = n.get("services");
-              if (v == null) return List.<String>of();
-              List<String> out = new ArrayList<>();
-              for (Node e : v.list()) {
-                String name = Validators.serviceName(e);
-                if (!out.contains(name)) out.add(name);
-              }
-              return List.copyOf(out);
-            },
-            List.of());
+    List<String> services = new ArrayList<>();
+    p.run(
+        () -> {
+          Node l = n.get("services");
+          if (l == null) return;
+          for (Node x : l.list()) p.run(() -> services.add(Validators.serviceName(x)));
+        });
     p.run(n::done);
     if (mode == SecuritySpec.Mode.INSECURE) {
       for (String k : n.keys()) {
@@ -117,12 +111,13 @@ final class SecuritySection {
                         : " (a server does not join with an intro JWT)")));
       }
     }
-    if (role == ConsulSpec.Role.CLIENT && !services.isEmpty())
+    if (role == ConsulSpec.Role.CLIENT && n.get("services") != null) {
       p.add(
           new SpecException(
               "security.services",
               n.keyLine("services"),
-              "does not belong on a client (the servers make the intention roles it names)"));
+              "is for servers (the services whose tokens may manage their intentions)"));
+    }
     return new SecuritySpec(mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro, services);
   }
 

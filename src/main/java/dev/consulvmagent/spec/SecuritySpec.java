@@ -8,7 +8,9 @@ import java.util.Optional;
  * material this machine needs for a mesh with gossip encryption, TLS, ACLs in default-deny and
  * auto_config. {@code consul-vm-agent mesh user-data} fills it in; a server carries its
  * certificate, key, the gossip key, the intro-JWT public key and the two ACL tokens, a client only
- * the CA certificate and its short-lived intro JWT. Secrets are {@link Secret}s.
+ * the CA certificate and its short-lived intro JWT. Secrets are {@link Secret}s. {@code services}
+ * (servers, optional; board CONTRACT CHANGE 03:00): the mesh services allowed to manage their own
+ * intentions, for the runtime bootstrap's roles.
  */
 public record SecuritySpec(
     Mode mode,
@@ -22,37 +24,8 @@ public record SecuritySpec(
     Optional<Secret> introToken,
     List<String> services) {
 
-  /**
-   * Servers only, optional: the services that may keep their own intentions (board: CONTRACT CHANGE
-   * 2026-12-07 03:00): the server's apply makes each a role with intentions:write on that service
-   * alone, which its login token gets (app.SecureMesh, secure.ServerBootstrap).
-   */
   public SecuritySpec {
     services = List.copyOf(services);
-  }
-
-  /** Without {@code services} (clients, and servers that list none). */
-  public SecuritySpec(
-      Mode mode,
-      Optional<String> caCert,
-      Optional<String> serverCert,
-      Optional<Secret> serverKey,
-      Optional<Secret> gossipKey,
-      Optional<String> jwtPublicKey,
-      Optional<Secret> managementToken,
-      Optional<Secret> serverAgentToken,
-      Optional<Secret> introToken) {
-    this(
-        mode,
-        caCert,
-        serverCert,
-        serverKey,
-        gossipKey,
-        jwtPublicKey,
-        managementToken,
-        serverAgentToken,
-        introToken,
-        List.of());
   }
 
   public enum Mode {
@@ -76,7 +49,8 @@ public record SecuritySpec(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        List.of());
   }
 
   public boolean secure() {
@@ -95,7 +69,8 @@ public record SecuritySpec(
         i.jwtPublicKey(),
         i.managementToken(),
         i.serverAgentToken(),
-        i.introToken());
+        i.introToken(),
+        i.services());
   }
 
   /** The warning plan, apply and status print for an insecure config. */

@@ -145,6 +145,14 @@ class SecureMeshRealTest {
     assertThat(nodes.body).doesNotContain("counting");
     Answer reg = server.put("/v1/agent/service/register", null, "{\"Name\":\"evil\",\"Port\":1}");
     assertThat(reg.code).isEqualTo(403);
+    // enable_script_checks false: a script check over HTTP is refused even with the master token
+    Answer script =
+        server.put(
+            "/v1/agent/check/register",
+            mesh.managementToken().value(),
+            "{\"Name\":\"x\",\"Args\":[\"/bin/true\"],\"Interval\":\"10s\"}");
+    assertThat(script.code).isEqualTo(500);
+    assertThat(script.body).contains("Scripts are disabled on this agent");
   }
 
   @Test
@@ -232,6 +240,50 @@ class SecureMeshRealTest {
         () -> a.get("/v1/agent/self", mesh.managementToken().value()).code == 200);
   }
 
+  /**
+   * The shipped templates (Consul and Envoy versions set to the real 1.8.7's), completed by mesh
+   * user-data and rendered: real consul validate accepts them. The seed server's client_addr is
+   * 0.0.0.0, so its API is HTTP on loopback and HTTPS on 0.0.0.0.
+   */
+  @Test
+  void shippedTemplates_renderedSecure_passRealConsulValidate() throws Exception {
+    for (String m : List.of("consul-server", "counting")) {
+      String t =
+          Files.readString(Path.of("cloud-init/" + m + ".yaml"))
+              .replace("version: \"1.16.6\"", "version: \"1.8.7\"")
+              .replace("version: \"1.26.8\"", "version: \"1.14.5\"")
+              .replace(
+                  "        port: 9003\n      dns:",
+                  "        port: 9003\n        transparent_proxy: false\n      dns:");
+      MeshDir.init(
+          mesh.path(),
+          "dc1",
+          "consul",
+          List.of(MeshDir.ServerName.parse("consul-server=192.0.2.10")),
+          Instant.now());
+      UserDataSecurity.Rendered r =
+          UserDataSecurity.render(
+              t.getBytes(StandardCharsets.UTF_8),
+              mesh,
+              new UserDataSecurity.Request(
+                  m, Optional.empty(), Duration.ofHours(1), TEMPLATE_PATH, Instant.now()));
+      AgentSpec s = new SpecLoader().parse(UserData.extract(r.userData(), TEMPLATE_PATH));
+      Map<String, Object> cfg = copy(ConsulConfig.agent(s.consul(), s.security()));
+      if (m.equals("consul-server")) {
+        assertThat(cfg.get("addresses")).isEqualTo(Map.of("http", "127.0.0.1", "https", "0.0.0.0"));
+        assertThat(cfg.get("ports")).isEqualTo(Map.of("grpc", 8502, "dns", 8600, "https", 8501));
+        assertThat(cfg).containsEntry("client_addr", "0.0.0.0");
+      }
+      Agent a =
+          Agent.prepare(
+              tmp.resolve("shipped-" + m),
+              cfg,
+              s,
+              s.security().introToken().map(x -> x.value()).orElse(null));
+      a.validate();
+    }
+  }
+
   static String findToken(JsonNode auto) {
     // auto-config.json (1.8.7): {"Config": {"ACL": {"Tokens": {"Agent": "…"}}}, …}
     JsonNode t = auto.findPath("Tokens").path("Agent");
@@ -310,6 +362,8 @@ class SecureMeshRealTest {
       ports.put("serf_wan", p.serfWan());
       ports.put("server", p.server());
       ports.put("grpc", p.grpc());
+      if (cfg.get("ports") instanceof Map<?, ?> rendered && rendered.containsKey("https"))
+        ports.put("https", RealConsul.reserve().http()); // the HTTPS listener stays, on a free port
       cfg.put("ports", ports);
       cfg.put("data_dir", a.dataDir.toString());
       cfg.put("disable_update_check", true);
