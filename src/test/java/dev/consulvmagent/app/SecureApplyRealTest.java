@@ -54,19 +54,18 @@ class SecureApplyRealTest {
   }
 
   static AgentSpec rendered(MeshDir mesh, String machine, String yaml) {
-    return rendered(mesh, machine, yaml, "");
+    return rendered(mesh, machine, yaml, List.of());
   }
 
-  /** extra: lines appended to the rendered security: section (it is the config's last key). */
-  static AgentSpec rendered(MeshDir mesh, String machine, String yaml, String extra) {
+  /** meshServices: for a server, the services that may keep their own intentions. */
+  static AgentSpec rendered(MeshDir mesh, String machine, String yaml, List<String> meshServices) {
     UserDataSecurity.Rendered r =
         UserDataSecurity.render(
             template(yaml),
             mesh,
             new UserDataSecurity.Request(
-                machine, Optional.empty(), Duration.ofHours(1), PATH, Instant.now()));
-    String agent = new String(UserData.extract(r.userData(), PATH), StandardCharsets.UTF_8);
-    return new SpecLoader().parse((agent + extra).getBytes(StandardCharsets.UTF_8));
+                machine, Optional.empty(), Duration.ofHours(1), PATH, Instant.now(), meshServices));
+    return new SpecLoader().parse(UserData.extract(r.userData(), PATH));
   }
 
   static String client(String node, String service, int port, String allowFrom) {
@@ -158,8 +157,8 @@ class SecureApplyRealTest {
             "consul:\n  version: \"1.8.7\"\n  role: server\n  datacenter: dc1\n"
                 + "  node_name: srv\n  bind_addr: 127.0.0.1\n  bootstrap_expect: 1\n  ui: false\n"
                 + "envoy:\n  version: \"1.14.5\"\n",
-            // the services that may keep their own intentions (set by the operator)
-            "  services: [counting, dashboard]\n");
+            // mesh user-data --mesh-service: the services that may keep their own intentions
+            List.of("counting", "dashboard"));
     AgentSpec counting =
         rendered(mesh, "counting", client("counting", "counting", 9003, "dashboard"));
     AgentSpec dashboard = rendered(mesh, "dashboard", client("dashboard", "dashboard", 9002, ""));
