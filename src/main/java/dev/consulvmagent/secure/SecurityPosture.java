@@ -134,8 +134,13 @@ public final class SecurityPosture {
           new Item(
               "script checks",
               Level.FAIL,
-              (s.remoteScriptChecks() ? "enable_script_checks is on " : "")
-                  + (!s.disableRemoteExec() ? "remote exec is on" : ""),
+              String.join(
+                  ", ",
+                  java.util.stream.Stream.of(
+                          s.remoteScriptChecks() ? "enable_script_checks is on" : "",
+                          !s.disableRemoteExec() ? "remote exec is on" : "")
+                      .filter(x -> !x.isEmpty())
+                      .toList()),
               "enable_script_checks false, disable_remote_exec true (hashicorp/consul #4931)"));
     else if (s.localScriptChecks())
       out.add(
