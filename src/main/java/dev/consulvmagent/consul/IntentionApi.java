@@ -12,11 +12,15 @@ import java.util.Map;
 /**
  * Connect intentions through the legacy API of Consul 1.8 (website/pages/api-docs/connect/
  * intentions.mdx and agent/connect.mdx at tag v1.8.7); 1.9+ adds service-intentions config entries
- * (spec.ConsulVersions). Required ACLs: listing needs {@code intentions:read} on each destination
- * (a token without it gets fewer entries, not 403: real 1.8.7 with no token answers 200 []); create
- * and delete need {@code intentions:write} on the destination (real 1.8.7: 403 "Permission denied"
- * otherwise; a service-identity token alone cannot write); authorize needs {@code service:write} on
- * the target.
+ * (spec.ConsulVersions) and keeps serving these endpoints on top of them, deprecated: the current
+ * docs (developer.hashicorp.com/consul/commands/intention/create, also its v1.22.x page) still name
+ * "[POST] /v1/connect/intentions" as what {@code consul intention create} calls, and
+ * api-docs/connect/intentions says reading and writing "has been migrated to the service-intentions
+ * config entry kind" from 1.9.0. So one code path serves the seed's 1.16 too. Required ACLs:
+ * listing needs {@code intentions:read} on each destination (a token without it gets fewer entries,
+ * not 403: real 1.8.7 with no token answers 200 []); create and delete need {@code
+ * intentions:write} on the destination (real 1.8.7: 403 "Permission denied" otherwise; a
+ * service-identity token alone cannot write); authorize needs {@code service:write} on the target.
  */
 public final class IntentionApi {
   private final ConsulHttp http;
