@@ -113,6 +113,17 @@ final class ServiceTokenResource extends ClusterResource {
       return;
     }
     AclApi.Token t = login();
+    // a stored token Consul still accepts but for another identity is logged out, not left behind
+    if (current.isPresent() && current.get().get("accepted").equals("yes"))
+      stored(host)
+          .ifPresent(
+              old -> {
+                try {
+                  acl.logout(old);
+                } catch (dev.consulvmagent.consul.ConsulException ignored) {
+                  // not a login token, or gone meanwhile: nothing to clean up
+                }
+              });
     host.fs().mkdir(DIR, 0750, uid, gid);
     host.fs()
         .writeAtomic(
