@@ -132,6 +132,7 @@ class ClientMeshRealTest {
   }
 
   static Host counting;
+  static Host dashboardHost;
 
   @Test
   @Order(1)
@@ -162,6 +163,7 @@ class ClientMeshRealTest {
   @Order(2)
   void intentions_dashboardToCountingAllowed_reverseDenied() throws Exception {
     Host dashboard = clientRoot("dashboard-root");
+    dashboardHost = dashboard;
     RunResult r =
         apply(
             dashboard,
@@ -215,7 +217,7 @@ class ClientMeshRealTest {
   }
 
   @Test
-  @Order(4)
+  @Order(3)
   void refusals_noToken_wrongService_scriptCheck() {
     ConsulHttp anon = SecureCluster.http(client, null);
     assertThat(anon.exchange("GET", "/v1/kv/x", null, ConsulQuery.NONE).code()).isEqualTo(403);
@@ -265,6 +267,38 @@ class ClientMeshRealTest {
         admin.exchange("PUT", "/v1/agent/check/register", check, ConsulQuery.NONE);
     assertThat(refused.code()).isEqualTo(500);
     assertThat(refused.body()).contains("Scripts are disabled on this agent from remote calls");
+  }
+
+  @Test
+  @Order(4)
+  void aStoredTokenOfAnotherService_isReplaced_andLoggedOut() throws Exception {
+    Secret dash = tokenIn(dashboardHost, "dashboard");
+    Secret mine = tokenIn(counting, "counting");
+    Files.writeString(
+        counting.fs().root().resolve("etc/consul.d/tokens/counting.token"), dash.value() + "\n");
+    RunResult r =
+        apply(
+            counting,
+            new ClientSecurity(
+                "counting-1",
+                "counting",
+                Optional.of(new Secret(countingJwt)),
+                List.of("dashboard")));
+    assertThat(r.failed()).as(r.error()).isFalse();
+    Secret fresh = tokenIn(counting, "counting");
+    secrets.add(fresh.value());
+    assertThat(adminAcl.tokenSelf(fresh).orElseThrow().serviceIdentities())
+        .containsExactly("counting");
+    assertThat(adminAcl.tokenSelf(dash)).isEmpty(); // logged out, not left behind
+    assertThat(adminAcl.tokenSelf(mine)).isPresent(); // the earlier one is untouched
+    // dashboard gets its token again for the tests after this one
+    RunResult d =
+        apply(
+            dashboardHost,
+            new ClientSecurity(
+                "dashboard-1", "dashboard", Optional.of(new Secret(dashboardJwt)), List.of()));
+    assertThat(d.failed()).as(d.error()).isFalse();
+    secrets.add(tokenIn(dashboardHost, "dashboard").value());
   }
 
   @Test
