@@ -32,6 +32,7 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
@@ -43,7 +44,7 @@ public final class Agent {
   public static List<String> warnings(AgentSpec spec) {
     List<String> out = new java.util.ArrayList<>();
     spec.service().ifPresent(s -> out.addAll(s.warnings()));
-    out.addAll(Artifacts.warnings(spec));
+    out.addAll(SpecWarnings.of(spec)); // what prepare says on every plan and apply
     return out;
   }
 
@@ -124,7 +125,7 @@ public final class Agent {
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
             Artifacts.of(spec, o.mirror()),
@@ -146,11 +147,14 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    RunResult r = p.engine().planResult(p.plan(), start);
+    // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
+    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    if (p.host().live())
+      all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
+    RunResult r = p.engine().planResult(all, start);
     // what apply would then restart, reload or start: the plan says it, in words
     List<String> effects =
-        PlanEffects.words(
-            Engine.wouldNotify(p.plan()), p.spec().app().map(a -> a.unitName()), p.host());
+        PlanEffects.words(Engine.wouldNotify(all), p.spec().app().map(a -> a.unitName()), p.host());
     return new RunResult(
         r.mode(),
         r.start(),
@@ -185,7 +189,7 @@ public final class Agent {
           ConsulReadyNotifier.live(
               new SystemdNotifier(p.host()),
               p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
+              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul(), spec.security()),
               events);
       RunResult r =
           p.engine()
@@ -195,6 +199,23 @@ public final class Agent {
                   notifier,
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
+      // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
+      // host pass, which registers the service and starts Envoy with it
+      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+        Prepared again = prepare(o, spec, true);
+        r =
+            SecureMesh.merge(
+                r,
+                again
+                    .engine()
+                    .apply(
+                        again.plan(),
+                        again.host(),
+                        notifier,
+                        start,
+                        paths -> OwnershipLedger.add(again.host().fs(), paths)));
+      }
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

@@ -2,6 +2,7 @@ package dev.consulvmagent.app;
 
 import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.EndpointInput;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.render.ConsulConfig;
@@ -51,5 +52,15 @@ public final class Mesh {
 
   private static ConsulApi api(ConsulEndpoint at, Duration timeout) {
     return new ConsulApi(at.baseUrl(), at.token().map(Secret::value), timeout);
+  }
+
+  /**
+   * $CONSUL_HTTP_TOKEN, else the file $CONSUL_HTTP_TOKEN_FILE names (as the consul CLI reads them,
+   * consul.ConsulEndpoint): a secure mesh's envoy@.service gives the service token as the file.
+   */
+  static Optional<String> envToken(String httpAddr) {
+    return ConsulEndpoint.resolve(EndpointInput.fromEnv(System.getenv(), Optional.of(httpAddr)))
+        .token()
+        .map(Secret::value);
   }
 }

@@ -71,6 +71,7 @@ public final class Main implements Callable<Integer> {
     sub("dns-redirect", DnsRedirectCommand::new, OK, FAILED, USAGE, INTERNAL);
     sub("watch", WatchCommand::new, OK, USAGE, INVALID_CONFIG, INTERNAL);
     sub("fleet", FleetCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, CONFLICT);
+    sub("mesh", MeshCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL);
     sub("version", VersionCommand::new, OK, USAGE);
     sub("help", CommandLine.HelpCommand::new, OK, USAGE);
   }
@@ -178,6 +179,12 @@ public final class Main implements Callable<Integer> {
     s.versionProvider(new Version()); // `status --version` says it too, not nothing
     s.usageMessage().exitCodeListHeading("%nExit codes:%n");
     s.usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
+    // `fleet push`, `mesh init`, …: the codes of the command they belong to
+    for (CommandLine nested : cl.getSubcommands().get(name).getSubcommands().values()) {
+      nested.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+      nested.getCommandSpec().usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
+      nested.getCommandSpec().versionProvider(new Version());
+    }
     if (s.options().stream()
         .anyMatch(o -> o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()))
       s.usageMessage()

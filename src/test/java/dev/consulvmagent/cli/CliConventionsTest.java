@@ -170,8 +170,12 @@ class CliConventionsTest {
     Path cc =
         Files.writeString(
             tmp.resolve("user-data.yaml"),
-            "#cloud-config\nwrite_files:\n  - path: /etc/consul-vm-agent/agent.yaml\n"
-                + "    content: |\n      consul: {role: server}\n");
+            "#cloud-config\n"
+                + "write_files:\n"
+                + "  - path: /etc/consul-vm-agent/agent.yaml\n"
+                + "    content: |\n"
+                + "      consul: {role: server}\n"
+                + "      security: {mode: insecure}\n");
     CliApplyTest.Run r = run("validate", "--config", cc.toString());
     assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("give it as --user-data " + cc);
