@@ -1,0 +1,338 @@
+package dev.consulvmagent.spec;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.apache.james.mime4j.MimeException;
+import org.apache.james.mime4j.stream.EntityState;
+import org.apache.james.mime4j.stream.Field;
+import org.apache.james.mime4j.stream.MimeConfig;
+import org.apache.james.mime4j.stream.MimeTokenStream;
+import org.apache.james.mime4j.stream.RecursionMode;
+
+/**
+ * cloud-init's user-data processing (cloudinit/user_data.py at 22.4.2, unchanged in substance
+ * through 26.2): the raw blob becomes the list of parts its handlers are later called with, each
+ * with the content type, headers and payload cloud-init gives them. The MIME structure is read by
+ * Apache James mime4j with its own limits; what Python's email package then does to a part's bytes
+ * (transfer decoding, text decoding) is {@link PythonCodecs}.
+ */
+final class CloudInitParts {
+  private CloudInitParts() {}
+
+  /** A part as cloud-init's handlers see it. payload: String (text/*) or byte[]; null: no text. */
+  record Part(String type, Map<String, String> headers, Object payload, String where) {}
+
+  /** handlers.INCLUSION_TYPES_MAP, longest prefix first (handlers.INCLUSION_SRCH). */
+  private static final String[][] STARTS = {
+    {"text/x-shellscript-per-instance", "text/x-shellscript-per-instance"},
+    {"text/x-shellscript-per-boot", "text/x-shellscript-per-boot"},
+    {"text/x-shellscript-per-once", "text/x-shellscript-per-once"},
+    {"#cloud-config-archive", "text/cloud-config-archive"},
+    {"#cloud-config-jsonp", "text/cloud-config-jsonp"},
+    {"## template: jinja", "text/jinja2"},
+    {"#cloud-boothook", "text/cloud-boothook"},
+    {"#include-once", "text/x-include-once-url"},
+    {"#cloud-config", "text/cloud-config"},
+    {"#part-handler", "text/part-handler"},
+    {"#include", "text/x-include-url"},
+    {"#!", "text/x-shellscript"},
+  };
+
+  private static final List<String> DECOMP_TYPES =
+      List.of(
+          "application/gzip",
+          "application/gzip-compressed",
+          "application/gzipped",
+          "application/x-compress",
+          "application/x-compressed",
+          "application/x-gunzip",
+          "application/x-gzip",
+          "application/x-gzip-compressed");
+
+  /** handlers.type_from_starts_with: lower-cased, leading whitespace dropped, longest prefix. */
+  static String typeFromStartsWith(Object payload, String dflt) {
+    String s = payload instanceof byte[] b ? PythonCodecs.utf8(b) : (String) payload;
+    if (s == null) return dflt;
+    s = PythonCodecs.lstrip(s.toLowerCase(Locale.ROOT));
+    for (String[] p : STARTS) if (s.startsWith(p[0])) return p[1];
+    return dflt;
+  }
+
+  /** UserDataProcessor.process: the parts in the order cloud-init attaches them. */
+  static List<Part> process(byte[] raw, UserData.Budget budget) {
+    byte[] data = gunzipQuiet(raw, budget);
+    List<Part> out = new ArrayList<>();
+    byte[] head = java.util.Arrays.copyOf(data, Math.min(4096, data.length));
+    if (new String(head, StandardCharsets.ISO_8859_1)
+        .toLowerCase(Locale.ROOT)
+        .contains("mime-version:")) {
+      // convert_string: bdata.decode("utf-8"), then email.message_from_string
+      if (PythonCodecs.utf8(data) == null)
+        throw new SpecException(
+            "user-data",
+            "is a MIME message that is not UTF-8; cloud-init fails on it (UnicodeDecodeError)"
+                + " and writes nothing");
+      for (Leaf leaf : mime(data, budget)) processPart(leaf, out, budget);
+    } else {
+      // convert_string: MIMEBase("text", "x-not-multipart") carrying the bytes
+      processPart(new Leaf("text/x-not-multipart", new ArrayList<>(), data, "", true), out, budget);
+    }
+    return out;
+  }
+
+  /** One leaf of the message: content type as Python's get_content_type gives it. */
+  private record Leaf(
+      String type, List<String[]> headers, byte[] body, String cte, boolean binaryPayload) {}
+
+  private static void processPart(Leaf leaf, List<Part> out, UserData.Budget budget) {
+    String where = "user-data part " + (out.size() + 1) + " (" + leaf.type() + ")";
+    budget.part(where);
+    String ctypeOrig = leaf.type();
+    Object payload = fullyDecoded(leaf, budget, where);
+    Map<String, String> headers = dict(leaf.headers());
+    if (DECOMP_TYPES.contains(ctypeOrig)) {
+      byte[] b = payload instanceof byte[] x ? x : PythonCodecs.payloadBytes((String) payload);
+      byte[] plain = gunzip(b, where, budget);
+      String text = plain == null ? null : PythonCodecs.utf8(plain);
+      if (text == null)
+        throw new SpecException(
+            where,
+            "is not gzip data of UTF-8 text; cloud-init fails on it (ERROR_ON_USER_DATA_FAILURE)"
+                + " and writes nothing");
+      // a new MIMENonMultipart carrying the text: walking it re-encodes as get_payload does
+      String type = typeFromStartsWith(text, "text/plain");
+      String again = PythonCodecs.utf8(PythonCodecs.payloadBytes(text));
+      Object walked = type.startsWith("text/") ? again : PythonCodecs.payloadBytes(text);
+      attach(type, new LinkedHashMap<>(), walked, out, budget, where);
+      return;
+    }
+    String ctype = null;
+    if (ctypeOrig.equals("text/plain")
+        || ctypeOrig.equals("text/x-not-multipart")
+        || ctypeOrig.equals("text/x-shellscript")) {
+      ctype = typeFromStartsWith(payload, null);
+    }
+    if (ctype == null) ctype = ctypeOrig;
+    if (ctype.equals("text/x-include-url") || ctype.equals("text/x-include-once-url"))
+      throw new SpecException(
+          where,
+          "is an #include of URLs; cloud-init fetches them at boot, the agent does not (put the"
+              + " config in the user-data itself, or pass --user-data"
+              + " /var/lib/cloud/instance/cloud-config.txt, the merged result cloud-init wrote)");
+    if (ctype.equals("text/cloud-config-archive")) {
+      explodeArchive(payload, out, budget, where);
+      return;
+    }
+    attach(ctype, headers, payload, out, budget, where);
+  }
+
+  private static void attach(
+      String type,
+      Map<String, String> headers,
+      Object payload,
+      List<Part> out,
+      UserData.Budget budget,
+      String where) {
+    out.add(
+        new Part(type, headers, payload, "user-data part " + (out.size() + 1) + " (" + type + ")"));
+  }
+
+  /** UserDataProcessor._explode_archive. */
+  private static void explodeArchive(
+      Object payload, List<Part> out, UserData.Budget budget, String where) {
+    Object loaded = CloudInitYaml.load(payload, where, budget);
+    if (!(loaded instanceof List<?> || loaded instanceof java.util.Set<?>)) return; // default []
+    for (Object ent : (java.util.Collection<?>) loaded) {
+      if (ent instanceof String s) ent = Map.of("content", s);
+      if (!(ent instanceof Map<?, ?> m)) continue;
+      budget.part(where);
+      Object content = m.containsKey("content") ? m.get("content") : "";
+      Object mtype = m.get("type");
+      String type;
+      if (PythonCodecs.falsy(mtype)) {
+        type =
+            typeFromStartsWith(
+                content instanceof byte[] || content instanceof String ? content : "",
+                content instanceof byte[] ? "application/octet-stream" : "text/cloud-config");
+      } else if (mtype instanceof String t && t.contains("/")) {
+        type = t;
+      } else {
+        throw new SpecException(
+            where + ".type",
+            "is not a MIME type (main/sub); cloud-init fails on the archive and writes nothing");
+      }
+      Object text;
+      if (type.startsWith("text/")) {
+        if (content instanceof byte[] b) {
+          text = PythonCodecs.utf8(b);
+          if (text == null)
+            throw new SpecException(
+                where, "an entry's !!binary content is not UTF-8; cloud-init fails on it");
+        } else if (content instanceof String s) {
+          text = s;
+        } else {
+          throw new SpecException(
+              where,
+              "an entry's content is not text; cloud-init fails on the archive and writes nothing");
+        }
+      } else {
+        text = content instanceof String s ? PythonCodecs.payloadBytes(s) : content;
+      }
+      Map<String, String> headers = new LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String k)) continue;
+        String lk = k.toLowerCase(Locale.ROOT);
+        if (List.of(
+                "content",
+                "filename",
+                "type",
+                "launch-index",
+                "content-disposition",
+                "number-attachments",
+                "content-type")
+            .contains(lk)) continue;
+        if (!(e.getValue() instanceof String v))
+          throw new SpecException(
+              where + "." + k,
+              "is not a string; cloud-init fails on the archive (add_header) and writes nothing");
+        headers.put(k, v);
+      }
+      attach(type, headers, text, out, budget, where);
+    }
+  }
+
+  /** dict(part): header names as written, the last of a repeated name wins. */
+  private static Map<String, String> dict(List<String[]> fields) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String[] f : fields) m.put(f[0], f[1]);
+    return m;
+  }
+
+  /**
+   * util.fully_decoded_payload: Content-Transfer-Encoding decoded as get_payload(decode=True) does;
+   * text/* then as UTF-8 (null where the bytes are not UTF-8: Python's surrogate escapes make YAML
+   * refuse the part later).
+   */
+  private static Object fullyDecoded(Leaf leaf, UserData.Budget budget, String where) {
+    byte[] b = leaf.body();
+    if (!leaf.binaryPayload()) {
+      String text = new String(b, StandardCharsets.UTF_8); // checked to be UTF-8 as a whole
+      b = PythonCodecs.payloadBytes(text);
+      String cte = leaf.cte().toLowerCase(Locale.ROOT);
+      if (cte.equals("quoted-printable")) b = PythonCodecs.a2bQp(b);
+      else if (cte.equals("base64")) b = PythonCodecs.decodeB(joinLines(b));
+    }
+    budget.decoded(b.length, where);
+    if (leaf.type().startsWith("text/")) return PythonCodecs.utf8(b);
+    return b;
+  }
+
+  /** b''.join(bpayload.splitlines()). */
+  private static byte[] joinLines(byte[] b) {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(b.length);
+    for (byte x : b) if (x != '\n' && x != '\r') o.write(x);
+    return o.toByteArray();
+  }
+
+  /** Python's Message.get_content_type: first Content-Type, else text/plain. */
+  private static String contentType(List<String[]> fields) {
+    for (String[] f : fields) {
+      if (f[0].equalsIgnoreCase("content-type")) {
+        String t = f[1].split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        return t.chars().filter(c -> c == '/').count() == 1 ? t : "text/plain";
+      }
+    }
+    return "text/plain";
+  }
+
+  private static String first(List<String[]> fields, String name) {
+    for (String[] f : fields) if (f[0].equalsIgnoreCase(name)) return f[1];
+    return "";
+  }
+
+  /** The leaves of a MIME message in walk() order; containers are skipped as cloud-init does. */
+  private static List<Leaf> mime(byte[] data, UserData.Budget budget) {
+    MimeConfig config =
+        MimeConfig.custom()
+            .setMaxLineLen(UserData.MAX_BYTES)
+            .setMaxHeaderCount(UserData.MAX_HEADERS)
+            .setMaxHeaderLen(UserData.MAX_HEADER_BLOCK)
+            .setMaxContentLen(UserData.MAX_BYTES)
+            .setMalformedHeaderStartsBody(true)
+            .setStrictParsing(false)
+            .build();
+    MimeTokenStream stream = new MimeTokenStream(config);
+    stream.setRecursionMode(RecursionMode.M_RECURSE);
+    stream.parse(new ByteArrayInputStream(data));
+    List<Leaf> leaves = new ArrayList<>();
+    List<String[]> fields = new ArrayList<>();
+    int depth = 0;
+    try {
+      for (EntityState s = stream.getState(); s != EntityState.T_END_OF_STREAM; s = stream.next()) {
+        switch (s) {
+          case T_START_HEADER -> fields = new ArrayList<>();
+          case T_FIELD -> {
+            Field f = stream.getField();
+            String raw =
+                f.getRaw() == null ? f.getName() + ": " + f.getBody() : f.getRaw().toString();
+            int colon = raw.indexOf(':');
+            String name = colon < 0 ? raw : raw.substring(0, colon);
+            String value = colon < 0 ? "" : raw.substring(colon + 1).replaceFirst("^[ \t]+", "");
+            fields.add(new String[] {name, value.replaceAll("[\r\n]+$", "")});
+          }
+          case T_START_MULTIPART -> {
+            if (++depth > UserData.MAX_DEPTH)
+              throw new SpecException(
+                  "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
+          }
+          case T_END_MULTIPART -> depth--;
+          case T_BODY -> {
+            String type = contentType(fields);
+            if (type.startsWith("multipart/")) break; // no boundary: a container all the same
+            budget.part("user-data");
+            byte[] body;
+            try (InputStream in = stream.getInputStream()) {
+              body = in.readNBytes(UserData.MAX_BYTES + 1);
+            }
+            leaves.add(
+                new Leaf(type, fields, body, first(fields, "content-transfer-encoding"), false));
+          }
+          default -> {}
+        }
+      }
+    } catch (IOException | MimeException e) {
+      throw new SpecException(
+          "user-data", "is not a MIME message cloud-init can read (" + e.getMessage() + ")");
+    }
+    return leaves;
+  }
+
+  /** util.decomp_gzip(quiet=True) on the whole blob: gunzip if it can, else the bytes as given. */
+  private static byte[] gunzipQuiet(byte[] b, UserData.Budget budget) {
+    if (b.length < 2 || (b[0] & 0xff) != 0x1f || (b[1] & 0xff) != 0x8b) return b;
+    byte[] out = gunzip(b, "user-data", budget);
+    return out == null ? b : out;
+  }
+
+  /** gzip.GzipFile(...).read(): null where Python raises; bounded by the budget. */
+  static byte[] gunzip(byte[] b, String where, UserData.Budget budget) {
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(b))) {
+      byte[] out = in.readNBytes(UserData.MAX_BYTES + 1);
+      if (out.length > UserData.MAX_BYTES)
+        throw new SpecException(
+            where, "decompresses to more than " + UserData.MAX_BYTES / (1024 * 1024) + " MiB");
+      budget.decoded(out.length, where);
+      return out;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}
