@@ -45,6 +45,20 @@ public final class UserData {
       return new Accounts(names(passwd), names(group));
     }
 
+    /**
+     * The accounts of the machine at root (its /etc/passwd and /etc/group), or null when either
+     * cannot be read (owners are then not checked).
+     */
+    public static Accounts read(java.nio.file.Path root) {
+      try {
+        return parse(
+            SpecLoader.readInput(root.resolve("etc/passwd"), MAX_BYTES, "passwd", ""),
+            SpecLoader.readInput(root.resolve("etc/group"), MAX_BYTES, "group", ""));
+      } catch (SpecException e) {
+        return null;
+      }
+    }
+
     private static Set<String> names(byte[] file) {
       Set<String> out = new java.util.HashSet<>();
       for (String line : new String(file, StandardCharsets.UTF_8).split("\n")) {

@@ -66,6 +66,18 @@ class UserDataTest {
   }
 
   @Test
+  void accounts_parsePasswdAndGroupNames() {
+    var a =
+        UserData.Accounts.parse(
+            "root:x:0:0:root:/root:/bin/bash\n# c\nconsul:x:999:999::/var/lib/consul:/bin/false\n"
+                .getBytes(),
+            "root:x:0:\nenvoy:x:998:\n".getBytes());
+    assertThat(a.users()).containsExactlyInAnyOrder("root", "consul");
+    assertThat(a.groups()).containsExactlyInAnyOrder("root", "envoy");
+    assertThat(UserData.Accounts.read(java.nio.file.Path.of("/nonexistent-root"))).isNull();
+  }
+
+  @Test
   void extract_deferredEntryIsWrittenLast_andAppendTakesTruthyStrings() {
     String ud =
         "#cloud-config\nwrite_files:\n"
