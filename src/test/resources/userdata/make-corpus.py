@@ -210,6 +210,87 @@ cases["cloud-config-list.yaml"] = "#cloud-config\n- write_files\n"
 cases["cloud-config-bad-yaml.yaml"] = CC + "runcmd: [unclosed\n"
 cases["two-documents.yaml"] = CC + "---\nruncmd: []\n"
 
+# --- MIME as mail software writes it, and Python's email package reads it ---
+cases["mime-uppercase-headers.mime"] = mime([("CONTENT-TYPE: TEXT/Cloud-Config\nCONTENT-TRANSFER-ENCODING: BASE64", b64(CC.encode()))])
+cases["mime-cte-trailing-space.mime"] = mime([("Content-Type: text/cloud-config\nContent-Transfer-Encoding: base64  ", b64(CC.encode()))])
+cases["mime-folded-content-type.mime"] = (
+    "MIME-Version: 1.0\nContent-Type: multipart/mixed;\n\tboundary=\"==B==\"\n\npreamble text\n--==B==\n"
+    "Content-Type: text/cloud-config;\n charset=\"utf-8\"\n\n" + CC + "\n--==B==--\nepilogue\n")
+cases["mime-unquoted-boundary.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace('boundary="===============2389165605550749110=="', "boundary=simple").replace("===============2389165605550749110==", "simple")
+cases["mime-part-without-headers.mime"] = mime([("", CC)]).replace("--\n\n\n#cloud", "--\n\n#cloud")
+cases["mime-two-content-types.mime"] = mime([("Content-Type: text/cloud-config\nContent-Type: text/x-shellscript", CC)])
+cases["mime-repeated-merge-type.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config\nMerge-Type: dict(replace)+list()+str()\nMerge-Type: list(append)+dict(recurse_list)+str()", OTHER)])
+cases["mime-merge-type-mixed-case.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config\nMerge-Type: List(Append) + Dict(Recurse-List) + Str()", OTHER)])
+cases["mime-message-rfc822.mime"] = mime([("Content-Type: message/rfc822", "Content-Type: text/cloud-config\n\n" + CC)])
+cases["mime-leading-blank-line.mime"] = "\n" + mime([("Content-Type: text/cloud-config", CC)])
+cases["cloud-config-mentions-mime-version.yaml"] = CC + "# MIME-Version: 1.0 is a header of the MIME form\n"
+cases["mime-base64-non-ascii.mime"] = mime([("Content-Type: text/cloud-config\nContent-Transfer-Encoding: base64", b64(CC.replace("dc1", "dc1 # café").encode()))])
+cases["mime-gzip-part-non-ascii.mime"] = mime([("Content-Type: application/x-gzip\nContent-Transfer-Encoding: base64", b64(gz(CC.replace("dc1", "dc1 # café").encode())))])
+cases["mime-8bit-utf8-config-in-content.mime"] = mime([("Content-Type: text/cloud-config\nContent-Transfer-Encoding: 8bit", CC.replace("role: server", "role: server # ☕"))])
+cases["mime-boundary-in-content.mime"] = mime([("Content-Type: text/cloud-config", CC.replace("dc1", "dc1 # --===============2389165605550749110== is not at a line start"))])
+cases["mime-no-closing-boundary.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace("--===============2389165605550749110==--\n", "")
+# --- JSON patches ---
+cases["jsonp-ops.mime"] = mime([
+    ("Content-Type: text/cloud-config", OTHER + "x: {a: 1}\n"),
+    ("Content-Type: text/cloud-config-jsonp",
+     '[{"op": "copy", "from": "/write_files/0", "path": "/write_files/-"},'
+     ' {"op": "replace", "path": "/write_files/1/path", "value": "' + P + '"},'
+     ' {"op": "test", "path": "/x/a", "value": 1},'
+     ' {"op": "move", "from": "/x", "path": "/y"},'
+     ' {"op": "remove", "path": "/write_files/0"}]')])
+cases["jsonp-failing-op.mime"] = mime([
+    ("Content-Type: text/cloud-config", OTHER),
+    ("Content-Type: text/cloud-config-jsonp",
+     '#cloud-config-jsonp\n[{"op": "add", "path": "/write_files/-", "value": {"path": "' + P + '", "content": "a"}},'
+     ' {"op": "remove", "path": "/nonexistent"}]')])
+cases["jsonp-first.mime"] = mime([
+    ("Content-Type: text/cloud-config-jsonp",
+     '[{"op": "add", "path": "/write_files", "value": [{"path": "' + P + '", "content": "a"}]}]'),
+    ("Content-Type: text/cloud-config", "#cloud-config\nruncmd: [ls]\nmerge_how: 'dict(recurse_array)+list(append)'\n")])
+# --- mergers, as merging.rst spells them ---
+cases["merge-settings-string.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", OTHER + "merge_how:\n  - name: list\n    settings: append\n  - name: dict\n    settings: no_replace\n")])
+cases["merge-list-form-tuples.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", OTHER + "merge_how:\n  - [list, append]\n  - [dict, recurse_list]\n")])
+cases["merge-only-list-merger.mime"] = mime([
+    ("Content-Type: text/cloud-config", OTHER),
+    ("Content-Type: text/cloud-config", CC + "merge_how: 'list(append)'\n")])
+cases["merge-str-append.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", "#cloud-config\nmerge_how: 'dict(no_replace,recurse_list,recurse_str)+list(recurse_dict,recurse_str)+str(append)'\nwrite_files:\n  - content: '  ui: true\\n'\n")])
+cases["merge-allow-delete.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", "#cloud-config\nmerge_how: 'dict(allow_delete,no_replace)+list()+str()'\nwrite_files:\n")])
+cases["merge-bad-merger-skips-part.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", OTHER + "merge_how: 'tuple(append)'\n")])
+cases["merge-how-null-merge-type.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config", OTHER + "merge_how:\nmerge_type: 'list(append)+dict(recurse_list)+str()'\n")])
+# --- YAML 1.1 values in write_files ---
+for name, v in [("yaml-content-yes", "yes"), ("yaml-content-hex", "0x1F"), ("yaml-content-sexagesimal", "1:20"),
+                ("yaml-content-date", "2024-01-02"), ("yaml-content-float", "1.5e3"), ("yaml-content-quoted-yes", "'yes'")]:
+    cases[name + ".yaml"] = f"#cloud-config\nwrite_files:\n  - path: /etc/motd\n    content: {v}\n" + entry()
+    cases[name + "-ours.yaml"] = f"#cloud-config\nwrite_files:\n  - path: {P}\n    content: {v}\n"
+cases["path-ancestor-written.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/consul-vm-agent\n    content: x\n" + entry()
+cases["path-below-written.yaml"] = "#cloud-config\nwrite_files:\n  - path: " + P + "/x\n    content: x\n" + entry()
+cases["path-int.yaml"] = "#cloud-config\nwrite_files:\n  - path: 5\n    content: x\n" + entry()
+cases["append-only.yaml"] = "#cloud-config\nwrite_files:\n" + entry("    append: true\n")
+cases["append-across-parts.mime"] = mime([
+    ("Content-Type: text/cloud-config", CC),
+    ("Content-Type: text/cloud-config\nMerge-Type: list(append)+dict(recurse_list)+str()", "#cloud-config\nwrite_files:\n" + entry("    append: true\n", content="  ui: true\n"))])
+cases["archive-with-jsonp-and-headers.yaml"] = (
+    "#cloud-config-archive\n- type: text/cloud-config\n  content: |\n" + "".join("    " + l + "\n" for l in OTHER.splitlines())
+    + "- type: text/cloud-config-jsonp\n  content: '[{\"op\": \"add\", \"path\": \"/write_files/-\", \"value\": {\"path\": \"" + P + "\", \"content\": \"b\"}}]'\n")
+cases["archive-binary-content.yaml"] = ("#cloud-config-archive\n- type: text/cloud-config\n  content: !!binary |\n"
+                                         + "".join("    " + l + "\n" for l in b64(CC.encode()).splitlines()))
+
 for name, data in cases.items():
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())

@@ -173,7 +173,10 @@ def main():
         del logs[:]
         with open(fn, "rb") as f:
             blob = f.read()
-        out = {"file": fn, "version": version.version_string()}
+        v = version.version_string()
+        if "MISSING" in v:  # an unbuilt checkout (26.x): name it by its directory
+            v = os.path.basename(os.path.normpath(a.cloudinit_src or "?"))
+        out = {"file": fn, "version": v}
         with tempfile.TemporaryDirectory(prefix="cloudinit-oracle-") as tmp:
             try:
                 content = run_one(blob, tmp)

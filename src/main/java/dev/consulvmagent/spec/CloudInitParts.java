@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.zip.GZIPInputStream;
 import org.apache.james.mime4j.MimeException;
 import org.apache.james.mime4j.stream.EntityState;
@@ -209,10 +210,22 @@ final class CloudInitParts {
     }
   }
 
-  /** dict(part): header names as written, the last of a repeated name wins. */
+  /**
+   * dict(part): header names as written (the handler looks up "Merge-Type" exactly); a repeated
+   * name gives its first value (Message.__getitem__ is get(), the first match).
+   */
   private static Map<String, String> dict(List<String[]> fields) {
     Map<String, String> m = new LinkedHashMap<>();
-    for (String[] f : fields) m.put(f[0], f[1]);
+    for (String[] f : fields) {
+      String first = null;
+      for (String[] g : fields) {
+        if (g[0].equalsIgnoreCase(f[0])) {
+          first = g[1];
+          break;
+        }
+      }
+      m.put(f[0], first);
+    }
     return m;
   }
 
@@ -271,7 +284,7 @@ final class CloudInitParts {
             .build();
     MimeTokenStream stream = new MimeTokenStream(config);
     stream.setRecursionMode(RecursionMode.M_RECURSE);
-    stream.parse(new ByteArrayInputStream(data));
+    stream.parse(new ByteArrayInputStream(pythonHeaderBlocks(data)));
     List<Leaf> leaves = new ArrayList<>();
     List<String[]> fields = new ArrayList<>();
     int depth = 0;
@@ -313,6 +326,49 @@ final class CloudInitParts {
           "user-data", "is not a MIME message cloud-init can read (" + e.getMessage() + ")");
     }
     return leaves;
+  }
+
+  /** email.feedparser's headerRE: a header, a continuation, or a From_ line. */
+  private static final java.util.regex.Pattern HEADER =
+      java.util.regex.Pattern.compile("^(From |[\\x21-\\x39\\x3b-\\x7e]*:|[\\t ])");
+
+  private static final java.util.regex.Pattern BOUNDARY =
+      java.util.regex.Pattern.compile(
+          "boundary\\s*=\\s*(?:\"([^\"\\r\\n]*)\"|([^\\s;\"]+))",
+          java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Python's email parser ends a header block at the first line that is not a header (and that line
+   * starts the body): "#cloud-config" right at the top of a message or part is body. mime4j reads
+   * on past such a line; a blank line put before it makes both read the same.
+   */
+  static byte[] pythonHeaderBlocks(byte[] data) {
+    String text = new String(data, StandardCharsets.UTF_8);
+    java.util.Set<String> delimiters = new java.util.HashSet<>();
+    Matcher m = BOUNDARY.matcher(text);
+    while (m.find()) delimiters.add("--" + (m.group(1) != null ? m.group(1) : m.group(2)));
+    StringBuilder out = new StringBuilder(text.length() + 16);
+    boolean inHeaders = true;
+    int i = 0;
+    while (i < text.length()) {
+      int nl = text.indexOf('\n', i);
+      int end = nl < 0 ? text.length() : nl + 1;
+      String line = text.substring(i, end);
+      String bare = line.replaceAll("[\r\n]+$", "");
+      if (inHeaders) {
+        if (bare.isEmpty()) {
+          inHeaders = false;
+        } else if (!HEADER.matcher(bare).find()) {
+          out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
+          inHeaders = false;
+        }
+      } else if (delimiters.contains(bare.stripTrailing())) {
+        inHeaders = true;
+      }
+      out.append(line);
+      i = end;
+    }
+    return out.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** util.decomp_gzip(quiet=True) on the whole blob: gunzip if it can, else the bytes as given. */

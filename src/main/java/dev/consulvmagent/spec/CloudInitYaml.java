@@ -1,9 +1,14 @@
 package dev.consulvmagent.spec;
 
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * util.load_yaml as cloud-init uses it on user-data parts: PyYAML's safe loader (YAML 1.1: later
@@ -14,6 +19,51 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class CloudInitYaml {
   private CloudInitYaml() {}
+
+  /**
+   * PyYAML's implicit resolvers (yaml/resolver.py, PyYAML 6.0 as Debian 12 ships it), which differ
+   * from SnakeYAML's in places: 1.5e3 is a string to PyYAML (its exponent needs a sign).
+   */
+  static final class PyYamlResolver extends Resolver {
+    @Override
+    protected void addImplicitResolvers() {
+      addImplicitResolver(
+          Tag.BOOL,
+          Pattern.compile(
+              "^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
+          "yYnNtTfFoO");
+      addImplicitResolver(
+          Tag.FLOAT,
+          Pattern.compile(
+              "^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
+                  + "|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+                  + "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*"
+                  + "|[-+]?\\.(?:inf|Inf|INF)"
+                  + "|\\.(?:nan|NaN|NAN))$"),
+          "-+0123456789.");
+      addImplicitResolver(
+          Tag.INT,
+          Pattern.compile(
+              "^(?:[-+]?0b[0-1_]+"
+                  + "|[-+]?0[0-7_]+"
+                  + "|[-+]?(?:0|[1-9][0-9_]*)"
+                  + "|[-+]?0x[0-9a-fA-F_]+"
+                  + "|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"),
+          "-+0123456789");
+      addImplicitResolver(Tag.MERGE, Pattern.compile("^(?:<<)$"), "<");
+      addImplicitResolver(Tag.NULL, Pattern.compile("^(?:~|null|Null|NULL|)$"), "~nN\0");
+      addImplicitResolver(Tag.NULL, Pattern.compile("^$"), null);
+      addImplicitResolver(
+          Tag.TIMESTAMP,
+          Pattern.compile(
+              "^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+                  + "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+                  + "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
+                  + ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
+                  + "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"),
+          "0123456789");
+    }
+  }
 
   static final int MAX_ALIASES = 50;
   static final int MAX_NESTING = 50;
@@ -29,7 +79,13 @@ final class CloudInitYaml {
     o.setNestingDepthLimit(MAX_NESTING);
     o.setCodePointLimit(UserData.MAX_BYTES);
     try {
-      return new Yaml(new SafeConstructor(o)).load(text);
+      return new Yaml(
+              new SafeConstructor(o),
+              new Representer(new DumperOptions()),
+              new DumperOptions(),
+              o,
+              new PyYamlResolver())
+          .load(text);
     } catch (YAMLException | IllegalArgumentException | ClassCastException e) {
       String m = String.valueOf(e.getMessage());
       if (m.contains("Number of aliases")
