@@ -354,7 +354,9 @@ final class CloudInitParts {
       int nl = text.indexOf('\n', i);
       int end = nl < 0 ? text.length() : nl + 1;
       String line = text.substring(i, end);
-      String bare = line.replaceAll("[\r\n]+$", "");
+      int cut = line.length();
+      while (cut > 0 && (line.charAt(cut - 1) == '\n' || line.charAt(cut - 1) == '\r')) cut--;
+      String bare = line.substring(0, cut);
       if (inHeaders) {
         if (bare.isEmpty()) {
           inHeaders = false;

@@ -109,6 +109,11 @@ class HostileUserDataTest {
         Arguments.of("nested multipart", nested.getBytes(), "nested"),
         Arguments.of("many parts", mime(manyParts.toString()).getBytes(), "MIME parts"),
         Arguments.of("folded header", folded.toString().getBytes(), "header"),
+        Arguments.of(
+            "many header fields (mime4j's limit)",
+            ("MIME-Version: 1.0\n" + "X-A: b\n".repeat(UserData.MAX_HEADERS + 1) + "\n" + GOOD)
+                .getBytes(),
+            "header"),
         Arguments.of("decode bomb", decodeBomb.toString().getBytes(), "MiB in all"),
         Arguments.of("append bomb", append.toString().getBytes(), "larger than 1 MiB"),
         Arguments.of("alias append bomb", aliasAppend.toString().getBytes(), "larger than 1 MiB"),
