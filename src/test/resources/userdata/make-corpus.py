@@ -291,6 +291,14 @@ cases["archive-with-jsonp-and-headers.yaml"] = (
 cases["archive-binary-content.yaml"] = ("#cloud-config-archive\n- type: text/cloud-config\n  content: !!binary |\n"
                                          + "".join("    " + l + "\n" for l in b64(CC.encode()).splitlines()))
 
+cases["bom.yaml"] = "\ufeff" + CC
+cases["crlf.yaml"] = CC.replace("\n", "\r\n")
+cases["mime-single-part.mime"] = "MIME-Version: 1.0\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\n\n" + b64(CC.encode()) + "\n"
+cases["mime-part-no-blank-line.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace("Content-Type: text/cloud-config\n\n", "")
+cases["mime-jinja-cloud-config.mime"] = mime([("Content-Type: text/cloud-config", OTHER), ("Content-Type: text/jinja2", "## template: jinja\n#cloud-config\nruncmd: [echo {{ v1.instance_id }}]")])
+cases["content-null-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    content:\n" + entry()
+cases["source-no-content-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    source: {uri: 'https://example.com/motd'}\n" + entry()
+
 for name, data in cases.items():
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())

@@ -107,6 +107,11 @@ final class CloudInitWriteFiles {
       if (ours) refuseWhereVersionsDiffer(f, where, accounts);
       List<String> steps = extractions(f.get("encoding"), at);
       Object contents = f.containsKey("content") ? f.get("content") : "";
+      if (contents == null && !ours && laterTarget(files, n, target))
+        throw new SpecException(
+            where + ".content",
+            "is null: cloud-init 22.4.2 stops write_files there (the agent's entry after it is"
+                + " not written), >= 24.3 writes an empty file and goes on; give content: ''");
       for (String t : steps) contents = extract(contents, t, at, budget);
       String[] ug = userGroup(f.containsKey("owner") ? f.get("owner") : "root:root", at);
       boolean append = f.containsKey("append") && PythonCodecs.translateBool(f.get("append"));
@@ -137,6 +142,17 @@ final class CloudInitWriteFiles {
           throw new Stop(at + ": unknown owner group " + Validators.quote(ug[1]));
       }
     }
+  }
+
+  /** Whether an entry after index n writes the target path. */
+  private static boolean laterTarget(List<Object> files, int n, String target) {
+    for (Object o : files.subList(n + 1, files.size())) {
+      if (o instanceof Map<?, ?> m
+          && m.get("path") instanceof String p
+          && p.indexOf('\0') < 0
+          && normalize(p).equals(target)) return true;
+    }
+    return false;
   }
 
   /**
