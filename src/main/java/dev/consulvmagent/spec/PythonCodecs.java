@@ -163,10 +163,11 @@ final class PythonCodecs {
         continue;
       }
       int n = in[i + 1] & 0xff;
-      if (n == '\n') {
-        i += 2;
-      } else if (n == '\r' && i + 2 < in.length && in[i + 2] == '\n') {
-        i += 3;
+      if (n == '\n' || n == '\r') {
+        // a soft line break: everything up to and including the next newline goes
+        i++;
+        while (i < in.length && in[i] != '\n') i++;
+        if (i < in.length) i++;
       } else if (n == '=') {
         out.write('=');
         i += 2;
@@ -201,13 +202,15 @@ final class PythonCodecs {
     s.codePoints()
         .forEach(
             cp -> {
-              if (cp < 0x100) out.write(cp);
-              else if (cp < 0x10000)
-                out.writeBytes(
-                    String.format(Locale.ROOT, "\\u%04x", cp).getBytes(StandardCharsets.US_ASCII));
-              else
-                out.writeBytes(
-                    String.format(Locale.ROOT, "\\U%08x", cp).getBytes(StandardCharsets.US_ASCII));
+              if (cp < 0x100) {
+                out.write(cp);
+                return;
+              }
+              int digits = cp < 0x10000 ? 4 : 8;
+              out.write('\\');
+              out.write(digits == 4 ? 'u' : 'U');
+              for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+                out.write("0123456789abcdef".charAt((cp >> shift) & 0xf));
             });
     return out.toByteArray();
   }
