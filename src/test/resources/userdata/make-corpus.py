@@ -299,6 +299,9 @@ cases["mime-jinja-cloud-config.mime"] = mime([("Content-Type: text/cloud-config"
 cases["content-null-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    content:\n" + entry()
 cases["source-no-content-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    source: {uri: 'https://example.com/motd'}\n" + entry()
 
+cases["tab-separator.yaml"] = CC.replace("runcmd", "runcmd") + "runcmd:\t[ls]\n"
+cases["tab-in-content.yaml"] = "#cloud-config\nwrite_files:\n" + entry(content="consul:\n  role: server # a\ttab in a comment\n") + "x: 'a\tb'\n"
+
 for name, data in cases.items():
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())

@@ -302,6 +302,18 @@ final class CloudInitParts {
             fields.add(new String[] {name, value.replaceAll("[\r\n]+$", "")});
           }
           case T_START_MULTIPART -> {
+            String py = pythonBoundary(first(fields, "content-type"));
+            String ours = stream.getBodyDescriptor().getBoundary();
+            if (!java.util.Objects.equals(py, ours))
+              throw new SpecException(
+                  "user-data",
+                  "the MIME boundary parameter "
+                      + Validators.quote(first(fields, "content-type"))
+                      + " is read as "
+                      + (py == null ? "no boundary" : Validators.quote(py))
+                      + " by Python's email parser (cloud-init) and as "
+                      + Validators.quote(String.valueOf(ours))
+                      + " by the agent's MIME reader; quote it properly");
             if (++depth > UserData.MAX_DEPTH)
               throw new SpecException(
                   "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
@@ -349,6 +361,7 @@ final class CloudInitParts {
     while (m.find()) delimiters.add("--" + (m.group(1) != null ? m.group(1) : m.group(2)));
     StringBuilder out = new StringBuilder(text.length() + 16);
     boolean inHeaders = true;
+    int lineNo = 0;
     int i = 0;
     while (i < text.length()) {
       int nl = text.indexOf('\n', i);
@@ -357,6 +370,30 @@ final class CloudInitParts {
       int cut = line.length();
       while (cut > 0 && (line.charAt(cut - 1) == '\n' || line.charAt(cut - 1) == '\r')) cut--;
       String bare = line.substring(0, cut);
+      lineNo++;
+      int cr = bare.indexOf('\r');
+      if (cr >= 0 && (inHeaders || startsWithAny(bare.substring(cr + 1), delimiters)))
+        throw new SpecException(
+            "user-data",
+            "line "
+                + lineNo
+                + " has a carriage return inside a MIME header block or before a boundary:"
+                + " Python's email parser (cloud-init) takes it as a line end and the agent's MIME"
+                + " reader does not; use LF or CRLF line ends");
+      if (bare.startsWith("--")) {
+        for (String d : delimiters) {
+          if (bare.startsWith(d) && !isDelimiterLine(bare, d))
+            throw new SpecException(
+                "user-data",
+                "line "
+                    + lineNo
+                    + " starts with the MIME boundary "
+                    + Validators.quote(d)
+                    + " but is not a boundary line (only '--' and spaces may follow): Python's"
+                    + " email parser (cloud-init) and the agent's MIME reader split it"
+                    + " differently");
+        }
+      }
       if (inHeaders) {
         if (bare.isEmpty()) {
           inHeaders = false;
@@ -371,6 +408,63 @@ final class CloudInitParts {
       i = end;
     }
     return out.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Message.get_boundary(): email.message._parseparam (quote-aware split on ';'), the first
+   * boundary parameter, utils.unquote (surrounding quotes or angle brackets), then rstrip.
+   */
+  static String pythonBoundary(String contentType) {
+    String s = ";" + contentType;
+    List<String> plist = new ArrayList<>();
+    while (s.startsWith(";")) {
+      s = s.substring(1);
+      int end = s.indexOf(';');
+      while (end > 0 && (count(s, "\"", end) - count(s, "\\\"", end)) % 2 != 0)
+        end = s.indexOf(';', end + 1);
+      if (end < 0) end = s.length();
+      String f = s.substring(0, end);
+      int i = f.indexOf('=');
+      if (i >= 0)
+        f = f.substring(0, i).strip().toLowerCase(Locale.ROOT) + "=" + f.substring(i + 1).strip();
+      plist.add(f.strip());
+      s = s.substring(end);
+    }
+    for (String p : plist.subList(Math.min(1, plist.size()), plist.size())) {
+      int i = p.indexOf('=');
+      String name = (i < 0 ? p : p.substring(0, i)).strip();
+      String val = i < 0 ? "" : p.substring(i + 1).strip();
+      if (!name.equalsIgnoreCase("boundary")) continue;
+      if (val.length() > 1 && val.startsWith("\"") && val.endsWith("\""))
+        val = val.substring(1, val.length() - 1).replace("\\\\", "\\").replace("\\\"", "\"");
+      else if (val.length() > 1 && val.startsWith("<") && val.endsWith(">"))
+        val = val.substring(1, val.length() - 1);
+      return val.stripTrailing();
+    }
+    return null;
+  }
+
+  private static int count(String s, String what, int end) {
+    int n = 0;
+    for (int i = s.indexOf(what); i >= 0 && i + what.length() <= end; i = s.indexOf(what, i + 1))
+      n++;
+    return n;
+  }
+
+  /** Whether any CR-separated piece of the text starts with one of the delimiters. */
+  private static boolean startsWithAny(String text, java.util.Set<String> delimiters) {
+    for (String piece : text.split("\r", -1))
+      for (String d : delimiters) if (piece.startsWith(d)) return true;
+    return false;
+  }
+
+  /** email.feedparser's boundary line: the delimiter, an optional "--", spaces or tabs. */
+  private static boolean isDelimiterLine(String line, String d) {
+    String rest = line.substring(d.length());
+    if (rest.startsWith("--")) rest = rest.substring(2);
+    for (int i = 0; i < rest.length(); i++)
+      if (rest.charAt(i) != ' ' && rest.charAt(i) != '\t') return false;
+    return true;
   }
 
   /** util.decomp_gzip(quiet=True) on the whole blob: gunzip if it can, else the bytes as given. */

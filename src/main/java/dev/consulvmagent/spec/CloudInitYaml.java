@@ -65,6 +65,69 @@ final class CloudInitYaml {
     }
   }
 
+  /** SnakeYAML logs duplicate keys through java.util.logging: not on the agent's stderr. */
+  private static final java.util.logging.Logger QUIET = quiet();
+
+  private static java.util.logging.Logger quiet() {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger("org.yaml.snakeyaml");
+    l.setLevel(java.util.logging.Level.OFF);
+    return l;
+  }
+
+  /**
+   * PyYAML's scanner takes only spaces between tokens (Scanner.scan_to_next_token) and ends a plain
+   * scalar at a tab (scan_plain, scan_plain_spaces), so a tab there fails the whole part ("found
+   * character '\\t' that cannot start any token"); SnakeYAML accepts it. Tabs in quoted and block
+   * scalars and in comments are fine for both.
+   */
+  static boolean tabPyYamlRefuses(String text, LoaderOptions o) {
+    if (text.indexOf('\t') < 0) return false;
+    int[] cps = text.codePoints().toArray();
+    int prev = 0;
+    org.yaml.snakeyaml.scanner.ScannerImpl scanner =
+        new org.yaml.snakeyaml.scanner.ScannerImpl(
+            new org.yaml.snakeyaml.reader.StreamReader(text), o);
+    while (!scanner.checkToken(org.yaml.snakeyaml.tokens.Token.ID.StreamEnd)) {
+      org.yaml.snakeyaml.tokens.Token t = scanner.getToken();
+      int start = Math.min(cps.length, t.getStartMark().getIndex());
+      boolean comment = false;
+      for (int i = prev; i < start; i++) {
+        if (cps[i] == '#') comment = true;
+        else if (cps[i] == '\n' || cps[i] == '\r') comment = false;
+        else if (cps[i] == '\t' && !comment) return true;
+      }
+      int end = Math.min(cps.length, Math.max(start, t.getEndMark().getIndex()));
+      if (t instanceof org.yaml.snakeyaml.tokens.ScalarToken st && st.getPlain()) {
+        for (int i = start; i < end; i++) if (cps[i] == '\t') return true;
+      }
+      prev = Math.max(prev, end);
+    }
+    return false;
+  }
+
+  /** PyYAML's !!binary: base64.decodebytes, which skips characters outside the alphabet. */
+  static final class PyConstructor extends SafeConstructor {
+    PyConstructor(LoaderOptions o) {
+      super(o);
+      yamlConstructors.put(
+          Tag.BINARY,
+          new org.yaml.snakeyaml.constructor.AbstractConstruct() {
+            @Override
+            public Object construct(org.yaml.snakeyaml.nodes.Node node) {
+              String v = constructScalar((org.yaml.snakeyaml.nodes.ScalarNode) node);
+              for (int i = 0; i < v.length(); i++)
+                if (v.charAt(i) > 0x7f) throw new YAMLException("non-ASCII in !!binary");
+              try {
+                return PythonCodecs.a2bBase64(
+                    v.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+              } catch (PythonCodecs.PyError e) {
+                throw new YAMLException("failed to decode base64 data: " + e.getMessage());
+              }
+            }
+          });
+    }
+  }
+
   static final int MAX_ALIASES = 50;
   static final int MAX_NESTING = 50;
 
@@ -79,8 +142,9 @@ final class CloudInitYaml {
     o.setNestingDepthLimit(MAX_NESTING);
     o.setCodePointLimit(UserData.MAX_BYTES);
     try {
+      if (tabPyYamlRefuses(text, o)) return null;
       return new Yaml(
-              new SafeConstructor(o),
+              new PyConstructor(o),
               new Representer(new DumperOptions()),
               new DumperOptions(),
               o,

@@ -181,4 +181,111 @@ class UserDataOracleTest {
         agree, files.size(), version);
     assertThat(disagree).as("files where the agent and cloud-init differ").isEmpty();
   }
+
+  /**
+   * Refusals (exit 3) that are the agent's deliberate differences, by a fragment of the message.
+   */
+  static final List<String> DELIBERATE_CLASSES =
+      List.of(
+          "is not a boundary line",
+          "MIME boundary parameter",
+          "carriage return",
+          ".owner: names the",
+          ".source: is downloaded",
+          ".content: is null",
+          "Jinja template",
+          "#include");
+
+  /**
+   * Corpus files with a few bytes changed (near MIME headers and boundaries mostly; a fixed seed),
+   * through cloud-init and the agent: the agent must never take content cloud-init would not write,
+   * nor different content; where they differ it must be one of its deliberate refusals.
+   */
+  @Test
+  void mutatedCorpus_agentNeverTakesWhatCloudInitWouldNot(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    List<Path> bases;
+    try (Stream<Path> s = Files.list(CORPUS)) {
+      bases =
+          s.filter(f -> !f.getFileName().toString().endsWith(".md"))
+              .filter(f -> !f.getFileName().toString().endsWith(".gz"))
+              .sorted()
+              .toList();
+    }
+    java.util.Random r = new java.util.Random(23);
+    byte[] alphabet = ":;=\"\n\r\t -/#{}[]'abcAZ09\u00e9".getBytes(StandardCharsets.ISO_8859_1);
+    List<Path> mutants = new ArrayList<>();
+    for (int i = 0; i < 250; i++) {
+      Path base = bases.get(r.nextInt(bases.size()));
+      List<Byte> b = new ArrayList<>();
+      for (byte x : Files.readAllBytes(base)) b.add(x);
+      if (b.isEmpty()) continue;
+      for (int k = 1 + r.nextInt(3); k > 0; k--) {
+        int pos = r.nextInt(b.size());
+        if (r.nextInt(5) < 4) {
+          // near a header or a boundary: where MIME readers differ
+          for (int tries = 0; tries < 20; tries++) {
+            int p = r.nextInt(b.size());
+            if (p + 1 < b.size() && b.get(p) == '-' && b.get(p + 1) == '-'
+                || p > 0 && b.get(p - 1) == '\n' && b.get(p) == 'C') {
+              pos = Math.min(b.size() - 1, p + r.nextInt(30));
+              break;
+            }
+          }
+        }
+        byte c = alphabet[r.nextInt(alphabet.length)];
+        switch (r.nextInt(3)) {
+          case 0 -> b.set(pos, c);
+          case 1 -> b.remove(pos);
+          default -> b.add(pos, c);
+        }
+        if (b.isEmpty()) b.add((byte) 'x');
+      }
+      byte[] out = new byte[b.size()];
+      for (int j = 0; j < out.length; j++) out[j] = b.get(j);
+      Path m = tmp.resolve(String.format("m%03d-%s", i, base.getFileName()));
+      Files.write(m, out);
+      mutants.add(m);
+    }
+    Map<String, byte[]> want = oracle(mutants);
+    List<String> bad = new ArrayList<>();
+    int agree = 0;
+    for (Path m : mutants) {
+      byte[] expected = want.get(m.getFileName().toString());
+      byte[] got = null;
+      String refusal = null;
+      try {
+        got = UserData.extract(Files.readAllBytes(m), PATH, ACCOUNTS);
+      } catch (SpecException e) {
+        refusal = e.getMessage();
+      }
+      if (got != null) {
+        if (expected == null)
+          bad.add(
+              m.getFileName()
+                  + ": cloud-init writes nothing, the agent took content; the file: "
+                  + Files.readString(m, StandardCharsets.ISO_8859_1)
+                      .replace("\r", "\\r")
+                      .replace("\n", "\\n"));
+        else if (!java.util.Arrays.equals(expected, got))
+          bad.add(
+              m.getFileName()
+                  + ": different content; the file: "
+                  + Files.readString(m, StandardCharsets.ISO_8859_1)
+                      .replace("\r", "\\r")
+                      .replace("\n", "\\n"));
+        else agree++;
+      } else if (expected == null) {
+        agree++;
+      } else {
+        String why = refusal;
+        if (DELIBERATE_CLASSES.stream().noneMatch(why::contains))
+          bad.add(m.getFileName() + ": cloud-init writes it, the agent refused: " + why);
+      }
+    }
+    System.out.printf(
+        "mutated user-data: %d of %d agree with cloud-init %s, the rest are deliberate refusals%n",
+        agree, mutants.size(), version);
+    assertThat(bad).isEmpty();
+  }
 }
