@@ -212,7 +212,7 @@ class UserDataOracleTest {
               .sorted()
               .toList();
     }
-    java.util.Random r = new java.util.Random(23);
+    java.util.Random r = new java.util.Random(Long.getLong("fuzz.seed", 23));
     byte[] alphabet = ":;=\"\n\r\t -/#{}[]'abcAZ09\u00e9".getBytes(StandardCharsets.ISO_8859_1);
     List<Path> mutants = new ArrayList<>();
     for (int i = 0; i < 250; i++) {
