@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
-import java.util.zip.GZIPInputStream;
 import org.apache.james.mime4j.MimeException;
 import org.apache.james.mime4j.stream.EntityState;
 import org.apache.james.mime4j.stream.Field;
@@ -474,17 +473,84 @@ final class CloudInitParts {
     return out == null ? b : out;
   }
 
-  /** gzip.GzipFile(...).read(): null where Python raises; bounded by the budget. */
+  /**
+   * gzip.GzipFile(...).read() of CPython 3.11 (Lib/gzip.py _GzipReader): members one after another,
+   * zero padding between them skipped, anything else after a member "Not a gzipped file", the
+   * header CRC skipped unchecked, each member's CRC-32 and length checked. Null where Python
+   * raises; bounded by the budget.
+   */
   static byte[] gunzip(byte[] b, String where, UserData.Budget budget) {
-    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(b))) {
-      byte[] out = in.readNBytes(UserData.MAX_BYTES + 1);
-      if (out.length > UserData.MAX_BYTES)
-        throw new SpecException(
-            where, "decompresses to more than " + UserData.MAX_BYTES / (1024 * 1024) + " MiB");
-      budget.decoded(out.length, where);
-      return out;
-    } catch (IOException e) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int pos = 0;
+    boolean first = true;
+    byte[] buf = new byte[64 * 1024];
+    try {
+      while (true) {
+        if (!first) {
+          while (pos < b.length && b[pos] == 0) pos++; // zero padding
+        }
+        if (pos >= b.length) {
+          break; // the end (empty input reads as empty, as in Python)
+        }
+        first = false;
+        if (pos + 10 > b.length || (b[pos] & 0xff) != 0x1f || (b[pos + 1] & 0xff) != 0x8b)
+          return null;
+        if (b[pos + 2] != 8) return null;
+        int flag = b[pos + 3] & 0xff;
+        pos += 10;
+        if ((flag & 4) != 0) {
+          if (pos + 2 > b.length) return null;
+          int xlen = (b[pos] & 0xff) | (b[pos + 1] & 0xff) << 8;
+          pos += 2 + xlen;
+        }
+        if ((flag & 8) != 0) {
+          while (pos < b.length && b[pos] != 0) pos++;
+          pos++;
+        }
+        if ((flag & 16) != 0) {
+          while (pos < b.length && b[pos] != 0) pos++;
+          pos++;
+        }
+        if ((flag & 2) != 0) pos += 2;
+        if (pos > b.length) return null;
+        java.util.zip.Inflater inf = new java.util.zip.Inflater(true);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        long size = 0;
+        try {
+          inf.setInput(b, pos, b.length - pos);
+          while (!inf.finished()) {
+            int n = inf.inflate(buf);
+            if (n == 0 && (inf.needsInput() || inf.needsDictionary())) return null; // truncated
+            crc.update(buf, 0, n);
+            size += n;
+            if (out.size() + n > UserData.MAX_BYTES)
+              throw new SpecException(
+                  where,
+                  "decompresses to more than " + UserData.MAX_BYTES / (1024 * 1024) + " MiB");
+            out.write(buf, 0, n);
+          }
+          pos = b.length - inf.getRemaining();
+        } finally {
+          inf.end();
+        }
+        if (pos + 8 > b.length) return null;
+        long want =
+            (b[pos] & 0xffL)
+                | (b[pos + 1] & 0xffL) << 8
+                | (b[pos + 2] & 0xffL) << 16
+                | (b[pos + 3] & 0xffL) << 24;
+        long isize =
+            (b[pos + 4] & 0xffL)
+                | (b[pos + 5] & 0xffL) << 8
+                | (b[pos + 6] & 0xffL) << 16
+                | (b[pos + 7] & 0xffL) << 24;
+        if (want != crc.getValue() || isize != (size & 0xffffffffL)) return null;
+        pos += 8;
+      }
+    } catch (java.util.zip.DataFormatException e) {
       return null;
     }
+    budget.decoded(out.size(), where);
+    return out.toByteArray();
   }
 }

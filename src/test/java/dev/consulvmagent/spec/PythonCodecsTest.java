@@ -23,7 +23,7 @@ class PythonCodecsTest {
   static final String SCRIPT =
       String.join(
           "\n",
-          "import base64, binascii, sys",
+          "import base64, binascii, gzip, io, sys",
           "from email._encoded_words import decode_b",
           "for line in sys.stdin.read().split('\\n'):",
           "    if not line: continue",
@@ -33,6 +33,7 @@ class PythonCodecsTest {
           "        if kind == 'a2b': r = binascii.a2b_base64(b)",
           "        elif kind == 'decb': r = decode_b(b)[0]",
           "        elif kind == 'qp': r = binascii.a2b_qp(b)",
+          "        elif kind == 'gz': r = gzip.GzipFile(None, 'rb', 1, io.BytesIO(b)).read()",
           "        else: r = b.decode('utf-8').encode('raw-unicode-escape')",
           "        print('ok ' + base64.b64encode(r).decode())",
           "    except Exception as e:",
@@ -55,12 +56,52 @@ class PythonCodecsTest {
             case "a2b" -> PythonCodecs.a2bBase64(in);
             case "decb" -> PythonCodecs.decodeB(in);
             case "qp" -> PythonCodecs.a2bQp(in);
+            case "gz" -> {
+              byte[] g = CloudInitParts.gunzip(in, "test", new UserData.Budget());
+              if (g == null) throw new PythonCodecs.PyError("gzip");
+              yield g;
+            }
             default -> PythonCodecs.payloadBytes(new String(in, StandardCharsets.UTF_8));
           };
       return "ok " + Base64.getEncoder().encodeToString(r);
     } catch (PythonCodecs.PyError e) {
       return "error";
     }
+  }
+
+  static byte[] bytes(String[] c) {
+    return c[1].getBytes(c[0].equals("gz") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+  }
+
+  static byte[] gzip(byte[] b) throws java.io.IOException {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(o)) {
+      g.write(b);
+    }
+    return o.toByteArray();
+  }
+
+  /** Member boundaries, padding, trailing bytes, header flags, truncation. */
+  static List<byte[]> gzipCases() throws java.io.IOException {
+    byte[] one = gzip("hello\n".getBytes());
+    List<byte[]> out = new ArrayList<>();
+    out.add(one);
+    java.io.ByteArrayOutputStream two = new java.io.ByteArrayOutputStream();
+    two.writeBytes(one);
+    two.writeBytes(gzip("world\n".getBytes()));
+    out.add(two.toByteArray());
+    out.add(java.util.Arrays.copyOf(one, one.length + 3)); // zero padding
+    byte[] junk = java.util.Arrays.copyOf(one, one.length + 1);
+    junk[one.length] = 'x';
+    out.add(junk);
+    out.add(java.util.Arrays.copyOf(one, one.length - 3)); // truncated trailer
+    byte[] hcrc = new byte[one.length + 2];
+    System.arraycopy(one, 0, hcrc, 0, 10);
+    hcrc[3] = 2; // FHCRC: two bytes of header CRC, never checked by Python
+    System.arraycopy(one, 10, hcrc, 12, one.length - 10);
+    out.add(hcrc);
+    out.add(new byte[0]);
+    return out;
   }
 
   @Test
@@ -96,12 +137,16 @@ class PythonCodecsTest {
         b.append(alphabet.charAt(r.nextInt(alphabet.length())));
       cases.add(new String[] {i % 3 == 0 ? "qp" : i % 3 == 1 ? "a2b" : "decb", b.toString()});
     }
+    List<byte[]> gz = gzipCases();
+    for (int i = 0; i < 200; i++) {
+      byte[] g = gz.get(0).clone();
+      g[r.nextInt(g.length)] = (byte) r.nextInt(256);
+      gz.add(g);
+    }
+    for (byte[] g : gz) cases.add(new String[] {"gz", new String(g, StandardCharsets.ISO_8859_1)});
     StringBuilder in = new StringBuilder();
     for (String[] c : cases)
-      in.append(c[0])
-          .append(' ')
-          .append(Base64.getEncoder().encodeToString(c[1].getBytes(StandardCharsets.UTF_8)))
-          .append('\n');
+      in.append(c[0]).append(' ').append(Base64.getEncoder().encodeToString(bytes(c))).append('\n');
     Process p = new ProcessBuilder(python(), "-c", SCRIPT).redirectErrorStream(true).start();
     p.getOutputStream().write(in.toString().getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
@@ -111,7 +156,7 @@ class PythonCodecsTest {
     assertThat(lines).as(out).hasSize(cases.size());
     for (int i = 0; i < cases.size(); i++) {
       String[] c = cases.get(i);
-      assertThat(java(c[0], c[1].getBytes(StandardCharsets.UTF_8)))
+      assertThat(java(c[0], bytes(c)))
           .as(c[0] + " " + c[1].replace("\n", "\\n").replace("\r", "\\r"))
           .isEqualTo(lines[i]);
     }
