@@ -31,11 +31,36 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
 
   private AgentSpec parse(RunOptions o) {
+    AgentSpec own = parseOwn(o);
+    // a VM in a fleet group runs its own config with the overlay the watcher applied last, so a
+    // plain apply keeps what the rollout did (README "Fleet rollouts")
+    if (own.fleet().isEmpty()) return own;
+    java.util.Optional<String> overlay = FleetState.appliedOverlay(o);
+    if (overlay.isEmpty()) return own;
+    events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(o));
+    return dev.consulvmagent.spec.ConfigOverlay.apply(
+        configBytes(o), overlay.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The VM's own config text (the config file, or the user-data's write_files entry). */
+  public static byte[] configBytes(RunOptions o) {
+    if (o.userData().isPresent()) {
+      byte[] raw = UserData.read(o.userData().get());
+      String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
+      return UserData.extract(raw, path);
+    }
+    Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
+    return SpecLoader.readInput(
+        cfg, SpecLoader.MAX_BYTES, "config", "(use --config FILE or --user-data FILE)");
+  }
+
+  private AgentSpec parseOwn(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
@@ -60,10 +85,13 @@ public final class Agent {
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
-            Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
+            Artifacts.of(spec, o.mirror()),
+            Installer.lazy(events, Artifacts.limits(spec)),
+            o.agentJar(),
+            host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
@@ -79,13 +107,28 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    return p.engine().planResult(p.plan(), start);
+    // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
+    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    if (p.host().live())
+      all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
+    return p.engine().planResult(all, start);
   }
 
   public RunResult apply(RunOptions o) {
-    Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
-    AgentSpec spec = load(o);
+    return apply(o, load(o));
+  }
+
+  /** Whether applying this spec (a fleet revision merged over the config) would change anything. */
+  public boolean hasChanges(RunOptions o, AgentSpec spec) {
+    Prepared p = prepare(o, spec);
+    return p.plan().stream()
+        .anyMatch(x -> x.change().kind() != dev.consulvmagent.engine.Change.Kind.NONE);
+  }
+
+  /** Applies a given spec with the same engine, lock and reports as apply. */
+  public RunResult apply(RunOptions o, AgentSpec spec) {
+    Instant start = Instant.now();
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
@@ -93,7 +136,7 @@ public final class Agent {
           ConsulReadyNotifier.live(
               new SystemdNotifier(p.host()),
               p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
+              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul(), spec.security()),
               events);
       RunResult r =
           p.engine()
@@ -103,6 +146,23 @@ public final class Agent {
                   notifier,
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
+      // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
+      // host pass, which registers the service and starts Envoy with it
+      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+        Prepared again = prepare(o, spec, true);
+        r =
+            SecureMesh.merge(
+                r,
+                again
+                    .engine()
+                    .apply(
+                        again.plan(),
+                        again.host(),
+                        notifier,
+                        start,
+                        paths -> OwnershipLedger.add(again.host().fs(), paths)));
+      }
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;
