@@ -53,7 +53,7 @@ public final class Agent {
     if (o.userData().isPresent()) {
       byte[] raw = UserData.read(o.userData().get());
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return UserData.extract(raw, path);
+      return UserData.extract(raw, path, UserData.Accounts.read(o.root()));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     return SpecLoader.readInput(
