@@ -188,9 +188,9 @@ final class CloudInitWriteFiles {
           where + ".owner",
           "names the "
               + missing
-              + ", which does not exist here: cloud-init 22.4.2 writes the file and then fails,"
-              + " >= 23.x fails before writing it; use an existing owner (root:root) or defer:"
-              + " true for an account cloud-init's users module creates");
+              + ", which does not exist here: cloud-init 22.4.2 writes the file and then fails, >="
+              + " 23.1 fails before writing it (canonical/cloud-init#1980); use an existing owner"
+              + " (root:root) or defer: true for an account cloud-init's users module creates");
   }
 
   /** os.path.abspath with the working directory cloud-init runs in (/), as a file path. */
