@@ -9,14 +9,17 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
+import dev.consulvmagent.module.CatalogMode;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
@@ -31,6 +34,7 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    if (o.bake()) Bake.check(spec);
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
@@ -40,10 +44,14 @@ public final class Agent {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return new SpecLoader().parse(UserData.extract(raw, path));
+      return loader(o).parse(UserData.extract(raw, path));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
-    return new SpecLoader().load(cfg);
+    return loader(o).load(cfg);
+  }
+
+  private static SpecLoader loader(RunOptions o) {
+    return o.bake() ? new SpecLoader().forBaseImage() : new SpecLoader();
   }
 
   /** Everything up to the point of change: load, build the catalog, observe, diff. */
@@ -60,10 +68,16 @@ public final class Agent {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    if (o.bake()) Bake.warnIdentity(host.fs(), events);
+    // the seed's way: a service config written by someone else (cloud-init) is the service
+    Optional<ServiceConfig> input =
+        o.bake() ? Optional.empty() : SeedServiceConfig.read(spec, host);
+    if (input.isPresent()) spec = SeedServiceConfig.with(spec, input.get());
     Context ctx =
         new Context(
             Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
-    List<Resource> resources = Catalog.resources(spec, ctx);
+    List<Resource> resources =
+        Catalog.resources(spec, ctx, new CatalogMode(o.bake(), input.isPresent()));
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
     List<Planned> plan =

@@ -185,6 +185,41 @@ public final class Units {
         """;
   }
 
+  /** A baked image's first-boot unit (module/ImageModule). */
+  public static final String INSTANCE_UNIT = "consul-vm-agent-instance.service";
+
+  /**
+   * Applies the instance's own settings on a machine booted from a baked image (apply --bake):
+   * after cloud-init's init stage has written /etc/consul-vm-agent/agent.yaml (write_files runs in
+   * cloud-init.service, which is Before=network-online.target) and before consul.service and
+   * consul-sidecar-init.service, so Consul starts once with this machine's config and the sidecar
+   * is set up from it. apply starts nothing it must wait for here: consul.service is already
+   * enabled in the image (its start job waits for this unit), and the sidecar's starts are
+   * --no-block (systemd/SystemdNotifier). Not ordered after cloud-final, so it never deadlocks
+   * boot.
+   */
+  public static String instance() {
+    return HEADER
+        + """
+        [Unit]
+        Description=Apply this instance's consul-vm-agent settings (baked image, first boot)
+        Documentation=man:consul-vm-agent(1)
+        ConditionPathExists=/etc/consul-vm-agent/agent.yaml
+        Wants=network-online.target
+        After=network-online.target cloud-init.service
+        Before=consul.service consul-sidecar-init.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/local/bin/consul-vm-agent apply
+        TimeoutStartSec=30min
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
   public static String resolvedDropIn() {
     return HEADER + "[Resolve]\nDNS=127.0.0.1:8600\nDNSSEC=false\nDomains=~consul\n";
   }
