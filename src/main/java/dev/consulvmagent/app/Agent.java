@@ -39,6 +39,18 @@ public final class Agent {
     return spec;
   }
 
+  /**
+   * What status checks against: the config, with the seed's service config as its service when the
+   * config has none (as plan and apply see it: {@link SeedServiceConfig}).
+   */
+  public AgentSpec loadWithSeedService(RunOptions o) {
+    AgentSpec spec = load(o);
+    if (o.bake()) return spec;
+    return SeedServiceConfig.read(spec, Hosts.forRoot(o.root(), false))
+        .map(s -> SeedServiceConfig.with(spec, s))
+        .orElse(spec);
+  }
+
   private AgentSpec parse(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();

@@ -43,6 +43,12 @@ final class Bake {
           "warning: bake: /etc/machine-id is set; empty it before capturing the image"
               + " (truncate -s 0 /etc/machine-id): systemd makes a new one at first boot");
     }
+    if (fs.exists("/var/lib/dbus/machine-id")) {
+      events.info(
+          "warning: bake: /var/lib/dbus/machine-id exists; remove it before capturing the image"
+              + " (with an empty /etc/machine-id, systemd's first boot copies it: every instance"
+              + " would share one id)");
+    }
     if (fs.list("/etc/ssh").stream().anyMatch(f -> f.startsWith("ssh_host_"))) {
       events.info(
           "warning: bake: /etc/ssh/ssh_host_* exist; remove them before capturing the image"

@@ -245,6 +245,29 @@ class CliBakeTest {
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"consul-server", "dashboard", "counting"})
+  void theShippedInstanceUserData_carriesOnlyWhatIsPerInstance(String m) throws Exception {
+    Path file = Path.of("cloud-init", "prebuilt-image", m + ".yaml");
+    byte[] ud = Files.readAllBytes(file);
+    String text = new String(ud, java.nio.charset.StandardCharsets.UTF_8);
+    // no packages, no runcmd: the image has everything, its instance unit runs the agent
+    assertThat(text).startsWith("#cloud-config\n").doesNotContain("\npackages:", "\nruncmd:");
+    dev.consulvmagent.spec.AgentSpec spec =
+        new dev.consulvmagent.spec.SpecLoader()
+            .parse(dev.consulvmagent.spec.UserData.extract(ud, "/etc/consul-vm-agent/agent.yaml"));
+    assertThat(spec.service()).as("the service comes the seed's way").isEmpty();
+    assertThat(spec.consul().nodeName()).contains(m);
+    if (!m.equals("consul-server")) {
+      var svc =
+          dev.consulvmagent.spec.SpecLoader.serviceConfig(
+              dev.consulvmagent.spec.UserData.extract(ud, "/srv/consul/service-config.json"));
+      assertThat(svc.mesh().name()).isEqualTo(m);
+      assertThat(spec.app()).isPresent();
+    }
+  }
+
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> all = Files.walk(from)) {
       for (Path p : (Iterable<Path>) all::iterator) {
