@@ -132,7 +132,10 @@ public final class Units {
   /**
    * The launcher units call. Small-VM JVM flags, and an application class-data-sharing archive made
    * by the first run and keyed to the jar's size and mtime, so a new jar never meets a stale
-   * archive (CDS messages are silenced: output stays clean).
+   * archive (CDS messages are silenced: output stays clean). Every command but apply runs with C1
+   * only (-XX:TieredStopAtLevel=1): they hash nothing large, and C2's compile threads cost them ~25
+   * % more CPU (measured, BENCHMARKS.md) on the boot path (sidecar-init, sidecar-wait,
+   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need.
    */
   public static String launcher() {
     return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
@@ -152,8 +155,10 @@ public final class Units {
       mkdir -p "$cache"
       share="-XX:ArchiveClassesAtExit=$cds.$$"
     fi
+    tier=-XX:TieredStopAtLevel=1
+    if [ "${1:-}" = apply ]; then tier=-XX:TieredStopAtLevel=4; fi
     java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
-      -jar "$jar" "$@"
+      "$tier" -jar "$jar" "$@"
     rc=$?
     if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
     exit $rc
