@@ -35,6 +35,7 @@ final class SeedServiceConfig {
         spec.app(),
         Optional.of(service),
         spec.dns(),
-        spec.downloads());
+        spec.downloads(),
+        spec.fleet());
   }
 }

@@ -22,6 +22,7 @@ public final class Catalog {
     if (!mode.bake()) out.addAll(AppModule.resources(spec, ctx));
     out.addAll(ServiceModule.resources(spec, ctx, mode));
     out.addAll(DnsModule.resources(spec, ctx));
+    out.addAll(FleetModule.resources(spec, ctx));
     out.addAll(Leftovers.resources(spec, ctx, out));
     return out;
   }
