@@ -32,6 +32,16 @@ final class Bake {
     if (c.aclToken().isPresent())
       found.add(new SpecException("consul.acl_token", "is a secret " + why.substring(3)));
     if (spec.app().isPresent()) found.add(new SpecException("app", why));
+    // the secure mesh's keys, certificates and tokens are each instance's (its user-data)
+    var sec = spec.security();
+    String secret = "is a secret " + why.substring(3);
+    if (sec.serverKey().isPresent()) found.add(new SpecException("security.server_key", secret));
+    if (sec.gossipKey().isPresent()) found.add(new SpecException("security.gossip_key", secret));
+    if (sec.managementToken().isPresent())
+      found.add(new SpecException("security.management_token", secret));
+    if (sec.serverAgentToken().isPresent())
+      found.add(new SpecException("security.server_agent_token", secret));
+    if (sec.introToken().isPresent()) found.add(new SpecException("security.intro_token", secret));
     if (spec.service().isPresent()) found.add(new SpecException("service", why));
     if (!found.isEmpty()) throw SpecException.of(found);
   }

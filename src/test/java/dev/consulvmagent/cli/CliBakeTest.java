@@ -60,7 +60,7 @@ class CliBakeTest {
     t = t.substring(0, svc) + t.substring(dns);
     return t.replace("node_name: counting", "node_name: " + node)
             .replace("bind_addr: 192.0.2.12", "bind_addr: " + ip)
-        + "downloads:\n  verify_signatures: false\n";
+        + "downloads:\n  verify_signatures: false\nsecurity:\n  mode: insecure\n";
   }
 
   /** The seed's service config, as the seed's user-data writes it (its own formatting). */
@@ -173,6 +173,19 @@ class CliBakeTest {
   }
 
   @Test
+  void bake_refusesTheSecureMeshSecrets_theyArePerInstance() throws Exception {
+    Path image = Roots.forApply(tmp.resolve("image"));
+    Path cfg =
+        write(
+            "base.yaml",
+            BASE + "security:\n  gossip_key: \"pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=\"\n");
+    Run r = bake(cfg, image);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("security.gossip_key");
+    assertThat(r.out() + r.err()).doesNotContain("pUqJrVyVRj5jsiYEkM");
+  }
+
+  @Test
   void twoInstancesOfOneImage_bootWithTheirOwnSettings_downloadingOnlyTheApp() throws Exception {
     Path image = baked();
     Map<String, String> consulJson = new java.util.HashMap<>();
@@ -217,7 +230,7 @@ class CliBakeTest {
     Path root = Roots.forApply(tmp.resolve("root"));
     String full =
         Files.readString(Path.of("examples", "counting.yaml"))
-            + "downloads:\n  verify_signatures: false\n";
+            + "downloads:\n  verify_signatures: false\nsecurity:\n  mode: insecure\n";
     Path cfg = write("counting.yaml", full);
     assertThat(
             run(
