@@ -146,6 +146,22 @@ public final class Fleet {
     return new FleetOperator(new KvApi(h), new TxnApi(h), new FleetKeys(prefix, group));
   }
 
+  /**
+   * fleet acl: the least-privilege ACL rules (HCL) of a group's watcher on one node, or of the
+   * group's operator (no node). Touches nothing.
+   */
+  public static String aclRules(String prefix, String group, Optional<String> node) {
+    if (!FleetSpec.isGroup(group))
+      throw new SpecException("--group", "is not a group name (a-z, 0-9, '-', '_'): " + group);
+    if (!FleetSpec.isPrefix(prefix))
+      throw new SpecException("--kv-prefix", "is not a KV prefix ending in '/': " + prefix);
+    FleetKeys k = new FleetKeys(prefix, group);
+    if (node.isEmpty()) return dev.consulvmagent.fleet.FleetAcl.operatorRules(k);
+    if (!FleetKeys.isNodeName(node.get()))
+      throw new SpecException("--node", "is not a node name usable in a KV key: " + node.get());
+    return dev.consulvmagent.fleet.FleetAcl.watcherRules(k, node.get());
+  }
+
   /** fleet push: validates, then pushes the next revision; returns its number. */
   public long push(
       Connection c,

@@ -117,6 +117,18 @@ class CliFleetRealTest {
   }
 
   @Test
+  void aclPrintsTheRulesFleetAclRealTestChecks() {
+    Run w = run("fleet", "acl", "--group", "web", "--node", "vm-1");
+    assertThat(w.code()).isZero();
+    assertThat(w.out())
+        .contains("key \"consul-vm-agent/groups/web/nodes/vm-1\" { policy = \"write\" }")
+        .contains("session \"vm-1\" { policy = \"write\" }");
+    assertThat(run("fleet", "acl", "--group", "web").out())
+        .isEqualTo("key_prefix \"consul-vm-agent/groups/web/\" { policy = \"write\" }\n");
+    assertThat(run("fleet", "acl", "--group", "web", "--node", "a/b").code()).isEqualTo(3);
+  }
+
+  @Test
   void watch_withoutAFleetBlock_isAConfigError() throws Exception {
     Path cfg = file("nofleet.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
