@@ -31,6 +31,7 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
@@ -83,10 +84,13 @@ public final class Agent {
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
-            Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
+            Artifacts.of(spec, o.mirror()),
+            Installer.lazy(events, Artifacts.limits(spec)),
+            o.agentJar(),
+            host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
@@ -102,7 +106,11 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    return p.engine().planResult(p.plan(), start);
+    // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
+    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    if (p.host().live())
+      all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
+    return p.engine().planResult(all, start);
   }
 
   public RunResult apply(RunOptions o) {
@@ -127,7 +135,7 @@ public final class Agent {
           ConsulReadyNotifier.live(
               new SystemdNotifier(p.host()),
               p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
+              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul(), spec.security()),
               events);
       RunResult r =
           p.engine()
@@ -137,6 +145,23 @@ public final class Agent {
                   notifier,
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
+      // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
+      // host pass, which registers the service and starts Envoy with it
+      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+        Prepared again = prepare(o, spec, true);
+        r =
+            SecureMesh.merge(
+                r,
+                again
+                    .engine()
+                    .apply(
+                        again.plan(),
+                        again.host(),
+                        notifier,
+                        start,
+                        paths -> OwnershipLedger.add(again.host().fs(), paths)));
+      }
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

@@ -405,6 +405,9 @@ public final class SpecLoader {
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
     Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
+    SecuritySpec security =
+        SecuritySection.read(
+            root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
     p.run(root::done);
     if (consul != null && service.isPresent()) {
       Node extra = root.get("consul").get("extra_config");
@@ -422,9 +425,28 @@ public final class SpecLoader {
                           msg + " (set envoy.ignore_compatibility: true to override)")));
     }
     p.throwIfAny();
-    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads, fleet);
+    AgentSpec spec =
+        new AgentSpec(
+            consul,
+            envoy,
+            app,
+            service,
+            dns,
+            downloads,
+            security == null ? SecuritySpec.unset() : security,
+            fleet);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
+    if (security != null) SecuritySection.check(security, consul, root);
     return spec;
+  }
+
+  /**
+   * Refuses (exit 3, naming it) a config without a security section: validate, plan, apply and
+   * status call this after loading. Separate from {@link #parse} so that code reading a config for
+   * one part (tests of that part, the sidecar's service config) need not carry secrets.
+   */
+  public static void requireSecurity(AgentSpec spec) {
+    SecuritySection.requirePresent(spec.security());
   }
 
   private static int lineOf(Node root, String section, String key) {
@@ -821,8 +843,52 @@ public final class SpecLoader {
                             }),
             Optional.empty());
     boolean verify = p.get(() -> opt(n, "verify_signatures").map(Node::bool).orElse(true), true);
+    DownloadsSpec.MaxSizes max =
+        p.get(() -> maxSizes(opt(n, "max_size_mib"), p), DownloadsSpec.MaxSizes.DEFAULT);
+    long speedLimit =
+        p.get(
+                () -> opt(n, "speed_limit").map(v -> range(v, 0, 1L << 30, "bytes per second")),
+                Optional.<Long>empty())
+            .orElse(DownloadsSpec.SPEED_LIMIT);
+    long speedTime =
+        p.get(
+                () -> opt(n, "speed_time").map(v -> range(v, 1, 3600, "seconds")),
+                Optional.<Long>empty())
+            .orElse(DownloadsSpec.SPEED_TIME);
     p.run(n::done);
-    return new DownloadsSpec(mirror, arch, verify);
+    return new DownloadsSpec(mirror, arch, verify, max, speedLimit, speedTime);
+  }
+
+  /** downloads.max_size_mib: {consul, envoy, app, checksums}, each a whole number of MiB. */
+  private static DownloadsSpec.MaxSizes maxSizes(Optional<Node> node, Problems p) {
+    DownloadsSpec.MaxSizes d = DownloadsSpec.MaxSizes.DEFAULT;
+    if (node.isEmpty()) return d;
+    Node m = node.get();
+    if (!mapping(m, p, "sizes in MiB per artifact kind (consul, envoy, app, checksums)")) return d;
+    long consul =
+        p.get(
+            () -> opt(m, "consul").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.consul()),
+            d.consul());
+    long envoy =
+        p.get(
+            () -> opt(m, "envoy").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.envoy()),
+            d.envoy());
+    long app =
+        p.get(() -> opt(m, "app").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.app()), d.app());
+    long sums =
+        p.get(
+            () -> opt(m, "checksums").map(v -> range(v, 1, 64, "MiB")).orElse(d.checksums()),
+            d.checksums());
+    p.run(m::done);
+    return new DownloadsSpec.MaxSizes(consul, envoy, app, sums);
+  }
+
+  private static long range(Node v, long min, long max, String unit) {
+    long x = v.integer();
+    if (x < min || x > max) {
+      throw v.error("must be between " + min + " and " + max + " " + unit + ", got " + x);
+    }
+    return x;
   }
 
   /** The fleet block (issue 22): group, kv_prefix, token_file. */
