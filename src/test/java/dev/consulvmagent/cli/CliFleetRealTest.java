@@ -130,7 +130,11 @@ class CliFleetRealTest {
 
   @Test
   void watch_withoutAFleetBlock_isAConfigError() throws Exception {
-    Path cfg = file("nofleet.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
+    Path cfg =
+        file(
+            "nofleet.yaml",
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE);
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err()).contains("fleet");
@@ -141,7 +145,9 @@ class CliFleetRealTest {
     Path cfg =
         file(
             "fleet.yaml",
-            Files.readString(Path.of("examples/dashboard.yaml")) + "fleet:\n  group: dashboard\n");
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE
+                + "fleet:\n  group: dashboard\n");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Run r = run("plan", "--root", root.toString(), "--config", cfg.toString());
     assertThat(r.code()).as(r.err()).isZero();
