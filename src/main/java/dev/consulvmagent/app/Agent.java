@@ -9,8 +9,10 @@ import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
+import dev.consulvmagent.module.CatalogMode;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
@@ -18,6 +20,7 @@ import dev.consulvmagent.systemd.SystemdNotifier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
@@ -32,7 +35,9 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
-    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
+    // a base image's config has no security: block: it is per-instance (Bake.check)
+    if (o.bake()) Bake.check(spec);
+    else SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
@@ -46,6 +51,18 @@ public final class Agent {
     spec.service().ifPresent(s -> out.addAll(s.warnings()));
     out.addAll(SpecWarnings.of(spec)); // what prepare says on every plan and apply
     return out;
+  }
+
+  /**
+   * What status checks against: the config, with the seed's service config as its service when the
+   * config has none (as plan and apply see it: {@link SeedServiceConfig}).
+   */
+  public AgentSpec loadWithSeedService(RunOptions o) {
+    AgentSpec spec = load(o);
+    if (o.bake()) return spec;
+    return SeedServiceConfig.read(spec, Hosts.forRoot(o.root(), false))
+        .map(s -> SeedServiceConfig.with(spec, s))
+        .orElse(spec);
   }
 
   private AgentSpec parse(RunOptions o) {
@@ -65,7 +82,7 @@ public final class Agent {
     if (o.userData().isPresent()) {
       byte[] raw = UserData.read(o.userData().get());
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return UserData.extract(raw, path);
+      return UserData.extract(raw, path, UserData.Accounts.read(o.root()));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     return SpecLoader.readInput(
@@ -77,16 +94,17 @@ public final class Agent {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      byte[] config = UserData.extract(raw, path);
+      // cloud-init's write_files stops at an owner it cannot look up: the machine's accounts
+      byte[] config = UserData.extract(raw, path, UserData.Accounts.read(o.root()));
       try {
-        return new SpecLoader().parse(config);
+        return loader(o).parse(config);
       } catch (SpecException e) {
         throw e.in(path + " (the write_files entry of " + ud + ")");
       }
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     try {
-      return new SpecLoader().load(cfg);
+      return loader(o).load(cfg);
     } catch (SpecException e) {
       throw e.in(cfg.toString()).withHint(cloudConfigHint(cfg, e));
     }
@@ -112,6 +130,10 @@ public final class Agent {
         : "";
   }
 
+  private static SpecLoader loader(RunOptions o) {
+    return o.bake() ? new SpecLoader().forBaseImage() : new SpecLoader();
+  }
+
   /** Everything up to the point of change: load, build the catalog, observe, diff. */
   public Prepared prepare(RunOptions o) {
     return prepare(o, load(o));
@@ -126,13 +148,19 @@ public final class Agent {
     Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
     for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
+    if (o.bake()) Bake.warnIdentity(host.fs(), events);
+    // the seed's way: a service config written by someone else (cloud-init) is the service
+    Optional<ServiceConfig> input =
+        o.bake() ? Optional.empty() : SeedServiceConfig.read(spec, host);
+    if (input.isPresent()) spec = SeedServiceConfig.with(spec, input.get());
     Context ctx =
         new Context(
             Artifacts.of(spec, o.mirror()),
             Installer.lazy(events, Artifacts.limits(spec)),
             o.agentJar(),
             host.readOnly());
-    List<Resource> resources = Catalog.resources(spec, ctx);
+    List<Resource> resources =
+        Catalog.resources(spec, ctx, new CatalogMode(o.bake(), input.isPresent()));
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
     List<Planned> plan =
