@@ -57,7 +57,7 @@ public final class Agent {
 
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
-    Host host = Hosts.forRoot(o.root(), o.live());
+    Host host = Hosts.forRoot(o.root());
     // plan and apply say it every time (status in its config check)
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     Context ctx =

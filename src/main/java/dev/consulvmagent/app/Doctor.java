@@ -11,6 +11,9 @@ import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.module.DnsModule;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.sidecar.EnvoyAdmin;
+import dev.consulvmagent.sidecar.Installed;
+import dev.consulvmagent.sidecar.Redirection;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
@@ -53,7 +56,7 @@ public final class Doctor {
 
   public List<Check> run(RunOptions o) {
     boolean live = o.live();
-    Host host = Hosts.forRoot(o.root(), live);
+    Host host = Hosts.forRoot(o.root());
     AgentSpec spec = null;
     try {
       spec = new Agent(EventSink.NONE).load(o);
@@ -247,16 +250,7 @@ public final class Doctor {
     }
     String version =
         host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
-    boolean ready;
-    try {
-      ready =
-          new ConsulApi("http://127.0.0.1:" + adminPort, Optional.empty(), Duration.ofSeconds(2))
-                  .get("/ready")
-                  .code()
-              == 200;
-    } catch (ConsulApi.ConsulUnreachableException e) {
-      ready = false;
-    }
+    boolean ready = EnvoyAdmin.onLoopback(adminPort, Duration.ofSeconds(2)).ready();
     add(
         "envoy",
         ready ? Verdict.OK : Verdict.FAIL,
@@ -276,13 +270,8 @@ public final class Doctor {
     RedirectConfig want;
     try {
       want =
-          new SidecarFlow(EventSink.NONE)
-              .forService(
-                  host,
-                  new dev.consulvmagent.spec.ServiceConfig(Map.of(), m),
-                  api,
-                  true,
-                  SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
+          Redirection.forService(
+              host, m, api, true, Installed.read(host.fs(), m.name()).dnsRedirect());
     } catch (RuntimeException e) {
       add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");
       return;

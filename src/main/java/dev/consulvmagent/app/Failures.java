@@ -4,6 +4,7 @@ import dev.consulvmagent.artifact.ArtifactException;
 import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.host.ExecException;
+import dev.consulvmagent.sidecar.EnvoyAdmin;
 
 /** Which errors of the layers below are an operation that failed, not a bug (exit 1, not 4). */
 public final class Failures {
@@ -14,6 +15,7 @@ public final class Failures {
     return ex instanceof ArtifactException
         || ex instanceof ExecException
         || ex instanceof ConsulApi.ConsulUnreachableException
-        || ex instanceof SidecarWait.TimeoutException;
+        || ex instanceof SidecarWait.TimeoutException
+        || ex instanceof EnvoyAdmin.NotReadyException;
   }
 }

@@ -1,6 +1,7 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -41,6 +42,13 @@ public final class RunLock implements AutoCloseable {
   public static RunLock acquire(RunOptions o, Duration wait) {
     if (o.live()) return acquire(new HostFs(Path.of("/"), false), LIVE_LOCK, wait, false);
     return acquire(new HostFs(o.root(), false), ROOT_LOCK, wait, true);
+  }
+
+  /** Takes the lock of host's root (its file system's), waiting up to wait; as above. */
+  public static RunLock acquire(Host host, Duration wait) {
+    return host.live()
+        ? acquire(host.fs(), LIVE_LOCK, wait, false)
+        : acquire(host.fs(), ROOT_LOCK, wait, true);
   }
 
   private static RunLock acquire(HostFs fs, String path, Duration wait, boolean record) {

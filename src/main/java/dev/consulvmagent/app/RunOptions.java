@@ -38,6 +38,6 @@ public record RunOptions(
   }
 
   public boolean live() {
-    return root.toAbsolutePath().normalize().toString().equals("/");
+    return Hosts.isLive(root);
   }
 }

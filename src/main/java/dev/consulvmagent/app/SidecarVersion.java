@@ -4,10 +4,11 @@ import dev.consulvmagent.consul.AgentWait;
 import dev.consulvmagent.consul.ConsulApi;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.sidecar.Installed;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.SpecLoader;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -28,13 +29,13 @@ public record SidecarVersion(String version, String source) {
    * zero for one try.
    */
   public static SidecarVersion resolve(
-      Optional<String> httpAddr, Duration wait, EventSink events, Path root, String service) {
+      Optional<String> httpAddr, Duration wait, EventSink events, Host host, String service) {
     String why = "no agent was asked (--root is not this machine)";
     if (httpAddr.isPresent()) {
       String at = url(httpAddr.get());
       Optional<String> token =
           Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
-              .or(() -> SidecarFlow.token(Hosts.forRoot(root, false)));
+              .or(() -> Installed.token(host.fs()));
       ConsulApi api = new ConsulApi(at, token, Duration.ofSeconds(2));
       try {
         if (!wait.isZero()) new AgentWait(api, at, events, Duration.ofMillis(250)).httpApi(wait);
@@ -51,7 +52,8 @@ public record SidecarVersion(String version, String source) {
     }
     String env = SidecarFiles.envFile(service);
     Optional<String> applied =
-        SidecarFlow.envSetting(root, service, SidecarFiles.CONSUL_VERSION_KEY)
+        Installed.read(host.fs(), service)
+            .consulVersion()
             .filter(v -> ConsulVersions.tryParse(v).isPresent());
     if (applied.isPresent()) {
       return new SidecarVersion(

@@ -45,7 +45,7 @@ public final class Uninstall {
    * a concurrent run creates meanwhile is in the ledger read), the removal itself.
    */
   public RunResult run(RunOptions o, boolean planOnly) {
-    Host host = Hosts.forRoot(o.root(), o.live());
+    Host host = Hosts.forRoot(o.root());
     if (planOnly) return new Engine(events).planResult(plan(host), host.clock().instant());
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       return apply(host, plan(host));

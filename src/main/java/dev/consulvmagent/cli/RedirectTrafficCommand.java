@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.RedirectTraffic;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.Validators;
@@ -138,10 +139,9 @@ final class RedirectTrafficCommand implements Callable<Integer> {
                     .orElse("127.0.0.1:19000"));
     var o = new RedirectTraffic.Options(httpAddr, tok, !noDefaults, dnsRedirect, dryRun, bind);
     EventSink events = Main.sink(spec.commandLine().getErr(), null);
+    RedirectTraffic traffic = new RedirectTraffic(Hosts.live(), o, events);
     RedirectTraffic.Result r =
-        service != null
-            ? RedirectTraffic.forService(service, o, events)
-            : RedirectTraffic.fromFlags(flags(), o, events);
+        service != null ? traffic.forService(service) : traffic.fromFlags(flags());
     PrintWriter out = spec.commandLine().getOut();
     switch (r.done()) {
       case PROXY_OFF ->

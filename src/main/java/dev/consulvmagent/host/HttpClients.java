@@ -86,4 +86,13 @@ public final class HttpClients {
     if (base.startsWith("http://")) b.connectionSpecs(List.of(ConnectionSpec.CLEARTEXT));
     return b.build();
   }
+
+  /**
+   * A client for a plain-http API on the loopback (Envoy's admin API): connect and read timeout, no
+   * TLS set-up.
+   */
+  public static Call.Factory local(String base, Duration timeout) {
+    if (!base.startsWith("http://")) throw new IllegalArgumentException("not http: " + base);
+    return consul(base, timeout);
+  }
 }

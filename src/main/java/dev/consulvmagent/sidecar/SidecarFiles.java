@@ -8,6 +8,9 @@ import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.ServiceConfig;
+import dev.consulvmagent.spec.SpecLoader;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +33,13 @@ public final class SidecarFiles {
   public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
 
   private SidecarFiles() {}
+
+  /** Reads a service-config file (path as seen on the host running us). */
+  public static ServiceConfig readServiceConfig(Path file) {
+    // a regular file only (never a FIFO or device read forever), at most 1 MiB
+    byte[] bytes = SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", "");
+    return SpecLoader.serviceConfig(bytes); // every error at once, each with its line
+  }
 
   public static String envFile(String service) {
     return "/etc/consul-vm-agent/envoy/" + service + ".env";
