@@ -1,12 +1,39 @@
 package dev.consulvmagent.host;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Proxy;
 import java.net.ProxySelector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import okhttp3.Call;
 import okhttp3.ConnectionSpec;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import okhttp3.internal.tls.OkHostnameVerifier;
 
 /**
  * The one place HTTP clients are built (ArchitectureTest: nothing outside host builds an
@@ -78,13 +105,159 @@ public final class HttpClients {
    * agent) gets no TLS set-up at all.
    */
   public static Call.Factory consul(String base, Duration timeout) {
+    return consul(base.startsWith("https://"), TlsSettings.NONE, timeout, timeout);
+  }
+
+  /**
+   * A client for a Consul agent's HTTP API: connect timeout; readTimeout as given (a blocking query
+   * holds the response for up to its wait, so its caller passes zero and sets a per-call timeout
+   * instead); for https, trust and identity from tls. A file that cannot be read or parsed is an
+   * IllegalArgumentException naming it.
+   */
+  public static Call.Factory consul(
+      boolean https, TlsSettings tls, Duration connectTimeout, Duration readTimeout) {
     OkHttpClient.Builder b =
         new OkHttpClient.Builder()
-            .connectTimeout(timeout)
-            .readTimeout(timeout)
+            .connectTimeout(connectTimeout)
+            .readTimeout(readTimeout)
             .retryOnConnectionFailure(true);
-    if (base.startsWith("http://")) b.connectionSpecs(List.of(ConnectionSpec.CLEARTEXT));
-    return b.build();
+    if (!https) return b.connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build();
+    try {
+      X509TrustManager trust =
+          tls.insecureSkipVerify() ? new TrustAll() : trustManager(tls.caFile(), tls.caPath());
+      KeyManager[] keys = null;
+      if (tls.clientCert().isPresent() && tls.clientKey().isPresent())
+        keys = keyManagers(tls.clientCert().get(), tls.clientKey().get());
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(keys, new TrustManager[] {trust}, null);
+      b.sslSocketFactory(ctx.getSocketFactory(), trust);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
+    }
+    if (tls.insecureSkipVerify()) b.hostnameVerifier((host, session) -> true);
+    else
+      tls.serverName()
+          .ifPresent(
+              name ->
+                  b.hostnameVerifier(
+                      (host, session) -> OkHostnameVerifier.INSTANCE.verify(name, session)));
+    return b.connectionSpecs(List.of(ConnectionSpec.MODERN_TLS)).build();
+  }
+
+  /**
+   * A client for a Consul agent's HTTP API on a Unix domain socket (CONSUL_HTTP_ADDR=unix://PATH):
+   * every request goes to socket, whatever host its URL names; no proxy, no TLS.
+   */
+  public static Call.Factory consulUnix(
+      Path socket, Duration connectTimeout, Duration readTimeout) {
+    return new OkHttpClient.Builder()
+        .connectTimeout(connectTimeout)
+        .readTimeout(readTimeout)
+        .retryOnConnectionFailure(true)
+        .proxy(Proxy.NO_PROXY)
+        .socketFactory(new UnixSocketFactory(socket))
+        .dns(host -> List.of(InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})))
+        .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
+        .build();
+  }
+
+  private static X509TrustManager trustManager(Optional<Path> file, Optional<Path> dir)
+      throws GeneralSecurityException {
+    if (file.isEmpty() && dir.isEmpty()) return defaultTrust();
+    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+    try {
+      ks.load(null, null);
+    } catch (IOException e) {
+      throw new GeneralSecurityException(e);
+    }
+    List<Path> files = new ArrayList<>();
+    file.ifPresent(files::add);
+    if (dir.isPresent()) {
+      try (Stream<Path> s = Files.list(dir.get())) {
+        s.filter(Files::isRegularFile).sorted().forEach(files::add);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read CA directory " + dir.get() + ": " + e);
+      }
+    }
+    CertificateFactory cf = CertificateFactory.getInstance("X.509");
+    int n = 0;
+    for (Path f : files) {
+      try (InputStream in = Files.newInputStream(f)) {
+        for (Certificate c : cf.generateCertificates(in)) ks.setCertificateEntry("ca" + n++, c);
+      } catch (IOException | CertificateException e) {
+        throw new IllegalArgumentException(
+            "cannot read CA certificate " + f + ": " + e.getMessage());
+      }
+    }
+    if (n == 0) throw new IllegalArgumentException("no CA certificate found in " + files);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    return (X509TrustManager) tmf.getTrustManagers()[0];
+  }
+
+  private static X509TrustManager defaultTrust() throws GeneralSecurityException {
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init((KeyStore) null);
+    return (X509TrustManager) tmf.getTrustManagers()[0];
+  }
+
+  /** A PEM certificate chain and its PKCS#8 PEM key ("BEGIN PRIVATE KEY"), EC or RSA. */
+  private static KeyManager[] keyManagers(Path certFile, Path keyFile)
+      throws GeneralSecurityException {
+    try {
+      Certificate[] chain;
+      try (InputStream in = Files.newInputStream(certFile)) {
+        chain =
+            CertificateFactory.getInstance("X.509")
+                .generateCertificates(in)
+                .toArray(new Certificate[0]);
+      }
+      String pem = Files.readString(keyFile);
+      int a = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+      int z = pem.indexOf("-----END PRIVATE KEY-----");
+      if (a < 0 || z < a)
+        throw new IllegalArgumentException(
+            keyFile
+                + " is not a PKCS#8 PEM key (BEGIN PRIVATE KEY); convert it: openssl pkcs8 -topk8"
+                + " -nocrypt -in KEY");
+      byte[] der = Base64.getMimeDecoder().decode(pem.substring(a + 27, z).replaceAll("\\s", ""));
+      PrivateKey key = null;
+      for (String alg : List.of("EC", "RSA", "Ed25519")) {
+        try {
+          key = KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
+          break;
+        } catch (InvalidKeySpecException e) {
+          // try the next algorithm
+        }
+      }
+      if (key == null) throw new IllegalArgumentException(keyFile + ": unsupported key type");
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      ks.setKeyEntry("client", key, new char[0], chain);
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, new char[0]);
+      return kmf.getKeyManagers();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot read client certificate or key: " + e.getMessage());
+    }
+  }
+
+  /** CONSUL_HTTP_SSL_VERIFY=false: the operator turned verification off on purpose. */
+  private static final class TrustAll implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
   }
 
   /**
