@@ -2,6 +2,7 @@ package dev.consulvmagent.app;
 
 import dev.consulvmagent.artifact.Artifacts;
 import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
@@ -10,6 +11,7 @@ import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
 import dev.consulvmagent.module.Context;
+import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
@@ -17,15 +19,24 @@ import dev.consulvmagent.systemd.SystemdNotifier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
  * converge step. The only place real adapters are built.
  */
 public final class Agent {
+  private final Host host;
+  private final ConsulFlags consul;
   private final EventSink events;
 
-  public Agent(EventSink events) {
+  /**
+   * host: the machine under the run's root (the CLI builds it: Hosts.forRoot); consul: the
+   * command's Consul flags and environment, resolved once the config says where the agent is.
+   */
+  public Agent(Host host, ConsulFlags consul, EventSink events) {
+    this.host = host;
+    this.consul = consul;
     this.events = events;
   }
 
@@ -57,7 +68,6 @@ public final class Agent {
 
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
-    Host host = Hosts.forRoot(o.root());
     // plan and apply say it every time (status in its config check)
     for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
     Context ctx =
@@ -85,15 +95,13 @@ public final class Agent {
     Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
     AgentSpec spec = load(o);
-    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(host, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
+      ConsulEndpoint endpoint = consul.resolve(Optional.of(ConsulConfig.httpAddr(spec.consul())));
       var notifier =
           ConsulReadyNotifier.live(
-              new SystemdNotifier(p.host()),
-              p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul()),
-              events);
+              new SystemdNotifier(p.host()), p.host().live(), endpoint, events);
       RunResult r =
           p.engine()
               .apply(

@@ -1,8 +1,9 @@
 package dev.consulvmagent.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.ConsulDns;
+import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
@@ -22,7 +23,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,12 +42,20 @@ public final class Doctor {
 
   public record Check(String name, Verdict verdict, String detail, String hint) {}
 
-  private final ConsulApi api;
+  private final Host host;
+  private final AgentApi api;
   private final List<Check> checks = new ArrayList<>();
-  private JsonNode self;
+  private AgentApi.Self self;
 
-  public Doctor(ConsulApi api) {
+  /** host: the machine checked (status's --root, or the running system); api: its agent. */
+  public Doctor(Host host, AgentApi api) {
+    this.host = host;
     this.api = api;
+  }
+
+  /** Only the checks that talk to the agent ({@link #consulChecks}). */
+  public Doctor(AgentApi api) {
+    this(null, api);
   }
 
   private void add(String name, Verdict v, String detail, String hint) {
@@ -55,11 +63,10 @@ public final class Doctor {
   }
 
   public List<Check> run(RunOptions o) {
-    boolean live = o.live();
-    Host host = Hosts.forRoot(o.root());
+    boolean live = host.live();
     AgentSpec spec = null;
     try {
-      spec = new Agent(EventSink.NONE).load(o);
+      spec = new Agent(host, ConsulFlags.NONE, EventSink.NONE).load(o);
       List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");
@@ -110,6 +117,10 @@ public final class Doctor {
     return RuleDrift.compare(RestoreScript.apply(want, natSave), natSave);
   }
 
+  private static String orUnknown(String v) {
+    return v.isEmpty() ? "?" : v;
+  }
+
   private void lastRun(Host host) {
     Optional<byte[]> b = host.fs().readIfExists(ResultFile.PATH);
     if (b.isEmpty()) {
@@ -139,7 +150,7 @@ public final class Doctor {
 
   private void drift(RunOptions o) {
     try {
-      RunResult plan = new Agent(EventSink.NONE).plan(o);
+      RunResult plan = new Agent(host, ConsulFlags.NONE, EventSink.NONE).plan(o);
       long n = plan.pending();
       if (n == 0) add("converged", Verdict.OK, "the host matches the configuration", "");
       else
@@ -154,10 +165,10 @@ public final class Doctor {
   }
 
   private boolean consul() {
-    JsonNode self;
+    AgentApi.Self self;
     try {
       self = api.self();
-    } catch (ConsulApi.ConsulUnreachableException e) {
+    } catch (ConsulException e) {
       add(
           "consul agent",
           Verdict.FAIL,
@@ -169,10 +180,7 @@ public final class Doctor {
     add(
         "consul agent",
         Verdict.OK,
-        "Consul "
-            + self.path("Config").path("Version").asText("?")
-            + ", datacenter "
-            + self.path("Config").path("Datacenter").asText("?"),
+        "Consul " + orUnknown(self.version()) + ", datacenter " + orUnknown(self.datacenter()),
         "");
     Optional<String> leader = api.leader();
     if (leader.isEmpty()) {
@@ -183,12 +191,11 @@ public final class Doctor {
           "check consul.retry_join and that the servers run; consul members");
       return false;
     }
-    ConsulApi.Answer members = api.get("/v1/agent/members");
     int count = 0;
     try {
-      count = members.code() == 200 ? Json.mapper().readTree(members.body()).size() : 0;
-    } catch (IOException ignored) {
-      // leave 0
+      count = api.members().size();
+    } catch (ConsulException ignored) {
+      // leave 0: the count is a detail (node:read may be missing)
     }
     add(
         "cluster",
@@ -199,9 +206,9 @@ public final class Doctor {
   }
 
   private void registration(MeshService m) {
-    JsonNode services = api.services();
-    boolean svc = services.has(m.name());
-    boolean sidecar = services.has(m.sidecarId());
+    Map<String, AgentApi.Service> services = api.services();
+    boolean svc = services.containsKey(m.name());
+    boolean sidecar = services.containsKey(m.sidecarId());
     if (!svc || !sidecar) {
       add(
           "registration",
@@ -212,15 +219,13 @@ public final class Doctor {
       return;
     }
     add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");
-    JsonNode all = api.checks();
     List<String> critical = new ArrayList<>();
     List<String> warning = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = all.fields(); it.hasNext(); ) {
-      JsonNode c = it.next().getValue();
-      String sid = c.path("ServiceID").asText();
+    for (AgentApi.Check c : api.checks().values()) {
+      String sid = c.serviceId();
       if (!sid.equals(m.name()) && !sid.equals(m.sidecarId())) continue;
-      String line = c.path("Name").asText() + ": " + c.path("Output").asText().strip();
-      switch (c.path("Status").asText()) {
+      String line = c.name() + ": " + c.output().strip();
+      switch (c.status()) {
         case "critical" -> critical.add(line);
         case "warning" -> warning.add(line);
         default -> {}
@@ -296,13 +301,12 @@ public final class Doctor {
    * from Consul 1.8.7: {@code ["tcp://127.0.0.1:8600", "udp://127.0.0.1:8600"]}; empty when
    * ports.dns is -1); 127.0.0.1:8600, Consul's default, when the answer does not say.
    */
-  public static Optional<InetSocketAddress> consulDnsAddress(JsonNode self) {
-    JsonNode addrs = self == null ? null : self.path("DebugConfig").get("DNSAddrs");
-    if (addrs == null || !addrs.isArray()) {
+  public static Optional<InetSocketAddress> consulDnsAddress(AgentApi.Self self) {
+    Optional<List<String>> addrs = self == null ? Optional.empty() : self.dnsAddrs();
+    if (addrs.isEmpty()) {
       return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
     }
-    for (JsonNode a : addrs) {
-      String v = a.asText();
+    for (String v : addrs.get()) {
       if (!v.startsWith("udp://")) continue;
       String hp = v.substring("udp://".length());
       int colon = hp.lastIndexOf(':');

@@ -1,10 +1,11 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.artifact.ArtifactException;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.host.ExecException;
 import dev.consulvmagent.sidecar.EnvoyAdmin;
+import dev.consulvmagent.sidecar.Redirection;
 
 /** Which errors of the layers below are an operation that failed, not a bug (exit 1, not 4). */
 public final class Failures {
@@ -14,8 +15,9 @@ public final class Failures {
   public static boolean operational(Exception ex) {
     return ex instanceof ArtifactException
         || ex instanceof ExecException
-        || ex instanceof ConsulApi.ConsulUnreachableException
+        || ex instanceof ConsulException
         || ex instanceof SidecarWait.TimeoutException
-        || ex instanceof EnvoyAdmin.NotReadyException;
+        || ex instanceof EnvoyAdmin.NotReadyException
+        || ex instanceof Redirection.NotRegisteredException;
   }
 }

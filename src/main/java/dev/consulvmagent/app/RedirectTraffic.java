@@ -1,6 +1,7 @@
 package dev.consulvmagent.app;
 
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.AgentApi;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.Iptables;
@@ -70,13 +71,12 @@ public final class RedirectTraffic {
   }
 
   /**
-   * How to run: the Consul agent and token (for -proxy-id and --service), whether to add the
-   * default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin address to
-   * wait for first (empty: do not wait).
+   * How to run: the Consul flags and environment (the agent for -proxy-id and --service), whether
+   * to add the default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin
+   * address to wait for first (empty: do not wait).
    */
   public record Options(
-      String httpAddr,
-      Optional<String> token,
+      ConsulFlags consul,
       boolean defaults,
       boolean dnsRedirect,
       boolean dryRun,
@@ -85,14 +85,15 @@ public final class RedirectTraffic {
   private final Host host;
   private final EventSink events;
   private final Options o;
-  private final ConsulApi api;
+  private final AgentApi api;
 
   /** host: the running system (its iptables, its service config, its users). */
   public RedirectTraffic(Host host, Options o, EventSink events) {
     this.host = host;
     this.o = o;
     this.events = events;
-    this.api = new ConsulApi(o.httpAddr(), o.token(), Duration.ofSeconds(5));
+    this.api =
+        new AgentApi(new ConsulHttp(o.consul().resolve(Optional.empty()), Duration.ofSeconds(5)));
   }
 
   /** --service NAME: everything from the service config, which must describe NAME. */

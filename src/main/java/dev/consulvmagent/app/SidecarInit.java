@@ -1,5 +1,6 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
@@ -37,12 +38,37 @@ public final class SidecarInit {
   private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 
   private final Host host;
+  private final ConsulFlags consul;
   private final EventSink events;
+  private ConsulEndpoint endpoint;
 
-  /** host: the machine written (the running system, or a --root tree that is never started). */
-  public SidecarInit(Host host, EventSink events) {
+  /**
+   * host: the machine written (the running system, or a --root tree that is never started); consul:
+   * the command's --http-addr and Consul's environment variables.
+   */
+  public SidecarInit(Host host, ConsulFlags consul, EventSink events) {
     this.host = host;
+    this.consul = consul;
     this.events = events;
+  }
+
+  /**
+   * The one endpoint of this run, worked out once: the flags and environment, else the address
+   * apply derived from the agent config (the Envoy env file's CONSUL_HTTP_ADDR), else the local
+   * default; the token, when neither gives one, is the agent's default token (secrets.json).
+   */
+  ConsulEndpoint endpoint(String service) {
+    if (endpoint == null) {
+      ConsulEndpoint e = consul.resolve(Installed.read(host.fs(), service).consulHttpAddr());
+      endpoint = ConsulFlags.withDefaultToken(e, Installed.token(host.fs()));
+    }
+    return endpoint;
+  }
+
+  /** What apply wrote for the agent's address (the files sidecar-init writes keep it). */
+  private ConsulEndpoint configured(String service) {
+    return ConsulEndpoint.of(
+        Installed.read(host.fs(), service).consulHttpAddr().orElse(ConsulEndpoint.LOCAL.display()));
   }
 
   /** The service config: the default path under the host's root, any other file name as given. */
@@ -58,19 +84,13 @@ public final class SidecarInit {
 
   /**
    * The running agent's version (at boot, once consul.service is up: it was just started), else
-   * apply's, else the default; a progress line says which. httpAddr is --http-addr; without it the
-   * agent is asked only on the live system ($CONSUL_HTTP_ADDR, else the local default).
+   * apply's, else the default; a progress line says which. The agent is asked with --http-addr, and
+   * without it only on the live system (at {@link #endpoint}).
    */
-  public String consulVersion(Optional<String> httpAddr, boolean dry, String service) {
+  public String consulVersion(boolean dry, String service) {
     boolean live = host.live();
-    Optional<String> at =
-        httpAddr.or(
-            () ->
-                live
-                    ? Optional.of(
-                        Optional.ofNullable(System.getenv("CONSUL_HTTP_ADDR"))
-                            .orElse(SidecarFiles.CONSUL_HTTP_ADDR))
-                    : Optional.empty());
+    Optional<ConsulEndpoint> at =
+        consul.httpAddr().isPresent() || live ? Optional.of(endpoint(service)) : Optional.empty();
     boolean starting = !dry && live && new SystemdNotifier(host).isActive("consul.service");
     SidecarVersion v =
         SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events, host, service);
@@ -113,7 +133,8 @@ public final class SidecarInit {
             adminPort,
             Installed.token(host.fs()),
             Installed.read(host.fs(), mesh.name()).dnsRedirect(),
-            consulVersion);
+            consulVersion,
+            configured(mesh.name()));
     Engine engine = new Engine(events);
     try (RunLock lock = RunLock.acquire(host, Duration.ofSeconds(30))) {
       List<Planned> plan = engine.plan(resources, host);
@@ -123,7 +144,7 @@ public final class SidecarInit {
           engine.apply(
               plan,
               host,
-              ConsulReadyNotifier.live(systemd, host.live(), SidecarFiles.CONSUL_HTTP_ADDR, events),
+              ConsulReadyNotifier.live(systemd, host.live(), endpoint(mesh.name()), events),
               start);
       OwnershipLedger.update(host.fs(), r.created(), r.removed());
       if (!r.failed() && mesh.connect()) {

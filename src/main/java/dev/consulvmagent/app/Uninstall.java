@@ -34,9 +34,12 @@ public final class Uninstall {
   static final Set<String> DATA_DIRS =
       Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
 
+  private final Host host;
   private final EventSink events;
 
-  public Uninstall(EventSink events) {
+  /** host: the machine under the run's root (the CLI builds it: Hosts.forRoot). */
+  public Uninstall(Host host, EventSink events) {
+    this.host = host;
     this.events = events;
   }
 
@@ -45,9 +48,8 @@ public final class Uninstall {
    * a concurrent run creates meanwhile is in the ledger read), the removal itself.
    */
   public RunResult run(RunOptions o, boolean planOnly) {
-    Host host = Hosts.forRoot(o.root());
     if (planOnly) return new Engine(events).planResult(plan(host), host.clock().instant());
-    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(host, o.lockWait())) {
       return apply(host, plan(host));
     }
   }

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulFlags;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarInit;
 import dev.consulvmagent.app.SidecarVersion;
@@ -97,7 +98,11 @@ final class SidecarInitCommand implements Callable<Integer> {
   public Integer call() {
     Integer bad = usage();
     if (bad != null) return bad;
-    SidecarInit init = new SidecarInit(Hosts.forRoot(root), Main.sink(err(), null));
+    SidecarInit init =
+        new SidecarInit(
+            Hosts.forRoot(root),
+            ConsulFlags.of(Optional.ofNullable(httpAddr), Optional.empty()),
+            Main.sink(err(), null));
     ServiceConfig cfg = init.read(filename);
     MeshService m = cfg.mesh();
     PrintWriter err = err();
@@ -109,9 +114,7 @@ final class SidecarInitCommand implements Callable<Integer> {
     boolean versioned =
         !dry || "service-registration".equals(type) || (full && "connect-envoy".equals(type));
     String version =
-        versioned
-            ? init.consulVersion(Optional.ofNullable(httpAddr), dry, m.name())
-            : SpecLoader.DEFAULT_CONSUL_VERSION;
+        versioned ? init.consulVersion(dry, m.name()) : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
       out.print(init.dry(type, full, cfg, admin, version));
       out.flush();

@@ -1,10 +1,13 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulFlags;
 import dev.consulvmagent.app.Doctor;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.JsonText;
 import dev.consulvmagent.app.Mesh;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +35,10 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<Doctor.Check> checks = Mesh.status(httpAddr, common.toRunOptions());
+    List<Doctor.Check> checks =
+        new Mesh(
+                Hosts.forRoot(common.root), ConsulFlags.of(Optional.of(httpAddr), Optional.empty()))
+            .status(common.toRunOptions());
     int code = Doctor.exitCode(checks);
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {

@@ -1,7 +1,9 @@
 package dev.consulvmagent.module;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
@@ -44,7 +46,10 @@ final class ServiceModule {
             spec.envoy().adminPort(),
             spec.consul().aclToken().map(t -> t.value()),
             dnsRedirect,
-            spec.consul().version()));
+            spec.consul().version(),
+            // the address the agent config implies, never the environment of whoever runs apply:
+            // the env file is a function of the config (plan on another shell sees no change)
+            ConsulEndpoint.of(ConsulConfig.httpAddr(spec.consul()))));
     return out;
   }
 }

@@ -9,12 +9,16 @@ import java.util.Optional;
 
 /**
  * What apply installed for a service's sidecar, as sidecar-init, redirect-traffic and status read
- * it back: the Envoy environment file's admin bind, DNS-redirect setting and the Consul version
- * rendered for ({@link SidecarFiles#environment}), and the default ACL token of
- * /etc/consul.d/secrets.json. Every value falls back when the files are absent or unreadable
- * (sidecar-init at boot, before any apply).
+ * it back: the Envoy environment file's admin bind, DNS-redirect setting, the Consul version
+ * rendered for and the agent's HTTP address ({@link SidecarFiles#environment}), and the default ACL
+ * token of /etc/consul.d/secrets.json. Every value falls back when the files are absent or
+ * unreadable (sidecar-init at boot, before any apply).
  */
-public record Installed(int adminPort, boolean dnsRedirect, Optional<String> consulVersion) {
+public record Installed(
+    int adminPort,
+    boolean dnsRedirect,
+    Optional<String> consulVersion,
+    Optional<String> consulHttpAddr) {
   /** Envoy's admin port when nothing was installed (consul connect envoy's default). */
   public static final int DEFAULT_ADMIN_PORT = 19000;
 
@@ -35,7 +39,11 @@ public record Installed(int adminPort, boolean dnsRedirect, Optional<String> con
     }
     boolean dns =
         env.flatMap(e -> setting(e, "REDIRECT_FLAGS")).orElse("").contains("--dns-redirect");
-    return new Installed(admin, dns, env.flatMap(e -> setting(e, SidecarFiles.CONSUL_VERSION_KEY)));
+    return new Installed(
+        admin,
+        dns,
+        env.flatMap(e -> setting(e, SidecarFiles.CONSUL_VERSION_KEY)),
+        env.flatMap(e -> setting(e, "CONSUL_HTTP_ADDR")));
   }
 
   /** The agent's default ACL token (acl.tokens.default of secrets.json), if apply wrote one. */
@@ -52,10 +60,22 @@ public record Installed(int adminPort, boolean dnsRedirect, Optional<String> con
             });
   }
 
-  /** The raw value of the first KEY= line (the keys read here are written unquoted). */
+  /**
+   * The value of the first KEY= line, unquoted as systemd reads a value SystemdSyntax quoted
+   * (double quotes, backslash escapes).
+   */
   static Optional<String> setting(String envFile, String key) {
     for (String line : envFile.split("\n")) {
-      if (line.startsWith(key + "=")) return Optional.of(line.substring(key.length() + 1));
+      if (!line.startsWith(key + "=")) continue;
+      String v = line.substring(key.length() + 1);
+      if (v.length() < 2 || !v.startsWith("\"") || !v.endsWith("\"")) return Optional.of(v);
+      StringBuilder b = new StringBuilder();
+      for (int i = 1; i < v.length() - 1; i++) {
+        char c = v.charAt(i);
+        if (c == '\\' && i + 1 < v.length() - 1) c = v.charAt(++i);
+        b.append(c);
+      }
+      return Optional.of(b.toString());
     }
     return Optional.empty();
   }

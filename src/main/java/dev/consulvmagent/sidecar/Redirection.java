@@ -1,10 +1,9 @@
 package dev.consulvmagent.sidecar;
 
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DefaultExclusions;
 import dev.consulvmagent.iptables.Iptables;
-import dev.consulvmagent.iptables.ProxyDerivation;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.spec.MeshService;
@@ -26,7 +25,7 @@ public final class Redirection {
    * Installed#dnsRedirect}).
    */
   public static RedirectConfig forService(
-      Host host, MeshService m, ConsulApi api, boolean defaults, boolean dnsRedirect) {
+      Host host, MeshService m, AgentApi api, boolean defaults, boolean dnsRedirect) {
     int proxyUid =
         host.users()
             .uid("envoy")
@@ -61,7 +60,7 @@ public final class Redirection {
    * redirect-traffic -proxy-id: ports from the registration, exclusions derived first, then the
    * flags'.
    */
-  public static RedirectConfig derived(ConsulApi api, String proxyId, RedirectConfig flags) {
+  public static RedirectConfig derived(AgentApi api, String proxyId, RedirectConfig flags) {
     return merge(fetch(api, proxyId), flags);
   }
 
@@ -77,16 +76,25 @@ public final class Redirection {
   }
 
   /** What `-proxy-id` reads from the proxy's registration (Consul's order). */
-  private static ProxyDerivation.Derived fetch(ConsulApi api, String proxyId) {
-    var svc =
+  private static ProxyDerivation.Derived fetch(AgentApi api, String proxyId) {
+    AgentApi.Service svc =
         api.service(proxyId)
             .orElseThrow(
                 () ->
-                    new ConsulApi.ConsulUnreachableException(
-                        "proxy " + proxyId + " is not registered with the local Consul agent"));
-    var checks =
-        svc.path("Proxy").path("Expose").path("Checks").asBoolean(false) ? api.checks() : null;
-    return ProxyDerivation.derive(proxyId, svc, checks);
+                    new NotRegisteredException(
+                        "proxy "
+                            + proxyId
+                            + " is not registered with the Consul agent at "
+                            + api.endpoint().display()));
+    boolean exposeChecks = svc.proxy().map(AgentApi.Proxy::exposeChecks).orElse(false);
+    return ProxyDerivation.derive(proxyId, svc, exposeChecks ? api.checks() : null);
+  }
+
+  /** The proxy asked for is not registered with the agent (yet): an operational failure. */
+  public static final class NotRegisteredException extends RuntimeException {
+    public NotRegisteredException(String m) {
+      super(m);
+    }
   }
 
   private static RedirectConfig merge(ProxyDerivation.Derived d, RedirectConfig flags) {

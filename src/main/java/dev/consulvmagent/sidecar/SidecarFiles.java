@@ -1,5 +1,6 @@
 package dev.consulvmagent.sidecar;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
@@ -29,10 +30,16 @@ public final class SidecarFiles {
   /** The env-file line with the Consul version apply rendered for. */
   public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
 
-  /** The local agent's HTTP API, as Envoy's commands (and sidecar-init) reach it. */
-  public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
-
   private SidecarFiles() {}
+
+  /** The agent's gRPC port on the host its HTTP API is on (loopback for a unix socket). */
+  static String grpcAddr(ConsulEndpoint agent) {
+    if (agent.scheme().equals("unix")) return "127.0.0.1:8502";
+    String a = agent.address();
+    int colon = a.lastIndexOf(':');
+    String host = colon > a.lastIndexOf(']') ? a.substring(0, colon) : a;
+    return host + ":8502";
+  }
 
   /** Reads a service-config file (path as seen on the host running us). */
   public static ServiceConfig readServiceConfig(Path file) {
@@ -55,7 +62,8 @@ public final class SidecarFiles {
       int adminPort,
       Optional<String> token,
       boolean dnsRedirect,
-      String consulVersion) {
+      String consulVersion,
+      ConsulEndpoint agent) {
     String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
     out.add(
@@ -68,7 +76,7 @@ public final class SidecarFiles {
     FileResource.Builder env =
         FileResource.at(
                 envFile(mesh.name()),
-                Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion)))
+                Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion, agent)))
             .mode(0600)
             .notify(Notification.restart(unit));
     if (token.isPresent()) env.sensitive();
@@ -82,21 +90,27 @@ public final class SidecarFiles {
     return out;
   }
 
-  /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
+  /**
+   * KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). agent: where
+   * the local agent's HTTP API is, as the agent config implies it (client_addr): Envoy's {@code
+   * consul connect envoy}, its redirect-traffic and sidecar-init reach it there; gRPC (xDS) listens
+   * on the same client address, on 8502 (render.ConsulConfig's ports.grpc).
+   */
   static String environment(
       MeshService mesh,
       int adminPort,
       Optional<String> token,
       boolean dnsRedirect,
-      String consulVersion) {
+      String consulVersion,
+      ConsulEndpoint agent) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
     // the unit's ExecStart= has the rest: connect envoy -sidecar-for=%i -admin-bind=...
     env.put(
         "CONNECT_ENVOY_FLAGS",
         String.join(" ", Registration.connectEnvoyFlags(mesh, consulVersion)));
-    env.put("CONSUL_HTTP_ADDR", CONSUL_HTTP_ADDR);
-    env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
+    env.putAll(agent.childEnv());
+    env.put("CONSUL_GRPC_ADDR", grpcAddr(agent));
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
@@ -16,7 +18,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -79,7 +80,7 @@ class ConsulReadyNotifierTest {
     String url = "http://127.0.0.1:" + port;
     AgentWait w =
         new AgentWait(
-            new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)),
+            new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))),
             url,
             EventSink.NONE,
             Duration.ofMillis(50));

@@ -45,7 +45,9 @@ class DoctorTest {
   }
 
   private List<Doctor.Check> checks() {
-    return new Doctor(new ConsulApi(wm.getHttpBaseUrl(), Optional.empty(), Duration.ofSeconds(1)))
+    return new Doctor(
+            new AgentApi(
+                new ConsulHttp(ConsulEndpoint.of(wm.getHttpBaseUrl()), Duration.ofSeconds(1))))
         .consulChecks(Optional.of(WEB));
   }
 
@@ -124,10 +126,11 @@ class DoctorTest {
     String udp = self.path("DebugConfig").path("DNSAddrs").get(1).asText();
     assertThat(udp).startsWith("udp://127.0.0.1:");
     int port = Integer.parseInt(udp.substring(udp.lastIndexOf(':') + 1));
-    assertThat(Doctor.consulDnsAddress(self))
+    assertThat(Doctor.consulDnsAddress(AgentApi.parseSelf(Recorded.load("agent-self").bodyText())))
         .contains(new java.net.InetSocketAddress("127.0.0.1", port));
     // an answer without DebugConfig (older or trimmed): Consul's default
-    assertThat(Doctor.consulDnsAddress(Recorded.load("agent-members").body()))
+    assertThat(
+            Doctor.consulDnsAddress(AgentApi.parseSelf("{\"Config\": {\"Version\": \"1.8.7\"}}")))
         .contains(new java.net.InetSocketAddress("127.0.0.1", 8600));
   }
 
@@ -135,7 +138,7 @@ class DoctorTest {
   void agentDown_failsWithAHint() {
     String url = dev.consulvmagent.testing.Ports.nothingListening();
     List<Doctor.Check> cs =
-        new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)))
+        new Doctor(new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))))
             .consulChecks(Optional.of(WEB));
     assertThat(cs)
         .singleElement()

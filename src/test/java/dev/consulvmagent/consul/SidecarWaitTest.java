@@ -12,7 +12,6 @@ import dev.consulvmagent.testing.Recorded;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -42,7 +41,7 @@ class SidecarWaitTest {
 
   private SidecarWait waiter(String url, Duration timeout) {
     return new SidecarWait(
-        new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)),
+        new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))),
         e -> log.add(e.text()),
         timeout,
         Duration.ofMillis(20));

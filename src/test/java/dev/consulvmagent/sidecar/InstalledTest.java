@@ -2,6 +2,7 @@ package dev.consulvmagent.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.SpecLoader;
@@ -36,23 +37,33 @@ class InstalledTest {
   void readsBackWhatApplyWrote() {
     write(
         SidecarFiles.envFile("web"),
-        SidecarFiles.environment(web(), 19123, Optional.of("t0k"), true, "1.8.7"));
+        SidecarFiles.environment(
+            web(),
+            19123,
+            Optional.of("t0k"),
+            true,
+            "1.8.7",
+            ConsulEndpoint.of("http://[::1]:8500")));
     Installed i = Installed.read(fs(), "web");
-    assertThat(i).isEqualTo(new Installed(19123, true, Optional.of("1.8.7")));
+    assertThat(i)
+        .isEqualTo(
+            new Installed(19123, true, Optional.of("1.8.7"), Optional.of("http://[::1]:8500")));
   }
 
   @Test
   void withoutDnsRedirect() {
     write(
         SidecarFiles.envFile("web"),
-        SidecarFiles.environment(web(), 19000, Optional.empty(), false, "1.10.0"));
+        SidecarFiles.environment(
+            web(), 19000, Optional.empty(), false, "1.10.0", ConsulEndpoint.LOCAL));
     assertThat(Installed.read(fs(), "web").dnsRedirect()).isFalse();
   }
 
   @Test
   void nothingInstalled_defaults() {
     assertThat(Installed.read(fs(), "web"))
-        .isEqualTo(new Installed(Installed.DEFAULT_ADMIN_PORT, false, Optional.empty()));
+        .isEqualTo(
+            new Installed(Installed.DEFAULT_ADMIN_PORT, false, Optional.empty(), Optional.empty()));
   }
 
   @Test

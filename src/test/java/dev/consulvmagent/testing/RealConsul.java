@@ -2,7 +2,13 @@ package dev.consulvmagent.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.consulvmagent.consul.ConsulApi;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.consulvmagent.consul.AgentApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
+import dev.consulvmagent.consul.ConsulQuery;
+import dev.consulvmagent.consul.ConsulUnavailableException;
+import dev.consulvmagent.render.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
@@ -237,8 +243,8 @@ public final class RealConsul implements AutoCloseable {
   private boolean httpAnswers() {
     try {
       // any HTTP answer (an ACL-locked agent answers 403) means the API is up
-      return api().get("/v1/agent/self").code() > 0;
-    } catch (ConsulApi.ConsulUnreachableException e) {
+      return http().exchange("GET", "/v1/agent/self", null, ConsulQuery.NONE).code() > 0;
+    } catch (ConsulUnavailableException e) {
       return false;
     }
   }
@@ -288,8 +294,37 @@ public final class RealConsul implements AutoCloseable {
     return configDir;
   }
 
-  public ConsulApi api() {
-    return new ConsulApi(httpAddr(), Optional.empty(), Duration.ofSeconds(5));
+  /** The typed agent API at this agent, no token. */
+  public AgentApi api() {
+    return new AgentApi(http());
+  }
+
+  /** The transport to this agent, no token (for the raw answers tests compare). */
+  public ConsulHttp http() {
+    return new ConsulHttp(ConsulEndpoint.of(httpAddr()), Duration.ofSeconds(5));
+  }
+
+  /** A raw GET answer of this agent (no token), for tests that compare the real text. */
+  public ConsulHttp.Raw raw(String path) {
+    return http().exchange("GET", path, null, ConsulQuery.NONE);
+  }
+
+  /**
+   * A GET answer's JSON as the real agent sent it (tests inspect fields AgentApi does not type).
+   */
+  public JsonNode json(String path) {
+    try {
+      return Json.mapper().readTree(raw(path).body());
+    } catch (IOException e) {
+      throw new AssertionError(path + " answered no JSON", e);
+    }
+  }
+
+  /** GET /v1/agent/service/:id as JSON, empty on 404. */
+  public Optional<JsonNode> serviceJson(String id) {
+    ConsulHttp.Raw a = raw("/v1/agent/service/" + ConsulHttp.segment(id));
+    if (a.code() == 404) return Optional.empty();
+    return Optional.of(json("/v1/agent/service/" + ConsulHttp.segment(id)));
   }
 
   /** The leader is known to this agent. */
@@ -300,7 +335,7 @@ public final class RealConsul implements AutoCloseable {
         () -> {
           try {
             return api().leader().isPresent();
-          } catch (ConsulApi.ConsulUnreachableException e) {
+          } catch (ConsulUnavailableException e) {
             return false;
           }
         });
