@@ -1,5 +1,6 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RestoreScript;
@@ -14,13 +15,9 @@ public final class TrafficRules {
 
   private final Iptables ipt;
 
-  private TrafficRules(Iptables ipt) {
-    this.ipt = ipt;
-  }
-
-  /** The live host's nat table. */
-  public static TrafficRules live() {
-    return new TrafficRules(new Iptables(Hosts.live()));
+  /** host: the running system whose nat table is changed (the CLI builds it: Hosts.live). */
+  public TrafficRules(Host host) {
+    this.ipt = new Iptables(host);
   }
 
   /** The iptables-restore script that would remove our jumps and CONSUL_* chains. */

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.TrafficRules;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -30,7 +31,7 @@ final class DnsRedirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TrafficRules rules = TrafficRules.live();
+    TrafficRules rules = new TrafficRules(Hosts.live());
     PrintWriter out = spec.commandLine().getOut();
     if (dryRun) {
       out.print(rules.dnsRedirectScript(remove));

@@ -13,9 +13,11 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.Architectures;
 import dev.consulvmagent.app.Hosts;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.host.Exec;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.host.HttpClients;
 import dev.consulvmagent.host.ProcessExec;
 import java.nio.file.Path;
 import java.util.Map;
@@ -163,6 +165,55 @@ class ArchitectureTest {
         .callMethod(Host.class, "forRoot", Path.class, boolean.class)
         .orShould()
         .callConstructor(ProcessExec.class)
+        .check(main);
+  }
+
+  /**
+   * Issue 18: the app facades take their Host through their constructors; real hosts are built
+   * (app.Hosts) only at the entry points, the CLI commands. Tests pass fakes.
+   */
+  @Test
+  void realHosts_areAskedForOnlyAtTheEntryPoints() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "cli..")
+        .and()
+        .doNotBelongToAnyOf(Hosts.class)
+        .should()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a method of app.Hosts that builds a host",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(Hosts.class)
+                        && call.getTarget().getRawReturnType().isEquivalentTo(Host.class)))
+        .check(main);
+  }
+
+  /**
+   * Issue 18: only the consul package talks HTTP to Consul. Others may wire a ConsulHttp into a
+   * typed API (AgentApi, …) but never send through it, and only consul asks host for a Consul
+   * client.
+   */
+  @Test
+  void onlyConsul_talksHttpToConsul() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages(P + "consul..", P + "host..")
+        .should()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a request method of consul.ConsulHttp",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(ConsulHttp.class)
+                        && Set.of("get", "put", "post", "delete", "exchange")
+                            .contains(call.getName())))
+        .orShould()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a Consul client of host.HttpClients",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(HttpClients.class)
+                        && call.getName().startsWith("consul")))
         .check(main);
   }
 
