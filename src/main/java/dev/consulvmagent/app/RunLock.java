@@ -4,8 +4,10 @@ import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -75,7 +77,7 @@ public final class RunLock implements AutoCloseable {
         FileLock l;
         try {
           l = ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
+        } catch (OverlappingFileLockException e) {
           l = null; // held by this very process (another run in the same JVM)
         }
         if (l != null) {
@@ -97,7 +99,7 @@ public final class RunLock implements AutoCloseable {
       }
     } catch (IOException e) {
       closeQuietly(ch);
-      throw new java.io.UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       closeQuietly(ch);
       Thread.currentThread().interrupt();

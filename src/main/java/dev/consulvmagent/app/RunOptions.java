@@ -3,6 +3,7 @@ package dev.consulvmagent.app;
 import dev.consulvmagent.host.LocalFiles;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** What a run was asked to do: where the config comes from, which root, which mirror. */
@@ -12,7 +13,7 @@ public record RunOptions(
     Path root,
     Optional<String> mirror,
     Optional<Path> agentJar,
-    java.time.Duration lockWait) {
+    Duration lockWait) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
 
   public RunOptions(
@@ -21,7 +22,7 @@ public record RunOptions(
       Path root,
       Optional<String> mirror,
       Optional<Path> agentJar) {
-    this(config, userData, root, mirror, agentJar, java.time.Duration.ofSeconds(10));
+    this(config, userData, root, mirror, agentJar, Duration.ofSeconds(10));
   }
 
   /** The jar this agent runs from (for agentJar), empty when run from classes. */

@@ -20,8 +20,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -63,7 +65,7 @@ public final class Uninstall {
         Comparator.comparingInt((String p) -> p.split("/").length)
             .reversed()
             .thenComparing(Comparator.reverseOrder()));
-    Set<String> all = new java.util.HashSet<>(owned);
+    Set<String> all = new HashSet<>(owned);
     List<Resource> rs = new ArrayList<>();
     // users first (while the account files still exist), then paths, deepest first
     for (String p : owned) {
@@ -153,8 +155,8 @@ public final class Uninstall {
     }
 
     @Override
-    public java.util.Optional<String> path() {
-      return java.util.Optional.of(path);
+    public Optional<String> path() {
+      return Optional.of(path);
     }
 
     @Override

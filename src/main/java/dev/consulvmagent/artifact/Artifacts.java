@@ -3,6 +3,7 @@ package dev.consulvmagent.artifact;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.AppSpec;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -162,7 +163,7 @@ public final class Artifacts {
 
   /** A mirror given as a directory path means a file: URL. */
   public static String mirrorUrl(String mirror) {
-    return mirror.startsWith("/") ? java.nio.file.Path.of(mirror).toUri().toString() : mirror;
+    return mirror.startsWith("/") ? Path.of(mirror).toUri().toString() : mirror;
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.host.HostFs;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,7 +207,7 @@ final class Unpacker {
   private static String untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
     long budget = limits.unpackBudget(fs.size(archive), limits.maxUnpacked());
-    try (InputStream file = new java.io.BufferedInputStream(fs.openFile(archive), 1 << 16);
+    try (InputStream file = new BufferedInputStream(fs.openFile(archive), 1 << 16);
         InputStream gz =
             new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
@@ -334,7 +336,7 @@ final class Unpacker {
       Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry) throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
-    try (OutputStream out = new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
+    try (OutputStream out = new BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

@@ -3,13 +3,20 @@ package dev.consulvmagent.engine;
 import dev.consulvmagent.host.Host;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * Plan: observe every resource through a read-only host and diff. Apply: the same plan, then
@@ -27,9 +34,9 @@ public final class Engine {
    * Preparations (downloads) apply started while planning, and the paths they may create that were
    * absent before they started (recorded as ours if they appear).
    */
-  private final java.util.Map<Resource, Future<?>> early = new java.util.IdentityHashMap<>();
+  private final Map<Resource, Future<?>> early = new IdentityHashMap<>();
 
-  private final Set<String> absentBeforeEarly = new java.util.TreeSet<>();
+  private final Set<String> absentBeforeEarly = new TreeSet<>();
   private ExecutorService pool;
 
   /**
@@ -38,7 +45,7 @@ public final class Engine {
    * {@link #apply} joins them. The one place downloads are started, and their ownership noted.
    */
   public List<Planned> planForApply(
-      List<Resource> resources, Host host, java.util.function.Consumer<List<String>> willCreate) {
+      List<Resource> resources, Host host, Consumer<List<String>> willCreate) {
     try {
       for (Resource r : resources) {
         if (!r.hasPreparation()) continue;
@@ -62,10 +69,10 @@ public final class Engine {
    * delete what it staged.
    */
   private void discardEarly() {
-    for (java.util.Map.Entry<Resource, Future<?>> e : early.entrySet()) {
+    for (Map.Entry<Resource, Future<?>> e : early.entrySet()) {
       try {
         e.getValue().get();
-      } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+      } catch (ExecutionException | CancellationException ignored) {
         // a failed preparation cleaned up after itself
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
@@ -131,14 +138,14 @@ public final class Engine {
       Host host,
       Notifier notifier,
       Instant start,
-      java.util.function.Consumer<List<String>> willCreate) {
+      Consumer<List<String>> willCreate) {
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     List<String> created = new ArrayList<>();
     List<String> removed = new ArrayList<>();
     String error = null;
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
-    java.util.Map<String, Set<String>> byDir = new java.util.LinkedHashMap<>();
+    Map<String, Set<String>> byDir = new LinkedHashMap<>();
     for (Planned p : plan) {
       p.resource()
           .path()
@@ -147,24 +154,24 @@ public final class Engine {
                 int slash = path.lastIndexOf('/');
                 byDir
                     .computeIfAbsent(
-                        slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>())
+                        slash <= 0 ? "/" : path.substring(0, slash), d -> new HashSet<>())
                     .add(path.substring(slash + 1));
               });
     }
     int stale = 0;
-    for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
+    for (Map.Entry<String, Set<String>> e : byDir.entrySet()) {
       stale += host.fs().removeStaleTemps(e.getKey(), e.getValue(), start.toEpochMilli());
     }
-    Set<String> scratch = new java.util.TreeSet<>();
+    Set<String> scratch = new TreeSet<>();
     for (Planned p : plan) scratch.addAll(p.resource().scratchDirs());
     for (String d : scratch) stale += host.fs().removeStaleTemps(d, null, start.toEpochMilli());
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
-    java.util.Set<String> watch = new java.util.TreeSet<>();
+    Set<String> watch = new TreeSet<>();
     for (Planned p : plan) {
       if (p.change().actionable()) watch.addAll(watchPaths(p.resource()));
     }
-    Set<String> absentBefore = new java.util.TreeSet<>(absentBeforeEarly);
+    Set<String> absentBefore = new TreeSet<>(absentBeforeEarly);
     watch.stream().filter(x -> !host.fs().exists(x)).forEach(absentBefore::add);
     List<String> mayCreate = new ArrayList<>(absentBefore);
     for (Planned p : plan) {

@@ -11,6 +11,7 @@ import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +39,7 @@ final class ServiceModule {
             .notify(Notification.start("consul-sidecar-init.service"))
             .build());
     boolean dnsRedirect =
-        DnsModule.effective(spec.dns().mode(), ctx.host())
-            == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
+        DnsModule.effective(spec.dns().mode(), ctx.host()) == DnsSpec.Mode.IPTABLES;
     out.addAll(
         SidecarFiles.resources(
             mesh,

@@ -17,9 +17,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Deterministic JSON: sorted keys, two-space indent, LF newlines, a final newline.
@@ -179,8 +181,8 @@ public final class Json {
     }
   }
 
-  private static final java.util.regex.Pattern SECRET_WORD =
-      java.util.regex.Pattern.compile(
+  private static final Pattern SECRET_WORD =
+      Pattern.compile(
           "token|secret|passw|private_key|api_key|apikey|credential|license|headers"
               + "|authorization");
 
@@ -191,7 +193,7 @@ public final class Json {
    * too costs only a diff line; printing a token is the leak.
    */
   public static boolean looksSecret(String path) {
-    return SECRET_WORD.matcher(path.toLowerCase(java.util.Locale.ROOT)).find();
+    return SECRET_WORD.matcher(path.toLowerCase(Locale.ROOT)).find();
   }
 
   /** True when the flattened path names a secret (gossip key, tokens). */

@@ -12,6 +12,8 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
 import dev.consulvmagent.render.UnitNames;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -49,8 +51,8 @@ class ConsulReadyNotifierTest {
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

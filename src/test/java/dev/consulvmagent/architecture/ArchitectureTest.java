@@ -19,7 +19,17 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.HttpClients;
 import dev.consulvmagent.host.ProcessExec;
+import java.net.DatagramSocket;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLConnection;
+import java.net.http.HttpClient;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,7 +113,7 @@ class ArchitectureTest {
         .and(DescribedPredicate.not(named(BUILD_STEPS)))
         .should()
         .dependOnClassesThat()
-        .belongToAnyOf(java.nio.file.Files.class)
+        .belongToAnyOf(Files.class)
         .check(main);
   }
 
@@ -129,14 +139,14 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .belongToAnyOf(
-            java.net.Socket.class,
-            java.net.ServerSocket.class,
-            java.net.DatagramSocket.class,
-            java.nio.channels.SocketChannel.class,
-            java.nio.channels.ServerSocketChannel.class,
-            java.nio.channels.DatagramChannel.class,
-            java.net.URLConnection.class,
-            java.net.http.HttpClient.class)
+            Socket.class,
+            ServerSocket.class,
+            DatagramSocket.class,
+            SocketChannel.class,
+            ServerSocketChannel.class,
+            DatagramChannel.class,
+            URLConnection.class,
+            HttpClient.class)
         .check(main);
   }
 
@@ -312,7 +322,7 @@ class ArchitectureTest {
 
   /** The names and their nested classes' names. */
   private static Set<String> outer(Set<String> names) {
-    Set<String> out = new java.util.HashSet<>(names);
+    Set<String> out = new HashSet<>(names);
     for (JavaClass c : main) {
       for (String n : names) if (c.getName().startsWith(n + "$")) out.add(c.getName());
     }

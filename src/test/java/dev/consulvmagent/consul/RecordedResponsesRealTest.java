@@ -24,6 +24,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -256,7 +257,7 @@ class RecordedResponsesRealTest {
   }
 
   private static boolean allPassing(RealConsul c) {
-    return statuses(c).equals(new TreeSet<>(java.util.List.of("passing")));
+    return statuses(c).equals(new TreeSet<>(List.of("passing")));
   }
 
   private static boolean allCritical(RealConsul c) {

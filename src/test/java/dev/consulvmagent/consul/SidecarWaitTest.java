@@ -8,6 +8,7 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import dev.consulvmagent.testing.Ports;
 import dev.consulvmagent.testing.Recorded;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,7 +89,7 @@ class SidecarWaitTest {
 
   @Test
   void agentDown_timesOutNamingTheAgent() {
-    String url = dev.consulvmagent.testing.Ports.nothingListening();
+    String url = Ports.nothingListening();
     assertThatThrownBy(() -> waiter(url, Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("gave up after")

@@ -11,7 +11,9 @@ import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecLoader;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -111,9 +113,8 @@ class ConsulUnitRealTest {
     Thread drain =
         new Thread(
             () ->
-                new java.io.BufferedReader(
-                        new java.io.InputStreamReader(
-                            consul.getInputStream(), StandardCharsets.UTF_8))
+                new BufferedReader(
+                        new InputStreamReader(consul.getInputStream(), StandardCharsets.UTF_8))
                     .lines()
                     .forEach(output::add));
     drain.setDaemon(true);

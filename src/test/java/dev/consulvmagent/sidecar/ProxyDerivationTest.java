@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.iptables.ConsulRules;
 import dev.consulvmagent.iptables.RedirectConfig;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class ProxyDerivationTest {
     RedirectConfig flags =
         new RedirectConfig(
             101, 0, 15001, List.of(22), List.of(), List.of(), List.of(998), Optional.empty(), 0);
-    List<Integer> in = new java.util.ArrayList<>(d.excludeInbound());
+    List<Integer> in = new ArrayList<>(d.excludeInbound());
     in.addAll(flags.excludeInboundPorts());
     RedirectConfig c =
         new RedirectConfig(

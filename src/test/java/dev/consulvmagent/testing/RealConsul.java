@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
@@ -171,7 +172,7 @@ public final class RealConsul implements AutoCloseable {
    * Starts an agent (any of the factories above, in {@code start}) with NOTIFY_SOCKET set to {@code
    * socket}, as systemd's Type=notify would.
    */
-  public static RealConsul notifying(Path socket, java.util.function.Supplier<RealConsul> start) {
+  public static RealConsul notifying(Path socket, Supplier<RealConsul> start) {
     NOTIFY.set(socket);
     try {
       return start.get();
@@ -359,10 +360,7 @@ public final class RealConsul implements AutoCloseable {
 
   /** As above; {@code state} describes what was last seen, for the failure message. */
   public void waitUntil(
-      String what,
-      Duration deadline,
-      BooleanSupplier condition,
-      java.util.function.Supplier<String> state) {
+      String what, Duration deadline, BooleanSupplier condition, Supplier<String> state) {
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       if (condition.getAsBoolean()) return;
@@ -397,7 +395,7 @@ public final class RealConsul implements AutoCloseable {
     }
   }
 
-  private static String seen(java.util.function.Supplier<String> state) {
+  private static String seen(Supplier<String> state) {
     try {
       String s = state.get();
       return s.isEmpty() ? "" : " (last seen: " + s + ")";
