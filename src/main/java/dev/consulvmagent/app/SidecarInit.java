@@ -31,9 +31,6 @@ import java.util.Optional;
  * registration and Envoy settings written, Consul reloaded when they changed, Envoy started.
  */
 public final class SidecarInit {
-  /** The seed's service config path (sidecar-init's -f default). */
-  public static final String SERVICE_CONFIG = SidecarFiles.SERVICE_CONFIG;
-
   /** As long as the reload step waits for a just-started Consul (ConsulReadyNotifier). */
   private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 
@@ -73,7 +70,10 @@ public final class SidecarInit {
 
   /** The service config: the default path under the host's root, any other file name as given. */
   public ServiceConfig read(String filename) {
-    Path file = filename.equals(SERVICE_CONFIG) ? host.fs().resolve(filename) : Path.of(filename);
+    Path file =
+        filename.equals(SidecarFiles.SERVICE_CONFIG)
+            ? host.fs().resolve(filename)
+            : Path.of(filename);
     return SidecarFiles.readServiceConfig(file);
   }
 

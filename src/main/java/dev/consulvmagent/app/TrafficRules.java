@@ -10,9 +10,6 @@ import dev.consulvmagent.iptables.RestoreScript;
  * what the command prints (a dry run's script) or whether anything was there to remove.
  */
 public final class TrafficRules {
-  /** Consul DNS's port on 127.0.0.1, where dns-redirect sends DNS (for its message). */
-  public static final int CONSUL_DNS_PORT = DnsRedirect.CONSUL_DNS_PORT;
-
   private final Iptables ipt;
 
   /** host: the running system whose nat table is changed (the CLI builds it: Hosts.live). */

@@ -5,6 +5,7 @@ import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarInit;
 import dev.consulvmagent.app.SidecarVersion;
 import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecLoader;
@@ -38,7 +39,7 @@ final class SidecarInitCommand implements Callable<Integer> {
   @Option(
       names = {"-f", "--filename"},
       paramLabel = "FILE",
-      defaultValue = SidecarInit.SERVICE_CONFIG,
+      defaultValue = SidecarFiles.SERVICE_CONFIG,
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 

@@ -3,8 +3,8 @@ package dev.consulvmagent.cli;
 import dev.consulvmagent.app.ConsulFlags;
 import dev.consulvmagent.app.Doctor;
 import dev.consulvmagent.app.Hosts;
-import dev.consulvmagent.app.JsonText;
 import dev.consulvmagent.app.Mesh;
+import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
@@ -42,7 +42,7 @@ final class StatusCommand implements Callable<Integer> {
     int code = Doctor.exitCode(checks);
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {
-      out.print(JsonText.of(Doctor.toJson(checks)));
+      out.print(Json.text(Doctor.toJson(checks)));
     } else {
       for (Doctor.Check c : checks) {
         out.printf("%-5s %-15s %s%n", c.verdict().name().toLowerCase(), c.name(), c.detail());

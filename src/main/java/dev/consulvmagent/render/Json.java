@@ -53,6 +53,11 @@ public final class Json {
     return (write(value, true) + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
+  /** {@link #render}'s form as text, for a command to print. */
+  public static String text(Object value) {
+    return write(value, true) + "\n";
+  }
+
   public static String compact(Object value) {
     return write(value, false);
   }

@@ -6,6 +6,7 @@ import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.testing.FakeExec;
@@ -87,7 +88,7 @@ class SidecarInitTest {
     Path root = applied();
     Host host = Roots.host(root, new FakeExec());
     SidecarInit init = init(host, ConsulFlags.NONE, new ArrayList<>());
-    ServiceConfig cfg = init.read(SidecarInit.SERVICE_CONFIG);
+    ServiceConfig cfg = init.read(SidecarFiles.SERVICE_CONFIG);
     RunResult first = init.run(cfg, 19007, "1.16.6");
     assertThat(first.failed()).as(String.valueOf(first.error())).isFalse();
     String env =
