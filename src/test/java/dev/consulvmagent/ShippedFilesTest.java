@@ -84,17 +84,19 @@ class ShippedFilesTest {
   }
 
   @Test
-  void readme_deployOnACloudVm_showsTheExactUserData() throws Exception {
+  void readme_deployOnACloudVm_linksThePageWithTheExactUserData() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
     String section = readme.substring(readme.indexOf("## Deploy on a cloud VM"));
     section = section.substring(0, section.indexOf("\n## ", 5));
-    String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
     assertThat(section)
         .contains(
-            "```yaml\n" + file + "```\n",
+            "](docs/cloud-vm-user-data.md)",
             "systemctl start consul-vm-agent-apply",
             "AGENT_URL=",
             "AGENT_SHA256=");
+    String page = Files.readString(Path.of("docs/cloud-vm-user-data.md"));
+    String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
+    assertThat(page).contains("```yaml\n" + file + "```\n");
   }
 
   @Test
