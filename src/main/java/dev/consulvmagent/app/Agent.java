@@ -3,9 +3,11 @@ package dev.consulvmagent.app;
 import dev.consulvmagent.artifact.Artifacts;
 import dev.consulvmagent.artifact.Installer;
 import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.engine.ApplyPlan;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Preparations;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
@@ -22,8 +24,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
- * converge step. The only place real adapters are built.
+ * The facade the CLI calls for validate, plan and apply. validate touches nothing; plan and apply
+ * share one code path up to the converge step. The adapters are wired here; the host and the Consul
+ * flags come in through the constructor.
  */
 public final class Agent {
   private final Host host;
@@ -76,14 +79,20 @@ public final class Agent {
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
-    List<Planned> plan =
+    ApplyPlan plan =
         forApply
             ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
-            : engine.plan(resources, host);
+            : new ApplyPlan(engine.plan(resources, host), Preparations.none());
     return new Prepared(spec, host, engine, plan);
   }
 
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan) {}
+  /** A loaded config's plan; for apply, with the downloads it already started. */
+  public record Prepared(AgentSpec spec, Host host, Engine engine, ApplyPlan applyPlan) {
+    /** What each resource needs. */
+    public List<Planned> plan() {
+      return applyPlan.planned();
+    }
+  }
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
@@ -105,7 +114,7 @@ public final class Agent {
       RunResult r =
           p.engine()
               .apply(
-                  p.plan(),
+                  p.applyPlan(),
                   p.host(),
                   notifier,
                   start,
