@@ -91,8 +91,9 @@ final class SidecarInitCommand implements Callable<Integer> {
       paramLabel = "URL",
       description =
           "The Consul agent asked for its version (the registration is rendered for"
-              + " it; default: $CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; not asked with a"
-              + " --root other than / unless given).")
+              + " it; default: $CONSUL_HTTP_ADDR, else the address apply derived from"
+              + " consul.client_addr, else http://127.0.0.1:8500; not asked with a --root other"
+              + " than / unless given).")
   String httpAddr;
 
   @Override

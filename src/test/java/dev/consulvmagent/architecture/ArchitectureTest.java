@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * STYLE.md's layering and issue 14's seam, enforced on the compiled main classes: only host touches
- * files, processes and sockets; real hosts are built in app.Hosts only; no package cycles; each
- * layer uses only those below it; a CLI command reaches the rest only through app.
+ * files, processes and sockets; real hosts are built in app.Hosts only, and asked for only by the
+ * CLI commands (issue 18); only consul talks HTTP to Consul; no package cycles; each layer uses
+ * only those below it; a CLI command reaches the rest only through app.
  *
  * <p>What does not hold yet would be listed exactly below (FIXME), one entry per class and what it
  * still uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so the

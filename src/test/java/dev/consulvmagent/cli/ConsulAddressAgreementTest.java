@@ -52,4 +52,17 @@ class ConsulAddressAgreementTest {
     run("sidecar-init", "--root", root.toString());
     assertThat(Files.readAllLines(env)).contains("CONSUL_HTTP_ADDR=http://127.0.0.2:8500");
   }
+
+  @Test
+  void anAddressConsulWouldRefuse_isAUsageError_namingTheFlag() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        Main.run(
+            new String[] {"sidecar-wait", "web", "--timeout", "1", "--http-addr", "ftp://h:1"},
+            new PrintWriter(out),
+            new PrintWriter(err));
+    assertThat(code).as(err.toString()).isEqualTo(2);
+    assertThat(err.toString()).contains("-http-addr").contains("unknown protocol scheme 'ftp'");
+  }
 }
