@@ -30,14 +30,14 @@ import java.util.Optional;
  */
 public final class Agent {
   private final Host host;
-  private final ConsulFlags consul;
+  private final ConsulAccess consul;
   private final EventSink events;
 
   /**
    * host: the machine under the run's root (the CLI builds it: Hosts.forRoot); consul: the
    * command's Consul flags and environment, resolved once the config says where the agent is.
    */
-  public Agent(Host host, ConsulFlags consul, EventSink events) {
+  public Agent(Host host, ConsulAccess consul, EventSink events) {
     this.host = host;
     this.consul = consul;
     this.events = events;
@@ -82,7 +82,7 @@ public final class Agent {
     ApplyPlan plan =
         forApply
             ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
-            : new ApplyPlan(engine.plan(resources, host), Preparations.none());
+            : new ApplyPlan(engine.plan(resources, host), Preparations.none(), Instant.now());
     return new Prepared(spec, host, engine, plan);
   }
 

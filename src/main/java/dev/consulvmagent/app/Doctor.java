@@ -66,7 +66,7 @@ public final class Doctor {
     boolean live = host.live();
     AgentSpec spec = null;
     try {
-      spec = new Agent(host, ConsulFlags.NONE, EventSink.NONE).load(o);
+      spec = new Agent(host, ConsulAccess.NONE, EventSink.NONE).load(o);
       List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");
@@ -150,7 +150,7 @@ public final class Doctor {
 
   private void drift(RunOptions o) {
     try {
-      RunResult plan = new Agent(host, ConsulFlags.NONE, EventSink.NONE).plan(o);
+      RunResult plan = new Agent(host, ConsulAccess.NONE, EventSink.NONE).plan(o);
       long n = plan.pending();
       if (n == 0) add("converged", Verdict.OK, "the host matches the configuration", "");
       else

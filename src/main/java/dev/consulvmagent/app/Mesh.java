@@ -12,14 +12,14 @@ import java.util.Optional;
 
 /**
  * The questions status and sidecar-wait ask the Consul agent, at the one endpoint the command's
- * flags and Consul's environment variables name ({@link ConsulFlags}).
+ * flags and Consul's environment variables name ({@link ConsulAccess}).
  */
 public final class Mesh {
   private final Host host;
   private final ConsulEndpoint endpoint;
 
   /** host: the machine status looks at; flags: the command's Consul flags and environment. */
-  public Mesh(Host host, ConsulFlags flags) {
+  public Mesh(Host host, ConsulAccess flags) {
     this.host = host;
     this.endpoint = flags.resolve(Optional.empty());
   }

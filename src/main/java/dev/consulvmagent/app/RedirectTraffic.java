@@ -76,7 +76,7 @@ public final class RedirectTraffic {
    * address to wait for first (empty: do not wait).
    */
   public record Options(
-      ConsulFlags consul,
+      ConsulAccess consul,
       boolean defaults,
       boolean dnsRedirect,
       boolean dryRun,

@@ -35,7 +35,7 @@ public final class SidecarInit {
   private static final Duration BOOT_WAIT = Duration.ofSeconds(90);
 
   private final Host host;
-  private final ConsulFlags consul;
+  private final ConsulAccess consul;
   private final EventSink events;
   private ConsulEndpoint endpoint;
 
@@ -43,7 +43,7 @@ public final class SidecarInit {
    * host: the machine written (the running system, or a --root tree that is never started); consul:
    * the command's --http-addr and Consul's environment variables.
    */
-  public SidecarInit(Host host, ConsulFlags consul, EventSink events) {
+  public SidecarInit(Host host, ConsulAccess consul, EventSink events) {
     this.host = host;
     this.consul = consul;
     this.events = events;
@@ -57,7 +57,7 @@ public final class SidecarInit {
   ConsulEndpoint endpoint(String service) {
     if (endpoint == null) {
       ConsulEndpoint e = consul.resolve(Installed.read(host.fs(), service).consulHttpAddr());
-      endpoint = ConsulFlags.withDefaultToken(e, Installed.token(host.fs()));
+      endpoint = ConsulAccess.withDefaultToken(e, Installed.token(host.fs()));
     }
     return endpoint;
   }
@@ -90,7 +90,7 @@ public final class SidecarInit {
   public String consulVersion(boolean dry, String service) {
     boolean live = host.live();
     Optional<ConsulEndpoint> at =
-        consul.httpAddr().isPresent() || live ? Optional.of(endpoint(service)) : Optional.empty();
+        consul.httpAddrGiven() || live ? Optional.of(endpoint(service)) : Optional.empty();
     boolean starting = !dry && live && new SystemdNotifier(host).isActive("consul.service");
     SidecarVersion v =
         SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events, host, service);

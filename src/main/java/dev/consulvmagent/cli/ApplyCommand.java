@@ -1,7 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
@@ -40,7 +40,7 @@ final class ApplyCommand implements Callable<Integer> {
     RunResult r =
         new Agent(
                 Hosts.forRoot(common.root),
-                ConsulFlags.of(Optional.empty(), Optional.empty()),
+                ConsulAccess.of(Optional.empty(), Optional.empty()),
                 Main.sink(err, common))
             .apply(common.toRunOptions());
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;

@@ -1,7 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
@@ -39,7 +39,7 @@ final class PlanCommand implements Callable<Integer> {
 
   static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
     RunResult r =
-        new Agent(Hosts.forRoot(common.root), ConsulFlags.NONE, Main.sink(err, common))
+        new Agent(Hosts.forRoot(common.root), ConsulAccess.NONE, Main.sink(err, common))
             .plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
     Render.result(out, err, r, common.json(), common.verbose, code);

@@ -1,6 +1,6 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.RedirectTraffic;
 import dev.consulvmagent.engine.EventSink;
@@ -137,7 +137,7 @@ final class RedirectTrafficCommand implements Callable<Integer> {
                     .orElse("127.0.0.1:19000"));
     var o =
         new RedirectTraffic.Options(
-            ConsulFlags.of(Optional.of(httpAddr), Optional.ofNullable(token)),
+            ConsulAccess.of(Optional.of(httpAddr), Optional.ofNullable(token)),
             !noDefaults,
             dnsRedirect,
             dryRun,

@@ -1,6 +1,6 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarInit;
 import dev.consulvmagent.app.SidecarVersion;
@@ -103,7 +103,7 @@ final class SidecarInitCommand implements Callable<Integer> {
     SidecarInit init =
         new SidecarInit(
             Hosts.forRoot(root),
-            ConsulFlags.of(Optional.ofNullable(httpAddr), Optional.empty()),
+            ConsulAccess.of(Optional.ofNullable(httpAddr), Optional.empty()),
             Main.sink(err(), null));
     ServiceConfig cfg = init.read(filename);
     MeshService m = cfg.mesh();

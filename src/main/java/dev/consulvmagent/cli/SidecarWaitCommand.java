@@ -1,6 +1,6 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
 import java.time.Duration;
@@ -39,7 +39,7 @@ final class SidecarWaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    new Mesh(Hosts.live(), ConsulFlags.of(Optional.of(httpAddr), Optional.empty()))
+    new Mesh(Hosts.live(), ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
         .sidecarWait(
             service, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
     return ExitCodes.OK;

@@ -1,6 +1,6 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Doctor;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
@@ -37,7 +37,8 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     List<Doctor.Check> checks =
         new Mesh(
-                Hosts.forRoot(common.root), ConsulFlags.of(Optional.of(httpAddr), Optional.empty()))
+                Hosts.forRoot(common.root),
+                ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
             .status(common.toRunOptions());
     int code = Doctor.exitCode(checks);
     PrintWriter out = spec.commandLine().getOut();

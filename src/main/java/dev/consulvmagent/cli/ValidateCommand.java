@@ -1,7 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
-import dev.consulvmagent.app.ConsulFlags;
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.AgentSpec;
@@ -29,7 +29,7 @@ final class ValidateCommand implements Callable<Integer> {
 
   static int run(Common common, PrintWriter out, PrintWriter err) {
     AgentSpec s =
-        new Agent(Hosts.forRoot(common.root), ConsulFlags.NONE, EventSink.NONE)
+        new Agent(Hosts.forRoot(common.root), ConsulAccess.NONE, EventSink.NONE)
             .load(common.toRunOptions());
     // warnings (ignored annotations) on stderr: stdout stays the verdict, -o json parseable
     s.service().ifPresent(x -> x.warnings().forEach(w -> err.println("warning: " + w)));

@@ -29,6 +29,7 @@ public final class Engine {
    */
   public ApplyPlan planForApply(
       List<Resource> resources, Host host, Consumer<List<String>> willCreate) {
+    Instant began = Instant.now(); // file times are the real clock's
     Preparations early = new Preparations();
     try {
       for (Resource r : resources) {
@@ -40,7 +41,7 @@ public final class Engine {
         if (!absent.isEmpty()) willCreate.accept(absent); // ours before it exists
         early.start(r, host, absent);
       }
-      return new ApplyPlan(plan(resources, host), early);
+      return new ApplyPlan(plan(resources, host), early, began);
     } catch (RuntimeException e) {
       early.discard(); // no download may outlive the failed run (and its lock)
       throw e;
@@ -79,7 +80,8 @@ public final class Engine {
       Notifier notifier,
       Instant start,
       Consumer<List<String>> willCreate) {
-    return apply(new ApplyPlan(plan, Preparations.none()), host, notifier, start, willCreate);
+    return apply(
+        new ApplyPlan(plan, Preparations.none(), start), host, notifier, start, willCreate);
   }
 
   /**
@@ -100,7 +102,9 @@ public final class Engine {
     List<String> removed = new ArrayList<>();
     String error = null;
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
-    int stale = TempSweep.run(plan, host, start);
+    // what the early downloads staged since planning began is theirs, not a killed run's
+    Instant since = applyPlan.began().isBefore(start) ? applyPlan.began() : start;
+    int stale = TempSweep.run(plan, host, since);
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
     List<String> mayCreate = new ArrayList<>();

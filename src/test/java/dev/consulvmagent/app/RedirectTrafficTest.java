@@ -23,7 +23,7 @@ class RedirectTrafficTest {
   @TempDir Path tmp;
 
   private static final RedirectTraffic.Options DRY =
-      new RedirectTraffic.Options(ConsulFlags.NONE, false, false, true, Optional.empty());
+      new RedirectTraffic.Options(ConsulAccess.NONE, false, false, true, Optional.empty());
 
   private Host host(String serviceConfig) throws Exception {
     Path root = Roots.withUsers(tmp.resolve("root"));

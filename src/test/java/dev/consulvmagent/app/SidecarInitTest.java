@@ -49,7 +49,7 @@ class SidecarInitTest {
     return root;
   }
 
-  private static SidecarInit init(Host host, ConsulFlags flags, List<String> said) {
+  private static SidecarInit init(Host host, ConsulAccess flags, List<String> said) {
     EventSink events = e -> said.add(e.text());
     return new SidecarInit(host, flags, events);
   }
@@ -57,16 +57,15 @@ class SidecarInitTest {
   @Test
   void endpoint_isTheOneApplyWrote_withTheDefaultToken() throws Exception {
     Host host = Roots.host(applied(), new FakeExec());
-    ConsulEndpoint e = init(host, ConsulFlags.NONE, new ArrayList<>()).endpoint("web");
+    ConsulEndpoint e = init(host, ConsulAccess.NONE, new ArrayList<>()).endpoint("web");
     assertThat(e.display()).isEqualTo("http://127.0.0.2:8500");
     assertThat(e.token()).contains(new Secret("d3fault"));
     // Consul's own variable still wins over what apply wrote
     ConsulEndpoint env =
         init(
                 host,
-                new ConsulFlags(
-                    Optional.empty(),
-                    Optional.empty(),
+                new ConsulAccess(
+                    ConsulAccess.flags(Optional.empty(), Optional.empty()),
                     Map.of("CONSUL_HTTP_ADDR", "10.9.9.9:8500")),
                 new ArrayList<>())
             .endpoint("web");
@@ -76,7 +75,7 @@ class SidecarInitTest {
   @Test
   void adminPortAndVersion_comeFromApplysEnvFile_underARoot() throws Exception {
     List<String> said = new ArrayList<>();
-    SidecarInit init = init(Roots.host(applied(), new FakeExec()), ConsulFlags.NONE, said);
+    SidecarInit init = init(Roots.host(applied(), new FakeExec()), ConsulAccess.NONE, said);
     assertThat(init.adminPort("web")).isEqualTo(19007);
     // not live and no --http-addr: no agent is asked (FakeExec would refuse systemctl)
     assertThat(init.consulVersion(false, "web")).isEqualTo("1.8.7");
@@ -87,7 +86,7 @@ class SidecarInitTest {
   void run_writesTheRegistrationAndKeepsTheAgentAddress_thenChangesNothing() throws Exception {
     Path root = applied();
     Host host = Roots.host(root, new FakeExec());
-    SidecarInit init = init(host, ConsulFlags.NONE, new ArrayList<>());
+    SidecarInit init = init(host, ConsulAccess.NONE, new ArrayList<>());
     ServiceConfig cfg = init.read(SidecarFiles.SERVICE_CONFIG);
     RunResult first = init.run(cfg, 19007, "1.16.6");
     assertThat(first.failed()).as(String.valueOf(first.error())).isFalse();
@@ -98,7 +97,7 @@ class SidecarInitTest {
         .contains("CONSUL_GRPC_ADDR=127.0.0.2:8502\n")
         .contains("CONSUL_HTTP_TOKEN=d3fault\n");
     assertThat(root.resolve("etc/consul.d/service-registration.json")).exists();
-    RunResult second = init(host, ConsulFlags.NONE, new ArrayList<>()).run(cfg, 19007, "1.16.6");
+    RunResult second = init(host, ConsulAccess.NONE, new ArrayList<>()).run(cfg, 19007, "1.16.6");
     assertThat(second.failed()).isFalse();
     assertThat(second.changed()).as(second.outcomes().toString()).isZero();
   }

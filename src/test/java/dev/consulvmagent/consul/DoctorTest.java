@@ -50,7 +50,7 @@ class DoctorTest {
   private List<Doctor.Check> checks() {
     return new Doctor(
             new AgentApi(
-                new ConsulHttp(ConsulEndpoint.of(wm.getHttpBaseUrl()), Duration.ofSeconds(1))))
+                new ConsulHttp(ConsulEndpoint.of(wm.getHttpBaseUrl()), Duration.ofSeconds(5))))
         .consulChecks(Optional.of(WEB));
   }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.1:8500 (hashicorp/consul api/api.go defaultConfig), and the token file a secure-mode
  * Envoy env file names (CONSUL_HTTP_TOKEN_FILE) reaches sidecar-wait and redirect-traffic.
  */
-class ConsulFlagsTest {
+class ConsulAccessTest {
   @TempDir Path tmp;
 
   private static final Optional<String> CONFIG = Optional.of("http://127.0.0.2:8500");
@@ -25,14 +25,18 @@ class ConsulFlagsTest {
   void order_flagThenEnvironmentThenConfigThenDefault() {
     Map<String, String> env = Map.of("CONSUL_HTTP_ADDR", "10.0.0.9:8500");
     assertThat(
-            new ConsulFlags(Optional.of("http://10.0.0.1:8500"), Optional.empty(), env)
+            new ConsulAccess(
+                    ConsulAccess.flags(Optional.of("http://10.0.0.1:8500"), Optional.empty()), env)
                 .resolve(CONFIG)
                 .display())
         .isEqualTo("http://10.0.0.1:8500");
-    assertThat(new ConsulFlags(Optional.empty(), Optional.empty(), env).resolve(CONFIG).display())
+    assertThat(
+            new ConsulAccess(ConsulAccess.flags(Optional.empty(), Optional.empty()), env)
+                .resolve(CONFIG)
+                .display())
         .isEqualTo("http://10.0.0.9:8500");
-    assertThat(ConsulFlags.NONE.resolve(CONFIG).display()).isEqualTo("http://127.0.0.2:8500");
-    assertThat(ConsulFlags.NONE.resolve(Optional.empty()).display())
+    assertThat(ConsulAccess.NONE.resolve(CONFIG).display()).isEqualTo("http://127.0.0.2:8500");
+    assertThat(ConsulAccess.NONE.resolve(Optional.empty()).display())
         .isEqualTo(ConsulEndpoint.LOCAL.display());
   }
 
@@ -41,9 +45,8 @@ class ConsulFlagsTest {
     Path file = tmp.resolve("web.token");
     Files.writeString(file, "s3rvice-t0ken\n");
     ConsulEndpoint e =
-        new ConsulFlags(
-                Optional.empty(),
-                Optional.empty(),
+        new ConsulAccess(
+                ConsulAccess.flags(Optional.empty(), Optional.empty()),
                 Map.of("CONSUL_HTTP_TOKEN_FILE", file.toString(), "CONSUL_HTTP_TOKEN", "other"))
             .resolve(Optional.empty());
     // Consul's order: a token file, when set and not blank, wins over a token
@@ -53,12 +56,13 @@ class ConsulFlagsTest {
 
   @Test
   void defaultToken_onlyWhenNoneWasGiven() {
-    ConsulEndpoint none = ConsulFlags.NONE.resolve(Optional.empty());
-    assertThat(ConsulFlags.withDefaultToken(none, Optional.of("d")).token())
+    ConsulEndpoint none = ConsulAccess.NONE.resolve(Optional.empty());
+    assertThat(ConsulAccess.withDefaultToken(none, Optional.of("d")).token())
         .contains(new Secret("d"));
     ConsulEndpoint given =
-        new ConsulFlags(Optional.empty(), Optional.of("mine"), Map.of()).resolve(Optional.empty());
-    assertThat(ConsulFlags.withDefaultToken(given, Optional.of("d")).token())
+        new ConsulAccess(ConsulAccess.flags(Optional.empty(), Optional.of("mine")), Map.of())
+            .resolve(Optional.empty());
+    assertThat(ConsulAccess.withDefaultToken(given, Optional.of("d")).token())
         .contains(new Secret("mine"));
   }
 }
