@@ -27,6 +27,7 @@ public final class Failures {
         || ex instanceof ConsulException
         || ex instanceof SidecarWait.TimeoutException
         || ex instanceof EnvoyAdmin.NotReadyException
-        || ex instanceof Redirection.NotRegisteredException;
+        || ex instanceof Redirection.NotRegisteredException
+        || ex instanceof Fleet.FleetFailedException;
   }
 }

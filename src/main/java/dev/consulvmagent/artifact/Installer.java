@@ -1,20 +1,15 @@
 package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.engine.EventSink;
-import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.resource.BinarySource;
-import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * Fetches an artifact into a temp file next to its destination: the download is hashed while it is
@@ -23,8 +18,8 @@ import java.util.function.Supplier;
  */
 public final class Installer {
   private static final int IO_BUFFER = 1 << 18;
-  private final Supplier<Downloader> downloaderSupplier;
-  private final Supplier<ChecksumResolver> checksumsSupplier;
+  private final java.util.function.Supplier<Downloader> downloaderSupplier;
+  private final java.util.function.Supplier<ChecksumResolver> checksumsSupplier;
   private final EventSink events;
   private final Limits limits;
   private Downloader downloader;
@@ -35,7 +30,10 @@ public final class Installer {
   }
 
   private Installer(
-      Supplier<Downloader> d, Supplier<ChecksumResolver> c, EventSink events, Limits limits) {
+      java.util.function.Supplier<Downloader> d,
+      java.util.function.Supplier<ChecksumResolver> c,
+      EventSink events,
+      Limits limits) {
     this.downloaderSupplier = d;
     this.checksumsSupplier = c;
     this.events = events;
@@ -44,16 +42,21 @@ public final class Installer {
 
   /** The production installer: HTTP client and pinned keys are built on first download only. */
   public static Installer lazy(EventSink events) {
-    Supplier<Downloader> dl = memo(Downloader::defaults);
+    return lazy(events, Limits.DEFAULT);
+  }
+
+  /** The production installer within limits (the config's downloads block, {@link Artifacts}). */
+  public static Installer lazy(EventSink events, Limits limits) {
+    java.util.function.Supplier<Downloader> dl = memo(() -> Downloader.defaults(limits));
     return new Installer(
         dl,
         memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
         events,
-        Limits.DEFAULT);
+        limits);
   }
 
-  private static <T> Supplier<T> memo(Supplier<T> s) {
-    return new Supplier<>() {
+  private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
+    return new java.util.function.Supplier<>() {
       private T value;
 
       @Override
@@ -93,7 +96,7 @@ public final class Installer {
 
     @Override
     public String fetchedFrom() {
-      return Redact.urlCredentials(artifact.url());
+      return dev.consulvmagent.engine.Redact.urlCredentials(artifact.url());
     }
 
     @Override
@@ -128,7 +131,7 @@ public final class Installer {
     fs.createParents(dest);
     init();
     // empty only when the config explicitly opted out (app.insecure_skip_checksum)
-    Optional<String> expected = checksums.expected(a);
+    java.util.Optional<String> expected = checksums.expected(a);
     Path temp = fs.tempSibling(dest);
     Path cacheRoot = fs.resolve(cacheDir);
     try {
@@ -148,20 +151,23 @@ public final class Installer {
       Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
-      try (Downloader.Source body = downloader.open(a.name(), a.url());
-          OutputStream cacheOut = new BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
+      try (Downloader.Source body = downloader.open(a.name(), a.url(), a.maxBytes(limits));
+          OutputStream cacheOut =
+              new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
-        Tee tee = new Tee(body, cacheOut, md, progress);
+        DiskRoom room = new DiskRoom(a, fs, cacheRoot, limits.minFreeSpace());
+        room.before(body.contentLength());
+        Tee tee = new Tee(body, new DiskRoom.Guarded(cacheOut, room), md, progress);
         tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known
         progress.done(tee.count);
         arrival = new Arrival(a.url(), body.contentType(), tee.count, tee.head());
       } catch (RuntimeException | IOException e) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw e;
       }
       String actual = HexFormat.of().formatHex(md.digest());
       if (expected.isPresent() && !actual.equals(expected.get())) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw new ChecksumMismatchException(
             a.name(), a.url(), expected.get(), actual, arrival.describe());
       }
@@ -181,11 +187,11 @@ public final class Installer {
       } catch (RuntimeException | IOException e) {
         // an unverified download that is no usable archive (a login page…) is not kept; a
         // verified one is exactly what upstream published and saves the next try a download
-        if (expected.isEmpty()) HostFs.deleteQuietly(cached);
+        if (expected.isEmpty()) fs.discardQuietly(cached);
         throw e;
       }
     } catch (IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw new ArtifactException(
           a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
     }
@@ -208,6 +214,9 @@ public final class Installer {
           throw new ArtifactException(
               a.name() + ": " + arrival.describe() + ", not a program; refusing it");
         }
+        // the program lands next to its destination, often another file system than the cache
+        new DiskRoom(a, fs, temp.getParent(), limits.minFreeSpace())
+            .before(fs.size(cached), "program");
         fs.copyToTemp(cached, temp);
         bin = archiveSha;
       } else {
@@ -219,7 +228,7 @@ public final class Installer {
       }
       return new Prepared(temp, archiveSha, bin, downloaded);
     } catch (RuntimeException | IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw e;
     }
   }
@@ -244,7 +253,7 @@ public final class Installer {
     long count;
 
     byte[] head() {
-      return Arrays.copyOf(head, headLength);
+      return java.util.Arrays.copyOf(head, headLength);
     }
 
     Tee(InputStream in, OutputStream copy, MessageDigest md, Progress progress) {

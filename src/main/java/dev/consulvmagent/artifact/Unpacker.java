@@ -1,8 +1,6 @@
 package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.host.HostFs;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -144,7 +142,7 @@ final class Unpacker {
         throw new ReadFailure(e);
       }
       try (InputStream body = in) {
-        return copy(a, fs, body, temp, budget, chosen.getName());
+        return copy(a, fs, body, temp, budget, chosen.getName(), limits.minFreeSpace());
       }
     }
   }
@@ -207,7 +205,7 @@ final class Unpacker {
   private static String untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
     long budget = limits.unpackBudget(fs.size(archive), limits.maxUnpacked());
-    try (InputStream file = new BufferedInputStream(fs.openFile(archive), 1 << 16);
+    try (InputStream file = new java.io.BufferedInputStream(fs.openFile(archive), 1 << 16);
         InputStream gz =
             new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
@@ -241,7 +239,7 @@ final class Unpacker {
                   + limits.maxEntrySize());
         }
         chosen = base;
-        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName());
+        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName(), limits.minFreeSpace());
       }
       if (chosen == null) throw missing(a);
       return sha;
@@ -331,12 +329,20 @@ final class Unpacker {
             + "; check archive_entry");
   }
 
-  /** Writes the entry to temp (hashing it) with at most max bytes; read errors are ReadFailures. */
+  /**
+   * Writes the entry to temp (hashing it) with at most max bytes, keeping floor bytes free on
+   * temp's file system (the destination's, often not the cache's); read errors are ReadFailures.
+   */
   private static String copy(
-      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry) throws IOException {
+      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry, long floor)
+      throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
-    try (OutputStream out = new BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
+    DiskRoom room = new DiskRoom(a, fs, temp.getParent(), floor);
+    room.before(-1, "program");
+    try (OutputStream out =
+        new DiskRoom.Guarded(
+            new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER), room)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

@@ -9,4 +9,16 @@ public record AgentSpec(
     Optional<AppSpec> app,
     Optional<ServiceConfig> service,
     DnsSpec dns,
-    DownloadsSpec downloads) {}
+    DownloadsSpec downloads,
+    Optional<FleetSpec> fleet) {
+  /** A spec without a fleet block (the form before fleet rollouts). */
+  public AgentSpec(
+      ConsulSpec consul,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      DnsSpec dns,
+      DownloadsSpec downloads) {
+    this(consul, envoy, app, service, dns, downloads, Optional.empty());
+  }
+}
