@@ -46,6 +46,7 @@ public final class Agent {
 
   public AgentSpec load(RunOptions o) {
     AgentSpec spec = parse(o);
+    SpecLoader.requireSecurity(spec); // exit 3 naming security: secure by default
     spec.service().ifPresent(s -> s.warnings().forEach(w -> events.info("warning: " + w)));
     return spec;
   }
@@ -97,7 +98,7 @@ public final class Agent {
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
     // plan and apply say it every time (status in its config check)
-    for (String w : Artifacts.warnings(spec)) events.info("warning: " + w);
+    for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
             Artifacts.of(spec, o.mirror()),
@@ -125,7 +126,11 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    return p.engine().planResult(p.plan(), start);
+    // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
+    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    if (p.host().live())
+      all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
+    return p.engine().planResult(all, start);
   }
 
   public RunResult apply(RunOptions o) {
@@ -145,7 +150,8 @@ public final class Agent {
     try (RunLock lock = RunLock.acquire(host, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
-      ConsulEndpoint endpoint = consul.resolve(Optional.of(ConsulConfig.httpAddr(spec.consul())));
+      ConsulEndpoint endpoint =
+          consul.resolve(Optional.of(ConsulConfig.httpAddr(spec.consul(), spec.security())));
       var notifier =
           ConsulReadyNotifier.live(
               new SystemdNotifier(p.host()), p.host().live(), endpoint, events);
@@ -157,6 +163,23 @@ public final class Agent {
                   notifier,
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
+      // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
+      // host pass, which registers the service and starts Envoy with it
+      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+        Prepared again = prepare(o, spec, true);
+        r =
+            SecureMesh.merge(
+                r,
+                again
+                    .engine()
+                    .apply(
+                        again.plan(),
+                        again.host(),
+                        notifier,
+                        start,
+                        paths -> OwnershipLedger.add(again.host().fs(), paths)));
+      }
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

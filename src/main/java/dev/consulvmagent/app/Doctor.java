@@ -67,7 +67,7 @@ public final class Doctor {
     AgentSpec spec = null;
     try {
       spec = new Agent(host, ConsulAccess.NONE, EventSink.NONE).load(o);
-      List<String> warn = dev.consulvmagent.artifact.Artifacts.warnings(spec); // said every time
+      List<String> warn = SpecWarnings.of(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");
     } catch (SpecException e) {
@@ -75,6 +75,8 @@ public final class Doctor {
     }
     lastRun(host);
     if (spec != null) drift(o);
+    // the secure mesh's posture (secure.SecurityPosture): gossip, TLS, ACLs, tokens, intentions
+    if (spec != null && live) checks.addAll(SecureMesh.posture(spec, host));
     if (!live) {
       add(
           "consul agent",

@@ -10,6 +10,7 @@ import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.secure.ClientMesh;
 import dev.consulvmagent.sidecar.Installed;
 import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SeedDryRun;
@@ -132,6 +133,8 @@ public final class SidecarInit {
             mesh,
             adminPort,
             Installed.token(host.fs()),
+            // the secure mesh's service token, as apply keeps it (same bytes as apply renders)
+            ClientMesh.storedToken(host, mesh.name()),
             Installed.read(host.fs(), mesh.name()).dnsRedirect(),
             consulVersion,
             configured(mesh.name()));

@@ -48,6 +48,7 @@ public final class Main {
     SUBCOMMANDS.put("dns-redirect", DnsRedirectCommand::new);
     SUBCOMMANDS.put("watch", WatchCommand::new);
     SUBCOMMANDS.put("fleet", FleetCommand::new);
+    SUBCOMMANDS.put("mesh", MeshCommand::new);
   }
 
   public static void main(String[] args) {

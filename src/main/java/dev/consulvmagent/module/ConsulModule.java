@@ -12,6 +12,8 @@ import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ConsulSpec;
+import dev.consulvmagent.spec.SecuritySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,14 +30,17 @@ final class ConsulModule {
     out.add(new DirectoryResource("/etc/consul.d", 0750, "consul", "consul"));
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
     out.add(new BinaryResource(ctx.binary("/usr/bin/consul"), restart));
+    out.addAll(securityFiles(spec, ctx, restart));
     out.add(
-        FileResource.at("/etc/consul.d/consul.json", Json.render(ConsulConfig.agent(spec.consul())))
+        FileResource.at(
+                "/etc/consul.d/consul.json",
+                Json.render(ConsulConfig.agent(spec.consul(), spec.security())))
             .mode(0640)
             .owner("consul", "consul")
             .json()
             .notify(UnitNames.consulReload())
             .build());
-    Map<String, Object> secrets = ConsulConfig.secrets(spec.consul());
+    Map<String, Object> secrets = ConsulConfig.secrets(spec.consul(), spec.security());
     if (secrets.isEmpty()) {
       out.add(new AbsentResource(SECRETS, UnitNames.consulReload()));
     } else {
@@ -46,7 +51,7 @@ final class ConsulModule {
               .owner("consul", "consul")
               .json()
               .sensitive()
-              .notify(spec.consul().encrypt().isPresent() ? restart : UnitNames.consulReload())
+              .notify(secrets.containsKey("encrypt") ? restart : UnitNames.consulReload())
               .build());
     }
     out.add(
@@ -56,6 +61,64 @@ final class ConsulModule {
     out.add(
         SymlinkResource.enable(
             "consul.service", "consul.service", Notification.start("consul.service")));
+    return out;
+  }
+
+  /**
+   * The secure mesh's files (board: "Secure-mesh contract"): the CA certificate (public, 0644), a
+   * server's certificate and key (0640 root:consul: the agent runs as consul), the intro-JWT public
+   * key a server's auth method uses, and a client's intro JWT (0600 consul). The JWT is needed only
+   * until the first auto_config: once Consul has written {@link ConsulConfig#AUTO_CONFIG_STATE} it
+   * is removed (a replay before exp would mint another agent token,
+   * shared/reference/real-consul.md). Nothing when security is insecure.
+   */
+  static List<Resource> securityFiles(AgentSpec spec, Context ctx, Notification restart) {
+    SecuritySpec s = spec.security();
+    List<Resource> out = new ArrayList<>();
+    if (!s.secure()) return out;
+    out.add(new DirectoryResource(ConsulConfig.TLS_DIR, 0750, "root", "consul"));
+    out.add(
+        FileResource.at(ConsulConfig.CA_FILE, Json.utf8(s.caCert().orElseThrow()))
+            .mode(0644)
+            .owner("root", "consul")
+            .notify(restart)
+            .build());
+    if (spec.consul().role() == ConsulSpec.Role.SERVER) {
+      out.add(
+          FileResource.at(ConsulConfig.SERVER_CERT_FILE, Json.utf8(s.serverCert().orElseThrow()))
+              .mode(0640)
+              .owner("root", "consul")
+              .notify(restart)
+              .build());
+      out.add(
+          FileResource.at(
+                  ConsulConfig.SERVER_KEY_FILE, Json.utf8(s.serverKey().orElseThrow().value()))
+              .mode(0640)
+              .owner("root", "consul")
+              .sensitive()
+              .notify(restart)
+              .build());
+      out.add(new DirectoryResource(ConsulConfig.JWT_DIR, 0750, "root", "consul"));
+      out.add(
+          FileResource.at(
+                  ConsulConfig.JWT_PUBLIC_KEY_FILE, Json.utf8(s.jwtPublicKey().orElseThrow()))
+              .mode(0644)
+              .owner("root", "consul")
+              .build());
+    } else {
+      out.add(new DirectoryResource(ConsulConfig.AUTO_CONFIG_DIR, 0750, "consul", "consul"));
+      if (ctx.host().fs().exists(ConsulConfig.AUTO_CONFIG_STATE)) {
+        out.add(new AbsentResource(ConsulConfig.INTRO_TOKEN_FILE));
+      } else {
+        out.add(
+            FileResource.at(
+                    ConsulConfig.INTRO_TOKEN_FILE, Json.utf8(s.introToken().orElseThrow().value()))
+                .mode(0600)
+                .owner("consul", "consul")
+                .sensitive()
+                .build());
+      }
+    }
     return out;
   }
 }

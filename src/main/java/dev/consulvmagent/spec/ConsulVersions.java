@@ -34,6 +34,16 @@ public final class ConsulVersions {
      */
     UI_CONFIG("1.9.0", "ui_config (older versions take ui)"),
     /**
+     * {@code service-intentions} config entries, one per destination with {@code Sources: [{Name,
+     * Action}]}: Consul 1.9.0 (website/content/docs/release-notes 1.9.x "Application-Aware
+     * Intentions"; commands/intention/create.mdx: "deprecated in Consul 1.9.0 in favor of using the
+     * config entry", its HTTP endpoint POST /v1/connect/intentions still served on top of the
+     * entries). The agent's allow_from maps onto both; on 1.8 only the legacy API exists (real
+     * 1.8.7: no such config kind).
+     */
+    SERVICE_INTENTIONS_CONFIG_ENTRY(
+        "1.9.0", "service-intentions config entries (1.8 has only /v1/connect/intentions)"),
+    /**
      * {@code proxy.mode: transparent} and {@code proxy.transparent_proxy}: transparent proxy is
      * Consul 1.10.0+ (hashicorp/consul-helm PR #1000 CHANGELOG: "requires Consul 1.10.0 or higher";
      * hashicorp/consul PR #14009 docs: "Consul 1.10.0+"); real 1.8.7 rejects
@@ -64,7 +74,15 @@ public final class ConsulVersions {
      * Consul's own Envoy version check and this flag to skip it, in 1.15.0. Before 1.15 Consul does
      * not check, so the flag is neither known nor needed.
      */
-    IGNORE_ENVOY_COMPATIBILITY("1.15.0", "consul connect envoy -ignore-envoy-compatibility");
+    IGNORE_ENVOY_COMPATIBILITY("1.15.0", "consul connect envoy -ignore-envoy-compatibility"),
+    /**
+     * Agent config {@code acl.tokens.initial_management}; older versions take {@code
+     * acl.tokens.master}, which 1.11 deprecates. hashicorp/consul PR #11665 ("Rename master and
+     * agent_master ACL tokens in the config file format", website options.mdx: "master … Deprecated
+     * in Consul 1.11. Use the acl.tokens.initial_management field instead"); real 1.8.7 bootstraps
+     * its ACLs from acl.tokens.master (SecureConsulRealTest).
+     */
+    INITIAL_MANAGEMENT("1.11.0", "acl.tokens.initial_management (older versions take master)");
 
     private final Version since;
     private final String what;

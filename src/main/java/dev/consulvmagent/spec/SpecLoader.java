@@ -405,6 +405,9 @@ public final class SpecLoader {
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
     Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
+    SecuritySpec security =
+        SecuritySection.read(
+            root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
     p.run(root::done);
     if (consul != null && service.isPresent()) {
       Node extra = root.get("consul").get("extra_config");
@@ -422,9 +425,28 @@ public final class SpecLoader {
                           msg + " (set envoy.ignore_compatibility: true to override)")));
     }
     p.throwIfAny();
-    AgentSpec spec = new AgentSpec(consul, envoy, app, service, dns, downloads, fleet);
+    AgentSpec spec =
+        new AgentSpec(
+            consul,
+            envoy,
+            app,
+            service,
+            dns,
+            downloads,
+            security == null ? SecuritySpec.unset() : security,
+            fleet);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
+    if (security != null) SecuritySection.check(security, consul, root);
     return spec;
+  }
+
+  /**
+   * Refuses (exit 3, naming it) a config without a security section: validate, plan, apply and
+   * status call this after loading. Separate from {@link #parse} so that code reading a config for
+   * one part (tests of that part, the sidecar's service config) need not carry secrets.
+   */
+  public static void requireSecurity(AgentSpec spec) {
+    SecuritySection.requirePresent(spec.security());
   }
 
   private static int lineOf(Node root, String section, String key) {

@@ -189,8 +189,11 @@ class DemoAppChecksumsTest {
       Run r = cli(a.toArray(String[]::new));
       assertThat(r.code()).as(cmd + r.out() + r.err()).isZero();
       assertThat(r.err()).as(cmd).contains("warning: " + warning);
+      // and the explicit security: insecure of the doubles' lane (issue 19), every time too
+      assertThat(r.err()).as(cmd).contains("warning: security.mode is insecure");
     }
     Run status = cli("status", "--config", cfg.toString(), "--root", root.toString());
     assertThat(status.out()).contains("valid; warning: " + warning);
+    assertThat(status.out()).contains("security.mode is insecure");
   }
 }

@@ -45,7 +45,7 @@ class CliApplyTest {
     String text = Files.readString(Path.of("examples", example + ".yaml"));
     for (int i = 0; i < replace.length; i += 2) text = text.replace(replace[i], replace[i + 1]);
     Path p = tmp.resolve(example + ".yaml");
-    Files.writeString(p, text + "downloads:\n  verify_signatures: false\n");
+    Files.writeString(p, text + "downloads:\n  verify_signatures: false\n" + Examples.INSECURE);
     return p;
   }
 

@@ -44,7 +44,9 @@ class ConsulAddressAgreementTest {
         Files.readString(Path.of("examples", "counting.yaml"))
             .replace("  datacenter: dc1\n", "  datacenter: dc1\n  client_addr: 127.0.0.2\n");
     Path cfg = tmp.resolve("counting.yaml");
-    Files.writeString(cfg, text + "downloads:\n  verify_signatures: false\n");
+    // a specific client_addr is an insecure mesh's: a secure one serves HTTP on 127.0.0.1 only
+    Files.writeString(
+        cfg, text + "downloads:\n  verify_signatures: false\nsecurity:\n  mode: insecure\n");
     run("apply", "--config", cfg.toString(), "--root", root.toString(), "--mirror", mirror.url());
     Path env = root.resolve("etc/consul-vm-agent/envoy/counting.env");
     assertThat(Files.readAllLines(env)).contains("CONSUL_HTTP_ADDR=http://127.0.0.2:8500");

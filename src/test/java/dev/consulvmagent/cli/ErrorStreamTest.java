@@ -64,7 +64,8 @@ class ErrorStreamTest {
             tmp.resolve("warn.yaml"),
             "consul: {role: server}\nservice:\n"
                 + "  annotations: {consul.hashicorp.com/connect-service: web,"
-                + " consul.hashicorp.com/x: y}\n");
+                + " consul.hashicorp.com/x: y}\n"
+                + "security: {mode: insecure}\n");
     CliApplyTest.Run w = CliApplyTest.run("validate", "--config", warn.toString(), "-o", "json");
     assertThat(w.code()).as(w.err()).isZero();
     assertThat(w.out()).isEqualTo("{\"valid\": true}\n");

@@ -75,7 +75,7 @@ class ConsulValidateRealTest {
                   + "    consul.hashicorp.com/connect-service-upstreams: counting:9001");
     }
     assertThat(text).contains(VERSION);
-    return text;
+    return text + dev.consulvmagent.testing.Examples.INSECURE;
   }
 
   /** What ConsulModule and SidecarFiles write into /etc/consul.d for this spec. */

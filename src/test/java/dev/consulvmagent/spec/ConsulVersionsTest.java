@@ -32,6 +32,8 @@ class ConsulVersionsTest {
     "1.13.0, DESTINATION_PEER, true",
     "1.14.11, IGNORE_ENVOY_COMPATIBILITY, false",
     "1.15.0, IGNORE_ENVOY_COMPATIBILITY, true",
+    "1.10.12, INITIAL_MANAGEMENT, false",
+    "1.11.0, INITIAL_MANAGEMENT, true",
     "1.20.8+ent, IGNORE_ENVOY_COMPATIBILITY, true",
     "2.0.0, UI_CONFIG, true"
   })

@@ -1,0 +1,234 @@
+package dev.consulvmagent.secure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.consulvmagent.cli.Main;
+import dev.consulvmagent.host.SecretFiles;
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecException;
+import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.spec.UserData;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.interfaces.ECPublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * mesh user-data on the shipped templates (cloud-init/*.yaml): each machine gets only what it
+ * needs, the output passes the agent's own validate and cloud-init's schema check (the real
+ * cloud-init, as installed by .ci/run), and no client ever carries a server's secret (grep for the
+ * real values).
+ */
+class MeshUserDataTest {
+  static final String PATH = "/etc/consul-vm-agent/agent.yaml";
+  @TempDir Path tmp;
+  MeshFixture f;
+
+  @BeforeEach
+  void mesh() {
+    f = new MeshFixture(tmp.resolve("mesh"), "consul-server=192.0.2.10");
+  }
+
+  static String[] run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+    return new String[] {String.valueOf(code), out.toString(), err.toString()};
+  }
+
+  String render(String machine) throws Exception {
+    Path out = tmp.resolve(machine + ".yaml");
+    String[] r =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            machine,
+            "--template",
+            "cloud-init/" + machine + ".yaml",
+            "-o",
+            out.toString());
+    assertThat(r[0]).as(r[2]).isEqualTo("0");
+    assertThat(SecretFiles.mode(out)).isEqualTo(0600);
+    // what it says names keys, not values
+    for (String s : f.neverOnAClient("consul-server")) assertThat(r[1] + r[2]).doesNotContain(s);
+    return Files.readString(out);
+  }
+
+  static AgentSpec read(String userData) {
+    return new SpecLoader()
+        .parse(UserData.extract(userData.getBytes(StandardCharsets.UTF_8), PATH));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"counting", "dashboard"})
+  void client_getsTheCaCertAndANodeBoundJwt_andNoServerSecret(String machine) throws Exception {
+    String ud = render(machine);
+    for (String secret : f.neverOnAClient("consul-server"))
+      assertThat(ud).as("a client's user-data").doesNotContain(secret);
+    AgentSpec s = read(ud);
+    assertThat(s.security().secure()).isTrue();
+    assertThat(s.security().caCert()).contains(f.file("ca.pem"));
+    assertThat(s.security().managementToken()).isEmpty();
+    assertThat(s.security().gossipKey()).isEmpty();
+    SignedJWT jwt = SignedJWT.parse(s.security().introToken().orElseThrow().value());
+    ECPublicKey pub = (ECPublicKey) Pki.publicKey(f.file("jwt-public-key.pem"), "jwt");
+    assertThat(jwt.verify(new ECDSAVerifier(pub))).isTrue();
+    JWTClaimsSet c = jwt.getJWTClaimsSet();
+    assertThat(c.getIssuer()).isEqualTo("consul-vm-agent:dc1");
+    assertThat(c.getAudience()).containsExactly("consul-auto-config");
+    assertThat(c.getSubject()).isEqualTo(machine);
+    assertThat(c.getStringClaim("node")).isEqualTo(machine);
+    assertThat(c.getStringClaim("service")).isEqualTo(machine);
+    assertThat(c.getJWTID()).isNotBlank();
+    long life = c.getExpirationTime().getTime() - c.getIssueTime().getTime();
+    assertThat(life).isEqualTo(Duration.ofHours(24).plus(IntroToken.CLOCK_SKEW).toMillis());
+    assertThat(c.getNotBeforeTime()).isEqualTo(c.getIssueTime());
+    assertThat(c.getExpirationTime().toInstant())
+        .isBetween(
+            Instant.now().plus(Duration.ofHours(24)).minusSeconds(60),
+            Instant.now().plus(Duration.ofHours(24)));
+    assertValidEverywhere(ud, machine);
+  }
+
+  @Test
+  void server_getsItsCertKeyGossipJwtKeyAndTokens_butNotTheCaOrSigningKey() throws Exception {
+    String ud = render("consul-server");
+    AgentSpec s = read(ud);
+    assertThat(s.security().serverCert()).contains(f.file("servers/consul-server.pem"));
+    assertThat(s.security().serverKey().orElseThrow().value())
+        .isEqualTo(f.file("servers/consul-server-key.pem"));
+    assertThat(s.security().gossipKey().orElseThrow().value())
+        .isEqualTo(f.file("gossip.key").strip());
+    assertThat(s.security().managementToken().orElseThrow().value())
+        .isEqualTo(f.file("management.token").strip());
+    assertThat(s.security().jwtPublicKey()).contains(f.file("jwt-public-key.pem"));
+    assertThat(s.security().introToken()).isEmpty();
+    // the client templates beside it (cloud-init/): their services may manage their intentions
+    assertThat(s.security().services()).containsExactly("counting", "dashboard");
+    for (String l : f.pemBody("ca-key.pem")) assertThat(ud).doesNotContain(l);
+    for (String l : f.pemBody("jwt-signing-key.pem")) assertThat(ud).doesNotContain(l);
+    assertValidEverywhere(ud, "consul-server");
+  }
+
+  @Test
+  void theTemplateOutsideTheAgentConfig_isKeptAsWritten() throws Exception {
+    String template = Files.readString(Path.of("cloud-init/counting.yaml"));
+    String ud = render("counting");
+    // every template line is still there, in order; only the security lines were added
+    List<String> added = ud.lines().filter(l -> !template.lines().toList().contains(l)).toList();
+    assertThat(added).allMatch(l -> l.startsWith("      ") && !l.isBlank());
+    assertThat(ud.lines().filter(template.lines().toList()::contains).toList())
+        .isEqualTo(template.lines().toList());
+  }
+
+  void assertValidEverywhere(String ud, String machine) throws Exception {
+    Path p = tmp.resolve(machine + "-check.yaml");
+    Files.writeString(p, ud);
+    String[] v = run("validate", "--user-data", p.toString());
+    assertThat(v[0]).as(v[1] + v[2]).isEqualTo("0");
+    // cloud-init's own schema check (the real cloud-init, installed by .ci/run)
+    Path ci = Path.of("/usr/bin/cloud-init");
+    if (!Files.isExecutable(ci)) {
+      if (System.getenv("CI") != null) throw new AssertionError("CI: cloud-init is missing");
+      return;
+    }
+    Process pr =
+        new ProcessBuilder(ci.toString(), "schema", "-c", p.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(pr.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(pr.exitValue()).as(out).isZero();
+    assertThat(out).contains("Valid");
+  }
+
+  @Test
+  void templateWithoutSecurity_isRefusedByValidate_namingTheSection() {
+    String[] r = run("validate", "--user-data", "cloud-init/counting.yaml");
+    assertThat(r[0]).isEqualTo("3");
+    assertThat(r[2]).contains("security").contains("mesh init");
+  }
+
+  @Test
+  void machineNotTheTemplatesNode_isRefused() {
+    assertThatThrownBy(() -> renderRaw("cloud-init/counting.yaml", "dashboard", Optional.empty()))
+        .isInstanceOf(SpecException.class)
+        .hasMessageContaining("consul.node_name");
+    assertThatThrownBy(
+            () -> renderRaw("cloud-init/counting.yaml", "counting", Optional.of("dashboard")))
+        .hasMessageContaining("--service dashboard");
+  }
+
+  @Test
+  void serverWithoutACertificate_isRefused_sayingHowToMakeOne() throws Exception {
+    MeshFixture bare = new MeshFixture(tmp.resolve("bare"));
+    assertThatThrownBy(
+            () ->
+                UserDataSecurity.render(
+                    Files.readAllBytes(Path.of("cloud-init/consul-server.yaml")),
+                    bare.mesh,
+                    new UserDataSecurity.Request(
+                        "consul-server",
+                        Optional.empty(),
+                        Duration.ofHours(1),
+                        PATH,
+                        Instant.now())))
+        .hasMessageContaining("--server consul-server");
+  }
+
+  @Test
+  void templateThatAlreadyHasSecurity_isRefused() throws Exception {
+    String ud = render("counting");
+    Path p = Files.writeString(tmp.resolve("again.yaml"), ud);
+    assertThatThrownBy(() -> renderRaw(p.toString(), "counting", Optional.empty()))
+        .hasMessageContaining("already has a security");
+  }
+
+  @Test
+  void ttlOutsideItsRange_isAUsageError() {
+    for (String ttl : List.of("1m", "31d", "24", "-1h", "1h;rm")) {
+      String[] r =
+          run(
+              "mesh",
+              "user-data",
+              f.dir.toString(),
+              "--machine",
+              "counting",
+              "--template",
+              "cloud-init/counting.yaml",
+              "--ttl",
+              ttl,
+              "-o",
+              tmp.resolve("x.yaml").toString());
+      assertThat(r[0]).as(ttl).isEqualTo("2");
+    }
+    assertThat(Files.exists(tmp.resolve("x.yaml"))).isFalse();
+  }
+
+  byte[] renderRaw(String template, String machine, Optional<String> service) throws Exception {
+    return UserDataSecurity.render(
+            Files.readAllBytes(Path.of(template)),
+            f.mesh,
+            new UserDataSecurity.Request(
+                machine, service, Duration.ofHours(1), PATH, Instant.now()))
+        .userData();
+  }
+}
