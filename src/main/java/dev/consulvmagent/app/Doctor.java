@@ -66,7 +66,7 @@ public final class Doctor {
     boolean live = host.live();
     AgentSpec spec = null;
     try {
-      spec = new Agent(host, ConsulAccess.NONE, EventSink.NONE).load(o);
+      spec = new Agent(host, ConsulAccess.NONE, EventSink.NONE).loadWithSeedService(o);
       List<String> warn = SpecWarnings.of(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");

@@ -51,6 +51,16 @@ public final class Hosts {
     }
   }
 
+  /**
+   * The machine a run acts on: as {@link #forRoot}, but not live for a bake (apply --bake never
+   * starts anything, even under "/").
+   */
+  public static Host forRun(RunOptions o) {
+    Path root = o.root();
+    if (!isLive(root)) checkRoot(root);
+    return Host.of(new HostFs(root, false), new ProcessExec(), o.live());
+  }
+
   /** The running system itself. */
   public static Host live() {
     return forRoot(Path.of("/"));

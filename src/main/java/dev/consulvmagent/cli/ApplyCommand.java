@@ -39,7 +39,7 @@ final class ApplyCommand implements Callable<Integer> {
   static int run(Common common, PrintWriter out, PrintWriter err) {
     RunResult r =
         new Agent(
-                Hosts.forRoot(common.root),
+                Hosts.forRun(common.toRunOptions()),
                 ConsulAccess.of(Optional.empty(), Optional.empty()),
                 Main.sink(err, common))
             .apply(common.toRunOptions());

@@ -37,7 +37,7 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     List<Doctor.Check> checks =
         new Mesh(
-                Hosts.forRoot(common.root),
+                Hosts.forRun(common.toRunOptions()),
                 ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
             .status(common.toRunOptions());
     int code = Doctor.exitCode(checks);

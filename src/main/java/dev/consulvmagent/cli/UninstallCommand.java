@@ -28,7 +28,8 @@ final class UninstallCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Uninstall u =
-        new Uninstall(Hosts.forRoot(common.root), Main.sink(spec.commandLine().getErr(), common));
+        new Uninstall(
+            Hosts.forRun(common.toRunOptions()), Main.sink(spec.commandLine().getErr(), common));
     RunResult r = u.run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(

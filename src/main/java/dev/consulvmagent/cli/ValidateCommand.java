@@ -29,7 +29,7 @@ final class ValidateCommand implements Callable<Integer> {
 
   static int run(Common common, PrintWriter out, PrintWriter err) {
     AgentSpec s =
-        new Agent(Hosts.forRoot(common.root), ConsulAccess.NONE, EventSink.NONE)
+        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, EventSink.NONE)
             .load(common.toRunOptions());
     // warnings (ignored annotations) on stderr: stdout stays the verdict, -o json parseable
     s.service().ifPresent(x -> x.warnings().forEach(w -> err.println("warning: " + w)));

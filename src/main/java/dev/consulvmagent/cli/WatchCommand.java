@@ -62,7 +62,7 @@ final class WatchCommand implements Callable<Integer> {
           spec.commandLine(), "--wait must be at most 600 and --slot-ttl between 10 and 86400");
     new Fleet(Main.sink(spec.commandLine().getErr(), common))
         .watch(
-            Hosts.forRoot(common.root),
+            Hosts.forRun(common.toRunOptions()),
             common.toRunOptions(),
             consul.connection(),
             new Fleet.WatchOptions(
