@@ -46,9 +46,9 @@ public final class Main {
     SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);
     SUBCOMMANDS.put("cleanup-iptables", CleanupIptablesCommand::new);
     SUBCOMMANDS.put("dns-redirect", DnsRedirectCommand::new);
-    SUBCOMMANDS.put("mesh", MeshCommand::new);
     SUBCOMMANDS.put("watch", WatchCommand::new);
     SUBCOMMANDS.put("fleet", FleetCommand::new);
+    SUBCOMMANDS.put("mesh", MeshCommand::new);
   }
 
   public static void main(String[] args) {

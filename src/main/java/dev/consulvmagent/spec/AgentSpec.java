@@ -12,19 +12,7 @@ public record AgentSpec(
     DownloadsSpec downloads,
     SecuritySpec security,
     Optional<FleetSpec> fleet) {
-  /** A spec without a fleet block (the form before fleet rollouts). */
-  public AgentSpec(
-      ConsulSpec consul,
-      EnvoySpec envoy,
-      Optional<AppSpec> app,
-      Optional<ServiceConfig> service,
-      DnsSpec dns,
-      DownloadsSpec downloads,
-      SecuritySpec security) {
-    this(consul, envoy, app, service, dns, downloads, security, Optional.empty());
-  }
-
-  /** A spec without a fleet block and without a security section (as loaded: unset). */
+  /** A spec without a security or fleet block (the form before the secure mesh and fleets). */
   public AgentSpec(
       ConsulSpec consul,
       EnvoySpec envoy,
@@ -35,7 +23,7 @@ public record AgentSpec(
     this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), Optional.empty());
   }
 
-  /** A spec with a fleet block, without a security section (as loaded: unset). */
+  /** A spec without a security block. */
   public AgentSpec(
       ConsulSpec consul,
       EnvoySpec envoy,
@@ -45,5 +33,17 @@ public record AgentSpec(
       DownloadsSpec downloads,
       Optional<FleetSpec> fleet) {
     this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), fleet);
+  }
+
+  /** A spec without a fleet block. */
+  public AgentSpec(
+      ConsulSpec consul,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      DnsSpec dns,
+      DownloadsSpec downloads,
+      SecuritySpec security) {
+    this(consul, envoy, app, service, dns, downloads, security, Optional.empty());
   }
 }

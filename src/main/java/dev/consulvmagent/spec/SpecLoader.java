@@ -404,10 +404,10 @@ public final class SpecLoader {
             .flatMap(n -> service(n, p, app.flatMap(AppSpec::port)));
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
+    Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
     SecuritySpec security =
         SecuritySection.read(
             root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
-    Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
     p.run(root::done);
     if (consul != null && service.isPresent()) {
       Node extra = root.get("consul").get("extra_config");

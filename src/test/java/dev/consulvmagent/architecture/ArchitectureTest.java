@@ -218,8 +218,8 @@ class ArchitectureTest {
                 P + "consul..",
                 P + "systemd..",
                 P + "artifact..",
-                P + "secure..",
-                P + "fleet..")
+                P + "fleet..",
+                P + "secure..")
             .layer("model")
             .definedBy(P + "resource..", P + "render..", P + "spec..")
             .layer("engine")
