@@ -128,13 +128,19 @@ final class SecureMesh {
     AgentApi agent = new AgentApi(local(spec, Optional.empty()));
     long end = System.nanoTime() + READY_WAIT.toNanos();
     String last = "";
+    long leaderSince = 0;
     events.info("waiting for the Consul cluster (leader, ACLs) before the cluster step");
     while (System.nanoTime() < end) {
       try {
         boolean leader = agent.leader().isPresent();
         boolean ready = leader;
-        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER)
+        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER) {
+          if (leaderSince == 0) leaderSince = System.nanoTime();
           ready = acl.tokenSelf(spec.security().managementToken().orElseThrow()).isPresent();
+          // the leader makes the master token within moments; still refused after 30 s means
+          // another token bootstrapped the cluster: the bootstrap check says what to do
+          if (!ready && System.nanoTime() - leaderSince > Duration.ofSeconds(30).toNanos()) return;
+        }
         if (ready) return;
         last = !leader ? "no leader yet" : "ACLs not ready";
       } catch (ConsulException e) {

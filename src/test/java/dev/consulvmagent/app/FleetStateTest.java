@@ -31,7 +31,9 @@ class FleetStateTest {
         .isEqualTo("rw-------");
     assertThat(state.load().get().appliedRevision()).isEqualTo(3);
 
-    String own = Files.readString(Path.of("examples/dashboard.yaml"));
+    String own =
+        Files.readString(Path.of("examples/dashboard.yaml"))
+            + dev.consulvmagent.testing.Examples.INSECURE;
     Path withFleet = tmp.resolve("fleet.yaml");
     Files.writeString(withFleet, own + "fleet:\n  group: dashboard\n");
     Path without = tmp.resolve("plain.yaml");

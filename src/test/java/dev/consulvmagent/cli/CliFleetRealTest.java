@@ -117,8 +117,24 @@ class CliFleetRealTest {
   }
 
   @Test
+  void aclPrintsTheRulesFleetAclRealTestChecks() {
+    Run w = run("fleet", "acl", "--group", "web", "--node", "vm-1");
+    assertThat(w.code()).isZero();
+    assertThat(w.out())
+        .contains("key \"consul-vm-agent/groups/web/nodes/vm-1\" { policy = \"write\" }")
+        .contains("session \"vm-1\" { policy = \"write\" }");
+    assertThat(run("fleet", "acl", "--group", "web").out())
+        .isEqualTo("key_prefix \"consul-vm-agent/groups/web/\" { policy = \"write\" }\n");
+    assertThat(run("fleet", "acl", "--group", "web", "--node", "a/b").code()).isEqualTo(3);
+  }
+
+  @Test
   void watch_withoutAFleetBlock_isAConfigError() throws Exception {
-    Path cfg = file("nofleet.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
+    Path cfg =
+        file(
+            "nofleet.yaml",
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE);
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err()).contains("fleet");
@@ -129,7 +145,9 @@ class CliFleetRealTest {
     Path cfg =
         file(
             "fleet.yaml",
-            Files.readString(Path.of("examples/dashboard.yaml")) + "fleet:\n  group: dashboard\n");
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE
+                + "fleet:\n  group: dashboard\n");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Run r = run("plan", "--root", root.toString(), "--config", cfg.toString());
     assertThat(r.code()).as(r.err()).isZero();
