@@ -37,6 +37,30 @@ public final class Agent {
   }
 
   private AgentSpec parse(RunOptions o) {
+    AgentSpec own = parseOwn(o);
+    // a VM in a fleet group runs its own config with the overlay the watcher applied last, so a
+    // plain apply keeps what the rollout did (README "Fleet rollouts")
+    if (own.fleet().isEmpty()) return own;
+    java.util.Optional<String> overlay = FleetState.appliedOverlay(o);
+    if (overlay.isEmpty()) return own;
+    events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(o));
+    return dev.consulvmagent.spec.ConfigOverlay.apply(
+        configBytes(o), overlay.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The VM's own config text (the config file, or the user-data's write_files entry). */
+  public static byte[] configBytes(RunOptions o) {
+    if (o.userData().isPresent()) {
+      byte[] raw = UserData.read(o.userData().get());
+      String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
+      return UserData.extract(raw, path);
+    }
+    Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
+    return SpecLoader.readInput(
+        cfg, SpecLoader.MAX_BYTES, "config", "(use --config FILE or --user-data FILE)");
+  }
+
+  private AgentSpec parseOwn(RunOptions o) {
     if (o.userData().isPresent()) {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
@@ -63,7 +87,10 @@ public final class Agent {
     for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     Context ctx =
         new Context(
-            Artifacts.of(spec, o.mirror()), Installer.lazy(events), o.agentJar(), host.readOnly());
+            Artifacts.of(spec, o.mirror()),
+            Installer.lazy(events, Artifacts.limits(spec)),
+            o.agentJar(),
+            host.readOnly());
     List<Resource> resources = Catalog.resources(spec, ctx);
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
@@ -83,9 +110,20 @@ public final class Agent {
   }
 
   public RunResult apply(RunOptions o) {
-    Instant start = Instant.now();
     // validate before locking or touching anything: an invalid config changes nothing
-    AgentSpec spec = load(o);
+    return apply(o, load(o));
+  }
+
+  /** Whether applying this spec (a fleet revision merged over the config) would change anything. */
+  public boolean hasChanges(RunOptions o, AgentSpec spec) {
+    Prepared p = prepare(o, spec);
+    return p.plan().stream()
+        .anyMatch(x -> x.change().kind() != dev.consulvmagent.engine.Change.Kind.NONE);
+  }
+
+  /** Applies a given spec with the same engine, lock and reports as apply. */
+  public RunResult apply(RunOptions o, AgentSpec spec) {
+    Instant start = Instant.now();
     try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY

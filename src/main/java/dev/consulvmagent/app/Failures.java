@@ -14,6 +14,7 @@ public final class Failures {
     return ex instanceof ArtifactException
         || ex instanceof ExecException
         || ex instanceof ConsulApi.ConsulUnreachableException
-        || ex instanceof SidecarWait.TimeoutException;
+        || ex instanceof SidecarWait.TimeoutException
+        || ex instanceof Fleet.FleetFailedException;
   }
 }

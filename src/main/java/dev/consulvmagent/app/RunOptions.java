@@ -15,6 +15,11 @@ public record RunOptions(
     java.time.Duration lockWait) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
 
+  /** A --root that is "/" under another name is refused before anything (the lock) is taken. */
+  public RunOptions {
+    Hosts.checkRoot(root);
+  }
+
   public RunOptions(
       Optional<Path> config,
       Optional<Path> userData,

@@ -14,14 +14,18 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
+import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -70,7 +74,7 @@ public final class Uninstall {
           .ifPresent(k -> rs.add(new UserRemoval(k.name())));
     }
     for (String p : owned.stream().distinct().toList())
-      if (p.startsWith("/")) rs.add(new Removal(p, all));
+      if (p.startsWith("/")) rs.add(new Removal(p, all, events));
     return new Engine(events).plan(rs, host);
   }
 
@@ -144,10 +148,52 @@ public final class Uninstall {
   static final class Removal implements Resource {
     private final String path;
     private final Set<String> owned;
+    private final EventSink events;
 
-    Removal(String path, Set<String> owned) {
+    Removal(String path, Set<String> owned, EventSink events) {
       this.path = path;
       this.owned = owned;
+      this.events = events;
+    }
+
+    /**
+     * A binary we installed (it has a receipt) that no longer has the receipt's sha256 was replaced
+     * after install, by the admin or a package: it is no longer ours to delete (issue 20). An
+     * unreadable receipt counts as a mismatch: when in doubt, keep. Empty when it is still ours;
+     * else the warning to give.
+     */
+    /** Whether p goes in this uninstall: ours, not replaced, and (a directory) all of it goes. */
+    private boolean goes(Host host, String p) {
+      if (!owned.contains(p)) return false;
+      var st = host.fs().stat(p);
+      if (st.isEmpty()) return true;
+      if (st.get().type() == FileStat.Type.DIRECTORY && !DATA_DIRS.contains(p)) {
+        return host.fs().list(p).stream().allMatch(child -> goes(host, p + "/" + child));
+      }
+      return replacedSinceInstall(host, p).isEmpty();
+    }
+
+    static Optional<String> replacedSinceInstall(Host host, String path) {
+      Optional<byte[]> receipt = host.fs().readIfExists(BinaryResource.receiptPath(path));
+      if (receipt.isEmpty()) return Optional.empty();
+      var st = host.fs().stat(path);
+      if (st.isEmpty() || st.get().type() != FileStat.Type.FILE) return Optional.empty();
+      Object want;
+      try {
+        want = Json.parseObject(receipt.get()).get("sha256");
+      } catch (IOException | RuntimeException e) {
+        want = null;
+      }
+      String have = host.fs().sha256(path);
+      if (have.equals(want)) return Optional.empty();
+      return Optional.of(
+          "warning: "
+              + path
+              + " was replaced after consul-vm-agent installed it (its sha256 "
+              + have.substring(0, 12)
+              + "… is not the receipt's"
+              + (want instanceof String w && w.length() >= 12 ? " " + w.substring(0, 12) + "…" : "")
+              + "): keeping it");
     }
 
     @Override
@@ -172,8 +218,13 @@ public final class Uninstall {
       if (st.isEmpty()) return Observed.absent();
       if (st.get().type() == FileStat.Type.DIRECTORY
           && !DATA_DIRS.contains(path)
-          && !host.fs().list(path).stream().allMatch(child -> owned.contains(path + "/" + child))) {
+          && !host.fs().list(path).stream().allMatch(child -> goes(host, path + "/" + child))) {
         // something that is not ours lives in it, so it stays
+        return Observed.absent();
+      }
+      Optional<String> replaced = replacedSinceInstall(host, path);
+      if (replaced.isPresent()) {
+        events.info(replaced.get());
         return Observed.absent();
       }
       return Observed.present(State.of(Map.of("type", st.get().type().name().toLowerCase())));

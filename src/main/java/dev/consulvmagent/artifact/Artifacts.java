@@ -2,6 +2,7 @@ package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.AppSpec;
+import dev.consulvmagent.spec.DownloadsSpec;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,8 @@ public final class Artifacts {
             Artifact.Packing.ZIP,
             Optional.of("consul"),
             "/usr/bin/consul",
-            0755));
+            0755,
+            spec.downloads().maxSizeMib().consul() * MIB));
 
     String ev = spec.envoy().version();
     String edir = GITHUB + "/envoyproxy/envoy/releases/download/v" + ev + "/";
@@ -99,13 +101,28 @@ public final class Artifacts {
             Artifact.Packing.RAW,
             Optional.empty(),
             "/usr/bin/envoy",
-            0755));
+            0755,
+            spec.downloads().maxSizeMib().envoy() * MIB));
 
-    spec.app().ifPresent(app -> out.add(app(app, mirror)));
+    long appMax = spec.downloads().maxSizeMib().app() * MIB;
+    spec.app().ifPresent(app -> out.add(app(app, mirror, appMax)));
     return out;
   }
 
-  private static Artifact app(AppSpec app, Optional<String> mirror) {
+  private static final long MIB = 1L << 20;
+
+  /**
+   * The download bounds the config sets (downloads.max_size_mib.checksums, speed_limit, speed_time)
+   * over the defaults; the per-artifact maxima travel with each {@link Artifact}.
+   */
+  public static Limits limits(AgentSpec spec) {
+    DownloadsSpec d = spec.downloads();
+    return Limits.DEFAULT
+        .withMaxDocument(d.maxSizeMib().checksums() * MIB)
+        .withSpeedLimit(d.speedLimit(), java.time.Duration.ofSeconds(d.speedTimeSeconds()));
+  }
+
+  private static Artifact app(AppSpec app, Optional<String> mirror, long max) {
     String url = rebase(app.url(), mirror);
     if (app.insecureSkipChecksum()) {
       return new Artifact(
@@ -116,7 +133,8 @@ public final class Artifacts {
           Artifact.packingOf(url),
           app.archiveEntry(),
           app.binaryPath(),
-          0755);
+          0755,
+          max);
     }
     Verification v =
         app.sha256()
@@ -135,7 +153,8 @@ public final class Artifacts {
         Artifact.packingOf(url),
         app.archiveEntry(),
         app.binaryPath(),
-        0755);
+        0755,
+        max);
   }
 
   /**

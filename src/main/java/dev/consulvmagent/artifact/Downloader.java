@@ -62,7 +62,7 @@ public final class Downloader {
     this.limits = limits;
     // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
     this.clients = HttpClients.downloads(connectTimeout, EnvProxySelector.fromEnvironment(env));
-    this.stalls = new StallWatchdog(readTimeout);
+    this.stalls = new StallWatchdog(readTimeout, limits.speedLimit(), limits.speedTime());
     this.attempts = attempts;
     this.backoff = backoff;
   }
@@ -70,7 +70,16 @@ public final class Downloader {
   private Response execute(Request request, StallWatchdog.Watch watch) throws IOException {
     okhttp3.Call call = clients.client(request.url()).newCall(request);
     watch.arm(call);
-    Response r = call.execute();
+    Response r;
+    try {
+      r = call.execute();
+    } catch (IllegalStateException e) {
+      // okhttp reads one more header block after an interim 100 Continue; a server that sends
+      // another finds its HTTP/1 codec in the wrong state and it throws "state: 3" (observed with
+      // this okhttp: DownloadMessagesTest), which says nothing to an operator
+      if (String.valueOf(e.getMessage()).startsWith("state:")) throw new NoFinalResponse(e);
+      throw e;
+    }
     String location = r.isRedirect() ? r.header("Location") : null;
     HttpUrl next = location == null ? null : request.url().resolve(location);
     if (next != null && next.isHttps() && !request.url().isHttps()) {
@@ -80,11 +89,42 @@ public final class Downloader {
     return r;
   }
 
+  /** The server sent interim 1xx answers (100 Continue) and no final response: not retried. */
+  static final class NoFinalResponse extends IOException {
+    NoFinalResponse(Throwable cause) {
+      super(
+          "answered only with interim responses (HTTP 100 Continue) and never a final one", cause);
+    }
+  }
+
+  private static ArtifactException noFinal(String what, String url, NoFinalResponse e) {
+    return new ArtifactException(
+        what + ": GET " + url + " " + e.getMessage() + "; check the URL or mirror", e);
+  }
+
   private String describe(Throwable e, StallWatchdog.Watch watch) {
     if (watch.expired()) return overall(watch);
+    if (watch.slow()) return slow(watch);
     return watch.fired()
         ? "timed out (no data for " + stalls.limit().toMillis() + " ms)"
         : describe(e);
+  }
+
+  /** Whether the download is over for good: the overall deadline or the low-speed limit. */
+  private static boolean over(StallWatchdog.Watch watch) {
+    return watch.expired() || watch.slow();
+  }
+
+  private String slow(StallWatchdog.Watch watch) {
+    return "was slower than "
+        + stalls.speedLimit()
+        + " bytes/s for "
+        + stalls.speedTime().toSeconds()
+        + " s (downloads.speed_limit and downloads.speed_time)";
+  }
+
+  private String ended(StallWatchdog.Watch watch) {
+    return watch.slow() ? slow(watch) : overall(watch);
   }
 
   private static String overall(StallWatchdog.Watch watch) {
@@ -96,8 +136,13 @@ public final class Downloader {
   }
 
   public static Downloader defaults() {
+    return defaults(Limits.DEFAULT);
+  }
+
+  /** The production timeouts and retries, within limits. */
+  public static Downloader defaults(Limits limits) {
     return new Downloader(
-        Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500));
+        Duration.ofSeconds(10), Duration.ofSeconds(30), 4, Duration.ofMillis(500), limits);
   }
 
   /** A small document (a checksums file, a signature); 404 → empty. */
@@ -105,7 +150,21 @@ public final class Downloader {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
-        if (!LocalFiles.isRegularFile(p)) return Optional.empty(); // a FIFO or device is never read
+        FileStat st;
+        try {
+          st = LocalFiles.stat(p);
+        } catch (java.nio.file.NoSuchFileException e) {
+          return Optional.empty(); // not there: the caller's "not found"
+        }
+        if (st.type() != FileStat.Type.FILE) {
+          // a FIFO or device is never read, and is no "not found" either (issue 20)
+          throw new ArtifactException(
+              what
+                  + ": "
+                  + p
+                  + " is not a regular file (a FIFO, device, directory or a link to one);"
+                  + " refusing to read it: put the file itself in the mirror directory");
+        }
         if (LocalFiles.stat(p).size() > limits.maxDocument())
           throw tooLarge(what, url, limits.maxDocument());
         try (InputStream in = LocalFiles.open(p)) {
@@ -119,7 +178,7 @@ public final class Downloader {
     }
     IOException last = null;
     try (StallWatchdog.Watch watch = stalls.watch(limits.documentDeadline())) {
-      for (int i = 1; i <= attempts && !watch.expired(); i++) {
+      for (int i = 1; i <= attempts && !over(watch); i++) {
         try (Response r = execute(new Request.Builder().url(url).build(), watch)) {
           if (r.code() == 404) return Optional.empty();
           if (r.code() >= 500) {
@@ -141,23 +200,25 @@ public final class Downloader {
                 if (doc.size() + n > limits.maxDocument())
                   throw tooLarge(what, url, limits.maxDocument());
                 doc.write(buf, 0, n);
-                watch.progress();
+                watch.progress(n);
               }
             }
             return Optional.of(doc.toByteArray());
           }
+        } catch (NoFinalResponse e) {
+          throw noFinal(what, url, e);
         } catch (IOException e) {
           last = e;
         }
-        if (!watch.expired()) sleep(i);
+        if (!over(watch)) sleep(i);
       }
-      if (watch.expired()) {
+      if (over(watch)) {
         throw new ArtifactException(
             what
                 + ": GET "
                 + url
                 + " "
-                + overall(watch)
+                + ended(watch)
                 + "; check the network, proxy settings or --mirror");
       }
       throw new ArtifactException(
@@ -179,7 +240,8 @@ public final class Downloader {
             + url
             + " is larger than "
             + dev.consulvmagent.engine.RunEvent.mib(max)
-            + ", far more than such a file can be; refusing it (a wrong URL or a hostile mirror?)");
+            + ", far more than such a file can be; refusing it, nothing kept (a wrong URL or a"
+            + " hostile mirror? the bound is downloads.max_size_mib in the agent config)");
   }
 
   /**
@@ -187,6 +249,11 @@ public final class Downloader {
    * directory of pre-downloaded artifacts) is read directly.
    */
   public Source open(String what, String url) {
+    return open(what, url, limits.maxDownload());
+  }
+
+  /** As {@link #open(String, String)}, refusing more than maxBytes (the artifact kind's bound). */
+  public Source open(String what, String url, long maxBytes) {
     if (url.startsWith("file:")) {
       java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
       try {
@@ -199,7 +266,7 @@ public final class Downloader {
                   + " is not a regular file (a FIFO, device or"
                   + " directory); refusing to read it");
         }
-        if (st.size() > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
+        if (st.size() > maxBytes) throw tooLarge(what, url, maxBytes);
         return new FileSource(LocalFiles.open(p), st.size());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new ArtifactException(
@@ -212,7 +279,7 @@ public final class Downloader {
         throw new ArtifactException(what + ": cannot read " + p + ": " + e.getMessage());
       }
     }
-    return new Body(what, url);
+    return new Body(what, url, maxBytes);
   }
 
   /** A download's bytes and, when known, their length. */
@@ -283,6 +350,7 @@ public final class Downloader {
   public final class Body extends Source {
     private final String what;
     private final String url;
+    private final long maxBytes;
     private Response response;
     private InputStream in;
     private long position;
@@ -291,9 +359,10 @@ public final class Downloader {
     private String contentType = "";
     private final StallWatchdog.Watch watch = stalls.watch(limits.downloadDeadline());
 
-    Body(String what, String url) {
+    Body(String what, String url, long maxBytes) {
       this.what = what;
       this.url = url;
+      this.maxBytes = maxBytes;
       try {
         connect();
       } catch (RuntimeException e) {
@@ -318,7 +387,7 @@ public final class Downloader {
               + ": download of "
               + url
               + " "
-              + overall(watch)
+              + ended(watch)
               + " ("
               + position
               + " bytes arrived); check the network or mirror");
@@ -327,7 +396,7 @@ public final class Downloader {
     private void connect() {
       IOException last = null;
       while (true) {
-        if (watch.expired()) throw late();
+        if (over(watch)) throw late();
         Request.Builder rb = new Request.Builder().url(url);
         if (position > 0) rb.header("Range", "bytes=" + position + "-");
         try {
@@ -365,6 +434,8 @@ public final class Downloader {
             r.close();
             throw new ArtifactException(what + ": GET " + url + " answered HTTP " + code);
           }
+        } catch (NoFinalResponse e) {
+          throw noFinal(what, url, e);
         } catch (IOException e) {
           last = e;
         }
@@ -390,9 +461,9 @@ public final class Downloader {
       if (fresh && total < 0) total = r.body().contentLength();
       String type = r.header("Content-Type");
       if (type != null) contentType = type;
-      if (total > limits.maxDownload()) {
+      if (total > maxBytes) {
         r.close();
-        throw tooLarge(what, url, limits.maxDownload());
+        throw tooLarge(what, url, maxBytes);
       }
     }
 
@@ -413,13 +484,13 @@ public final class Downloader {
           if (n > 0) {
             position += n;
             // an endless body (no Content-Length) ends here, not when the disk is full
-            if (position > limits.maxDownload()) throw tooLarge(what, url, limits.maxDownload());
-            watch.progress();
+            if (position > maxBytes) throw tooLarge(what, url, maxBytes);
+            watch.progress(n);
           }
           return n;
         } catch (IOException e) {
           response.close();
-          if (watch.expired()) throw late();
+          if (over(watch)) throw late();
           failures++;
           if (failures >= attempts) {
             throw new ArtifactException(

@@ -42,12 +42,17 @@ public final class Installer {
 
   /** The production installer: HTTP client and pinned keys are built on first download only. */
   public static Installer lazy(EventSink events) {
-    java.util.function.Supplier<Downloader> dl = memo(Downloader::defaults);
+    return lazy(events, Limits.DEFAULT);
+  }
+
+  /** The production installer within limits (the config's downloads block, {@link Artifacts}). */
+  public static Installer lazy(EventSink events, Limits limits) {
+    java.util.function.Supplier<Downloader> dl = memo(() -> Downloader.defaults(limits));
     return new Installer(
         dl,
         memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
         events,
-        Limits.DEFAULT);
+        limits);
   }
 
   private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
@@ -146,21 +151,23 @@ public final class Installer {
       Path cacheTemp = fs.tempSibling(cacheRoot.resolve(expected.orElse("unverified")));
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
-      try (Downloader.Source body = downloader.open(a.name(), a.url());
+      try (Downloader.Source body = downloader.open(a.name(), a.url(), a.maxBytes(limits));
           OutputStream cacheOut =
               new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
-        Tee tee = new Tee(body, cacheOut, md, progress);
+        DiskRoom room = new DiskRoom(a, fs, cacheRoot, limits.minFreeSpace());
+        room.before(body.contentLength());
+        Tee tee = new Tee(body, new DiskRoom.Guarded(cacheOut, room), md, progress);
         tee.drain(); // one pass: hash and cache; nothing is unpacked before the digest is known
         progress.done(tee.count);
         arrival = new Arrival(a.url(), body.contentType(), tee.count, tee.head());
       } catch (RuntimeException | IOException e) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw e;
       }
       String actual = HexFormat.of().formatHex(md.digest());
       if (expected.isPresent() && !actual.equals(expected.get())) {
-        HostFs.deleteQuietly(cacheTemp);
+        fs.discardQuietly(cacheTemp);
         throw new ChecksumMismatchException(
             a.name(), a.url(), expected.get(), actual, arrival.describe());
       }
@@ -180,11 +187,11 @@ public final class Installer {
       } catch (RuntimeException | IOException e) {
         // an unverified download that is no usable archive (a login page…) is not kept; a
         // verified one is exactly what upstream published and saves the next try a download
-        if (expected.isEmpty()) HostFs.deleteQuietly(cached);
+        if (expected.isEmpty()) fs.discardQuietly(cached);
         throw e;
       }
     } catch (IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw new ArtifactException(
           a.name() + ": cannot write under " + dest.getParent() + ": " + e.getMessage(), e);
     }
@@ -207,6 +214,9 @@ public final class Installer {
           throw new ArtifactException(
               a.name() + ": " + arrival.describe() + ", not a program; refusing it");
         }
+        // the program lands next to its destination, often another file system than the cache
+        new DiskRoom(a, fs, temp.getParent(), limits.minFreeSpace())
+            .before(fs.size(cached), "program");
         fs.copyToTemp(cached, temp);
         bin = archiveSha;
       } else {
@@ -218,7 +228,7 @@ public final class Installer {
       }
       return new Prepared(temp, archiveSha, bin, downloaded);
     } catch (RuntimeException | IOException e) {
-      HostFs.deleteQuietly(temp);
+      fs.discardQuietly(temp);
       throw e;
     }
   }

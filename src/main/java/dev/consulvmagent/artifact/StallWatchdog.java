@@ -10,16 +10,40 @@ import okhttp3.Call;
  * okhttp's own read timeout arms and disarms a timer around every 8 KiB read — two hand-offs to its
  * watchdog thread each time, a quarter of the CPU of a cold download; here a read costs one clock
  * read, and one thread looks at all downloads a few times per limit.
+ *
+ * <p>It also enforces a low-speed limit the way curl's --speed-limit/--speed-time do (curl's
+ * lib/speedcheck.c: a transfer slower than the limit for the whole of speed-time is aborted): every
+ * tick it takes the speed since the previous tick, and a call that has stayed below the limit for
+ * speedTime is cancelled for good (no retry: a trickling mirror stays one).
  */
 final class StallWatchdog {
   private final long limitNanos;
   private final long tickMillis;
+  private final long speedLimit;
+  private final long speedTimeNanos;
   private final Set<Watch> active = ConcurrentHashMap.newKeySet();
   private Thread thread;
 
   StallWatchdog(Duration limit) {
+    this(limit, 0, Duration.ZERO);
+  }
+
+  /** With a low-speed limit: below speedLimit bytes/s for speedTime ends the download. */
+  StallWatchdog(Duration limit, long speedLimit, Duration speedTime) {
     this.limitNanos = limit.toNanos();
-    this.tickMillis = Math.max(10, Math.min(1000, limit.toMillis() / 4));
+    this.speedLimit = speedTime.isZero() ? 0 : speedLimit;
+    this.speedTimeNanos = speedTime.toNanos();
+    long tick = Math.max(10, Math.min(1000, limit.toMillis() / 4));
+    if (this.speedLimit > 0) tick = Math.max(10, Math.min(tick, speedTime.toMillis() / 4));
+    this.tickMillis = tick;
+  }
+
+  long speedLimit() {
+    return speedLimit;
+  }
+
+  Duration speedTime() {
+    return Duration.ofNanos(speedTimeNanos);
   }
 
   Duration limit() {
@@ -60,7 +84,8 @@ final class StallWatchdog {
       for (Watch w : active) {
         boolean late = w.deadline != 0 && now - w.deadline > 0;
         if (late) w.expired = true;
-        if (!w.fired && (late || now - w.last > limitNanos)) {
+        if (speedLimit > 0 && !w.slow) checkSpeed(w, now);
+        if (!w.fired && (late || w.slow || now - w.last > limitNanos)) {
           w.fired = true;
           Call c = w.call;
           if (c != null) c.cancel();
@@ -69,7 +94,28 @@ final class StallWatchdog {
     }
   }
 
+  /** The speed since the previous tick; below the limit for speedTime marks the watch slow. */
+  private void checkSpeed(Watch w, long now) {
+    long since = now - w.tickStart;
+    if (since <= 0) return;
+    long got = w.bytes;
+    double rate = (got - w.tickBytes) * 1e9 / since;
+    if (rate < speedLimit) {
+      if (w.slowSince == 0) w.slowSince = w.tickStart == 0 ? 1 : w.tickStart;
+      if (now - w.slowSince >= speedTimeNanos) w.slow = true;
+    } else {
+      w.slowSince = 0;
+    }
+    w.tickStart = now;
+    w.tickBytes = got;
+  }
+
   final class Watch implements AutoCloseable {
+    private volatile long bytes;
+    private long tickStart = System.nanoTime(); // the watchdog thread's own
+    private long tickBytes;
+    private long slowSince; // 0: not below the limit
+    private volatile boolean slow;
     private volatile Call call;
     private volatile long last = System.nanoTime();
     private volatile boolean fired;
@@ -99,11 +145,27 @@ final class StallWatchdog {
       last = System.nanoTime();
       call = c;
       fired = false;
-      if (expired()) c.cancel();
+      if (expired() || slow) c.cancel();
     }
 
     void progress() {
       last = System.nanoTime();
+    }
+
+    /** n more bytes arrived (for the low-speed limit; also progress). */
+    void progress(int n) {
+      bytes += n; // one reader thread per watch
+      last = System.nanoTime();
+    }
+
+    /** True once the download stayed below the low-speed limit for its time: over, no retry. */
+    boolean slow() {
+      return slow;
+    }
+
+    /** Bytes counted by {@link #progress(int)}. */
+    long bytes() {
+      return bytes;
     }
 
     /** True when the last failure was this watchdog cancelling a stalled call. */

@@ -142,7 +142,7 @@ final class Unpacker {
         throw new ReadFailure(e);
       }
       try (InputStream body = in) {
-        return copy(a, fs, body, temp, budget, chosen.getName());
+        return copy(a, fs, body, temp, budget, chosen.getName(), limits.minFreeSpace());
       }
     }
   }
@@ -239,7 +239,7 @@ final class Unpacker {
                   + limits.maxEntrySize());
         }
         chosen = base;
-        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName());
+        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName(), limits.minFreeSpace());
       }
       if (chosen == null) throw missing(a);
       return sha;
@@ -329,12 +329,20 @@ final class Unpacker {
             + "; check archive_entry");
   }
 
-  /** Writes the entry to temp (hashing it) with at most max bytes; read errors are ReadFailures. */
+  /**
+   * Writes the entry to temp (hashing it) with at most max bytes, keeping floor bytes free on
+   * temp's file system (the destination's, often not the cache's); read errors are ReadFailures.
+   */
   private static String copy(
-      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry) throws IOException {
+      Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry, long floor)
+      throws IOException {
     MessageDigest md = HostFs.sha256Digest();
     long total = 0;
-    try (OutputStream out = new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER)) {
+    DiskRoom room = new DiskRoom(a, fs, temp.getParent(), floor);
+    room.before(-1, "program");
+    try (OutputStream out =
+        new DiskRoom.Guarded(
+            new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER), room)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

@@ -8,6 +8,7 @@ public final class ExitCodes {
   public static final int INVALID_CONFIG = 3;
   public static final int INTERNAL = 4;
   public static final int LOCKED = 5;
+  public static final int CONFLICT = 6;
   public static final int CHANGES_PENDING = 10;
 
   private ExitCodes() {}

@@ -28,6 +28,7 @@ import picocli.CommandLine.IVersionProvider;
       "3:invalid configuration (nothing was changed)",
       "4:internal error",
       "5:another run holds the lock",
+      "6:fleet push: someone pushed first (nothing pushed)",
       "10:plan --detailed-exitcode: changes are pending"
     })
 public final class Main {
@@ -45,6 +46,8 @@ public final class Main {
     SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);
     SUBCOMMANDS.put("cleanup-iptables", CleanupIptablesCommand::new);
     SUBCOMMANDS.put("dns-redirect", DnsRedirectCommand::new);
+    SUBCOMMANDS.put("watch", WatchCommand::new);
+    SUBCOMMANDS.put("fleet", FleetCommand::new);
     SUBCOMMANDS.put("mesh", MeshCommand::new);
   }
 
@@ -132,6 +135,12 @@ public final class Main {
       err.println("invalid configuration: " + ex.getMessage());
       err.println("Nothing was changed.");
       code = ExitCodes.INVALID_CONFIG;
+    } else if (ex instanceof dev.consulvmagent.app.Fleet.UsageException) {
+      err.println(ex.getMessage());
+      code = ExitCodes.USAGE;
+    } else if (ex instanceof dev.consulvmagent.app.Fleet.ConflictException) {
+      err.println("error: " + ex.getMessage());
+      code = ExitCodes.CONFLICT;
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = ExitCodes.LOCKED;

@@ -17,6 +17,7 @@ public final class Catalog {
     out.addAll(AppModule.resources(spec, ctx));
     out.addAll(ServiceModule.resources(spec, ctx));
     out.addAll(DnsModule.resources(spec, ctx));
+    out.addAll(FleetModule.resources(spec, ctx));
     out.addAll(Leftovers.resources(spec, ctx, out));
     return out;
   }

@@ -185,6 +185,32 @@ public final class Units {
         """;
   }
 
+  /**
+   * fleet: the rollout watcher (issue 22). Restart=always with a pause: a crash or kill -9 resumes
+   * from the revision it reports (its local state and Consul's KV), never half-applied. It talks
+   * only to the local agent; it needs consul.service up, and waits for it itself (back-off).
+   */
+  public static String fleetWatch() {
+    return HEADER
+        + """
+        [Unit]
+        Description=consul-vm-agent fleet watcher: rolls this VM to its group's revision
+        After=consul.service network-online.target
+        Wants=network-online.target
+
+        [Service]
+        Type=exec
+        ExecStart=/usr/local/bin/consul-vm-agent watch
+        Restart=always
+        RestartSec=5s
+        KillMode=mixed
+        TimeoutStopSec=60s
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
   public static String resolvedDropIn() {
     return HEADER + "[Resolve]\nDNS=127.0.0.1:8600\nDNSSEC=false\nDomains=~consul\n";
   }

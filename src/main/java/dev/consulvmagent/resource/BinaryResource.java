@@ -38,7 +38,12 @@ public final class BinaryResource implements Resource {
   }
 
   private String receiptPath() {
-    return STATE_DIR + "/receipts" + artifact.destination().replace('/', '_') + ".json";
+    return receiptPath(artifact.destination());
+  }
+
+  /** Where the receipt of the binary installed at destination lives (uninstall reads it too). */
+  public static String receiptPath(String destination) {
+    return STATE_DIR + "/receipts" + destination.replace('/', '_') + ".json";
   }
 
   @Override
@@ -135,16 +140,20 @@ public final class BinaryResource implements Resource {
     return true;
   }
 
+  /** Where the staged temp lies (removed through its directory's handle, never by path). */
+  private HostFs preparedIn;
+
   @Override
   public void prepare(Host host) {
     prepared = artifact.prepare(host.fs(), CACHE_DIR);
+    preparedIn = host.fs();
   }
 
   @Override
   public void discardPreparation() {
     BinarySource.Staged unused = prepared;
     prepared = null;
-    if (unused != null) HostFs.deleteQuietly(unused.temp());
+    if (unused != null && preparedIn != null) preparedIn.discardQuietly(unused.temp());
   }
 
   @Override

@@ -10,4 +10,28 @@ public record AgentSpec(
     Optional<ServiceConfig> service,
     DnsSpec dns,
     DownloadsSpec downloads,
-    SecuritySpec security) {}
+    Optional<FleetSpec> fleet,
+    SecuritySpec security) {
+  /** A spec without a fleet block (the form before fleet rollouts) nor a security section. */
+  public AgentSpec(
+      ConsulSpec consul,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      DnsSpec dns,
+      DownloadsSpec downloads) {
+    this(consul, envoy, app, service, dns, downloads, Optional.empty(), SecuritySpec.unset());
+  }
+
+  /** A spec without a security section (rendered insecure; refused by the commands). */
+  public AgentSpec(
+      ConsulSpec consul,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      DnsSpec dns,
+      DownloadsSpec downloads,
+      Optional<FleetSpec> fleet) {
+    this(consul, envoy, app, service, dns, downloads, fleet, SecuritySpec.unset());
+  }
+}

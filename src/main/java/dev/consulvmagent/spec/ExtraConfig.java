@@ -93,8 +93,27 @@ final class ExtraConfig {
                   + clientAddr
                   + ": anyone who reaches port 8500 could run commands as the consul user (a known"
                   + " Consul attack, see HashiCorp's 'Protecting Consul from RCE Risk in Specific"
-                  + " Configurations'); use enable_local_script_checks, or keep client_addr on"
-                  + " 127.0.0.1"));
+                  + " Configurations'); keep client_addr on 127.0.0.1, or limit"
+                  + " http_config.allow_write_http_from to loopback"));
+    }
+    // enable_local_script_checks: Consul takes script checks only from its config files, not from
+    // the HTTP API. With the API open to the network and no ACLs (the agent never enables them),
+    // that one source check is all that stands between a peer and a shell as the consul user, and
+    // anything that writes a check into the config directory (a service registration another
+    // tool persists) crosses it: refused the same way (issue 20).
+    if (exposed && isTrue(byLower.get("enable_local_script_checks"))) {
+      String k = original(m, "enable_local_script_checks");
+      p.add(
+          new SpecException(
+              "consul.extra_config." + k,
+              extra.keyLine(k),
+              "is refused with "
+                  + "consul.client_addr "
+                  + clientAddr
+                  + ": with the HTTP API open to the network and no ACLs, script checks of any"
+                  + " kind run commands as the consul user one mistake away from anyone who"
+                  + " reaches port 8500; keep client_addr on 127.0.0.1, or limit"
+                  + " http_config.allow_write_http_from to loopback"));
     }
     // disable_remote_exec (default true) guards `consul exec`, the other remote-execution
     // feature HashiCorp's guidance names (Metasploit's consul_rexec_exec drives it over HTTP).

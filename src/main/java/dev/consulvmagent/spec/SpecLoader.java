@@ -404,6 +404,7 @@ public final class SpecLoader {
             .flatMap(n -> service(n, p, app.flatMap(AppSpec::port)));
     DnsSpec dns = dns(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
+    Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
     SecuritySpec security =
         SecuritySection.read(
             root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
@@ -432,6 +433,7 @@ public final class SpecLoader {
             service,
             dns,
             downloads,
+            fleet,
             security == null ? SecuritySpec.unset() : security);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
     if (security != null) SecuritySection.check(security, consul, root);
@@ -841,8 +843,101 @@ public final class SpecLoader {
                             }),
             Optional.empty());
     boolean verify = p.get(() -> opt(n, "verify_signatures").map(Node::bool).orElse(true), true);
+    DownloadsSpec.MaxSizes max =
+        p.get(() -> maxSizes(opt(n, "max_size_mib"), p), DownloadsSpec.MaxSizes.DEFAULT);
+    long speedLimit =
+        p.get(
+                () -> opt(n, "speed_limit").map(v -> range(v, 0, 1L << 30, "bytes per second")),
+                Optional.<Long>empty())
+            .orElse(DownloadsSpec.SPEED_LIMIT);
+    long speedTime =
+        p.get(
+                () -> opt(n, "speed_time").map(v -> range(v, 1, 3600, "seconds")),
+                Optional.<Long>empty())
+            .orElse(DownloadsSpec.SPEED_TIME);
     p.run(n::done);
-    return new DownloadsSpec(mirror, arch, verify);
+    return new DownloadsSpec(mirror, arch, verify, max, speedLimit, speedTime);
+  }
+
+  /** downloads.max_size_mib: {consul, envoy, app, checksums}, each a whole number of MiB. */
+  private static DownloadsSpec.MaxSizes maxSizes(Optional<Node> node, Problems p) {
+    DownloadsSpec.MaxSizes d = DownloadsSpec.MaxSizes.DEFAULT;
+    if (node.isEmpty()) return d;
+    Node m = node.get();
+    if (!mapping(m, p, "sizes in MiB per artifact kind (consul, envoy, app, checksums)")) return d;
+    long consul =
+        p.get(
+            () -> opt(m, "consul").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.consul()),
+            d.consul());
+    long envoy =
+        p.get(
+            () -> opt(m, "envoy").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.envoy()),
+            d.envoy());
+    long app =
+        p.get(() -> opt(m, "app").map(v -> range(v, 1, 1 << 16, "MiB")).orElse(d.app()), d.app());
+    long sums =
+        p.get(
+            () -> opt(m, "checksums").map(v -> range(v, 1, 64, "MiB")).orElse(d.checksums()),
+            d.checksums());
+    p.run(m::done);
+    return new DownloadsSpec.MaxSizes(consul, envoy, app, sums);
+  }
+
+  private static long range(Node v, long min, long max, String unit) {
+    long x = v.integer();
+    if (x < min || x > max) {
+      throw v.error("must be between " + min + " and " + max + " " + unit + ", got " + x);
+    }
+    return x;
+  }
+
+  /** The fleet block (issue 22): group, kv_prefix, token_file. */
+  private Optional<FleetSpec> fleet(Node n, Problems p) {
+    if (!mapping(n, p, "fleet settings")) return Optional.empty();
+    String group =
+        p.get(
+            () -> {
+              Node g = n.require("group");
+              String v = g.text();
+              if (!FleetSpec.isGroup(v))
+                throw g.error(
+                    "must be 1-63 of a-z, 0-9, '-', '_' (starting and ending with a letter or"
+                        + " digit), got "
+                        + Validators.quote(v));
+              return v;
+            },
+            null);
+    String prefix =
+        p.get(
+            () ->
+                opt(n, "kv_prefix")
+                    .map(
+                        k -> {
+                          String v = k.text();
+                          if (!FleetSpec.isPrefix(v))
+                            throw k.error(
+                                "must be a KV path ending in '/' (segments of A-Z a-z 0-9 . _ -,"
+                                    + " no leading '/', no '..'), got "
+                                    + Validators.quote(v));
+                          return v;
+                        })
+                    .orElse(FleetSpec.DEFAULT_PREFIX),
+            null);
+    Optional<java.nio.file.Path> token =
+        p.get(
+            () ->
+                opt(n, "token_file")
+                    .map(
+                        t -> {
+                          String v = Validators.singleLine(t);
+                          if (!v.startsWith("/") || v.contains("/../") || v.endsWith("/.."))
+                            throw t.error("must be an absolute path, got " + Validators.quote(v));
+                          return java.nio.file.Path.of(v);
+                        }),
+            Optional.empty());
+    p.run(n::done);
+    if (group == null || prefix == null) return Optional.empty();
+    return Optional.of(new FleetSpec(group, prefix, token));
   }
 
   private static Optional<Node> opt(Node parent, String key) {

@@ -9,6 +9,7 @@ import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.Dependency;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.Architectures;
@@ -17,6 +18,7 @@ import dev.consulvmagent.host.Exec;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.ProcessExec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -102,6 +104,31 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .belongToAnyOf(java.nio.file.Files.class)
+        .check(main);
+  }
+
+  /**
+   * Issue 20: host changes files only relative to a directory handle (host.DirHandle, the openat
+   * family). By-path mutations of java.nio.file.Files follow links in the parents, so none is
+   * called; the two Java has no handle form for (mkdir, symlink) are made by path in DirHandle and
+   * HostFs and checked through the handle.
+   */
+  @Test
+  void host_changesFilesOnlyThroughDirectoryHandles() {
+    noClasses()
+        .that()
+        .resideInAPackage(P + "host..")
+        .should()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a by-path mutation of java.nio.file.Files",
+                (JavaMethodCall c) ->
+                    c.getTargetOwner().isEquivalentTo(Files.class)
+                        && c.getName()
+                            .matches(
+                                "delete|deleteIfExists|move|copy|set.*|write.*|newOutputStream"
+                                    + "|newBufferedWriter|createFile|createDirectories"
+                                    + "|createLink|createTemp.*|newByteChannel")))
         .check(main);
   }
 
@@ -191,6 +218,7 @@ class ArchitectureTest {
                 P + "consul..",
                 P + "systemd..",
                 P + "artifact..",
+                P + "fleet..",
                 P + "secure..")
             .layer("model")
             .definedBy(P + "resource..", P + "render..", P + "spec..")

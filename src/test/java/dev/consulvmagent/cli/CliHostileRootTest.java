@@ -1,6 +1,7 @@
 package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.app.RunLock;
 import dev.consulvmagent.app.RunOptions;
@@ -17,6 +18,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -216,6 +218,67 @@ class CliHostileRootTest {
     assertThat(tmpLocks())
         .as("no lock files left in the shared temp directory")
         .isEqualTo(tmpBefore);
+  }
+
+  /**
+   * --root given as "/" under another name (issue 20): a link to "/", a link to a link to it. Taken
+   * as a tree, apply would write the running system's /etc while believing it bakes an image. Plan
+   * is used here (it only reads), so the test is safe to run even against a build without the
+   * refusal; the refusal comes before the lock and names --root.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"one", "two"})
+  void root_thatIsSlashUnderAnotherName_isRefusedNamingRoot(String hops) throws Exception {
+    Path slash = Files.createSymbolicLink(tmp.resolve("slash"), Path.of("/"));
+    Path given =
+        hops.equals("one") ? slash : Files.createSymbolicLink(tmp.resolve("slash2"), slash);
+    CliApplyTest.Run r =
+        CliApplyTest.run(
+            "plan",
+            "--config",
+            Examples.config(tmp, "counting").toString(),
+            "--root",
+            given.toString(),
+            "--mirror",
+            mirror.url());
+
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.err()).contains("--root").contains(given.toString()).contains("--root /");
+  }
+
+  /**
+   * A bind mount of "/" is "/" under another name without any link (same device and inode). The
+   * mount point lives in /run, never under the test's temp directory: no recursive cleanup may ever
+   * walk into it. Needs root to mount.
+   */
+  @Test
+  @Tag("root")
+  void root_thatIsABindMountOfSlash_isRefusedNamingRoot() throws Exception {
+    assumeTrue(Roots.isRoot(), "mounts: needs root (mvn test -P root-tests)");
+    Path mnt = Files.createTempDirectory(Path.of("/run"), "cva-bind-");
+    try {
+      Process m = new ProcessBuilder("mount", "--bind", "/", mnt.toString()).inheritIO().start();
+      assertThat(m.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assumeTrue(m.exitValue() == 0, "bind mounts are not allowed here");
+      try {
+        CliApplyTest.Run r =
+            CliApplyTest.run(
+                "plan",
+                "--config",
+                Examples.config(tmp, "counting").toString(),
+                "--root",
+                mnt.toString(),
+                "--mirror",
+                mirror.url());
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+        assertThat(r.err()).contains("--root").contains(mnt.toString());
+      } finally {
+        Process u = new ProcessBuilder("umount", mnt.toString()).inheritIO().start();
+        assertThat(u.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      }
+    } finally {
+      Files.delete(mnt); // an empty directory once unmounted; never recursive
+    }
   }
 
   @Test

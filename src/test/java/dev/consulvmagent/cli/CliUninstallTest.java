@@ -92,4 +92,36 @@ class CliUninstallTest {
     // users it did not create stay
     assertThat(Files.readString(root.resolve("etc/passwd"))).contains("consul:x:");
   }
+
+  /**
+   * A binary the agent installed and recorded, then replaced by someone else (an admin's own build,
+   * a package): uninstall compares it with the receipt's sha256 and keeps it, saying so; the
+   * untouched one goes (issue 20).
+   */
+  @Test
+  void uninstall_keepsABinaryReplacedAfterInstall_comparingTheReceipt() throws Exception {
+    Path root = Roots.withUsers(Files.createDirectories(tmp.resolve("root")));
+    assertThat(
+            CliApplyTest.run(
+                    "apply",
+                    "--config",
+                    config("counting").toString(),
+                    "--root",
+                    root.toString(),
+                    "--mirror",
+                    mirror.url())
+                .code())
+        .isZero();
+    assertThat(root.resolve("usr/bin/envoy")).exists();
+    Files.writeString(root.resolve("usr/bin/consul"), "#!/bin/sh\n# the admin's own build\n");
+
+    CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
+
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out() + r.err())
+        .contains("/usr/bin/consul was replaced after consul-vm-agent installed it")
+        .contains("keeping it");
+    assertThat(Files.readString(root.resolve("usr/bin/consul"))).contains("the admin's own build");
+    assertThat(root.resolve("usr/bin/envoy")).as("the untouched binary goes").doesNotExist();
+  }
 }

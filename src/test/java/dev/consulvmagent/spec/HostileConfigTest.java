@@ -330,10 +330,39 @@ class HostileConfigTest {
     assertThat(
             parse(
                     "consul: {role: server, client_addr: 0.0.0.0, extra_config:"
-                        + " {enable_local_script_checks: true, log_level: DEBUG}}\n")
+                        + " {enable_script_checks: false, log_level: DEBUG}}\n")
                 .consul()
                 .extraConfig())
         .containsEntry("log_level", "DEBUG");
+  }
+
+  /** Issue 20: local script checks with the HTTP API on the network are refused too. */
+  @Test
+  void extraConfig_localScriptChecks_withRemoteHttp_areRefused_loopbackAllowed() {
+    for (String addr : new String[] {"0.0.0.0", "10.1.2.3", "'::'"}) {
+      assertThatThrownBy(
+              () ->
+                  parse(
+                      "consul: {role: server, client_addr: "
+                          + addr
+                          + ", extra_config: {Enable_Local_Script_Checks: true}}\n"))
+          .isInstanceOf(SpecException.class)
+          .hasMessageContaining("consul.extra_config.Enable_Local_Script_Checks")
+          .hasMessageContaining("consul.client_addr");
+    }
+    assertThat(
+            parse("consul: {role: server, extra_config: {enable_local_script_checks: true}}\n")
+                .consul()
+                .extraConfig())
+        .containsEntry("enable_local_script_checks", true);
+    assertThat(
+            parse(
+                    "consul: {role: server, client_addr: 0.0.0.0, extra_config:"
+                        + " {enable_local_script_checks: true, http_config: {allow_write_http_from:"
+                        + " [127.0.0.0/8]}}}\n")
+                .consul()
+                .extraConfig())
+        .containsKey("http_config");
   }
 
   static Stream<Arguments> names() {

@@ -276,6 +276,11 @@ public final class RealConsul implements AutoCloseable {
     return ports;
   }
 
+  /** The agent's process ID (benchmarks read its CPU time from /proc). */
+  public long pid() {
+    return process.pid();
+  }
+
   public String node() {
     return node;
   }

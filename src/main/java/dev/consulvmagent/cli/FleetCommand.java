@@ -1,0 +1,280 @@
+package dev.consulvmagent.cli;
+
+import dev.consulvmagent.app.Fleet;
+import dev.consulvmagent.app.JsonText;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** fleet: the operator's commands for rollouts through Consul (README "Fleet rollouts"). */
+@Command(
+    name = "fleet",
+    mixinStandardHelpOptions = true,
+    description = "Roll a change out to a group of VMs through Consul's KV store.",
+    subcommands = {
+      FleetCommand.Push.class,
+      FleetCommand.Status.class,
+      FleetCommand.Pause.class,
+      FleetCommand.Resume.class,
+      FleetCommand.Promote.class,
+      FleetCommand.Rollback.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:done",
+      "1:Consul failed or refused (unreachable, no leader, permission denied)",
+      "2:usage error",
+      "3:invalid overlay or policy (nothing pushed)",
+      "6:someone pushed first (nothing pushed; look with fleet status and push again)"
+    })
+final class FleetCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCodes.USAGE;
+  }
+
+  /** Options every fleet subcommand takes. */
+  static final class GroupOptions {
+    @Option(
+        names = "--group",
+        required = true,
+        paramLabel = "GROUP",
+        description = "The group (fleet.group of its VMs).")
+    String group;
+
+    @Option(
+        names = "--kv-prefix",
+        paramLabel = "PREFIX",
+        defaultValue = "consul-vm-agent/",
+        description = "KV prefix (fleet.kv_prefix; default ${DEFAULT-VALUE}).")
+    String prefix;
+  }
+
+  static Fleet fleet(CommandSpec spec) {
+    return new Fleet(Main.sink(spec.commandLine().getErr(), null));
+  }
+
+  @Command(
+      name = "push",
+      mixinStandardHelpOptions = true,
+      description = "Push FILE (an overlay) as the group's next revision.")
+  static final class Push implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+    @Mixin GroupOptions g;
+
+    @Parameters(
+        index = "0",
+        paramLabel = "FILE",
+        description = "The overlay (YAML): versions, app, service, dns.mode.")
+    Path file;
+
+    @Option(
+        names = "--max-parallel",
+        paramLabel = "N",
+        description = "VMs applying at once (default 1).")
+    Integer maxParallel;
+
+    @Option(
+        names = "--min-healthy-time",
+        paramLabel = "DURATION",
+        description = "Healthy this long to count (default 10s).")
+    String minHealthyTime;
+
+    @Option(
+        names = "--healthy-deadline",
+        paramLabel = "DURATION",
+        description = "Healthy by then or failed (default 5m).")
+    String healthyDeadline;
+
+    @Option(
+        names = "--auto-revert",
+        description = "On failure, re-apply the VM's last healthy revision.")
+    Boolean autoRevert;
+
+    @Option(
+        names = "--canary",
+        paramLabel = "N",
+        description = "N VMs first; the rest wait for fleet promote.")
+    Integer canary;
+
+    @Option(
+        names = "--canary-percent",
+        paramLabel = "P",
+        description = "P%% of the group's VMs first.")
+    Integer canaryPercent;
+
+    @Option(names = "--auto-promote", description = "Promote once every canary is healthy.")
+    Boolean autoPromote;
+
+    @Option(
+        names = "--base",
+        paramLabel = "REVISION",
+        description = "Refuse unless the group is at this revision.")
+    Long base;
+
+    @Option(
+        names = "--validate-against",
+        paramLabel = "CONFIG",
+        description = "A VM config the merged result must be valid for (repeatable).")
+    List<Path> configs = List.of();
+
+    @Override
+    public Integer call() {
+      long rev =
+          fleet(spec)
+              .push(
+                  consul.connection(),
+                  g.prefix,
+                  g.group,
+                  file,
+                  new Fleet.PolicyInput(
+                      Optional.ofNullable(maxParallel),
+                      Optional.ofNullable(minHealthyTime),
+                      Optional.ofNullable(healthyDeadline),
+                      Optional.ofNullable(autoRevert),
+                      Optional.ofNullable(canary),
+                      Optional.ofNullable(canaryPercent),
+                      Optional.ofNullable(autoPromote)),
+                  configs,
+                  base == null ? OptionalLong.empty() : OptionalLong.of(base));
+      spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " pushed");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = "Each group's revision and each VM's report.")
+  static final class Status implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+
+    @Option(names = "--group", paramLabel = "GROUP", description = "Only this group.")
+    String group;
+
+    @Option(
+        names = "--kv-prefix",
+        paramLabel = "PREFIX",
+        defaultValue = "consul-vm-agent/",
+        description = "KV prefix.")
+    String prefix;
+
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "FORMAT",
+        defaultValue = "text",
+        description = "text or json.")
+    String output;
+
+    @Override
+    public Integer call() {
+      if (!output.equals("text") && !output.equals("json"))
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--output must be text or json");
+      List<Map<String, Object>> s =
+          fleet(spec).status(consul.connection(), prefix, Optional.ofNullable(group));
+      PrintWriter out = spec.commandLine().getOut();
+      if (output.equals("json"))
+        out.print(JsonText.of(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
+      else out.print(Fleet.table(s));
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "pause",
+      mixinStandardHelpOptions = true,
+      description = "No VM of the group starts a revision until resume.")
+  static final class Pause implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+    @Mixin GroupOptions g;
+
+    @Override
+    public Integer call() {
+      fleet(spec).pause(consul.connection(), g.prefix, g.group, true);
+      spec.commandLine().getOut().println("group " + g.group + ": paused");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "resume",
+      mixinStandardHelpOptions = true,
+      description = "Lets a paused group go on.")
+  static final class Resume implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+    @Mixin GroupOptions g;
+
+    @Override
+    public Integer call() {
+      fleet(spec).pause(consul.connection(), g.prefix, g.group, false);
+      spec.commandLine().getOut().println("group " + g.group + ": resumed");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "promote",
+      mixinStandardHelpOptions = true,
+      description = "Lets every VM take the current revision (after the canaries).")
+  static final class Promote implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+    @Mixin GroupOptions g;
+
+    @Override
+    public Integer call() {
+      long rev = fleet(spec).promote(consul.connection(), g.prefix, g.group);
+      spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " promoted");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "rollback",
+      mixinStandardHelpOptions = true,
+      description = "Pushes an earlier revision again, as a new revision.")
+  static final class Rollback implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConsulFlags consul;
+    @Mixin GroupOptions g;
+
+    @Option(
+        names = "--to",
+        paramLabel = "REVISION",
+        description = "The revision to go back to (default: the one before).")
+    Long to;
+
+    @Override
+    public Integer call() {
+      long rev =
+          fleet(spec)
+              .rollback(
+                  consul.connection(),
+                  g.prefix,
+                  g.group,
+                  to == null ? OptionalLong.empty() : OptionalLong.of(to));
+      spec.commandLine().getOut().println("group " + g.group + ": rolled back as revision " + rev);
+      return ExitCodes.OK;
+    }
+  }
+}
