@@ -106,7 +106,11 @@ public final class Agent {
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
     Prepared p = prepare(o);
-    return p.engine().planResult(p.plan(), start);
+    // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
+    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    if (p.host().live())
+      all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
+    return p.engine().planResult(all, start);
   }
 
   public RunResult apply(RunOptions o) {
@@ -141,6 +145,23 @@ public final class Agent {
                   notifier,
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
+      // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
+      // host pass, which registers the service and starts Envoy with it
+      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+        Prepared again = prepare(o, spec, true);
+        r =
+            SecureMesh.merge(
+                r,
+                again
+                    .engine()
+                    .apply(
+                        again.plan(),
+                        again.host(),
+                        notifier,
+                        start,
+                        paths -> OwnershipLedger.add(again.host().fs(), paths)));
+      }
       OwnershipLedger.update(p.host().fs(), r.created(), r.removed());
       ResultFile.write(p.host().fs(), r, r.failed() ? 1 : 0);
       return r;

@@ -65,6 +65,8 @@ public final class Doctor {
     }
     lastRun(host);
     if (spec != null) drift(o);
+    // the secure mesh's posture (secure.SecurityPosture): gossip, TLS, ACLs, tokens, intentions
+    if (spec != null && live) checks.addAll(SecureMesh.posture(spec, host));
     if (!live) {
       add(
           "consul agent",

@@ -30,7 +30,17 @@ public final class Mesh {
   }
 
   private static ConsulApi api(String httpAddr, Duration timeout) {
-    return new ConsulApi(
-        httpAddr, Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")), timeout);
+    return new ConsulApi(httpAddr, envToken(httpAddr), timeout);
+  }
+
+  /**
+   * $CONSUL_HTTP_TOKEN, else the file $CONSUL_HTTP_TOKEN_FILE names (as the consul CLI reads them,
+   * consul.ConsulEndpoint): a secure mesh's envoy@.service gives the service token as the file.
+   */
+  static Optional<String> envToken(String httpAddr) {
+    return dev.consulvmagent.consul.ConsulEndpoint.resolve(
+            dev.consulvmagent.consul.EndpointInput.fromEnv(System.getenv(), Optional.of(httpAddr)))
+        .token()
+        .map(dev.consulvmagent.spec.Secret::value);
   }
 }

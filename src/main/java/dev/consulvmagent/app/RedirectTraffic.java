@@ -85,7 +85,10 @@ public final class RedirectTraffic {
   private RedirectTraffic(Options o, EventSink events) {
     this.o = o;
     this.flow = new SidecarFlow(events);
-    this.api = new ConsulApi(o.httpAddr(), o.token(), Duration.ofSeconds(5));
+    // no --token: the environment's token or token file (a secure envoy@.service gives a file)
+    this.api =
+        new ConsulApi(
+            o.httpAddr(), o.token().or(() -> Mesh.envToken(o.httpAddr())), Duration.ofSeconds(5));
   }
 
   /** --service NAME: everything from the service config, which must describe NAME. */

@@ -103,7 +103,13 @@ public final class SidecarFlow {
     MeshService mesh = cfg.mesh();
     List<Resource> resources =
         SidecarFiles.resources(
-            mesh, adminPort, token(host), dnsRedirect(root, mesh.name()), consulVersion);
+            mesh,
+            adminPort,
+            token(host),
+            // the secure mesh's service token, as apply keeps it (same bytes as apply renders)
+            dev.consulvmagent.secure.ClientMesh.storedToken(host, mesh.name()),
+            dnsRedirect(root, mesh.name()),
+            consulVersion);
     Engine engine = new Engine(events);
     try (RunLock lock =
         RunLock.acquire(

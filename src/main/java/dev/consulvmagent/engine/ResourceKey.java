@@ -17,7 +17,9 @@ public record ResourceKey(Kind kind, String name) {
     COPY("copy"),
     USER("user"),
     REMOVE("remove"),
-    REMOVE_USER("remove:user");
+    REMOVE_USER("remove:user"),
+    /** An object in the Consul cluster (ACL token, policy, auth method, intentions). */
+    CONSUL("consul");
 
     private final String prefix;
 

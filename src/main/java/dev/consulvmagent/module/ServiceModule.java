@@ -7,6 +7,7 @@ import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
+import dev.consulvmagent.secure.ClientMesh;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.MeshService;
@@ -30,6 +31,14 @@ final class ServiceModule {
     out.add(SymlinkResource.enable("consul-sidecar-init.service", "consul-sidecar-init.service"));
     if (spec.service().isEmpty()) return out;
     MeshService mesh = spec.service().get().mesh();
+    // secure mesh: the service is registered, and Envoy started, with its own token; before the
+    // first login (apply's cluster step, after Consul joined) there is nothing to register
+    // with, and no service-config.json for consul-sidecar-init to act on yet
+    var serviceToken =
+        spec.security().secure()
+            ? ClientMesh.storedToken(ctx.host(), mesh.name())
+            : java.util.Optional.<java.util.Map.Entry<String, String>>empty();
+    if (spec.security().secure() && serviceToken.isEmpty()) return out;
     out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
     out.add(
         FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
@@ -43,6 +52,7 @@ final class ServiceModule {
             mesh,
             spec.envoy().adminPort(),
             spec.consul().aclToken().map(t -> t.value()),
+            serviceToken,
             dnsRedirect,
             spec.consul().version()));
     return out;

@@ -46,22 +46,59 @@ public final class SidecarFiles {
       Optional<String> token,
       boolean dnsRedirect,
       String consulVersion) {
+    return resources(mesh, adminPort, token, Optional.empty(), dnsRedirect, consulVersion);
+  }
+
+  /**
+   * serviceToken: the secure mesh's service token (secret) and the file holding it. The
+   * registration carries it as the service definition's {@code token} (Consul registers and syncs
+   * the service with it; the file is 0640 consul), and Envoy's unit gets {@code
+   * CONSUL_HTTP_TOKEN_FILE}, which {@code consul connect envoy} reads like {@code -token-file}
+   * (hashicorp/consul api/api.go HTTPTokenFileEnvName), as do the unit's own consul-vm-agent steps.
+   */
+  public static List<Resource> resources(
+      MeshService mesh,
+      int adminPort,
+      Optional<String> token,
+      Optional<Map.Entry<String, String>> serviceToken,
+      boolean dnsRedirect,
+      String consulVersion) {
     String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
-    out.add(
-        FileResource.at(REGISTRATION, Json.render(Registration.document(mesh, consulVersion)))
+    Map<String, Object> doc = Registration.document(mesh, consulVersion);
+    serviceToken.ifPresent(
+        t -> {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> svc = (Map<String, Object>) doc.get("service");
+          svc.put("token", t.getKey());
+        });
+    FileResource.Builder reg =
+        FileResource.at(REGISTRATION, Json.render(doc))
             .mode(0640)
             .owner("consul", "consul")
             .json()
-            .notify(UnitNames.consulReload(), Notification.restart(unit))
-            .build());
+            .notify(UnitNames.consulReload(), Notification.restart(unit));
+    if (serviceToken.isPresent()) reg.sensitive();
+    out.add(reg.build());
     FileResource.Builder env =
         FileResource.at(
                 envFile(mesh.name()),
-                Json.utf8(environment(mesh, adminPort, token, dnsRedirect, consulVersion)))
+                Json.utf8(
+                    environment(
+                            mesh,
+                            adminPort,
+                            serviceToken.isPresent() ? Optional.empty() : token,
+                            dnsRedirect,
+                            consulVersion)
+                        + serviceToken
+                            .map(
+                                t ->
+                                    SystemdSyntax.environmentFileLine(
+                                        "CONSUL_HTTP_TOKEN_FILE", t.getValue()))
+                            .orElse("")))
             .mode(0600)
             .notify(Notification.restart(unit));
-    if (token.isPresent()) env.sensitive();
+    if (token.isPresent() && serviceToken.isEmpty()) env.sensitive();
     out.add(env.build());
     if (mesh.connect()) {
       out.add(

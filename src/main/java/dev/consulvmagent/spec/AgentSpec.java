@@ -10,9 +10,9 @@ public record AgentSpec(
     Optional<ServiceConfig> service,
     DnsSpec dns,
     DownloadsSpec downloads,
-    Optional<FleetSpec> fleet,
-    SecuritySpec security) {
-  /** A spec without a fleet block (the form before fleet rollouts) nor a security section. */
+    SecuritySpec security,
+    Optional<FleetSpec> fleet) {
+  /** A spec without a security or fleet block (the form before the secure mesh and fleets). */
   public AgentSpec(
       ConsulSpec consul,
       EnvoySpec envoy,
@@ -20,10 +20,10 @@ public record AgentSpec(
       Optional<ServiceConfig> service,
       DnsSpec dns,
       DownloadsSpec downloads) {
-    this(consul, envoy, app, service, dns, downloads, Optional.empty(), SecuritySpec.unset());
+    this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), Optional.empty());
   }
 
-  /** A spec without a security section (rendered insecure; refused by the commands). */
+  /** A spec without a security block. */
   public AgentSpec(
       ConsulSpec consul,
       EnvoySpec envoy,
@@ -32,6 +32,18 @@ public record AgentSpec(
       DnsSpec dns,
       DownloadsSpec downloads,
       Optional<FleetSpec> fleet) {
-    this(consul, envoy, app, service, dns, downloads, fleet, SecuritySpec.unset());
+    this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), fleet);
+  }
+
+  /** A spec without a fleet block. */
+  public AgentSpec(
+      ConsulSpec consul,
+      EnvoySpec envoy,
+      Optional<AppSpec> app,
+      Optional<ServiceConfig> service,
+      DnsSpec dns,
+      DownloadsSpec downloads,
+      SecuritySpec security) {
+    this(consul, envoy, app, service, dns, downloads, security, Optional.empty());
   }
 }

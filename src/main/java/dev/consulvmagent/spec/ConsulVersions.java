@@ -34,6 +34,16 @@ public final class ConsulVersions {
      */
     UI_CONFIG("1.9.0", "ui_config (older versions take ui)"),
     /**
+     * {@code service-intentions} config entries, one per destination with {@code Sources: [{Name,
+     * Action}]}: Consul 1.9.0 (website/content/docs/release-notes 1.9.x "Application-Aware
+     * Intentions"; commands/intention/create.mdx: "deprecated in Consul 1.9.0 in favor of using the
+     * config entry", its HTTP endpoint POST /v1/connect/intentions still served on top of the
+     * entries). The agent's allow_from maps onto both; on 1.8 only the legacy API exists (real
+     * 1.8.7: no such config kind).
+     */
+    SERVICE_INTENTIONS_CONFIG_ENTRY(
+        "1.9.0", "service-intentions config entries (1.8 has only /v1/connect/intentions)"),
+    /**
      * {@code proxy.mode: transparent} and {@code proxy.transparent_proxy}: transparent proxy is
      * Consul 1.10.0+ (hashicorp/consul-helm PR #1000 CHANGELOG: "requires Consul 1.10.0 or higher";
      * hashicorp/consul PR #14009 docs: "Consul 1.10.0+"); real 1.8.7 rejects

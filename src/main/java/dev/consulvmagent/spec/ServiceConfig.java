@@ -23,6 +23,35 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
     return fromNode(root, path, Optional.empty());
   }
 
+  /**
+   * The services allowed to call this one ({@code intentions: {allow_from: [...]}}); every other
+   * caller is denied (secure mode: ACL default deny). The same meaning as Consul's
+   * service-intentions config entry (1.9+) {@code Sources: [{Name, Action: allow}]} and as one
+   * legacy allow intention per source on 1.8, so the spelling maps onto both.
+   */
+  public List<String> allowFrom() {
+    Object in = raw.get("intentions");
+    if (!(in instanceof Map<?, ?> m) || !(m.get("allow_from") instanceof List<?> l))
+      return List.of();
+    return l.stream().map(String::valueOf).distinct().toList();
+  }
+
+  private static List<String> allowFrom(Node n) {
+    Node in = n.get("intentions");
+    if (in == null) return List.of();
+    if (!in.isMapping()) throw in.error("expected a mapping: {allow_from: [service, ...]}");
+    List<String> out = new ArrayList<>();
+    Node allow = in.get("allow_from");
+    if (allow != null) {
+      for (Node s : allow.list()) {
+        String name = Validators.serviceName(s);
+        if (!out.contains(name)) out.add(name);
+      }
+    }
+    in.done();
+    return List.copyOf(out);
+  }
+
   public static ServiceConfig fromNode(Node n) {
     return fromNode(n, n.path(), Optional.empty());
   }
@@ -41,8 +70,10 @@ public record ServiceConfig(Map<String, Object> raw, MeshService mesh, List<Stri
     Node ann = n.get("annotations");
     MeshService mesh;
     List<String> warnings = List.of();
+    // intentions: {allow_from: [..]} sits beside either form (the annotations have no such key)
+    List<String> allowFrom = allowFrom(n);
     if (ann != null) {
-      if (n.keys().size() > 1) {
+      if (n.keys().stream().filter(k -> !k.equals("intentions")).count() > 1) {
         throw n.error("use either 'annotations' or the simple form (name, port, …), not both");
       }
       Map<String, String> values = new LinkedHashMap<>();

@@ -433,8 +433,8 @@ public final class SpecLoader {
             service,
             dns,
             downloads,
-            fleet,
-            security == null ? SecuritySpec.unset() : security);
+            security == null ? SecuritySpec.unset() : security,
+            fleet);
     ConsulVersions.check(spec); // what the configured Consul lacks: exit 3 naming consul.version
     if (security != null) SecuritySection.check(security, consul, root);
     return spec;

@@ -134,6 +134,16 @@ public final class RealConsul implements AutoCloseable {
     return start(dir, "dev", List.of("-dev"), setup, ports);
   }
 
+  /**
+   * An agent named {@code node} (exactly: a retry after a port clash keeps the name, for a JWT
+   * bound to it) with mode flags and config files of the caller's (the secure mesh tests).
+   */
+  public static RealConsul named(Path dir, String node, List<String> flags, ConfigWriter setup) {
+    List<String> mode = new ArrayList<>(flags);
+    mode.add("-node=" + node);
+    return start(dir, node, mode, setup);
+  }
+
   /** A lone server: -server -bootstrap-expect=1 (elects itself after a few seconds). */
   public static RealConsul server(Path dir) {
     return server(dir, 1);
@@ -291,6 +301,11 @@ public final class RealConsul implements AutoCloseable {
 
   public Path configDir() {
     return configDir;
+  }
+
+  /** The agent's -data-dir (auto-config.json is written there). */
+  public Path dataDir() {
+    return dir.resolve("data");
   }
 
   public ConsulApi api() {

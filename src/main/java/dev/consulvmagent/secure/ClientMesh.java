@@ -1,0 +1,43 @@
+package dev.consulvmagent.secure;
+
+import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.IntentionApi;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.spec.Secret;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A client's cluster side, once its agent has joined through auto_config: the service token (login
+ * with the intro JWT), then the service's allow intentions written with that token.
+ */
+public final class ClientMesh {
+  private ClientMesh() {}
+
+  /** acl: on the local agent, no token; intentions: an IntentionApi that sends the given token. */
+  public static List<Resource> resources(
+      ClientSecurity c, AclApi acl, Function<Secret, IntentionApi> intentions) {
+    return List.of(
+        new ServiceTokenResource(acl, c),
+        new IntentionsResource(c.service(), c.allowFrom(), intentions));
+  }
+
+  /**
+   * The service token as kept on this host (secret, file), for the registration and Envoy's unit;
+   * empty before the first login.
+   */
+  public static java.util.Optional<java.util.Map.Entry<String, String>> storedToken(
+      dev.consulvmagent.host.Host host, String service) {
+    String f = tokenFile(service);
+    return host.fs()
+        .readIfExists(f)
+        .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())
+        .filter(t -> !t.isEmpty())
+        .map(t -> java.util.Map.entry(t, f));
+  }
+
+  /** Where the service's token is kept (0640 root:envoy): Envoy's -token-file. */
+  public static String tokenFile(String service) {
+    return ServiceTokenResource.path(service);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.consulvmagent.secure;
+
+import dev.consulvmagent.spec.Secret;
+import java.util.List;
+
+/**
+ * What a server's bootstrap needs, in the secure-mesh contract's terms (board: "Secure-mesh
+ * contract"): node and datacenter, security.management_token, security.server_agent_token,
+ * security.jwt_public_key, and security.services (the services that may manage their own
+ * intentions). The JWT's issuer is {@code consul-vm-agent:<dc>}, its audience {@link #AUDIENCE}.
+ */
+public record ServerSecurity(
+    String node,
+    String datacenter,
+    Secret managementToken,
+    Secret agentToken,
+    String jwtPublicKeyPem,
+    List<String> services) {
+  public static final String AUDIENCE = "consul-auto-config";
+
+  public ServerSecurity {
+    services = List.copyOf(services);
+  }
+
+  public String issuer() {
+    return "consul-vm-agent:" + datacenter;
+  }
+}
