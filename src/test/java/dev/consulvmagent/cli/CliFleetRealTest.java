@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.RealConsul;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -65,7 +66,8 @@ class CliFleetRealTest {
         run("fleet", "push", "--group", "web", addr, "--min-healthy-time", "10m", ok.toString());
     assertThat(policy.code()).isEqualTo(3);
     assertThat(policy.err()).contains("min_healthy_time must be less than healthy_deadline");
-    Path cfg = file("vm.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
+    Path cfg =
+        file("vm.yaml", (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE));
     Path breaks = file("breaks.yaml", "dns:\n  mode: pigeon\n");
     Run against =
         run(
@@ -118,7 +120,10 @@ class CliFleetRealTest {
 
   @Test
   void watch_withoutAFleetBlock_isAConfigError() throws Exception {
-    Path cfg = file("nofleet.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
+    Path cfg =
+        file(
+            "nofleet.yaml",
+            (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE));
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err()).contains("fleet");
@@ -129,7 +134,8 @@ class CliFleetRealTest {
     Path cfg =
         file(
             "fleet.yaml",
-            Files.readString(Path.of("examples/dashboard.yaml")) + "fleet:\n  group: dashboard\n");
+            (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE)
+                + "fleet:\n  group: dashboard\n");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Run r = run("plan", "--root", root.toString(), "--config", cfg.toString());
     assertThat(r.code()).as(r.err()).isZero();
