@@ -68,8 +68,8 @@ class ConsulValidateRealTest {
     if (name.equals("counting"))
       text =
           text.replace(
-              "  name: counting\n  port: 9003\n",
-              "  name: counting\n  port: 9003\n  transparent_proxy: false\n");
+              "service:\n  name: counting\n",
+              "service:\n  name: counting\n  transparent_proxy: false\n");
     if (name.equals("dashboard")) {
       text =
           text.replace(

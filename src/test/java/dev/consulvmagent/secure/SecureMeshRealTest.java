@@ -254,8 +254,8 @@ class SecureMeshRealTest {
               .replace("version: \"1.16.6\"", "version: \"1.8.7\"")
               .replace("version: \"1.26.8\"", "version: \"1.14.5\"")
               .replace(
-                  "        name: counting\n        port: 9003\n",
-                  "        name: counting\n        port: 9003\n        transparent_proxy: false\n");
+                  "      service:\n        name: counting\n",
+                  "      service:\n        name: counting\n        transparent_proxy: false\n");
       MeshDir.init(
           mesh.path(),
           "dc1",
