@@ -143,6 +143,28 @@ def load(config_dir):
     return cfg, services, checks
 
 
+def node_id(data_dir):
+    """[obs] real Consul 1.8.7 (`consul agent -server -data-dir D`, 2026-12-07): at its first
+    start it writes a random UUID to D/node-id ("Node ID: '6cd3401f-…'" in its log) and reads it
+    back on later starts; so two machines from one image get two ids unless D was baked full."""
+    if not data_dir:
+        return "00000000-0000-0000-0000-00000000d0b1"
+    path = os.path.join(data_dir, "node-id")
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        pass
+    h = "%032x" % random.SystemRandom().getrandbits(128)
+    nid = "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
+    try:
+        with open(path, "w") as f:
+            f.write(nid)
+    except OSError:
+        pass
+    return nid
+
+
 class Agent:
     def __init__(self, config_dir, node):
         self.config_dir, self.node = config_dir, node
@@ -152,6 +174,7 @@ class Agent:
         self.state = {}           # check id -> (status, output)
         self.lock = threading.Lock()
         self.reload()
+        self.node_id = node_id(self.cfg.get("data_dir"))
 
     def reload(self):
         cfg, services, checks = load(self.config_dir)
@@ -277,7 +300,7 @@ class Agent:
             # [src] not seen here: there is no real 1.14+ agent on this machine
             xds["Ports"] = {"Plaintext": 8502}
         return {"Config": {"Datacenter": self.cfg.get("datacenter", "dc1"), "NodeName": self.node,
-                           "NodeID": "00000000-0000-0000-0000-00000000d0b1", "Revision": "",
+                           "NodeID": self.node_id, "Revision": "",
                            "Server": self.server(), "Version": VERSION},
                 "DebugConfig": {"DNSAddrs": dns, "HTTPAddrs": ["tcp://%s:%d" % (ca, http_port)]},
                 "Member": {"Name": self.node, "Addr": self.bind(), "Port": 8301, "Status": 1},

@@ -62,7 +62,9 @@ final class ConsulReadyNotifier implements Notifier {
       if (live && n.kind() == Notification.Kind.RELOAD && UNIT.equals(n.target()) && !started)
         waitIfRunning(lines);
       lines.addAll(delegate.run(List.of(n)));
-      if (live && consulStart) {
+      // try-restart of a Consul that is not running (a baked image's first boot: consul.service
+      // waits for the instance's apply) starts nothing: then there is no API to wait for
+      if (live && consulStart && consulActive.getAsBoolean()) {
         wait.httpApi(timeout);
         started = true;
       }

@@ -56,7 +56,7 @@ public final class Doctor {
     Host host = Hosts.forRoot(o.root(), live);
     AgentSpec spec = null;
     try {
-      spec = new Agent(EventSink.NONE).load(o);
+      spec = new Agent(EventSink.NONE).loadWithSeedService(o);
       List<String> warn = SpecWarnings.of(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");

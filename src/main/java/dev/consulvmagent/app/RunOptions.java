@@ -5,19 +5,33 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** What a run was asked to do: where the config comes from, which root, which mirror. */
+/**
+ * What a run was asked to do: where the config comes from, which root, which mirror; bake: make a
+ * base image (README "Bake a base image"): what is per-instance is left for boot, nothing starts.
+ */
 public record RunOptions(
     Optional<Path> config,
     Optional<Path> userData,
     Path root,
     Optional<String> mirror,
     Optional<Path> agentJar,
-    java.time.Duration lockWait) {
+    java.time.Duration lockWait,
+    boolean bake) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
 
   /** A --root that is "/" under another name is refused before anything (the lock) is taken. */
   public RunOptions {
     Hosts.checkRoot(root);
+  }
+
+  public RunOptions(
+      Optional<Path> config,
+      Optional<Path> userData,
+      Path root,
+      Optional<String> mirror,
+      Optional<Path> agentJar,
+      java.time.Duration lockWait) {
+    this(config, userData, root, mirror, agentJar, lockWait, false);
   }
 
   public RunOptions(
@@ -42,7 +56,8 @@ public record RunOptions(
     }
   }
 
+  /** The running system itself: root is / and this is not a bake (a bake never starts anything). */
   public boolean live() {
-    return root.toAbsolutePath().normalize().toString().equals("/");
+    return !bake && root.toAbsolutePath().normalize().toString().equals("/");
   }
 }

@@ -34,6 +34,14 @@ public final class Common {
   Path root;
 
   @Option(
+      names = "--bake",
+      description =
+          "Make a base image under --root (or / in an image builder): Consul, Envoy, the agent,"
+              + " users and units installed and enabled, nothing started, nothing per-instance"
+              + " (no consul.json, node name, secrets, app or service: they come at boot).")
+  boolean bake;
+
+  @Option(
       names = "--mirror",
       paramLabel = "URL",
       description = "Download from URL instead of the public hosts, keeping their paths.")
@@ -87,7 +95,8 @@ public final class Common {
         root,
         Optional.ofNullable(mirror),
         RunOptions.runningJar(),
-        java.time.Duration.ofSeconds(lockWait));
+        java.time.Duration.ofSeconds(lockWait),
+        bake);
   }
 
   boolean json() {

@@ -25,11 +25,24 @@ final class ConsulModule {
   private ConsulModule() {}
 
   static List<Resource> resources(AgentSpec spec, Context ctx) {
+    return resources(spec, ctx, CatalogMode.NORMAL);
+  }
+
+  static List<Resource> resources(AgentSpec spec, Context ctx, CatalogMode mode) {
     Notification restart = Notification.restart("consul.service");
     List<Resource> out = new ArrayList<>();
     out.add(new DirectoryResource("/etc/consul.d", 0750, "consul", "consul"));
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
     out.add(new BinaryResource(ctx.binary("/usr/bin/consul"), restart));
+    if (mode.bake()) {
+      // a base image has no agent config: /etc/consul.d stays empty, so consul.service
+      // (ConditionDirectoryNotEmpty) waits for the instance's own, written at first boot
+      out.add(new AbsentResource("/etc/consul.d/consul.json"));
+      out.add(new AbsentResource(SECRETS));
+      out.add(unit(restart));
+      out.add(SymlinkResource.enable("consul.service", "consul.service"));
+      return out;
+    }
     out.addAll(securityFiles(spec, ctx, restart));
     out.add(
         FileResource.at(
@@ -54,14 +67,17 @@ final class ConsulModule {
               .notify(secrets.containsKey("encrypt") ? restart : UnitNames.consulReload())
               .build());
     }
-    out.add(
-        FileResource.at("/etc/systemd/system/consul.service", Json.utf8(Units.consul()))
-            .notify(Notification.daemonReload(), restart)
-            .build());
+    out.add(unit(restart));
     out.add(
         SymlinkResource.enable(
             "consul.service", "consul.service", Notification.start("consul.service")));
     return out;
+  }
+
+  private static Resource unit(Notification restart) {
+    return FileResource.at("/etc/systemd/system/consul.service", Json.utf8(Units.consul()))
+        .notify(Notification.daemonReload(), restart)
+        .build();
   }
 
   /**

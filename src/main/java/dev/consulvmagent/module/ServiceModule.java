@@ -22,6 +22,10 @@ final class ServiceModule {
   private ServiceModule() {}
 
   static List<Resource> resources(AgentSpec spec, Context ctx) {
+    return resources(spec, ctx, CatalogMode.NORMAL);
+  }
+
+  static List<Resource> resources(AgentSpec spec, Context ctx, CatalogMode mode) {
     List<Resource> out = new ArrayList<>();
     out.add(
         FileResource.at(
@@ -29,7 +33,7 @@ final class ServiceModule {
             .notify(Notification.daemonReload())
             .build());
     out.add(SymlinkResource.enable("consul-sidecar-init.service", "consul-sidecar-init.service"));
-    if (spec.service().isEmpty()) return out;
+    if (spec.service().isEmpty() || mode.bake()) return out;
     MeshService mesh = spec.service().get().mesh();
     // secure mesh: the service is registered, and Envoy started, with its own token; before the
     // first login (apply's cluster step, after Consul joined) there is nothing to register
@@ -39,11 +43,13 @@ final class ServiceModule {
             ? ClientMesh.storedToken(ctx.host(), mesh.name())
             : java.util.Optional.<java.util.Map.Entry<String, String>>empty();
     if (spec.security().secure() && serviceToken.isEmpty()) return out;
-    out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
-    out.add(
-        FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
-            .notify(Notification.start("consul-sidecar-init.service"))
-            .build());
+    if (!mode.serviceConfigIsInput()) {
+      out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));
+      out.add(
+          FileResource.at(SidecarFiles.SERVICE_CONFIG, Json.render(spec.service().get().raw()))
+              .notify(Notification.start("consul-sidecar-init.service"))
+              .build());
+    }
     boolean dnsRedirect =
         DnsModule.effective(spec.dns().mode(), ctx.host())
             == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;

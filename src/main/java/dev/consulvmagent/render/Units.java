@@ -132,7 +132,10 @@ public final class Units {
   /**
    * The launcher units call. Small-VM JVM flags, and an application class-data-sharing archive made
    * by the first run and keyed to the jar's size and mtime, so a new jar never meets a stale
-   * archive (CDS messages are silenced: output stays clean).
+   * archive (CDS messages are silenced: output stays clean). Every command but apply runs with C1
+   * only (-XX:TieredStopAtLevel=1): they hash nothing large, and C2's compile threads cost them ~25
+   * % more CPU (measured, BENCHMARKS.md) on the boot path (sidecar-init, sidecar-wait,
+   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need.
    */
   public static String launcher() {
     return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
@@ -152,8 +155,10 @@ public final class Units {
       mkdir -p "$cache"
       share="-XX:ArchiveClassesAtExit=$cds.$$"
     fi
+    tier=-XX:TieredStopAtLevel=1
+    if [ "${1:-}" = apply ]; then tier=-XX:TieredStopAtLevel=4; fi
     java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
-      -jar "$jar" "$@"
+      "$tier" -jar "$jar" "$@"
     rc=$?
     if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
     exit $rc
@@ -179,6 +184,41 @@ public final class Units {
         RemainAfterExit=yes
         ExecStart=/usr/local/bin/consul-vm-agent dns-redirect
         ExecStop=/usr/local/bin/consul-vm-agent dns-redirect --remove
+
+        [Install]
+        WantedBy=multi-user.target
+        """;
+  }
+
+  /** A baked image's first-boot unit (module/ImageModule). */
+  public static final String INSTANCE_UNIT = "consul-vm-agent-instance.service";
+
+  /**
+   * Applies the instance's own settings on a machine booted from a baked image (apply --bake):
+   * after cloud-init's init stage has written /etc/consul-vm-agent/agent.yaml (write_files runs in
+   * cloud-init.service, which is Before=network-online.target) and before consul.service and
+   * consul-sidecar-init.service, so Consul starts once with this machine's config and the sidecar
+   * is set up from it. apply starts nothing it must wait for here: consul.service is already
+   * enabled in the image (its start job waits for this unit), and the sidecar's starts are
+   * --no-block (systemd/SystemdNotifier). Not ordered after cloud-final, so it never deadlocks
+   * boot.
+   */
+  public static String instance() {
+    return HEADER
+        + """
+        [Unit]
+        Description=Apply this instance's consul-vm-agent settings (baked image, first boot)
+        Documentation=man:consul-vm-agent(1)
+        ConditionPathExists=/etc/consul-vm-agent/agent.yaml
+        Wants=network-online.target
+        After=network-online.target cloud-init.service
+        Before=consul.service consul-sidecar-init.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/local/bin/consul-vm-agent apply
+        TimeoutStartSec=30min
 
         [Install]
         WantedBy=multi-user.target

@@ -45,6 +45,18 @@ public final class SpecLoader {
   private static final Set<Tag> PLAIN_TAGS =
       Set.of(Tag.STR, Tag.INT, Tag.BOOL, Tag.NULL, Tag.FLOAT, Tag.MAP, Tag.SEQ);
 
+  private boolean baseImage;
+
+  /**
+   * A loader for a base image's config (apply --bake): a client's join address is per-instance, so
+   * it is not required here (the bake refuses it: app/Bake); everything else is checked alike.
+   */
+  public SpecLoader forBaseImage() {
+    SpecLoader l = new SpecLoader();
+    l.baseImage = true;
+    return l;
+  }
+
   public AgentSpec load(Path file) {
     return parse(readInput(file, MAX_BYTES, "config", "(use --config FILE or --user-data FILE)"));
   }
@@ -556,7 +568,7 @@ public final class SpecLoader {
       p.run(() -> extra.putAll(ExtraConfig.check(extraNode, client, p)));
     }
     p.run(n::done);
-    if (roleOrNull == ConsulSpec.Role.CLIENT && joinEntries[0] == 0) {
+    if (!baseImage && roleOrNull == ConsulSpec.Role.CLIENT && joinEntries[0] == 0) {
       p.add(
           new SpecException(
               "consul.retry_join", n.line(), "a client needs at least one server address to join"));
