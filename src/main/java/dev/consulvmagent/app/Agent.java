@@ -70,7 +70,7 @@ public final class Agent {
     if (o.userData().isPresent()) {
       byte[] raw = UserData.read(o.userData().get());
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return UserData.extract(raw, path);
+      return UserData.extract(raw, path, UserData.Accounts.read(o.root()));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     return SpecLoader.readInput(
@@ -82,7 +82,8 @@ public final class Agent {
       Path ud = o.userData().get();
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return loader(o).parse(UserData.extract(raw, path));
+      // cloud-init's write_files stops at an owner it cannot look up: the machine's accounts
+      return loader(o).parse(UserData.extract(raw, path, UserData.Accounts.read(o.root())));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     return loader(o).load(cfg);

@@ -134,12 +134,32 @@ public final class Fleet {
   }
 
   private static FleetOperator operator(Connection c, String prefix, String group) {
+    return operator(http(c, Optional.empty(), Duration.ofSeconds(30)), prefix, group);
+  }
+
+  /** One transport per command: each holds a connection pool (Consul 1.8.7 allows 200 a client). */
+  private static FleetOperator operator(ConsulHttp h, String prefix, String group) {
     if (!FleetSpec.isGroup(group))
       throw new SpecException("--group", "is not a group name (a-z, 0-9, '-', '_'): " + group);
     if (!FleetSpec.isPrefix(prefix))
       throw new SpecException("--kv-prefix", "is not a KV prefix ending in '/': " + prefix);
-    ConsulHttp h = http(c, Optional.empty(), Duration.ofSeconds(30));
     return new FleetOperator(new KvApi(h), new TxnApi(h), new FleetKeys(prefix, group));
+  }
+
+  /**
+   * fleet acl: the least-privilege ACL rules (HCL) of a group's watcher on one node, or of the
+   * group's operator (no node). Touches nothing.
+   */
+  public static String aclRules(String prefix, String group, Optional<String> node) {
+    if (!FleetSpec.isGroup(group))
+      throw new SpecException("--group", "is not a group name (a-z, 0-9, '-', '_'): " + group);
+    if (!FleetSpec.isPrefix(prefix))
+      throw new SpecException("--kv-prefix", "is not a KV prefix ending in '/': " + prefix);
+    FleetKeys k = new FleetKeys(prefix, group);
+    if (node.isEmpty()) return dev.consulvmagent.fleet.FleetAcl.operatorRules(k);
+    if (!FleetKeys.isNodeName(node.get()))
+      throw new SpecException("--node", "is not a node name usable in a KV key: " + node.get());
+    return dev.consulvmagent.fleet.FleetAcl.watcherRules(k, node.get());
   }
 
   /** fleet push: validates, then pushes the next revision; returns its number. */
@@ -180,15 +200,14 @@ public final class Fleet {
 
   /** fleet status as plain data (the JSON form; the table is rendered from it). */
   public List<Map<String, Object>> status(Connection c, String prefix, Optional<String> group) {
-    List<String> groups;
-    if (group.isPresent()) groups = List.of(group.get());
-    else {
-      ConsulHttp h = http(c, Optional.empty(), Duration.ofSeconds(30));
-      groups = consul(() -> FleetOperator.groups(new KvApi(h), prefix));
-    }
+    ConsulHttp h = http(c, Optional.empty(), Duration.ofSeconds(30));
+    List<String> groups =
+        group.isPresent()
+            ? List.of(group.get())
+            : consul(() -> FleetOperator.groups(new KvApi(h), prefix));
     List<Map<String, Object>> out = new ArrayList<>();
     for (String g : groups) {
-      FleetOperator op = operator(c, prefix, g);
+      FleetOperator op = operator(h, prefix, g);
       FleetOperator.Status s = consul(op::status);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("group", g);
@@ -203,12 +222,12 @@ public final class Fleet {
           s.control()
               .halted()
               .map(
-                  h -> {
+                  halt -> {
                     Map<String, Object> x = new LinkedHashMap<>();
-                    x.put("revision", h.revision());
-                    x.put("node", h.node());
-                    x.put("message", h.message());
-                    x.put("at", h.at());
+                    x.put("revision", halt.revision());
+                    x.put("node", halt.node());
+                    x.put("message", halt.message());
+                    x.put("at", halt.at());
                     return (Object) x;
                   })
               .orElse(null));

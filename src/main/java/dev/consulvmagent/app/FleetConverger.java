@@ -37,7 +37,13 @@ final class FleetConverger implements Converger {
 
   @Override
   public void apply(AgentSpec spec) {
-    RunResult r = agent.apply(options, spec);
+    RunResult r;
+    try {
+      r = agent.apply(options, spec);
+    } catch (LockHeldException e) {
+      // someone runs apply by hand: not a failure of the revision; the watcher tries again later
+      throw new FleetUnavailableException(e.getMessage(), e);
+    }
     if (r.failed()) throw new IllegalStateException(r.error() == null ? "apply failed" : r.error());
   }
 

@@ -127,6 +127,7 @@ final class SecureMesh {
     ConsulHttp http = local(spec, Optional.empty());
     long end = System.nanoTime() + READY_WAIT.toNanos();
     String last = "";
+    long leaderSince = 0;
     events.info("waiting for the Consul cluster (leader, ACLs) before the cluster step");
     while (System.nanoTime() < end) {
       try {
@@ -135,8 +136,13 @@ final class SecureMesh {
                 .body()
                 .strip();
         boolean ready = !leader.isEmpty() && !leader.equals("\"\"");
-        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER)
+        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER) {
+          if (leaderSince == 0) leaderSince = System.nanoTime();
           ready = acl.tokenSelf(spec.security().managementToken().orElseThrow()).isPresent();
+          // the leader makes the master token within moments; still refused after 30 s means
+          // another token bootstrapped the cluster: the bootstrap check says what to do
+          if (!ready && System.nanoTime() - leaderSince > Duration.ofSeconds(30).toNanos()) return;
+        }
         if (ready) return;
         last = leader.isEmpty() || leader.equals("\"\"") ? "no leader yet" : "ACLs not ready";
       } catch (ConsulException e) {

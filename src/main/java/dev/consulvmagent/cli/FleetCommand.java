@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
       FleetCommand.Pause.class,
       FleetCommand.Resume.class,
       FleetCommand.Promote.class,
-      FleetCommand.Rollback.class
+      FleetCommand.Rollback.class,
+      FleetCommand.Acl.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -274,6 +275,30 @@ final class FleetCommand implements Callable<Integer> {
                   g.group,
                   to == null ? OptionalLong.empty() : OptionalLong.of(to));
       spec.commandLine().getOut().println("group " + g.group + ": rolled back as revision " + rev);
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "acl",
+      mixinStandardHelpOptions = true,
+      description =
+          "Print the least-privilege ACL rules of a group's watcher on --node, or of its operator.")
+  static final class Acl implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin GroupOptions g;
+
+    @Option(
+        names = "--node",
+        paramLabel = "NODE",
+        description = "The watcher's node (omit: the operator's rules).")
+    String node;
+
+    @Override
+    public Integer call() {
+      spec.commandLine()
+          .getOut()
+          .print(Fleet.aclRules(g.prefix, g.group, Optional.ofNullable(node)));
       return ExitCodes.OK;
     }
   }

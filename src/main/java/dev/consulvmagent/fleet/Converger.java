@@ -7,7 +7,10 @@ public interface Converger {
   /** Whether applying this spec would change anything (a plan with changes). */
   boolean hasChanges(AgentSpec spec);
 
-  /** Applies the spec; throws with a message on failure. */
+  /**
+   * Applies the spec; throws with a message on failure. {@link FleetUnavailableException} means it
+   * could not run now (another apply holds the lock): no verdict, tried again later.
+   */
   void apply(AgentSpec spec);
 
   /**

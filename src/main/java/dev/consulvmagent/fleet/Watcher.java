@@ -108,7 +108,7 @@ public final class Watcher {
       try {
         if (handle(v)) blocking.reset(); // something to look at again at once (no slot yet)
       } catch (FleetUnavailableException e) {
-        log.accept("Consul unavailable while working (" + e.getMessage() + "); will retry");
+        log.accept("could not finish (" + e.getMessage() + "); will retry, nothing reverted");
         blocking.reset();
         pause = pause.plus(blocking.failed());
       }

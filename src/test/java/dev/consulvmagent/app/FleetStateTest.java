@@ -31,9 +31,9 @@ class FleetStateTest {
         .isEqualTo("rw-------");
     assertThat(state.load().get().appliedRevision()).isEqualTo(3);
 
-    // the example is a secret-free template: this test of the overlay says insecure explicitly
     String own =
-        Files.readString(Path.of("examples/dashboard.yaml")) + "security:\n  mode: insecure\n";
+        Files.readString(Path.of("examples/dashboard.yaml"))
+            + dev.consulvmagent.testing.Examples.INSECURE;
     Path withFleet = tmp.resolve("fleet.yaml");
     Files.writeString(withFleet, own + "fleet:\n  group: dashboard\n");
     Path without = tmp.resolve("plain.yaml");

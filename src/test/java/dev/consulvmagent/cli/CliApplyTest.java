@@ -169,6 +169,12 @@ class CliApplyTest {
     Run v = run("validate", "--user-data", ud.toString());
     assertThat(v.code()).as(v.err()).isZero();
     assertThat(v.out()).contains("service counting");
+    // the MIME message Vagrant's own Mime code builds from vagrant/Vagrantfile (no MIME-Version
+    // on the first line, no closing boundary; src/test/resources/userdata/vagrant-mime.rb)
+    Run m =
+        run("validate", "--user-data", "src/test/resources/userdata/corpus/vagrant-counting.mime");
+    assertThat(m.code()).as(m.err()).isZero();
+    assertThat(m.out()).contains("service counting");
   }
 
   @Test

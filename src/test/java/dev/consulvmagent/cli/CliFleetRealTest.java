@@ -2,7 +2,6 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.RealConsul;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -66,8 +65,7 @@ class CliFleetRealTest {
         run("fleet", "push", "--group", "web", addr, "--min-healthy-time", "10m", ok.toString());
     assertThat(policy.code()).isEqualTo(3);
     assertThat(policy.err()).contains("min_healthy_time must be less than healthy_deadline");
-    Path cfg =
-        file("vm.yaml", (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE));
+    Path cfg = file("vm.yaml", Files.readString(Path.of("examples/dashboard.yaml")));
     Path breaks = file("breaks.yaml", "dns:\n  mode: pigeon\n");
     Run against =
         run(
@@ -119,11 +117,24 @@ class CliFleetRealTest {
   }
 
   @Test
+  void aclPrintsTheRulesFleetAclRealTestChecks() {
+    Run w = run("fleet", "acl", "--group", "web", "--node", "vm-1");
+    assertThat(w.code()).isZero();
+    assertThat(w.out())
+        .contains("key \"consul-vm-agent/groups/web/nodes/vm-1\" { policy = \"write\" }")
+        .contains("session \"vm-1\" { policy = \"write\" }");
+    assertThat(run("fleet", "acl", "--group", "web").out())
+        .isEqualTo("key_prefix \"consul-vm-agent/groups/web/\" { policy = \"write\" }\n");
+    assertThat(run("fleet", "acl", "--group", "web", "--node", "a/b").code()).isEqualTo(3);
+  }
+
+  @Test
   void watch_withoutAFleetBlock_isAConfigError() throws Exception {
     Path cfg =
         file(
             "nofleet.yaml",
-            (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE));
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE);
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err()).contains("fleet");
@@ -134,7 +145,8 @@ class CliFleetRealTest {
     Path cfg =
         file(
             "fleet.yaml",
-            (Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE)
+            Files.readString(Path.of("examples/dashboard.yaml"))
+                + dev.consulvmagent.testing.Examples.INSECURE
                 + "fleet:\n  group: dashboard\n");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Run r = run("plan", "--root", root.toString(), "--config", cfg.toString());

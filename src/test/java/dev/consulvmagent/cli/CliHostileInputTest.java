@@ -157,7 +157,8 @@ class CliHostileInputTest {
         g.write(("#cloud-config\nx: '" + "a".repeat(1000 * 1000) + "'\n").getBytes());
       }
       String part =
-          "--XYZ\nContent-Type: text/cloud-config\nContent-Transfer-Encoding: base64\n\n"
+          // application/x-gzip: the part type cloud-init decompresses (user_data.DECOMP_TYPES)
+          "--XYZ\nContent-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n\n"
               + java.util.Base64.getMimeEncoder().encodeToString(gz.toByteArray())
               + "\n";
       StringBuilder b =

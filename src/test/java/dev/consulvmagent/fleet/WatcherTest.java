@@ -98,8 +98,11 @@ class WatcherTest {
       return changes;
     }
 
+    boolean locked;
+
     @Override
     public void apply(AgentSpec spec) {
+      if (locked) throw new FleetUnavailableException("another run holds the lock (double)");
       applied.add(spec.service().get().mesh().meta().getOrDefault("team", "?"));
       if (failApply != null && applied.size() == 1) throw new IllegalStateException(failApply);
     }
@@ -186,6 +189,23 @@ class WatcherTest {
     assertThat(slots.taken).isEqualTo(1);
     assertThat(store.reports.get("web-1").state()).isEqualTo(State.FAILED);
     assertThat(store.control.isHalted(2)).isTrue();
+  }
+
+  @Test
+  void aLocalApplyHoldingTheLock_isNoFailure_theWatcherTriesAgain() throws Exception {
+    FakeConverger c = new FakeConverger();
+    c.locked = true;
+    MemLocal local = new MemLocal();
+    store.push(rev(1, OK, REVERT));
+    Watcher w = watcher("web-1", c, local);
+    w.run(BlockingIndex.standard(), 1);
+    assertThat(store.control.halted()).isEmpty();
+    assertThat(slots.held).isZero();
+    assertThat(store.reports.get("web-1").state()).isEqualTo(State.APPLYING);
+    c.locked = false;
+    w.run(BlockingIndex.standard(), 1);
+    assertThat(store.reports.get("web-1").state()).isEqualTo(State.HEALTHY);
+    assertThat(c.applied).containsExactly("blue");
   }
 
   @Test

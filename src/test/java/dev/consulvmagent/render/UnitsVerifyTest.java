@@ -44,6 +44,7 @@ class UnitsVerifyTest {
     Files.writeString(dir.resolve("envoy@web.service"), Units.envoyTemplate());
     Files.writeString(dir.resolve("consul-sidecar-init.service"), Units.sidecarInit());
     Files.writeString(dir.resolve("web.service"), Units.app(app));
+    Files.writeString(dir.resolve("consul-vm-agent-watch.service"), Units.fleetWatch());
     List<String> argv = new ArrayList<>(List.of("systemd-analyze", "verify", "--man=no"));
     try (var s = Files.list(dir)) {
       s.sorted().forEach(p -> argv.add(p.toString()));

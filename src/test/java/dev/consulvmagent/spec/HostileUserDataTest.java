@@ -54,7 +54,7 @@ class HostileUserDataTest {
     byte[] zeros = new byte[1024 * 1024];
     String gzPart =
         mimePart(
-            "Content-Type: text/cloud-config\nContent-Transfer-Encoding: base64",
+            "Content-Type: application/x-gzip\nContent-Transfer-Encoding: base64",
             b64(gzip(("#cloud-config\nx: '" + "a".repeat(1000 * 1000) + "'\n").getBytes())));
     StringBuilder manyGz = new StringBuilder();
     for (int i = 0; i < 12; i++) manyGz.append(gzPart);
@@ -62,7 +62,7 @@ class HostileUserDataTest {
     for (int i = 0; i < 8; i++) {
       String b = "B" + i;
       nested =
-          "Content-Type: multipart/mixed; boundary=\""
+          "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\""
               + b
               + "\"\n\n--"
               + b
@@ -75,7 +75,7 @@ class HostileUserDataTest {
     StringBuilder manyParts = new StringBuilder();
     for (int i = 0; i < 150; i++)
       manyParts.append(mimePart("Content-Type: text/x-shellscript", "#!/bin/sh\ntrue"));
-    StringBuilder folded = new StringBuilder("Content-Type: multipart/mixed;\n");
+    StringBuilder folded = new StringBuilder("MIME-Version: 1.0\nContent-Type: multipart/mixed;\n");
     for (int i = 0; i < 200_000; i++) folded.append(" x=").append(i).append('\n');
     folded.append("\n--XYZ--\n");
     String gzB64Zeros = b64(gzip(zeros)).replace("\r\n", "");
@@ -101,14 +101,22 @@ class HostileUserDataTest {
     for (int i = 0; i < 12_000; i++)
       aliasAppend.append("  - {path: ").append(PATH).append(", append: true, content: *c}\n");
     return Stream.of(
-        Arguments.of("top-level gzip bomb", gzip(new byte[64 * 1024 * 1024]), "more than 1 MiB"),
+        Arguments.of(
+            "top-level gzip bomb",
+            gzip(new byte[64 * 1024 * 1024]),
+            "decompresses to more than 4 MiB"),
         Arguments.of("gzip'd parts", mime(manyGz.toString()).getBytes(), "MiB in all"),
         Arguments.of("nested multipart", nested.getBytes(), "nested"),
         Arguments.of("many parts", mime(manyParts.toString()).getBytes(), "MIME parts"),
         Arguments.of("folded header", folded.toString().getBytes(), "header"),
+        Arguments.of(
+            "many header fields (mime4j's limit)",
+            ("MIME-Version: 1.0\n" + "X-A: b\n".repeat(UserData.MAX_HEADERS + 1) + "\n" + GOOD)
+                .getBytes(),
+            "header"),
         Arguments.of("decode bomb", decodeBomb.toString().getBytes(), "MiB in all"),
         Arguments.of("append bomb", append.toString().getBytes(), "larger than 1 MiB"),
-        Arguments.of("alias append bomb", aliasAppend.toString().getBytes(), "expands"),
+        Arguments.of("alias append bomb", aliasAppend.toString().getBytes(), "larger than 1 MiB"),
         Arguments.of("too big", new byte[UserData.MAX_BYTES + 1], "larger than 4 MiB"));
   }
 
@@ -141,19 +149,12 @@ class HostileUserDataTest {
             "encoding not text",
             "#cloud-config\nwrite_files:\n  - {path: " + PATH + ", encoding: [x], content: a}\n"),
         Arguments.of(
-            "unknown encoding",
-            "#cloud-config\nwrite_files:\n  - {path: " + PATH + ", encoding: rot13, content: a}\n"),
-        Arguments.of(
             "path with NUL",
             "#cloud-config\nwrite_files:\n  - {path: \"/etc/x\\0y\", content: a}\n"),
         Arguments.of("write_files not a list", "#cloud-config\nwrite_files: {a: b}\n"),
-        Arguments.of(
-            "duplicate keys",
-            "#cloud-config\nwrite_files: []\nwrite_files:\n  - {path: " + PATH + ", content: a}\n"),
         Arguments.of("merge_how open paren", GOOD + "merge_how: 'list(append'\n"),
         Arguments.of("merge_how close first", GOOD + "merge_how: 'list)append('\n"),
         Arguments.of("merge_how trailing", GOOD + "merge_how: 'list(append)x'\n"),
-        Arguments.of("merge_how empty", GOOD + "merge_how: '+'\n"),
         Arguments.of("merge_how unknown", GOOD + "merge_how: 'tuple()'\n"),
         Arguments.of("merge_how number", GOOD + "merge_how: 5\n"),
         Arguments.of("merge_how list of numbers", GOOD + "merge_how: [1]\n"),

@@ -19,10 +19,81 @@ class UserDataTest {
   @Test
   void extract_cloudConfig_returnsWriteFilesContent() {
     String ud =
-        "#cloud-config\nwrite_files:\n  - path: /etc/other\n    content: no\n  - path: "
+        "#cloud-config\nwrite_files:\n  - path: /etc/other\n    content: 'no'\n  - path: "
             + PATH
             + "\n    permissions: '0600'\n    content: |\n      consul:\n        role: server\n";
     assertThat(text(UserData.extract(ud.getBytes(), PATH))).isEqualTo("consul:\n  role: server\n");
+  }
+
+  @Test
+  void extract_earlierEntryCloudInitFailsOn_stopsTheModule() {
+    // YAML 1.1: unquoted no is a boolean; cloud-init's write_file cannot encode it, the module
+    // stops there and our later entry is never written (oracle.py: AttributeError on 22.4.2)
+    String ud =
+        "#cloud-config\nwrite_files:\n  - path: /etc/other\n    content: no\n  - path: "
+            + PATH
+            + "\n    content: x\n";
+    assertThatThrownBy(() -> UserData.extract(ud.getBytes(), PATH))
+        .isInstanceOf(SpecException.class)
+        .hasMessageContaining("cloud-init writes nothing")
+        .hasMessageContaining("write_files[0]: content is not text (a boolean)");
+  }
+
+  @Test
+  void extract_unknownOwnerBeforeOurs_nothingWritten_ourOwnUnknownOwner_refused() {
+    var accounts = UserData.Accounts.of(java.util.List.of("root"), java.util.List.of("root"));
+    String other = "  - path: /etc/x\n    owner: nginx\n    content: x\n";
+    String ours = "  - path: " + PATH + "\n    content: x\n";
+    assertThatThrownBy(
+            () ->
+                UserData.extract(
+                    ("#cloud-config\nwrite_files:\n" + other + ours).getBytes(), PATH, accounts))
+        .hasMessageContaining("unknown owner user 'nginx'");
+    assertThat(
+            text(
+                UserData.extract(
+                    ("#cloud-config\nwrite_files:\n" + ours + other).getBytes(), PATH, accounts)))
+        .isEqualTo("x");
+    assertThatThrownBy(
+            () ->
+                UserData.extract(
+                    ("#cloud-config\nwrite_files:\n" + ours + "    owner: consul:consul\n")
+                        .getBytes(),
+                    PATH,
+                    accounts))
+        .hasMessageContaining("write_files[0].owner")
+        .hasMessageContaining("user consul");
+  }
+
+  @Test
+  void accounts_parsePasswdAndGroupNames() {
+    var a =
+        UserData.Accounts.parse(
+            "root:x:0:0:root:/root:/bin/bash\n# c\nconsul:x:999:999::/var/lib/consul:/bin/false\n"
+                .getBytes(),
+            "root:x:0:\nenvoy:x:998:\n".getBytes());
+    assertThat(a.users()).containsExactlyInAnyOrder("root", "consul");
+    assertThat(a.groups()).containsExactlyInAnyOrder("root", "envoy");
+    assertThat(UserData.Accounts.read(java.nio.file.Path.of("/nonexistent-root"))).isNull();
+  }
+
+  @Test
+  void extract_deferredEntryIsWrittenLast_andAppendTakesTruthyStrings() {
+    String ud =
+        "#cloud-config\nwrite_files:\n"
+            + "  - {path: "
+            + PATH
+            + ", defer: 'yes', content: \"deferred\\n\"}\n"
+            + "  - {path: "
+            + PATH
+            + ", content: \"early\\n\"}\n"
+            + "  - {path: "
+            + PATH
+            + ", append: ' On ', content: \"more\\n\"}\n"
+            + "  - {path: "
+            + PATH
+            + ", defer: true, append: 1, content: \"last\\n\"}\n";
+    assertThat(text(UserData.extract(ud.getBytes(), PATH))).isEqualTo("deferred\nlast\n");
   }
 
   @Test
@@ -71,7 +142,7 @@ class UserDataTest {
             + "\n    content: 'consul: {role: server}'\n";
     String p2 = "#cloud-config\nwrite_files:\n  - path: /etc/b\n    content: x\n";
     assertThatThrownBy(() -> UserData.extract(mime(p1, p2).getBytes(), PATH))
-        .hasMessageContaining("no entry with path");
+        .hasMessageContaining("no write_files entry with path");
     assertThat(text(UserData.extract(mime(p2, p1).getBytes(), PATH)))
         .isEqualTo("consul: {role: server}");
   }
@@ -97,14 +168,15 @@ class UserDataTest {
   }
 
   @Test
-  void merge_noReplaceKeepsEarlierScalar_asCloudInitDoes() {
-    CloudInitMerge.Rules r =
-        CloudInitMerge.parse("list(append)+dict(no_replace,recurse_list)+str()");
+  void merge_noReplaceKeepsEarlierScalar_asCloudInitDoes() throws Exception {
+    var ms =
+        CloudInitMerge.construct(
+            CloudInitMerge.fromString("list(append)+dict(no_replace,recurse_list)+str()"));
     Object merged =
         CloudInitMerge.merge(
             java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two")),
             java.util.Map.of("v", "1.20.1", "runcmd", java.util.List.of("three")),
-            r);
+            ms);
     assertThat(merged)
         .isEqualTo(
             java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two", "three")));
@@ -113,7 +185,7 @@ class UserDataTest {
   @Test
   void extract_rejectsShellScriptsAndJinja() {
     assertThatThrownBy(() -> UserData.extract("#!/bin/sh\necho hi\n".getBytes(), PATH))
-        .hasMessageContaining("no #cloud-config");
+        .hasMessageContaining("finds no cloud-config in it (parts: [text/x-shellscript])");
     assertThatThrownBy(
             () -> UserData.extract("## template: jinja\n#cloud-config\n".getBytes(), PATH))
         .hasMessageContaining("Jinja");

@@ -1,0 +1,556 @@
+package dev.consulvmagent.spec;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import org.apache.james.mime4j.MimeException;
+import org.apache.james.mime4j.stream.EntityState;
+import org.apache.james.mime4j.stream.Field;
+import org.apache.james.mime4j.stream.MimeConfig;
+import org.apache.james.mime4j.stream.MimeTokenStream;
+import org.apache.james.mime4j.stream.RecursionMode;
+
+/**
+ * cloud-init's user-data processing (cloudinit/user_data.py at 22.4.2, unchanged in substance
+ * through 26.2): the raw blob becomes the list of parts its handlers are later called with, each
+ * with the content type, headers and payload cloud-init gives them. The MIME structure is read by
+ * Apache James mime4j with its own limits; what Python's email package then does to a part's bytes
+ * (transfer decoding, text decoding) is {@link PythonCodecs}.
+ */
+final class CloudInitParts {
+  private CloudInitParts() {}
+
+  /** A part as cloud-init's handlers see it. payload: String (text/*) or byte[]; null: no text. */
+  record Part(String type, Map<String, String> headers, Object payload, String where) {}
+
+  /** handlers.INCLUSION_TYPES_MAP, longest prefix first (handlers.INCLUSION_SRCH). */
+  private static final String[][] STARTS = {
+    {"text/x-shellscript-per-instance", "text/x-shellscript-per-instance"},
+    {"text/x-shellscript-per-boot", "text/x-shellscript-per-boot"},
+    {"text/x-shellscript-per-once", "text/x-shellscript-per-once"},
+    {"#cloud-config-archive", "text/cloud-config-archive"},
+    {"#cloud-config-jsonp", "text/cloud-config-jsonp"},
+    {"## template: jinja", "text/jinja2"},
+    {"#cloud-boothook", "text/cloud-boothook"},
+    {"#include-once", "text/x-include-once-url"},
+    {"#cloud-config", "text/cloud-config"},
+    {"#part-handler", "text/part-handler"},
+    {"#include", "text/x-include-url"},
+    {"#!", "text/x-shellscript"},
+  };
+
+  private static final List<String> DECOMP_TYPES =
+      List.of(
+          "application/gzip",
+          "application/gzip-compressed",
+          "application/gzipped",
+          "application/x-compress",
+          "application/x-compressed",
+          "application/x-gunzip",
+          "application/x-gzip",
+          "application/x-gzip-compressed");
+
+  /** handlers.type_from_starts_with: lower-cased, leading whitespace dropped, longest prefix. */
+  static String typeFromStartsWith(Object payload, String dflt) {
+    String s = payload instanceof byte[] b ? PythonCodecs.utf8(b) : (String) payload;
+    if (s == null) return dflt;
+    s = PythonCodecs.lstrip(s.toLowerCase(Locale.ROOT));
+    for (String[] p : STARTS) if (s.startsWith(p[0])) return p[1];
+    return dflt;
+  }
+
+  /** UserDataProcessor.process: the parts in the order cloud-init attaches them. */
+  static List<Part> process(byte[] raw, UserData.Budget budget) {
+    byte[] data = gunzipQuiet(raw, budget);
+    List<Part> out = new ArrayList<>();
+    byte[] head = java.util.Arrays.copyOf(data, Math.min(4096, data.length));
+    if (new String(head, StandardCharsets.ISO_8859_1)
+        .toLowerCase(Locale.ROOT)
+        .contains("mime-version:")) {
+      // convert_string: bdata.decode("utf-8"), then email.message_from_string
+      if (PythonCodecs.utf8(data) == null)
+        throw new SpecException(
+            "user-data",
+            "is a MIME message that is not UTF-8; cloud-init fails on it (UnicodeDecodeError)"
+                + " and writes nothing");
+      for (Leaf leaf : mime(data, budget)) processPart(leaf, out, budget);
+    } else {
+      // convert_string: MIMEBase("text", "x-not-multipart") carrying the bytes
+      processPart(new Leaf("text/x-not-multipart", new ArrayList<>(), data, "", true), out, budget);
+    }
+    return out;
+  }
+
+  /** One leaf of the message: content type as Python's get_content_type gives it. */
+  private record Leaf(
+      String type, List<String[]> headers, byte[] body, String cte, boolean binaryPayload) {}
+
+  private static void processPart(Leaf leaf, List<Part> out, UserData.Budget budget) {
+    String where = "user-data part " + (out.size() + 1) + " (" + leaf.type() + ")";
+    budget.part(where);
+    String ctypeOrig = leaf.type();
+    Object payload = fullyDecoded(leaf, budget, where);
+    Map<String, String> headers = dict(leaf.headers());
+    if (DECOMP_TYPES.contains(ctypeOrig)) {
+      byte[] b = payload instanceof byte[] x ? x : PythonCodecs.payloadBytes((String) payload);
+      byte[] plain = gunzip(b, where, budget);
+      String text = plain == null ? null : PythonCodecs.utf8(plain);
+      if (text == null)
+        throw new SpecException(
+            where,
+            "is not gzip data of UTF-8 text; cloud-init fails on it (ERROR_ON_USER_DATA_FAILURE)"
+                + " and writes nothing");
+      // a new MIMENonMultipart carrying the text: walking it re-encodes as get_payload does
+      String type = typeFromStartsWith(text, "text/plain");
+      String again = PythonCodecs.utf8(PythonCodecs.payloadBytes(text));
+      Object walked = type.startsWith("text/") ? again : PythonCodecs.payloadBytes(text);
+      attach(type, new LinkedHashMap<>(), walked, out, budget, where);
+      return;
+    }
+    String ctype = null;
+    if (ctypeOrig.equals("text/plain")
+        || ctypeOrig.equals("text/x-not-multipart")
+        || ctypeOrig.equals("text/x-shellscript")) {
+      ctype = typeFromStartsWith(payload, null);
+    }
+    if (ctype == null) ctype = ctypeOrig;
+    if (ctype.equals("text/x-include-url") || ctype.equals("text/x-include-once-url"))
+      throw new SpecException(
+          where,
+          "is an #include of URLs; cloud-init fetches them at boot, the agent does not (put the"
+              + " config in the user-data itself, or pass --user-data"
+              + " /var/lib/cloud/instance/cloud-config.txt, the merged result cloud-init wrote)");
+    if (ctype.equals("text/cloud-config-archive")) {
+      explodeArchive(payload, out, budget, where);
+      return;
+    }
+    attach(ctype, headers, payload, out, budget, where);
+  }
+
+  private static void attach(
+      String type,
+      Map<String, String> headers,
+      Object payload,
+      List<Part> out,
+      UserData.Budget budget,
+      String where) {
+    out.add(
+        new Part(type, headers, payload, "user-data part " + (out.size() + 1) + " (" + type + ")"));
+  }
+
+  /** UserDataProcessor._explode_archive. */
+  private static void explodeArchive(
+      Object payload, List<Part> out, UserData.Budget budget, String where) {
+    Object loaded = CloudInitYaml.load(payload, where, budget);
+    if (!(loaded instanceof List<?> || loaded instanceof java.util.Set<?>)) return; // default []
+    for (Object ent : (java.util.Collection<?>) loaded) {
+      if (ent instanceof String s) ent = Map.of("content", s);
+      if (!(ent instanceof Map<?, ?> m)) continue;
+      budget.part(where);
+      Object content = m.containsKey("content") ? m.get("content") : "";
+      Object mtype = m.get("type");
+      String type;
+      if (PythonCodecs.falsy(mtype)) {
+        type =
+            typeFromStartsWith(
+                content instanceof byte[] || content instanceof String ? content : "",
+                content instanceof byte[] ? "application/octet-stream" : "text/cloud-config");
+      } else if (mtype instanceof String t && t.contains("/")) {
+        type = t;
+      } else {
+        throw new SpecException(
+            where + ".type",
+            "is not a MIME type (main/sub); cloud-init fails on the archive and writes nothing");
+      }
+      Object text;
+      if (type.startsWith("text/")) {
+        if (content instanceof byte[] b) {
+          text = PythonCodecs.utf8(b);
+          if (text == null)
+            throw new SpecException(
+                where, "an entry's !!binary content is not UTF-8; cloud-init fails on it");
+        } else if (content instanceof String s) {
+          text = s;
+        } else {
+          throw new SpecException(
+              where,
+              "an entry's content is not text; cloud-init fails on the archive and writes nothing");
+        }
+      } else {
+        text = content instanceof String s ? PythonCodecs.payloadBytes(s) : content;
+      }
+      Map<String, String> headers = new LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String k)) continue;
+        String lk = k.toLowerCase(Locale.ROOT);
+        if (List.of(
+                "content",
+                "filename",
+                "type",
+                "launch-index",
+                "content-disposition",
+                "number-attachments",
+                "content-type")
+            .contains(lk)) continue;
+        if (!(e.getValue() instanceof String v))
+          throw new SpecException(
+              where + "." + k,
+              "is not a string; cloud-init fails on the archive (add_header) and writes nothing");
+        headers.put(k, v);
+      }
+      attach(type, headers, text, out, budget, where);
+    }
+  }
+
+  /**
+   * dict(part): header names as written (the handler looks up "Merge-Type" exactly); a repeated
+   * name gives its first value (Message.__getitem__ is get(), the first match).
+   */
+  private static Map<String, String> dict(List<String[]> fields) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String[] f : fields) {
+      String first = null;
+      for (String[] g : fields) {
+        if (g[0].equalsIgnoreCase(f[0])) {
+          first = g[1];
+          break;
+        }
+      }
+      m.put(f[0], first);
+    }
+    return m;
+  }
+
+  /**
+   * util.fully_decoded_payload: Content-Transfer-Encoding decoded as get_payload(decode=True) does;
+   * text/* then as UTF-8 (null where the bytes are not UTF-8: Python's surrogate escapes make YAML
+   * refuse the part later).
+   */
+  private static Object fullyDecoded(Leaf leaf, UserData.Budget budget, String where) {
+    byte[] b = leaf.body();
+    if (!leaf.binaryPayload()) {
+      String text = new String(b, StandardCharsets.UTF_8); // checked to be UTF-8 as a whole
+      b = PythonCodecs.payloadBytes(text);
+      String cte = leaf.cte().toLowerCase(Locale.ROOT);
+      if (cte.equals("quoted-printable")) b = PythonCodecs.a2bQp(b);
+      else if (cte.equals("base64")) b = PythonCodecs.decodeB(joinLines(b));
+    }
+    budget.decoded(b.length, where);
+    if (leaf.type().startsWith("text/")) return PythonCodecs.utf8(b);
+    return b;
+  }
+
+  /** b''.join(bpayload.splitlines()). */
+  private static byte[] joinLines(byte[] b) {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(b.length);
+    for (byte x : b) if (x != '\n' && x != '\r') o.write(x);
+    return o.toByteArray();
+  }
+
+  /** Python's Message.get_content_type: first Content-Type, else text/plain. */
+  private static String contentType(List<String[]> fields) {
+    for (String[] f : fields) {
+      if (f[0].equalsIgnoreCase("content-type")) {
+        String t = f[1].split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        return t.chars().filter(c -> c == '/').count() == 1 ? t : "text/plain";
+      }
+    }
+    return "text/plain";
+  }
+
+  private static String first(List<String[]> fields, String name) {
+    for (String[] f : fields) if (f[0].equalsIgnoreCase(name)) return f[1];
+    return "";
+  }
+
+  /** The leaves of a MIME message in walk() order; containers are skipped as cloud-init does. */
+  private static List<Leaf> mime(byte[] data, UserData.Budget budget) {
+    MimeConfig config =
+        MimeConfig.custom()
+            .setMaxLineLen(UserData.MAX_BYTES)
+            .setMaxHeaderCount(UserData.MAX_HEADERS)
+            .setMaxHeaderLen(UserData.MAX_HEADER_BLOCK)
+            .setMaxContentLen(UserData.MAX_BYTES)
+            .setMalformedHeaderStartsBody(true)
+            .setStrictParsing(false)
+            .build();
+    MimeTokenStream stream = new MimeTokenStream(config);
+    stream.setRecursionMode(RecursionMode.M_RECURSE);
+    stream.parse(new ByteArrayInputStream(pythonHeaderBlocks(data)));
+    List<Leaf> leaves = new ArrayList<>();
+    List<String[]> fields = new ArrayList<>();
+    int depth = 0;
+    try {
+      for (EntityState s = stream.getState(); s != EntityState.T_END_OF_STREAM; s = stream.next()) {
+        switch (s) {
+          case T_START_HEADER -> fields = new ArrayList<>();
+          case T_FIELD -> {
+            Field f = stream.getField();
+            String raw =
+                f.getRaw() == null ? f.getName() + ": " + f.getBody() : f.getRaw().toString();
+            int colon = raw.indexOf(':');
+            String name = colon < 0 ? raw : raw.substring(0, colon);
+            String value = colon < 0 ? "" : raw.substring(colon + 1).replaceFirst("^[ \t]+", "");
+            fields.add(new String[] {name, value.replaceAll("[\r\n]+$", "")});
+          }
+          case T_START_MULTIPART -> {
+            String py = pythonBoundary(first(fields, "content-type"));
+            String ours = stream.getBodyDescriptor().getBoundary();
+            if (!java.util.Objects.equals(py, ours))
+              throw new SpecException(
+                  "user-data",
+                  "the MIME boundary parameter "
+                      + Validators.quote(first(fields, "content-type"))
+                      + " is read as "
+                      + (py == null ? "no boundary" : Validators.quote(py))
+                      + " by Python's email parser (cloud-init) and as "
+                      + Validators.quote(String.valueOf(ours))
+                      + " by the agent's MIME reader; quote it properly");
+            if (++depth > UserData.MAX_DEPTH)
+              throw new SpecException(
+                  "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
+          }
+          case T_END_MULTIPART -> depth--;
+          case T_BODY -> {
+            String type = contentType(fields);
+            if (type.startsWith("multipart/")) break; // no boundary: a container all the same
+            budget.part("user-data");
+            byte[] body;
+            try (InputStream in = stream.getInputStream()) {
+              body = in.readNBytes(UserData.MAX_BYTES + 1);
+            }
+            leaves.add(
+                new Leaf(type, fields, body, first(fields, "content-transfer-encoding"), false));
+          }
+          default -> {}
+        }
+      }
+    } catch (IOException | MimeException e) {
+      throw new SpecException(
+          "user-data", "is not a MIME message cloud-init can read (" + e.getMessage() + ")");
+    }
+    return leaves;
+  }
+
+  /** email.feedparser's headerRE: a header, a continuation, or a From_ line. */
+  private static final java.util.regex.Pattern HEADER =
+      java.util.regex.Pattern.compile("^(From |[\\x21-\\x39\\x3b-\\x7e]*:|[\\t ])");
+
+  private static final java.util.regex.Pattern BOUNDARY =
+      java.util.regex.Pattern.compile(
+          "boundary\\s*=\\s*(?:\"([^\"\\r\\n]*)\"|([^\\s;\"]+))",
+          java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Python's email parser ends a header block at the first line that is not a header (and that line
+   * starts the body): "#cloud-config" right at the top of a message or part is body. mime4j reads
+   * on past such a line; a blank line put before it makes both read the same.
+   */
+  static byte[] pythonHeaderBlocks(byte[] data) {
+    String text = new String(data, StandardCharsets.UTF_8);
+    java.util.Set<String> delimiters = new java.util.HashSet<>();
+    Matcher m = BOUNDARY.matcher(text);
+    while (m.find()) delimiters.add("--" + (m.group(1) != null ? m.group(1) : m.group(2)));
+    StringBuilder out = new StringBuilder(text.length() + 16);
+    boolean inHeaders = true;
+    int lineNo = 0;
+    int i = 0;
+    while (i < text.length()) {
+      int nl = text.indexOf('\n', i);
+      int end = nl < 0 ? text.length() : nl + 1;
+      String line = text.substring(i, end);
+      int cut = line.length();
+      while (cut > 0 && (line.charAt(cut - 1) == '\n' || line.charAt(cut - 1) == '\r')) cut--;
+      String bare = line.substring(0, cut);
+      lineNo++;
+      int cr = bare.indexOf('\r');
+      if (cr >= 0 && (inHeaders || startsWithAny(bare.substring(cr + 1), delimiters)))
+        throw new SpecException(
+            "user-data",
+            "line "
+                + lineNo
+                + " has a carriage return inside a MIME header block or before a boundary:"
+                + " Python's email parser (cloud-init) takes it as a line end and the agent's MIME"
+                + " reader does not; use LF or CRLF line ends");
+      if (bare.startsWith("--")) {
+        for (String d : delimiters) {
+          if (bare.startsWith(d) && !isDelimiterLine(bare, d))
+            throw new SpecException(
+                "user-data",
+                "line "
+                    + lineNo
+                    + " starts with the MIME boundary "
+                    + Validators.quote(d)
+                    + " but is not a boundary line (only '--' and spaces may follow): Python's"
+                    + " email parser (cloud-init) and the agent's MIME reader split it"
+                    + " differently");
+        }
+      }
+      if (inHeaders) {
+        if (bare.isEmpty()) {
+          inHeaders = false;
+        } else if (!HEADER.matcher(bare).find()) {
+          out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
+          inHeaders = false;
+        }
+      } else if (delimiters.contains(bare.stripTrailing())) {
+        inHeaders = true;
+      }
+      out.append(line);
+      i = end;
+    }
+    return out.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Message.get_boundary(): email.message._parseparam (quote-aware split on ';'), the first
+   * boundary parameter, utils.unquote (surrounding quotes or angle brackets), then rstrip.
+   */
+  static String pythonBoundary(String contentType) {
+    String s = ";" + contentType;
+    List<String> plist = new ArrayList<>();
+    while (s.startsWith(";")) {
+      s = s.substring(1);
+      int end = s.indexOf(';');
+      while (end > 0 && (count(s, "\"", end) - count(s, "\\\"", end)) % 2 != 0)
+        end = s.indexOf(';', end + 1);
+      if (end < 0) end = s.length();
+      String f = s.substring(0, end);
+      int i = f.indexOf('=');
+      if (i >= 0)
+        f = f.substring(0, i).strip().toLowerCase(Locale.ROOT) + "=" + f.substring(i + 1).strip();
+      plist.add(f.strip());
+      s = s.substring(end);
+    }
+    for (String p : plist.subList(Math.min(1, plist.size()), plist.size())) {
+      int i = p.indexOf('=');
+      String name = (i < 0 ? p : p.substring(0, i)).strip();
+      String val = i < 0 ? "" : p.substring(i + 1).strip();
+      if (!name.equalsIgnoreCase("boundary")) continue;
+      if (val.length() > 1 && val.startsWith("\"") && val.endsWith("\""))
+        val = val.substring(1, val.length() - 1).replace("\\\\", "\\").replace("\\\"", "\"");
+      else if (val.length() > 1 && val.startsWith("<") && val.endsWith(">"))
+        val = val.substring(1, val.length() - 1);
+      return val.stripTrailing();
+    }
+    return null;
+  }
+
+  private static int count(String s, String what, int end) {
+    int n = 0;
+    for (int i = s.indexOf(what); i >= 0 && i + what.length() <= end; i = s.indexOf(what, i + 1))
+      n++;
+    return n;
+  }
+
+  /** Whether any CR-separated piece of the text starts with one of the delimiters. */
+  private static boolean startsWithAny(String text, java.util.Set<String> delimiters) {
+    for (String piece : text.split("\r", -1))
+      for (String d : delimiters) if (piece.startsWith(d)) return true;
+    return false;
+  }
+
+  /** email.feedparser's boundary line: the delimiter, an optional "--", spaces or tabs. */
+  private static boolean isDelimiterLine(String line, String d) {
+    String rest = line.substring(d.length());
+    if (rest.startsWith("--")) rest = rest.substring(2);
+    for (int i = 0; i < rest.length(); i++)
+      if (rest.charAt(i) != ' ' && rest.charAt(i) != '\t') return false;
+    return true;
+  }
+
+  /** util.decomp_gzip(quiet=True) on the whole blob: gunzip if it can, else the bytes as given. */
+  private static byte[] gunzipQuiet(byte[] b, UserData.Budget budget) {
+    if (b.length < 2 || (b[0] & 0xff) != 0x1f || (b[1] & 0xff) != 0x8b) return b;
+    byte[] out = gunzip(b, "user-data", budget);
+    return out == null ? b : out;
+  }
+
+  /**
+   * gzip.GzipFile(...).read() of CPython 3.11 (Lib/gzip.py _GzipReader): members one after another,
+   * zero padding between them skipped, anything else after a member "Not a gzipped file", the
+   * header CRC skipped unchecked, each member's CRC-32 and length checked. Null where Python
+   * raises; bounded by the budget.
+   */
+  static byte[] gunzip(byte[] b, String where, UserData.Budget budget) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int pos = 0;
+    boolean first = true;
+    byte[] buf = new byte[64 * 1024];
+    try {
+      while (true) {
+        if (!first) {
+          while (pos < b.length && b[pos] == 0) pos++; // zero padding
+        }
+        if (pos >= b.length) {
+          break; // the end (empty input reads as empty, as in Python)
+        }
+        first = false;
+        if (pos + 10 > b.length || (b[pos] & 0xff) != 0x1f || (b[pos + 1] & 0xff) != 0x8b)
+          return null;
+        if (b[pos + 2] != 8) return null;
+        int flag = b[pos + 3] & 0xff;
+        pos += 10;
+        if ((flag & 4) != 0) {
+          if (pos + 2 > b.length) return null;
+          int xlen = (b[pos] & 0xff) | (b[pos + 1] & 0xff) << 8;
+          pos += 2 + xlen;
+        }
+        if ((flag & 8) != 0) {
+          while (pos < b.length && b[pos] != 0) pos++;
+          pos++;
+        }
+        if ((flag & 16) != 0) {
+          while (pos < b.length && b[pos] != 0) pos++;
+          pos++;
+        }
+        if ((flag & 2) != 0) pos += 2;
+        if (pos > b.length) return null;
+        java.util.zip.Inflater inf = new java.util.zip.Inflater(true);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        long size = 0;
+        try {
+          inf.setInput(b, pos, b.length - pos);
+          while (!inf.finished()) {
+            int n = inf.inflate(buf);
+            if (n == 0 && (inf.needsInput() || inf.needsDictionary())) return null; // truncated
+            crc.update(buf, 0, n);
+            size += n;
+            if (out.size() + n > UserData.MAX_BYTES)
+              throw new SpecException(
+                  where,
+                  "decompresses to more than " + UserData.MAX_BYTES / (1024 * 1024) + " MiB");
+            out.write(buf, 0, n);
+          }
+          pos = b.length - inf.getRemaining();
+        } finally {
+          inf.end();
+        }
+        if (pos + 8 > b.length) return null;
+        long want =
+            (b[pos] & 0xffL)
+                | (b[pos + 1] & 0xffL) << 8
+                | (b[pos + 2] & 0xffL) << 16
+                | (b[pos + 3] & 0xffL) << 24;
+        long isize =
+            (b[pos + 4] & 0xffL)
+                | (b[pos + 5] & 0xffL) << 8
+                | (b[pos + 6] & 0xffL) << 16
+                | (b[pos + 7] & 0xffL) << 24;
+        if (want != crc.getValue() || isize != (size & 0xffffffffL)) return null;
+        pos += 8;
+      }
+    } catch (java.util.zip.DataFormatException e) {
+      return null;
+    }
+    budget.decoded(out.size(), where);
+    return out.toByteArray();
+  }
+}
