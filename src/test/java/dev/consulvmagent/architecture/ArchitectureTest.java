@@ -132,10 +132,6 @@ class ArchitectureTest {
     noClasses()
         .that()
         .resideInAPackage(P + "host..")
-        // the operator's own mesh secrets directory (mesh init), outside any managed root, like
-        // LocalFiles: links there are refused by its own checks, not walked from a root
-        .and()
-        .doNotHaveSimpleName("SecretFiles")
         .should()
         .callMethodWhere(
             DescribedPredicate.describe(
