@@ -1,6 +1,7 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.ConsulHttp;
@@ -124,21 +125,24 @@ final class SecureMesh {
    */
   static void awaitReady(AgentSpec spec, EventSink events) {
     AclApi acl = new AclApi(local(spec, Optional.empty()));
-    ConsulHttp http = local(spec, Optional.empty());
+    AgentApi agent = new AgentApi(local(spec, Optional.empty()));
     long end = System.nanoTime() + READY_WAIT.toNanos();
     String last = "";
+    long leaderSince = 0;
     events.info("waiting for the Consul cluster (leader, ACLs) before the cluster step");
     while (System.nanoTime() < end) {
       try {
-        String leader =
-            http.get("/v1/status/leader", dev.consulvmagent.consul.ConsulQuery.NONE, "none")
-                .body()
-                .strip();
-        boolean ready = !leader.isEmpty() && !leader.equals("\"\"");
-        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER)
+        boolean leader = agent.leader().isPresent();
+        boolean ready = leader;
+        if (ready && spec.consul().role() == ConsulSpec.Role.SERVER) {
+          if (leaderSince == 0) leaderSince = System.nanoTime();
           ready = acl.tokenSelf(spec.security().managementToken().orElseThrow()).isPresent();
+          // the leader makes the master token within moments; still refused after 30 s means
+          // another token bootstrapped the cluster: the bootstrap check says what to do
+          if (!ready && System.nanoTime() - leaderSince > Duration.ofSeconds(30).toNanos()) return;
+        }
         if (ready) return;
-        last = leader.isEmpty() || leader.equals("\"\"") ? "no leader yet" : "ACLs not ready";
+        last = !leader ? "no leader yet" : "ACLs not ready";
       } catch (ConsulException e) {
         last = e.getMessage();
       }

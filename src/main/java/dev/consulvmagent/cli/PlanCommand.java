@@ -1,6 +1,8 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -28,7 +30,9 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
-    RunResult r = new Agent(Main.sink(err, common)).plan(common.toRunOptions());
+    RunResult r =
+        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, Main.sink(err, common))
+            .plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCode.CHANGES_PENDING.code() : ExitCode.OK.code();
     Render.result(out, err, r, common.json(), common.verbose, code);
     return code;

@@ -1,5 +1,7 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -33,11 +35,9 @@ final class SidecarWaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Mesh.sidecarWait(
-        service,
-        consul.flags(),
-        Duration.ofSeconds(timeout),
-        Main.sink(spec.commandLine().getErr(), null));
+    new Mesh(Hosts.live(), ConsulAccess.of(consul.flags()))
+        .sidecarWait(
+            service, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
     return ExitCode.OK.code();
   }
 }

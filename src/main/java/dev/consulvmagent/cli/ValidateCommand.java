@@ -1,8 +1,10 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
-import dev.consulvmagent.app.JsonText;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.render.Json;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
@@ -32,11 +34,13 @@ final class ValidateCommand implements Callable<Integer> {
   static int run(Common common, PrintWriter out, PrintWriter err) {
     AgentSpec s;
     try {
-      s = new Agent(EventSink.NONE).load(common.toRunOptions());
+      s =
+          new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, EventSink.NONE)
+              .load(common.toRunOptions());
     } catch (SpecException e) {
       // a CI job parses stdout: the problems as JSON there, the usual message on stderr
       if (common.json()) {
-        out.print(JsonText.of(invalid(e)));
+        out.print(Json.text(invalid(e)));
         out.flush();
       }
       throw e;
@@ -49,7 +53,7 @@ final class ValidateCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("valid", true);
       m.put("warnings", warnings);
-      out.print(JsonText.of(m));
+      out.print(Json.text(m));
     } else {
       out.println(
           "Valid: consul "

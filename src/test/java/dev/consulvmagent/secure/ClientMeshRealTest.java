@@ -115,12 +115,13 @@ class ClientMeshRealTest {
   static RunResult apply(Host host, ClientSecurity c) {
     AclApi acl = new AclApi(SecureCluster.http(client, null));
     Engine engine = new Engine(EventSink.NONE);
+    Instant start = Instant.now(); // plan included: what apply's cluster step costs
     List<Planned> plan =
         engine.plan(
             ClientMesh.resources(c, acl, t -> new IntentionApi(SecureCluster.http(client, t))),
             host);
     reported.add(Json.compact(plan.stream().map(p -> p.change().toString()).toList()));
-    RunResult r = engine.apply(plan, host, n -> List.of(), Instant.now());
+    RunResult r = engine.apply(plan, host, n -> List.of(), start);
     reported.add(Json.compact(r.outcomes().stream().map(Object::toString).toList()));
     reported.add(String.valueOf(r.error()));
     return r;
@@ -144,6 +145,13 @@ class ClientMeshRealTest {
     RunResult first = apply(counting, c);
     assertThat(first.failed()).as(first.error()).isFalse();
     assertThat(first.changed()).isEqualTo(2);
+    // what the secure first boot adds on a client once Consul joined: login, token file, one
+    // intention (issue 19 asks for at most a second of agent time; bounded loosely here, since
+    // the test machine is shared, and printed for BENCHMARKS.md)
+    java.time.Duration took = java.time.Duration.between(first.start(), first.end());
+    System.err.println(
+        "client cluster step (login + token + intentions): " + took.toMillis() + " ms");
+    assertThat(took).isLessThan(java.time.Duration.ofSeconds(5));
     FileStat st = counting.fs().stat(ClientMesh.tokenFile("counting")).orElseThrow();
     assertThat(st.mode() & 07777).isEqualTo(0640);
     Secret token = tokenIn(counting, "counting");
@@ -456,7 +464,8 @@ class ClientMeshRealTest {
                 Optional.empty(),
                 Optional.of(Map.entry(token.value(), ClientMesh.tokenFile("counting"))),
                 false,
-                "1.8.7")
+                "1.8.7",
+                dev.consulvmagent.consul.ConsulEndpoint.LOCAL)
             .get(0);
     byte[] doc = ((dev.consulvmagent.resource.FileResource) reg).content();
     Files.write(client.configDir().resolve("service-registration.json"), doc);

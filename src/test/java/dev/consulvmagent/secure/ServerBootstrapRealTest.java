@@ -138,6 +138,20 @@ class ServerBootstrapRealTest {
       assertThat(acl.tokenSelf(agent)).isPresent();
       assertThat(apply(engine, sec, acl, host).changed()).isZero();
       assertBootstrappedOnce(acl);
+
+      // a management token that is not the cluster's: stopped at the check, nothing written
+      Secret wrong = new Secret(UUID.randomUUID().toString());
+      ServerSecurity other =
+          new ServerSecurity(
+              "server-a", SecureCluster.DC, wrong, agent, mesh.publicKeyPem(), List.of("other"));
+      RunResult refused = apply(engine, other, new AclApi(SecureCluster.http(server, wrong)), host);
+      assertThat(refused.failed()).isTrue();
+      assertThat(refused.error())
+          .contains("security.management_token")
+          .contains("never bootstraps ACLs itself")
+          .doesNotContain(wrong.value());
+      assertThat(acl.roleByName(ServerBootstrap.ROLE_PREFIX + "other")).isEmpty();
+      assertBootstrappedOnce(acl);
     }
   }
 
