@@ -51,8 +51,8 @@ public final class Common {
       names = {"-o", "--output"},
       paramLabel = "FORMAT",
       defaultValue = "text",
-      description = "text or json.")
-  String output;
+      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  Output output;
 
   @Option(
       names = {"-v", "--verbose"},
@@ -100,6 +100,6 @@ public final class Common {
   }
 
   boolean json() {
-    return "json".equals(output);
+    return output == Output.json;
   }
 }

@@ -158,7 +158,7 @@ class CliBakeTest {
                     "retry_join: [192.0.2.10]\n"
                         + "  encrypt: \"pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=\""));
     Run r = bake(cfg, image);
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err())
         .contains(
             "consul.node_name",
@@ -180,7 +180,7 @@ class CliBakeTest {
             "base.yaml",
             BASE + "security:\n  gossip_key: \"pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=\"\n");
     Run r = bake(cfg, image);
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("security.gossip_key");
     assertThat(r.out() + r.err()).doesNotContain("pUqJrVyVRj5jsiYEkM");
   }

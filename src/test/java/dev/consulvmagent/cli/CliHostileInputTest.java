@@ -102,7 +102,7 @@ class CliHostileInputTest {
         .doesNotContain("OutOfMemoryError")
         .doesNotContain("StackOverflowError")
         .contains(expected);
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
   }
 
   @Test
@@ -110,7 +110,7 @@ class CliHostileInputTest {
     Path p = Files.write(tmp.resolve("ud"), HostileUserData.gzipBombOfParts());
     Result r = runSmallJvm("validate", "--user-data", p.toString());
     assertThat(r.err()).doesNotContain("OutOfMemoryError");
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
   }
 
   @Test
@@ -118,7 +118,7 @@ class CliHostileInputTest {
     assumeTrue(Files.exists(Path.of("/dev/zero")));
     for (String flag : new String[] {"--config", "--user-data"}) {
       Result r = runSmallJvm("validate", flag, "/dev/zero");
-      assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains("not a regular file");
     }
   }
@@ -130,12 +130,12 @@ class CliHostileInputTest {
     assumeTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo not available");
     for (String flag : new String[] {"--config", "--user-data"}) {
       Result r = runSmallJvm("validate", flag, fifo.toString());
-      assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains("not a regular file");
     }
     Path root = java.nio.file.Files.createDirectories(tmp.resolve("root"));
     Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--root", root.toString());
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("not a regular file");
     try (var files = Files.list(root)) {
       assertThat(files).isEmpty();
@@ -145,7 +145,7 @@ class CliHostileInputTest {
   @Test
   void directory_asConfig_isRefused() throws Exception {
     Result r = runSmallJvm("validate", "--config", tmp.toString());
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("directory");
   }
 

@@ -109,7 +109,7 @@ class CliHostileRootTest {
     Run r = apply(root);
 
     assertThat(Roots.snapshot(out)).as(r.text()).isEqualTo(before);
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.text()).containsAnyOf("is a symbolic link", "is a symlink").contains("/" + where);
     assertThat(Files.readSymbolicLink(link)).isEqualTo(out);
     try (Stream<Path> s = Files.walk(root)) {
@@ -183,7 +183,7 @@ class CliHostileRootTest {
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
-    assertThat(r.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.err()).contains("is a symbolic link", "/etc");
   }
 
@@ -212,7 +212,7 @@ class CliHostileRootTest {
         .isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
     try (RunLock held = RunLock.acquire(options(alias), java.time.Duration.ofSeconds(1))) {
       Run r = apply(root, "--lock-wait", "0");
-      assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.LOCKED);
+      assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.LOCKED.code());
     }
     assertThat(apply(root).code()).isZero();
     assertThat(tmpLocks())
@@ -242,7 +242,7 @@ class CliHostileRootTest {
             "--mirror",
             mirror.url());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("--root").contains(given.toString()).contains("--root /");
   }
 
@@ -270,7 +270,7 @@ class CliHostileRootTest {
                 mnt.toString(),
                 "--mirror",
                 mirror.url());
-        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
         assertThat(r.err()).contains("--root").contains(mnt.toString());
       } finally {
         Process u = new ProcessBuilder("umount", mnt.toString()).inheritIO().start();
@@ -293,7 +293,7 @@ class CliHostileRootTest {
 
     Run r = apply(root);
 
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(target).doesNotExist();
   }
 

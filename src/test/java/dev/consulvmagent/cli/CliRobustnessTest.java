@@ -50,7 +50,7 @@ class CliRobustnessTest {
               root.toString(),
               "--lock-wait",
               "1");
-      assertThat(r.code()).isEqualTo(ExitCodes.LOCKED);
+      assertThat(r.code()).isEqualTo(ExitCode.LOCKED.code());
       assertThat(r.err()).contains("another consul-vm-agent run holds");
       assertThat(System.nanoTime() - t0).isGreaterThan(900_000_000L);
     }

@@ -53,7 +53,7 @@ class RedTeamTest {
   void hardLinkToAnOutsideFile_itsModeAndOwnerAreNeverChanged(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     CliApplyTest.Run first = apply(root);
-    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCodes.OK);
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.OK.code());
     Path inside = root.resolve(where);
     Path outside = Files.createDirectories(tmp.resolve("outside")).resolve("shadow");
     Files.copy(inside, outside);
@@ -65,7 +65,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = apply(root);
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.OK.code());
     assertThat(Files.getAttribute(outside, "unix:mode")).as("outside file's mode").isEqualTo(mode);
     assertThat(Files.readAllBytes(outside)).isEqualTo(content);
     assertThat(Files.getAttribute(inside, "unix:nlink")).as("own inode now").isEqualTo(1);
@@ -95,7 +95,7 @@ class RedTeamTest {
   void uninstall_ledgerListingAPathTheAgentNeverRecords_removesNothing(String entry)
       throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
-    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    assertThat(apply(root).code()).isEqualTo(ExitCode.OK.code());
     Path ledger = root.resolve("var/lib/consul-vm-agent/owned.json");
     String json = Files.readString(ledger);
     String forged = json.replaceFirst("\\[", "[ \"" + entry.replace("\\", "\\\\") + "\",");
@@ -104,7 +104,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.err()).contains("owned.json is not a ledger").contains("Nothing was removed");
     assertThat(Roots.snapshot(root)).isEqualTo(before);
   }
@@ -126,7 +126,7 @@ class RedTeamTest {
       })
   void hugeFileWhereTheAgentReadsOne_neverRunsTheHeapOut(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
-    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    assertThat(apply(root).code()).isEqualTo(ExitCode.OK.code());
     Path big = root.resolve(where);
     Files.delete(big);
     try (var f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
@@ -144,8 +144,8 @@ class RedTeamTest {
             mirror.url());
 
     assertThat(r.err()).doesNotContain("OutOfMemoryError");
-    assertThat(r.code()).as(r.err()).isIn(ExitCodes.OK, ExitCodes.FAILED);
-    if (r.code() == ExitCodes.FAILED) assertThat(r.err()).contains("larger than 8 MiB");
+    assertThat(r.code()).as(r.err()).isIn(ExitCode.OK.code(), ExitCode.FAILED.code());
+    if (r.code() == ExitCode.FAILED.code()) assertThat(r.err()).contains("larger than 8 MiB");
     else assertThat(Files.size(big)).isLessThan(1 << 20);
   }
 
@@ -177,7 +177,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", config.toString());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("connect-service-upstreams").contains("not a valid name");
   }
 
@@ -198,7 +198,7 @@ class RedTeamTest {
             "service:\n  name: counting",
             "service:\n  meta:\n    " + e + "\n  name: counting");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", structured.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("service.meta").contains("Consul");
 
     String annotation =
@@ -209,7 +209,7 @@ class RedTeamTest {
         Examples.config(
             tmp, "dashboard", "consul.hashicorp.com/service-meta-team: seed", annotation);
     r = CliApplyTest.run("validate", "--config", annotated.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("service-meta-").contains("Consul");
   }
 
@@ -237,9 +237,9 @@ class RedTeamTest {
       "--config", config.toString(), "--root", root.toString(), "--mirror", mirror.url()
     };
     CliApplyTest.Run plan = CliApplyTest.run(concat("plan", args));
-    assertThat(plan.code()).as(plan.out() + plan.err()).isEqualTo(ExitCodes.OK);
+    assertThat(plan.code()).as(plan.out() + plan.err()).isEqualTo(ExitCode.OK.code());
     CliApplyTest.Run apply = CliApplyTest.run(concat("apply", args));
-    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCode.OK.code());
 
     assertThat(plan.out() + plan.err() + apply.out() + apply.err()).doesNotContain("LEAKME");
     assertThat(Files.readString(root.resolve("var/lib/consul-vm-agent/last-run.json")))
@@ -272,7 +272,7 @@ class RedTeamTest {
             root.toString(),
             "--mirror",
             mirror.url());
-    assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCodes.OK);
+    assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCode.OK.code());
     java.util.List<String> ours;
     try (var s = Files.list(root.resolve("etc/systemd/system"))) {
       ours =
@@ -288,7 +288,9 @@ class RedTeamTest {
           Examples.config(
               tmp, "dashboard", "  name: dashboard\n  url", "  name: " + unit + "\n  url");
       CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-      assertThat(r.code()).as(unit + ": " + r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code())
+          .as(unit + ": " + r.out() + r.err())
+          .isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).as(unit).contains("app.name").contains("reserved");
     }
   }
@@ -318,7 +320,7 @@ class RedTeamTest {
       String example, String from, String to, String field) {
     Path c = Examples.config(tmp, example, from.replace("\\n", "\n"), to.replace("\\n", "\n"));
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains(field).contains("is taken by");
   }
 
@@ -342,7 +344,7 @@ class RedTeamTest {
     CliApplyTest.Run r =
         CliApplyTest.run(
             "redirect-traffic", "--dry-run", "-proxy-uid=997", "-proxy-inbound-port=20000", flag);
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.out()).doesNotContain("-A CONSUL_PROXY_OUTPUT").doesNotContain("DROP");
   }
 
@@ -361,7 +363,7 @@ class RedTeamTest {
                 + cidr
                 + "\"");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("exclude-outbound-cidrs");
   }
 
@@ -392,8 +394,8 @@ class RedTeamTest {
             "--mirror",
             withPassword + "/nowhere");
 
-    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
-    assertThat(failed.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCode.OK.code());
+    assertThat(failed.code()).isEqualTo(ExitCode.FAILED.code());
     assertThat(apply.out() + apply.err() + failed.out() + failed.err())
         .contains("***@")
         .doesNotContain("Pw5ecret");

@@ -97,7 +97,7 @@ class SidecarInitCommandTest {
       List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
       line.addAll(List.of(args));
       CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
-      assertThat(r.code()).as(line.toString()).isEqualTo(ExitCodes.USAGE);
+      assertThat(r.code()).as(line.toString()).isEqualTo(ExitCode.USAGE.code());
       assertThat(r.out()).isEmpty();
       assertThat(r.err()).contains(args[0].equals("--http-addr") ? "--http-addr" : "--type");
     }
@@ -125,7 +125,7 @@ class SidecarInitCommandTest {
     Path f = seedConfig("{\"name\": \"web\", \"port\": 80, \"prot\": 81}");
     CliApplyTest.Run r =
         CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).contains("prot", "unknown key");
   }
@@ -141,7 +141,7 @@ class SidecarInitCommandTest {
     var before = Roots.snapshot(root);
     CliApplyTest.Run r =
         CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root", root.toString());
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err())
         .contains(
             "consul.hashicorp.com/connect-service-upstreams",
@@ -201,7 +201,7 @@ class SidecarInitCommandTest {
     Files.writeString(env.resolve("counting.env"), "MANAGED_CONSUL_VERSION=1.8.7\n");
     CliApplyTest.Run applied = CliApplyTest.run(dry);
     // 1.8.7 has no transparent proxy (the seed's default): refused, naming the field
-    assertThat(applied.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(applied.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(applied.err())
         .contains(
             "rendering for Consul 1.8.7 (the one apply rendered for, in"
