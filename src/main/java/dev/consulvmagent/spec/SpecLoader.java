@@ -413,7 +413,7 @@ public final class SpecLoader {
     Optional<ServiceConfig> service =
         Optional.ofNullable(root.get("service"))
             .flatMap(n -> service(n, p, app.flatMap(AppSpec::port)));
-    DnsSpec dns = dns(root.get("dns"), p);
+    DnsSpec dns = DnsSection.read(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
     Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
     SecuritySpec security =
@@ -481,7 +481,8 @@ public final class SpecLoader {
     return s == null || !s.isMapping() ? -1 : s.keyLine(key);
   }
 
-  private static boolean mapping(Node n, Problems p, String what) {
+  /** Whether n is a mapping; if not, says so ("expected a mapping of WHAT"). */
+  static boolean mapping(Node n, Problems p, String what) {
     if (n.isMapping()) return true;
     p.add(n.error("expected a mapping of " + what));
     return false;
@@ -813,31 +814,6 @@ public final class SpecLoader {
         org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
   }
 
-  private DnsSpec dns(Node n, Problems p) {
-    if (n == null) return new DnsSpec(DnsSpec.Mode.AUTO);
-    if (!mapping(n, p, "DNS settings")) return new DnsSpec(DnsSpec.Mode.AUTO);
-    DnsSpec.Mode mode =
-        p.get(
-            () ->
-                opt(n, "mode")
-                    .map(
-                        m ->
-                            switch (m.text()) {
-                              case "auto" -> DnsSpec.Mode.AUTO;
-                              case "resolved" -> DnsSpec.Mode.RESOLVED;
-                              case "iptables" -> DnsSpec.Mode.IPTABLES;
-                              case "none" -> DnsSpec.Mode.NONE;
-                              default ->
-                                  throw m.error(
-                                      "must be one of auto, resolved, iptables, none; got "
-                                          + Validators.quote(m.text()));
-                            })
-                    .orElse(DnsSpec.Mode.AUTO),
-            DnsSpec.Mode.AUTO);
-    p.run(n::done);
-    return new DnsSpec(mode);
-  }
-
   private DownloadsSpec downloads(Node n, Problems p) {
     if (n == null) return new DownloadsSpec(Optional.empty(), Optional.empty(), true);
     if (!mapping(n, p, "download settings"))
@@ -965,7 +941,8 @@ public final class SpecLoader {
     return Optional.of(new FleetSpec(group, prefix, token));
   }
 
-  private static Optional<Node> opt(Node parent, String key) {
+  /** The child at key, if given. */
+  static Optional<Node> opt(Node parent, String key) {
     return Optional.ofNullable(parent.get(key));
   }
 }
