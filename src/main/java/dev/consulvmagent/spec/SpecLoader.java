@@ -408,7 +408,7 @@ public final class SpecLoader {
       p.throwIfAny();
     }
     ConsulSpec consul = consul(root.get("consul"), p);
-    EnvoySpec envoy = envoy(root.get("envoy"), p);
+    EnvoySpec envoy = EnvoySection.read(root.get("envoy"), p);
     Optional<AppSpec> app = Optional.ofNullable(root.get("app")).flatMap(n -> app(n, p));
     Optional<ServiceConfig> service =
         Optional.ofNullable(root.get("service"))
@@ -590,20 +590,6 @@ public final class SpecLoader {
     return new ConsulSpec(
         version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha,
         extra);
-  }
-
-  private EnvoySpec envoy(Node n, Problems p) {
-    EnvoySpec dflt = new EnvoySpec(DEFAULT_ENVOY_VERSION, Optional.empty(), 19000, false);
-    if (n == null) return dflt;
-    if (!mapping(n, p, "Envoy settings")) return null;
-    String version =
-        p.get(() -> opt(n, "version").map(Validators::version).orElse(DEFAULT_ENVOY_VERSION), null);
-    Optional<String> sha = p.get(() -> opt(n, "sha256").map(Validators::sha256), Optional.empty());
-    int admin = p.get(() -> opt(n, "admin_port").map(Node::port).orElse(19000), 19000);
-    boolean ignore =
-        p.get(() -> opt(n, "ignore_compatibility").map(Node::bool).orElse(false), true);
-    p.run(n::done);
-    return version == null ? null : new EnvoySpec(version, sha, admin, ignore);
   }
 
   private Optional<AppSpec> app(Node n, Problems p) {
