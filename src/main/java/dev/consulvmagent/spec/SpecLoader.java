@@ -415,7 +415,8 @@ public final class SpecLoader {
             .flatMap(n -> service(n, p, app.flatMap(AppSpec::port)));
     DnsSpec dns = DnsSection.read(root.get("dns"), p);
     DownloadsSpec downloads = downloads(root.get("downloads"), p);
-    Optional<FleetSpec> fleet = Optional.ofNullable(root.get("fleet")).flatMap(n -> fleet(n, p));
+    Optional<FleetSpec> fleet =
+        Optional.ofNullable(root.get("fleet")).flatMap(n -> FleetSection.read(n, p));
     SecuritySpec security =
         SecuritySection.read(
             root.get("security"), consul == null ? ConsulSpec.Role.CLIENT : consul.role(), p);
@@ -876,55 +877,6 @@ public final class SpecLoader {
       throw v.error("must be between " + min + " and " + max + " " + unit + ", got " + x);
     }
     return x;
-  }
-
-  /** The fleet block (issue 22): group, kv_prefix, token_file. */
-  private Optional<FleetSpec> fleet(Node n, Problems p) {
-    if (!mapping(n, p, "fleet settings")) return Optional.empty();
-    String group =
-        p.get(
-            () -> {
-              Node g = n.require("group");
-              String v = g.text();
-              if (!FleetSpec.isGroup(v))
-                throw g.error(
-                    "must be 1-63 of a-z, 0-9, '-', '_' (starting and ending with a letter or"
-                        + " digit), got "
-                        + Validators.quote(v));
-              return v;
-            },
-            null);
-    String prefix =
-        p.get(
-            () ->
-                opt(n, "kv_prefix")
-                    .map(
-                        k -> {
-                          String v = k.text();
-                          if (!FleetSpec.isPrefix(v))
-                            throw k.error(
-                                "must be a KV path ending in '/' (segments of A-Z a-z 0-9 . _ -,"
-                                    + " no leading '/', no '..'), got "
-                                    + Validators.quote(v));
-                          return v;
-                        })
-                    .orElse(FleetSpec.DEFAULT_PREFIX),
-            null);
-    Optional<java.nio.file.Path> token =
-        p.get(
-            () ->
-                opt(n, "token_file")
-                    .map(
-                        t -> {
-                          String v = Validators.singleLine(t);
-                          if (!v.startsWith("/") || v.contains("/../") || v.endsWith("/.."))
-                            throw t.error("must be an absolute path, got " + Validators.quote(v));
-                          return java.nio.file.Path.of(v);
-                        }),
-            Optional.empty());
-    p.run(n::done);
-    if (group == null || prefix == null) return Optional.empty();
-    return Optional.of(new FleetSpec(group, prefix, token));
   }
 
   /** The child at key, if given. */
