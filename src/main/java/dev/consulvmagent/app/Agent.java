@@ -17,13 +17,16 @@ import dev.consulvmagent.module.CatalogMode;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ConfigOverlay;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -61,7 +64,7 @@ public final class Agent {
    * apply say on every run, so validate can say the same.
    */
   public static List<String> warnings(AgentSpec spec) {
-    List<String> out = new java.util.ArrayList<>();
+    List<String> out = new ArrayList<>();
     spec.service().ifPresent(s -> out.addAll(s.warnings()));
     out.addAll(SpecWarnings.of(spec)); // what prepare says on every plan and apply
     return out;
@@ -84,11 +87,10 @@ public final class Agent {
     // a VM in a fleet group runs its own config with the overlay the watcher applied last, so a
     // plain apply keeps what the rollout did (README "Fleet rollouts")
     if (own.fleet().isEmpty()) return own;
-    java.util.Optional<String> overlay = FleetState.appliedOverlay(host);
+    Optional<String> overlay = FleetState.appliedOverlay(host);
     if (overlay.isEmpty()) return own;
     events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(host));
-    return dev.consulvmagent.spec.ConfigOverlay.apply(
-        configBytes(o), overlay.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return ConfigOverlay.apply(configBytes(o), overlay.get().getBytes(StandardCharsets.UTF_8));
   }
 
   /** The VM's own config text (the config file, or the user-data's write_files entry). */
@@ -195,7 +197,7 @@ public final class Agent {
     Instant start = Instant.now();
     Prepared p = prepare(o);
     // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
-    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    List<Planned> all = new ArrayList<>(p.plan());
     if (p.host().live())
       all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
     RunResult r = p.engine().planResult(all, start);

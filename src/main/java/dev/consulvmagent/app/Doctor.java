@@ -22,12 +22,17 @@ import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.SpecException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * `status`: is this VM correctly in the mesh? Each check answers ok, warn, fail (or skip, under
@@ -336,8 +341,7 @@ public final class Doctor {
         .readIfExists("/etc/resolv.conf")
         .ifPresent(
             b -> {
-              for (String line :
-                  new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+              for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
                 String[] w = line.trim().split("\\s+");
                 if (w.length >= 2 && w[0].equals("nameserver")) out.add(w[1]);
               }
@@ -435,16 +439,15 @@ public final class Doctor {
    */
   public static ConsulDns.Lookup withDeadline(ConsulDns.Lookup lookup, Duration deadline) {
     return name -> {
-      java.util.concurrent.FutureTask<String> task =
-          new java.util.concurrent.FutureTask<>(() -> lookup.resolve(name));
+      FutureTask<String> task = new FutureTask<>(() -> lookup.resolve(name));
       Thread t = new Thread(task, "doctor-lookup");
       t.setDaemon(true);
       t.start();
       try {
-        return task.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
+        return task.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
         throw new IOException("no answer within " + deadline.toMillis() / 1000.0 + " s");
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (e.getCause() instanceof IOException io) throw io;
         throw new IOException(String.valueOf(e.getCause()), e.getCause());
       } catch (InterruptedException e) {

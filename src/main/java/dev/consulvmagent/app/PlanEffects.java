@@ -2,6 +2,7 @@ package dev.consulvmagent.app;
 
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.module.DnsModule;
 import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.util.ArrayList;
@@ -59,7 +60,7 @@ final class PlanEffects {
       return "Envoy for " + unit.substring("envoy@".length(), unit.length() - ".service".length());
     }
     if (unit.equals(SIDECAR_INIT)) return "consul-sidecar-init (the sidecar's setup)";
-    if (unit.equals(dev.consulvmagent.module.DnsModule.REDIRECT_UNIT)) {
+    if (unit.equals(DnsModule.REDIRECT_UNIT)) {
       return "The DNS redirect to Consul (" + unit + ")";
     }
     if (appUnit.isPresent() && appUnit.get().equals(unit)) {

@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.RunOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -95,7 +96,7 @@ public final class Common {
         root,
         Optional.ofNullable(mirror),
         RunOptions.runningJar(),
-        java.time.Duration.ofSeconds(lockWait),
+        Duration.ofSeconds(lockWait),
         bake);
   }
 

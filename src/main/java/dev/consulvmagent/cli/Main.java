@@ -11,13 +11,19 @@ import static dev.consulvmagent.cli.ExitCode.OK;
 import static dev.consulvmagent.cli.ExitCode.USAGE;
 
 import dev.consulvmagent.app.Failures;
+import dev.consulvmagent.app.Fleet;
 import dev.consulvmagent.app.LockHeldException;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -95,8 +101,8 @@ public final class Main implements Callable<Integer> {
    */
   public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
     // every line of output, whoever writes it: a mirror's user:password never shows
-    PrintWriter out = dev.consulvmagent.engine.Redact.printWriter(rawOut);
-    PrintWriter err = dev.consulvmagent.engine.Redact.printWriter(rawErr);
+    PrintWriter out = Redact.printWriter(rawOut);
+    PrintWriter err = Redact.printWriter(rawErr);
     try {
       return runRedacted(args, out, err);
     } finally {
@@ -106,7 +112,7 @@ public final class Main implements Callable<Integer> {
   }
 
   private static int runRedacted(String[] args, PrintWriter out, PrintWriter err) {
-    java.util.Optional<QuickArgs.Parsed> quick =
+    Optional<QuickArgs.Parsed> quick =
         QuickArgs.parse(consulSpellings(args, QuickArgs.optionNames(args)));
     if (quick.isPresent()) {
       QuickArgs.Parsed q = quick.get();
@@ -201,7 +207,7 @@ public final class Main implements Callable<Integer> {
    * --}; an option's value is never rewritten (it follows its option as a separate word, or after
    * {@code =}, and only words that name an option are touched).
    */
-  static String[] consulSpellings(String[] args, java.util.Set<String> names) {
+  static String[] consulSpellings(String[] args, Set<String> names) {
     String[] out = args.clone();
     for (int i = 0; i < out.length; i++) { // a command's name never starts with "-"
       String a = out[i];
@@ -218,13 +224,13 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Every option name of the command the words name (`fleet push` → push's), else the top's. */
-  private static java.util.Set<String> optionNames(CommandLine cl, String[] args) {
+  private static Set<String> optionNames(CommandLine cl, String[] args) {
     CommandLine c = cl;
     for (String a : args) {
       if (a.equals("--")) break;
       if (c.getSubcommands().containsKey(a)) c = c.getSubcommands().get(a);
     }
-    java.util.Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     for (OptionSpec o : c.getCommandSpec().options()) names.addAll(List.of(o.names()));
     return names;
   }
@@ -246,16 +252,16 @@ public final class Main implements Callable<Integer> {
     } else if (Failures.usage(ex)) {
       err.println("usage error: " + ex.getMessage());
       code = USAGE.code();
-    } else if (ex instanceof dev.consulvmagent.app.Fleet.UsageException) {
+    } else if (ex instanceof Fleet.UsageException) {
       err.println(ex.getMessage());
       code = USAGE.code();
-    } else if (ex instanceof dev.consulvmagent.app.Fleet.ConflictException) {
+    } else if (ex instanceof Fleet.ConflictException) {
       err.println("error: " + ex.getMessage());
       code = CONFLICT.code();
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = LOCKED.code();
-    } else if (Failures.operational(ex) || ex instanceof java.io.UncheckedIOException) {
+    } else if (Failures.operational(ex) || ex instanceof UncheckedIOException) {
       err.println("error: " + ex.getMessage());
       code = FAILED.code();
     } else {

@@ -8,7 +8,9 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -52,7 +54,7 @@ public final class CopyResource implements Resource {
   private static State state(long size, long mtime, int mode) {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("size", size(size));
-    f.put("modified", java.time.Instant.ofEpochMilli(mtime).toString());
+    f.put("modified", Instant.ofEpochMilli(mtime).toString());
     f.put("mode", Ownership.mode(mode));
     return State.of(f);
   }
@@ -62,8 +64,8 @@ public final class CopyResource implements Resource {
     double mib = bytes / (1024.0 * 1024.0);
     String approx =
         mib >= 1
-            ? String.format(java.util.Locale.ROOT, "%.1f MiB", mib)
-            : String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+            ? String.format(Locale.ROOT, "%.1f MiB", mib)
+            : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
     return approx + " (" + bytes + " bytes)";
   }
 

@@ -11,6 +11,9 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.Users;
 import dev.consulvmagent.render.Json;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -107,12 +110,8 @@ public final class FileResource implements Resource {
     Map<String, String> out = new LinkedHashMap<>();
     String text;
     try {
-      text =
-          java.nio.charset.StandardCharsets.UTF_8
-              .newDecoder()
-              .decode(java.nio.ByteBuffer.wrap(bytes))
-              .toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
       return out;
     }
     String section = "";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.consul.ConsulDns;
 import java.io.IOException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -36,10 +37,10 @@ class DoctorProbeTest {
             () ->
                 Doctor.withDeadline(
                         n -> {
-                          throw new java.net.UnknownHostException(n);
+                          throw new UnknownHostException(n);
                         },
                         Duration.ofSeconds(2))
                     .resolve("nosuch.consul"))
-        .isInstanceOf(java.net.UnknownHostException.class);
+        .isInstanceOf(UnknownHostException.class);
   }
 }

@@ -8,6 +8,7 @@ import dev.consulvmagent.testing.TestMirror;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,12 +201,12 @@ class CliApplyTest {
     assertThat(
             Files.exists(
                 root.resolve("etc/systemd/system/multi-user.target.wants/counting.service"),
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                LinkOption.NOFOLLOW_LINKS))
         .isFalse();
     assertThat(
             Files.exists(
                 root.resolve("etc/systemd/system/multi-user.target.wants/envoy@counting.service"),
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                LinkOption.NOFOLLOW_LINKS))
         .isFalse();
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
     assertThat(root.resolve("etc/consul-vm-agent/envoy/counting.env")).doesNotExist();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.consulvmagent.testing.Examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -114,7 +115,7 @@ class CliConventionsTest {
       assertThat(e.getValue().getCommandSpec().usageMessage().description())
           .as(e.getKey())
           .isNotEmpty();
-      List<ArgSpec> args = new java.util.ArrayList<>(e.getValue().getCommandSpec().args());
+      List<ArgSpec> args = new ArrayList<>(e.getValue().getCommandSpec().args());
       for (ArgSpec a : args) {
         String name = a instanceof OptionSpec o ? o.longestName() : a.paramLabel();
         assertThat(String.join(" ", a.description()).strip())

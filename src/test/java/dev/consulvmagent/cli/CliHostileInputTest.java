@@ -3,13 +3,16 @@ package dev.consulvmagent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -133,7 +136,7 @@ class CliHostileInputTest {
       assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains("not a regular file");
     }
-    Path root = java.nio.file.Files.createDirectories(tmp.resolve("root"));
+    Path root = Files.createDirectories(tmp.resolve("root"));
     Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--root", root.toString());
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("not a regular file");
@@ -152,14 +155,14 @@ class CliHostileInputTest {
   /** Builders shared with the spec tests' corpus. */
   static final class HostileUserData {
     static byte[] gzipBombOfParts() throws Exception {
-      java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
-      try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(gz)) {
+      ByteArrayOutputStream gz = new ByteArrayOutputStream();
+      try (GZIPOutputStream g = new GZIPOutputStream(gz)) {
         g.write(("#cloud-config\nx: '" + "a".repeat(1000 * 1000) + "'\n").getBytes());
       }
       String part =
           // application/x-gzip: the part type cloud-init decompresses (user_data.DECOMP_TYPES)
           "--XYZ\nContent-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n\n"
-              + java.util.Base64.getMimeEncoder().encodeToString(gz.toByteArray())
+              + Base64.getMimeEncoder().encodeToString(gz.toByteArray())
               + "\n";
       StringBuilder b =
           new StringBuilder(

@@ -11,10 +11,13 @@ import dev.consulvmagent.testing.TestMirror;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,7 +103,7 @@ class CliHostileRootTest {
     Files.createDirectories(link.getParent());
     if (Files.isDirectory(link)) {
       try (Stream<Path> s = Files.walk(link)) {
-        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
       }
     }
     Files.createSymbolicLink(link, out);
@@ -210,7 +213,7 @@ class CliHostileRootTest {
 
     assertThat(RunLock.pathFor(options(alias)))
         .isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
-    try (RunLock held = RunLock.acquire(options(alias), java.time.Duration.ofSeconds(1))) {
+    try (RunLock held = RunLock.acquire(options(alias), Duration.ofSeconds(1))) {
       Run r = apply(root, "--lock-wait", "0");
       assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.LOCKED.code());
     }
@@ -258,7 +261,7 @@ class CliHostileRootTest {
     Path mnt = Files.createTempDirectory(Path.of("/run"), "cva-bind-");
     try {
       Process m = new ProcessBuilder("mount", "--bind", "/", mnt.toString()).inheritIO().start();
-      assertThat(m.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(m.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assumeTrue(m.exitValue() == 0, "bind mounts are not allowed here");
       try {
         CliApplyTest.Run r =
@@ -274,7 +277,7 @@ class CliHostileRootTest {
         assertThat(r.err()).contains("--root").contains(mnt.toString());
       } finally {
         Process u = new ProcessBuilder("umount", mnt.toString()).inheritIO().start();
-        assertThat(u.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(u.waitFor(30, TimeUnit.SECONDS)).isTrue();
       }
     } finally {
       Files.delete(mnt); // an empty directory once unmounted; never recursive

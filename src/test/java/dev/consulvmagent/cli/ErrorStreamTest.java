@@ -2,6 +2,8 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Outcome;
 import dev.consulvmagent.engine.RunResult;
@@ -68,8 +70,7 @@ class ErrorStreamTest {
                 + "security: {mode: insecure}\n");
     CliApplyTest.Run w = CliApplyTest.run("validate", "--config", warn.toString(), "-o", "json");
     assertThat(w.code()).as(w.err()).isZero();
-    com.fasterxml.jackson.databind.JsonNode verdict =
-        new com.fasterxml.jackson.databind.ObjectMapper().readTree(w.out());
+    JsonNode verdict = new ObjectMapper().readTree(w.out());
     assertThat(verdict.path("valid").asBoolean()).isTrue();
     assertThat(verdict.path("warnings").toString()).contains("consul.hashicorp.com/x");
     assertThat(w.err()).startsWith("warning: ").contains("consul.hashicorp.com/x");

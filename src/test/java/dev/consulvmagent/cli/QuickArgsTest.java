@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Field;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -148,7 +149,7 @@ class QuickArgsTest {
 
   @Test
   void errors_onTheQuickPath_getTheSameExitCodesAndMessages() throws Exception {
-    java.nio.file.Path missing = java.nio.file.Path.of("/nonexistent/agent.yaml");
+    Path missing = Path.of("/nonexistent/agent.yaml");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code =

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -129,7 +133,7 @@ class RedTeamTest {
     assertThat(apply(root).code()).isEqualTo(ExitCode.OK.code());
     Path big = root.resolve(where);
     Files.delete(big);
-    try (var f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+    try (var f = new RandomAccessFile(big.toFile(), "rw")) {
       f.setLength(300L << 20);
     }
 
@@ -259,7 +263,7 @@ class RedTeamTest {
    * overwrite ours): consul-dns-redirect was not reserved. Taken from what a real apply writes, so
    * a unit added later is covered too.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void appNamedAfterAnyUnitTheAgentWrites_isExit3() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     Path config = Examples.config(tmp, "dashboard");
@@ -273,7 +277,7 @@ class RedTeamTest {
             "--mirror",
             mirror.url());
     assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCode.OK.code());
-    java.util.List<String> ours;
+    List<String> ours;
     try (var s = Files.list(root.resolve("etc/systemd/system"))) {
       ours =
           s.map(p -> p.getFileName().toString())
@@ -302,7 +306,7 @@ class RedTeamTest {
    * never works. Exit 3 naming the field.
    */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource(
+  @CsvSource(
       delimiter = '|',
       value = {
         "counting  | '  port: 9003\nservice' | '  port: 8500\nservice' | app.port",
@@ -371,7 +375,7 @@ class RedTeamTest {
    * An authenticated mirror (http://user:password@host): the password was printed in every download
    * line and error, and kept in last-run.json and each receipt's fetched-from.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void mirrorCredentials_neverInTheOutputTheResultFileOrAReceipt() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     String withPassword = mirror.url().replace("http://", "http://admin:Pw5ecret@");

@@ -2,9 +2,11 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.testing.Ports;
 import dev.consulvmagent.testing.Roots;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,7 @@ class SidecarInitCommandTest {
   void dryFull_printsTheFullCommandLines_andWritesNothing() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
     // hermetic: whatever Consul listens on this machine's 8500 is not asked
-    String down = dev.consulvmagent.testing.Ports.nothingListening();
+    String down = Ports.nothingListening();
     CliApplyTest.Run reg =
         CliApplyTest.run(
             "sidecar-init",
@@ -94,7 +96,7 @@ class SidecarInitCommandTest {
             new String[] {"--full", "--type", "envoy"},
             new String[] {"--http-addr", "unix:///run/consul.sock"},
             new String[] {"--http-addr", "http://a b"})) {
-      List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
+      List<String> line = new ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
       line.addAll(List.of(args));
       CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
       assertThat(r.code()).as(line.toString()).isEqualTo(ExitCode.USAGE.code());
@@ -176,7 +178,7 @@ class SidecarInitCommandTest {
       throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
-    String down = dev.consulvmagent.testing.Ports.nothingListening();
+    String down = Ports.nothingListening();
     String[] dry = {
       "sidecar-init",
       "-f",
