@@ -21,6 +21,17 @@ public final class ConsulApi {
   private final String base;
   private final Optional<String> token;
 
+  private ConsulApi(Call.Factory http, String base, Optional<String> token) {
+    this.http = http;
+    this.base = base;
+    this.token = token;
+  }
+
+  /** This agent with token, unless a token was given already (the environment's wins). */
+  public ConsulApi withTokenIfNone(Optional<String> t) {
+    return token.isPresent() || t.isEmpty() ? this : new ConsulApi(http, base, t);
+  }
+
   public ConsulApi(String base, Optional<String> token, Duration timeout) {
     // every call we make is idempotent, so a stale pooled connection is simply retried once
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
