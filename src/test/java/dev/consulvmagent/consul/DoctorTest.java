@@ -109,6 +109,32 @@ class DoctorTest {
   }
 
   @Test
+  void aclDenyOnAgentSelf_stillSeesARunningAgentAndItsLeader() {
+    healthyAgent("agent-checks-passing");
+    // real 1.8.7 under ACL default deny, a token without agent:read: HTTP 403, body "Permission
+    // denied" (its log: agent.http: Request error: method=GET url=/v1/agent/self ... error=
+    // "Permission denied", scripts/e2e real-consul)
+    wiremock.stubFor(
+        get("/v1/agent/self")
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse()
+                    .withStatus(403)
+                    .withBody("Permission denied")));
+    List<Doctor.Check> cs = checks();
+    assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
+    assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.OK);
+    assertThat(cs)
+        .filteredOn(c -> c.name().equals("consul agent"))
+        .first()
+        .extracting(Doctor.Check::detail)
+        .asString()
+        .contains("agent:read");
+    // without a leader it is still a failed cluster
+    stub("/v1/status/leader", "status-leader-no-known-servers");
+    assertThat(verdict(checks(), "cluster")).isEqualTo(Doctor.Verdict.FAIL);
+  }
+
+  @Test
   void notJoined_failsClusterAndSaysWhatToCheck() {
     healthyAgent("agent-checks-passing");
     stub("/v1/status/leader", "status-leader-no-known-servers");
