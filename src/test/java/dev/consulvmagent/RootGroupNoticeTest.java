@@ -2,6 +2,7 @@ package dev.consulvmagent;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,7 +14,7 @@ class RootGroupNoticeTest {
   void rootOnlyTests_runSeparately() {
     String excluded = System.getProperty("test.excludedGroups", "root");
     assumeTrue(
-        !java.util.List.of(excluded.split(",")).contains("root"),
+        !List.of(excluded.split(",")).contains("root"),
         "the \"root\" test group (network namespaces, users created and deleted"
             + " for real) is not part of this run; as root: mvn test -P root-tests");
   }

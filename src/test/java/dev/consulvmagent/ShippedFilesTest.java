@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -83,17 +84,19 @@ class ShippedFilesTest {
   }
 
   @Test
-  void readme_deployOnACloudVm_showsTheExactUserData() throws Exception {
+  void readme_deployOnACloudVm_linksThePageWithTheExactUserData() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
     String section = readme.substring(readme.indexOf("## Deploy on a cloud VM"));
     section = section.substring(0, section.indexOf("\n## ", 5));
-    String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
     assertThat(section)
         .contains(
-            "```yaml\n" + file + "```\n",
+            "](docs/cloud-vm-user-data.md)",
             "systemctl start consul-vm-agent-apply",
             "AGENT_URL=",
             "AGENT_SHA256=");
+    String page = Files.readString(Path.of("docs/cloud-vm-user-data.md"));
+    String file = Files.readString(Path.of("cloud-init/consul-server.yaml"));
+    assertThat(page).contains("```yaml\n" + file + "```\n");
   }
 
   @Test
@@ -164,7 +167,7 @@ class ShippedFilesTest {
       "!<arch>\ndebian-binary   0  pretend package".getBytes(StandardCharsets.US_ASCII);
 
   static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
   @Test

@@ -2,15 +2,20 @@ package dev.consulvmagent.app;
 
 import dev.consulvmagent.artifact.Artifacts;
 import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.engine.ApplyPlan;
+import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Preparations;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.module.Catalog;
 import dev.consulvmagent.module.CatalogMode;
 import dev.consulvmagent.module.Context;
+import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecLoader;
@@ -22,13 +27,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The facade the CLI calls. validate touches nothing; plan and apply share one code path up to the
- * converge step. The only place real adapters are built.
+ * The facade the CLI calls for validate, plan and apply. validate touches nothing; plan and apply
+ * share one code path up to the converge step. The adapters are wired here; the host and the Consul
+ * flags come in through the constructor.
  */
 public final class Agent {
+  private final Host host;
+  private final ConsulAccess consul;
   private final EventSink events;
 
-  public Agent(EventSink events) {
+  /**
+   * host: the machine under the run's root (the CLI builds it: Hosts.forRoot); consul: the
+   * command's Consul flags and environment, resolved once the config says where the agent is.
+   */
+  public Agent(Host host, ConsulAccess consul, EventSink events) {
+    this.host = host;
+    this.consul = consul;
     this.events = events;
   }
 
@@ -48,7 +62,7 @@ public final class Agent {
   public AgentSpec loadWithSeedService(RunOptions o) {
     AgentSpec spec = load(o);
     if (o.bake()) return spec;
-    return SeedServiceConfig.read(spec, Hosts.forRoot(o.root(), false))
+    return SeedServiceConfig.read(spec, host)
         .map(s -> SeedServiceConfig.with(spec, s))
         .orElse(spec);
   }
@@ -58,9 +72,9 @@ public final class Agent {
     // a VM in a fleet group runs its own config with the overlay the watcher applied last, so a
     // plain apply keeps what the rollout did (README "Fleet rollouts")
     if (own.fleet().isEmpty()) return own;
-    java.util.Optional<String> overlay = FleetState.appliedOverlay(o);
+    java.util.Optional<String> overlay = FleetState.appliedOverlay(host);
     if (overlay.isEmpty()) return own;
-    events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(o));
+    events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(host));
     return dev.consulvmagent.spec.ConfigOverlay.apply(
         configBytes(o), overlay.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
@@ -104,7 +118,6 @@ public final class Agent {
 
   /** forApply: the engine starts the downloads the plan will want while it plans the rest. */
   private Prepared prepare(RunOptions o, AgentSpec spec, boolean forApply) {
-    Host host = Hosts.forRoot(o.root(), o.live());
     // plan and apply say it every time (status in its config check)
     for (String w : SpecWarnings.of(spec)) events.info("warning: " + w);
     if (o.bake()) Bake.warnIdentity(host.fs(), events);
@@ -122,14 +135,20 @@ public final class Agent {
         Catalog.resources(spec, ctx, new CatalogMode(o.bake(), input.isPresent()));
     Engine engine = new Engine(events);
     // apply: what the early downloads may create is in the ledger before it exists
-    List<Planned> plan =
+    ApplyPlan plan =
         forApply
             ? engine.planForApply(resources, host, paths -> OwnershipLedger.add(host.fs(), paths))
-            : engine.plan(resources, host);
+            : new ApplyPlan(engine.plan(resources, host), Preparations.none(), Instant.now());
     return new Prepared(spec, host, engine, plan);
   }
 
-  public record Prepared(AgentSpec spec, Host host, Engine engine, List<Planned> plan) {}
+  /** A loaded config's plan; for apply, with the downloads it already started. */
+  public record Prepared(AgentSpec spec, Host host, Engine engine, ApplyPlan applyPlan) {
+    /** What each resource needs. */
+    public List<Planned> plan() {
+      return applyPlan.planned();
+    }
+  }
 
   public RunResult plan(RunOptions o) {
     Instant start = Instant.now();
@@ -149,26 +168,24 @@ public final class Agent {
   /** Whether applying this spec (a fleet revision merged over the config) would change anything. */
   public boolean hasChanges(RunOptions o, AgentSpec spec) {
     Prepared p = prepare(o, spec);
-    return p.plan().stream()
-        .anyMatch(x -> x.change().kind() != dev.consulvmagent.engine.Change.Kind.NONE);
+    return p.plan().stream().anyMatch(x -> x.change().kind() != Change.Kind.NONE);
   }
 
   /** Applies a given spec with the same engine, lock and reports as apply. */
   public RunResult apply(RunOptions o, AgentSpec spec) {
     Instant start = Instant.now();
-    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(host, o.lockWait())) {
       Prepared p = prepare(o, spec, true);
       // consul.service is Type=exec: wait for its HTTP API where a step needs it, never for READY
+      ConsulEndpoint endpoint =
+          consul.resolve(Optional.of(ConsulConfig.httpAddr(spec.consul(), spec.security())));
       var notifier =
           ConsulReadyNotifier.live(
-              new SystemdNotifier(p.host()),
-              p.host().live(),
-              dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul(), spec.security()),
-              events);
+              new SystemdNotifier(p.host()), p.host().live(), endpoint, events);
       RunResult r =
           p.engine()
               .apply(
-                  p.plan(),
+                  p.applyPlan(),
                   p.host(),
                   notifier,
                   start,

@@ -1,7 +1,9 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
@@ -9,7 +11,6 @@ import dev.consulvmagent.systemd.SystemdNotifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -27,12 +28,13 @@ final class ConsulReadyNotifier implements Notifier {
   private final BooleanSupplier consulActive;
   private final Duration timeout;
 
-  /** For a live host: the real systemd notifier, and the agent's HTTP address. */
-  static Notifier live(SystemdNotifier systemd, boolean live, String httpAddr, EventSink events) {
+  /** For a live host: the real systemd notifier, and the command's endpoint. */
+  static Notifier live(
+      SystemdNotifier systemd, boolean live, ConsulEndpoint endpoint, EventSink events) {
     AgentWait w =
         new AgentWait(
-            new ConsulApi(httpAddr, Optional.empty(), Duration.ofSeconds(2)),
-            httpAddr,
+            new AgentApi(new ConsulHttp(endpoint, Duration.ofSeconds(2))),
+            endpoint.display(),
             events,
             Duration.ofMillis(250));
     return new ConsulReadyNotifier(systemd, live, w, () -> systemd.isActive(UNIT), TIMEOUT);

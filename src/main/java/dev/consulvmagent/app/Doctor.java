@@ -1,8 +1,10 @@
 package dev.consulvmagent.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.ConsulDns;
+import dev.consulvmagent.consul.ConsulException;
+import dev.consulvmagent.consul.ConsulPermissionDeniedException;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
@@ -11,6 +13,9 @@ import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.module.DnsModule;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.sidecar.EnvoyAdmin;
+import dev.consulvmagent.sidecar.Installed;
+import dev.consulvmagent.sidecar.Redirection;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
@@ -19,7 +24,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +43,20 @@ public final class Doctor {
 
   public record Check(String name, Verdict verdict, String detail, String hint) {}
 
-  private ConsulApi api;
+  private final Host host;
+  private AgentApi api;
   private final List<Check> checks = new ArrayList<>();
-  private JsonNode self;
+  private AgentApi.Self self;
 
-  public Doctor(ConsulApi api) {
+  /** host: the machine checked (status's --root, or the running system); api: its agent. */
+  public Doctor(Host host, AgentApi api) {
+    this.host = host;
     this.api = api;
+  }
+
+  /** Only the checks that talk to the agent ({@link #consulChecks}). */
+  public Doctor(AgentApi api) {
+    this(null, api);
   }
 
   private void add(String name, Verdict v, String detail, String hint) {
@@ -52,11 +64,10 @@ public final class Doctor {
   }
 
   public List<Check> run(RunOptions o) {
-    boolean live = o.live();
-    Host host = Hosts.forRoot(o.root(), live);
+    boolean live = host.live();
     AgentSpec spec = null;
     try {
-      spec = new Agent(EventSink.NONE).loadWithSeedService(o);
+      spec = new Agent(host, ConsulAccess.NONE, EventSink.NONE).loadWithSeedService(o);
       List<String> warn = SpecWarnings.of(spec); // said every time
       String detail = warn.isEmpty() ? "valid" : "valid; warning: " + String.join("; ", warn);
       add("config", Verdict.OK, detail, "");
@@ -84,7 +95,8 @@ public final class Doctor {
                   .readIfExists(
                       "/etc/consul.d/tokens/" + spec.service().get().mesh().name() + ".token")
                   .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())
-                  .filter(t -> !t.isEmpty()));
+                  .filter(t -> !t.isEmpty())
+                  .map(dev.consulvmagent.spec.Secret::new));
     }
     if (!consul()) return checks;
     Optional<MeshService> mesh =
@@ -120,6 +132,10 @@ public final class Doctor {
     return RuleDrift.compare(RestoreScript.apply(want, natSave), natSave);
   }
 
+  private static String orUnknown(String v) {
+    return v.isEmpty() ? "?" : v;
+  }
+
   private void lastRun(Host host) {
     Optional<byte[]> b = host.fs().readIfExists(ResultFile.PATH);
     if (b.isEmpty()) {
@@ -149,7 +165,7 @@ public final class Doctor {
 
   private void drift(RunOptions o) {
     try {
-      RunResult plan = new Agent(EventSink.NONE).plan(o);
+      RunResult plan = new Agent(host, ConsulAccess.NONE, EventSink.NONE).plan(o);
       long n = plan.pending();
       if (n == 0) add("converged", Verdict.OK, "the host matches the configuration", "");
       else
@@ -164,11 +180,12 @@ public final class Doctor {
   }
 
   private boolean consul() {
-    JsonNode self;
+    AgentApi.Self self;
     try {
-      if (api.get("/v1/agent/self").code() == 403) return consulUnderAclDeny();
       self = api.self();
-    } catch (ConsulApi.ConsulUnreachableException e) {
+    } catch (ConsulPermissionDeniedException e) {
+      return consulUnderAclDeny();
+    } catch (ConsulException e) {
       add(
           "consul agent",
           Verdict.FAIL,
@@ -180,10 +197,7 @@ public final class Doctor {
     add(
         "consul agent",
         Verdict.OK,
-        "Consul "
-            + self.path("Config").path("Version").asText("?")
-            + ", datacenter "
-            + self.path("Config").path("Datacenter").asText("?"),
+        "Consul " + orUnknown(self.version()) + ", datacenter " + orUnknown(self.datacenter()),
         "");
     Optional<String> leader = api.leader();
     if (leader.isEmpty()) {
@@ -194,12 +208,11 @@ public final class Doctor {
           "check consul.retry_join and that the servers run; consul members");
       return false;
     }
-    ConsulApi.Answer members = api.get("/v1/agent/members");
     int count = 0;
     try {
-      count = members.code() == 200 ? Json.mapper().readTree(members.body()).size() : 0;
-    } catch (IOException ignored) {
-      // leave 0
+      count = api.members().size();
+    } catch (ConsulException ignored) {
+      // leave 0: the count is a detail (node:read may be missing)
     }
     add(
         "cluster",
@@ -236,9 +249,9 @@ public final class Doctor {
   }
 
   private void registration(MeshService m) {
-    JsonNode services = api.services();
-    boolean svc = services.has(m.name());
-    boolean sidecar = services.has(m.sidecarId());
+    Map<String, AgentApi.Service> services = api.services();
+    boolean svc = services.containsKey(m.name());
+    boolean sidecar = services.containsKey(m.sidecarId());
     if (!svc || !sidecar) {
       add(
           "registration",
@@ -249,15 +262,13 @@ public final class Doctor {
       return;
     }
     add("registration", Verdict.OK, m.name() + " and " + m.sidecarId() + " registered", "");
-    JsonNode all = api.checks();
     List<String> critical = new ArrayList<>();
     List<String> warning = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = all.fields(); it.hasNext(); ) {
-      JsonNode c = it.next().getValue();
-      String sid = c.path("ServiceID").asText();
+    for (AgentApi.Check c : api.checks().values()) {
+      String sid = c.serviceId();
       if (!sid.equals(m.name()) && !sid.equals(m.sidecarId())) continue;
-      String line = c.path("Name").asText() + ": " + c.path("Output").asText().strip();
-      switch (c.path("Status").asText()) {
+      String line = c.name() + ": " + c.output().strip();
+      switch (c.status()) {
         case "critical" -> critical.add(line);
         case "warning" -> warning.add(line);
         default -> {}
@@ -287,16 +298,7 @@ public final class Doctor {
     }
     String version =
         host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
-    boolean ready;
-    try {
-      ready =
-          new ConsulApi("http://127.0.0.1:" + adminPort, Optional.empty(), Duration.ofSeconds(2))
-                  .get("/ready")
-                  .code()
-              == 200;
-    } catch (ConsulApi.ConsulUnreachableException e) {
-      ready = false;
-    }
+    boolean ready = EnvoyAdmin.onLoopback(adminPort, Duration.ofSeconds(2)).ready();
     add(
         "envoy",
         ready ? Verdict.OK : Verdict.FAIL,
@@ -316,13 +318,8 @@ public final class Doctor {
     RedirectConfig want;
     try {
       want =
-          new SidecarFlow(EventSink.NONE)
-              .forService(
-                  host,
-                  new dev.consulvmagent.spec.ServiceConfig(Map.of(), m),
-                  api,
-                  true,
-                  SidecarFlow.dnsRedirect(host.fs().root(), m.name()));
+          Redirection.forService(
+              host, m, api, true, Installed.read(host.fs(), m.name()).dnsRedirect());
     } catch (RuntimeException e) {
       add("traffic rules", Verdict.WARN, "cannot compute the wanted rules: " + e.getMessage(), "");
       return;
@@ -347,13 +344,12 @@ public final class Doctor {
    * from Consul 1.8.7: {@code ["tcp://127.0.0.1:8600", "udp://127.0.0.1:8600"]}; empty when
    * ports.dns is -1); 127.0.0.1:8600, Consul's default, when the answer does not say.
    */
-  public static Optional<InetSocketAddress> consulDnsAddress(JsonNode self) {
-    JsonNode addrs = self == null ? null : self.path("DebugConfig").get("DNSAddrs");
-    if (addrs == null || !addrs.isArray()) {
+  public static Optional<InetSocketAddress> consulDnsAddress(AgentApi.Self self) {
+    Optional<List<String>> addrs = self == null ? Optional.empty() : self.dnsAddrs();
+    if (addrs.isEmpty()) {
       return Optional.of(new InetSocketAddress("127.0.0.1", 8600));
     }
-    for (JsonNode a : addrs) {
-      String v = a.asText();
+    for (String v : addrs.get()) {
       if (!v.startsWith("udp://")) continue;
       String hp = v.substring("udp://".length());
       int colon = hp.lastIndexOf(':');

@@ -21,6 +21,7 @@ import dev.consulvmagent.fleet.GoDuration;
 import dev.consulvmagent.fleet.NodeReport;
 import dev.consulvmagent.fleet.RolloutPolicy;
 import dev.consulvmagent.fleet.Watcher;
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.SpecException;
@@ -294,8 +295,9 @@ public final class Fleet {
       Optional<String> node, long rounds, Duration blockWait, Duration slotTtl) {}
 
   /** consul-vm-agent watch: runs until stopped (or rounds reads). */
-  public void watch(RunOptions o, Connection c, WatchOptions w) throws InterruptedException {
-    Agent agent = new Agent(events);
+  public void watch(Host host, RunOptions o, Connection c, WatchOptions w)
+      throws InterruptedException {
+    Agent agent = new Agent(host, ConsulAccess.NONE, events);
     AgentSpec spec = agent.load(o);
     FleetSpec f =
         spec.fleet()
@@ -335,7 +337,7 @@ public final class Fleet {
                 w.slotTtl(),
                 events::info),
             new FleetConverger(agent, o, new HealthApi(h), node),
-            new FleetState(Hosts.forRoot(o.root(), o.live()).fs()),
+            new FleetState(host.fs()),
             () -> Agent.configBytes(o),
             Clock.SYSTEM,
             events::info,

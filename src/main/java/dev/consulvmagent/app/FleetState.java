@@ -1,6 +1,7 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.fleet.LocalState;
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
 import java.util.Optional;
@@ -34,16 +35,16 @@ final class FleetState implements LocalState.Store {
     fs.writeAtomic(PATH, s.toJson(), 0600, -1, -1); // root's own file; no chown needed
   }
 
-  private static Optional<LocalState> read(RunOptions o) {
-    return new FleetState(Hosts.forRoot(o.root(), o.live()).fs().readOnlyView()).load();
+  private static Optional<LocalState> read(Host host) {
+    return new FleetState(host.fs().readOnlyView()).load();
   }
 
   /** The overlay the watcher applied last (empty: none, the VM runs its own config). */
-  static Optional<String> appliedOverlay(RunOptions o) {
-    return read(o).map(LocalState::appliedOverlay).filter(s -> !s.isBlank());
+  static Optional<String> appliedOverlay(Host host) {
+    return read(host).map(LocalState::appliedOverlay).filter(s -> !s.isBlank());
   }
 
-  static long appliedRevision(RunOptions o) {
-    return read(o).map(LocalState::appliedRevision).orElse(0L);
+  static long appliedRevision(Host host) {
+    return read(host).map(LocalState::appliedRevision).orElse(0L);
   }
 }

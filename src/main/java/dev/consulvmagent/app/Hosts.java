@@ -6,12 +6,27 @@ import dev.consulvmagent.host.ProcessExec;
 import dev.consulvmagent.spec.SpecException;
 import java.nio.file.Path;
 
-/** The one place real hosts are built (the CLI and the app layer ask here; tests build fakes). */
+/**
+ * The one place real hosts are built. Only the entry points (the CLI commands) call it and pass the
+ * host into the app facades' constructors; tests pass fakes (ArchitectureTest).
+ */
 public final class Hosts {
   private Hosts() {}
 
-  /** The machine under root: "/" and live for the running system, a --root tree otherwise. */
-  public static Host forRoot(Path root, boolean live) {
+  /**
+   * Whether root is the running system ("/", however spelled): the one test of "is this the live
+   * system?". Only then are services started and the network stack touched.
+   */
+  public static boolean isLive(Path root) {
+    return root.toAbsolutePath().normalize().equals(Path.of("/"));
+  }
+
+  /**
+   * The machine under root: "/" is the running system (live), anything else a --root tree, which
+   * must not be "/" under another name ({@link #checkRoot}).
+   */
+  public static Host forRoot(Path root) {
+    boolean live = isLive(root);
     if (!live) checkRoot(root);
     return Host.of(new HostFs(root, false), new ProcessExec(), live);
   }
@@ -24,7 +39,7 @@ public final class Hosts {
    * running system; the refusal says so.
    */
   public static void checkRoot(Path root) {
-    if (root.toAbsolutePath().normalize().toString().equals("/")) return;
+    if (isLive(root)) return;
     if (HostFs.isSlash(root)) {
       throw new SpecException(
           "--root",
@@ -36,8 +51,18 @@ public final class Hosts {
     }
   }
 
+  /**
+   * The machine a run acts on: as {@link #forRoot}, but not live for a bake (apply --bake never
+   * starts anything, even under "/").
+   */
+  public static Host forRun(RunOptions o) {
+    Path root = o.root();
+    if (!isLive(root)) checkRoot(root);
+    return Host.of(new HostFs(root, false), new ProcessExec(), o.live());
+  }
+
   /** The running system itself. */
   public static Host live() {
-    return forRoot(Path.of("/"), true);
+    return forRoot(Path.of("/"));
   }
 }

@@ -4,12 +4,15 @@ import dev.consulvmagent.engine.ResourceKey;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.Users;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.spec.Validators;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -27,7 +30,7 @@ public final class OwnershipLedger {
    * The only accounts the agent creates (module/BaseModule's SystemUserResources): uninstall runs
    * userdel for a ledger's user entries, so an edited ledger naming root or sshd must not pass.
    */
-  static final java.util.Set<String> USERS = java.util.Set.of("consul", "envoy");
+  static final Set<String> USERS = Set.of("consul", "envoy");
 
   private OwnershipLedger() {}
 
@@ -66,11 +69,11 @@ public final class OwnershipLedger {
             : e.startsWith("/")
                 && e.indexOf('\0') < 0
                 && !e.contains("//")
-                && java.nio.file.Path.of(e).normalize().toString().equals(e);
+                && Path.of(e).normalize().toString().equals(e);
     if (!ok) {
       throw refused(
           "it lists "
-              + dev.consulvmagent.spec.Validators.quote(e)
+              + Validators.quote(e)
               + ", which the agent never records (a normalized absolute path, or user:consul or"
               + " user:envoy)");
     }

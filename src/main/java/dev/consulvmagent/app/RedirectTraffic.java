@@ -1,10 +1,13 @@
 package dev.consulvmagent.app;
 
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.AgentApi;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RedirectConfig;
+import dev.consulvmagent.sidecar.EnvoyAdmin;
+import dev.consulvmagent.sidecar.Redirection;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
@@ -18,6 +21,9 @@ import java.util.Optional;
  * rules applied as one iptables-restore transaction.
  */
 public final class RedirectTraffic {
+  /** How long --wait-ready waits for Envoy's admin /ready. */
+  static final Duration READY_WAIT = Duration.ofSeconds(120);
+
   /** What a run did. */
   public enum Done {
     /** --service with transparent proxy off: nothing installed. */
@@ -65,58 +71,57 @@ public final class RedirectTraffic {
   }
 
   /**
-   * How to run: the Consul agent and token (for -proxy-id and --service), whether to add the
-   * default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin address to
-   * wait for first (empty: do not wait).
+   * How to run: the Consul flags and environment (the agent for -proxy-id and --service), whether
+   * to add the default exclusions, whether --service also redirects DNS, dry run, and Envoy's admin
+   * address to wait for first (empty: do not wait).
    */
   public record Options(
-      String httpAddr,
-      Optional<String> token,
+      ConsulAccess consul,
       boolean defaults,
       boolean dnsRedirect,
       boolean dryRun,
       Optional<String> waitReadyAt) {}
 
-  private final Host host = Hosts.live();
-  private final SidecarFlow flow;
-  private final ConsulApi api;
+  private final Host host;
+  private final EventSink events;
   private final Options o;
+  private final AgentApi api;
 
-  private RedirectTraffic(Options o, EventSink events) {
+  /** host: the running system (its iptables, its service config, its users). */
+  public RedirectTraffic(Host host, Options o, EventSink events) {
+    this.host = host;
     this.o = o;
-    this.flow = new SidecarFlow(events);
-    // no --token: the environment's token or token file (a secure envoy@.service gives a file)
+    this.events = events;
     this.api =
-        new ConsulApi(
-            o.httpAddr(), o.token().or(() -> Mesh.envToken(o.httpAddr())), Duration.ofSeconds(5));
+        new AgentApi(new ConsulHttp(o.consul().resolve(Optional.empty()), Duration.ofSeconds(5)));
   }
 
   /** --service NAME: everything from the service config, which must describe NAME. */
-  public static Result forService(String service, Options o, EventSink events) {
-    RedirectTraffic t = new RedirectTraffic(o, events);
+  public Result forService(String service) {
     ServiceConfig sc =
-        SidecarFlow.readServiceConfig(t.host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
+        SidecarFiles.readServiceConfig(host.fs().resolve(SidecarFiles.SERVICE_CONFIG));
     if (!sc.mesh().name().equals(service)) {
       throw new SpecException(
           "--service",
           "the service config describes '" + sc.mesh().name() + "', not '" + service + "'");
     }
     if (!sc.mesh().transparentProxy()) return new Result(Done.PROXY_OFF, "");
-    return t.run(t.flow.forService(t.host, sc, t.api, o.defaults(), o.dnsRedirect()));
+    return run(Redirection.forService(host, sc.mesh(), api, o.defaults(), o.dnsRedirect()));
   }
 
   /** Consul's flags; with -proxy-id the ports come from the proxy's registration. */
-  public static Result fromFlags(Flags f, Options o, EventSink events) {
-    RedirectTraffic t = new RedirectTraffic(o, events);
+  public Result fromFlags(Flags f) {
     RedirectConfig flags = f.config();
-    RedirectConfig cfg = f.proxyId().map(id -> SidecarFlow.derived(t.api, id, flags)).orElse(flags);
-    if (o.defaults()) cfg = t.flow.withDefaults(t.host, cfg);
-    return t.run(cfg);
+    RedirectConfig cfg = f.proxyId().map(id -> Redirection.derived(api, id, flags)).orElse(flags);
+    if (o.defaults()) cfg = Redirection.withDefaults(host, cfg);
+    return run(cfg);
   }
 
   private Result run(RedirectConfig cfg) {
-    if (o.dryRun()) return new Result(Done.DRY_RUN, SidecarFlow.dryRun(cfg, host));
-    o.waitReadyAt().ifPresent(bind -> flow.awaitEnvoyReady(bind, Duration.ofSeconds(120)));
+    if (o.dryRun()) return new Result(Done.DRY_RUN, Redirection.dryRun(cfg, host));
+    o.waitReadyAt()
+        .ifPresent(
+            bind -> new EnvoyAdmin(bind, Duration.ofSeconds(2)).awaitReady(READY_WAIT, events));
     new Iptables(host).apply(cfg);
     return new Result(Done.APPLIED, "");
   }

@@ -2,9 +2,11 @@ package dev.consulvmagent.app;
 
 import dev.consulvmagent.engine.FieldChange;
 import dev.consulvmagent.engine.Outcome;
+import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.render.Json;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,8 +45,8 @@ public final class ResultFile {
 
   public static void write(HostFs fs, RunResult r, int exitCode) {
     byte[] json = Json.render(toMap(r, exitCode));
-    String text = new String(json, java.nio.charset.StandardCharsets.UTF_8);
-    String safe = dev.consulvmagent.engine.Redact.urlCredentials(text); // a mirror's password
+    String text = new String(json, StandardCharsets.UTF_8);
+    String safe = Redact.urlCredentials(text); // a mirror's password
     fs.writeAtomic(PATH, safe.equals(text) ? json : Json.utf8(safe), 0644, -1, -1);
   }
 }

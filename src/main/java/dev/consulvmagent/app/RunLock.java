@@ -1,10 +1,13 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,6 +46,13 @@ public final class RunLock implements AutoCloseable {
     return acquire(new HostFs(o.root(), false), ROOT_LOCK, wait, true);
   }
 
+  /** Takes the lock of host's root (its file system's), waiting up to wait; as above. */
+  public static RunLock acquire(Host host, Duration wait) {
+    return host.live()
+        ? acquire(host.fs(), LIVE_LOCK, wait, false)
+        : acquire(host.fs(), ROOT_LOCK, wait, true);
+  }
+
   private static RunLock acquire(HostFs fs, String path, Duration wait, boolean record) {
     long asked = System.currentTimeMillis() - 50; // file times tick coarser than the clock
     if (record) {
@@ -67,7 +77,7 @@ public final class RunLock implements AutoCloseable {
         FileLock l;
         try {
           l = ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
+        } catch (OverlappingFileLockException e) {
           l = null; // held by this very process (another run in the same JVM)
         }
         if (l != null) {
@@ -89,7 +99,7 @@ public final class RunLock implements AutoCloseable {
       }
     } catch (IOException e) {
       closeQuietly(ch);
-      throw new java.io.UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       closeQuietly(ch);
       Thread.currentThread().interrupt();

@@ -3,6 +3,7 @@ package dev.consulvmagent.app;
 import dev.consulvmagent.host.LocalFiles;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -40,7 +41,7 @@ public record RunOptions(
       Path root,
       Optional<String> mirror,
       Optional<Path> agentJar) {
-    this(config, userData, root, mirror, agentJar, java.time.Duration.ofSeconds(10));
+    this(config, userData, root, mirror, agentJar, Duration.ofSeconds(10));
   }
 
   /** The jar this agent runs from (for agentJar), empty when run from classes. */
@@ -58,6 +59,6 @@ public record RunOptions(
 
   /** The running system itself: root is / and this is not a bake (a bake never starts anything). */
   public boolean live() {
-    return !bake && root.toAbsolutePath().normalize().toString().equals("/");
+    return !bake && Hosts.isLive(root);
   }
 }

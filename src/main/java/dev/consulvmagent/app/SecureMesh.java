@@ -1,6 +1,7 @@
 package dev.consulvmagent.app;
 
 import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.ConsulHttp;
@@ -124,18 +125,15 @@ final class SecureMesh {
    */
   static void awaitReady(AgentSpec spec, EventSink events) {
     AclApi acl = new AclApi(local(spec, Optional.empty()));
-    ConsulHttp http = local(spec, Optional.empty());
+    AgentApi agent = new AgentApi(local(spec, Optional.empty()));
     long end = System.nanoTime() + READY_WAIT.toNanos();
     String last = "";
     long leaderSince = 0;
     events.info("waiting for the Consul cluster (leader, ACLs) before the cluster step");
     while (System.nanoTime() < end) {
       try {
-        String leader =
-            http.get("/v1/status/leader", dev.consulvmagent.consul.ConsulQuery.NONE, "none")
-                .body()
-                .strip();
-        boolean ready = !leader.isEmpty() && !leader.equals("\"\"");
+        boolean leader = agent.leader().isPresent();
+        boolean ready = leader;
         if (ready && spec.consul().role() == ConsulSpec.Role.SERVER) {
           if (leaderSince == 0) leaderSince = System.nanoTime();
           ready = acl.tokenSelf(spec.security().managementToken().orElseThrow()).isPresent();
@@ -144,7 +142,7 @@ final class SecureMesh {
           if (!ready && System.nanoTime() - leaderSince > Duration.ofSeconds(30).toNanos()) return;
         }
         if (ready) return;
-        last = leader.isEmpty() || leader.equals("\"\"") ? "no leader yet" : "ACLs not ready";
+        last = !leader ? "no leader yet" : "ACLs not ready";
       } catch (ConsulException e) {
         last = e.getMessage();
       }

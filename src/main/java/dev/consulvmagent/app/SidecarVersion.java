@@ -1,13 +1,18 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulException;
+import dev.consulvmagent.consul.ConsulHttp;
+import dev.consulvmagent.consul.InvalidEndpointException;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.sidecar.Installed;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.SpecLoader;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -20,38 +25,36 @@ import java.util.Optional;
  */
 public record SidecarVersion(String version, String source) {
   /**
-   * Asks the agent at httpAddr ({@code GET /v1/agent/self}, {@code Config.Version}:
-   * hashicorp/consul agent/agent_endpoint.go AgentSelf, ACL agent:read, so with the default token
-   * of /etc/consul.d/secrets.json or $CONSUL_HTTP_TOKEN; the real 1.8.7 answers {@code "Version":
-   * "1.8.7"}, see SidecarInitRealTest). httpAddr empty: not asked (a --root that is not this
+   * Asks the agent at the endpoint ({@code GET /v1/agent/self}, {@code Config.Version}:
+   * hashicorp/consul agent/agent_endpoint.go AgentSelf, ACL agent:read, so with the endpoint's
+   * token, else the default token of /etc/consul.d/secrets.json; the real 1.8.7 answers {@code
+   * "Version": "1.8.7"}, see SidecarInitRealTest). at empty: not asked (a --root that is not this
    * machine). wait: how long to wait for its HTTP API first (consul.service just started, at boot),
    * zero for one try.
    */
   public static SidecarVersion resolve(
-      Optional<String> httpAddr, Duration wait, EventSink events, Path root, String service) {
+      Optional<ConsulEndpoint> at, Duration wait, EventSink events, Host host, String service) {
     String why = "no agent was asked (--root is not this machine)";
-    if (httpAddr.isPresent()) {
-      String at = url(httpAddr.get());
-      Optional<String> token =
-          Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN"))
-              .or(() -> SidecarFlow.token(Hosts.forRoot(root, false)));
-      ConsulApi api = new ConsulApi(at, token, Duration.ofSeconds(2));
+    if (at.isPresent()) {
+      ConsulEndpoint e = at.get();
+      AgentApi api = new AgentApi(new ConsulHttp(e, Duration.ofSeconds(2)));
       try {
-        if (!wait.isZero()) new AgentWait(api, at, events, Duration.ofMillis(250)).httpApi(wait);
-        String v = api.self().path("Config").path("Version").asText("");
+        if (!wait.isZero())
+          new AgentWait(api, e.display(), events, Duration.ofMillis(250)).httpApi(wait);
+        String v = api.self().version();
         if (ConsulVersions.tryParse(v).isPresent()) {
-          return new SidecarVersion(v, "the running agent's, GET " + at + "/v1/agent/self");
+          return new SidecarVersion(
+              v, "the running agent's, GET " + e.display() + "/v1/agent/self");
         }
-        why = "the agent at " + at + " answered no release version (\"" + v + "\")";
-      } catch (ConsulApi.ConsulUnreachableException | SidecarWait.TimeoutException e) {
-        why = "the agent did not answer: " + e.getMessage();
-      } catch (IllegalArgumentException e) { // okhttp: not an http(s) URL
-        why = "the agent address " + at + " is not an http(s) URL";
+        why = "the agent at " + e.display() + " answered no release version (\"" + v + "\")";
+      } catch (ConsulException | SidecarWait.TimeoutException | InvalidEndpointException x) {
+        why = "the agent did not answer: " + x.getMessage();
       }
     }
     String env = SidecarFiles.envFile(service);
     Optional<String> applied =
-        SidecarFlow.envSetting(root, service, SidecarFiles.CONSUL_VERSION_KEY)
+        Installed.read(host.fs(), service)
+            .consulVersion()
             .filter(v -> ConsulVersions.tryParse(v).isPresent());
     if (applied.isPresent()) {
       return new SidecarVersion(

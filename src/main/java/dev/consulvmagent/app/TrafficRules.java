@@ -1,5 +1,6 @@
 package dev.consulvmagent.app;
 
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.iptables.RestoreScript;
@@ -9,18 +10,11 @@ import dev.consulvmagent.iptables.RestoreScript;
  * what the command prints (a dry run's script) or whether anything was there to remove.
  */
 public final class TrafficRules {
-  /** Consul DNS's port on 127.0.0.1, where dns-redirect sends DNS (for its message). */
-  public static final int CONSUL_DNS_PORT = DnsRedirect.CONSUL_DNS_PORT;
-
   private final Iptables ipt;
 
-  private TrafficRules(Iptables ipt) {
-    this.ipt = ipt;
-  }
-
-  /** The live host's nat table. */
-  public static TrafficRules live() {
-    return new TrafficRules(new Iptables(Hosts.live()));
+  /** host: the running system whose nat table is changed (the CLI builds it: Hosts.live). */
+  public TrafficRules(Host host) {
+    this.ipt = new Iptables(host);
   }
 
   /** The iptables-restore script that would remove our jumps and CONSUL_* chains. */

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,9 +39,12 @@ public final class Uninstall {
   static final Set<String> DATA_DIRS =
       Set.of("/var/lib/consul", "/var/lib/consul-vm-agent", "/var/cache/consul-vm-agent");
 
+  private final Host host;
   private final EventSink events;
 
-  public Uninstall(EventSink events) {
+  /** host: the machine under the run's root (the CLI builds it: Hosts.forRoot). */
+  public Uninstall(Host host, EventSink events) {
+    this.host = host;
     this.events = events;
   }
 
@@ -49,9 +53,8 @@ public final class Uninstall {
    * a concurrent run creates meanwhile is in the ledger read), the removal itself.
    */
   public RunResult run(RunOptions o, boolean planOnly) {
-    Host host = Hosts.forRoot(o.root(), o.live());
     if (planOnly) return new Engine(events).planResult(plan(host), host.clock().instant());
-    try (RunLock lock = RunLock.acquire(o, o.lockWait())) {
+    try (RunLock lock = RunLock.acquire(host, o.lockWait())) {
       return apply(host, plan(host));
     }
   }
@@ -65,7 +68,7 @@ public final class Uninstall {
         Comparator.comparingInt((String p) -> p.split("/").length)
             .reversed()
             .thenComparing(Comparator.reverseOrder()));
-    Set<String> all = new java.util.HashSet<>(owned);
+    Set<String> all = new HashSet<>(owned);
     List<Resource> rs = new ArrayList<>();
     // users first (while the account files still exist), then paths, deepest first
     for (String p : owned) {
@@ -197,8 +200,8 @@ public final class Uninstall {
     }
 
     @Override
-    public java.util.Optional<String> path() {
-      return java.util.Optional.of(path);
+    public Optional<String> path() {
+      return Optional.of(path);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.AppSpec;
 import dev.consulvmagent.spec.DownloadsSpec;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -181,7 +182,7 @@ public final class Artifacts {
 
   /** A mirror given as a directory path means a file: URL. */
   public static String mirrorUrl(String mirror) {
-    return mirror.startsWith("/") ? java.nio.file.Path.of(mirror).toUri().toString() : mirror;
+    return mirror.startsWith("/") ? Path.of(mirror).toUri().toString() : mirror;
   }
 
   /**

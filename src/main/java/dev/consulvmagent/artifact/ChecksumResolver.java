@@ -1,13 +1,15 @@
 package dev.consulvmagent.artifact;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** Establishes the expected sha256 of an artifact: pinned, or from a (signed) checksums list. */
 public final class ChecksumResolver {
   private final Downloader downloader;
-  private final java.util.function.Supplier<Map<String, PgpVerifier>> trust;
+  private final Supplier<Map<String, PgpVerifier>> trust;
 
   /** trust maps a key resource name to its verifier; production uses {@link #pinnedKeys()}. */
   public ChecksumResolver(Downloader downloader, Map<String, PgpVerifier> trust) {
@@ -15,8 +17,7 @@ public final class ChecksumResolver {
   }
 
   /** Keys parsed only when a signature is first checked: a no-op run never pays for it. */
-  public ChecksumResolver(
-      Downloader downloader, java.util.function.Supplier<Map<String, PgpVerifier>> trust) {
+  public ChecksumResolver(Downloader downloader, Supplier<Map<String, PgpVerifier>> trust) {
     this.downloader = downloader;
     this.trust = trust;
   }
@@ -119,7 +120,7 @@ public final class ChecksumResolver {
         String name = f[1].startsWith("*") ? f[1].substring(1) : f[1];
         name = name.substring(name.lastIndexOf('/') + 1);
         if (!name.equals(fileName)) continue;
-        String digest = f[0].toLowerCase(java.util.Locale.ROOT);
+        String digest = f[0].toLowerCase(Locale.ROOT);
         if (found != null && !found.equals(digest)) {
           throw new ArtifactException(
               "the checksums list names "

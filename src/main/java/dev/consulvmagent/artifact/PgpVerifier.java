@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.Map;
@@ -215,7 +216,7 @@ public final class PgpVerifier {
     MessageDigest md;
     try {
       md = MessageDigest.getInstance(digest);
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
     if (sig.getSignatureType() == PGPSignature.CANONICAL_TEXT_DOCUMENT) {

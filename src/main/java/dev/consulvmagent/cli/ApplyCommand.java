@@ -1,8 +1,11 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +37,12 @@ final class ApplyCommand implements Callable<Integer> {
   }
 
   static int run(Common common, PrintWriter out, PrintWriter err) {
-    RunResult r = new Agent(Main.sink(err, common)).apply(common.toRunOptions());
+    RunResult r =
+        new Agent(
+                Hosts.forRun(common.toRunOptions()),
+                ConsulAccess.of(Optional.empty(), Optional.empty()),
+                Main.sink(err, common))
+            .apply(common.toRunOptions());
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(out, err, r, common.json(), common.verbose, code);
     return code;

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.TrafficRules;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,7 +29,7 @@ final class CleanupIptablesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TrafficRules rules = TrafficRules.live();
+    TrafficRules rules = new TrafficRules(Hosts.live());
     if (dryRun) {
       spec.commandLine().getOut().print(rules.cleanupScript());
     } else {

@@ -1,6 +1,8 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.TrafficRules;
+import dev.consulvmagent.iptables.DnsRedirect;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +32,7 @@ final class DnsRedirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TrafficRules rules = TrafficRules.live();
+    TrafficRules rules = new TrafficRules(Hosts.live());
     PrintWriter out = spec.commandLine().getOut();
     if (dryRun) {
       out.print(rules.dnsRedirectScript(remove));
@@ -40,8 +42,7 @@ final class DnsRedirectCommand implements Callable<Integer> {
     } else {
       rules.installDnsRedirect();
       out.println(
-          "DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:"
-              + TrafficRules.CONSUL_DNS_PORT);
+          "DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + DnsRedirect.CONSUL_DNS_PORT);
     }
     out.flush();
     return ExitCodes.OK;

@@ -1,7 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Fleet;
-import dev.consulvmagent.app.JsonText;
+import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -192,7 +192,7 @@ final class FleetCommand implements Callable<Integer> {
           fleet(spec).status(consul.connection(), prefix, Optional.ofNullable(group));
       PrintWriter out = spec.commandLine().getOut();
       if (output.equals("json"))
-        out.print(JsonText.of(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
+        out.print(Json.text(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
       else out.print(Fleet.table(s));
       out.flush();
       return ExitCodes.OK;

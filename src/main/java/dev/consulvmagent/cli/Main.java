@@ -144,6 +144,9 @@ public final class Main {
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
       code = ExitCodes.LOCKED;
+    } else if (Failures.usage(ex)) {
+      err.println("error: " + ex.getMessage());
+      code = ExitCodes.USAGE;
     } else if (Failures.operational(ex) || ex instanceof java.io.UncheckedIOException) {
       err.println("error: " + ex.getMessage());
       code = ExitCodes.FAILED;

@@ -1,6 +1,8 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.RunResult;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -36,7 +38,9 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
-    RunResult r = new Agent(Main.sink(err, common)).plan(common.toRunOptions());
+    RunResult r =
+        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, Main.sink(err, common))
+            .plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
     Render.result(out, err, r, common.json(), common.verbose, code);
     return code;

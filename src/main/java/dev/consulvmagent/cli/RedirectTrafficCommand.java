@@ -1,5 +1,7 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.RedirectTraffic;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.Validators;
@@ -126,9 +128,6 @@ final class RedirectTrafficCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Optional<String> tok =
-        Optional.ofNullable(token)
-            .or(() -> Optional.ofNullable(System.getenv("CONSUL_HTTP_TOKEN")));
     Optional<String> bind =
         !waitReady
             ? Optional.empty()
@@ -136,12 +135,17 @@ final class RedirectTrafficCommand implements Callable<Integer> {
                 Optional.ofNullable(System.getenv("ENVOY_ADMIN_BIND"))
                     .filter(s -> !s.isBlank())
                     .orElse("127.0.0.1:19000"));
-    var o = new RedirectTraffic.Options(httpAddr, tok, !noDefaults, dnsRedirect, dryRun, bind);
+    var o =
+        new RedirectTraffic.Options(
+            ConsulAccess.of(Optional.of(httpAddr), Optional.ofNullable(token)),
+            !noDefaults,
+            dnsRedirect,
+            dryRun,
+            bind);
     EventSink events = Main.sink(spec.commandLine().getErr(), null);
+    RedirectTraffic traffic = new RedirectTraffic(Hosts.live(), o, events);
     RedirectTraffic.Result r =
-        service != null
-            ? RedirectTraffic.forService(service, o, events)
-            : RedirectTraffic.fromFlags(flags(), o, events);
+        service != null ? traffic.forService(service) : traffic.fromFlags(flags());
     PrintWriter out = spec.commandLine().getOut();
     switch (r.done()) {
       case PROXY_OFF ->

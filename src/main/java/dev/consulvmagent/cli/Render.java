@@ -1,11 +1,11 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.JsonText;
 import dev.consulvmagent.app.ResultFile;
 import dev.consulvmagent.engine.Change;
 import dev.consulvmagent.engine.FieldChange;
 import dev.consulvmagent.engine.Outcome;
 import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 
 /**
@@ -18,7 +18,7 @@ final class Render {
   static void result(
       PrintWriter out, PrintWriter err, RunResult r, boolean json, boolean verbose, int exitCode) {
     if (json) {
-      out.print(JsonText.of(ResultFile.toMap(r, exitCode)));
+      out.print(Json.text(ResultFile.toMap(r, exitCode)));
       out.flush();
       if (r.failed()) failed(err, r);
       return;

@@ -1,10 +1,11 @@
 package dev.consulvmagent.cli;
 
-import dev.consulvmagent.app.SidecarFlow;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.SidecarInit;
 import dev.consulvmagent.app.SidecarVersion;
-import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecLoader;
@@ -33,19 +34,12 @@ import picocli.CommandLine.Spec;
       "3:invalid service config (nothing written)"
     })
 final class SidecarInitCommand implements Callable<Integer> {
-  enum Type {
-    service_registration,
-    redirect,
-    connect_envoy,
-    envoy
-  }
-
   @Spec CommandSpec spec;
 
   @Option(
       names = {"-f", "--filename"},
       paramLabel = "FILE",
-      defaultValue = SidecarInit.SERVICE_CONFIG,
+      defaultValue = SidecarFiles.SERVICE_CONFIG,
       description = "The service config (default: ${DEFAULT-VALUE}, under --root when given).")
   String filename;
 
@@ -97,38 +91,45 @@ final class SidecarInitCommand implements Callable<Integer> {
       paramLabel = "URL",
       description =
           "The Consul agent asked for its version (the registration is rendered for"
-              + " it; default: $CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; not asked with a"
-              + " --root other than / unless given).")
+              + " it; default: $CONSUL_HTTP_ADDR, else the address apply derived from"
+              + " consul.client_addr, else http://127.0.0.1:8500; not asked with a --root other"
+              + " than / unless given).")
   String httpAddr;
 
   @Override
   public Integer call() {
     Integer bad = usage();
     if (bad != null) return bad;
-    ServiceConfig cfg = SidecarInit.read(filename, root);
+    SidecarInit init =
+        new SidecarInit(
+            Hosts.forRoot(root),
+            ConsulAccess.of(Optional.ofNullable(httpAddr), Optional.empty()),
+            Main.sink(err(), null));
+    ServiceConfig cfg = init.read(filename);
     MeshService m = cfg.mesh();
-    PrintWriter err = spec.commandLine().getErr();
+    PrintWriter err = err();
     for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
     err.flush();
-    int admin = adminPort != null ? adminPort : SidecarFlow.adminPort(root, m.name());
+    int admin = adminPort != null ? adminPort : init.adminPort(m.name());
     PrintWriter out = spec.commandLine().getOut();
-    EventSink events = Main.sink(err, null);
     // only the registration and the full connect-envoy line depend on the Consul version
     boolean versioned =
         !dry || "service-registration".equals(type) || (full && "connect-envoy".equals(type));
     String version =
-        versioned
-            ? SidecarInit.consulVersion(Optional.ofNullable(httpAddr), root, dry, m.name(), events)
-            : SpecLoader.DEFAULT_CONSUL_VERSION;
+        versioned ? init.consulVersion(dry, m.name()) : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
-      out.print(SidecarInit.dry(type, full, cfg, root, admin, version));
+      out.print(init.dry(type, full, cfg, admin, version));
       out.flush();
       return ExitCodes.OK;
     }
-    RunResult r = new SidecarFlow(events).init(cfg, root, admin, version);
+    RunResult r = init.run(cfg, admin, version);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(out, err, r, "json".equals(output), false, code);
     return code;
+  }
+
+  private PrintWriter err() {
+    return spec.commandLine().getErr();
   }
 
   private static final List<String> TYPES =

@@ -1,7 +1,10 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,11 +39,9 @@ final class SidecarWaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Mesh.sidecarWait(
-        service,
-        httpAddr,
-        Duration.ofSeconds(timeout),
-        Main.sink(spec.commandLine().getErr(), null));
+    new Mesh(Hosts.live(), ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
+        .sidecarWait(
+            service, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
     return ExitCodes.OK;
   }
 }

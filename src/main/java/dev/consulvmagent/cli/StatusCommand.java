@@ -1,10 +1,13 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Doctor;
-import dev.consulvmagent.app.JsonText;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
+import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,11 +35,15 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<Doctor.Check> checks = Mesh.status(httpAddr, common.toRunOptions());
+    List<Doctor.Check> checks =
+        new Mesh(
+                Hosts.forRun(common.toRunOptions()),
+                ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
+            .status(common.toRunOptions());
     int code = Doctor.exitCode(checks);
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {
-      out.print(JsonText.of(Doctor.toJson(checks)));
+      out.print(Json.text(Doctor.toJson(checks)));
     } else {
       for (Doctor.Check c : checks) {
         out.printf("%-5s %-15s %s%n", c.verdict().name().toLowerCase(), c.name(), c.detail());

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Uninstall;
 import dev.consulvmagent.engine.RunResult;
 import java.util.concurrent.Callable;
@@ -26,7 +27,9 @@ final class UninstallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Uninstall u = new Uninstall(Main.sink(spec.commandLine().getErr(), common));
+    Uninstall u =
+        new Uninstall(
+            Hosts.forRun(common.toRunOptions()), Main.sink(spec.commandLine().getErr(), common));
     RunResult r = u.run(common.toRunOptions(), planOnly);
     int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
     Render.result(

@@ -1,6 +1,8 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.AgentSpec;
 import java.io.PrintWriter;
@@ -26,7 +28,9 @@ final class ValidateCommand implements Callable<Integer> {
   }
 
   static int run(Common common, PrintWriter out, PrintWriter err) {
-    AgentSpec s = new Agent(EventSink.NONE).load(common.toRunOptions());
+    AgentSpec s =
+        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, EventSink.NONE)
+            .load(common.toRunOptions());
     // warnings (ignored annotations) on stderr: stdout stays the verdict, -o json parseable
     s.service().ifPresent(x -> x.warnings().forEach(w -> err.println("warning: " + w)));
     err.flush();

@@ -1,6 +1,7 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Fleet;
+import dev.consulvmagent.app.Hosts;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -61,6 +62,7 @@ final class WatchCommand implements Callable<Integer> {
           spec.commandLine(), "--wait must be at most 600 and --slot-ttl between 10 and 86400");
     new Fleet(Main.sink(spec.commandLine().getErr(), common))
         .watch(
+            Hosts.forRun(common.toRunOptions()),
             common.toRunOptions(),
             consul.connection(),
             new Fleet.WatchOptions(

@@ -12,17 +12,17 @@ import java.util.function.Supplier;
  * #3164; issues #18097, #7137, #4380; measured with the real 1.8.7).
  */
 public final class AgentWait {
-  private final ConsulApi api;
+  private final AgentApi api;
   private final String where;
   private final EventSink events;
   private final Duration poll;
   private final Supplier<Long> clock;
 
-  public AgentWait(ConsulApi api, String where, EventSink events, Duration poll) {
+  public AgentWait(AgentApi api, String where, EventSink events, Duration poll) {
     this(api, where, events, poll, System::nanoTime);
   }
 
-  AgentWait(ConsulApi api, String where, EventSink events, Duration poll, Supplier<Long> clock) {
+  AgentWait(AgentApi api, String where, EventSink events, Duration poll, Supplier<Long> clock) {
     this.api = api;
     this.where = where;
     this.events = events;
@@ -65,7 +65,7 @@ public final class AgentWait {
     while (true) {
       try {
         if (ready.get()) return;
-      } catch (ConsulApi.ConsulUnreachableException e) {
+      } catch (ConsulException e) {
         last = " (last: " + e.getMessage() + ")";
       }
       if (!said) {

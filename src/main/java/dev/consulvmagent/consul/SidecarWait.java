@@ -1,10 +1,7 @@
 package dev.consulvmagent.consul;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.engine.EventSink;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -19,18 +16,18 @@ public final class SidecarWait {
     }
   }
 
-  private final ConsulApi api;
+  private final AgentApi api;
   private final EventSink events;
   private final Duration timeout;
   private final Duration poll;
   private final Supplier<Long> clock;
 
-  public SidecarWait(ConsulApi api, EventSink events, Duration timeout, Duration poll) {
+  public SidecarWait(AgentApi api, EventSink events, Duration timeout, Duration poll) {
     this(api, events, timeout, poll, System::nanoTime);
   }
 
   SidecarWait(
-      ConsulApi api, EventSink events, Duration timeout, Duration poll, Supplier<Long> clock) {
+      AgentApi api, EventSink events, Duration timeout, Duration poll, Supplier<Long> clock) {
     this.api = api;
     this.events = events;
     this.timeout = timeout;
@@ -63,7 +60,7 @@ public final class SidecarWait {
           events.info("consul is ready: leader known, " + service + " and its sidecar registered");
           return;
         }
-      } catch (ConsulApi.ConsulUnreachableException e) {
+      } catch (ConsulException e) {
         waitingFor = "the Consul agent HTTP API (" + e.getMessage() + ")";
       }
       if (!waitingFor.equals(last)) {
@@ -84,15 +81,13 @@ public final class SidecarWait {
   }
 
   private boolean registered(String service) {
-    JsonNode all = api.services();
     boolean svc = false;
     boolean sidecar = false;
-    for (Iterator<Map.Entry<String, JsonNode>> it = all.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      JsonNode s = e.getValue();
+    for (var e : api.services().entrySet()) {
+      AgentApi.Service s = e.getValue();
       if (e.getKey().equals(service)) svc = true;
-      if ("connect-proxy".equals(s.path("Kind").asText())
-          && service.equalsIgnoreCase(s.path("Proxy").path("DestinationServiceID").asText()))
+      if ("connect-proxy".equals(s.kind())
+          && s.proxy().map(p -> service.equalsIgnoreCase(p.destinationServiceId())).orElse(false))
         sidecar = true;
     }
     return svc && sidecar;

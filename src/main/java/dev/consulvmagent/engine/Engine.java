@@ -6,10 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * Plan: observe every resource through a read-only host and diff. Apply: the same plan, then
@@ -24,76 +21,31 @@ public final class Engine {
   }
 
   /**
-   * Preparations (downloads) apply started while planning, and the paths they may create that were
-   * absent before they started (recorded as ours if they appear).
-   */
-  private final java.util.Map<Resource, Future<?>> early = new java.util.IdentityHashMap<>();
-
-  private final Set<String> absentBeforeEarly = new java.util.TreeSet<>();
-  private ExecutorService pool;
-
-  /**
    * apply's plan: the resources that need a slow preparation (a download) are observed first and
    * their preparation started at once in the background, so downloads overlap planning the rest;
-   * {@link #apply} joins them. The one place downloads are started, and their ownership noted.
+   * {@link #apply(ApplyPlan, Host, Notifier, Instant, Consumer)} joins them. The one place
+   * downloads are started, and their ownership noted. The preparations travel in the returned
+   * value.
    */
-  public List<Planned> planForApply(
-      List<Resource> resources, Host host, java.util.function.Consumer<List<String>> willCreate) {
+  public ApplyPlan planForApply(
+      List<Resource> resources, Host host, Consumer<List<String>> willCreate) {
+    Instant began = Instant.now(); // file times are the real clock's
+    Preparations early = new Preparations();
     try {
       for (Resource r : resources) {
         if (!r.hasPreparation()) continue;
         Change c = Change.between(r.key().toString(), r.desired(), r.observe(host.readOnly()));
         if (!c.actionable()) continue;
-        List<String> absent = watchPaths(r).stream().filter(w -> !host.fs().exists(w)).toList();
-        absentBeforeEarly.addAll(absent);
+        List<String> absent =
+            OwnershipWatch.paths(r).stream().filter(w -> !host.fs().exists(w)).toList();
         if (!absent.isEmpty()) willCreate.accept(absent); // ours before it exists
-        early.put(r, pool().submit(() -> r.prepare(host)));
+        early.start(r, host, absent);
       }
-      return plan(resources, host);
+      return new ApplyPlan(plan(resources, host), early, began);
     } catch (RuntimeException e) {
-      discardEarly(); // no download may outlive the failed run (and its lock)
+      early.discard(); // no download may outlive the failed run (and its lock)
       throw e;
     }
-  }
-
-  /**
-   * The run ends without using what was started while planning: waits for those still running (they
-   * write under the root, so they must end while the run lock is held), then lets each resource
-   * delete what it staged.
-   */
-  private void discardEarly() {
-    for (java.util.Map.Entry<Resource, Future<?>> e : early.entrySet()) {
-      try {
-        e.getValue().get();
-      } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
-        // a failed preparation cleaned up after itself
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-      }
-      e.getKey().discardPreparation();
-    }
-    early.clear();
-    if (pool != null) pool.shutdownNow();
-  }
-
-  private static List<String> watchPaths(Resource r) {
-    List<String> w = new ArrayList<>(r.sideEffectPaths());
-    r.path().ifPresent(path -> w.addAll(selfAndAncestors(path)));
-    return w;
-  }
-
-  private synchronized ExecutorService pool() {
-    if (pool == null) {
-      pool =
-          Executors.newFixedThreadPool(
-              4,
-              r -> {
-                Thread t = new Thread(r, "prepare");
-                t.setDaemon(true);
-                return t;
-              });
-    }
-    return pool;
   }
 
   public List<Planned> plan(List<Resource> resources, Host host) {
@@ -121,61 +73,46 @@ public final class Engine {
     return apply(plan, host, notifier, start, paths -> {});
   }
 
+  /** A plan without early preparations ({@link #plan}): apply prepares what it needs itself. */
+  public RunResult apply(
+      List<Planned> plan,
+      Host host,
+      Notifier notifier,
+      Instant start,
+      Consumer<List<String>> willCreate) {
+    return apply(
+        new ApplyPlan(plan, Preparations.none(), start), host, notifier, start, willCreate);
+  }
+
   /**
    * Applies plan; willCreate is told every path (and user:NAME) this run may create before anything
    * is created (the ownership ledger records them first, so a kill at any moment leaves nothing
    * unrecorded).
    */
   public RunResult apply(
-      List<Planned> plan,
+      ApplyPlan applyPlan,
       Host host,
       Notifier notifier,
       Instant start,
-      java.util.function.Consumer<List<String>> willCreate) {
+      Consumer<List<String>> willCreate) {
+    List<Planned> plan = applyPlan.planned();
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     List<String> created = new ArrayList<>();
     List<String> removed = new ArrayList<>();
     String error = null;
     // the caller holds the run lock: temp files next to our paths are leftovers of a killed run
-    java.util.Map<String, Set<String>> byDir = new java.util.LinkedHashMap<>();
-    for (Planned p : plan) {
-      p.resource()
-          .path()
-          .ifPresent(
-              path -> {
-                int slash = path.lastIndexOf('/');
-                byDir
-                    .computeIfAbsent(
-                        slash <= 0 ? "/" : path.substring(0, slash), d -> new java.util.HashSet<>())
-                    .add(path.substring(slash + 1));
-              });
-    }
-    int stale = 0;
-    for (java.util.Map.Entry<String, Set<String>> e : byDir.entrySet()) {
-      stale += host.fs().removeStaleTemps(e.getKey(), e.getValue(), start.toEpochMilli());
-    }
-    Set<String> scratch = new java.util.TreeSet<>();
-    for (Planned p : plan) scratch.addAll(p.resource().scratchDirs());
-    for (String d : scratch) stale += host.fs().removeStaleTemps(d, null, start.toEpochMilli());
+    // what the early downloads staged since planning began is theirs, not a killed run's
+    Instant since = applyPlan.began().isBefore(start) ? applyPlan.began() : start;
+    int stale = TempSweep.run(plan, host, since);
     if (stale > 0) events.info("removed " + stale + " temp file(s) left by an interrupted run");
     // what this run may create (paths, their parents, side effects): recorded as ours if it does
-    java.util.Set<String> watch = new java.util.TreeSet<>();
-    for (Planned p : plan) {
-      if (p.change().actionable()) watch.addAll(watchPaths(p.resource()));
-    }
-    Set<String> absentBefore = new java.util.TreeSet<>(absentBeforeEarly);
-    watch.stream().filter(x -> !host.fs().exists(x)).forEach(absentBefore::add);
-    List<String> mayCreate = new ArrayList<>(absentBefore);
-    for (Planned p : plan) {
-      if (p.change().kind() == Change.Kind.CREATE
-          && p.resource().key().kind() == ResourceKey.Kind.USER) {
-        mayCreate.add(p.resource().key().toString());
-      }
-    }
+    List<String> mayCreate = new ArrayList<>();
+    OwnershipWatch watch =
+        OwnershipWatch.before(plan, host, applyPlan.preparations().absentBefore(), mayCreate);
     if (!mayCreate.isEmpty()) willCreate.accept(mayCreate);
     try {
-      prepareAll(plan, host);
+      applyPlan.preparations().joinAll(plan, host);
     } catch (RuntimeException e) {
       error = e.getMessage();
     }
@@ -231,7 +168,7 @@ public final class Engine {
       }
     }
     for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
-    for (String x : absentBefore) if (host.fs().exists(x)) created.add(x);
+    created.addAll(watch.appeared());
     List<String> actions = new ArrayList<>();
     if (!queued.isEmpty()) {
       try {
@@ -287,37 +224,5 @@ public final class Engine {
     }
     out.removeIf(n -> n.kind() == Notification.Kind.RELOAD && restarted.contains(n.target()));
     return out;
-  }
-
-  /** Joins the preparations started while planning and runs the rest, in parallel. */
-  private void prepareAll(List<Planned> plan, Host host) {
-    try {
-      List<Future<?>> fs = new ArrayList<>();
-      for (Planned p : plan) {
-        Resource r = p.resource();
-        if (!p.change().actionable() || !r.hasPreparation()) continue;
-        Future<?> started = early.remove(r);
-        fs.add(started != null ? started : pool().submit(() -> r.prepare(host)));
-      }
-      RuntimeException first = null;
-      for (Future<?> f : fs) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          if (first == null) {
-            first =
-                e.getCause() instanceof RuntimeException re
-                    ? re
-                    : new IllegalStateException(e.getCause());
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        }
-      }
-      if (first != null) throw first;
-    } finally {
-      discardEarly(); // started while planning, but no longer wanted by the plan
-    }
   }
 }

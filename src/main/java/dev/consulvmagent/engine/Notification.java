@@ -1,17 +1,19 @@
 package dev.consulvmagent.engine;
 
+import java.util.List;
+
 /**
  * Something to do after the ordered pass, deduplicated: reload systemd, restart a unit, … The
  * engine knows no program: a module that needs a reload says which unit and which command reloads
  * it ({@link #reload}).
  */
-public record Notification(Kind kind, String target, java.util.List<String> command) {
+public record Notification(Kind kind, String target, List<String> command) {
   public Notification {
-    command = java.util.List.copyOf(command);
+    command = List.copyOf(command);
   }
 
   public Notification(Kind kind, String target) {
-    this(kind, target, java.util.List.of());
+    this(kind, target, List.of());
   }
 
   public enum Kind {
@@ -44,7 +46,7 @@ public record Notification(Kind kind, String target, java.util.List<String> comm
   }
 
   /** Reloads unit's configuration by running command while unit is active (argument list). */
-  public static Notification reload(String unit, java.util.List<String> command) {
+  public static Notification reload(String unit, List<String> command) {
     return new Notification(Kind.RELOAD, unit, command);
   }
 

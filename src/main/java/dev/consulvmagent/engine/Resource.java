@@ -2,6 +2,7 @@ package dev.consulvmagent.engine;
 
 import dev.consulvmagent.host.Host;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One convergent unit. {@link #observe} only reads (it gets a read-only host during plan); {@link
@@ -32,8 +33,8 @@ public interface Resource {
   default void discardPreparation() {}
 
   /** The file this resource writes, if any (its interrupted temp files are cleaned up). */
-  default java.util.Optional<String> path() {
-    return java.util.Optional.empty();
+  default Optional<String> path() {
+    return Optional.empty();
   }
 
   /**

@@ -38,9 +38,9 @@ import okhttp3.internal.tls.OkHostnameVerifier;
 /**
  * The one place HTTP clients are built (ArchitectureTest: nothing outside host builds an
  * OkHttpClient); callers get a {@link Call.Factory} and only make calls. Two kinds: downloads
- * (artifact.Downloader) and a Consul agent's API (consul.ConsulApi). Both set up TLS only when an
- * https URL needs it: the trust store and SSL context cost ~0.3 s of start-up, which a plain-http
- * mirror or the local agent's http address never pays.
+ * (artifact.Downloader) and a Consul agent's API (consul.AgentApi, through consul.ConsulHttp). Both
+ * set up TLS only when an https URL needs it: the trust store and SSL context cost ~0.3 s of
+ * start-up, which a plain-http mirror or the local agent's http address never pays.
  */
 public final class HttpClients {
   private HttpClients() {}
@@ -258,5 +258,18 @@ public final class HttpClients {
     public X509Certificate[] getAcceptedIssuers() {
       return new X509Certificate[0];
     }
+  }
+
+  /**
+   * A client for a plain-http API on the loopback (Envoy's admin API): connect and read timeout, no
+   * TLS set-up.
+   */
+  public static Call.Factory local(String base, Duration timeout) {
+    if (!base.startsWith("http://")) throw new IllegalArgumentException("not http: " + base);
+    return new OkHttpClient.Builder()
+        .connectTimeout(timeout)
+        .readTimeout(timeout)
+        .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
+        .build();
   }
 }

@@ -5,13 +5,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -34,23 +31,43 @@ public final class SecretFiles {
   private static final Set<PosixFilePermission> OWNER_RWX =
       PosixFilePermissions.fromString("rwx------");
 
-  /** Creates dir 0700 (and missing parents with the process's umask) or checks the existing one. */
-  public static void ensureDir(Path dir) {
+  private static final Path SLASH = Path.of("/");
+
+  /**
+   * The directory a path of the operator's names, opened as a handle: links above it are the
+   * operator's choice (its real path is walked), the last component is never followed.
+   */
+  private static DirHandle parentOf(Path p) throws IOException {
+    Path parent = p.toAbsolutePath().normalize().getParent();
+    if (parent == null) throw new IOException(p + " has no parent directory");
     try {
-      if (Files.isSymbolicLink(dir)) {
+      return DirHandle.open(SLASH, parent.toRealPath(), false, p.toString());
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(parent + " does not exist; make it first");
+    }
+  }
+
+  private static String nameOf(Path p) {
+    return p.toAbsolutePath().normalize().getFileName().toString();
+  }
+
+  /** Creates dir 0700 (its parent must exist) or checks the existing one. */
+  public static void ensureDir(Path dir) {
+    try (DirHandle parent = parentOf(dir)) {
+      String name = nameOf(dir);
+      java.nio.file.attribute.BasicFileAttributes b = parent.statOrNull(name);
+      if (b != null && b.isSymbolicLink()) {
         throw new UnsafePathException(dir + " is a symbolic link; give the real directory");
       }
-      if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-        Path parent = dir.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_RWX));
-        Files.setPosixFilePermissions(dir, OWNER_RWX); // umask may have taken bits away
+      if (b == null) {
+        try (DirHandle made = parent.mkdirOpen(name, SLASH, dir.toString())) {
+          made.setOwnAttributes(0700, -1, -1); // umask may have left more; nothing is in it yet
+        }
         return;
       }
       PosixFileAttributes a =
           Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!a.isDirectory())
-        throw new UncheckedIOException(new IOException(dir + " is not a directory"));
+      if (!a.isDirectory()) throw new IOException(dir + " is not a directory");
       if (a.permissions().stream().anyMatch(p -> !OWNER_RWX.contains(p))) {
         throw new UnsafePathException(
             dir
@@ -66,22 +83,23 @@ public final class SecretFiles {
 
   /**
    * Writes a new file 0600; false (nothing written) when something is already there. Written to a
-   * temp name and linked into place, so a crash never leaves a half-written key under the name.
+   * temp name and renamed into place through the directory's handle, so a crash never leaves a
+   * half-written key under the name.
    */
   public static boolean createNew(Path file, byte[] content) {
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-    try {
-      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return false;
-      Files.deleteIfExists(tmp);
-      write(tmp, content, StandardOpenOption.CREATE_NEW);
+    String name = nameOf(file);
+    String tmp = "." + name + ".tmp";
+    try (DirHandle d = parentOf(file)) {
+      if (d.statOrNull(name) != null) return false;
+      d.delete(tmp);
+      write(d, tmp, content);
       try {
-        Files.createLink(file, tmp); // fails when file appeared meanwhile: never overwritten
-      } catch (FileAlreadyExistsException e) {
-        return false;
+        if (d.statOrNull(name) != null) return false; // appeared meanwhile: never overwritten
+        d.rename(tmp, d, name);
+        return true;
       } finally {
-        Files.deleteIfExists(tmp);
+        d.delete(tmp);
       }
-      return true;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
@@ -92,23 +110,22 @@ public final class SecretFiles {
    * when file is a link or not a regular file.
    */
   public static void replace(Path file, byte[] content) {
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-    try {
-      if (Files.isSymbolicLink(file)) {
+    String name = nameOf(file);
+    String tmp = "." + name + ".tmp";
+    try (DirHandle d = parentOf(file)) {
+      java.nio.file.attribute.BasicFileAttributes a = d.statOrNull(name);
+      if (a != null && a.isSymbolicLink()) {
         throw new UnsafePathException(file + " is a symbolic link; give the real file");
       }
-      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file)) {
-        throw new UncheckedIOException(new IOException(file + " is not a regular file"));
-      }
-      Files.deleteIfExists(tmp);
-      write(tmp, content, StandardOpenOption.CREATE_NEW);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
+      if (a != null && !a.isRegularFile()) throw new IOException(file + " is not a regular file");
+      d.delete(tmp);
       try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: the temp file is 0600
+        write(d, tmp, content);
+        d.rename(tmp, d, name);
+      } finally {
+        d.delete(tmp);
       }
+    } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
   }
@@ -187,12 +204,8 @@ public final class SecretFiles {
     }
   }
 
-  private static void write(Path p, byte[] content, OpenOption how) throws IOException {
-    try (FileChannel ch =
-        FileChannel.open(
-            p,
-            Set.<OpenOption>of(how, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-            PosixFilePermissions.asFileAttribute(OWNER_RW))) {
+  private static void write(DirHandle d, String name, byte[] content) throws IOException {
+    try (FileChannel ch = d.createNew(name, 0600)) {
       ch.write(ByteBuffer.wrap(content));
       ch.force(true);
     }

@@ -3,6 +3,7 @@ package dev.consulvmagent.module;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.ResourceKey;
+import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
@@ -10,10 +11,12 @@ import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -69,16 +72,16 @@ final class Leftovers {
   static boolean isOurRegistration(byte[] json) {
     if (json == null) return false;
     try {
-      return Json.parseObject(json).get("service") instanceof java.util.Map<?, ?> svc
-          && svc.get("meta") instanceof java.util.Map<?, ?> meta
+      return Json.parseObject(json).get("service") instanceof Map<?, ?> svc
+          && svc.get("meta") instanceof Map<?, ?> meta
           && Registration.MANAGED_BY.equals(meta.get("managed-by"));
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return false; // not JSON we could have written
     }
   }
 
   /** A regular file starting with our header (a link, e.g. a masked unit, never is ours). */
-  private static boolean hasOurHeader(dev.consulvmagent.host.HostFs fs, String path) {
+  private static boolean hasOurHeader(HostFs fs, String path) {
     byte[] b = fs.readHead(path, 200);
     return new String(b, StandardCharsets.UTF_8).startsWith(Units.HEADER_LINE);
   }

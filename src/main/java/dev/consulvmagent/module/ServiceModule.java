@@ -1,7 +1,9 @@
 package dev.consulvmagent.module;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
@@ -10,6 +12,7 @@ import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.secure.ClientMesh;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,8 +54,7 @@ final class ServiceModule {
               .build());
     }
     boolean dnsRedirect =
-        DnsModule.effective(spec.dns().mode(), ctx.host())
-            == dev.consulvmagent.spec.DnsSpec.Mode.IPTABLES;
+        DnsModule.effective(spec.dns().mode(), ctx.host()) == DnsSpec.Mode.IPTABLES;
     out.addAll(
         SidecarFiles.resources(
             mesh,
@@ -60,7 +62,10 @@ final class ServiceModule {
             spec.consul().aclToken().map(t -> t.value()),
             serviceToken,
             dnsRedirect,
-            spec.consul().version()));
+            spec.consul().version(),
+            // the address the agent config implies, never the environment of whoever runs apply:
+            // the env file is a function of the config (plan on another shell sees no change)
+            ConsulEndpoint.of(ConsulConfig.httpAddr(spec.consul(), spec.security()))));
     return out;
   }
 }

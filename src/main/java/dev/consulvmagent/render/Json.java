@@ -17,9 +17,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Deterministic JSON: sorted keys, two-space indent, LF newlines, a final newline.
@@ -49,6 +51,11 @@ public final class Json {
 
   public static byte[] render(Object value) {
     return (write(value, true) + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** {@link #render}'s form as text, for a command to print. */
+  public static String text(Object value) {
+    return write(value, true) + "\n";
   }
 
   public static String compact(Object value) {
@@ -179,8 +186,8 @@ public final class Json {
     }
   }
 
-  private static final java.util.regex.Pattern SECRET_WORD =
-      java.util.regex.Pattern.compile(
+  private static final Pattern SECRET_WORD =
+      Pattern.compile(
           "token|secret|passw|private_key|api_key|apikey|credential|license|headers"
               + "|authorization");
 
@@ -191,7 +198,7 @@ public final class Json {
    * too costs only a diff line; printing a token is the leak.
    */
   public static boolean looksSecret(String path) {
-    return SECRET_WORD.matcher(path.toLowerCase(java.util.Locale.ROOT)).find();
+    return SECRET_WORD.matcher(path.toLowerCase(Locale.ROOT)).find();
   }
 
   /** True when the flattened path names a secret (gossip key, tokens). */

@@ -9,6 +9,7 @@ import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.Host;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** A file or link the agent created earlier and no longer wants: removed. */
 public final class AbsentResource implements Resource {
@@ -21,8 +22,8 @@ public final class AbsentResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(path);
+  public Optional<String> path() {
+    return Optional.of(path);
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.render.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +48,8 @@ public final class BinaryResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(artifact.destination());
+  public Optional<String> path() {
+    return Optional.of(artifact.destination());
   }
 
   /** Downloading creates the cache and the receipt next to our state. */
@@ -130,7 +131,7 @@ public final class BinaryResource implements Resource {
   private Optional<Map<String, Object>> receiptOrNone(Host host) {
     try {
       return receipt(host);
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       return Optional.empty(); // not one we wrote (a special file, 300 MB): not installed by us
     }
   }

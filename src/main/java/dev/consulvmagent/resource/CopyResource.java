@@ -31,8 +31,8 @@ public final class CopyResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(destination);
+  public Optional<String> path() {
+    return Optional.of(destination);
   }
 
   @Override

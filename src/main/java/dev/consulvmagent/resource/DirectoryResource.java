@@ -26,8 +26,8 @@ public final class DirectoryResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(path);
+  public Optional<String> path() {
+    return Optional.of(path);
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.Users;
 import dev.consulvmagent.render.Json;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,8 +56,8 @@ public final class FileResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(path);
+  public Optional<String> path() {
+    return Optional.of(path);
   }
 
   @Override
@@ -137,7 +138,7 @@ public final class FileResource implements Resource {
     private String group = "root";
     private boolean json;
     private boolean sensitive;
-    private final List<Notification> notifications = new java.util.ArrayList<>();
+    private final List<Notification> notifications = new ArrayList<>();
 
     private Builder(String path, byte[] content) {
       this.path = path;

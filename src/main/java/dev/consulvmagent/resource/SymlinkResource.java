@@ -36,8 +36,8 @@ public final class SymlinkResource implements Resource {
   }
 
   @Override
-  public java.util.Optional<String> path() {
-    return java.util.Optional.of(link);
+  public Optional<String> path() {
+    return Optional.of(link);
   }
 
   @Override

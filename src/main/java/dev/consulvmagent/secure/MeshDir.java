@@ -198,7 +198,16 @@ public final class MeshDir {
   }
 
   public java.security.PrivateKey jwtSigningKey() {
-    return Pki.privateKey(text(JWT_KEY), dir.resolve(JWT_KEY).toString());
+    return damagedIsState(() -> Pki.privateKey(text(JWT_KEY), dir.resolve(JWT_KEY).toString()));
+  }
+
+  /** A file of DIR that does not parse is a broken directory (exit 1), not a usage error. */
+  private static <T> T damagedIsState(java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(e.getMessage() + " (restore it from your backup of DIR)", e);
+    }
   }
 
   public Secret managementToken() {
@@ -235,7 +244,8 @@ public final class MeshDir {
       }
       List<String> want = new ArrayList<>(s.dnsNames());
       want.addAll(s.ips());
-      List<String> have = Pki.sans(Pki.certificate(serverCert(s.name()), cert));
+      List<String> have =
+          Pki.sans(damagedIsState(() -> Pki.certificate(serverCert(s.name()), cert)));
       String note =
           have.containsAll(want)
               ? ""
@@ -244,8 +254,8 @@ public final class MeshDir {
                   + " (delete both files and run init again to re-issue it)";
       return List.of(new Entry(key, false, note), new Entry(cert, false, note));
     }
-    X509Certificate ca = Pki.certificate(caCert(), CA);
-    java.security.PrivateKey caKey = Pki.privateKey(text(CA_KEY), CA_KEY);
+    X509Certificate ca = damagedIsState(() -> Pki.certificate(caCert(), CA));
+    java.security.PrivateKey caKey = damagedIsState(() -> Pki.privateKey(text(CA_KEY), CA_KEY));
     KeyPair k = Pki.ecKeyPair();
     X509Certificate c =
         Pki.server(ca, caKey, k.getPublic(), s.name(), dc, domain, s.ips(), s.dnsNames(), now);

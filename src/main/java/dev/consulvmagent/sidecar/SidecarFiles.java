@@ -1,5 +1,6 @@
 package dev.consulvmagent.sidecar;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
@@ -8,6 +9,9 @@ import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
 import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.ServiceConfig;
+import dev.consulvmagent.spec.SpecLoader;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,10 +30,23 @@ public final class SidecarFiles {
   /** The env-file line with the Consul version apply rendered for. */
   public static final String CONSUL_VERSION_KEY = "MANAGED_CONSUL_VERSION";
 
-  /** The local agent's HTTP API, as Envoy's commands (and sidecar-init) reach it. */
-  public static final String CONSUL_HTTP_ADDR = "http://127.0.0.1:8500";
-
   private SidecarFiles() {}
+
+  /** The agent's gRPC port on the host its HTTP API is on (loopback for a unix socket). */
+  static String grpcAddr(ConsulEndpoint agent) {
+    if (agent.scheme().equals("unix")) return "127.0.0.1:8502";
+    String a = agent.address();
+    int colon = a.lastIndexOf(':');
+    String host = colon > a.lastIndexOf(']') ? a.substring(0, colon) : a;
+    return host + ":8502";
+  }
+
+  /** Reads a service-config file (path as seen on the host running us). */
+  public static ServiceConfig readServiceConfig(Path file) {
+    // a regular file only (never a FIFO or device read forever), at most 1 MiB
+    byte[] bytes = SpecLoader.readInput(file, SpecLoader.MAX_BYTES, "service config", "");
+    return SpecLoader.serviceConfig(bytes); // every error at once, each with its line
+  }
 
   public static String envFile(String service) {
     return "/etc/consul-vm-agent/envoy/" + service + ".env";
@@ -45,8 +62,9 @@ public final class SidecarFiles {
       int adminPort,
       Optional<String> token,
       boolean dnsRedirect,
-      String consulVersion) {
-    return resources(mesh, adminPort, token, Optional.empty(), dnsRedirect, consulVersion);
+      String consulVersion,
+      ConsulEndpoint agent) {
+    return resources(mesh, adminPort, token, Optional.empty(), dnsRedirect, consulVersion, agent);
   }
 
   /**
@@ -55,6 +73,7 @@ public final class SidecarFiles {
    * the service with it; the file is 0640 consul), and Envoy's unit gets {@code
    * CONSUL_HTTP_TOKEN_FILE}, which {@code consul connect envoy} reads like {@code -token-file}
    * (hashicorp/consul api/api.go HTTPTokenFileEnvName), as do the unit's own consul-vm-agent steps.
+   * agent: where the agent's HTTP API is, as the agent config implies it ({@link #environment}).
    */
   public static List<Resource> resources(
       MeshService mesh,
@@ -62,7 +81,8 @@ public final class SidecarFiles {
       Optional<String> token,
       Optional<Map.Entry<String, String>> serviceToken,
       boolean dnsRedirect,
-      String consulVersion) {
+      String consulVersion,
+      ConsulEndpoint agent) {
     String unit = UnitNames.envoy(mesh.name());
     List<Resource> out = new ArrayList<>();
     Map<String, Object> doc = Registration.document(mesh, consulVersion);
@@ -89,7 +109,8 @@ public final class SidecarFiles {
                             adminPort,
                             serviceToken.isPresent() ? Optional.empty() : token,
                             dnsRedirect,
-                            consulVersion)
+                            consulVersion,
+                            agent)
                         + serviceToken
                             .map(
                                 t ->
@@ -109,21 +130,27 @@ public final class SidecarFiles {
     return out;
   }
 
-  /** KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). */
+  /**
+   * KEY=value lines for envoy@.service's EnvironmentFile (values quoted for systemd). agent: where
+   * the local agent's HTTP API is, as the agent config implies it (client_addr): Envoy's {@code
+   * consul connect envoy}, its redirect-traffic and sidecar-init reach it there; gRPC (xDS) listens
+   * on the same client address, on 8502 (render.ConsulConfig's ports.grpc).
+   */
   static String environment(
       MeshService mesh,
       int adminPort,
       Optional<String> token,
       boolean dnsRedirect,
-      String consulVersion) {
+      String consulVersion,
+      ConsulEndpoint agent) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("ENVOY_ADMIN_BIND", "127.0.0.1:" + adminPort);
     // the unit's ExecStart= has the rest: connect envoy -sidecar-for=%i -admin-bind=...
     env.put(
         "CONNECT_ENVOY_FLAGS",
         String.join(" ", Registration.connectEnvoyFlags(mesh, consulVersion)));
-    env.put("CONSUL_HTTP_ADDR", CONSUL_HTTP_ADDR);
-    env.put("CONSUL_GRPC_ADDR", "127.0.0.1:8502");
+    env.putAll(agent.childEnv());
+    env.put("CONSUL_GRPC_ADDR", grpcAddr(agent));
     env.put("REDIRECT_FLAGS", dnsRedirect ? "--dns-redirect" : "");
     env.put(CONSUL_VERSION_KEY, consulVersion); // sidecar-init renders for the same version
     token.ifPresent(t -> env.put("CONSUL_HTTP_TOKEN", t));

@@ -4,19 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
 import dev.consulvmagent.render.UnitNames;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,8 +51,8 @@ class ConsulReadyNotifierTest {
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -79,7 +82,7 @@ class ConsulReadyNotifierTest {
     String url = "http://127.0.0.1:" + port;
     AgentWait w =
         new AgentWait(
-            new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)),
+            new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))),
             url,
             EventSink.NONE,
             Duration.ofMillis(50));

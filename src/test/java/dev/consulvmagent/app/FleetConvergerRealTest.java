@@ -43,7 +43,11 @@ class FleetConvergerRealTest {
           new RunOptions(
               Optional.empty(), Optional.empty(), tmp, Optional.empty(), Optional.empty());
       FleetConverger c =
-          new FleetConverger(new Agent(EventSink.NONE), o, new HealthApi(http), agent.node());
+          new FleetConverger(
+              new Agent(Hosts.forRoot(tmp), ConsulAccess.NONE, EventSink.NONE),
+              o,
+              new HealthApi(http),
+              agent.node());
       assertThat(c.health(spec)).isEqualTo(Sample.MISSING);
 
       register(http, "dashboard", "dashboard", 9002);
@@ -62,7 +66,7 @@ class FleetConvergerRealTest {
     AgentSpec spec = new SpecLoader().parse(Files.readAllBytes(Path.of("examples/dashboard.yaml")));
     FleetConverger gone =
         new FleetConverger(
-            new Agent(EventSink.NONE),
+            new Agent(Hosts.forRoot(tmp), ConsulAccess.NONE, EventSink.NONE),
             new RunOptions(
                 Optional.empty(), Optional.empty(), tmp, Optional.empty(), Optional.empty()),
             new HealthApi(

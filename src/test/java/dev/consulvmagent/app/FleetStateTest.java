@@ -41,18 +41,36 @@ class FleetStateTest {
     RunOptions o =
         new RunOptions(
             Optional.of(withFleet), Optional.empty(), root, Optional.empty(), Optional.empty());
-    assertThat(new Agent(EventSink.NONE).load(o).service().get().mesh().meta())
+    assertThat(
+            new Agent(Hosts.forRoot(root), ConsulAccess.NONE, EventSink.NONE)
+                .load(o)
+                .service()
+                .get()
+                .mesh()
+                .meta())
         .containsEntry("team", "blue");
     RunOptions p =
         new RunOptions(
             Optional.of(without), Optional.empty(), root, Optional.empty(), Optional.empty());
-    assertThat(new Agent(EventSink.NONE).load(p).service().get().mesh().meta())
+    assertThat(
+            new Agent(Hosts.forRoot(root), ConsulAccess.NONE, EventSink.NONE)
+                .load(p)
+                .service()
+                .get()
+                .mesh()
+                .meta())
         .containsEntry("team", "seed");
 
     // an unreadable state file is no state (the watcher re-applies the group's revision)
     Files.writeString(root.resolve("var/lib/consul-vm-agent/fleet.json"), "{not json");
     assertThat(state.load()).isEmpty();
-    assertThat(new Agent(EventSink.NONE).load(o).service().get().mesh().meta())
+    assertThat(
+            new Agent(Hosts.forRoot(root), ConsulAccess.NONE, EventSink.NONE)
+                .load(o)
+                .service()
+                .get()
+                .mesh()
+                .meta())
         .containsEntry("team", "seed");
   }
 }

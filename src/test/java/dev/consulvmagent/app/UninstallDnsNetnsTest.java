@@ -111,7 +111,7 @@ class UninstallDnsNetnsTest {
       assertThat(ns.natRules()).contains(DnsRedirect.CHAIN, "CONSUL_PROXY_OUTPUT", "DOCKER");
 
       calls.clear();
-      Uninstall u = new Uninstall(EventSink.NONE);
+      Uninstall u = new Uninstall(host, EventSink.NONE);
       RunResult r = u.apply(host, u.plan(host));
       assertThat(r.failed()).as(r.error()).isFalse();
       assertThat(ns.natRules()).isEqualTo(others);

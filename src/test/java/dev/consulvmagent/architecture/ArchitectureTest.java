@@ -14,21 +14,35 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.Architectures;
 import dev.consulvmagent.app.Hosts;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.host.Exec;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.host.HttpClients;
 import dev.consulvmagent.host.ProcessExec;
+import dev.consulvmagent.render.Json;
+import java.net.DatagramSocket;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLConnection;
+import java.net.http.HttpClient;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * STYLE.md's layering and issue 14's seam, enforced on the compiled main classes: only host touches
- * files, processes and sockets; real hosts are built in app.Hosts only; no package cycles; each
- * layer uses only those below it; a CLI command reaches the rest only through app.
+ * files, processes and sockets; real hosts are built in app.Hosts only, and asked for only by the
+ * CLI commands (issue 18); only consul talks HTTP to Consul; no package cycles; each layer uses
+ * only those below it; a CLI command reaches the rest only through app.
  *
  * <p>What does not hold yet would be listed exactly below (FIXME), one entry per class and what it
  * still uses; {@link #fixmeLists_areExact} fails when an entry is fixed but still listed, so the
@@ -103,7 +117,7 @@ class ArchitectureTest {
         .and(DescribedPredicate.not(named(BUILD_STEPS)))
         .should()
         .dependOnClassesThat()
-        .belongToAnyOf(java.nio.file.Files.class)
+        .belongToAnyOf(Files.class)
         .check(main);
   }
 
@@ -118,10 +132,6 @@ class ArchitectureTest {
     noClasses()
         .that()
         .resideInAPackage(P + "host..")
-        // the operator's own mesh secrets directory (mesh init), outside any managed root, like
-        // LocalFiles: links there are refused by its own checks, not walked from a root
-        .and()
-        .doNotHaveSimpleName("SecretFiles")
         .should()
         .callMethodWhere(
             DescribedPredicate.describe(
@@ -158,14 +168,14 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .belongToAnyOf(
-            java.net.Socket.class,
-            java.net.ServerSocket.class,
-            java.net.DatagramSocket.class,
-            java.nio.channels.SocketChannel.class,
-            java.nio.channels.ServerSocketChannel.class,
-            java.nio.channels.DatagramChannel.class,
-            java.net.URLConnection.class,
-            java.net.http.HttpClient.class)
+            Socket.class,
+            ServerSocket.class,
+            DatagramSocket.class,
+            SocketChannel.class,
+            ServerSocketChannel.class,
+            DatagramChannel.class,
+            URLConnection.class,
+            HttpClient.class)
         .check(main);
   }
 
@@ -194,6 +204,55 @@ class ArchitectureTest {
         .callMethod(Host.class, "forRoot", Path.class, boolean.class)
         .orShould()
         .callConstructor(ProcessExec.class)
+        .check(main);
+  }
+
+  /**
+   * Issue 18: the app facades take their Host through their constructors; real hosts are built
+   * (app.Hosts) only at the entry points, the CLI commands. Tests pass fakes.
+   */
+  @Test
+  void realHosts_areAskedForOnlyAtTheEntryPoints() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(P + "cli..")
+        .and()
+        .doNotBelongToAnyOf(Hosts.class)
+        .should()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a method of app.Hosts that builds a host",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(Hosts.class)
+                        && call.getTarget().getRawReturnType().isEquivalentTo(Host.class)))
+        .check(main);
+  }
+
+  /**
+   * Issue 18: only the consul package talks HTTP to Consul. Others may wire a ConsulHttp into a
+   * typed API (AgentApi, …) but never send through it, and only consul asks host for a Consul
+   * client.
+   */
+  @Test
+  void onlyConsul_talksHttpToConsul() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages(P + "consul..", P + "host..")
+        .should()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a request method of consul.ConsulHttp",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(ConsulHttp.class)
+                        && Set.of("get", "put", "post", "delete", "exchange")
+                            .contains(call.getName())))
+        .orShould()
+        .callMethodWhere(
+            DescribedPredicate.describe(
+                "a Consul client of host.HttpClients",
+                call ->
+                    call.getTargetOwner().isEquivalentTo(HttpClients.class)
+                        && call.getName().startsWith("consul")))
         .check(main);
   }
 
@@ -247,9 +306,11 @@ class ArchitectureTest {
 
   /**
    * Issue 14: a CLI command only parses arguments and calls the app layer. cli uses app, spec
-   * (error types, records it prints), engine (events, results), picocli and the JDK; the adapters
-   * and the model's internals are wired in app. No exemptions: a constant a command needs (help
-   * text, a default) is re-exported by app.
+   * (error types, records it prints), engine (events, results), render.Json (the one JSON form it
+   * prints), picocli and the JDK; the adapters and the model's internals are wired in app. A
+   * compile-time constant a command needs (a default, a port in a message) is read where it is
+   * defined: javac inlines it, so no class depends on another for it (issue 18: no pass-through
+   * classes or re-exported constants in app just for this rule).
    */
   @Test
   void cli_dependsOnlyOnAppSpecEngine() {
@@ -257,9 +318,17 @@ class ArchitectureTest {
         .that()
         .resideInAPackage(P + "cli..")
         .should()
-        .onlyDependOnClassesThat()
-        .resideInAnyPackage(
-            P + "cli..", P + "app..", P + "spec..", P + "engine..", "picocli..", "java..")
+        .onlyDependOnClassesThat(
+            DescribedPredicate.describe(
+                "in cli, app, spec, engine, picocli or the JDK, or render.Json",
+                c ->
+                    c.getName().equals(Json.class.getName())
+                        || c.getPackageName().startsWith("java")
+                        || c.getPackageName().startsWith("picocli")
+                        || c.isPrimitive()
+                        || (c.isArray() && c.getBaseComponentType().isPrimitive())
+                        || Stream.of("cli", "app", "spec", "engine")
+                            .anyMatch(l -> c.getPackageName().startsWith(P + l))))
         .check(main);
   }
 
@@ -294,7 +363,7 @@ class ArchitectureTest {
 
   /** The names and their nested classes' names. */
   private static Set<String> outer(Set<String> names) {
-    Set<String> out = new java.util.HashSet<>(names);
+    Set<String> out = new HashSet<>(names);
     for (JavaClass c : main) {
       for (String n : names) if (c.getName().startsWith(n + "$")) out.add(c.getName());
     }

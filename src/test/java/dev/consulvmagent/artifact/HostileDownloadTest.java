@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -142,7 +144,7 @@ class HostileDownloadTest {
       z.write(content);
       z.closeArchiveEntry();
     } catch (IOException ex) {
-      throw new java.io.UncheckedIOException(ex);
+      throw new UncheckedIOException(ex);
     }
   }
 
@@ -162,7 +164,7 @@ class HostileDownloadTest {
       t.write(content);
       t.closeArchiveEntry();
     } catch (IOException ex) {
-      throw new java.io.UncheckedIOException(ex);
+      throw new UncheckedIOException(ex);
     }
   }
 
@@ -281,7 +283,7 @@ class HostileDownloadTest {
                   o.putArchiveEntry(e);
                   o.closeArchiveEntry();
                 } catch (IOException ex) {
-                  throw new java.io.UncheckedIOException(ex);
+                  throw new UncheckedIOException(ex);
                 }
               }
               zipEntry(o, "consul", 0100755, PROGRAM);
@@ -451,7 +453,7 @@ class HostileDownloadTest {
 
   static void endless(OutputStream out) throws IOException {
     byte[] chunk = new byte[64 * 1024];
-    java.util.Arrays.fill(chunk, (byte) 'a'); // one endless line
+    Arrays.fill(chunk, (byte) 'a'); // one endless line
     while (true) out.write(chunk);
   }
 

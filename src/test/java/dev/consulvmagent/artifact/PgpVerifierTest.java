@@ -10,11 +10,14 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,8 +63,7 @@ class PgpVerifierTest {
   @Test
   void realHashicorpSignature_gpgAgrees(@TempDir Path dir) throws Exception {
     Path home = Files.createDirectories(dir.resolve("gnupg"));
-    Files.setPosixFilePermissions(
-        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     Path key = dir.resolve("key.asc");
     try (InputStream in = PgpVerifier.class.getResourceAsStream(Artifacts.HASHICORP_KEY)) {
       Files.write(key, in.readAllBytes());
@@ -129,7 +131,7 @@ class PgpVerifierTest {
                 "terraform-provider-null_3.1.0_linux_amd64.zip",
                 new Verification.Detached(s.toUri().toString(), null, Artifacts.HASHICORP_KEY)),
             Artifact.Packing.ZIP,
-            java.util.Optional.empty(),
+            Optional.empty(),
             "/usr/bin/x",
             0755);
     ChecksumResolver r = new ChecksumResolver(Downloader.defaults(), ChecksumResolver.pinnedKeys());
@@ -211,8 +213,7 @@ class PgpVerifierTest {
 
     Keys(Path dir) throws Exception {
       home = Files.createDirectories(dir.resolve("gnupg"));
-      Files.setPosixFilePermissions(
-          home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
       file = dir.resolve("SHA256SUMS");
       Files.write(file, data);
       run(
@@ -293,7 +294,7 @@ class PgpVerifierTest {
       if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
     }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException("gpg timed out: " + cmd);
     }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.net.URI;
 import java.time.Duration;
@@ -62,7 +63,7 @@ class ProxyTest {
   }
 
   private static String address(Proxy p) {
-    java.net.InetSocketAddress a = (java.net.InetSocketAddress) p.address();
+    InetSocketAddress a = (InetSocketAddress) p.address();
     return a.getHostString() + ":" + a.getPort();
   }
 }

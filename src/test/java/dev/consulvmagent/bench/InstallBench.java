@@ -8,12 +8,14 @@ import dev.consulvmagent.artifact.Verification;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.HostFs;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -84,12 +86,12 @@ public class InstallBench {
 
   static String sha256(Path p) throws Exception {
     MessageDigest md = MessageDigest.getInstance("SHA-256");
-    try (java.io.InputStream in = Files.newInputStream(p)) {
+    try (InputStream in = Files.newInputStream(p)) {
       byte[] buf = new byte[1 << 17];
       int n;
       while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
     }
-    return java.util.HexFormat.of().formatHex(md.digest());
+    return HexFormat.of().formatHex(md.digest());
   }
 
   @TearDown
@@ -124,7 +126,7 @@ public class InstallBench {
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
     long n = 0;
-    try (java.io.InputStream in = Files.newInputStream(zip);
+    try (InputStream in = Files.newInputStream(zip);
         OutputStream x = Files.newOutputStream(a);
         OutputStream y = Files.newOutputStream(b)) {
       byte[] buf = new byte[1 << 17];

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.testing.Roots;
 import java.io.IOException;
@@ -17,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,7 +89,7 @@ class SidecarInitRealTest {
     pb.environment().remove("NOTIFY_SOCKET");
     consul = pb.start();
     new AgentWait(
-            new ConsulApi(http, Optional.empty(), Duration.ofSeconds(2)),
+            new AgentApi(new ConsulHttp(ConsulEndpoint.of(http), Duration.ofSeconds(2))),
             http,
             EventSink.NONE,
             Duration.ofMillis(200))
@@ -135,8 +136,8 @@ class SidecarInitRealTest {
 
   @Test
   void agentSelf_ofTheRealAgent_hasConfigVersion() {
-    var self = new ConsulApi(http, Optional.empty(), Duration.ofSeconds(2)).self();
-    assertThat(self.path("Config").path("Version").asText()).isEqualTo("1.8.7");
+    var self = new AgentApi(new ConsulHttp(ConsulEndpoint.of(http), Duration.ofSeconds(2))).self();
+    assertThat(self.version()).isEqualTo("1.8.7");
   }
 
   @Test

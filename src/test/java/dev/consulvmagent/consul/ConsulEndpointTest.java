@@ -3,11 +3,13 @@ package dev.consulvmagent.consul;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The endpoint as Consul's own CLI works it out. Each case is drawn from hashicorp/consul
@@ -138,10 +140,9 @@ class ConsulEndpointTest {
   }
 
   @Test
-  void realTokenFile_isReadWithItsBound(@org.junit.jupiter.api.io.TempDir Path dir)
-      throws Exception {
+  void realTokenFile_isReadWithItsBound(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("t");
-    java.nio.file.Files.writeString(f, "x".repeat(70_000));
+    Files.writeString(f, "x".repeat(70_000));
     EndpointInput in =
         EndpointInput.fromEnv(Map.of("CONSUL_HTTP_TOKEN_FILE", f.toString()), Optional.empty());
     assertThatThrownBy(() -> ConsulEndpoint.resolve(in))

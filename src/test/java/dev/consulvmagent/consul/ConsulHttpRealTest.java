@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +57,7 @@ class ConsulHttpRealTest {
             base.scheme(),
             base.address(),
             "",
-            token == null ? java.util.Optional.empty() : java.util.Optional.of(new Secret(token)),
+            token == null ? Optional.empty() : Optional.of(new Secret(token)),
             base.tls());
     return new ConsulHttp(e, Duration.ofSeconds(5));
   }
@@ -153,12 +155,12 @@ class ConsulHttpRealTest {
     ConsulEndpoint e =
         ConsulEndpoint.resolve(
             EndpointInput.fromEnv(
-                java.util.Map.of(
+                Map.of(
                     "CONSUL_HTTP_ADDR",
                     "unix://" + tmp.resolve("http.sock"),
                     "CONSUL_HTTP_TOKEN",
                     MASTER),
-                java.util.Optional.empty()));
+                Optional.empty()));
     ConsulResponse r =
         new ConsulHttp(e, Duration.ofSeconds(5)).get("/v1/status/leader", ConsulQuery.NONE, "none");
     assertThat(r.body()).contains("127.0.0.1:" + agent.ports().server());

@@ -60,7 +60,7 @@ class DoctorRealTest {
 
   /** Every check of web and its sidecar has this status. */
   static boolean allChecks(RealConsul c, String status) {
-    JsonNode checks = c.api().checks();
+    JsonNode checks = c.json("/v1/agent/checks");
     int n = 0;
     for (Iterator<JsonNode> it = checks.elements(); it.hasNext(); ) {
       JsonNode ch = it.next();
@@ -83,7 +83,7 @@ class DoctorRealTest {
     MeshService m = mesh(app.getLocalPort());
     try (RealConsul dev =
         RealConsul.dev(tmp, registration(m)).awaitLeader().awaitService("web-sidecar-proxy")) {
-      int sidecarPort = dev.api().service("web-sidecar-proxy").orElseThrow().path("Port").asInt();
+      int sidecarPort = dev.api().service("web-sidecar-proxy").orElseThrow().port();
       ServerSocket envoy = listen(sidecarPort);
       try {
         dev.waitUntil("all checks passing", CHECK_RUN, () -> allChecks(dev, "passing"));
@@ -105,7 +105,7 @@ class DoctorRealTest {
       dev.waitUntil(
           "web's check critical",
           CHECK_RUN,
-          () -> "critical".equals(dev.api().checks().path("service:web").path("Status").asText()));
+          () -> "critical".equals(dev.api().checks().get("service:web").status()));
       Doctor.Check health = check(doctor(dev, m), "health checks");
       assertThat(health.verdict()).isEqualTo(Doctor.Verdict.FAIL);
       // the real check output, and the sidecar's alias check that follows web's
@@ -135,7 +135,7 @@ class DoctorRealTest {
     MeshService m = mesh(freePort());
     try (RealConsul dev = RealConsul.dev(tmp, registration(m)).awaitLeader().awaitService("web")) {
       // before a check's first run the real agent shows it critical with an empty output
-      JsonNode web = dev.api().checks().path("service:web");
+      JsonNode web = dev.json("/v1/agent/checks").path("service:web");
       if (web.path("Output").asText().isEmpty()) {
         assertThat(web.path("Status").asText()).isEqualTo("critical");
       }
@@ -167,7 +167,7 @@ class DoctorRealTest {
       client.waitUntil(
           "two members",
           Duration.ofSeconds(20),
-          () -> client.api().get("/v1/agent/members").body().contains(server.node()));
+          () -> client.raw("/v1/agent/members").body().contains(server.node()));
       List<Doctor.Check> cs = doctor(client, m);
       assertThat(check(cs, "consul agent").verdict()).isEqualTo(Doctor.Verdict.OK);
       assertThat(check(cs, "cluster").detail())

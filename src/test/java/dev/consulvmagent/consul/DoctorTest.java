@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
@@ -13,7 +14,9 @@ import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.testing.Netns;
+import dev.consulvmagent.testing.Ports;
 import dev.consulvmagent.testing.Recorded;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +48,9 @@ class DoctorTest {
   }
 
   private List<Doctor.Check> checks() {
-    return new Doctor(new ConsulApi(wm.getHttpBaseUrl(), Optional.empty(), Duration.ofSeconds(1)))
+    return new Doctor(
+            new AgentApi(
+                new ConsulHttp(ConsulEndpoint.of(wm.getHttpBaseUrl()), Duration.ofSeconds(5))))
         .consulChecks(Optional.of(WEB));
   }
 
@@ -146,22 +151,23 @@ class DoctorTest {
 
   @Test
   void consulDns_isWhereTheRecordedSelfSaysItListens() {
-    com.fasterxml.jackson.databind.JsonNode self = Recorded.load("agent-self").body();
+    JsonNode self = Recorded.load("agent-self").body();
     String udp = self.path("DebugConfig").path("DNSAddrs").get(1).asText();
     assertThat(udp).startsWith("udp://127.0.0.1:");
     int port = Integer.parseInt(udp.substring(udp.lastIndexOf(':') + 1));
-    assertThat(Doctor.consulDnsAddress(self))
-        .contains(new java.net.InetSocketAddress("127.0.0.1", port));
+    assertThat(Doctor.consulDnsAddress(AgentApi.parseSelf(Recorded.load("agent-self").bodyText())))
+        .contains(new InetSocketAddress("127.0.0.1", port));
     // an answer without DebugConfig (older or trimmed): Consul's default
-    assertThat(Doctor.consulDnsAddress(Recorded.load("agent-members").body()))
-        .contains(new java.net.InetSocketAddress("127.0.0.1", 8600));
+    assertThat(
+            Doctor.consulDnsAddress(AgentApi.parseSelf("{\"Config\": {\"Version\": \"1.8.7\"}}")))
+        .contains(new InetSocketAddress("127.0.0.1", 8600));
   }
 
   @Test
   void agentDown_failsWithAHint() {
-    String url = dev.consulvmagent.testing.Ports.nothingListening();
+    String url = Ports.nothingListening();
     List<Doctor.Check> cs =
-        new Doctor(new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)))
+        new Doctor(new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))))
             .consulChecks(Optional.of(WEB));
     assertThat(cs)
         .singleElement()

@@ -24,6 +24,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -147,7 +148,7 @@ class RecordedResponsesRealTest {
     try (RealConsul dev =
         RealConsul.dev(tmp.resolve("dev"), writes("service-registration.json", web))) {
       dev.awaitLeader().awaitService("web-sidecar-proxy");
-      int sidecarPort = dev.api().service("web-sidecar-proxy").orElseThrow().path("Port").asInt();
+      int sidecarPort = dev.api().service("web-sidecar-proxy").orElseThrow().port();
       ServerSocket envoy = listen(sidecarPort);
       dev.waitUntil(
           "all checks passing",
@@ -256,11 +257,11 @@ class RecordedResponsesRealTest {
   }
 
   private static boolean allPassing(RealConsul c) {
-    return statuses(c).equals(new TreeSet<>(java.util.List.of("passing")));
+    return statuses(c).equals(new TreeSet<>(List.of("passing")));
   }
 
   private static boolean allCritical(RealConsul c) {
-    JsonNode checks = c.api().checks();
+    JsonNode checks = c.json("/v1/agent/checks");
     for (JsonNode ch : checks) {
       if (!"critical".equals(ch.path("Status").asText()) || ch.path("Output").asText().isEmpty())
         return false;
@@ -270,7 +271,7 @@ class RecordedResponsesRealTest {
 
   private static TreeSet<String> statuses(RealConsul c) {
     TreeSet<String> s = new TreeSet<>();
-    JsonNode checks = c.api().checks();
+    JsonNode checks = c.json("/v1/agent/checks");
     checks.forEach(ch -> s.add(ch.path("Status").asText()));
     return checks.size() == 3 ? s : new TreeSet<>();
   }

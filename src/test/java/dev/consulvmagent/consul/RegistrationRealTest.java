@@ -95,7 +95,7 @@ class RegistrationRealTest {
     try (RealConsul dev =
         RealConsul.dev(tmp, d -> Files.write(d.resolve("service-registration.json"), rendered))) {
       dev.awaitService(m.name());
-      JsonNode svc = dev.api().service(m.name()).orElseThrow();
+      JsonNode svc = dev.serviceJson(m.name()).orElseThrow();
       Map<String, String> meta = new LinkedHashMap<>(m.meta());
       meta.put("managed-by", Registration.MANAGED_BY);
       assertThat(svc.path("ID").asText()).isEqualTo(m.name());
@@ -114,7 +114,7 @@ class RegistrationRealTest {
         assertThat(svc.has("TaggedAddresses")).isFalse();
       }
       // the check: 1.8's agent API shows its name, type and service, not its interval
-      JsonNode check = dev.api().checks().path("service:" + m.name());
+      JsonNode check = dev.json("/v1/agent/checks").path("service:" + m.name());
       assertThat(check.path("Name").asText()).isEqualTo(m.name() + " listening");
       assertThat(check.path("Type").asText()).isEqualTo("tcp");
       assertThat(check.path("ServiceID").asText()).isEqualTo(m.name());
@@ -125,8 +125,7 @@ class RegistrationRealTest {
         return;
       }
       JsonNode sc =
-          dev.api()
-              .service(m.sidecarId())
+          dev.serviceJson(m.sidecarId())
               .orElseThrow(() -> new AssertionError(m.sidecarId() + " not registered"));
       assertThat(sc.path("Kind").asText()).isEqualTo("connect-proxy");
       assertThat(sc.path("Service").asText()).isEqualTo(m.sidecarId());

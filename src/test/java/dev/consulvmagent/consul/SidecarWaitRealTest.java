@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +40,7 @@ class SidecarWaitRealTest {
 
   private SidecarWait waiter(String url, Duration timeout) {
     return new SidecarWait(
-        new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)),
+        new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(2))),
         e -> log.add(e.text()),
         timeout,
         Duration.ofMillis(100));

@@ -8,11 +8,11 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import dev.consulvmagent.testing.Ports;
 import dev.consulvmagent.testing.Recorded;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -42,7 +42,7 @@ class SidecarWaitTest {
 
   private SidecarWait waiter(String url, Duration timeout) {
     return new SidecarWait(
-        new ConsulApi(url, Optional.empty(), Duration.ofSeconds(1)),
+        new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(1))),
         e -> log.add(e.text()),
         timeout,
         Duration.ofMillis(20));
@@ -89,7 +89,7 @@ class SidecarWaitTest {
 
   @Test
   void agentDown_timesOutNamingTheAgent() {
-    String url = dev.consulvmagent.testing.Ports.nothingListening();
+    String url = Ports.nothingListening();
     assertThatThrownBy(() -> waiter(url, Duration.ofMillis(300)).await("web"))
         .isInstanceOf(SidecarWait.TimeoutException.class)
         .hasMessageContaining("gave up after")

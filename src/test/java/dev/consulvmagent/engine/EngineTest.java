@@ -2,10 +2,18 @@ package dev.consulvmagent.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.UnitNames;
+import dev.consulvmagent.testing.RecordingHost;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EngineTest {
   @Test
@@ -48,10 +56,9 @@ class EngineTest {
 
   /** A kill between creating and recording must not lose ownership: recording comes first. */
   @Test
-  void pathsAndUsersARunMayCreate_areReportedBeforeAnythingIsCreated(
-      @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) {
-    var host = new dev.consulvmagent.testing.RecordingHost(root, (argv, t, in) -> null);
-    List<String> recorded = new java.util.ArrayList<>();
+  void pathsAndUsersARunMayCreate_areReportedBeforeAnythingIsCreated(@TempDir Path root) {
+    var host = new RecordingHost(root, (argv, t, in) -> null);
+    List<String> recorded = new ArrayList<>();
     Resource r =
         new Resource() {
           @Override
@@ -61,21 +68,21 @@ class EngineTest {
 
           @Override
           public State desired() {
-            return State.of(java.util.Map.of("user", "demo"));
+            return State.of(Map.of("user", "demo"));
           }
 
           @Override
-          public Observed observe(dev.consulvmagent.host.Host h) {
+          public Observed observe(Host h) {
             return h.fs().exists("/etc/demo/x") ? Observed.present(desired()) : Observed.absent();
           }
 
           @Override
-          public java.util.Optional<String> path() {
-            return java.util.Optional.of("/etc/demo/x");
+          public Optional<String> path() {
+            return Optional.of("/etc/demo/x");
           }
 
           @Override
-          public void converge(dev.consulvmagent.host.Host h, Observed o) {
+          public void converge(Host h, Observed o) {
             assertThat(recorded)
                 .as("recorded before converge")
                 .contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
@@ -84,12 +91,7 @@ class EngineTest {
         };
     Engine e = new Engine(EventSink.NONE);
     RunResult res =
-        e.apply(
-            e.plan(List.of(r), host),
-            host,
-            n -> List.of(),
-            java.time.Instant.now(),
-            recorded::addAll);
+        e.apply(e.plan(List.of(r), host), host, n -> List.of(), Instant.now(), recorded::addAll);
     assertThat(res.failed()).as(res.error()).isFalse();
     assertThat(res.created()).contains("/etc", "/etc/demo", "/etc/demo/x", "user:demo");
   }

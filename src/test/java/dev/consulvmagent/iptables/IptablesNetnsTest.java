@@ -9,6 +9,7 @@ import dev.consulvmagent.host.ExecException;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.testing.Netns;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,11 +156,11 @@ class IptablesNetnsTest {
             if (stdin == null || !argv.get(0).endsWith("iptables-restore")) {
               return inside.run(argv, timeout, stdin);
             }
-            String script = new String(stdin, java.nio.charset.StandardCharsets.UTF_8);
+            String script = new String(stdin, StandardCharsets.UTF_8);
             String bad =
                 script.replace(
                     "COMMIT\n", "-A CONSUL_PROXY_OUTPUT -d 10.0.0.0/99 -j RETURN\nCOMMIT\n");
-            return inside.run(argv, timeout, bad.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return inside.run(argv, timeout, bad.getBytes(StandardCharsets.UTF_8));
           };
       Iptables broken = new Iptables(Host.of(new HostFs(root, false), corrupting, true));
       RedirectConfig other =

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -70,7 +71,7 @@ class TrafficNetnsTest {
             List.of(),
             Optional.empty(),
             0);
-    new Iptables(vm.host(root)).apply(DefaultExclusions.add(c, java.util.Set.of(22), null));
+    new Iptables(vm.host(root)).apply(DefaultExclusions.add(c, Set.of(22), null));
   }
 
   @AfterAll

@@ -2,6 +2,7 @@ package dev.consulvmagent.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.DebPackage;
@@ -20,7 +21,7 @@ class BaseModulePackagedTest {
   @TempDir Path root;
 
   List<Resource> resources(Optional<Path> jar) {
-    Host host = dev.consulvmagent.app.Hosts.forRoot(root, false).readOnly();
+    Host host = Hosts.forRoot(root).readOnly();
     return BaseModule.resources(new Context(List.of(), null, jar, host));
   }
 

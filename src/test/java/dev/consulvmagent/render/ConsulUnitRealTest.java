@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.consulvmagent.consul.AgentApi;
 import dev.consulvmagent.consul.AgentWait;
-import dev.consulvmagent.consul.ConsulApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecLoader;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -110,9 +113,8 @@ class ConsulUnitRealTest {
     Thread drain =
         new Thread(
             () ->
-                new java.io.BufferedReader(
-                        new java.io.InputStreamReader(
-                            consul.getInputStream(), StandardCharsets.UTF_8))
+                new BufferedReader(
+                        new InputStreamReader(consul.getInputStream(), StandardCharsets.UTF_8))
                     .lines()
                     .forEach(output::add));
     drain.setDaemon(true);
@@ -128,7 +130,7 @@ class ConsulUnitRealTest {
   private static AgentWait waitFor(int http) {
     String url = "http://127.0.0.1:" + http;
     return new AgentWait(
-        new ConsulApi(url, Optional.empty(), Duration.ofSeconds(2)),
+        new AgentApi(new ConsulHttp(ConsulEndpoint.of(url), Duration.ofSeconds(2))),
         url,
         EventSink.NONE,
         Duration.ofMillis(200));
@@ -181,7 +183,9 @@ class ConsulUnitRealTest {
       AgentWait wait = waitFor(http);
       wait.httpApi(Duration.ofSeconds(30)); // what apply waits for: returns, no join needed
       assertThat(
-              new ConsulApi("http://127.0.0.1:" + http, Optional.empty(), Duration.ofSeconds(2))
+              new AgentApi(
+                      new ConsulHttp(
+                          ConsulEndpoint.of("http://127.0.0.1:" + http), Duration.ofSeconds(2)))
                   .leader())
           .as(String.join("\n", output))
           .isEmpty();

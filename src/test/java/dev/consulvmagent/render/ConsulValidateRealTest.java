@@ -66,7 +66,10 @@ class ConsulValidateRealTest {
             .replace("version: \"1.16.6\"", "version: \"" + VERSION + "\"")
             .replace("version: \"1.26.8\"", "version: \"1.14.5\"");
     if (name.equals("counting"))
-      text = text.replace("  port: 9003\ndns:", "  port: 9003\n  transparent_proxy: false\ndns:");
+      text =
+          text.replace(
+              "service:\n  name: counting\n",
+              "service:\n  name: counting\n  transparent_proxy: false\n");
     if (name.equals("dashboard")) {
       text =
           text.replace(

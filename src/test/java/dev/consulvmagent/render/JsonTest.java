@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -89,7 +90,7 @@ class JsonTest {
 
   @Test
   void somethingThatIsNotPlainData_isRefused() {
-    assertThatThrownBy(() -> Json.render(Map.of("when", java.time.Instant.EPOCH)))
+    assertThatThrownBy(() -> Json.render(Map.of("when", Instant.EPOCH)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Instant");
   }

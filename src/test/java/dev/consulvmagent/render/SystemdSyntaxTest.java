@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.spec.AppSpec;
+import dev.consulvmagent.spec.SpecLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,8 +113,8 @@ class SystemdSyntaxTest {
       env.append("    V").append(i).append(": ").append(q).append('\n');
     }
     AppSpec app =
-        new dev.consulvmagent.spec.SpecLoader()
-            .parse(yaml.append(env).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        new SpecLoader()
+            .parse(yaml.append(env).toString().getBytes(StandardCharsets.UTF_8))
             .app()
             .orElseThrow();
     assertThat(app.args()).isEqualTo(TRICKY);

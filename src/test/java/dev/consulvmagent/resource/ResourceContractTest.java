@@ -25,7 +25,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -235,7 +238,7 @@ class ResourceContractTest {
                     0755)));
   }
 
-  private static void rewrite(Path file, java.util.function.Predicate<String> keep) {
+  private static void rewrite(Path file, Predicate<String> keep) {
     try {
       Files.write(file, Files.readAllLines(file).stream().filter(keep).toList());
     } catch (IOException e) {
@@ -270,12 +273,12 @@ class ResourceContractTest {
           Files.writeString(
               root.resolve("etc/passwd"),
               name + ":x:" + ids + "::/:/usr/sbin/nologin\n",
-              java.nio.file.StandardOpenOption.APPEND);
+              StandardOpenOption.APPEND);
         }
         Files.writeString(
             root.resolve("etc/group"),
             name + ":x:" + ids.split(":")[1] + ":\n",
-            java.nio.file.StandardOpenOption.APPEND);
+            StandardOpenOption.APPEND);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -357,8 +360,7 @@ class ResourceContractTest {
   private static void backdate(Path root) throws IOException {
     FileTime past = FileTime.fromMillis(System.currentTimeMillis() - 60_000);
     try (Stream<Path> s = Files.walk(root)) {
-      for (Path p :
-          s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
+      for (Path p : s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
         if (!p.toString().endsWith(".jar")) Files.setLastModifiedTime(p, past);
       }
     }

@@ -464,7 +464,8 @@ class ClientMeshRealTest {
                 Optional.empty(),
                 Optional.of(Map.entry(token.value(), ClientMesh.tokenFile("counting"))),
                 false,
-                "1.8.7")
+                "1.8.7",
+                dev.consulvmagent.consul.ConsulEndpoint.LOCAL)
             .get(0);
     byte[] doc = ((dev.consulvmagent.resource.FileResource) reg).content();
     Files.write(client.configDir().resolve("service-registration.json"), doc);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -19,9 +20,7 @@ class RegistrationVersionTest {
     a.put("consul.hashicorp.com/connect-service", "web");
     a.put("consul.hashicorp.com/connect-service-port", "9090");
     for (int i = 0; i < kv.length; i += 2) a.put(kv[i], kv[i + 1]);
-    return dev.consulvmagent.spec.ServiceConfig.parse(
-            Json.render(Map.of("annotations", a)), "service")
-        .mesh();
+    return ServiceConfig.parse(Json.render(Map.of("annotations", a)), "service").mesh();
   }
 
   @SuppressWarnings("unchecked")

@@ -3,6 +3,7 @@ package dev.consulvmagent.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +16,7 @@ public final class Gpg {
 
   public Gpg(Path dir) throws IOException, InterruptedException {
     this.home = Files.createDirectories(dir.resolve("gnupg"));
-    Files.setPosixFilePermissions(
-        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     run("--quick-gen-key", "Test Release <release@example.invalid>", "rsa2048", "cert", "never");
     String fpr =
         new String(run("--list-secret-keys", "--with-colons"))

@@ -2,7 +2,13 @@ package dev.consulvmagent.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.consulvmagent.consul.ConsulApi;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.consulvmagent.consul.AgentApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
+import dev.consulvmagent.consul.ConsulQuery;
+import dev.consulvmagent.consul.ConsulUnavailableException;
+import dev.consulvmagent.render.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
@@ -18,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
@@ -175,7 +182,7 @@ public final class RealConsul implements AutoCloseable {
    * Starts an agent (any of the factories above, in {@code start}) with NOTIFY_SOCKET set to {@code
    * socket}, as systemd's Type=notify would.
    */
-  public static RealConsul notifying(Path socket, java.util.function.Supplier<RealConsul> start) {
+  public static RealConsul notifying(Path socket, Supplier<RealConsul> start) {
     NOTIFY.set(socket);
     try {
       return start.get();
@@ -247,8 +254,8 @@ public final class RealConsul implements AutoCloseable {
   private boolean httpAnswers() {
     try {
       // any HTTP answer (an ACL-locked agent answers 403) means the API is up
-      return api().get("/v1/agent/self").code() > 0;
-    } catch (ConsulApi.ConsulUnreachableException e) {
+      return http().exchange("GET", "/v1/agent/self", null, ConsulQuery.NONE).code() > 0;
+    } catch (ConsulUnavailableException e) {
       return false;
     }
   }
@@ -308,8 +315,37 @@ public final class RealConsul implements AutoCloseable {
     return dir.resolve("data");
   }
 
-  public ConsulApi api() {
-    return new ConsulApi(httpAddr(), Optional.empty(), Duration.ofSeconds(5));
+  /** The typed agent API at this agent, no token. */
+  public AgentApi api() {
+    return new AgentApi(http());
+  }
+
+  /** The transport to this agent, no token (for the raw answers tests compare). */
+  public ConsulHttp http() {
+    return new ConsulHttp(ConsulEndpoint.of(httpAddr()), Duration.ofSeconds(5));
+  }
+
+  /** A raw GET answer of this agent (no token), for tests that compare the real text. */
+  public ConsulHttp.Raw raw(String path) {
+    return http().exchange("GET", path, null, ConsulQuery.NONE);
+  }
+
+  /**
+   * A GET answer's JSON as the real agent sent it (tests inspect fields AgentApi does not type).
+   */
+  public JsonNode json(String path) {
+    try {
+      return Json.mapper().readTree(raw(path).body());
+    } catch (IOException e) {
+      throw new AssertionError(path + " answered no JSON", e);
+    }
+  }
+
+  /** GET /v1/agent/service/:id as JSON, empty on 404. */
+  public Optional<JsonNode> serviceJson(String id) {
+    ConsulHttp.Raw a = raw("/v1/agent/service/" + ConsulHttp.segment(id));
+    if (a.code() == 404) return Optional.empty();
+    return Optional.of(json("/v1/agent/service/" + ConsulHttp.segment(id)));
   }
 
   /** The leader is known to this agent. */
@@ -320,7 +356,7 @@ public final class RealConsul implements AutoCloseable {
         () -> {
           try {
             return api().leader().isPresent();
-          } catch (ConsulApi.ConsulUnreachableException e) {
+          } catch (ConsulUnavailableException e) {
             return false;
           }
         });
@@ -344,10 +380,7 @@ public final class RealConsul implements AutoCloseable {
 
   /** As above; {@code state} describes what was last seen, for the failure message. */
   public void waitUntil(
-      String what,
-      Duration deadline,
-      BooleanSupplier condition,
-      java.util.function.Supplier<String> state) {
+      String what, Duration deadline, BooleanSupplier condition, Supplier<String> state) {
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       if (condition.getAsBoolean()) return;
@@ -382,7 +415,7 @@ public final class RealConsul implements AutoCloseable {
     }
   }
 
-  private static String seen(java.util.function.Supplier<String> state) {
+  private static String seen(Supplier<String> state) {
     try {
       String s = state.get();
       return s.isEmpty() ? "" : " (last seen: " + s + ")";

@@ -1,10 +1,12 @@
 package dev.consulvmagent.testing;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -27,7 +29,7 @@ public final class TcpProbe {
           try (Socket c = s.accept();
               OutputStream out = c.getOutputStream()) {
             out.write(args[2].getBytes(StandardCharsets.UTF_8));
-          } catch (java.net.SocketTimeoutException ignored) {
+          } catch (SocketTimeoutException ignored) {
             // poll the deadline
           }
         }
@@ -38,7 +40,7 @@ public final class TcpProbe {
         c.setSoTimeout(3000);
         InputStream in = c.getInputStream();
         System.out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         System.out.print("refused");
       }
     }

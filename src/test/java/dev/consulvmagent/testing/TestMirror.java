@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,16 +107,16 @@ public final class TestMirror implements AutoCloseable {
   }
 
   static byte[] clearsigned(byte[] text) throws IOException {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cva-testmirror-gpg");
+    Path dir = Files.createTempDirectory("cva-testmirror-gpg");
     try {
-      java.nio.file.Path f = java.nio.file.Files.write(dir.resolve("checksums.txt"), text);
+      Path f = Files.write(dir.resolve("checksums.txt"), text);
       return new Gpg(dir).clearSign(f);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
     } finally {
-      try (var w = java.nio.file.Files.walk(dir)) {
-        w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      try (var w = Files.walk(dir)) {
+        w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

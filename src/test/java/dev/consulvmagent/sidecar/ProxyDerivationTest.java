@@ -1,23 +1,26 @@
-package dev.consulvmagent.iptables;
+package dev.consulvmagent.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.consulvmagent.render.Json;
+import dev.consulvmagent.consul.AgentApi;
+import dev.consulvmagent.iptables.ConsulRules;
+import dev.consulvmagent.iptables.RedirectConfig;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** -proxy-id derivation, reference/consul-tproxy.md §2.3 and Example B. */
 class ProxyDerivationTest {
-  static JsonNode json(String s) throws Exception {
-    return Json.mapper().readTree(s);
+  /** The service as AgentApi types the agent's answer. */
+  static AgentApi.Service json(String s) {
+    return AgentApi.parseService(s);
   }
 
   @Test
   void exampleB_derivesPortsAndExclusionsInConsulsOrder() throws Exception {
-    JsonNode svc =
+    AgentApi.Service svc =
         json(
             """
             {"ID": "web-sidecar-proxy", "Kind": "connect-proxy", "Port": 21000,
@@ -33,7 +36,7 @@ class ProxyDerivationTest {
     RedirectConfig flags =
         new RedirectConfig(
             101, 0, 15001, List.of(22), List.of(), List.of(), List.of(998), Optional.empty(), 0);
-    List<Integer> in = new java.util.ArrayList<>(d.excludeInbound());
+    List<Integer> in = new ArrayList<>(d.excludeInbound());
     in.addAll(flags.excludeInboundPorts());
     RedirectConfig c =
         new RedirectConfig(
@@ -56,7 +59,7 @@ class ProxyDerivationTest {
 
   @Test
   void bindPortAndOutboundListenerPort_override() throws Exception {
-    JsonNode svc =
+    AgentApi.Service svc =
         json(
             """
             {"Port": 21000, "Proxy": {"Config": {"bind_port": "21005"}, "TransparentProxy": {"OutboundListenerPort": 15002}}}\
