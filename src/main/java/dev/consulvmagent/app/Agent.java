@@ -17,12 +17,16 @@ import dev.consulvmagent.module.CatalogMode;
 import dev.consulvmagent.module.Context;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.ConfigOverlay;
 import dev.consulvmagent.spec.ServiceConfig;
+import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.systemd.SystemdNotifier;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -56,6 +60,17 @@ public final class Agent {
   }
 
   /**
+   * Every warning a config earns (ignored annotations, a download without a digest): what plan and
+   * apply say on every run, so validate can say the same.
+   */
+  public static List<String> warnings(AgentSpec spec) {
+    List<String> out = new ArrayList<>();
+    spec.service().ifPresent(s -> out.addAll(s.warnings()));
+    out.addAll(SpecWarnings.of(spec)); // what prepare says on every plan and apply
+    return out;
+  }
+
+  /**
    * What status checks against: the config, with the seed's service config as its service when the
    * config has none (as plan and apply see it: {@link SeedServiceConfig}).
    */
@@ -72,11 +87,10 @@ public final class Agent {
     // a VM in a fleet group runs its own config with the overlay the watcher applied last, so a
     // plain apply keeps what the rollout did (README "Fleet rollouts")
     if (own.fleet().isEmpty()) return own;
-    java.util.Optional<String> overlay = FleetState.appliedOverlay(host);
+    Optional<String> overlay = FleetState.appliedOverlay(host);
     if (overlay.isEmpty()) return own;
     events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(host));
-    return dev.consulvmagent.spec.ConfigOverlay.apply(
-        configBytes(o), overlay.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return ConfigOverlay.apply(configBytes(o), overlay.get().getBytes(StandardCharsets.UTF_8));
   }
 
   /** The VM's own config text (the config file, or the user-data's write_files entry). */
@@ -97,10 +111,39 @@ public final class Agent {
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
       // cloud-init's write_files stops at an owner it cannot look up: the machine's accounts
-      return loader(o).parse(UserData.extract(raw, path, UserData.Accounts.read(o.root())));
+      byte[] config = UserData.extract(raw, path, UserData.Accounts.read(o.root()));
+      try {
+        return loader(o).parse(config);
+      } catch (SpecException e) {
+        throw e.in(path + " (the write_files entry of " + ud + ")");
+      }
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
-    return loader(o).load(cfg);
+    try {
+      return loader(o).load(cfg);
+    } catch (SpecException e) {
+      throw e.in(cfg.toString()).withHint(cloudConfigHint(cfg, e));
+    }
+  }
+
+  /**
+   * A whole #cloud-config given as --config: its write_files (and the rest) are unknown keys of an
+   * agent config, and what the operator meant is --user-data.
+   */
+  private static String cloudConfigHint(Path cfg, SpecException e) {
+    boolean userData =
+        e.problems().stream()
+            .anyMatch(
+                p ->
+                    List.of("write_files", "runcmd", "packages", "users", "bootcmd")
+                            .contains(p.path())
+                        && p.detail().startsWith("unknown key"));
+    return userData
+        ? cfg
+            + " looks like cloud-init user-data: give it as --user-data "
+            + cfg
+            + " (the agent config is its write_files entry)"
+        : "";
   }
 
   private static SpecLoader loader(RunOptions o) {
@@ -154,10 +197,23 @@ public final class Agent {
     Instant start = Instant.now();
     Prepared p = prepare(o);
     // the secure mesh's cluster objects (unknown while Consul is not up yet); live hosts only
-    List<Planned> all = new java.util.ArrayList<>(p.plan());
+    List<Planned> all = new ArrayList<>(p.plan());
     if (p.host().live())
       all.addAll(p.engine().plan(SecureMesh.resources(p.spec(), p.host()), p.host()));
-    return p.engine().planResult(all, start);
+    RunResult r = p.engine().planResult(all, start);
+    // what apply would then restart, reload or start: the plan says it, in words
+    List<String> effects =
+        PlanEffects.words(Engine.wouldNotify(all), p.spec().app().map(a -> a.unitName()), p.host());
+    return new RunResult(
+        r.mode(),
+        r.start(),
+        r.end(),
+        r.outcomes(),
+        effects,
+        r.failed(),
+        r.error(),
+        r.created(),
+        r.removed());
   }
 
   public RunResult apply(RunOptions o) {

@@ -8,6 +8,7 @@ import dev.consulvmagent.consul.ConsulPermissionDeniedException;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.iptables.DnsRedirect;
 import dev.consulvmagent.iptables.RedirectConfig;
 import dev.consulvmagent.iptables.RestoreScript;
 import dev.consulvmagent.module.DnsModule;
@@ -19,15 +20,21 @@ import dev.consulvmagent.sidecar.Redirection;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
+import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.spec.SpecException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * `status`: is this VM correctly in the mesh? Each check answers ok, warn, fail (or skip, under
@@ -42,6 +49,13 @@ public final class Doctor {
   }
 
   public record Check(String name, Verdict verdict, String detail, String hint) {}
+
+  /**
+   * Each probe's deadline. A healthy machine answers each in milliseconds; what does not answer in
+   * time is itself the finding, and `status` on a healthy machine takes about a second, not the sum
+   * of every resolver's and socket's default timeout (glibc: 5 s per nameserver, twice).
+   */
+  public static final Duration PROBE = Duration.ofSeconds(2);
 
   private final Host host;
   private AgentApi api;
@@ -94,9 +108,9 @@ public final class Doctor {
               host.fs()
                   .readIfExists(
                       "/etc/consul.d/tokens/" + spec.service().get().mesh().name() + ".token")
-                  .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())
+                  .map(b -> new String(b, StandardCharsets.UTF_8).strip())
                   .filter(t -> !t.isEmpty())
-                  .map(dev.consulvmagent.spec.Secret::new));
+                  .map(Secret::new));
     }
     if (!consul()) return checks;
     Optional<MeshService> mesh =
@@ -113,7 +127,7 @@ public final class Doctor {
     checks.add(
         dnsCheck(
             consulDnsAddress(self),
-            ConsulDns.system(),
+            withDeadline(ConsulDns.system(), PROBE),
             dnsMode,
             host.fs().exists(RESOLVED_STUB),
             nameservers(host),
@@ -286,8 +300,7 @@ public final class Doctor {
 
   private void envoy(Host host, MeshService m, int adminPort) {
     String unit = UnitNames.envoy(m.name());
-    boolean active =
-        host.run(List.of("systemctl", "is-active", "--quiet", unit), Duration.ofSeconds(5)).ok();
+    boolean active = host.run(List.of("systemctl", "is-active", "--quiet", unit), PROBE).ok();
     if (!active) {
       add(
           "envoy",
@@ -296,9 +309,8 @@ public final class Doctor {
           "systemctl status " + unit + "; journalctl -u " + unit);
       return;
     }
-    String version =
-        host.run(List.of("envoy", "--version"), Duration.ofSeconds(5)).stdout().strip();
-    boolean ready = EnvoyAdmin.onLoopback(adminPort, Duration.ofSeconds(2)).ready();
+    String version = host.run(List.of("envoy", "--version"), PROBE).stdout().strip();
+    boolean ready = EnvoyAdmin.onLoopback(adminPort, PROBE).ready();
     add(
         "envoy",
         ready ? Verdict.OK : Verdict.FAIL,
@@ -314,7 +326,7 @@ public final class Doctor {
       add("traffic rules", Verdict.SKIP, "transparent proxy is off", "");
       return;
     }
-    String save = host.run(List.of("iptables-save", "-t", "nat"), Duration.ofSeconds(10)).stdout();
+    String save = host.run(List.of("iptables-save", "-t", "nat"), PROBE.multipliedBy(2)).stdout();
     RedirectConfig want;
     try {
       want =
@@ -371,8 +383,7 @@ public final class Doctor {
         .readIfExists("/etc/resolv.conf")
         .ifPresent(
             b -> {
-              for (String line :
-                  new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+              for (String line : new String(b, StandardCharsets.UTF_8).split("\n")) {
                 String[] w = line.trim().split("\\s+");
                 if (w.length >= 2 && w[0].equals("nameserver")) out.add(w[1]);
               }
@@ -403,7 +414,7 @@ public final class Doctor {
     String where = at.getHostString() + ":" + at.getPort();
     String direct;
     try {
-      direct = ConsulDns.at(at, Duration.ofSeconds(2)).resolve(DNS_NAME);
+      direct = ConsulDns.at(at, PROBE).resolve(DNS_NAME);
     } catch (IOException e) {
       return new Check(
           "dns",
@@ -449,13 +460,43 @@ public final class Doctor {
                 detail + " (no systemd-resolved here: dns.mode iptables)",
                 "/etc/resolv.conf has "
                     + ns
-                    + "; the DNS redirect only turns 127.0.0.1:53 into "
+                    + "; the DNS redirect ("
+                    + DnsModule.REDIRECT_UNIT
+                    + ", chain "
+                    + DnsRedirect.CHAIN
+                    + ") only turns 127.0.0.1:53 into "
                     + where
-                    + ", so it must name 127.0.0.1 first; see"
-                    + " iptables -t nat -S CONSUL_DNS_REDIRECT and systemctl status envoy@"
-                    + service);
+                    + ", so it must name 127.0.0.1 first; see systemctl status "
+                    + DnsModule.REDIRECT_UNIT
+                    + "; iptables -t nat -S "
+                    + DnsRedirect.CHAIN);
       };
     }
+  }
+
+  /**
+   * A lookup that gives up after {@code deadline}: the system resolver (InetAddress) has no timeout
+   * of its own, and one unreachable nameserver in resolv.conf holds it for 10 s and more. The
+   * abandoned lookup finishes on a daemon thread and is ignored.
+   */
+  public static ConsulDns.Lookup withDeadline(ConsulDns.Lookup lookup, Duration deadline) {
+    return name -> {
+      FutureTask<String> task = new FutureTask<>(() -> lookup.resolve(name));
+      Thread t = new Thread(task, "doctor-lookup");
+      t.setDaemon(true);
+      t.start();
+      try {
+        return task.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new IOException("no answer within " + deadline.toMillis() / 1000.0 + " s");
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) throw io;
+        throw new IOException(String.valueOf(e.getCause()), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    };
   }
 
   public static int exitCode(List<Check> checks) {

@@ -5,6 +5,7 @@ import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.consul.EndpointInput;
 import dev.consulvmagent.consul.HealthApi;
+import dev.consulvmagent.consul.InvalidEndpointException;
 import dev.consulvmagent.consul.KvApi;
 import dev.consulvmagent.consul.SessionApi;
 import dev.consulvmagent.consul.TxnApi;
@@ -14,6 +15,7 @@ import dev.consulvmagent.fleet.Clock;
 import dev.consulvmagent.fleet.ConsulGroupStore;
 import dev.consulvmagent.fleet.ConsulSemaphore;
 import dev.consulvmagent.fleet.Desired;
+import dev.consulvmagent.fleet.FleetAcl;
 import dev.consulvmagent.fleet.FleetKeys;
 import dev.consulvmagent.fleet.FleetOperator;
 import dev.consulvmagent.fleet.FleetUnavailableException;
@@ -22,10 +24,12 @@ import dev.consulvmagent.fleet.NodeReport;
 import dev.consulvmagent.fleet.RolloutPolicy;
 import dev.consulvmagent.fleet.Watcher;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Fleet rollouts (issue 22), for the CLI: the operator commands (push, status, pause, resume,
@@ -92,7 +97,7 @@ public final class Fleet {
   static ConsulHttp http(Connection c, Optional<String> configAddr, Duration timeout) {
     try {
       return endpoint(c, configAddr, timeout);
-    } catch (dev.consulvmagent.consul.InvalidEndpointException e) {
+    } catch (InvalidEndpointException e) {
       throw new UsageException(e.getMessage());
     }
   }
@@ -106,7 +111,7 @@ public final class Fleet {
     return new ConsulHttp(ConsulEndpoint.resolve(in), timeout);
   }
 
-  private static <T> T consul(java.util.function.Supplier<T> s) {
+  private static <T> T consul(Supplier<T> s) {
     try {
       return s.get();
     } catch (ConsulException | FleetUnavailableException e) {
@@ -157,10 +162,10 @@ public final class Fleet {
     if (!FleetSpec.isPrefix(prefix))
       throw new SpecException("--kv-prefix", "is not a KV prefix ending in '/': " + prefix);
     FleetKeys k = new FleetKeys(prefix, group);
-    if (node.isEmpty()) return dev.consulvmagent.fleet.FleetAcl.operatorRules(k);
+    if (node.isEmpty()) return FleetAcl.operatorRules(k);
     if (!FleetKeys.isNodeName(node.get()))
       throw new SpecException("--node", "is not a node name usable in a KV key: " + node.get());
-    return dev.consulvmagent.fleet.FleetAcl.watcherRules(k, node.get());
+    return FleetAcl.watcherRules(k, node.get());
   }
 
   /** fleet push: validates, then pushes the next revision; returns its number. */
@@ -319,10 +324,7 @@ public final class Fleet {
                 c.tlsServerName())
             : c;
     ConsulHttp h =
-        http(
-            conn,
-            Optional.of(dev.consulvmagent.render.ConsulConfig.httpAddr(spec.consul())),
-            Duration.ofSeconds(30));
+        http(conn, Optional.of(ConsulConfig.httpAddr(spec.consul())), Duration.ofSeconds(30));
     KvApi kv = new KvApi(h);
     FleetKeys keys = new FleetKeys(f.kvPrefix(), f.group());
     Watcher watcher =
@@ -352,7 +354,7 @@ public final class Fleet {
       String h =
           new String(
                   SpecLoader.readInput(Path.of("/etc/hostname"), 1024, "hostname", ""),
-                  java.nio.charset.StandardCharsets.UTF_8)
+                  StandardCharsets.UTF_8)
               .strip();
       int nl = h.indexOf('\n');
       return nl < 0 ? h : h.substring(0, nl);

@@ -16,7 +16,7 @@ public record RunOptions(
     Path root,
     Optional<String> mirror,
     Optional<Path> agentJar,
-    java.time.Duration lockWait,
+    Duration lockWait,
     boolean bake) {
   public static final String DEFAULT_CONFIG = "/etc/consul-vm-agent/agent.yaml";
 
@@ -31,7 +31,7 @@ public record RunOptions(
       Path root,
       Optional<String> mirror,
       Optional<Path> agentJar,
-      java.time.Duration lockWait) {
+      Duration lockWait) {
     this(config, userData, root, mirror, agentJar, lockWait, false);
   }
 

@@ -5,6 +5,7 @@ import dev.consulvmagent.spec.AppSpec;
 import dev.consulvmagent.spec.DownloadsSpec;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -120,7 +121,7 @@ public final class Artifacts {
     DownloadsSpec d = spec.downloads();
     return Limits.DEFAULT
         .withMaxDocument(d.maxSizeMib().checksums() * MIB)
-        .withSpeedLimit(d.speedLimit(), java.time.Duration.ofSeconds(d.speedTimeSeconds()));
+        .withSpeedLimit(d.speedLimit(), Duration.ofSeconds(d.speedTimeSeconds()));
   }
 
   private static Artifact app(AppSpec app, Optional<String> mirror, long max) {

@@ -1,17 +1,26 @@
 package dev.consulvmagent.artifact;
 
+import dev.consulvmagent.engine.RunEvent;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.HttpClients;
 import dev.consulvmagent.host.LocalFiles;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.ProxySelector;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
@@ -39,7 +48,7 @@ public final class Downloader {
       Duration readTimeout,
       int attempts,
       Duration backoff,
-      java.util.Map<String, String> env) {
+      Map<String, String> env) {
     this(connectTimeout, readTimeout, attempts, backoff, env, Limits.DEFAULT);
   }
 
@@ -57,7 +66,7 @@ public final class Downloader {
       Duration readTimeout,
       int attempts,
       Duration backoff,
-      java.util.Map<String, String> env,
+      Map<String, String> env,
       Limits limits) {
     this.limits = limits;
     // no read timeout in the client: the StallWatchdog enforces readTimeout, far more cheaply
@@ -148,12 +157,12 @@ public final class Downloader {
   /** A small document (a checksums file, a signature); 404 → empty. */
   public Optional<byte[]> fetchSmall(String what, String url) {
     if (url.startsWith("file:")) {
-      java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
+      Path p = Path.of(URI.create(url));
       try {
         FileStat st;
         try {
           st = LocalFiles.stat(p);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
           return Optional.empty(); // not there: the caller's "not found"
         }
         if (st.type() != FileStat.Type.FILE) {
@@ -191,7 +200,7 @@ public final class Downloader {
             if (b.contentLength() > limits.maxDocument())
               throw tooLarge(what, url, limits.maxDocument());
             // read with progress, so a slow but flowing answer is not taken for a stall
-            java.io.ByteArrayOutputStream doc = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream doc = new ByteArrayOutputStream();
             try (InputStream in = b.byteStream()) {
               byte[] buf = new byte[8192];
               int n;
@@ -239,7 +248,7 @@ public final class Downloader {
             + ": "
             + url
             + " is larger than "
-            + dev.consulvmagent.engine.RunEvent.mib(max)
+            + RunEvent.mib(max)
             + ", far more than such a file can be; refusing it, nothing kept (a wrong URL or a"
             + " hostile mirror? the bound is downloads.max_size_mib in the agent config)");
   }
@@ -255,7 +264,7 @@ public final class Downloader {
   /** As {@link #open(String, String)}, refusing more than maxBytes (the artifact kind's bound). */
   public Source open(String what, String url, long maxBytes) {
     if (url.startsWith("file:")) {
-      java.nio.file.Path p = java.nio.file.Path.of(URI.create(url));
+      Path p = Path.of(URI.create(url));
       try {
         FileStat st = LocalFiles.stat(p); // nothing there: NoSuchFileException, below
         if (st.type() != FileStat.Type.FILE) {
@@ -268,7 +277,7 @@ public final class Downloader {
         }
         if (st.size() > maxBytes) throw tooLarge(what, url, maxBytes);
         return new FileSource(LocalFiles.open(p), st.size());
-      } catch (java.nio.file.NoSuchFileException e) {
+      } catch (NoSuchFileException e) {
         throw new ArtifactException(
             what
                 + ": "
@@ -341,7 +350,7 @@ public final class Downloader {
 
   static String describe(Throwable e) {
     if (e == null) return "unknown error";
-    if (e instanceof java.net.SocketTimeoutException || e instanceof InterruptedIOException)
+    if (e instanceof SocketTimeoutException || e instanceof InterruptedIOException)
       return "timed out (" + e.getMessage() + ")";
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
@@ -521,55 +530,52 @@ public final class Downloader {
 
   /** Proxy selection from the conventional environment variables. */
   static final class EnvProxySelector extends ProxySelector {
-    private final java.net.Proxy http;
-    private final java.net.Proxy https;
+    private final Proxy http;
+    private final Proxy https;
     private final List<String> noProxy;
 
-    private EnvProxySelector(java.net.Proxy http, java.net.Proxy https, List<String> noProxy) {
+    private EnvProxySelector(Proxy http, Proxy https, List<String> noProxy) {
       this.http = http;
       this.https = https;
       this.noProxy = noProxy;
     }
 
-    static ProxySelector fromEnvironment(java.util.Map<String, String> env) {
-      java.net.Proxy http = proxy(first(env, "http_proxy", "HTTP_PROXY"));
-      java.net.Proxy https = proxy(first(env, "https_proxy", "HTTPS_PROXY"));
+    static ProxySelector fromEnvironment(Map<String, String> env) {
+      Proxy http = proxy(first(env, "http_proxy", "HTTP_PROXY"));
+      Proxy https = proxy(first(env, "https_proxy", "HTTPS_PROXY"));
       String np = first(env, "no_proxy", "NO_PROXY");
       List<String> no =
           np == null
               ? List.of()
-              : java.util.Arrays.stream(np.split(","))
-                  .map(String::trim)
-                  .filter(s -> !s.isEmpty())
-                  .toList();
+              : Arrays.stream(np.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
       return new EnvProxySelector(http, https, no);
     }
 
-    private static String first(java.util.Map<String, String> env, String a, String b) {
+    private static String first(Map<String, String> env, String a, String b) {
       String v = env.get(a);
       return v == null || v.isBlank() ? env.get(b) : v;
     }
 
-    private static java.net.Proxy proxy(String url) {
-      if (url == null || url.isBlank()) return java.net.Proxy.NO_PROXY;
+    private static Proxy proxy(String url) {
+      if (url == null || url.isBlank()) return Proxy.NO_PROXY;
       URI u = URI.create(url.contains("://") ? url : "http://" + url);
-      return new java.net.Proxy(
-          java.net.Proxy.Type.HTTP,
+      return new Proxy(
+          Proxy.Type.HTTP,
           InetSocketAddress.createUnresolved(u.getHost(), u.getPort() < 0 ? 80 : u.getPort()));
     }
 
     @Override
-    public List<java.net.Proxy> select(URI uri) {
+    public List<Proxy> select(URI uri) {
       String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
       for (String n : noProxy) {
         String d = n.toLowerCase(Locale.ROOT);
         if (d.equals("*") || host.equals(d) || host.endsWith(d.startsWith(".") ? d : "." + d))
-          return List.of(java.net.Proxy.NO_PROXY);
+          return List.of(Proxy.NO_PROXY);
       }
       return List.of("https".equals(uri.getScheme()) ? https : http);
     }
 
     @Override
-    public void connectFailed(URI uri, java.net.SocketAddress sa, IOException ioe) {}
+    public void connectFailed(URI uri, SocketAddress sa, IOException ioe) {}
   }
 }

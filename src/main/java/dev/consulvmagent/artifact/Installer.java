@@ -1,15 +1,20 @@
 package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.resource.BinarySource;
+import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Fetches an artifact into a temp file next to its destination: the download is hashed while it is
@@ -18,8 +23,8 @@ import java.util.HexFormat;
  */
 public final class Installer {
   private static final int IO_BUFFER = 1 << 18;
-  private final java.util.function.Supplier<Downloader> downloaderSupplier;
-  private final java.util.function.Supplier<ChecksumResolver> checksumsSupplier;
+  private final Supplier<Downloader> downloaderSupplier;
+  private final Supplier<ChecksumResolver> checksumsSupplier;
   private final EventSink events;
   private final Limits limits;
   private Downloader downloader;
@@ -30,10 +35,7 @@ public final class Installer {
   }
 
   private Installer(
-      java.util.function.Supplier<Downloader> d,
-      java.util.function.Supplier<ChecksumResolver> c,
-      EventSink events,
-      Limits limits) {
+      Supplier<Downloader> d, Supplier<ChecksumResolver> c, EventSink events, Limits limits) {
     this.downloaderSupplier = d;
     this.checksumsSupplier = c;
     this.events = events;
@@ -47,7 +49,7 @@ public final class Installer {
 
   /** The production installer within limits (the config's downloads block, {@link Artifacts}). */
   public static Installer lazy(EventSink events, Limits limits) {
-    java.util.function.Supplier<Downloader> dl = memo(() -> Downloader.defaults(limits));
+    Supplier<Downloader> dl = memo(() -> Downloader.defaults(limits));
     return new Installer(
         dl,
         memo(() -> new ChecksumResolver(dl.get(), memo(ChecksumResolver::pinnedKeys))),
@@ -55,8 +57,8 @@ public final class Installer {
         limits);
   }
 
-  private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
-    return new java.util.function.Supplier<>() {
+  private static <T> Supplier<T> memo(Supplier<T> s) {
+    return new Supplier<>() {
       private T value;
 
       @Override
@@ -96,7 +98,7 @@ public final class Installer {
 
     @Override
     public String fetchedFrom() {
-      return dev.consulvmagent.engine.Redact.urlCredentials(artifact.url());
+      return Redact.urlCredentials(artifact.url());
     }
 
     @Override
@@ -131,7 +133,7 @@ public final class Installer {
     fs.createParents(dest);
     init();
     // empty only when the config explicitly opted out (app.insecure_skip_checksum)
-    java.util.Optional<String> expected = checksums.expected(a);
+    Optional<String> expected = checksums.expected(a);
     Path temp = fs.tempSibling(dest);
     Path cacheRoot = fs.resolve(cacheDir);
     try {
@@ -152,8 +154,7 @@ public final class Installer {
       MessageDigest md = HostFs.sha256Digest();
       Arrival arrival;
       try (Downloader.Source body = downloader.open(a.name(), a.url(), a.maxBytes(limits));
-          OutputStream cacheOut =
-              new java.io.BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
+          OutputStream cacheOut = new BufferedOutputStream(fs.newTempFile(cacheTemp), IO_BUFFER)) {
         Progress progress = new Progress(events, a.name(), a.url(), body.contentLength());
         DiskRoom room = new DiskRoom(a, fs, cacheRoot, limits.minFreeSpace());
         room.before(body.contentLength());
@@ -253,7 +254,7 @@ public final class Installer {
     long count;
 
     byte[] head() {
-      return java.util.Arrays.copyOf(head, headLength);
+      return Arrays.copyOf(head, headLength);
     }
 
     Tee(InputStream in, OutputStream copy, MessageDigest md, Progress progress) {

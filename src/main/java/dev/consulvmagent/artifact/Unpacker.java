@@ -1,6 +1,8 @@
 package dev.consulvmagent.artifact;
 
 import dev.consulvmagent.host.HostFs;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,7 +207,7 @@ final class Unpacker {
   private static String untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
     long budget = limits.unpackBudget(fs.size(archive), limits.maxUnpacked());
-    try (InputStream file = new java.io.BufferedInputStream(fs.openFile(archive), 1 << 16);
+    try (InputStream file = new BufferedInputStream(fs.openFile(archive), 1 << 16);
         InputStream gz =
             new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
@@ -341,8 +343,7 @@ final class Unpacker {
     DiskRoom room = new DiskRoom(a, fs, temp.getParent(), floor);
     room.before(-1, "program");
     try (OutputStream out =
-        new DiskRoom.Guarded(
-            new java.io.BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER), room)) {
+        new DiskRoom.Guarded(new BufferedOutputStream(fs.newTempFile(temp), IO_BUFFER), room)) {
       byte[] buf = new byte[1 << 17];
       while (true) {
         int n;

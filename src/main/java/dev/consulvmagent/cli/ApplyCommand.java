@@ -17,16 +17,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Converge the host to the configuration, then re-observe and fail if anything did not"
-            + " converge.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:converged",
-      "1:apply failed",
-      "2:usage error",
-      "3:invalid configuration (nothing changed)",
-      "4:internal error",
-      "5:another run holds the lock"
-    })
+            + " converge.")
 final class ApplyCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -43,7 +34,7 @@ final class ApplyCommand implements Callable<Integer> {
                 ConsulAccess.of(Optional.empty(), Optional.empty()),
                 Main.sink(err, common))
             .apply(common.toRunOptions());
-    int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+    int code = r.failed() ? ExitCode.FAILED.code() : ExitCode.OK.code();
     Render.result(out, err, r, common.json(), common.verbose, code);
     return code;
   }

@@ -42,6 +42,6 @@ final class CleanupIptablesCommand implements Callable<Integer> {
                   : "No traffic redirection rules to remove");
     }
     spec.commandLine().getOut().flush();
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 }

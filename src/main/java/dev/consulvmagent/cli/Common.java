@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.RunOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -51,8 +52,8 @@ public final class Common {
       names = {"-o", "--output"},
       paramLabel = "FORMAT",
       defaultValue = "text",
-      description = "text or json.")
-  String output;
+      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  Output output;
 
   @Option(
       names = {"-v", "--verbose"},
@@ -95,11 +96,11 @@ public final class Common {
         root,
         Optional.ofNullable(mirror),
         RunOptions.runningJar(),
-        java.time.Duration.ofSeconds(lockWait),
+        Duration.ofSeconds(lockWait),
         bake);
   }
 
   boolean json() {
-    return "json".equals(output);
+    return output == Output.json;
   }
 }

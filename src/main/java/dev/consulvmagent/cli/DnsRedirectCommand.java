@@ -16,9 +16,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Redirect DNS sent to 127.0.0.1:53 to Consul DNS at 127.0.0.1:8600 (dns.mode iptables),"
-            + " atomically.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:done", "1:failed (previous rules intact)", "2:usage error"})
+            + " atomically.")
 final class DnsRedirectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -45,6 +43,6 @@ final class DnsRedirectCommand implements Callable<Integer> {
           "DNS to 127.0.0.1:53 now goes to Consul DNS at 127.0.0.1:" + DnsRedirect.CONSUL_DNS_PORT);
     }
     out.flush();
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 }

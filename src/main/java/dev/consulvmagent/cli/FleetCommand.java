@@ -30,14 +30,6 @@ import picocli.CommandLine.Spec;
       FleetCommand.Promote.class,
       FleetCommand.Rollback.class,
       FleetCommand.Acl.class
-    },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:done",
-      "1:Consul failed or refused (unreachable, no leader, permission denied)",
-      "2:usage error",
-      "3:invalid overlay or policy (nothing pushed)",
-      "6:someone pushed first (nothing pushed; look with fleet status and push again)"
     })
 final class FleetCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -45,7 +37,7 @@ final class FleetCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
-    return ExitCodes.USAGE;
+    return ExitCode.USAGE.code();
   }
 
   /** Options every fleet subcommand takes. */
@@ -75,7 +67,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "Push FILE (an overlay) as the group's next revision.")
   static final class Push implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
     @Parameters(
@@ -154,7 +146,7 @@ final class FleetCommand implements Callable<Integer> {
                   configs,
                   base == null ? OptionalLong.empty() : OptionalLong.of(base));
       spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " pushed");
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -164,7 +156,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "Each group's revision and each VM's report.")
   static final class Status implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
 
     @Option(names = "--group", paramLabel = "GROUP", description = "Only this group.")
     String group;
@@ -195,7 +187,7 @@ final class FleetCommand implements Callable<Integer> {
         out.print(Json.text(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
       else out.print(Fleet.table(s));
       out.flush();
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -205,14 +197,14 @@ final class FleetCommand implements Callable<Integer> {
       description = "No VM of the group starts a revision until resume.")
   static final class Pause implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
     @Override
     public Integer call() {
       fleet(spec).pause(consul.connection(), g.prefix, g.group, true);
       spec.commandLine().getOut().println("group " + g.group + ": paused");
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -222,14 +214,14 @@ final class FleetCommand implements Callable<Integer> {
       description = "Lets a paused group go on.")
   static final class Resume implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
     @Override
     public Integer call() {
       fleet(spec).pause(consul.connection(), g.prefix, g.group, false);
       spec.commandLine().getOut().println("group " + g.group + ": resumed");
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -239,14 +231,14 @@ final class FleetCommand implements Callable<Integer> {
       description = "Lets every VM take the current revision (after the canaries).")
   static final class Promote implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
     @Override
     public Integer call() {
       long rev = fleet(spec).promote(consul.connection(), g.prefix, g.group);
       spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " promoted");
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -256,7 +248,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "Pushes an earlier revision again, as a new revision.")
   static final class Rollback implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ConsulFlags consul;
+    @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
     @Option(
@@ -275,7 +267,7 @@ final class FleetCommand implements Callable<Integer> {
                   g.group,
                   to == null ? OptionalLong.empty() : OptionalLong.of(to));
       spec.commandLine().getOut().println("group " + g.group + ": rolled back as revision " + rev);
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -299,7 +291,7 @@ final class FleetCommand implements Callable<Integer> {
       spec.commandLine()
           .getOut()
           .print(Fleet.aclRules(g.prefix, g.group, Optional.ofNullable(node)));
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 }

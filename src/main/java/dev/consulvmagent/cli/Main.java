@@ -1,16 +1,38 @@
 package dev.consulvmagent.cli;
 
+import static dev.consulvmagent.cli.ExitCode.CHANGES_PENDING;
+import static dev.consulvmagent.cli.ExitCode.CONFLICT;
+import static dev.consulvmagent.cli.ExitCode.DEGRADED;
+import static dev.consulvmagent.cli.ExitCode.FAILED;
+import static dev.consulvmagent.cli.ExitCode.INTERNAL;
+import static dev.consulvmagent.cli.ExitCode.INVALID_CONFIG;
+import static dev.consulvmagent.cli.ExitCode.LOCKED;
+import static dev.consulvmagent.cli.ExitCode.OK;
+import static dev.consulvmagent.cli.ExitCode.USAGE;
+
 import dev.consulvmagent.app.Failures;
+import dev.consulvmagent.app.Fleet;
 import dev.consulvmagent.app.LockHeldException;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Entry point. Only main exits; commands return their exit code. */
 @Command(
@@ -20,35 +42,53 @@ import picocli.CommandLine.IVersionProvider;
     description =
         "Turns this Linux VM into a Consul service-mesh member with a transparent-proxy Envoy"
             + " sidecar.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:success (converged, or plan computed)",
-      "1:apply failed (a resource, download or command failed)",
-      "2:usage error",
-      "3:invalid configuration (nothing was changed)",
-      "4:internal error",
-      "5:another run holds the lock",
-      "6:fleet push: someone pushed first (nothing pushed)",
-      "10:plan --detailed-exitcode: changes are pending"
-    })
-public final class Main {
+    synopsisSubcommandLabel = "COMMAND",
+    exitCodeListHeading = "%nExit codes:%n")
+public final class Main implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  /** A subcommand, how to build it, and the exit codes it keeps (listed in its --help). */
+  private record Sub(Supplier<Object> make, List<ExitCode> exitCodes) {}
+
   /** Subcommands in help order; each built only when needed. */
-  private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
+  private static final Map<String, Sub> SUBCOMMANDS = new LinkedHashMap<>();
+
+  private static void sub(String name, Supplier<Object> make, ExitCode... codes) {
+    SUBCOMMANDS.put(name, new Sub(make, List.of(codes)));
+  }
 
   static {
-    SUBCOMMANDS.put("validate", ValidateCommand::new);
-    SUBCOMMANDS.put("plan", PlanCommand::new);
-    SUBCOMMANDS.put("apply", ApplyCommand::new);
-    SUBCOMMANDS.put("status", StatusCommand::new);
-    SUBCOMMANDS.put("uninstall", UninstallCommand::new);
-    SUBCOMMANDS.put("sidecar-init", SidecarInitCommand::new);
-    SUBCOMMANDS.put("sidecar-wait", SidecarWaitCommand::new);
-    SUBCOMMANDS.put("redirect-traffic", RedirectTrafficCommand::new);
-    SUBCOMMANDS.put("cleanup-iptables", CleanupIptablesCommand::new);
-    SUBCOMMANDS.put("dns-redirect", DnsRedirectCommand::new);
-    SUBCOMMANDS.put("watch", WatchCommand::new);
-    SUBCOMMANDS.put("fleet", FleetCommand::new);
-    SUBCOMMANDS.put("mesh", MeshCommand::new);
+    sub("validate", ValidateCommand::new, OK, USAGE, INVALID_CONFIG, INTERNAL);
+    sub("plan", PlanCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, CHANGES_PENDING);
+    sub("apply", ApplyCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, LOCKED);
+    sub("status", StatusCommand::new, OK, DEGRADED, USAGE, INTERNAL);
+    sub("uninstall", UninstallCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, LOCKED);
+    sub("sidecar-init", SidecarInitCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL);
+    sub("sidecar-wait", SidecarWaitCommand::new, OK, FAILED, USAGE, INTERNAL);
+    sub(
+        "redirect-traffic",
+        RedirectTrafficCommand::new,
+        OK,
+        FAILED,
+        USAGE,
+        INVALID_CONFIG,
+        INTERNAL);
+    sub("cleanup-iptables", CleanupIptablesCommand::new, OK, FAILED, USAGE, INTERNAL);
+    sub("dns-redirect", DnsRedirectCommand::new, OK, FAILED, USAGE, INTERNAL);
+    sub("watch", WatchCommand::new, OK, USAGE, INVALID_CONFIG, INTERNAL);
+    sub("fleet", FleetCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL, CONFLICT);
+    sub("mesh", MeshCommand::new, OK, FAILED, USAGE, INVALID_CONFIG, INTERNAL);
+    sub("version", VersionCommand::new, OK, USAGE);
+    sub("help", CommandLine.HelpCommand::new, OK, USAGE);
+  }
+
+  /** No command: the usage, on stderr, as a usage error (a script never mistakes it for output). */
+  @Override
+  public Integer call() {
+    CommandLine cl = spec.commandLine();
+    cl.usage(cl.getErr());
+    cl.getErr().flush();
+    return USAGE.code();
   }
 
   public static void main(String[] args) {
@@ -61,8 +101,8 @@ public final class Main {
    */
   public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
     // every line of output, whoever writes it: a mirror's user:password never shows
-    PrintWriter out = dev.consulvmagent.engine.Redact.printWriter(rawOut);
-    PrintWriter err = dev.consulvmagent.engine.Redact.printWriter(rawErr);
+    PrintWriter out = Redact.printWriter(rawOut);
+    PrintWriter err = Redact.printWriter(rawErr);
     try {
       return runRedacted(args, out, err);
     } finally {
@@ -72,7 +112,8 @@ public final class Main {
   }
 
   private static int runRedacted(String[] args, PrintWriter out, PrintWriter err) {
-    java.util.Optional<QuickArgs.Parsed> quick = QuickArgs.parse(args);
+    Optional<QuickArgs.Parsed> quick =
+        QuickArgs.parse(consulSpellings(args, QuickArgs.optionNames(args)));
     if (quick.isPresent()) {
       QuickArgs.Parsed q = quick.get();
       try {
@@ -91,7 +132,7 @@ public final class Main {
     CommandLine cl = commandLine(args);
     cl.setOut(out);
     cl.setErr(err);
-    return cl.execute(args);
+    return cl.execute(consulSpellings(args, optionNames(cl, args)));
   }
 
   /** The full command line (every subcommand's model), for help and tests. */
@@ -105,20 +146,93 @@ public final class Main {
    */
   public static CommandLine commandLine(String[] args) {
     CommandLine cl = new CommandLine(new Main());
-    if (args.length > 0 && SUBCOMMANDS.containsKey(args[0])) {
-      cl.addSubcommand(args[0], SUBCOMMANDS.get(args[0]).get());
+    cl.getCommandSpec().usageMessage().exitCodeList(ExitCode.helpList(List.of(ExitCode.values())));
+    // `help COMMAND` needs the model of every command; any other command, its own only
+    if (args.length > 0 && SUBCOMMANDS.containsKey(args[0]) && !args[0].equals("help")) {
+      add(cl, args[0], SUBCOMMANDS.get(args[0]));
     } else {
-      SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+      SUBCOMMANDS.forEach((name, sub) -> add(cl, name, sub));
     }
     cl.setExecutionExceptionHandler(Main::handle);
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           PrintWriter err = ex.getCommandLine().getErr();
           err.println(ex.getMessage());
+          // "Did you mean: plan?" for a mistyped command, the nearest options for an option
+          UnmatchedArgumentException.printSuggestions(ex, err);
           err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-          return ExitCodes.USAGE;
+          return USAGE.code();
         });
     return cl;
+  }
+
+  /**
+   * Options of the shared mixin that mean nothing for a command (validate downloads nothing and
+   * takes no lock; plan and status take no lock; uninstall downloads nothing): not listed, not
+   * accepted.
+   */
+  private static final Map<String, List<String>> NOT_FOR =
+      Map.of(
+          "validate", List.of("--mirror", "--lock-wait"),
+          "plan", List.of("--lock-wait"),
+          "status", List.of("--lock-wait"),
+          "uninstall", List.of("--mirror"));
+
+  private static void add(CommandLine cl, String name, Sub sub) {
+    cl.addSubcommand(name, sub.make().get());
+    CommandSpec s = cl.getSubcommands().get(name).getCommandSpec();
+    for (String option : NOT_FOR.getOrDefault(name, List.of())) s.remove(s.findOption(option));
+    s.versionProvider(new Version()); // `status --version` says it too, not nothing
+    s.usageMessage().exitCodeListHeading("%nExit codes:%n");
+    s.usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
+    // `fleet push`, `mesh init`, …: the codes of the command they belong to
+    for (CommandLine nested : cl.getSubcommands().get(name).getSubcommands().values()) {
+      nested.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+      nested.getCommandSpec().usageMessage().exitCodeList(ExitCode.helpList(sub.exitCodes()));
+      nested.getCommandSpec().versionProvider(new Version());
+    }
+    if (s.options().stream()
+        .anyMatch(o -> o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()))
+      s.usageMessage()
+          .footer(
+              "%nConsul's and Terraform's spellings work too: -name for --name (-http-addr,"
+                  + " -detailed-exitcode), -format=json for --output json.");
+  }
+
+  /**
+   * Consul's and Terraform's CLIs spell long options with one dash ({@code -http-addr}, {@code
+   * -format=json}, {@code -detailed-exitcode}); a command line copied from their docs works here:
+   * {@code -name[=v]} is read as {@code --name[=v]} when the command has {@code --name} and no
+   * {@code -name} of its own, and {@code -format} as {@code --output}. Options only, up to a {@code
+   * --}; an option's value is never rewritten (it follows its option as a separate word, or after
+   * {@code =}, and only words that name an option are touched).
+   */
+  static String[] consulSpellings(String[] args, Set<String> names) {
+    String[] out = args.clone();
+    for (int i = 0; i < out.length; i++) { // a command's name never starts with "-"
+      String a = out[i];
+      if (a.equals("--")) break;
+      if (!a.startsWith("-") || a.startsWith("--") || a.length() < 3) continue;
+      int eq = a.indexOf('=');
+      String name = eq < 0 ? a : a.substring(0, eq);
+      String rest = eq < 0 ? "" : a.substring(eq);
+      if (names.contains(name)) continue;
+      String dashed = name.equals("-format") ? "--output" : "-" + name;
+      if (names.contains(dashed)) out[i] = dashed + rest;
+    }
+    return out;
+  }
+
+  /** Every option name of the command the words name (`fleet push` → push's), else the top's. */
+  private static Set<String> optionNames(CommandLine cl, String[] args) {
+    CommandLine c = cl;
+    for (String a : args) {
+      if (a.equals("--")) break;
+      if (c.getSubcommands().containsKey(a)) c = c.getSubcommands().get(a);
+    }
+    Set<String> names = new HashSet<>();
+    for (OptionSpec o : c.getCommandSpec().options()) names.addAll(List.of(o.names()));
+    return names;
   }
 
   private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parse) {
@@ -134,26 +248,26 @@ public final class Main {
     if (ex instanceof SpecException) {
       err.println("invalid configuration: " + ex.getMessage());
       err.println("Nothing was changed.");
-      code = ExitCodes.INVALID_CONFIG;
-    } else if (ex instanceof dev.consulvmagent.app.Fleet.UsageException) {
+      code = INVALID_CONFIG.code();
+    } else if (Failures.usage(ex)) {
+      err.println("usage error: " + ex.getMessage());
+      code = USAGE.code();
+    } else if (ex instanceof Fleet.UsageException) {
       err.println(ex.getMessage());
-      code = ExitCodes.USAGE;
-    } else if (ex instanceof dev.consulvmagent.app.Fleet.ConflictException) {
+      code = USAGE.code();
+    } else if (ex instanceof Fleet.ConflictException) {
       err.println("error: " + ex.getMessage());
-      code = ExitCodes.CONFLICT;
+      code = CONFLICT.code();
     } else if (ex instanceof LockHeldException) {
       err.println(ex.getMessage());
-      code = ExitCodes.LOCKED;
-    } else if (Failures.usage(ex)) {
+      code = LOCKED.code();
+    } else if (Failures.operational(ex) || ex instanceof UncheckedIOException) {
       err.println("error: " + ex.getMessage());
-      code = ExitCodes.USAGE;
-    } else if (Failures.operational(ex) || ex instanceof java.io.UncheckedIOException) {
-      err.println("error: " + ex.getMessage());
-      code = ExitCodes.FAILED;
+      code = FAILED.code();
     } else {
       err.println(
           "internal error: " + ex + " (please report it; rerun with --stacktrace for details)");
-      code = ExitCodes.INTERNAL;
+      code = INTERNAL.code();
     }
     if (trace) ex.printStackTrace(err);
     err.flush();

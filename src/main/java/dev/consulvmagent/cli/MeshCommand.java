@@ -27,7 +27,7 @@ final class MeshCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
-    return ExitCodes.USAGE;
+    return ExitCode.USAGE.code();
   }
 
   @Command(
@@ -39,9 +39,7 @@ final class MeshCommand implements Callable<Integer> {
             + " certificate for each --server. Existing files are never overwritten: run it again"
             + " to add a server.",
         "For day-2 work: CONSUL_HTTP_TOKEN_FILE=DIR/management.token consul ..."
-      },
-      exitCodeListHeading = "%nExit codes:%n",
-      exitCodeList = {"0:done", "1:DIR cannot be used", "2:usage error"})
+      })
   static final class Init implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -82,7 +80,7 @@ final class MeshCommand implements Callable<Integer> {
         return e.exitCode();
       }
       out.flush();
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 
@@ -96,13 +94,6 @@ final class MeshCommand implements Callable<Integer> {
             + " public key and its ACL tokens; a client only the CA certificate and a"
             + " short-lived intro JWT bound to its node name and service.",
         "Written to -o FILE (0600), or to standard output only when that is not a terminal."
-      },
-      exitCodeListHeading = "%nExit codes:%n",
-      exitCodeList = {
-        "0:written",
-        "1:DIR cannot be used",
-        "2:usage error",
-        "3:the template is not a valid agent user-data"
       })
   static final class UserDataCmd implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -178,7 +169,7 @@ final class MeshCommand implements Callable<Integer> {
         return e.exitCode();
       }
       err.flush();
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
   }
 }

@@ -16,15 +16,7 @@ import picocli.CommandLine.Spec;
     name = "plan",
     mixinStandardHelpOptions = true,
     description =
-        "Show what apply would change and why, field by field (secrets redacted). Changes nothing.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:plan computed",
-      "2:usage error",
-      "3:invalid configuration",
-      "4:internal error",
-      "10:with --detailed-exitcode: changes are pending"
-    })
+        "Show what apply would change and why, field by field (secrets redacted). Changes nothing.")
 final class PlanCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -41,7 +33,7 @@ final class PlanCommand implements Callable<Integer> {
     RunResult r =
         new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, Main.sink(err, common))
             .plan(common.toRunOptions());
-    int code = detailed && r.pending() > 0 ? ExitCodes.CHANGES_PENDING : ExitCodes.OK;
+    int code = detailed && r.pending() > 0 ? ExitCode.CHANGES_PENDING.code() : ExitCode.OK.code();
     Render.result(out, err, r, common.json(), common.verbose, code);
     return code;
   }

@@ -74,12 +74,28 @@ final class QuickArgs {
         if (value.isEmpty() || value.startsWith("-") || value.startsWith("@"))
           return Optional.empty();
         if (r.type().equals("int") && !value.matches("[0-9]{1,9}")) return Optional.empty();
+        if (r.type().equals(Output.class.getSimpleName()) && !isOutput(value))
+          return Optional.empty(); // picocli's message lists the values
         set(r, target, common, value);
       }
     } catch (InvalidPathException e) {
       return Optional.empty();
     }
     return Optional.of(new Parsed(command, target, common));
+  }
+
+  /** The option names of a boot-time command (empty for any other), for Main.consulSpellings. */
+  static Set<String> optionNames(String[] args) {
+    Set<String> names = new HashSet<>();
+    if (args.length == 0 || !QuickArgsTable.COMMANDS.contains(args[0])) return names;
+    for (QuickArgsTable.Row r : QuickArgsTable.load())
+      if (r.command().equals(args[0])) names.addAll(r.names());
+    return names;
+  }
+
+  private static boolean isOutput(String value) {
+    for (Output o : Output.values()) if (o.name().equals(value)) return true;
+    return false;
   }
 
   private static void set(QuickArgsTable.Row r, Object target, Common common, String value) {
@@ -89,6 +105,7 @@ final class QuickArgs {
           case "Path" -> Path.of(value);
           case "int" -> Integer.parseInt(value);
           case "boolean" -> Boolean.parseBoolean(value);
+          case "Output" -> Output.valueOf(value);
           default -> value;
         };
     try {

@@ -29,7 +29,10 @@ public final class QuickArgsTable {
   /** The commands QuickArgs reads; everything else always goes to picocli. */
   static final List<String> COMMANDS = List.of("apply", "plan", "validate");
 
-  /** The option types QuickArgs can convert exactly as picocli does. */
+  /**
+   * The option types QuickArgs can convert exactly as picocli does; and {@link Output}, whose
+   * values QuickArgs takes only when they are a constant's exact name (else picocli refuses it).
+   */
   static final Set<Class<?>> TYPES = Set.of(Path.class, String.class, int.class, boolean.class);
 
   record Row(
@@ -73,7 +76,7 @@ public final class QuickArgsTable {
         if (!(o.userObject() instanceof Field f)) {
           throw new IllegalStateException(command + " " + o.longestName() + ": not a field option");
         }
-        if (!TYPES.contains(o.type())
+        if (!(TYPES.contains(o.type()) || o.type() == Output.class)
             || o.arity().max() > 1
             || o.arity().min() != o.arity().max()
             || o.negatable()

@@ -23,9 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "redirect-traffic",
     mixinStandardHelpOptions = true,
-    description = "Install transparent-proxy redirection (Consul-compatible chains) atomically.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:rules in place", "1:failed (previous rules intact)", "2:usage error"})
+    description = "Install transparent-proxy redirection (Consul-compatible chains) atomically.")
 final class RedirectTrafficCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -44,50 +42,65 @@ final class RedirectTrafficCommand implements Callable<Integer> {
   @Option(
       names = {"-proxy-inbound-port", "--proxy-inbound-port"},
       defaultValue = "0",
-      paramLabel = "PORT")
+      paramLabel = "PORT",
+      description =
+          "The port Envoy's inbound listener takes redirected traffic on (default: from the"
+              + " -proxy-id registration, else ${DEFAULT-VALUE}).")
   int inbound;
 
   @Option(
       names = {"-proxy-outbound-port", "--proxy-outbound-port"},
       defaultValue = "15001",
-      paramLabel = "PORT")
+      paramLabel = "PORT",
+      description =
+          "The port Envoy's outbound listener takes redirected traffic on (default"
+              + " ${DEFAULT-VALUE}).")
   int outbound;
 
   @Option(
       names = {"-exclude-inbound-port", "--exclude-inbound-port"},
-      paramLabel = "PORT")
+      paramLabel = "PORT",
+      description = "An inbound port not redirected to Envoy (repeatable).")
   List<Integer> excludeInbound = new ArrayList<>();
 
   @Option(
       names = {"-exclude-outbound-port", "--exclude-outbound-port"},
-      paramLabel = "PORT")
+      paramLabel = "PORT",
+      description = "An outbound port not redirected to Envoy (repeatable).")
   List<Integer> excludeOutbound = new ArrayList<>();
 
   @Option(
       names = {"-exclude-outbound-cidr", "--exclude-outbound-cidr"},
-      paramLabel = "CIDR")
+      paramLabel = "CIDR",
+      description = "An outbound destination range not redirected to Envoy (repeatable).")
   List<String> excludeCidr = new ArrayList<>();
 
   @Option(
       names = {"-exclude-uid", "--exclude-uid"},
-      paramLabel = "UID")
+      paramLabel = "UID",
+      description = "A user whose outbound traffic is not redirected (repeatable).")
   List<Integer> excludeUid = new ArrayList<>();
 
   @Option(
       names = {"-consul-dns-ip", "--consul-dns-ip"},
-      paramLabel = "IP")
+      paramLabel = "IP",
+      description =
+          "Consul DNS's address: DNS sent to it bypasses Envoy (Consul's -consul-dns-ip).")
   String dnsIp;
 
   @Option(
       names = {"-consul-dns-port", "--consul-dns-port"},
       defaultValue = "0",
-      paramLabel = "PORT")
+      paramLabel = "PORT",
+      description = "Consul DNS's port, with -consul-dns-ip (0: Consul's default, 8600).")
   int dnsPort;
 
   @Option(
       names = {"-http-addr", "--http-addr"},
       defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
-      paramLabel = "URL")
+      paramLabel = "URL",
+      description =
+          "The Consul agent's HTTP API (default: $CONSUL_HTTP_ADDR, else ${DEFAULT-VALUE}).")
   String httpAddr;
 
   @Option(
@@ -154,7 +167,7 @@ final class RedirectTrafficCommand implements Callable<Integer> {
       case APPLIED -> out.println("Successfully applied traffic redirection rules");
     }
     out.flush();
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 
   private RedirectTraffic.Flags flags() {

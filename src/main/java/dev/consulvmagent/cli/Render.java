@@ -49,6 +49,7 @@ final class Render {
       for (FieldChange f : o.fields()) out.println("    " + f.describe());
       if (o.kind() == Change.Kind.UNKNOWN) out.println("    " + o.message());
     }
+    if (plan && !r.actions().isEmpty()) out.println("Then:");
     for (String a : r.actions()) out.println("  " + a);
     if (plan) {
       long n = r.pending();

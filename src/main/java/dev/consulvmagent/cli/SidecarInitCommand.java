@@ -25,14 +25,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Turn /srv/consul/service-config.json into /etc/consul.d/service-registration.json and"
-            + " start envoy@<service>.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:done",
-      "1:failed",
-      "2:usage error",
-      "3:invalid service config (nothing written)"
-    })
+            + " start envoy@<service>.")
 final class SidecarInitCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -82,9 +75,10 @@ final class SidecarInitCommand implements Callable<Integer> {
 
   @Option(
       names = {"-o", "--output"},
+      paramLabel = "FORMAT",
       defaultValue = "text",
-      description = "text or json.")
-  String output;
+      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  Output output;
 
   @Option(
       names = "--http-addr",
@@ -120,11 +114,11 @@ final class SidecarInitCommand implements Callable<Integer> {
     if (dry) {
       out.print(init.dry(type, full, cfg, admin, version));
       out.flush();
-      return ExitCodes.OK;
+      return ExitCode.OK.code();
     }
     RunResult r = init.run(cfg, admin, version);
-    int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
-    Render.result(out, err, r, "json".equals(output), false, code);
+    int code = r.failed() ? ExitCode.FAILED.code() : ExitCode.OK.code();
+    Render.result(out, err, r, output == Output.json, false, code);
     return code;
   }
 
@@ -152,6 +146,6 @@ final class SidecarInitCommand implements Callable<Integer> {
     }
     err.println("Try 'consul-vm-agent sidecar-init --help'.");
     err.flush();
-    return ExitCodes.USAGE;
+    return ExitCode.USAGE.code();
   }
 }

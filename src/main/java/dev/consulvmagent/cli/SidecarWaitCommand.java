@@ -4,9 +4,9 @@ import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,17 +31,13 @@ final class SidecarWaitCommand implements Callable<Integer> {
       description = "Give up after this long (default ${DEFAULT-VALUE}).")
   int timeout;
 
-  @Option(
-      names = "--http-addr",
-      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
-      description = "Consul HTTP API.")
-  String httpAddr;
+  @Mixin ConsulOptions consul;
 
   @Override
   public Integer call() {
-    new Mesh(Hosts.live(), ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
+    new Mesh(Hosts.live(), ConsulAccess.of(consul.flags()))
         .sidecarWait(
             service, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 }

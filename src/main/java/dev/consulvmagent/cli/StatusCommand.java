@@ -7,12 +7,10 @@ import dev.consulvmagent.app.Mesh;
 import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -20,27 +18,19 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Is this VM correctly in the mesh? Consul, registration, health, Envoy, traffic rules, DNS,"
-            + " last run.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:healthy", "1:degraded (a check warns or fails)", "2:usage error"})
+            + " last run.")
 final class StatusCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--http-addr",
-      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
-      description = "Consul HTTP API.")
-  String httpAddr;
+  @Mixin ConsulOptions consul;
 
   @Override
   public Integer call() {
     List<Doctor.Check> checks =
-        new Mesh(
-                Hosts.forRun(common.toRunOptions()),
-                ConsulAccess.of(Optional.of(httpAddr), Optional.empty()))
+        new Mesh(Hosts.forRun(common.toRunOptions()), ConsulAccess.of(consul.flags()))
             .status(common.toRunOptions());
-    int code = Doctor.exitCode(checks);
+    int code = Doctor.exitCode(checks) == 0 ? ExitCode.OK.code() : ExitCode.DEGRADED.code();
     PrintWriter out = spec.commandLine().getOut();
     if (common.json()) {
       out.print(Json.text(Doctor.toJson(checks)));

@@ -15,9 +15,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Remove everything the agent created (units, rules, registration, binaries, files, users it"
-            + " added) and nothing else.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:removed (or, with --plan, listed)", "1:failed", "2:usage error"})
+            + " added) and nothing else.")
 final class UninstallCommand implements Callable<Integer> {
   @Mixin Common common;
   @Spec CommandSpec spec;
@@ -31,7 +29,7 @@ final class UninstallCommand implements Callable<Integer> {
         new Uninstall(
             Hosts.forRun(common.toRunOptions()), Main.sink(spec.commandLine().getErr(), common));
     RunResult r = u.run(common.toRunOptions(), planOnly);
-    int code = r.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+    int code = r.failed() ? ExitCode.FAILED.code() : ExitCode.OK.code();
     Render.result(
         spec.commandLine().getOut(),
         spec.commandLine().getErr(),

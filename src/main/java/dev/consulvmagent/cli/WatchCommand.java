@@ -17,13 +17,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Follow this VM's fleet group in Consul and roll to each new revision (the"
-            + " consul-vm-agent-watch.service command).",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:stopped", "2:usage error", "3:invalid configuration (no fleet block)"})
+            + " consul-vm-agent-watch.service command).")
 final class WatchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Common common;
-  @Mixin ConsulFlags consul;
+  @Mixin ConsulOptions consul;
 
   @Option(
       names = "--node",
@@ -70,6 +68,6 @@ final class WatchCommand implements Callable<Integer> {
                 rounds,
                 Duration.ofSeconds(waitSeconds),
                 Duration.ofSeconds(slotTtl)));
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 }

@@ -48,7 +48,7 @@ public final class ConsulHttp {
   }
 
   /** The same agent and connection pool, with token t. */
-  ConsulHttp withToken(dev.consulvmagent.spec.Secret t) {
+  ConsulHttp withToken(Secret t) {
     ConsulEndpoint e = endpoint;
     return new ConsulHttp(
         new ConsulEndpoint(e.scheme(), e.address(), e.pathPrefix(), Optional.of(t), e.tls()),

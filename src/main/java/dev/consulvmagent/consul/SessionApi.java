@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -57,7 +58,7 @@ public final class SessionApi {
     body.put("Name", r.name());
     r.node().ifPresent(n -> body.put("Node", n));
     body.put("TTL", r.ttl().toSeconds() + "s");
-    body.put("Behavior", r.behavior().name().toLowerCase(java.util.Locale.ROOT));
+    body.put("Behavior", r.behavior().name().toLowerCase(Locale.ROOT));
     body.put("LockDelay", r.lockDelay().toMillis() + "ms");
     if (!r.checks().isEmpty()) body.put("Checks", r.checks()); // else Consul's: serfHealth
     ConsulResponse a =

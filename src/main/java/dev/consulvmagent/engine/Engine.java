@@ -206,6 +206,19 @@ public final class Engine {
     };
   }
 
+  /**
+   * What applying this plan would notify, in the order apply runs it: each actionable change's
+   * notifications, as apply queues them after converging (plan shows them; apply queues only what
+   * did change, which on an unchanged host is the same).
+   */
+  public static List<Notification> wouldNotify(List<Planned> plan) {
+    Set<Notification> queued = new LinkedHashSet<>();
+    for (Planned p : plan) {
+      if (p.change().actionable()) queued.addAll(p.resource().notifications(p.change()));
+    }
+    return orderNotifications(queued);
+  }
+
   /** daemon-reload first, then everything else in the order it was queued. */
   static List<Notification> orderNotifications(Set<Notification> queued) {
     List<Notification> out = new ArrayList<>();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -32,7 +33,7 @@ public final class ConsulGroupStore implements GroupStore {
     return keys;
   }
 
-  private static <T> T call(String what, java.util.function.Supplier<T> s) {
+  private static <T> T call(String what, Supplier<T> s) {
     try {
       return s.get();
     } catch (ConsulException e) {

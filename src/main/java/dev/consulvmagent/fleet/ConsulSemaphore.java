@@ -6,10 +6,12 @@ import dev.consulvmagent.consul.KvApi;
 import dev.consulvmagent.consul.SessionApi;
 import dev.consulvmagent.render.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -82,7 +84,7 @@ public final class ConsulSemaphore implements Slots {
                   ttl,
                   SessionApi.Behavior.DELETE,
                   Duration.ZERO,
-                  java.util.List.of()));
+                  List.of()));
     } catch (ConsulException e) {
       throw new FleetUnavailableException("cannot create a session: " + e.getMessage(), e);
     }
@@ -194,7 +196,7 @@ public final class ConsulSemaphore implements Slots {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("Limit", limit);
       m.put("Holders", holders);
-      return Json.compact(m).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      return Json.compact(m).getBytes(StandardCharsets.UTF_8);
     }
   }
 

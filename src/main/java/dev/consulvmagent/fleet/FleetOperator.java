@@ -7,11 +7,13 @@ import dev.consulvmagent.consul.TxnApi;
 import dev.consulvmagent.spec.ConfigOverlay;
 import dev.consulvmagent.spec.SpecException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * The operator's side of a group: push a revision, read its status, pause, resume, promote, roll
@@ -133,7 +135,7 @@ public final class FleetOperator {
 
   /** Promotes the current revision past its canaries. */
   public long promote() {
-    GroupView v = store.read(0, java.time.Duration.ZERO);
+    GroupView v = store.read(0, Duration.ZERO);
     long rev =
         v.desired()
             .map(Desired::revision)
@@ -153,7 +155,7 @@ public final class FleetOperator {
       int slotsHeld) {}
 
   public Status status() {
-    GroupView v = store.read(0, java.time.Duration.ZERO);
+    GroupView v = store.read(0, Duration.ZERO);
     List<NodeReport> nodes = store.reports();
     int held = 0;
     Optional<KvApi.KvPair> lock =
@@ -179,7 +181,7 @@ public final class FleetOperator {
     return out;
   }
 
-  private static <T> T call(java.util.function.Supplier<T> s) {
+  private static <T> T call(Supplier<T> s) {
     try {
       return s.get();
     } catch (ConsulException e) {

@@ -3,6 +3,7 @@ package dev.consulvmagent.fleet;
 import dev.consulvmagent.render.Json;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -48,7 +49,7 @@ public record LocalState(
     try {
       return new LocalState(
           ((Number) m.get("revision")).longValue(),
-          NodeReport.State.valueOf(((String) m.get("state")).toUpperCase(java.util.Locale.ROOT)),
+          NodeReport.State.valueOf(((String) m.get("state")).toUpperCase(Locale.ROOT)),
           ((Number) m.get("applied_revision")).longValue(),
           (String) m.get("applied_overlay"),
           ((Number) m.get("healthy_revision")).longValue(),

@@ -6,6 +6,8 @@ import dev.consulvmagent.spec.ConfigOverlay;
 import dev.consulvmagent.spec.SpecException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -190,11 +192,11 @@ public final class Watcher {
     return false;
   }
 
-  private static java.time.Instant instant(String s) {
+  private static Instant instant(String s) {
     try {
-      return java.time.Instant.parse(s);
-    } catch (java.time.format.DateTimeParseException e) {
-      return java.time.Instant.EPOCH;
+      return Instant.parse(s);
+    } catch (DateTimeParseException e) {
+      return Instant.EPOCH;
     }
   }
 

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -195,7 +196,7 @@ final class FileReads {
   }
 
   /** The file system p (a host path under the root) is on, for its free space. */
-  java.nio.file.FileStore fileStore(Path p) throws IOException {
+  FileStore fileStore(Path p) throws IOException {
     return Files.getFileStore(r.own(p));
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
@@ -119,7 +120,7 @@ public final class HostFs {
     return reads.openChannel(p);
   }
 
-  public java.nio.file.FileStore fileStore(Path p) throws IOException {
+  public FileStore fileStore(Path p) throws IOException {
     return reads.fileStore(p);
   }
 
@@ -198,7 +199,7 @@ public final class HostFs {
     return temps.tempSibling(target);
   }
 
-  public int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
+  public int removeStaleTemps(String dir, Set<String> names, long runStartMillis) {
     return temps.removeStaleTemps(dir, names, runStartMillis);
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
@@ -63,7 +64,7 @@ final class ManagedWrites {
   }
 
   static void writeFully(FileChannel ch, byte[] content) throws IOException {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(content);
+    ByteBuffer b = ByteBuffer.wrap(content);
     while (b.hasRemaining()) ch.write(b);
   }
 

@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Link-safe resolution of the paths HostFs manages, the security-critical part on its own: an
@@ -81,7 +84,7 @@ final class RootPath {
    */
   Path chase(String absPath) {
     Path p = lexical(absPath);
-    java.util.ArrayDeque<String> rest = new java.util.ArrayDeque<>();
+    ArrayDeque<String> rest = new ArrayDeque<>();
     for (Path n : root.relativize(p)) if (!n.toString().isEmpty()) rest.add(n.toString());
     Path cur = root;
     int hops = 0;
@@ -116,7 +119,7 @@ final class RootPath {
                   : cur.resolve(target))
               .normalize();
       if (++hops > 40 || !base.startsWith(root)) throw linkRefused(next, absPath);
-      java.util.ArrayDeque<String> again = new java.util.ArrayDeque<>();
+      ArrayDeque<String> again = new ArrayDeque<>();
       for (Path n : root.relativize(base)) if (!n.toString().isEmpty()) again.add(n.toString());
       again.addAll(rest);
       rest = again;
@@ -205,5 +208,5 @@ final class RootPath {
    * Directories a read-only view (one plan pass) has seen to be real directories: looked up once
    * per pass, not once per resource. Never used for a change, which checks afresh.
    */
-  private final java.util.Set<Path> seenDirs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Path> seenDirs = ConcurrentHashMap.newKeySet();
 }

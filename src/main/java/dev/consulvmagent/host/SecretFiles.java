@@ -10,11 +10,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The operator's mesh secrets directory ({@code mesh init DIR}) and the files {@code mesh user-data
@@ -55,7 +58,7 @@ public final class SecretFiles {
   public static void ensureDir(Path dir) {
     try (DirHandle parent = parentOf(dir)) {
       String name = nameOf(dir);
-      java.nio.file.attribute.BasicFileAttributes b = parent.statOrNull(name);
+      BasicFileAttributes b = parent.statOrNull(name);
       if (b != null && b.isSymbolicLink()) {
         throw new UnsafePathException(dir + " is a symbolic link; give the real directory");
       }
@@ -113,7 +116,7 @@ public final class SecretFiles {
     String name = nameOf(file);
     String tmp = "." + name + ".tmp";
     try (DirHandle d = parentOf(file)) {
-      java.nio.file.attribute.BasicFileAttributes a = d.statOrNull(name);
+      BasicFileAttributes a = d.statOrNull(name);
       if (a != null && a.isSymbolicLink()) {
         throw new UnsafePathException(file + " is a symbolic link; give the real file");
       }
@@ -181,14 +184,14 @@ public final class SecretFiles {
   }
 
   /** The regular files directly in dir whose names end with suffix, sorted; links skipped. */
-  public static java.util.List<Path> list(Path dir, String suffix) {
-    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+  public static List<Path> list(Path dir, String suffix) {
+    try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().endsWith(suffix))
           .filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
           .sorted()
           .toList();
     } catch (IOException e) {
-      return java.util.List.of();
+      return List.of();
     }
   }
 

@@ -12,6 +12,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -104,7 +105,7 @@ final class TempFiles {
    * call while holding the run lock: then no earlier writer is alive, and this run's own temps are
    * newer. Returns how many went.
    */
-  int removeStaleTemps(String dir, java.util.Set<String> names, long runStartMillis) {
+  int removeStaleTemps(String dir, Set<String> names, long runStartMillis) {
     r.guard("clean temps in " + dir);
     int n = 0;
     try (DirHandle d = r.dirHandle(r.resolve(dir), false, dir)) {

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class DnsModule {
   static final String DROP_IN = "/etc/systemd/resolved.conf.d/consul.conf";
-  static final String REDIRECT_UNIT = "consul-dns-redirect.service";
+  public static final String REDIRECT_UNIT = "consul-dns-redirect.service";
   static final String REDIRECT_UNIT_PATH = "/etc/systemd/system/" + REDIRECT_UNIT;
   private static final Pattern LIB = Pattern.compile("libsystemd-shared-([0-9]+)\\.so");
 

@@ -16,6 +16,8 @@ import dev.consulvmagent.spec.DnsSpec;
 import dev.consulvmagent.spec.MeshService;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * service: /srv/consul/service-config.json (the seed's input), plus exactly what sidecar-init
@@ -44,7 +46,7 @@ final class ServiceModule {
     var serviceToken =
         spec.security().secure()
             ? ClientMesh.storedToken(ctx.host(), mesh.name())
-            : java.util.Optional.<java.util.Map.Entry<String, String>>empty();
+            : Optional.<Map.Entry<String, String>>empty();
     if (spec.security().secure() && serviceToken.isEmpty()) return out;
     if (!mode.serviceConfigIsInput()) {
       out.add(new DirectoryResource("/srv/consul", 0755, "root", "root"));

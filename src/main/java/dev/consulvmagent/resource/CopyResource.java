@@ -8,7 +8,9 @@ import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -45,12 +47,26 @@ public final class CopyResource implements Resource {
     return state(size, mtime, 0644);
   }
 
+  /**
+   * Fields a person reads in a plan ("set modified to 2026-12-07T03:10:00.123Z (was …)", "size 41.2
+   * MiB (43198464 bytes)"), not raw milliseconds; exact, so they still compare exactly.
+   */
   private static State state(long size, long mtime, int mode) {
     Map<String, String> f = new LinkedHashMap<>();
-    f.put("size", String.valueOf(size));
-    f.put("mtime", String.valueOf(mtime));
+    f.put("size", size(size));
+    f.put("modified", Instant.ofEpochMilli(mtime).toString());
     f.put("mode", Ownership.mode(mode));
     return State.of(f);
+  }
+
+  static String size(long bytes) {
+    if (bytes < 1024) return bytes + " bytes";
+    double mib = bytes / (1024.0 * 1024.0);
+    String approx =
+        mib >= 1
+            ? String.format(Locale.ROOT, "%.1f MiB", mib)
+            : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    return approx + " (" + bytes + " bytes)";
   }
 
   @Override
@@ -64,8 +80,8 @@ public final class CopyResource implements Resource {
   public void converge(Host host, Observed observed) {
     int[] root = Ownership.ids(host, "root", "root");
     if (observed instanceof Observed.Present p
-        && String.valueOf(size).equals(p.state().get("size"))
-        && String.valueOf(mtime).equals(p.state().get("mtime"))) {
+        && state(size, mtime, 0).get("size").equals(p.state().get("size"))
+        && state(size, mtime, 0).get("modified").equals(p.state().get("modified"))) {
       host.fs().setAttributes(destination, 0644, root[0], root[1]); // only the mode differs
     } else {
       host.fs().installCopy(source, destination, 0644, root[0], root[1], mtime);

@@ -11,6 +11,9 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.Users;
 import dev.consulvmagent.render.Json;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -84,11 +87,48 @@ public final class FileResource implements Resource {
         f.put(k, e.getValue());
         if (sensitive || Json.looksSecret(e.getKey())) secret.add(k);
       }
+    } else if (!sensitive && path.endsWith(".service")) {
+      // what changed in a unit, as a person reads it: "set unit.Service.ExecStart to …"
+      for (Map.Entry<String, String> e : unitDirectives(bytes).entrySet()) {
+        f.put(e.getKey(), e.getValue());
+        if (Json.looksSecret(e.getValue())) secret.add(e.getKey());
+      }
     }
     f.put("mode", Ownership.mode(m));
     f.put("owner", o + ":" + g);
     if (sensitive) secret.add("content");
     return new State(f, secret);
+  }
+
+  /**
+   * A unit file's directives as "unit.SECTION.KEY" → value (a repeated key's values joined by " ;
+   * "), for the plan's field lines; comments and blank lines are not directives
+   * (systemd.syntax(7)). Continuation lines are kept as written; a file that is not text gives no
+   * fields.
+   */
+  static Map<String, String> unitDirectives(byte[] bytes) {
+    Map<String, String> out = new LinkedHashMap<>();
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return out;
+    }
+    String section = "";
+    for (String raw : text.split("\n")) {
+      String line = raw.strip();
+      if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) continue;
+      if (line.startsWith("[") && line.endsWith("]")) {
+        section = line.substring(1, line.length() - 1);
+        continue;
+      }
+      int eq = line.indexOf('=');
+      if (eq <= 0 || section.isEmpty()) continue;
+      String k = "unit." + section + "." + line.substring(0, eq).strip();
+      String v = line.substring(eq + 1).strip();
+      out.merge(k, v, (a, b) -> a + " ; " + b);
+    }
+    return out;
   }
 
   @Override

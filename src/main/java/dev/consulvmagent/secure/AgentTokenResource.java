@@ -2,9 +2,11 @@ package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.consul.AclApi.NodeIdentity;
+import dev.consulvmagent.consul.ConsulBadAnswerException;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.Secret;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,7 +81,7 @@ final class AgentTokenResource extends ClusterResource {
               new AclApi.NewToken(
                   Optional.of(secret), DESCRIPTION, List.of(), List.of(), List.of(mine)));
         } else {
-          List<NodeIdentity> ids = new java.util.ArrayList<>(t.get().nodeIdentities());
+          List<NodeIdentity> ids = new ArrayList<>(t.get().nodeIdentities());
           ids.add(mine);
           acl.updateToken(
               t.get().accessorId(),
@@ -90,7 +92,7 @@ final class AgentTokenResource extends ClusterResource {
                   t.get().serviceIdentities(),
                   ids));
         }
-      } catch (dev.consulvmagent.consul.ConsulBadAnswerException raced) {
+      } catch (ConsulBadAnswerException raced) {
         // another server created it first ("SecretID is already in use"): read again
       }
       try {

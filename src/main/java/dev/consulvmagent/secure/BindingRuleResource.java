@@ -1,6 +1,7 @@
 package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.ConsulNotFoundException;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.Host;
 import java.util.LinkedHashMap;
@@ -92,7 +93,7 @@ final class BindingRuleResource extends ClusterResource {
   private void deleteQuietly(String id) {
     try {
       acl.deleteBindingRule(id);
-    } catch (dev.consulvmagent.consul.ConsulNotFoundException gone) {
+    } catch (ConsulNotFoundException gone) {
       // another server removed it first
     }
   }

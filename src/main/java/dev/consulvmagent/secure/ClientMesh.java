@@ -3,8 +3,12 @@ package dev.consulvmagent.secure;
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.consul.IntentionApi;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.Secret;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -26,14 +30,13 @@ public final class ClientMesh {
    * The service token as kept on this host (secret, file), for the registration and Envoy's unit;
    * empty before the first login.
    */
-  public static java.util.Optional<java.util.Map.Entry<String, String>> storedToken(
-      dev.consulvmagent.host.Host host, String service) {
+  public static Optional<Map.Entry<String, String>> storedToken(Host host, String service) {
     String f = tokenFile(service);
     return host.fs()
         .readIfExists(f)
-        .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())
+        .map(b -> new String(b, StandardCharsets.UTF_8).strip())
         .filter(t -> !t.isEmpty())
-        .map(t -> java.util.Map.entry(t, f));
+        .map(t -> Map.entry(t, f));
   }
 
   /** Where the service's token is kept (0640 root:envoy): Envoy's -token-file. */

@@ -1,11 +1,14 @@
 package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.ConsulBadAnswerException;
+import dev.consulvmagent.consul.ConsulPermissionDeniedException;
+import dev.consulvmagent.consul.ConsulUnavailableException;
 import dev.consulvmagent.consul.IntentionApi;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.Secret;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +47,7 @@ final class IntentionsResource extends ClusterResource {
     return state(allowFrom);
   }
 
-  private static State state(java.util.Collection<String> sources) {
+  private static State state(Collection<String> sources) {
     return State.of(Map.of("allow_from", sources.isEmpty() ? "(none)" : String.join(",", sources)));
   }
 
@@ -57,7 +60,7 @@ final class IntentionsResource extends ClusterResource {
             .map(Secret::new)
             .orElseThrow(
                 () ->
-                    new dev.consulvmagent.consul.ConsulUnavailableException(
+                    new ConsulUnavailableException(
                         ServiceTokenResource.path(destination),
                         "no service token yet (it is made earlier in this run)"));
     return api.apply(token);
@@ -117,7 +120,7 @@ final class IntentionsResource extends ClusterResource {
                 "allow",
                 "consul-vm-agent: allow_from of " + destination,
                 Map.of("managed-by", MANAGED_BY)));
-      } catch (dev.consulvmagent.consul.ConsulPermissionDeniedException e) {
+      } catch (ConsulPermissionDeniedException e) {
         throw new IllegalStateException(
             "the service token of "
                 + destination

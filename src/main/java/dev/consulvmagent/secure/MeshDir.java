@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -15,9 +16,11 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -83,7 +86,7 @@ public final class MeshDir {
           if (IPV4.matcher(a).matches() || (a.contains(":") && IPV6.matcher(a).matches())) {
             ips.add(a);
           } else if (DNS.matcher(a).matches()) {
-            dns.add(a.toLowerCase(java.util.Locale.ROOT));
+            dns.add(a.toLowerCase(Locale.ROOT));
           } else {
             throw new IllegalArgumentException(
                 "--server "
@@ -197,12 +200,12 @@ public final class MeshDir {
     return text(JWT_PUBLIC);
   }
 
-  public java.security.PrivateKey jwtSigningKey() {
+  public PrivateKey jwtSigningKey() {
     return damagedIsState(() -> Pki.privateKey(text(JWT_KEY), dir.resolve(JWT_KEY).toString()));
   }
 
   /** A file of DIR that does not parse is a broken directory (exit 1), not a usage error. */
-  private static <T> T damagedIsState(java.util.function.Supplier<T> read) {
+  private static <T> T damagedIsState(Supplier<T> read) {
     try {
       return read.get();
     } catch (IllegalArgumentException e) {
@@ -255,14 +258,14 @@ public final class MeshDir {
       return List.of(new Entry(key, false, note), new Entry(cert, false, note));
     }
     X509Certificate ca = damagedIsState(() -> Pki.certificate(caCert(), CA));
-    java.security.PrivateKey caKey = damagedIsState(() -> Pki.privateKey(text(CA_KEY), CA_KEY));
+    PrivateKey caKey = damagedIsState(() -> Pki.privateKey(text(CA_KEY), CA_KEY));
     KeyPair k = Pki.ecKeyPair();
     X509Certificate c =
         Pki.server(ca, caKey, k.getPublic(), s.name(), dc, domain, s.ips(), s.dnsNames(), now);
     return List.of(create(key, () -> Pki.pem(k.getPrivate())), create(cert, () -> Pki.pem(c)));
   }
 
-  private Entry create(String name, java.util.function.Supplier<String> content) {
+  private Entry create(String name, Supplier<String> content) {
     if (has(name)) return new Entry(name, false, "");
     boolean made = SecretFiles.createNew(dir.resolve(name), utf8(content.get()));
     return new Entry(name, made, "");

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * {@code status}'s security posture: gossip encrypted, TLS verify flags, ACL default policy, the
@@ -136,7 +137,7 @@ public final class SecurityPosture {
               Level.FAIL,
               String.join(
                   ", ",
-                  java.util.stream.Stream.of(
+                  Stream.of(
                           s.remoteScriptChecks() ? "enable_script_checks is on" : "",
                           !s.disableRemoteExec() ? "remote exec is on" : "")
                       .filter(x -> !x.isEmpty())

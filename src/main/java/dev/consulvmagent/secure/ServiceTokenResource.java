@@ -1,13 +1,16 @@
 package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.ConsulUnavailableException;
 import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.spec.Secret;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -47,8 +50,8 @@ final class ServiceTokenResource extends ClusterResource {
   }
 
   @Override
-  public java.util.List<String> sideEffectPaths() {
-    return java.util.List.of(DIR);
+  public List<String> sideEffectPaths() {
+    return List.of(DIR);
   }
 
   @Override
@@ -65,12 +68,12 @@ final class ServiceTokenResource extends ClusterResource {
   }
 
   /** The secret in the token file, if any (never shown). */
-  private Optional<dev.consulvmagent.spec.Secret> stored(Host host) {
+  private Optional<Secret> stored(Host host) {
     return host.fs()
         .readIfExists(path(client.service()))
         .map(b -> new String(b, StandardCharsets.UTF_8).strip())
         .filter(s -> !s.isEmpty())
-        .map(dev.consulvmagent.spec.Secret::new);
+        .map(Secret::new);
   }
 
   private static String file(Host host, String path) {
@@ -85,7 +88,7 @@ final class ServiceTokenResource extends ClusterResource {
 
   @Override
   Optional<State> read(Host host) {
-    Optional<dev.consulvmagent.spec.Secret> secret = stored(host);
+    Optional<Secret> secret = stored(host);
     if (secret.isEmpty()) return Optional.empty();
     String file = file(host, path(client.service()));
     return Optional.of(
@@ -120,7 +123,7 @@ final class ServiceTokenResource extends ClusterResource {
               old -> {
                 try {
                   acl.logout(old);
-                } catch (dev.consulvmagent.consul.ConsulException ignored) {
+                } catch (ConsulException ignored) {
                   // not a login token, or gone meanwhile: nothing to clean up
                 }
               });

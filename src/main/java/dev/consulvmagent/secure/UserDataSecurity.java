@@ -8,6 +8,7 @@ import dev.consulvmagent.spec.UserData;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -101,7 +102,7 @@ public final class UserDataSecurity {
     List<String> keys = new ArrayList<>(List.of("mode", "ca_cert"));
     StringBuilder b = new StringBuilder();
     b.append("# added by consul-vm-agent mesh user-data for ").append(node);
-    b.append(" (").append(r.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)).append(")\n");
+    b.append(" (").append(r.now().truncatedTo(ChronoUnit.SECONDS)).append(")\n");
     b.append("security:\n  mode: secure\n");
     block(b, "ca_cert", mesh.caCert());
     if (c.role() == ConsulSpec.Role.SERVER) {
@@ -144,7 +145,7 @@ public final class UserDataSecurity {
       b.append("  # short-lived, bound to node ").append(node);
       configured.ifPresent(s -> b.append(" and service ").append(s));
       b.append("; expires ")
-          .append(r.now().plus(r.ttl()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+          .append(r.now().plus(r.ttl()).truncatedTo(ChronoUnit.SECONDS))
           .append("\n");
       scalar(b, "intro_token", jwt);
       keys.add("intro_token");

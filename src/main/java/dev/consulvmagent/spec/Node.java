@@ -24,9 +24,17 @@ public final class Node {
   private final org.yaml.snakeyaml.nodes.Node yaml;
   private final Set<String> consumed = new LinkedHashSet<>();
 
+  /** The line of this node's key in its parent mapping (where "add it here" points), or -1. */
+  private final int ownKeyLine;
+
   Node(String path, org.yaml.snakeyaml.nodes.Node yaml) {
+    this(path, yaml, -1);
+  }
+
+  private Node(String path, org.yaml.snakeyaml.nodes.Node yaml, int ownKeyLine) {
     this.path = path;
     this.yaml = yaml;
+    this.ownKeyLine = ownKeyLine;
   }
 
   org.yaml.snakeyaml.nodes.Node yaml() {
@@ -92,7 +100,7 @@ public final class Node {
     consumed.add(key);
     for (NodeTuple t : mapping().getValue()) {
       if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
-        Node n = new Node(child(key), t.getValueNode());
+        Node n = new Node(child(key), t.getValueNode(), k.getStartMark().getLine() + 1);
         return n.isNull() ? null : n;
       }
     }
@@ -101,10 +109,18 @@ public final class Node {
 
   public Node require(String key) {
     Node n = get(key);
-    if (n == null) {
-      throw new SpecException(child(key), line(), "is required");
-    }
+    if (n == null) throw missing(key, "is required");
     return n;
+  }
+
+  /**
+   * A key that is absent: the error points at where it goes, this mapping's own key line ("add it
+   * under consul:, line 1"), not at whichever sibling happens to come first.
+   */
+  public SpecException missing(String key, String message) {
+    int at = ownKeyLine > 0 ? ownKeyLine : line();
+    String where = path.isEmpty() ? "at the top level" : "under " + path + ":";
+    return new SpecException(child(key), at, message + " (add " + key + " " + where + ")");
   }
 
   /** The line of key in this mapping, or this node's line when it is absent. */

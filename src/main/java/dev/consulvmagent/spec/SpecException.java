@@ -20,6 +20,7 @@ public final class SpecException extends RuntimeException {
   private final int line;
   private final String detail;
   private final List<SpecException> problems;
+  private final String source;
 
   public SpecException(String path, int line, String message) {
     super(format(path, line, message));
@@ -27,6 +28,7 @@ public final class SpecException extends RuntimeException {
     this.line = line;
     this.detail = message;
     this.problems = List.of(this);
+    this.source = null;
   }
 
   public SpecException(String path, String message) {
@@ -39,6 +41,43 @@ public final class SpecException extends RuntimeException {
     this.line = all.get(0).line;
     this.detail = getMessage();
     this.problems = List.copyOf(all);
+    this.source = null;
+  }
+
+  private SpecException(SpecException e, String source, String message) {
+    super(message);
+    this.path = e.path;
+    this.line = e.line;
+    this.detail = e.detail;
+    this.problems = e.problems.size() == 1 && e.problems.get(0) == e ? List.of(this) : e.problems;
+    this.source = source;
+  }
+
+  /**
+   * The same problems, said of the file they were read from: {@code /etc/consul-vm-agent/agent.yaml
+   * line 6: YAML syntax error …} rather than {@code config (line 6)}, and {@code FILE:} before
+   * keyed ones (their lines are lines of that file).
+   */
+  public SpecException in(String source) {
+    if (this.source != null) return this;
+    // a problem with the file itself (missing, not a regular file) already names it
+    if (getMessage().contains(source)) return new SpecException(this, source, getMessage());
+    boolean whole = problems.size() == 1 && (path == null || path.isEmpty());
+    String m =
+        whole
+            ? sanitize(source + (line > 0 ? " line " + line : "") + ": " + detail)
+            : sanitize(source) + ": " + getMessage();
+    return new SpecException(this, source, m);
+  }
+
+  /** The same, with a line of advice after the problems (none when hint is empty). */
+  public SpecException withHint(String hint) {
+    return hint.isEmpty() ? this : new SpecException(this, source, getMessage() + "\n" + hint);
+  }
+
+  /** The file (or user-data entry) the problems are in, when known. */
+  public java.util.Optional<String> source() {
+    return java.util.Optional.ofNullable(source);
   }
 
   /** One exception for all of these problems (in line order), or the single one. */

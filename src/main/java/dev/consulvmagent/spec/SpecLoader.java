@@ -202,8 +202,7 @@ public final class SpecLoader {
       Parser parser = new EventLimit(new ParserImpl(new StreamReader(text), options));
       root = new Composer(parser, new Resolver(), options).getSingleNode();
     } catch (MarkedYAMLException e) {
-      int line = e.getProblemMark() == null ? -1 : e.getProblemMark().getLine() + 1;
-      throw new SpecException("", line, "YAML syntax error: " + e.getProblem());
+      throw syntaxError(e);
     } catch (YAMLException e) {
       throw new SpecException("", "YAML error: " + e.getMessage());
     }
@@ -453,6 +452,22 @@ public final class SpecLoader {
   }
 
   /**
+   * A YAML syntax error at the line of the mistake: snakeyaml's problem mark is where it noticed
+   * (an unclosed {@code [} is noticed at the next key, lines later); its context mark, when it has
+   * one, is where the construct it was reading began (MarkedYAMLException: context, problem).
+   */
+  static SpecException syntaxError(MarkedYAMLException e) {
+    int problem = e.getProblemMark() == null ? -1 : e.getProblemMark().getLine() + 1;
+    int context = e.getContextMark() == null ? -1 : e.getContextMark().getLine() + 1;
+    String what = e.getProblem() + (problem > 0 ? " (line " + problem + ")" : "");
+    if (e.getContext() != null && context > 0 && context != problem) {
+      return new SpecException(
+          "", context, "YAML syntax error " + e.getContext() + " begun here: " + what);
+    }
+    return new SpecException("", problem, "YAML syntax error: " + e.getProblem());
+  }
+
+  /**
    * Refuses (exit 3, naming it) a config without a security section: validate, plan, apply and
    * status call this after loading. Separate from {@link #parse} so that code reading a config for
    * one part (tests of that part, the sidecar's service config) need not carry secrets.
@@ -569,9 +584,7 @@ public final class SpecLoader {
     }
     p.run(n::done);
     if (!baseImage && roleOrNull == ConsulSpec.Role.CLIENT && joinEntries[0] == 0) {
-      p.add(
-          new SpecException(
-              "consul.retry_join", n.line(), "a client needs at least one server address to join"));
+      p.add(n.missing("retry_join", "a client needs at least one server address to join"));
     }
     return new ConsulSpec(
         version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha,

@@ -18,6 +18,11 @@ public final class SystemdNotifier implements Notifier {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private final Host host;
 
+  /**
+   * Type=oneshot, RemainAfterExit=yes (render/Units.sidecarInit): a start once it ran is a no-op.
+   */
+  public static final String ONESHOT_SIDECAR_INIT = "consul-sidecar-init.service";
+
   public SystemdNotifier(Host host) {
     this.host = host;
   }
@@ -33,6 +38,13 @@ public final class SystemdNotifier implements Notifier {
       switch (n.kind()) {
         case DAEMON_RELOAD -> systemctl("daemon-reload");
         case START -> {
+          // consul-sidecar-init is a oneshot (RemainAfterExit=yes): once it ran, `start` does
+          // nothing; say so instead of claiming it (its work, the registration and Envoy, is
+          // updated by their own resources' notifications)
+          if (n.target().equals(ONESHOT_SIDECAR_INIT) && isActive(n.target())) {
+            lines.add("skipped: " + n.describe() + " (a oneshot that already ran)");
+            continue;
+          }
           if (n.target().equals("consul-sidecar-init.service") || UnitNames.isEnvoy(n.target())) {
             systemctl("start", "--no-block", n.target());
           } else {

@@ -6,6 +6,7 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.fleet.LocalState;
 import dev.consulvmagent.fleet.NodeReport;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.testing.Examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -31,9 +32,7 @@ class FleetStateTest {
         .isEqualTo("rw-------");
     assertThat(state.load().get().appliedRevision()).isEqualTo(3);
 
-    String own =
-        Files.readString(Path.of("examples/dashboard.yaml"))
-            + dev.consulvmagent.testing.Examples.INSECURE;
+    String own = Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE;
     Path withFleet = tmp.resolve("fleet.yaml");
     Files.writeString(withFleet, own + "fleet:\n  group: dashboard\n");
     Path without = tmp.resolve("plain.yaml");

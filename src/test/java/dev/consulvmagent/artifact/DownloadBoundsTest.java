@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +50,7 @@ class DownloadBoundsTest {
   }
 
   private static Artifact app(AgentSpec spec, String url) {
-    Artifact a = Artifacts.of(spec, java.util.Optional.empty()).get(2);
+    Artifact a = Artifacts.of(spec, Optional.empty()).get(2);
     assertThat(a.name()).isEqualTo("web");
     return new Artifact(
         a.name(),
@@ -78,14 +80,14 @@ class DownloadBoundsTest {
 
   @Test
   void defaults_perKind_andTheConfigOverridesThem() {
-    List<Artifact> d = Artifacts.of(parse(BASE), java.util.Optional.empty());
+    List<Artifact> d = Artifacts.of(parse(BASE), Optional.empty());
     assertThat(d).extracting(Artifact::maxSize).containsExactly(256 * MIB, 512 * MIB, 1024 * MIB);
     AgentSpec spec =
         parse(
             BASE
                 + "downloads:\n  max_size_mib: {consul: 100, envoy: 200, app: 3, checksums: 1}\n"
                 + "  speed_limit: 2048\n  speed_time: 15\n");
-    assertThat(Artifacts.of(spec, java.util.Optional.empty()))
+    assertThat(Artifacts.of(spec, Optional.empty()))
         .extracting(Artifact::maxSize)
         .containsExactly(100 * MIB, 200 * MIB, 3 * MIB);
     Limits l = Artifacts.limits(spec);
@@ -172,7 +174,7 @@ class DownloadBoundsTest {
   @Test
   void programThatWouldFillTheDestinationsDisk_isRefusedBeforeStaging() throws Exception {
     byte[] body = new byte[16 * (int) MIB];
-    java.util.Arrays.fill(body, (byte) 'p');
+    Arrays.fill(body, (byte) 'p');
     try (HostileDownloadTest.Raw raw =
         new HostileDownloadTest.Raw(
             "Content-Length: " + body.length + "\r\n", out -> out.write(body))) {
@@ -183,7 +185,7 @@ class DownloadBoundsTest {
               "https://x.example/web",
               new Verification.Pinned(HostFs.sha256(body)),
               Artifact.Packing.RAW,
-              java.util.Optional.empty(),
+              Optional.empty(),
               "/usr/bin/web",
               0755,
               32 * MIB);
@@ -245,7 +247,7 @@ class DownloadBoundsTest {
   @Test
   void fastDownload_passesTheLowSpeedLimit() throws Exception {
     byte[] body = new byte[3 * (int) MIB];
-    java.util.Arrays.fill(body, (byte) 'x');
+    Arrays.fill(body, (byte) 'x');
     try (HostileDownloadTest.Raw raw =
         new HostileDownloadTest.Raw(
             "Content-Length: " + body.length + "\r\n", out -> out.write(body))) {
@@ -256,7 +258,7 @@ class DownloadBoundsTest {
               "https://x.example/web",
               new Verification.Pinned(HostFs.sha256(body)),
               Artifact.Packing.RAW,
-              java.util.Optional.empty(),
+              Optional.empty(),
               "/usr/bin/web",
               0755,
               4 * MIB);

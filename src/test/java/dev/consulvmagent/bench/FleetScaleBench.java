@@ -1,5 +1,6 @@
 package dev.consulvmagent.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.consul.ConsulQuery;
@@ -11,7 +12,9 @@ import dev.consulvmagent.fleet.BlockingIndex;
 import dev.consulvmagent.fleet.Clock;
 import dev.consulvmagent.fleet.ConsulGroupStore;
 import dev.consulvmagent.fleet.ConsulSemaphore;
+import dev.consulvmagent.fleet.Control;
 import dev.consulvmagent.fleet.Converger;
+import dev.consulvmagent.fleet.Desired;
 import dev.consulvmagent.fleet.FleetKeys;
 import dev.consulvmagent.fleet.FleetOperator;
 import dev.consulvmagent.fleet.GroupStore;
@@ -78,7 +81,7 @@ public final class FleetScaleBench {
       return in.read(index, wait);
     }
 
-    public Optional<dev.consulvmagent.fleet.Desired> revision(long k) {
+    public Optional<Desired> revision(long k) {
       return in.revision(k);
     }
 
@@ -90,7 +93,7 @@ public final class FleetScaleBench {
       return in.reports();
     }
 
-    public void halt(dev.consulvmagent.fleet.Control.Halt h) {
+    public void halt(Control.Halt h) {
       in.halt(h);
     }
 
@@ -163,7 +166,7 @@ public final class FleetScaleBench {
   }
 
   static long jvmCpuMs() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+    return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
             .getProcessCpuTime()
         / 1_000_000;
   }

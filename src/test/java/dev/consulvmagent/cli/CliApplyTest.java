@@ -8,6 +8,7 @@ import dev.consulvmagent.testing.TestMirror;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,12 +108,18 @@ class CliApplyTest {
     Path dc2 = config("dashboard", "datacenter: dc1", "datacenter: dc2");
     Run plan =
         run("plan", "--config", dc2.toString(), "--root", root.toString(), "--detailed-exitcode");
-    assertThat(plan.code()).isEqualTo(ExitCodes.CHANGES_PENDING);
+    assertThat(plan.code()).isEqualTo(ExitCode.CHANGES_PENDING.code());
     assertThat(plan.out())
         .contains(
             "~ file:/etc/consul.d/consul.json",
             "set json.datacenter to \"dc2\" (was \"dc1\")",
             "Plan: 1 resource(s) to change.");
+    // and what apply will then set in motion, in words (under --root: said, but not done)
+    assertThat(plan.out())
+        .contains(
+            "Then:\n  (not under --root) Consul will re-read its configuration if it runs"
+                + " (consul reload)\nPlan: 1")
+        .doesNotContain("Envoy for");
     assertThat(Roots.snapshot(root)).as("plan touches nothing").isEqualTo(before);
     assertThat(apply(dc2, root).code()).isZero();
     Map<String, String> after = Roots.snapshot(root);
@@ -194,12 +201,12 @@ class CliApplyTest {
     assertThat(
             Files.exists(
                 root.resolve("etc/systemd/system/multi-user.target.wants/counting.service"),
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                LinkOption.NOFOLLOW_LINKS))
         .isFalse();
     assertThat(
             Files.exists(
                 root.resolve("etc/systemd/system/multi-user.target.wants/envoy@counting.service"),
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                LinkOption.NOFOLLOW_LINKS))
         .isFalse();
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
     assertThat(root.resolve("etc/consul-vm-agent/envoy/counting.env")).doesNotExist();

@@ -2,22 +2,29 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * apply --bake makes a base image in a temp root (the seed's prebuilt-image environment); then two
@@ -158,7 +165,7 @@ class CliBakeTest {
                     "retry_join: [192.0.2.10]\n"
                         + "  encrypt: \"pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=\""));
     Run r = bake(cfg, image);
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err())
         .contains(
             "consul.node_name",
@@ -180,7 +187,7 @@ class CliBakeTest {
             "base.yaml",
             BASE + "security:\n  gossip_key: \"pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=\"\n");
     Run r = bake(cfg, image);
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("security.gossip_key");
     assertThat(r.out() + r.err()).doesNotContain("pUqJrVyVRj5jsiYEkM");
   }
@@ -188,7 +195,7 @@ class CliBakeTest {
   @Test
   void twoInstancesOfOneImage_bootWithTheirOwnSettings_downloadingOnlyTheApp() throws Exception {
     Path image = baked();
-    Map<String, String> consulJson = new java.util.HashMap<>();
+    Map<String, String> consulJson = new HashMap<>();
     for (String[] m :
         List.of(
             new String[] {"counting", "192.0.2.12"}, new String[] {"counting2", "192.0.2.13"})) {
@@ -258,24 +265,20 @@ class CliBakeTest {
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
   }
 
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(
-      strings = {"consul-server", "dashboard", "counting"})
+  @ParameterizedTest
+  @ValueSource(strings = {"consul-server", "dashboard", "counting"})
   void theShippedInstanceUserData_carriesOnlyWhatIsPerInstance(String m) throws Exception {
     Path file = Path.of("cloud-init", "prebuilt-image", m + ".yaml");
     byte[] ud = Files.readAllBytes(file);
-    String text = new String(ud, java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(ud, StandardCharsets.UTF_8);
     // no packages, no runcmd: the image has everything, its instance unit runs the agent
     assertThat(text).startsWith("#cloud-config\n").doesNotContain("\npackages:", "\nruncmd:");
-    dev.consulvmagent.spec.AgentSpec spec =
-        new dev.consulvmagent.spec.SpecLoader()
-            .parse(dev.consulvmagent.spec.UserData.extract(ud, "/etc/consul-vm-agent/agent.yaml"));
+    AgentSpec spec =
+        new SpecLoader().parse(UserData.extract(ud, "/etc/consul-vm-agent/agent.yaml"));
     assertThat(spec.service()).as("the service comes the seed's way").isEmpty();
     assertThat(spec.consul().nodeName()).contains(m);
     if (!m.equals("consul-server")) {
-      var svc =
-          dev.consulvmagent.spec.SpecLoader.serviceConfig(
-              dev.consulvmagent.spec.UserData.extract(ud, "/srv/consul/service-config.json"));
+      var svc = SpecLoader.serviceConfig(UserData.extract(ud, "/srv/consul/service-config.json"));
       assertThat(svc.mesh().name()).isEqualTo(m);
       assertThat(spec.app()).isPresent();
     }

@@ -60,7 +60,7 @@ class CliBrokenConfigTest {
     for (String cmd : new String[] {"validate", "plan", "apply"}) {
       CliApplyTest.Run r =
           CliApplyTest.run(cmd, "--config", cfg.toString(), "--root", root.toString());
-      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains(field).contains("Nothing was changed");
     }
     assertThat(Roots.snapshot(root)).isEqualTo(before);
@@ -70,8 +70,8 @@ class CliBrokenConfigTest {
   @MethodSource("corpus")
   void usageErrors_exit2(String name, byte[] content, String field) {
     if (!name.equals("empty")) return;
-    assertThat(CliApplyTest.run("apply", "--no-such-flag").code()).isEqualTo(ExitCodes.USAGE);
-    assertThat(CliApplyTest.run("frobnicate").code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(CliApplyTest.run("apply", "--no-such-flag").code()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(CliApplyTest.run("frobnicate").code()).isEqualTo(ExitCode.USAGE.code());
     CliApplyTest.Run v = CliApplyTest.run("--version");
     assertThat(v.code()).isZero();
     assertThat(v.out()).startsWith("consul-vm-agent");

@@ -18,7 +18,7 @@ class CliConsulVersionTest {
         "consul:\n  version: \"1.8.7\"\n  role: server\nenvoy:\n  version: \"1.14.5\"\n"
             + "service:\n  name: web\n  port: 9090\n");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", cfg.toString());
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("consul.version").contains("1.8.7").contains("transparent proxy");
   }
 }

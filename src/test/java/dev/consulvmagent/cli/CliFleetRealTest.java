@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.RealConsul;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -133,8 +134,7 @@ class CliFleetRealTest {
     Path cfg =
         file(
             "nofleet.yaml",
-            Files.readString(Path.of("examples/dashboard.yaml"))
-                + dev.consulvmagent.testing.Examples.INSECURE);
+            Files.readString(Path.of("examples/dashboard.yaml")) + Examples.INSECURE);
     Run r = run("watch", "--config", cfg.toString(), "-http-addr=" + agent.httpAddr());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err()).contains("fleet");
@@ -146,7 +146,7 @@ class CliFleetRealTest {
         file(
             "fleet.yaml",
             Files.readString(Path.of("examples/dashboard.yaml"))
-                + dev.consulvmagent.testing.Examples.INSECURE
+                + Examples.INSECURE
                 + "fleet:\n  group: dashboard\n");
     Path root = Files.createDirectories(tmp.resolve("root"));
     Run r = run("plan", "--root", root.toString(), "--config", cfg.toString());

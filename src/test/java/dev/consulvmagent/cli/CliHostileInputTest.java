@@ -3,13 +3,16 @@ package dev.consulvmagent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -102,7 +105,7 @@ class CliHostileInputTest {
         .doesNotContain("OutOfMemoryError")
         .doesNotContain("StackOverflowError")
         .contains(expected);
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
   }
 
   @Test
@@ -110,7 +113,7 @@ class CliHostileInputTest {
     Path p = Files.write(tmp.resolve("ud"), HostileUserData.gzipBombOfParts());
     Result r = runSmallJvm("validate", "--user-data", p.toString());
     assertThat(r.err()).doesNotContain("OutOfMemoryError");
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
   }
 
   @Test
@@ -118,7 +121,7 @@ class CliHostileInputTest {
     assumeTrue(Files.exists(Path.of("/dev/zero")));
     for (String flag : new String[] {"--config", "--user-data"}) {
       Result r = runSmallJvm("validate", flag, "/dev/zero");
-      assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains("not a regular file");
     }
   }
@@ -130,12 +133,12 @@ class CliHostileInputTest {
     assumeTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo not available");
     for (String flag : new String[] {"--config", "--user-data"}) {
       Result r = runSmallJvm("validate", flag, fifo.toString());
-      assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).contains("not a regular file");
     }
-    Path root = java.nio.file.Files.createDirectories(tmp.resolve("root"));
+    Path root = Files.createDirectories(tmp.resolve("root"));
     Result r = runSmallJvm("sidecar-init", "-f", fifo.toString(), "--root", root.toString());
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("not a regular file");
     try (var files = Files.list(root)) {
       assertThat(files).isEmpty();
@@ -145,21 +148,21 @@ class CliHostileInputTest {
   @Test
   void directory_asConfig_isRefused() throws Exception {
     Result r = runSmallJvm("validate", "--config", tmp.toString());
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("directory");
   }
 
   /** Builders shared with the spec tests' corpus. */
   static final class HostileUserData {
     static byte[] gzipBombOfParts() throws Exception {
-      java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
-      try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(gz)) {
+      ByteArrayOutputStream gz = new ByteArrayOutputStream();
+      try (GZIPOutputStream g = new GZIPOutputStream(gz)) {
         g.write(("#cloud-config\nx: '" + "a".repeat(1000 * 1000) + "'\n").getBytes());
       }
       String part =
           // application/x-gzip: the part type cloud-init decompresses (user_data.DECOMP_TYPES)
           "--XYZ\nContent-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n\n"
-              + java.util.Base64.getMimeEncoder().encodeToString(gz.toByteArray())
+              + Base64.getMimeEncoder().encodeToString(gz.toByteArray())
               + "\n";
       StringBuilder b =
           new StringBuilder(

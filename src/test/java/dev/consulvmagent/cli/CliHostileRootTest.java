@@ -11,10 +11,13 @@ import dev.consulvmagent.testing.TestMirror;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,7 +103,7 @@ class CliHostileRootTest {
     Files.createDirectories(link.getParent());
     if (Files.isDirectory(link)) {
       try (Stream<Path> s = Files.walk(link)) {
-        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
       }
     }
     Files.createSymbolicLink(link, out);
@@ -109,7 +112,7 @@ class CliHostileRootTest {
     Run r = apply(root);
 
     assertThat(Roots.snapshot(out)).as(r.text()).isEqualTo(before);
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.text()).containsAnyOf("is a symbolic link", "is a symlink").contains("/" + where);
     assertThat(Files.readSymbolicLink(link)).isEqualTo(out);
     try (Stream<Path> s = Files.walk(root)) {
@@ -183,7 +186,7 @@ class CliHostileRootTest {
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
-    assertThat(r.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.err()).contains("is a symbolic link", "/etc");
   }
 
@@ -210,9 +213,9 @@ class CliHostileRootTest {
 
     assertThat(RunLock.pathFor(options(alias)))
         .isEqualTo(root.toRealPath().resolve("var/lib/consul-vm-agent/run.lock"));
-    try (RunLock held = RunLock.acquire(options(alias), java.time.Duration.ofSeconds(1))) {
+    try (RunLock held = RunLock.acquire(options(alias), Duration.ofSeconds(1))) {
       Run r = apply(root, "--lock-wait", "0");
-      assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.LOCKED);
+      assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.LOCKED.code());
     }
     assertThat(apply(root).code()).isZero();
     assertThat(tmpLocks())
@@ -242,7 +245,7 @@ class CliHostileRootTest {
             "--mirror",
             mirror.url());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("--root").contains(given.toString()).contains("--root /");
   }
 
@@ -258,7 +261,7 @@ class CliHostileRootTest {
     Path mnt = Files.createTempDirectory(Path.of("/run"), "cva-bind-");
     try {
       Process m = new ProcessBuilder("mount", "--bind", "/", mnt.toString()).inheritIO().start();
-      assertThat(m.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(m.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assumeTrue(m.exitValue() == 0, "bind mounts are not allowed here");
       try {
         CliApplyTest.Run r =
@@ -270,11 +273,11 @@ class CliHostileRootTest {
                 mnt.toString(),
                 "--mirror",
                 mirror.url());
-        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
         assertThat(r.err()).contains("--root").contains(mnt.toString());
       } finally {
         Process u = new ProcessBuilder("umount", mnt.toString()).inheritIO().start();
-        assertThat(u.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(u.waitFor(30, TimeUnit.SECONDS)).isTrue();
       }
     } finally {
       Files.delete(mnt); // an empty directory once unmounted; never recursive
@@ -293,7 +296,7 @@ class CliHostileRootTest {
 
     Run r = apply(root);
 
-    assertThat(r.code()).as(r.text()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.text()).isEqualTo(ExitCode.FAILED.code());
     assertThat(target).doesNotExist();
   }
 

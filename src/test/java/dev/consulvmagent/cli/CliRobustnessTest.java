@@ -9,6 +9,7 @@ import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,7 @@ class CliRobustnessTest {
     RunOptions o =
         new RunOptions(
             Optional.empty(), Optional.empty(), root, Optional.empty(), Optional.empty());
-    try (RunLock held = RunLock.acquire(o, java.time.Duration.ofSeconds(1))) {
+    try (RunLock held = RunLock.acquire(o, Duration.ofSeconds(1))) {
       long t0 = System.nanoTime();
       CliApplyTest.Run r =
           CliApplyTest.run(
@@ -50,7 +51,7 @@ class CliRobustnessTest {
               root.toString(),
               "--lock-wait",
               "1");
-      assertThat(r.code()).isEqualTo(ExitCodes.LOCKED);
+      assertThat(r.code()).isEqualTo(ExitCode.LOCKED.code());
       assertThat(r.err()).contains("another consul-vm-agent run holds");
       assertThat(System.nanoTime() - t0).isGreaterThan(900_000_000L);
     }

@@ -2,6 +2,13 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.consul.ConsulEndpoint;
+import dev.consulvmagent.consul.ConsulHttp;
+import dev.consulvmagent.consul.KvApi;
+import dev.consulvmagent.consul.TxnApi;
+import dev.consulvmagent.fleet.FleetKeys;
+import dev.consulvmagent.fleet.FleetOperator;
+import dev.consulvmagent.fleet.NodeReport;
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.Roots;
@@ -38,8 +45,7 @@ class CliWatchKillRealTest {
    * command builds its own connection pool, and polling it every 100 ms in one JVM would pass
    * 1.8.7's 200 connections per client (limits.http_max_conns_per_client) and be reset.
    */
-  static dev.consulvmagent.fleet.FleetOperator.Status poll(
-      dev.consulvmagent.fleet.FleetOperator op) {
+  static FleetOperator.Status poll(FleetOperator op) {
     try {
       return op.status();
     } catch (RuntimeException e) {
@@ -47,22 +53,18 @@ class CliWatchKillRealTest {
     }
   }
 
-  static boolean holding(dev.consulvmagent.fleet.FleetOperator op) {
+  static boolean holding(FleetOperator op) {
     var s = poll(op);
     return s != null
         && s.slotsHeld() == 1
-        && s.nodes().stream()
-            .anyMatch(r -> r.state() == dev.consulvmagent.fleet.NodeReport.State.APPLYING);
+        && s.nodes().stream().anyMatch(r -> r.state() == NodeReport.State.APPLYING);
   }
 
-  static boolean healthyAt1(dev.consulvmagent.fleet.FleetOperator op) {
+  static boolean healthyAt1(FleetOperator op) {
     var s = poll(op);
     return s != null
         && s.nodes().stream()
-            .anyMatch(
-                r ->
-                    r.revision() == 1
-                        && r.state() == dev.consulvmagent.fleet.NodeReport.State.HEALTHY);
+            .anyMatch(r -> r.revision() == 1 && r.state() == NodeReport.State.HEALTHY);
   }
 
   Process watch(Path cfg, Path root, String mirror, String addr, Path log) throws Exception {
@@ -114,14 +116,10 @@ class CliWatchKillRealTest {
       Files.writeString(cfg, Files.readString(cfg) + "fleet:\n  group: dashboard\n");
       String addr = "-http-addr=" + agent.httpAddr();
       String mirror = Examples.mirror().url();
-      var h =
-          new dev.consulvmagent.consul.ConsulHttp(
-              dev.consulvmagent.consul.ConsulEndpoint.of(agent.httpAddr()), Duration.ofSeconds(10));
+      var h = new ConsulHttp(ConsulEndpoint.of(agent.httpAddr()), Duration.ofSeconds(10));
       var op =
-          new dev.consulvmagent.fleet.FleetOperator(
-              new dev.consulvmagent.consul.KvApi(h),
-              new dev.consulvmagent.consul.TxnApi(h),
-              new dev.consulvmagent.fleet.FleetKeys("consul-vm-agent/", "dashboard"));
+          new FleetOperator(
+              new KvApi(h), new TxnApi(h), new FleetKeys("consul-vm-agent/", "dashboard"));
       Path overlay = tmp.resolve("blue.yaml");
       Files.writeString(
           overlay, "service:\n  annotations:\n    consul.hashicorp.com/service-meta-team: blue\n");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Field;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -29,7 +30,8 @@ class QuickArgsTest {
           "Path", List.of("/etc/consul-vm-agent/agent.yaml", "rel/u d.txt", "/tmp/image root"),
           "String",
               List.of("json", "text", "http://mirror.internal:8080/", "file:///srv/artifacts"),
-          "int", List.of("0", "120", "999999999"));
+          "int", List.of("0", "120", "999999999"),
+          "Output", List.of("json", "text"));
 
   /** Every option's value as picocli's model holds it after parsing, keyed by field. */
   static Map<String, Object> picocli(String[] args) {
@@ -147,7 +149,7 @@ class QuickArgsTest {
 
   @Test
   void errors_onTheQuickPath_getTheSameExitCodesAndMessages() throws Exception {
-    java.nio.file.Path missing = java.nio.file.Path.of("/nonexistent/agent.yaml");
+    Path missing = Path.of("/nonexistent/agent.yaml");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code =
@@ -155,7 +157,7 @@ class QuickArgsTest {
             new String[] {"validate", "--config", missing.toString()},
             new PrintWriter(out),
             new PrintWriter(err));
-    assertThat(code).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(code).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(err.toString())
         .contains("invalid configuration")
         .contains(missing.toString())
@@ -174,9 +176,9 @@ class QuickArgsTest {
                 new String[] {"apply", "--confg", "x"},
                 new PrintWriter(new StringWriter()),
                 new PrintWriter(err3)))
-        .isEqualTo(ExitCodes.USAGE);
+        .isEqualTo(ExitCode.USAGE.code());
     assertThat(err3.toString()).contains("--confg");
-    assertThat(Arrays.asList(ExitCodes.OK, ExitCodes.USAGE)).doesNotContain(code);
+    assertThat(Arrays.asList(ExitCode.OK.code(), ExitCode.USAGE.code())).doesNotContain(code);
   }
 
   @Test
@@ -184,10 +186,10 @@ class QuickArgsTest {
     StringWriter err = new StringWriter();
     int code =
         Main.run(
-            new String[] {"validate", "--lock-wait=-1", "--config", "/nonexistent/agent.yaml"},
+            new String[] {"apply", "--lock-wait=-1", "--config", "/nonexistent/agent.yaml"},
             new PrintWriter(new StringWriter()),
             new PrintWriter(err));
-    assertThat(code).isEqualTo(ExitCodes.USAGE);
+    assertThat(code).isEqualTo(ExitCode.USAGE.code());
     assertThat(err.toString()).contains("--lock-wait").contains("negative");
   }
 }

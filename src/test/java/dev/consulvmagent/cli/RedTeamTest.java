@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -53,7 +57,7 @@ class RedTeamTest {
   void hardLinkToAnOutsideFile_itsModeAndOwnerAreNeverChanged(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     CliApplyTest.Run first = apply(root);
-    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCodes.OK);
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.OK.code());
     Path inside = root.resolve(where);
     Path outside = Files.createDirectories(tmp.resolve("outside")).resolve("shadow");
     Files.copy(inside, outside);
@@ -65,7 +69,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = apply(root);
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.OK.code());
     assertThat(Files.getAttribute(outside, "unix:mode")).as("outside file's mode").isEqualTo(mode);
     assertThat(Files.readAllBytes(outside)).isEqualTo(content);
     assertThat(Files.getAttribute(inside, "unix:nlink")).as("own inode now").isEqualTo(1);
@@ -95,7 +99,7 @@ class RedTeamTest {
   void uninstall_ledgerListingAPathTheAgentNeverRecords_removesNothing(String entry)
       throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
-    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    assertThat(apply(root).code()).isEqualTo(ExitCode.OK.code());
     Path ledger = root.resolve("var/lib/consul-vm-agent/owned.json");
     String json = Files.readString(ledger);
     String forged = json.replaceFirst("\\[", "[ \"" + entry.replace("\\", "\\\\") + "\",");
@@ -104,7 +108,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = CliApplyTest.run("uninstall", "--root", root.toString());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.FAILED.code());
     assertThat(r.err()).contains("owned.json is not a ledger").contains("Nothing was removed");
     assertThat(Roots.snapshot(root)).isEqualTo(before);
   }
@@ -126,10 +130,10 @@ class RedTeamTest {
       })
   void hugeFileWhereTheAgentReadsOne_neverRunsTheHeapOut(String where) throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
-    assertThat(apply(root).code()).isEqualTo(ExitCodes.OK);
+    assertThat(apply(root).code()).isEqualTo(ExitCode.OK.code());
     Path big = root.resolve(where);
     Files.delete(big);
-    try (var f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+    try (var f = new RandomAccessFile(big.toFile(), "rw")) {
       f.setLength(300L << 20);
     }
 
@@ -144,8 +148,8 @@ class RedTeamTest {
             mirror.url());
 
     assertThat(r.err()).doesNotContain("OutOfMemoryError");
-    assertThat(r.code()).as(r.err()).isIn(ExitCodes.OK, ExitCodes.FAILED);
-    if (r.code() == ExitCodes.FAILED) assertThat(r.err()).contains("larger than 8 MiB");
+    assertThat(r.code()).as(r.err()).isIn(ExitCode.OK.code(), ExitCode.FAILED.code());
+    if (r.code() == ExitCode.FAILED.code()) assertThat(r.err()).contains("larger than 8 MiB");
     else assertThat(Files.size(big)).isLessThan(1 << 20);
   }
 
@@ -177,7 +181,7 @@ class RedTeamTest {
 
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", config.toString());
 
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("connect-service-upstreams").contains("not a valid name");
   }
 
@@ -198,7 +202,7 @@ class RedTeamTest {
             "service:\n  name: counting",
             "service:\n  meta:\n    " + e + "\n  name: counting");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", structured.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("service.meta").contains("Consul");
 
     String annotation =
@@ -209,7 +213,7 @@ class RedTeamTest {
         Examples.config(
             tmp, "dashboard", "consul.hashicorp.com/service-meta-team: seed", annotation);
     r = CliApplyTest.run("validate", "--config", annotated.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("service-meta-").contains("Consul");
   }
 
@@ -237,9 +241,9 @@ class RedTeamTest {
       "--config", config.toString(), "--root", root.toString(), "--mirror", mirror.url()
     };
     CliApplyTest.Run plan = CliApplyTest.run(concat("plan", args));
-    assertThat(plan.code()).as(plan.out() + plan.err()).isEqualTo(ExitCodes.OK);
+    assertThat(plan.code()).as(plan.out() + plan.err()).isEqualTo(ExitCode.OK.code());
     CliApplyTest.Run apply = CliApplyTest.run(concat("apply", args));
-    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCode.OK.code());
 
     assertThat(plan.out() + plan.err() + apply.out() + apply.err()).doesNotContain("LEAKME");
     assertThat(Files.readString(root.resolve("var/lib/consul-vm-agent/last-run.json")))
@@ -259,7 +263,7 @@ class RedTeamTest {
    * overwrite ours): consul-dns-redirect was not reserved. Taken from what a real apply writes, so
    * a unit added later is covered too.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void appNamedAfterAnyUnitTheAgentWrites_isExit3() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     Path config = Examples.config(tmp, "dashboard");
@@ -272,8 +276,8 @@ class RedTeamTest {
             root.toString(),
             "--mirror",
             mirror.url());
-    assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCodes.OK);
-    java.util.List<String> ours;
+    assertThat(a.code()).as(a.out() + a.err()).isEqualTo(ExitCode.OK.code());
+    List<String> ours;
     try (var s = Files.list(root.resolve("etc/systemd/system"))) {
       ours =
           s.map(p -> p.getFileName().toString())
@@ -288,7 +292,9 @@ class RedTeamTest {
           Examples.config(
               tmp, "dashboard", "  name: dashboard\n  url", "  name: " + unit + "\n  url");
       CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-      assertThat(r.code()).as(unit + ": " + r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+      assertThat(r.code())
+          .as(unit + ": " + r.out() + r.err())
+          .isEqualTo(ExitCode.INVALID_CONFIG.code());
       assertThat(r.err()).as(unit).contains("app.name").contains("reserved");
     }
   }
@@ -300,7 +306,7 @@ class RedTeamTest {
    * never works. Exit 3 naming the field.
    */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource(
+  @CsvSource(
       delimiter = '|',
       value = {
         "counting  | '  port: 9003\nservice' | '  port: 8500\nservice' | app.port",
@@ -318,7 +324,7 @@ class RedTeamTest {
       String example, String from, String to, String field) {
     Path c = Examples.config(tmp, example, from.replace("\\n", "\n"), to.replace("\\n", "\n"));
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains(field).contains("is taken by");
   }
 
@@ -342,7 +348,7 @@ class RedTeamTest {
     CliApplyTest.Run r =
         CliApplyTest.run(
             "redirect-traffic", "--dry-run", "-proxy-uid=997", "-proxy-inbound-port=20000", flag);
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.out()).doesNotContain("-A CONSUL_PROXY_OUTPUT").doesNotContain("DROP");
   }
 
@@ -361,7 +367,7 @@ class RedTeamTest {
                 + cidr
                 + "\"");
     CliApplyTest.Run r = CliApplyTest.run("validate", "--config", c.toString());
-    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("exclude-outbound-cidrs");
   }
 
@@ -369,7 +375,7 @@ class RedTeamTest {
    * An authenticated mirror (http://user:password@host): the password was printed in every download
    * line and error, and kept in last-run.json and each receipt's fetched-from.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void mirrorCredentials_neverInTheOutputTheResultFileOrAReceipt() throws Exception {
     Path root = Roots.forApply(tmp.resolve("root"));
     String withPassword = mirror.url().replace("http://", "http://admin:Pw5ecret@");
@@ -392,8 +398,8 @@ class RedTeamTest {
             "--mirror",
             withPassword + "/nowhere");
 
-    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCodes.OK);
-    assertThat(failed.code()).isEqualTo(ExitCodes.FAILED);
+    assertThat(apply.code()).as(apply.out() + apply.err()).isEqualTo(ExitCode.OK.code());
+    assertThat(failed.code()).isEqualTo(ExitCode.FAILED.code());
     assertThat(apply.out() + apply.err() + failed.out() + failed.err())
         .contains("***@")
         .doesNotContain("Pw5ecret");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.testing.Ports;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ class SeedDropInTest {
             type,
             // hermetic: whatever Consul listens on this machine's 8500 is not asked
             "--http-addr",
-            dev.consulvmagent.testing.Ports.nothingListening());
+            Ports.nothingListening());
     assertThat(r.code()).as(r.err()).isZero();
     if (!type.equals("service-registration")) {
       assertThat(r.out()).isEqualTo(seed);

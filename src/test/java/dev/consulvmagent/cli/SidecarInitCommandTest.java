@@ -2,9 +2,11 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.testing.Ports;
 import dev.consulvmagent.testing.Roots;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,7 @@ class SidecarInitCommandTest {
   void dryFull_printsTheFullCommandLines_andWritesNothing() throws Exception {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
     // hermetic: whatever Consul listens on this machine's 8500 is not asked
-    String down = dev.consulvmagent.testing.Ports.nothingListening();
+    String down = Ports.nothingListening();
     CliApplyTest.Run reg =
         CliApplyTest.run(
             "sidecar-init",
@@ -94,10 +96,10 @@ class SidecarInitCommandTest {
             new String[] {"--full", "--type", "envoy"},
             new String[] {"--http-addr", "unix:///run/consul.sock"},
             new String[] {"--http-addr", "http://a b"})) {
-      List<String> line = new java.util.ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
+      List<String> line = new ArrayList<>(List.of("sidecar-init", "-f", f.toString()));
       line.addAll(List.of(args));
       CliApplyTest.Run r = CliApplyTest.run(line.toArray(String[]::new));
-      assertThat(r.code()).as(line.toString()).isEqualTo(ExitCodes.USAGE);
+      assertThat(r.code()).as(line.toString()).isEqualTo(ExitCode.USAGE.code());
       assertThat(r.out()).isEmpty();
       assertThat(r.err()).contains(args[0].equals("--http-addr") ? "--http-addr" : "--type");
     }
@@ -125,7 +127,7 @@ class SidecarInitCommandTest {
     Path f = seedConfig("{\"name\": \"web\", \"port\": 80, \"prot\": 81}");
     CliApplyTest.Run r =
         CliApplyTest.run("sidecar-init", "-f", f.toString(), "--dry", "--type", "redirect");
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).contains("prot", "unknown key");
   }
@@ -141,7 +143,7 @@ class SidecarInitCommandTest {
     var before = Roots.snapshot(root);
     CliApplyTest.Run r =
         CliApplyTest.run("sidecar-init", "-f", f.toString(), "--root", root.toString());
-    assertThat(r.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err())
         .contains(
             "consul.hashicorp.com/connect-service-upstreams",
@@ -176,7 +178,7 @@ class SidecarInitCommandTest {
       throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
-    String down = dev.consulvmagent.testing.Ports.nothingListening();
+    String down = Ports.nothingListening();
     String[] dry = {
       "sidecar-init",
       "-f",
@@ -201,7 +203,7 @@ class SidecarInitCommandTest {
     Files.writeString(env.resolve("counting.env"), "MANAGED_CONSUL_VERSION=1.8.7\n");
     CliApplyTest.Run applied = CliApplyTest.run(dry);
     // 1.8.7 has no transparent proxy (the seed's default): refused, naming the field
-    assertThat(applied.code()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(applied.code()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(applied.err())
         .contains(
             "rendering for Consul 1.8.7 (the one apply rendered for, in"

@@ -190,7 +190,7 @@ class SidecarInitRealTest {
     CliApplyTest.Run r =
         CliApplyTest.run(
             "sidecar-init", "-f", f.toString(), "--root", root.toString(), "--http-addr", http);
-    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.INVALID_CONFIG);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
     assertThat(r.err()).contains("consul.version", "Consul 1.8.7");
     try (var s = Files.list(root)) {
       assertThat(s.count()).isZero();

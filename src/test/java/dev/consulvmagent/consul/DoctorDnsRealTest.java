@@ -107,8 +107,8 @@ class DoctorDnsRealTest {
         .doesNotContain("resolvectl")
         .contains("nameserver 10.255.255.53")
         .contains("127.0.0.1 first")
-        .contains("CONSUL_DNS_REDIRECT")
-        .contains("envoy@web");
+        .contains("systemctl status consul-dns-redirect.service")
+        .contains("iptables -t nat -S CONSUL_VM_DNS");
   }
 
   @Test

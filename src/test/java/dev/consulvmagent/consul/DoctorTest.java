@@ -1,5 +1,6 @@
 package dev.consulvmagent.consul;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -121,10 +122,7 @@ class DoctorTest {
     // "Permission denied", scripts/e2e real-consul)
     wiremock.stubFor(
         get("/v1/agent/self")
-            .willReturn(
-                com.github.tomakehurst.wiremock.client.WireMock.aResponse()
-                    .withStatus(403)
-                    .withBody("Permission denied")));
+            .willReturn(aResponse().withStatus(403).withBody("Permission denied")));
     List<Doctor.Check> cs = checks();
     assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
     assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.OK);

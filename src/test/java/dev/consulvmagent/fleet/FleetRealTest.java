@@ -10,6 +10,7 @@ import dev.consulvmagent.consul.SessionApi;
 import dev.consulvmagent.consul.TxnApi;
 import dev.consulvmagent.fleet.HealthTracker.Sample;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.testing.RealConsul;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -193,7 +194,7 @@ class FleetRealTest {
                     QUICK,
                     List.of("dns: {mode: x}\n".getBytes()),
                     OptionalLong.empty()))
-        .isInstanceOf(dev.consulvmagent.spec.SpecException.class);
+        .isInstanceOf(SpecException.class);
     assertThat(op.status().desired()).isEmpty();
   }
 

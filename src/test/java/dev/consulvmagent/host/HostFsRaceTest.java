@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -62,7 +63,7 @@ class HostFsRaceTest {
             f -> f.deleteTree("/etc/consul.d/made"));
 
     AtomicBoolean stop = new AtomicBoolean();
-    java.util.Random rnd = new java.util.Random(20);
+    Random rnd = new Random(20);
     Thread flipper =
         new Thread(
             () -> {

@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.testing.Roots;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -32,7 +37,7 @@ class HostFsTest {
   }
 
   static Stream<Arguments> operations() {
-    Map<String, Consumer<HostFs>> ops = new java.util.LinkedHashMap<>();
+    Map<String, Consumer<HostFs>> ops = new LinkedHashMap<>();
     ops.put(
         "writeAtomic", fs -> fs.writeAtomic("/etc/consul.d/x.json", new byte[] {1}, 0640, -1, -1));
     ops.put("mkdir", fs -> fs.mkdir("/etc/consul.d/sub", 0755, -1, -1));
@@ -62,15 +67,15 @@ class HostFsTest {
   }
 
   interface IoOp {
-    void accept(HostFs fs) throws java.io.IOException;
+    void accept(HostFs fs) throws IOException;
   }
 
   private static Consumer<HostFs> io(IoOp op) {
     return fs -> {
       try {
         op.accept(fs);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     };
   }
@@ -90,10 +95,9 @@ class HostFsTest {
     assertThat(fs.isRegularFile(link)).isFalse();
     assertThat(fs.isRegularFile(file)).isTrue();
     assertThatThrownBy(() -> fs.openFile(link)).isInstanceOf(UnsafePathException.class);
-    assertThatThrownBy(() -> fs.openChannel(link))
-        .isInstanceOf(java.nio.file.FileSystemException.class);
+    assertThatThrownBy(() -> fs.openChannel(link)).isInstanceOf(FileSystemException.class);
     assertThatThrownBy(() -> fs.copyToTemp(link, root.resolve(".t1")))
-        .isInstanceOf(java.nio.file.FileSystemException.class);
+        .isInstanceOf(FileSystemException.class);
     assertThat(root.resolve(".t1")).doesNotExist();
     try (var in = fs.openFile(file)) {
       assertThat(in.readAllBytes()).isEqualTo("ours".getBytes());
@@ -172,7 +176,7 @@ class HostFsTest {
   void createDirsWithFile_isOneStep_andSweepsWhatAKilledAttemptLeft() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     Path stale = Files.createDirectories(root.resolve(".var.tmp-0ld/lib"));
-    Files.setLastModifiedTime(stale.getParent(), java.nio.file.attribute.FileTime.fromMillis(0));
+    Files.setLastModifiedTime(stale.getParent(), FileTime.fromMillis(0));
     HostFs fs = new HostFs(root, false);
     assertThat(fs.createDirsWithFile("/var/lib/agent", "owned.json", "{}".getBytes(), 0600))
         .isTrue();

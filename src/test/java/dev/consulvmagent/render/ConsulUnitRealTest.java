@@ -45,10 +45,16 @@ class ConsulUnitRealTest {
     Files.writeString(f, Units.envoyTemplate(true));
     Path dns = tmp.resolve("consul-dns-redirect.service");
     Files.writeString(dns, Units.dnsRedirect());
-    Process p =
+    // envoy@ Requires=consul.service: ours, found first on the search path, not whatever this
+    // machine has (Debian's consul package ships one; a machine without it failed here with
+    // "Unit consul.service not found"). systemd(1), $SYSTEMD_UNIT_PATH: a trailing ":" appends
+    // the default path, where systemd's own targets (sysinit.target, …) are.
+    Files.writeString(tmp.resolve("consul.service"), Units.consul());
+    ProcessBuilder pb =
         new ProcessBuilder("systemd-analyze", "verify", "--man=no", f.toString(), dns.toString())
-            .redirectErrorStream(true)
-            .start();
+            .redirectErrorStream(true);
+    pb.environment().put("SYSTEMD_UNIT_PATH", tmp + ":");
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(out.lines().filter(l -> !l.isBlank() && !l.contains("is not executable"))).isEmpty();

@@ -8,6 +8,7 @@ import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.SpecLoader;
+import dev.consulvmagent.testing.Examples;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ class ConsulValidateRealTest {
                   + "    consul.hashicorp.com/connect-service-upstreams: counting:9001");
     }
     assertThat(text).contains(VERSION);
-    return text + dev.consulvmagent.testing.Examples.INSECURE;
+    return text + Examples.INSECURE;
   }
 
   /** What ConsulModule and SidecarFiles write into /etc/consul.d for this spec. */

@@ -152,7 +152,7 @@ class ResourceContractTest {
             v -> new CopyResource(source(v), "/usr/local/bin/consul-vm-agent.jar"),
             "jar one",
             "jar two!",
-            List.of("size", "mtime")),
+            List.of("size", "modified")),
         file("binary", ResourceContractTest::envoy, "1.26.8", "1.27.0", List.of("source")),
         // presence is all a user converges to (never a uid change): the update is a lost group
         new Case(

@@ -3,17 +3,25 @@ package dev.consulvmagent.secure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.consul.ConsulQuery;
 import dev.consulvmagent.consul.IntentionApi;
+import dev.consulvmagent.consul.PostureApi;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.module.SecureServiceModuleTest;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.resource.FileResource;
+import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.Secret;
+import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.RecordingHost;
 import dev.consulvmagent.testing.Roots;
@@ -148,10 +156,10 @@ class ClientMeshRealTest {
     // what the secure first boot adds on a client once Consul joined: login, token file, one
     // intention (issue 19 asks for at most a second of agent time; bounded loosely here, since
     // the test machine is shared, and printed for BENCHMARKS.md)
-    java.time.Duration took = java.time.Duration.between(first.start(), first.end());
+    Duration took = Duration.between(first.start(), first.end());
     System.err.println(
         "client cluster step (login + token + intentions): " + took.toMillis() + " ms");
-    assertThat(took).isLessThan(java.time.Duration.ofSeconds(5));
+    assertThat(took).isLessThan(Duration.ofSeconds(5));
     FileStat st = counting.fs().stat(ClientMesh.tokenFile("counting")).orElseThrow();
     assertThat(st.mode() & 07777).isEqualTo(0640);
     Secret token = tokenIn(counting, "counting");
@@ -434,7 +442,7 @@ class ClientMeshRealTest {
             in,
             host,
             new AclApi(SecureCluster.http(agent, null)),
-            new dev.consulvmagent.consul.PostureApi(SecureCluster.http(agent, null)),
+            new PostureApi(SecureCluster.http(agent, null)),
             t -> new IntentionApi(SecureCluster.http(agent, t)));
     reported.add(items.toString());
     return items;
@@ -449,25 +457,23 @@ class ClientMeshRealTest {
   @Order(7)
   void registrationWithTheServiceToken_syncsToTheCatalog() throws Exception {
     Secret token = tokenIn(counting, "counting");
-    dev.consulvmagent.spec.MeshService m =
-        new dev.consulvmagent.spec.SpecLoader()
-            .parse(
-                dev.consulvmagent.module.SecureServiceModuleTest.client("")
-                    .getBytes(StandardCharsets.UTF_8))
+    MeshService m =
+        new SpecLoader()
+            .parse(SecureServiceModuleTest.client("").getBytes(StandardCharsets.UTF_8))
             .service()
             .orElseThrow()
             .mesh();
-    dev.consulvmagent.engine.Resource reg =
-        dev.consulvmagent.sidecar.SidecarFiles.resources(
+    Resource reg =
+        SidecarFiles.resources(
                 m,
                 19000,
                 Optional.empty(),
                 Optional.of(Map.entry(token.value(), ClientMesh.tokenFile("counting"))),
                 false,
                 "1.8.7",
-                dev.consulvmagent.consul.ConsulEndpoint.LOCAL)
+                ConsulEndpoint.LOCAL)
             .get(0);
-    byte[] doc = ((dev.consulvmagent.resource.FileResource) reg).content();
+    byte[] doc = ((FileResource) reg).content();
     Files.write(client.configDir().resolve("service-registration.json"), doc);
     ConsulHttp admin = SecureCluster.http(client, mesh.management);
     assertThat(admin.exchange("PUT", "/v1/agent/reload", null, ConsulQuery.NONE).code())

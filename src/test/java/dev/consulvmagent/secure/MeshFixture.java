@@ -1,5 +1,7 @@
 package dev.consulvmagent.secure;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +26,8 @@ public final class MeshFixture {
   public String file(String name) {
     try {
       return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.consulvmagent.secure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.app.MeshOperator;
 import dev.consulvmagent.host.SecretFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
@@ -12,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -116,7 +118,7 @@ class UserDataTemplateTest {
                 + indent(AGENT, 6));
     assertThatThrownBy(
             () ->
-                dev.consulvmagent.app.MeshOperator.userData(
+                MeshOperator.userData(
                     f.dir,
                     "web",
                     template,
@@ -140,15 +142,14 @@ class UserDataTemplateTest {
                 + indent(AGENT, 6));
     ByteArrayOutputStream pipe = new ByteArrayOutputStream();
     // under surefire standard output is not a terminal
-    dev.consulvmagent.app.MeshOperator.userData(
+    MeshOperator.userData(
         f.dir, "web", template, Optional.empty(), "1h", List.of(), Optional.empty(), pipe);
     assertThat(pipe.toString(StandardCharsets.UTF_8))
         .startsWith("#cloud-config")
         .contains("intro_token");
     Path existing = Files.writeString(tmp.resolve("old.yaml"), "old");
-    Files.setPosixFilePermissions(
-        existing, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    dev.consulvmagent.app.MeshOperator.userData(
+    Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rw-r--r--"));
+    MeshOperator.userData(
         f.dir, "web", template, Optional.empty(), "1h", List.of(), Optional.of(existing), pipe);
     assertThat(SecretFiles.mode(existing)).isEqualTo(0600);
     assertThat(Files.readString(existing)).contains("intro_token");

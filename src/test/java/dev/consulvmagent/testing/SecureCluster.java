@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
@@ -21,6 +22,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -57,7 +59,7 @@ public final class SecureCluster {
       return new SecureCluster(dir, Base64.getEncoder().encodeToString(g), kpg.generateKeyPair());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -181,7 +183,7 @@ public final class SecureCluster {
       s.initSign(jwtKeys.getPrivate());
       s.update((h + "." + p).getBytes(StandardCharsets.US_ASCII));
       return h + "." + p + "." + b.encodeToString(s.sign());
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -190,9 +192,7 @@ public final class SecureCluster {
   public static ConsulHttp http(RealConsul agent, Secret token) {
     ConsulEndpoint e = ConsulEndpoint.of(agent.httpAddr());
     if (token != null)
-      e =
-          new ConsulEndpoint(
-              e.scheme(), e.address(), e.pathPrefix(), java.util.Optional.of(token), e.tls());
+      e = new ConsulEndpoint(e.scheme(), e.address(), e.pathPrefix(), Optional.of(token), e.tls());
     return new ConsulHttp(e, Duration.ofSeconds(10));
   }
 }
