@@ -119,12 +119,28 @@ class Admin(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# The ACL token the real Envoy presents to the agent: Consul's bootstrap puts it in the ADS
+# stream's initial metadata, key x-consul-token (hashicorp/consul
+# command/connect/envoy/bootstrap_tpl.go, v1.8.7); empty without ACLs. Never printed.
+TOKEN = ""
+
+
 def consul_get(path):
     base = os.environ.get("CONSUL_HTTP_ADDR", "127.0.0.1:8500")
     if "://" not in base:
         base = "http://" + base
-    with urllib.request.urlopen(base + path, timeout=5) as r:
+    headers = {"X-Consul-Token": TOKEN} if TOKEN else {}
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=5) as r:
         return json.loads(r.read())
+
+
+def bootstrap_token(boot):
+    grpc = boot.get("dynamic_resources", {}).get("ads_config", {}).get("grpc_services", [])
+    for g in grpc if isinstance(grpc, list) else [grpc]:
+        for m in g.get("initial_metadata", []):
+            if m.get("key") == "x-consul-token":
+                return m.get("value", "")
+    return ""
 
 
 def upstream_target(up):
@@ -158,8 +174,10 @@ def serve_upstream(s, up):
 
 def from_bootstrap(path):
     """The proxy's registration, read from the agent as named by Consul's bootstrap."""
+    global TOKEN
     with open(path) as f:  # a named pipe: read it once
         boot = json.load(f)
+    TOKEN = bootstrap_token(boot)
     proxy_id = boot["node"]["id"]
     sock = boot["admin"]["address"]["socket_address"]
     reg = consul_get("/v1/agent/service/" + urllib.parse.quote(proxy_id, safe=""))

@@ -3,6 +3,7 @@ package dev.consulvmagent.consul;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.spec.Secret;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -64,6 +65,13 @@ public final class AgentApi {
 
   public AgentApi(ConsulHttp http) {
     this.http = http;
+  }
+
+  /** This agent with token t, unless its endpoint has a token already (the environment's wins). */
+  public AgentApi withTokenIfNone(Optional<Secret> t) {
+    return http.endpoint().token().isPresent() || t.isEmpty()
+        ? this
+        : new AgentApi(http.withToken(t.get()));
   }
 
   /** Where the calls go (for messages). */

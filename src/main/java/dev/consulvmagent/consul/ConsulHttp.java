@@ -47,6 +47,15 @@ public final class ConsulHttp {
     this.timeout = timeout;
   }
 
+  /** The same agent and connection pool, with token t. */
+  ConsulHttp withToken(Secret t) {
+    ConsulEndpoint e = endpoint;
+    return new ConsulHttp(
+        new ConsulEndpoint(e.scheme(), e.address(), e.pathPrefix(), Optional.of(t), e.tls()),
+        http,
+        timeout);
+  }
+
   private static Call.Factory client(ConsulEndpoint e, Duration timeout) {
     if (e.scheme().equals("unix"))
       return HttpClients.consulUnix(Path.of(e.address()), timeout, Duration.ZERO);

@@ -28,10 +28,21 @@ final class ConsulModule {
     return resources(spec, ctx, CatalogMode.NORMAL);
   }
 
+  /**
+   * /etc/consul.d: 0750 consul:consul; on a secure machine 0751, so that Envoy (user envoy) can
+   * reach its service token /etc/consul.d/tokens/<service>.token (0640 root:envoy in a 0750
+   * root:envoy directory): `consul connect envoy -token-file` otherwise fails with "Error loading
+   * token file: … permission denied" (seen in scripts/e2e real-consul). Search only, no listing:
+   * every file here is 0640 or 0600 and every subdirectory 0750, so nothing else opens up.
+   */
+  static int configDirMode(AgentSpec spec) {
+    return spec.security().secure() ? 0751 : 0750;
+  }
+
   static List<Resource> resources(AgentSpec spec, Context ctx, CatalogMode mode) {
     Notification restart = Notification.restart("consul.service");
     List<Resource> out = new ArrayList<>();
-    out.add(new DirectoryResource("/etc/consul.d", 0750, "consul", "consul"));
+    out.add(new DirectoryResource("/etc/consul.d", configDirMode(spec), "consul", "consul"));
     out.add(new DirectoryResource("/var/lib/consul", 0750, "consul", "consul"));
     out.add(new BinaryResource(ctx.binary("/usr/bin/consul"), restart));
     if (mode.bake()) {

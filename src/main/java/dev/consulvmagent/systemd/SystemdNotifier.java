@@ -2,6 +2,7 @@ package dev.consulvmagent.systemd;
 
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Notifier;
+import dev.consulvmagent.host.ExecResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.UnitNames;
 import java.time.Duration;
@@ -57,7 +58,17 @@ public final class SystemdNotifier implements Notifier {
         }
         case RELOAD -> {
           if (isActive(n.target())) {
-            host.run(n.command(), Duration.ofSeconds(30)).check();
+            ExecResult r = host.run(n.command(), Duration.ofSeconds(30));
+            if (!r.ok() && aclDeniedConsulReload(n, r)) {
+              // ACL default deny: a secure client has no token with agent:write, which `consul
+              // reload` (PUT /v1/agent/reload) needs; SIGHUP makes the agent reload its config
+              // the same way (hashicorp/consul command/agent/agent.go v1.8.7: SIGHUP →
+              // handleReload), a rejected config going to its log as with `consul reload`.
+              systemctl("kill", "--signal=HUP", "--kill-who=main", n.target());
+              lines.add(n.describe() + " (403 without agent:write: SIGHUP to " + n.target() + ")");
+              continue;
+            }
+            r.check();
           } else {
             lines.add("skipped: " + n.describe() + " (" + n.target() + " is not running)");
             continue;
@@ -67,6 +78,13 @@ public final class SystemdNotifier implements Notifier {
       lines.add(n.describe());
     }
     return lines;
+  }
+
+  /** `consul reload` refused by the ACL system (403 Permission denied), not a bad config. */
+  static boolean aclDeniedConsulReload(Notification n, ExecResult r) {
+    return n.target().equals(UnitNames.CONSUL)
+        && n.command().equals(UnitNames.consulReload().command())
+        && (r.stdout() + r.stderr()).contains("403 (Permission denied)");
   }
 
   private void systemctl(String... args) {

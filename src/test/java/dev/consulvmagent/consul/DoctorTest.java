@@ -1,5 +1,6 @@
 package dev.consulvmagent.consul;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -111,6 +112,29 @@ class DoctorTest {
               assertThat(c.hint()).contains("envoy@web");
             });
     assertThat(Doctor.exitCode(cs)).isEqualTo(1);
+  }
+
+  @Test
+  void aclDenyOnAgentSelf_stillSeesARunningAgentAndItsLeader() {
+    healthyAgent("agent-checks-passing");
+    // real 1.8.7 under ACL default deny, a token without agent:read: HTTP 403, body "Permission
+    // denied" (its log: agent.http: Request error: method=GET url=/v1/agent/self ... error=
+    // "Permission denied", scripts/e2e real-consul)
+    wiremock.stubFor(
+        get("/v1/agent/self")
+            .willReturn(aResponse().withStatus(403).withBody("Permission denied")));
+    List<Doctor.Check> cs = checks();
+    assertThat(verdict(cs, "consul agent")).isEqualTo(Doctor.Verdict.OK);
+    assertThat(verdict(cs, "cluster")).isEqualTo(Doctor.Verdict.OK);
+    assertThat(cs)
+        .filteredOn(c -> c.name().equals("consul agent"))
+        .first()
+        .extracting(Doctor.Check::detail)
+        .asString()
+        .contains("agent:read");
+    // without a leader it is still a failed cluster
+    stub("/v1/status/leader", "status-leader-no-known-servers");
+    assertThat(verdict(checks(), "cluster")).isEqualTo(Doctor.Verdict.FAIL);
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.consulvmagent.engine.State;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.resource.AbsentResource;
+import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.secure.MeshFixture;
 import dev.consulvmagent.secure.UserDataSecurity;
@@ -122,6 +123,27 @@ class SecurityFilesTest {
             r ->
                 r instanceof AbsentResource
                     && r.path().equals(Optional.of(ConsulConfig.INTRO_TOKEN_FILE)));
+  }
+
+  static String configDirMode(List<Resource> rs) {
+    return rs.stream()
+        .filter(
+            r -> r instanceof DirectoryResource && r.path().equals(Optional.of("/etc/consul.d")))
+        .findFirst()
+        .orElseThrow()
+        .desired()
+        .get("mode");
+  }
+
+  @Test
+  void client_envoyCanReachItsServiceToken_throughAConfigDirItCannotList() throws Exception {
+    // the token's directory is 0750 root:envoy (secure/ServiceTokenResource); its parent must
+    // let envoy search (o+x) but not read (o-r)
+    assertThat(configDirMode(resources(spec("counting"), tmp.resolve("root")))).isEqualTo("0751");
+    String yaml =
+        Files.readString(Path.of("examples/counting.yaml")) + "security:\n  mode: insecure\n";
+    AgentSpec insecure = new SpecLoader().parse(yaml.getBytes(StandardCharsets.UTF_8));
+    assertThat(configDirMode(resources(insecure, tmp.resolve("root2")))).isEqualTo("0750");
   }
 
   @Test
