@@ -97,10 +97,10 @@ final class RedirectTrafficCommand implements Callable<Integer> {
 
   @Option(
       names = {"-http-addr", "--http-addr"},
-      defaultValue = "${env:CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}",
       paramLabel = "URL",
       description =
-          "The Consul agent's HTTP API (default: $CONSUL_HTTP_ADDR, else ${DEFAULT-VALUE}).")
+          "The Consul agent's HTTP API (default: $CONSUL_HTTP_ADDR, else 127.0.0.1:8500; with or"
+              + " without http://, https://, or unix:///path).")
   String httpAddr;
 
   @Option(
@@ -150,7 +150,7 @@ final class RedirectTrafficCommand implements Callable<Integer> {
                     .orElse("127.0.0.1:19000"));
     var o =
         new RedirectTraffic.Options(
-            ConsulAccess.of(Optional.of(httpAddr), Optional.ofNullable(token)),
+            ConsulAccess.of(Optional.ofNullable(httpAddr), Optional.ofNullable(token)),
             !noDefaults,
             dnsRedirect,
             dryRun,
