@@ -2,6 +2,7 @@ package dev.consulvmagent.spec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -237,11 +238,9 @@ final class Annotations {
         if (!(parsed instanceof Map<?, ?> m))
           throw error(P + "proxy-config-map", "must be a JSON object");
         m.forEach((k, v) -> proxyConfig.put(String.valueOf(k), v));
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         String why =
-            e instanceof com.fasterxml.jackson.core.JsonProcessingException j
-                ? j.getOriginalMessage()
-                : e.getMessage();
+            e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
         throw error(P + "proxy-config-map", "is not valid JSON: " + why);
       }
     }

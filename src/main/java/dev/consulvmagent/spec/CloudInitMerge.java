@@ -2,6 +2,7 @@ package dev.consulvmagent.spec;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -257,7 +258,7 @@ final class CloudInitMerge {
       ObjectMapper json = new ObjectMapper();
       json.enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS);
       ops = json.readValue(p, Object.class);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new Skip("not JSON");
     }
     if (!(ops instanceof List<?> list)) throw new Skip("a JSON patch is a list of operations");

@@ -1,15 +1,25 @@
 package dev.consulvmagent.spec;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 import org.apache.james.mime4j.MimeException;
 import org.apache.james.mime4j.stream.EntityState;
 import org.apache.james.mime4j.stream.Field;
@@ -70,7 +80,7 @@ final class CloudInitParts {
   static List<Part> process(byte[] raw, UserData.Budget budget) {
     byte[] data = gunzipQuiet(raw, budget);
     List<Part> out = new ArrayList<>();
-    byte[] head = java.util.Arrays.copyOf(data, Math.min(4096, data.length));
+    byte[] head = Arrays.copyOf(data, Math.min(4096, data.length));
     if (new String(head, StandardCharsets.ISO_8859_1)
         .toLowerCase(Locale.ROOT)
         .contains("mime-version:")) {
@@ -149,8 +159,8 @@ final class CloudInitParts {
   private static void explodeArchive(
       Object payload, List<Part> out, UserData.Budget budget, String where) {
     Object loaded = CloudInitYaml.load(payload, where, budget);
-    if (!(loaded instanceof List<?> || loaded instanceof java.util.Set<?>)) return; // default []
-    for (Object ent : (java.util.Collection<?>) loaded) {
+    if (!(loaded instanceof List<?> || loaded instanceof Set<?>)) return; // default []
+    for (Object ent : (Collection<?>) loaded) {
       if (ent instanceof String s) ent = Map.of("content", s);
       if (!(ent instanceof Map<?, ?> m)) continue;
       budget.part(where);
@@ -249,7 +259,7 @@ final class CloudInitParts {
 
   /** b''.join(bpayload.splitlines()). */
   private static byte[] joinLines(byte[] b) {
-    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(b.length);
+    ByteArrayOutputStream o = new ByteArrayOutputStream(b.length);
     for (byte x : b) if (x != '\n' && x != '\r') o.write(x);
     return o.toByteArray();
   }
@@ -303,7 +313,7 @@ final class CloudInitParts {
           case T_START_MULTIPART -> {
             String py = pythonBoundary(first(fields, "content-type"));
             String ours = stream.getBodyDescriptor().getBoundary();
-            if (!java.util.Objects.equals(py, ours))
+            if (!Objects.equals(py, ours))
               throw new SpecException(
                   "user-data",
                   "the MIME boundary parameter "
@@ -340,13 +350,12 @@ final class CloudInitParts {
   }
 
   /** email.feedparser's headerRE: a header, a continuation, or a From_ line. */
-  private static final java.util.regex.Pattern HEADER =
-      java.util.regex.Pattern.compile("^(From |[\\x21-\\x39\\x3b-\\x7e]*:|[\\t ])");
+  private static final Pattern HEADER =
+      Pattern.compile("^(From |[\\x21-\\x39\\x3b-\\x7e]*:|[\\t ])");
 
-  private static final java.util.regex.Pattern BOUNDARY =
-      java.util.regex.Pattern.compile(
-          "boundary\\s*=\\s*(?:\"([^\"\\r\\n]*)\"|([^\\s;\"]+))",
-          java.util.regex.Pattern.CASE_INSENSITIVE);
+  private static final Pattern BOUNDARY =
+      Pattern.compile(
+          "boundary\\s*=\\s*(?:\"([^\"\\r\\n]*)\"|([^\\s;\"]+))", Pattern.CASE_INSENSITIVE);
 
   /**
    * Python's email parser ends a header block at the first line that is not a header (and that line
@@ -355,7 +364,7 @@ final class CloudInitParts {
    */
   static byte[] pythonHeaderBlocks(byte[] data) {
     String text = new String(data, StandardCharsets.UTF_8);
-    java.util.Set<String> delimiters = new java.util.HashSet<>();
+    Set<String> delimiters = new HashSet<>();
     Matcher m = BOUNDARY.matcher(text);
     while (m.find()) delimiters.add("--" + (m.group(1) != null ? m.group(1) : m.group(2)));
     StringBuilder out = new StringBuilder(text.length() + 16);
@@ -451,7 +460,7 @@ final class CloudInitParts {
   }
 
   /** Whether any CR-separated piece of the text starts with one of the delimiters. */
-  private static boolean startsWithAny(String text, java.util.Set<String> delimiters) {
+  private static boolean startsWithAny(String text, Set<String> delimiters) {
     for (String piece : text.split("\r", -1))
       for (String d : delimiters) if (piece.startsWith(d)) return true;
     return false;
@@ -480,7 +489,7 @@ final class CloudInitParts {
    * raises; bounded by the budget.
    */
   static byte[] gunzip(byte[] b, String where, UserData.Budget budget) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     int pos = 0;
     boolean first = true;
     byte[] buf = new byte[64 * 1024];
@@ -513,8 +522,8 @@ final class CloudInitParts {
         }
         if ((flag & 2) != 0) pos += 2;
         if (pos > b.length) return null;
-        java.util.zip.Inflater inf = new java.util.zip.Inflater(true);
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        Inflater inf = new Inflater(true);
+        CRC32 crc = new CRC32();
         long size = 0;
         try {
           inf.setInput(b, pos, b.length - pos);
@@ -547,7 +556,7 @@ final class CloudInitParts {
         if (want != crc.getValue() || isize != (size & 0xffffffffL)) return null;
         pos += 8;
       }
-    } catch (java.util.zip.DataFormatException e) {
+    } catch (DataFormatException e) {
       return null;
     }
     budget.decoded(out.size(), where);

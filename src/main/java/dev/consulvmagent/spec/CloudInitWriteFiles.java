@@ -2,6 +2,8 @@ package dev.consulvmagent.spec;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -196,8 +198,8 @@ final class CloudInitWriteFiles {
   /** os.path.abspath with the working directory cloud-init runs in (/), as a file path. */
   static String normalize(String p) {
     try {
-      return java.nio.file.Path.of("/").resolve(p).normalize().toString();
-    } catch (java.nio.file.InvalidPathException e) {
+      return Path.of("/").resolve(p).normalize().toString();
+    } catch (InvalidPathException e) {
       return p;
     }
   }

@@ -1,14 +1,23 @@
 package dev.consulvmagent.spec;
 
+import java.nio.charset.StandardCharsets;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.AbstractConstruct;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.representer.Representer;
 import org.yaml.snakeyaml.resolver.Resolver;
+import org.yaml.snakeyaml.scanner.ScannerImpl;
+import org.yaml.snakeyaml.tokens.ScalarToken;
+import org.yaml.snakeyaml.tokens.Token;
 
 /**
  * util.load_yaml as cloud-init uses it on user-data parts: PyYAML's safe loader (YAML 1.1: later
@@ -66,11 +75,11 @@ final class CloudInitYaml {
   }
 
   /** SnakeYAML logs duplicate keys through java.util.logging: not on the agent's stderr. */
-  private static final java.util.logging.Logger QUIET = quiet();
+  private static final Logger QUIET = quiet();
 
-  private static java.util.logging.Logger quiet() {
-    java.util.logging.Logger l = java.util.logging.Logger.getLogger("org.yaml.snakeyaml");
-    l.setLevel(java.util.logging.Level.OFF);
+  private static Logger quiet() {
+    Logger l = Logger.getLogger("org.yaml.snakeyaml");
+    l.setLevel(Level.OFF);
     return l;
   }
 
@@ -84,11 +93,9 @@ final class CloudInitYaml {
     if (text.indexOf('\t') < 0) return false;
     int[] cps = text.codePoints().toArray();
     int prev = 0;
-    org.yaml.snakeyaml.scanner.ScannerImpl scanner =
-        new org.yaml.snakeyaml.scanner.ScannerImpl(
-            new org.yaml.snakeyaml.reader.StreamReader(text), o);
-    while (!scanner.checkToken(org.yaml.snakeyaml.tokens.Token.ID.StreamEnd)) {
-      org.yaml.snakeyaml.tokens.Token t = scanner.getToken();
+    ScannerImpl scanner = new ScannerImpl(new StreamReader(text), o);
+    while (!scanner.checkToken(Token.ID.StreamEnd)) {
+      Token t = scanner.getToken();
       int start = Math.min(cps.length, t.getStartMark().getIndex());
       boolean comment = false;
       for (int i = prev; i < start; i++) {
@@ -97,7 +104,7 @@ final class CloudInitYaml {
         else if (cps[i] == '\t' && !comment) return true;
       }
       int end = Math.min(cps.length, Math.max(start, t.getEndMark().getIndex()));
-      if (t instanceof org.yaml.snakeyaml.tokens.ScalarToken st && st.getPlain()) {
+      if (t instanceof ScalarToken st && st.getPlain()) {
         for (int i = start; i < end; i++) if (cps[i] == '\t') return true;
       }
       prev = Math.max(prev, end);
@@ -111,15 +118,14 @@ final class CloudInitYaml {
       super(o);
       yamlConstructors.put(
           Tag.BINARY,
-          new org.yaml.snakeyaml.constructor.AbstractConstruct() {
+          new AbstractConstruct() {
             @Override
             public Object construct(org.yaml.snakeyaml.nodes.Node node) {
-              String v = constructScalar((org.yaml.snakeyaml.nodes.ScalarNode) node);
+              String v = constructScalar((ScalarNode) node);
               for (int i = 0; i < v.length(); i++)
                 if (v.charAt(i) > 0x7f) throw new YAMLException("non-ASCII in !!binary");
               try {
-                return PythonCodecs.a2bBase64(
-                    v.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                return PythonCodecs.a2bBase64(v.getBytes(StandardCharsets.US_ASCII));
               } catch (PythonCodecs.PyError e) {
                 throw new YAMLException("failed to decode base64 data: " + e.getMessage());
               }

@@ -1,6 +1,8 @@
 package dev.consulvmagent.spec;
 
+import java.io.IOException;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,8 +202,8 @@ public final class ConfigOverlay {
       s.open();
       s.serialize(n);
       s.close();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
     }
     return w.toString();
   }

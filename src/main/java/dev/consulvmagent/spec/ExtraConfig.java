@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * consul.extra_config: Consul agent settings passed through to consul.json, except what the agent
@@ -185,11 +186,8 @@ final class ExtraConfig {
    * registration the agent manages (service-registration.json) and keep only one.
    */
   static void checkServices(
-      Map<String, Object> extra,
-      dev.consulvmagent.spec.MeshService mesh,
-      Node node,
-      SpecLoader.Problems p) {
-    java.util.Set<String> ours = java.util.Set.of(mesh.name(), mesh.sidecarId());
+      Map<String, Object> extra, MeshService mesh, Node node, SpecLoader.Problems p) {
+    Set<String> ours = Set.of(mesh.name(), mesh.sidecarId());
     for (Map.Entry<String, Object> e : extra.entrySet()) {
       String lower = e.getKey().toLowerCase(Locale.ROOT);
       if (!lower.equals("service") && !lower.equals("services")) continue;

@@ -1,6 +1,7 @@
 package dev.consulvmagent.spec;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -127,7 +128,7 @@ public final class Node {
   public int keyLine(String key) {
     if (keyLines == null) {
       // built once: a caller asking for the line of every key must not cost n squared
-      keyLines = new java.util.HashMap<>();
+      keyLines = new HashMap<>();
       if (yaml instanceof MappingNode m) {
         for (NodeTuple t : m.getValue()) {
           if (t.getKeyNode() instanceof ScalarNode k) {

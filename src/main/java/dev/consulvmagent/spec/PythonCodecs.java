@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The few Python library behaviours cloud-init's user-data path depends on, byte for byte: these
@@ -104,7 +107,7 @@ final class PythonCodecs {
     int padErr = encoded.length % 4;
     byte[] padded = encoded;
     if (padErr != 0) {
-      padded = java.util.Arrays.copyOf(encoded, encoded.length + 4 - padErr);
+      padded = Arrays.copyOf(encoded, encoded.length + 4 - padErr);
       for (int i = encoded.length; i < padded.length; i++) padded[i] = '=';
     }
     // validate=True succeeds only without stray characters and with good padding
@@ -119,7 +122,7 @@ final class PythonCodecs {
       return a2bBase64(encoded);
     } catch (PyError e) {
       try {
-        byte[] more = java.util.Arrays.copyOf(encoded, encoded.length + 2);
+        byte[] more = Arrays.copyOf(encoded, encoded.length + 2);
         more[encoded.length] = '=';
         more[encoded.length + 1] = '=';
         return a2bBase64(more);
@@ -244,8 +247,8 @@ final class PythonCodecs {
     if (v instanceof Number n) return n.doubleValue() == 0;
     if (v instanceof String s) return s.isEmpty();
     if (v instanceof byte[] b) return b.length == 0;
-    if (v instanceof java.util.Collection<?> c) return c.isEmpty();
-    if (v instanceof java.util.Map<?, ?> m) return m.isEmpty();
+    if (v instanceof Collection<?> c) return c.isEmpty();
+    if (v instanceof Map<?, ?> m) return m.isEmpty();
     return false;
   }
 

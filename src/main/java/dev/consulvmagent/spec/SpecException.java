@@ -2,7 +2,10 @@ package dev.consulvmagent.spec;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Invalid agent configuration. Names the key path (and the line where known). Exit code 3. One
@@ -76,15 +79,15 @@ public final class SpecException extends RuntimeException {
   }
 
   /** The file (or user-data entry) the problems are in, when known. */
-  public java.util.Optional<String> source() {
-    return java.util.Optional.ofNullable(source);
+  public Optional<String> source() {
+    return Optional.ofNullable(source);
   }
 
   /** One exception for all of these problems (in line order), or the single one. */
   public static SpecException of(List<SpecException> found) {
     List<SpecException> flat = new ArrayList<>();
-    java.util.Set<String> messages = new java.util.HashSet<>();
-    java.util.Set<String> places = new java.util.HashSet<>();
+    Set<String> messages = new HashSet<>();
+    Set<String> places = new HashSet<>();
     for (SpecException e : found) {
       for (SpecException p : e.problems()) {
         // one problem per place: a value refused by the reader and again by its field's check

@@ -10,6 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -90,7 +91,7 @@ public final class SpecLoader {
     }
   }
 
-  static final java.time.Duration READ_DEADLINE = java.time.Duration.ofSeconds(20);
+  static final Duration READ_DEADLINE = Duration.ofSeconds(20);
 
   /**
    * Opens and reads at most limit bytes in a daemon thread: a file swapped for a FIFO after the
@@ -98,8 +99,7 @@ public final class SpecLoader {
    * writer could block read(2). The agent gives up after {@link #READ_DEADLINE}; the stuck thread
    * ends with the process.
    */
-  static byte[] readWithDeadline(Path file, int limit, java.time.Duration deadline)
-      throws IOException {
+  static byte[] readWithDeadline(Path file, int limit, Duration deadline) throws IOException {
     // a plain thread and join: CompletableFuture would load the fork-join pool at start-up
     byte[][] read = new byte[1][];
     Exception[] failed = new Exception[1];

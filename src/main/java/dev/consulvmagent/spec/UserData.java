@@ -1,8 +1,10 @@
 package dev.consulvmagent.spec;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +51,7 @@ public final class UserData {
      * The accounts of the machine at root (its /etc/passwd and /etc/group), or null when either
      * cannot be read (owners are then not checked).
      */
-    public static Accounts read(java.nio.file.Path root) {
+    public static Accounts read(Path root) {
       try {
         return parse(
             SpecLoader.readInput(root.resolve("etc/passwd"), MAX_BYTES, "passwd", ""),
@@ -60,7 +62,7 @@ public final class UserData {
     }
 
     private static Set<String> names(byte[] file) {
-      Set<String> out = new java.util.HashSet<>();
+      Set<String> out = new HashSet<>();
       for (String line : new String(file, StandardCharsets.UTF_8).split("\n")) {
         int c = line.indexOf(':');
         if (c > 0 && !line.startsWith("#") && !line.startsWith("+") && !line.startsWith("-"))
@@ -71,7 +73,7 @@ public final class UserData {
   }
 
   /** Reads a user-data file (a regular file, at most {@link #MAX_BYTES}). */
-  public static byte[] read(java.nio.file.Path file) {
+  public static byte[] read(Path file) {
     return SpecLoader.readInput(file, MAX_BYTES, "user-data", "");
   }
 

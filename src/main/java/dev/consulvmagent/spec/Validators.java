@@ -1,5 +1,9 @@
 package dev.consulvmagent.spec;
 
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -408,9 +412,9 @@ public final class Validators {
     if (isIpv4(s)) return true;
     if (!s.contains(":") || !IPV6.matcher(s).matches()) return false;
     try {
-      java.net.InetAddress.getByName(s); // a literal: no lookup happens
+      InetAddress.getByName(s); // a literal: no lookup happens
       return true;
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       return false;
     }
   }
@@ -470,12 +474,12 @@ public final class Validators {
   public static String httpUrl(Node n) {
     String v = n.text();
     try {
-      java.net.URI u = new java.net.URI(v);
+      URI u = new URI(v);
       if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
         throw n.error(quote(v) + " is not an http(s) URL");
       }
       return v;
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       throw n.error(quote(v) + " is not a valid URL: " + e.getReason());
     }
   }

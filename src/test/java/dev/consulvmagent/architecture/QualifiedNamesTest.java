@@ -23,15 +23,10 @@ import org.junit.jupiter.api.Test;
  * file (another import, a type declared in it, a class of the same package, java.lang, or a second
  * class of that simple name qualified in the same file). Names inside string literals, comments and
  * Javadoc are not code and are left alone.
- *
- * <p>FIXME: the spec package (main and test) is exempt while SpecLoader is being split; {@link
- * #exemptions_areStillNeeded} fails once it is clean, so the exemption can only go away.
  */
 class QualifiedNamesTest {
   private static final List<Path> ROOTS =
       List.of(Path.of("src/main/java"), Path.of("src/test/java"));
-  static final Set<String> EXEMPT_DIRS =
-      Set.of("src/main/java/dev/consulvmagent/spec", "src/test/java/dev/consulvmagent/spec");
 
   private static final Pattern FQN =
       Pattern.compile(
@@ -44,19 +39,10 @@ class QualifiedNamesTest {
       Pattern.compile("\\b(?:class|interface|enum|record)\\s+([A-Z]\\w*)");
 
   @Test
-  void noInlineQualifiedNames_outsideTheExemptions() throws IOException {
+  void noInlineQualifiedNames() throws IOException {
     List<String> found = new ArrayList<>();
-    for (Path f : sources()) if (!exempt(f)) found.addAll(offenders(f));
+    for (Path f : sources()) found.addAll(offenders(f));
     assertThat(found).as("inline fully-qualified names; import them instead").isEmpty();
-  }
-
-  @Test
-  void exemptions_areStillNeeded() throws IOException {
-    for (String dir : EXEMPT_DIRS) {
-      List<String> found = new ArrayList<>();
-      for (Path f : sources()) if (f.startsWith(Path.of(dir))) found.addAll(offenders(f));
-      assertThat(found).as(dir + " is clean now: drop it from EXEMPT_DIRS").isNotEmpty();
-    }
   }
 
   @Test
@@ -81,10 +67,6 @@ class QualifiedNamesTest {
       }
     }
     return out;
-  }
-
-  private static boolean exempt(Path f) {
-    return EXEMPT_DIRS.stream().anyMatch(d -> f.startsWith(Path.of(d)));
   }
 
   private static List<String> offenders(Path f) throws IOException {

@@ -3,6 +3,7 @@ package dev.consulvmagent.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.render.Json;
 import dev.consulvmagent.sidecar.Registration;
 import java.util.List;
 import java.util.Map;
@@ -300,7 +301,7 @@ class AnnotationsTest {
     String doc =
         "{\"local_connect_timeout_ms\": 2000, \"x\": [1.5, true, null, \"s\"],"
             + " \"o\": {\"k\": 12345678901}}";
-    assertThat(Annotations.json(doc)).isEqualTo(dev.consulvmagent.render.Json.parse(doc));
+    assertThat(Annotations.json(doc)).isEqualTo(Json.parse(doc));
     MeshService m =
         parse(ann(", \"" + P + "proxy-config-map\": \"{\\\"protocol\\\": \\\"http\\\"}\""));
     assertThat(m.proxyConfig()).isEqualTo(Map.of("protocol", "http"));

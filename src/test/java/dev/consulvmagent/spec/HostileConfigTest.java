@@ -3,7 +3,14 @@ package dev.consulvmagent.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.render.ConsulConfig;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -249,14 +256,12 @@ class HostileConfigTest {
             "consul: {role: server, node_name: n1, bind_addr: 192.0.2.1, advertise_addr: 192.0.2.1,"
                 + " retry_join: [192.0.2.2], encrypt: pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=,"
                 + " acl_token: 0123456789abcdef}\n");
-    java.util.Set<String> written =
-        new java.util.TreeSet<>(
-            dev.consulvmagent.render.ConsulConfig.agent(full.consul()).keySet());
-    written.addAll(dev.consulvmagent.render.ConsulConfig.secrets(full.consul()).keySet());
+    Set<String> written = new TreeSet<>(ConsulConfig.agent(full.consul()).keySet());
+    written.addAll(ConsulConfig.secrets(full.consul()).keySet());
     written.remove("log_level");
     assertThat(written).contains("connect", "ports", "datacenter", "encrypt", "acl");
     for (String key : written) {
-      for (String spelling : new String[] {key, key.toUpperCase(java.util.Locale.ROOT)}) {
+      for (String spelling : new String[] {key, key.toUpperCase(Locale.ROOT)}) {
         assertThatThrownBy(
                 () -> parse("consul: {role: server, extra_config: {" + spelling + ": x}}\n"))
             .as(spelling)
@@ -591,9 +596,7 @@ class HostileConfigTest {
   @Test
   void crlfLineEndings_areNotControlCharacters() throws Exception {
     String yaml =
-        new String(
-                java.nio.file.Files.readAllBytes(java.nio.file.Path.of("examples/dashboard.yaml")))
-            .replace("\n", "\r\n");
+        new String(Files.readAllBytes(Path.of("examples/dashboard.yaml"))).replace("\n", "\r\n");
     assertThat(parse(yaml).app().orElseThrow().environment()).containsEntry("PORT", "9002");
   }
 
@@ -647,12 +650,11 @@ class HostileConfigTest {
 
   @Test
   void randomMutationsOfTheExamples_areSpecExceptionsOrValid() throws Exception {
-    java.util.Random r = new java.util.Random(42);
+    Random r = new Random(42);
     byte[] chars =
         "()+,:;[]{}&*!|>'\"%@`#\n\r\t -=/\\0AZaz~?<".getBytes(StandardCharsets.ISO_8859_1);
     for (String f : new String[] {"consul-server", "dashboard", "counting"}) {
-      byte[] base =
-          java.nio.file.Files.readAllBytes(java.nio.file.Path.of("examples", f + ".yaml"));
+      byte[] base = Files.readAllBytes(Path.of("examples", f + ".yaml"));
       for (int i = 0; i < 1500; i++) {
         byte[] b = base.clone();
         for (int k = 0; k < 1 + r.nextInt(3); k++)

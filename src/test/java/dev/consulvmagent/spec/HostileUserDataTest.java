@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,7 +37,7 @@ class HostileUserDataTest {
         g.write(b);
       }
       return out.toByteArray();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError(e);
     }
   }
@@ -180,16 +186,13 @@ class HostileUserDataTest {
   }
 
   @Test
-  void aFifoSwappedInAfterTheCheck_givesUpAtTheDeadline(
-      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Path fifo = dir.resolve("fifo");
+  void aFifoSwappedInAfterTheCheck_givesUpAtTheDeadline(@TempDir Path dir) throws Exception {
+    Path fifo = dir.resolve("fifo");
     Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        mk.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mk.exitValue() == 0, "no mkfifo");
+    Assumptions.assumeTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "no mkfifo");
     long start = System.nanoTime();
-    assertThatThrownBy(
-            () -> SpecLoader.readWithDeadline(fifo, 10, java.time.Duration.ofMillis(300)))
-        .isInstanceOf(java.io.IOException.class)
+    assertThatThrownBy(() -> SpecLoader.readWithDeadline(fifo, 10, Duration.ofMillis(300)))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("no data within 300 ms");
     assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
   }

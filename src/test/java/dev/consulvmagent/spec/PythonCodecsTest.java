@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,28 +77,28 @@ class PythonCodecsTest {
     return c[1].getBytes(c[0].equals("gz") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
   }
 
-  static byte[] gzip(byte[] b) throws java.io.IOException {
-    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
-    try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(o)) {
+  static byte[] gzip(byte[] b) throws IOException {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    try (GZIPOutputStream g = new GZIPOutputStream(o)) {
       g.write(b);
     }
     return o.toByteArray();
   }
 
   /** Member boundaries, padding, trailing bytes, header flags, truncation. */
-  static List<byte[]> gzipCases() throws java.io.IOException {
+  static List<byte[]> gzipCases() throws IOException {
     byte[] one = gzip("hello\n".getBytes());
     List<byte[]> out = new ArrayList<>();
     out.add(one);
-    java.io.ByteArrayOutputStream two = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream two = new ByteArrayOutputStream();
     two.writeBytes(one);
     two.writeBytes(gzip("world\n".getBytes()));
     out.add(two.toByteArray());
-    out.add(java.util.Arrays.copyOf(one, one.length + 3)); // zero padding
-    byte[] junk = java.util.Arrays.copyOf(one, one.length + 1);
+    out.add(Arrays.copyOf(one, one.length + 3)); // zero padding
+    byte[] junk = Arrays.copyOf(one, one.length + 1);
     junk[one.length] = 'x';
     out.add(junk);
-    out.add(java.util.Arrays.copyOf(one, one.length - 3)); // truncated trailer
+    out.add(Arrays.copyOf(one, one.length - 3)); // truncated trailer
     byte[] hcrc = new byte[one.length + 2];
     System.arraycopy(one, 0, hcrc, 0, 10);
     hcrc[3] = 2; // FHCRC: two bytes of header CRC, never checked by Python

@@ -3,6 +3,8 @@ package dev.consulvmagent.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.render.ConsulConfig;
+import dev.consulvmagent.render.Json;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -146,13 +148,11 @@ class SecuritySectionTest {
     AgentSpec now = parse(server("").replace("role: server", "role: server, version: \"1.11.0\""));
     String o =
         new String(
-            dev.consulvmagent.render.Json.render(
-                dev.consulvmagent.render.ConsulConfig.secrets(old.consul(), old.security())),
+            Json.render(ConsulConfig.secrets(old.consul(), old.security())),
             StandardCharsets.UTF_8);
     String n =
         new String(
-            dev.consulvmagent.render.Json.render(
-                dev.consulvmagent.render.ConsulConfig.secrets(now.consul(), now.security())),
+            Json.render(ConsulConfig.secrets(now.consul(), now.security())),
             StandardCharsets.UTF_8);
     assertThat(o).contains("\"master\"").doesNotContain("initial_management");
     assertThat(n).contains("\"initial_management\"").doesNotContain("\"master\"");

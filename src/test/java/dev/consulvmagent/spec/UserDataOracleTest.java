@@ -6,18 +6,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * cloud-init's own code is the oracle: every file of the corpus (src/test/resources/userdata/
@@ -84,10 +88,7 @@ class UserDataOracleTest {
     try {
       // cloud-init runs in / (a relative write_files path is taken from there)
       Process p =
-          new ProcessBuilder(argv)
-              .directory(new java.io.File("/"))
-              .redirectError(err.toFile())
-              .start();
+          new ProcessBuilder(argv).directory(new File("/")).redirectError(err.toFile()).start();
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(300, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -162,7 +163,7 @@ class UserDataOracleTest {
                 : "DISAGREE: cloud-init writes nothing, the agent took content";
       } else if (got == null) {
         verdict = "DISAGREE: cloud-init writes it, the agent refused: " + refusal;
-      } else if (java.util.Arrays.equals(expected, got)) {
+      } else if (Arrays.equals(expected, got)) {
         verdict = "agree";
       } else {
         verdict =
@@ -202,8 +203,7 @@ class UserDataOracleTest {
    * nor different content; where they differ it must be one of its deliberate refusals.
    */
   @Test
-  void mutatedCorpus_agentNeverTakesWhatCloudInitWouldNot(
-      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+  void mutatedCorpus_agentNeverTakesWhatCloudInitWouldNot(@TempDir Path tmp) throws Exception {
     List<Path> bases;
     try (Stream<Path> s = Files.list(CORPUS)) {
       bases =
@@ -212,7 +212,7 @@ class UserDataOracleTest {
               .sorted()
               .toList();
     }
-    java.util.Random r = new java.util.Random(Long.getLong("fuzz.seed", 23));
+    Random r = new Random(Long.getLong("fuzz.seed", 23));
     byte[] alphabet = ":;=\"\n\r\t -/#{}[]'abcAZ09\u00e9".getBytes(StandardCharsets.ISO_8859_1);
     List<Path> mutants = new ArrayList<>();
     for (int i = 0; i < 250; i++) {
@@ -267,7 +267,7 @@ class UserDataOracleTest {
                   + Files.readString(m, StandardCharsets.ISO_8859_1)
                       .replace("\r", "\\r")
                       .replace("\n", "\\n"));
-        else if (!java.util.Arrays.equals(expected, got))
+        else if (!Arrays.equals(expected, got))
           bad.add(
               m.getFileName()
                   + ": different content; the file: "

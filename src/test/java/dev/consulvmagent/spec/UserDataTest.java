@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +44,7 @@ class UserDataTest {
 
   @Test
   void extract_unknownOwnerBeforeOurs_nothingWritten_ourOwnUnknownOwner_refused() {
-    var accounts = UserData.Accounts.of(java.util.List.of("root"), java.util.List.of("root"));
+    var accounts = UserData.Accounts.of(List.of("root"), List.of("root"));
     String other = "  - path: /etc/x\n    owner: nginx\n    content: x\n";
     String ours = "  - path: " + PATH + "\n    content: x\n";
     assertThatThrownBy(
@@ -74,7 +77,7 @@ class UserDataTest {
             "root:x:0:\nenvoy:x:998:\n".getBytes());
     assertThat(a.users()).containsExactlyInAnyOrder("root", "consul");
     assertThat(a.groups()).containsExactlyInAnyOrder("root", "envoy");
-    assertThat(UserData.Accounts.read(java.nio.file.Path.of("/nonexistent-root"))).isNull();
+    assertThat(UserData.Accounts.read(Path.of("/nonexistent-root"))).isNull();
   }
 
   @Test
@@ -174,12 +177,10 @@ class UserDataTest {
             CloudInitMerge.fromString("list(append)+dict(no_replace,recurse_list)+str()"));
     Object merged =
         CloudInitMerge.merge(
-            java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two")),
-            java.util.Map.of("v", "1.20.1", "runcmd", java.util.List.of("three")),
+            Map.of("v", "1.19.2", "runcmd", List.of("one", "two")),
+            Map.of("v", "1.20.1", "runcmd", List.of("three")),
             ms);
-    assertThat(merged)
-        .isEqualTo(
-            java.util.Map.of("v", "1.19.2", "runcmd", java.util.List.of("one", "two", "three")));
+    assertThat(merged).isEqualTo(Map.of("v", "1.19.2", "runcmd", List.of("one", "two", "three")));
   }
 
   @Test
