@@ -46,6 +46,18 @@ public final class HttpClients {
   private HttpClients() {}
 
   /**
+   * One connection pool and dispatcher for every TCP client of a Consul agent. okhttp gives each
+   * new OkHttpClient its own pool, whose idle connections stay open for five minutes after the
+   * client is dropped; a loop that builds a ConsulHttp per poll therefore piled up hundreds of open
+   * connections, and the real agent closes every connection past its per-client-IP limit
+   * (`limits.http_max_conns_per_client`, default 200 since hashicorp/consul#7289) with a reset:
+   * ConsulConnectionsRealTest shows it on the real 1.8.7. Sharing the pool keeps at most five idle.
+   * Unix-socket clients keep their own: okhttp's pool matches connections by host and port, not by
+   * socket factory, so two sockets would share a connection.
+   */
+  private static final OkHttpClient CONSUL_TCP = new OkHttpClient.Builder().build();
+
+  /**
    * Clients for downloads: connect timeout, no read timeout (the caller's stall watchdog enforces
    * one, far more cheaply), redirects followed, proxies from proxies. A GET is idempotent, so
    * okhttp silently re-sends it when a pooled connection turns out to be closed by the server
@@ -117,7 +129,8 @@ public final class HttpClients {
   public static Call.Factory consul(
       boolean https, TlsSettings tls, Duration connectTimeout, Duration readTimeout) {
     OkHttpClient.Builder b =
-        new OkHttpClient.Builder()
+        CONSUL_TCP
+            .newBuilder()
             .connectTimeout(connectTimeout)
             .readTimeout(readTimeout)
             .retryOnConnectionFailure(true);
