@@ -9,11 +9,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,11 +40,41 @@ import java.util.function.Consumer;
  * One difference: Consul refuses a {@code .lock} whose Limit differs from its own ("Semaphore limit
  * conflict"); a rollout's max_parallel may change between revisions, so we wait while holders with
  * another limit remain and take over the Limit only when none are left.
+ *
+ * <p>How we wait differs from api/semaphore.go (same keys, same check-and-set, so the two still
+ * exclude each other). Its Acquire makes a session and contender key per call and loops on a
+ * blocking {@code kv.List(prefix)} (WaitTime 15s): any change under the prefix (a contender
+ * arriving or leaving, every .lock write) wakes every waiter, each re-reads all contender keys, and
+ * each one that sees a free place tries the check-and-set; the losers read again at once. With 200
+ * waiters that is 200 list reads of ~200 keys and up to 200 Raft writes per released slot, which
+ * was our ~7 s slot turn under load. Here:
+ *
+ * <ul>
+ *   <li>a waiter keeps one session and contender key across {@link #acquire} calls (until it takes
+ *       a slot or {@link #withdraw}s), so the prefix does not churn while it waits;
+ *   <li>it blocks on {@code .lock} alone (a single-key GET answers with that key's ModifyIndex and
+ *       wakes only when it changes: agent/consul/kvs_endpoint.go Get), so a release — its
+ *       check-and-set on .lock — wakes the waiters, and nothing else does;
+ *   <li>it reads the whole prefix only when it joins, when .lock stayed the same for a whole wait
+ *       (to prune dead holders: TTL/4 for the first in the queue, 2 × TTL for the rest), or when a
+ *       free slot is left unclaimed; from that read it knows the live contenders queued before it
+ *       (lower CreateIndex) and tries the check-and-set only when fewer of them remain than free
+ *       slots: one attempt per freed slot, first come first served;
+ *   <li>a slot left free for 2–3 s (whoever was first stalled, or left unseen) is tried by any
+ *       waiter that sees it, so nothing wedges on a stuck contender; correctness never rests on the
+ *       queue: the check-and-set alone keeps the holders at most Limit.
+ * </ul>
  */
 public final class ConsulSemaphore implements Slots {
   public static final long FLAGS = 0xe0f69a2baa414de0L;
   static final String FLAGS_HEX = "0xe0f69a2baa414de0";
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(15);
+
+  /** How long a slot may stay free, unclaimed by those queued first, before anyone takes it. */
+  static final Duration STALL_AFTER = Duration.ofSeconds(2);
+
+  /** The wait on .lock while a slot is free but not our turn (then the queue is read again). */
+  static final Duration STALL_CHECK = Duration.ofSeconds(1);
 
   private final KvApi kv;
   private final SessionApi sessions;
@@ -50,6 +82,10 @@ public final class ConsulSemaphore implements Slots {
   private final String name;
   private final Duration ttl;
   private final Consumer<String> log;
+  private final Random random = new Random();
+  private final Duration stallAfter;
+  private final Set<String> dead = new HashSet<>();
+  private Contender contender;
 
   /** prefix: the semaphore's KV prefix, ending with '/'. */
   public ConsulSemaphore(
@@ -65,6 +101,7 @@ public final class ConsulSemaphore implements Slots {
     this.name = name;
     this.ttl = ttl;
     this.log = log;
+    this.stallAfter = STALL_AFTER.plusMillis(random.nextInt(1000));
   }
 
   public String lockKey() {
@@ -72,8 +109,147 @@ public final class ConsulSemaphore implements Slots {
   }
 
   @Override
-  public Optional<Slot> acquire(int limit, Duration wait) {
+  public synchronized Optional<Slot> acquire(int limit, Duration wait) {
     if (limit < 1) throw new IllegalArgumentException("limit must be at least 1");
+    Contender me = contender();
+    boolean held = false;
+    try {
+      Instant end = Instant.now().plus(wait);
+      long index = 0; // .lock's ModifyIndex as last read (0: read without blocking)
+      boolean list = true; // read the whole prefix next (contenders, dead holders)
+      boolean recreated = false;
+      Set<String> ahead = new LinkedHashSet<>(); // live contenders queued before us
+      long freeAt = -1; // the .lock version at which we first saw a slot free but not ours
+      Instant freeSince = Instant.MAX;
+      while (true) {
+        Optional<KvApi.KvPair> lockPair;
+        long got;
+        boolean changed = true;
+        if (list) {
+          KvApi.Read r = kv.list(prefix, ConsulQuery.NONE);
+          String mySession = me.session();
+          lockPair = r.pairs().stream().filter(p -> p.key().equals(lockKey())).findFirst();
+          Optional<KvApi.KvPair> mine =
+              r.pairs().stream()
+                  .filter(p -> p.key().equals(prefix + mySession))
+                  .filter(p -> p.session().equals(Optional.of(mySession)))
+                  .findFirst();
+          if (mine.isEmpty()) {
+            // our session was invalidated (renewals failed for 2 x TTL): queue again, once
+            drop();
+            if (recreated)
+              throw new FleetUnavailableException("semaphore " + prefix + ": lost our session");
+            recreated = true;
+            me = contender();
+            continue;
+          }
+          Set<String> alive = new LinkedHashSet<>();
+          for (KvApi.KvPair p : r.pairs()) p.session().ifPresent(alive::add);
+          Lock snapshot = lock(lockPair, limit);
+          // a holder without a live contender key in the same snapshot is dead for good (a
+          // session ID never comes back); what api/semaphore.go's pruneDeadHolders removes
+          for (String h : snapshot.holders()) if (!alive.contains(h)) dead.add(h);
+          ahead.clear();
+          long myTurn = mine.get().createIndex();
+          for (KvApi.KvPair p : r.pairs())
+            if (!p.key().equals(lockKey())
+                && p.session().isPresent()
+                && !snapshot.holders().contains(p.session().get())
+                && p.createIndex() < myTurn) ahead.add(p.session().get());
+          got = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
+          list = false;
+        } else {
+          // wait on .lock alone: a release (its check-and-set) wakes us; contenders coming and
+          // going under the prefix do not
+          Duration w = freeAt >= 0 ? STALL_CHECK : recheck(ahead.size() < limit);
+          KvApi.Read r =
+              kv.get(lockKey(), ConsulQuery.blocking(Math.max(1, index), shorter(w, left(end))));
+          lockPair = r.first();
+          got = lockPair.map(KvApi.KvPair::modifyIndex).orElse(r.index());
+          if (got < index) { // went backwards (a snapshot restore): start over from a full read
+            index = 0;
+            list = true;
+            continue;
+          }
+          changed = got != index;
+        }
+        Lock lock = lock(lockPair, limit);
+        lock.holders().removeAll(dead);
+        ahead.removeAll(lock.holders()); // they got their slot
+        ahead.removeAll(dead);
+        boolean limitOk = lock.limit() == limit || lock.holders().isEmpty();
+        int free = limit - lock.holders().size();
+        if (limitOk && free > 0) {
+          if (freeAt != got) {
+            freeAt = got;
+            freeSince = Instant.now();
+          }
+          // our turn: fewer live contenders queued before us than free slots, so each freed
+          // slot draws one check-and-set, not one from every waiter; a slot left free for a
+          // while (the one ahead stalled or gone unseen) is taken by whoever sees it
+          boolean stalled = Duration.between(freeSince, Instant.now()).compareTo(stallAfter) >= 0;
+          if (ahead.size() < free || stalled) {
+            lock.holders().add(me.session());
+            byte[] body = new Lock(limit, lock.holders()).render();
+            long cas = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
+            if (kv.cas(lockKey(), body, cas, FLAGS)) {
+              held = true;
+              return Optional.of(new Held(me));
+            }
+            // someone else changed .lock: the next blocking read on the old index returns at
+            // once with the new version (no spin: it is one read, then a real wait)
+            index = got;
+            continue;
+          }
+        } else {
+          freeAt = -1;
+          freeSince = Instant.MAX;
+          if (!limitOk)
+            log.accept(
+                "semaphore "
+                    + prefix
+                    + " has Limit "
+                    + lock.limit()
+                    + " held by others; waiting to use "
+                    + limit);
+        }
+        if (!Instant.now().isBefore(end)) return Optional.empty();
+        // nothing changed for a whole wait: look at the contenders (a dead holder, a queue
+        // that moved without touching .lock)
+        if (!changed) list = true;
+        index = got;
+      }
+    } catch (ConsulException e) {
+      drop();
+      throw new FleetUnavailableException("semaphore " + prefix + ": " + e.getMessage(), e);
+    } finally {
+      if (held) contender = null;
+    }
+  }
+
+  /**
+   * Leaves the queue: the contender key and its session go. A waiter that stops wanting a slot (a
+   * newer revision, a halt, a pause) calls this, so it does not stand in front of the others.
+   */
+  @Override
+  public synchronized void withdraw() {
+    drop();
+  }
+
+  private void drop() {
+    if (contender == null) return;
+    Contender c = contender;
+    contender = null;
+    cleanup(c.session, c.renew);
+  }
+
+  /**
+   * Our place in the queue, kept between acquire calls (a waiter's slot wait ends and it comes back
+   * after re-reading the group's revision): one session and one contender key per waiter, not one
+   * per attempt, so the prefix does not churn and our CreateIndex keeps our place.
+   */
+  private Contender contender() {
+    if (contender != null) return contender;
     String session;
     try {
       session =
@@ -106,54 +282,44 @@ public final class ConsulSemaphore implements Slots {
         ttl.toMillis() / 2,
         ttl.toMillis() / 2,
         TimeUnit.MILLISECONDS);
-    boolean held = false;
+    String key = prefix + session;
+    boolean made;
     try {
-      String contender = prefix + session;
-      if (!kv.acquire(contender, new byte[0], session, FLAGS))
-        throw new FleetUnavailableException("could not take the contender key " + contender);
-      Instant end = Instant.now().plus(wait);
-      long index = 0;
-      while (true) {
-        KvApi.Read r =
-            kv.list(prefix, ConsulQuery.blocking(index, BlockingIndex.clampWait(left(end))));
-        Optional<KvApi.KvPair> lockPair =
-            r.pairs().stream().filter(p -> p.key().equals(lockKey())).findFirst();
-        Lock lock =
-            lockPair
-                .map(p -> Lock.parse(p, lockKey()))
-                .orElse(new Lock(limit, new LinkedHashSet<>()));
-        // prune holders whose contender key no longer holds their session
-        Set<String> alive = new LinkedHashSet<>();
-        for (KvApi.KvPair p : r.pairs()) p.session().ifPresent(alive::add);
-        lock.holders().retainAll(alive);
-        boolean limitOk = lock.limit() == limit || lock.holders().isEmpty();
-        if (limitOk && lock.holders().size() < limit) {
-          lock.holders().add(session);
-          byte[] body = new Lock(limit, lock.holders()).render();
-          long cas = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
-          if (kv.cas(lockKey(), body, cas, FLAGS)) {
-            held = true;
-            return Optional.of(new Held(session, renew));
-          }
-          index = 0; // someone else changed it: look again at once
-          continue;
-        }
-        if (!limitOk)
-          log.accept(
-              "semaphore "
-                  + prefix
-                  + " has Limit "
-                  + lock.limit()
-                  + " held by others; waiting to use "
-                  + limit);
-        if (!Instant.now().isBefore(end)) return Optional.empty();
-        index = r.index() < index ? 0 : Math.max(1, r.index());
-      }
+      made = kv.acquire(key, new byte[0], session, FLAGS);
     } catch (ConsulException e) {
-      throw new FleetUnavailableException("semaphore " + prefix + ": " + e.getMessage(), e);
-    } finally {
-      if (!held) cleanup(session, renew);
+      cleanup(session, renew);
+      throw new FleetUnavailableException(
+          "could not take the contender key " + key + ": " + e.getMessage(), e);
     }
+    if (!made) {
+      cleanup(session, renew);
+      throw new FleetUnavailableException("could not take the contender key " + key);
+    }
+    contender = new Contender(session, renew);
+    return contender;
+  }
+
+  private record Contender(String session, ScheduledExecutorService renew) {}
+
+  private Lock lock(Optional<KvApi.KvPair> p, int limit) {
+    return p.map(x -> Lock.parse(x, lockKey())).orElse(new Lock(limit, new LinkedHashSet<>()));
+  }
+
+  /**
+   * How long to wait on .lock while the slots are full before looking for dead holders (whose
+   * contender keys vanish without .lock changing, up to 2 × TTL after their death): the first in
+   * the queue look every TTL/4 (so a dead holder's slot is taken within about 2.25 × TTL), the
+   * others every 2 × TTL, with jitter so they do not come together. A dead holder is not a release:
+   * nothing else announces it; waking every waiter on every contender key instead (a blocking list
+   * of the prefix) is what made turns slow.
+   */
+  private Duration recheck(boolean front) {
+    long base = front ? ttl.toMillis() / 4 : ttl.toMillis() * 2;
+    return Duration.ofMillis(base - random.nextLong(base / 4 + 1));
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static Duration left(Instant end) {
@@ -208,9 +374,9 @@ public final class ConsulSemaphore implements Slots {
     private final ScheduledExecutorService renew;
     private boolean released;
 
-    Held(String session, ScheduledExecutorService renew) {
-      this.session = session;
-      this.renew = renew;
+    Held(Contender c) {
+      this.session = c.session();
+      this.renew = c.renew();
     }
 
     @Override

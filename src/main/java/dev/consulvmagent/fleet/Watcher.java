@@ -109,6 +109,7 @@ public final class Watcher {
       flush();
       try {
         if (handle(v)) blocking.reset(); // something to look at again at once (no slot yet)
+        else slots.withdraw(); // no slot wanted now: leave the queue to the others
       } catch (FleetUnavailableException e) {
         log.accept("could not finish (" + e.getMessage() + "); will retry, nothing reverted");
         blocking.reset();

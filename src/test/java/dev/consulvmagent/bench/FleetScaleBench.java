@@ -32,11 +32,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -221,18 +226,24 @@ public final class FleetScaleBench {
             parallel, Duration.ofSeconds(1), Duration.ofSeconds(20), true, 0, 0, false);
 
     // 1. a good revision reaches every VM, never more than max_parallel holders
-    AtomicLong maxHolders = new AtomicLong();
-    Thread sampler = sampler(kv, keys, maxHolders);
+    LockWatch lockWatch = new LockWatch(kv, keys);
     long cpu0 = consulCpuMs(agent.pid()), jvm0 = jvmCpuMs(), t0 = System.nanoTime();
     long rev = op.push(overlay("1"), good, List.of(), OptionalLong.empty()).revision();
     waitAll(op, n, rev, NodeReport.State.HEALTHY, Duration.ofMinutes(20));
     double wall = (System.nanoTime() - t0) / 1e9;
     long cpu1 = consulCpuMs(agent.pid()), jvm1 = jvmCpuMs();
-    sampler.interrupt();
+    lockWatch.thread.interrupt();
     System.out.printf(
         "FLEET-BENCH vms %d max_parallel %d rollout_wall_s %.1f max_lock_holders %d consul_cpu_s"
-            + " %.1f watchers_cpu_s %.1f%n",
-        n, parallel, wall, maxHolders.get(), (cpu1 - cpu0) / 1000.0, (jvm1 - jvm0) / 1000.0);
+            + " %.1f watchers_cpu_s %.1f %s load %s%n",
+        n,
+        parallel,
+        wall,
+        lockWatch.max.get(),
+        (cpu1 - cpu0) / 1000.0,
+        (jvm1 - jvm0) / 1000.0,
+        lockWatch.turns(),
+        Files.readString(Path.of("/proc/loadavg")).strip());
 
     // 2. idle: requests per watcher per minute
     int r0 = reads.get();
@@ -290,29 +301,84 @@ public final class FleetScaleBench {
     throw new IllegalStateException("not every VM reached revision " + rev);
   }
 
-  static Thread sampler(KvApi kv, FleetKeys keys, AtomicLong max) {
-    Thread t =
-        new Thread(
-            () -> {
-              while (!Thread.currentThread().isInterrupted()) {
-                try {
-                  var p = kv.get(keys.lock() + ".lock", ConsulQuery.NONE).first();
-                  if (p.isPresent()) {
-                    String j = new String(p.get().value(), StandardCharsets.UTF_8);
-                    long h = j.split("true", -1).length - 1;
-                    max.accumulateAndGet(h, Math::max);
+  /**
+   * Follows .lock with blocking reads (every version, as Consul hands them out): the most holders
+   * ever, and each slot turn: from a holder leaving to the next one coming in, paired first come
+   * first served (turns left unpaired at the end, when nobody waits any more, are not counted).
+   */
+  static final class LockWatch {
+    final AtomicLong max = new AtomicLong();
+    final List<Long> turnsMs = Collections.synchronizedList(new ArrayList<>());
+    final List<Long> holdsMs = Collections.synchronizedList(new ArrayList<>());
+    final Thread thread;
+
+    LockWatch(KvApi kv, FleetKeys keys) {
+      thread =
+          new Thread(
+              () -> {
+                ArrayDeque<Long> freed = new ArrayDeque<>();
+                Set<String> before = new HashSet<>();
+                Map<String, Long> since = new HashMap<>();
+                long index = 0;
+                while (!Thread.currentThread().isInterrupted()) {
+                  try {
+                    var r =
+                        kv.get(
+                            keys.lock() + ".lock",
+                            ConsulQuery.blocking(Math.max(1, index), Duration.ofSeconds(10)));
+                    index = r.index();
+                    long now = System.nanoTime();
+                    Set<String> h = new HashSet<>();
+                    if (r.first().isPresent()) {
+                      Object holders = Json.parseObject(r.first().get().value()).get("Holders");
+                      if (holders instanceof Map<?, ?> m)
+                        for (var e : m.entrySet())
+                          if (Boolean.TRUE.equals(e.getValue())) h.add(String.valueOf(e.getKey()));
+                    }
+                    max.accumulateAndGet(h.size(), Math::max);
+                    for (String s : before)
+                      if (!h.contains(s)) {
+                        freed.add(now);
+                        Long t = since.remove(s);
+                        if (t != null) holdsMs.add((now - t) / 1_000_000);
+                      }
+                    for (String s : h)
+                      if (!before.contains(s)) {
+                        since.put(s, now);
+                        if (!freed.isEmpty()) turnsMs.add((now - freed.poll()) / 1_000_000);
+                      }
+                    before = h;
+                  } catch (Exception e) {
+                    if (Thread.currentThread().isInterrupted()) return;
                   }
-                  Thread.sleep(50);
-                } catch (InterruptedException e) {
-                  return;
-                } catch (RuntimeException e) {
-                  // keep sampling
                 }
-              }
-            });
-    t.setDaemon(true);
-    t.start();
-    return t;
+              });
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    String turns() {
+      return stats("slot_turn", turnsMs) + " " + stats("slot_hold", holdsMs);
+    }
+
+    static String stats(String name, List<Long> l) {
+      List<Long> t;
+      synchronized (l) {
+        t = new ArrayList<>(l);
+      }
+      if (t.isEmpty()) return name + "s 0";
+      Collections.sort(t);
+      return String.format(
+          "%ss %d %s_median_ms %d %s_p90_ms %d %s_max_ms %d",
+          name,
+          t.size(),
+          name,
+          t.get(t.size() / 2),
+          name,
+          t.get(t.size() * 9 / 10),
+          name,
+          t.get(t.size() - 1));
+    }
   }
 
   static final class Mem implements LocalState.Store {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -126,11 +127,11 @@ class ConsulSemaphoreRealTest {
     assertThat(ours).isPresent();
     Process holder = consulLock(prefix, 2);
     agent.waitUntil(
-        "consul lock to hold the slot",
+        "consul lock to hold the other slot",
         Duration.ofSeconds(20),
         () -> {
           try {
-            return holders(prefix) == 1;
+            return holders(prefix) == 2; // ours and consul lock's: full
           } catch (IOException e) {
             return false;
           }
@@ -152,5 +153,83 @@ class ConsulSemaphoreRealTest {
     assertThat(new KvApi(http).list(prefix + "/", ConsulQuery.NONE).pairs())
         .extracting(KvApi.KvPair::key)
         .containsExactly(prefix + "/.lock"); // our contender key is gone with our session
+  }
+
+  static List<String> contenders(String prefix) {
+    List<String> out = new ArrayList<>();
+    for (KvApi.KvPair p : new KvApi(http).list(prefix + "/", ConsulQuery.NONE).pairs())
+      if (!p.key().endsWith("/.lock")) out.add(p.key());
+    return out;
+  }
+
+  /**
+   * Waiters keep one contender key across slot waits (no churn under the prefix that would wake
+   * everyone), and a released slot goes to the one queued first (lowest CreateIndex): one
+   * check-and-set per freed slot instead of one from every waiter (Consul's own Acquire loops on a
+   * blocking list of the whole prefix: api/semaphore.go).
+   */
+  @Test
+  void waitersQueueInOrder_andKeepTheirPlaceAcrossSlotWaits() throws Exception {
+    String prefix = "consul-vm-agent/groups/t3/lock";
+    Optional<Slots.Slot> first = sem(prefix + "/").acquire(1, Duration.ofSeconds(5));
+    assertThat(first).isPresent();
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> waiters = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      String name = "w" + i;
+      ConsulSemaphore s = sem(prefix + "/");
+      Thread t =
+          new Thread(
+              () -> {
+                // like the watcher: a short slot wait, then back again, until it has one
+                while (true) {
+                  Optional<Slots.Slot> slot = s.acquire(1, Duration.ofSeconds(1));
+                  if (slot.isPresent()) {
+                    order.add(name);
+                    slot.get().close();
+                    return;
+                  }
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      waiters.add(t);
+      int joined = i + 1;
+      agent.waitUntil(
+          name + " to queue",
+          Duration.ofSeconds(20),
+          () -> contenders(prefix).size() == joined + 1);
+    }
+    List<String> queued = contenders(prefix);
+    Thread.sleep(3000); // three slot waits have ended and begun again
+    assertThat(contenders(prefix)).as("the same contender keys").isEqualTo(queued);
+    assertThat(order).isEmpty();
+    first.get().close();
+    for (Thread t : waiters) t.join(60_000);
+    assertThat(order).containsExactly("w0", "w1", "w2", "w3");
+    assertThat(holders(prefix)).isZero();
+    assertThat(contenders(prefix)).isEmpty();
+  }
+
+  @Test
+  void aWaiterThatWithdraws_leavesTheQueue() throws Exception {
+    String prefix = "consul-vm-agent/groups/t4/lock";
+    Optional<Slots.Slot> held = sem(prefix + "/").acquire(1, Duration.ofSeconds(5));
+    ConsulSemaphore waiter =
+        new ConsulSemaphore(
+            new KvApi(http),
+            new SessionApi(http),
+            prefix + "/",
+            "t4",
+            Duration.ofSeconds(10),
+            s -> {});
+    assertThat(waiter.acquire(1, Duration.ofSeconds(1))).isEmpty();
+    assertThat(contenders(prefix)).hasSize(2);
+    assertThat(new SessionApi(http).list()).extracting(SessionApi.Info::name).contains("t4");
+    waiter.withdraw();
+    assertThat(contenders(prefix)).hasSize(1);
+    assertThat(new SessionApi(http).list()).extracting(SessionApi.Info::name).doesNotContain("t4");
+    held.get().close();
+    assertThat(contenders(prefix)).isEmpty();
   }
 }
