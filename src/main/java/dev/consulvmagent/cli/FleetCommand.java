@@ -191,20 +191,35 @@ final class FleetCommand implements Callable<Integer> {
     }
   }
 
-  @Command(
-      name = "pause",
-      mixinStandardHelpOptions = true,
-      description = "No VM of the group starts a revision until resume.")
-  static final class Pause implements Callable<Integer> {
+  /**
+   * A command on one group through Consul: the Consul flags, the group's, and one line saying what
+   * it did.
+   */
+  abstract static class GroupCall implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
+    /** Does it; returns what the line after "group G: " says. */
+    abstract String run(Fleet f, Fleet.Connection c);
+
     @Override
     public Integer call() {
-      fleet(spec).pause(consul.connection(), g.prefix, g.group, true);
-      spec.commandLine().getOut().println("group " + g.group + ": paused");
+      String done = run(fleet(spec), consul.connection());
+      spec.commandLine().getOut().println("group " + g.group + ": " + done);
       return ExitCode.OK.code();
+    }
+  }
+
+  @Command(
+      name = "pause",
+      mixinStandardHelpOptions = true,
+      description = "No VM of the group starts a revision until resume.")
+  static final class Pause extends GroupCall {
+    @Override
+    String run(Fleet f, Fleet.Connection c) {
+      f.pause(c, g.prefix, g.group, true);
+      return "paused";
     }
   }
 
@@ -212,16 +227,11 @@ final class FleetCommand implements Callable<Integer> {
       name = "resume",
       mixinStandardHelpOptions = true,
       description = "Lets a paused group go on.")
-  static final class Resume implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Resume extends GroupCall {
     @Override
-    public Integer call() {
-      fleet(spec).pause(consul.connection(), g.prefix, g.group, false);
-      spec.commandLine().getOut().println("group " + g.group + ": resumed");
-      return ExitCode.OK.code();
+    String run(Fleet f, Fleet.Connection c) {
+      f.pause(c, g.prefix, g.group, false);
+      return "resumed";
     }
   }
 
@@ -229,16 +239,10 @@ final class FleetCommand implements Callable<Integer> {
       name = "promote",
       mixinStandardHelpOptions = true,
       description = "Lets every VM take the current revision (after the canaries).")
-  static final class Promote implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Promote extends GroupCall {
     @Override
-    public Integer call() {
-      long rev = fleet(spec).promote(consul.connection(), g.prefix, g.group);
-      spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " promoted");
-      return ExitCode.OK.code();
+    String run(Fleet f, Fleet.Connection c) {
+      return "revision " + f.promote(c, g.prefix, g.group) + " promoted";
     }
   }
 
@@ -246,11 +250,7 @@ final class FleetCommand implements Callable<Integer> {
       name = "rollback",
       mixinStandardHelpOptions = true,
       description = "Pushes an earlier revision again, as a new revision.")
-  static final class Rollback implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Rollback extends GroupCall {
     @Option(
         names = "--to",
         paramLabel = "REVISION",
@@ -258,16 +258,9 @@ final class FleetCommand implements Callable<Integer> {
     Long to;
 
     @Override
-    public Integer call() {
-      long rev =
-          fleet(spec)
-              .rollback(
-                  consul.connection(),
-                  g.prefix,
-                  g.group,
-                  to == null ? OptionalLong.empty() : OptionalLong.of(to));
-      spec.commandLine().getOut().println("group " + g.group + ": rolled back as revision " + rev);
-      return ExitCode.OK.code();
+    String run(Fleet f, Fleet.Connection c) {
+      OptionalLong back = to == null ? OptionalLong.empty() : OptionalLong.of(to);
+      return "rolled back as revision " + f.rollback(c, g.prefix, g.group, back);
     }
   }
 
