@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulFlags;
 import dev.consulvmagent.app.Fleet;
 import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
@@ -131,7 +132,7 @@ final class FleetCommand implements Callable<Integer> {
       long rev =
           fleet(spec)
               .push(
-                  consul.connection(),
+                  consul.flags(),
                   g.prefix,
                   g.group,
                   file,
@@ -181,7 +182,7 @@ final class FleetCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--output must be text or json");
       List<Map<String, Object>> s =
-          fleet(spec).status(consul.connection(), prefix, Optional.ofNullable(group));
+          fleet(spec).status(consul.flags(), prefix, Optional.ofNullable(group));
       PrintWriter out = spec.commandLine().getOut();
       if (output.equals("json"))
         out.print(Json.text(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
@@ -201,11 +202,11 @@ final class FleetCommand implements Callable<Integer> {
     @Mixin GroupOptions g;
 
     /** Does it; returns what the line after "group G: " says. */
-    abstract String run(Fleet f, Fleet.Connection c);
+    abstract String run(Fleet f, ConsulFlags c);
 
     @Override
     public Integer call() {
-      String done = run(fleet(spec), consul.connection());
+      String done = run(fleet(spec), consul.flags());
       spec.commandLine().getOut().println("group " + g.group + ": " + done);
       return ExitCode.OK.code();
     }
@@ -217,7 +218,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "No VM of the group starts a revision until resume.")
   static final class Pause extends GroupCall {
     @Override
-    String run(Fleet f, Fleet.Connection c) {
+    String run(Fleet f, ConsulFlags c) {
       f.pause(c, g.prefix, g.group, true);
       return "paused";
     }
@@ -229,7 +230,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "Lets a paused group go on.")
   static final class Resume extends GroupCall {
     @Override
-    String run(Fleet f, Fleet.Connection c) {
+    String run(Fleet f, ConsulFlags c) {
       f.pause(c, g.prefix, g.group, false);
       return "resumed";
     }
@@ -241,7 +242,7 @@ final class FleetCommand implements Callable<Integer> {
       description = "Lets every VM take the current revision (after the canaries).")
   static final class Promote extends GroupCall {
     @Override
-    String run(Fleet f, Fleet.Connection c) {
+    String run(Fleet f, ConsulFlags c) {
       return "revision " + f.promote(c, g.prefix, g.group) + " promoted";
     }
   }
@@ -258,7 +259,7 @@ final class FleetCommand implements Callable<Integer> {
     Long to;
 
     @Override
-    String run(Fleet f, Fleet.Connection c) {
+    String run(Fleet f, ConsulFlags c) {
       OptionalLong back = to == null ? OptionalLong.empty() : OptionalLong.of(to);
       return "rolled back as revision " + f.rollback(c, g.prefix, g.group, back);
     }
