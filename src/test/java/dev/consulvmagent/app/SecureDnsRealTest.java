@@ -263,6 +263,16 @@ class SecureDnsRealTest {
       assertThat(dns(c1).resolve("dashboard.service.consul")).isEqualTo("127.0.0.1");
       assertThat(dns(c1).resolve("dashboard.connect.consul")).isEqualTo("127.0.0.1");
       assertThat(dns(c1).resolve("dashboard.node.consul")).isEqualTo("127.0.0.1");
+      // a prepared query (made by the operator) answers too, without any query rule: executing
+      // one is checked against node and service read only (acl-rules.mdx, "Prepared Query Rules")
+      assertThat(
+              code(
+                  onServer,
+                  "POST",
+                  "/v1/query",
+                  "{\"Name\":\"dash\",\"Service\":{\"Service\":\"dashboard\"}}"))
+          .isEqualTo(200);
+      assertThat(dns(c1).resolve("dash.query.consul")).isEqualTo("127.0.0.1");
       assertThat(dnsCheck(c1).verdict()).as(dnsCheck(c1).toString()).isEqualTo(Doctor.Verdict.OK);
       // the agent token (auto_config's) still works after the reload: node info syncs
       assertThat(c1.log()).doesNotContain("Node info update blocked by ACLs");
