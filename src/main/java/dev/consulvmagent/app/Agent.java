@@ -247,9 +247,10 @@ public final class Agent {
                   start,
                   paths -> OwnershipLedger.add(p.host().fs(), paths));
       // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
-      // host pass, which registers the service and starts Envoy with it
+      // host pass, which registers the service and starts Envoy with it (also when a later
+      // cluster object failed: the service works without its DNS token, say)
       r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
-      if (!r.failed() && SecureMesh.madeServiceToken(r)) {
+      if (SecureMesh.madeServiceToken(r)) {
         Prepared again = prepare(o, spec, true);
         r =
             SecureMesh.merge(

@@ -106,17 +106,23 @@ final class SecureMesh {
               intentionServices(s));
       return ServerBootstrap.resources(sec, new AclApi(local(addr, s.managementToken())));
     }
-    if (spec.service().isEmpty()) return List.of();
-    ClientSecurity c =
-        new ClientSecurity(
-            node,
-            spec.service().get().mesh().name(),
-            s.introToken(),
-            spec.service().get().allowFrom());
-    return ClientMesh.resources(
-        c,
-        new AclApi(local(addr, Optional.empty())),
-        t -> new IntentionApi(local(addr, Optional.of(t))));
+    List<Resource> out = new ArrayList<>();
+    if (spec.service().isPresent()) {
+      ClientSecurity c =
+          new ClientSecurity(
+              node,
+              spec.service().get().mesh().name(),
+              s.introToken(),
+              spec.service().get().allowFrom());
+      out.addAll(
+          ClientMesh.resources(
+              c,
+              new AclApi(local(addr, Optional.empty())),
+              t -> new IntentionApi(local(addr, Optional.of(t)))));
+    }
+    // after the service's own objects: registration and Envoy wait on those, DNS can follow
+    out.add(ClientMesh.dnsToken(node, s.introToken(), new AclApi(local(addr, Optional.empty()))));
+    return out;
   }
 
   /**
@@ -203,13 +209,17 @@ final class SecureMesh {
         removed);
   }
 
-  /** Whether the cluster step made a (new) service token: the host pass must run again. */
+  /**
+   * Whether the cluster step made a (new) service token or DNS token: the host pass must run again
+   * (registration and Envoy with the service token; the agent's default token in its secrets file).
+   */
   static boolean madeServiceToken(RunResult clusterStep) {
     return clusterStep.outcomes().stream()
         .anyMatch(
             o ->
                 o.status() == Outcome.Status.CHANGED
-                    && o.key().startsWith("consul:acl-token/service/"));
+                    && (o.key().startsWith("consul:acl-token/service/")
+                        || o.key().equals("consul:" + ClientMesh.dnsTokenKey())));
   }
 
   /** status: the posture items as Doctor's checks (one call from Doctor). */

@@ -11,12 +11,15 @@ import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
+import dev.consulvmagent.secure.ClientMesh;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ConsulSpec;
+import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.spec.SecuritySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** consul: the binary, config (server or client), secrets, data dir and unit. */
 final class ConsulModule {
@@ -64,7 +67,12 @@ final class ConsulModule {
             .json()
             .notify(UnitNames.consulReload())
             .build());
-    Map<String, Object> secrets = ConsulConfig.secrets(spec.consul(), spec.security());
+    // a secure client's DNS (default) token, once apply's cluster step logged in for it
+    Optional<Secret> dnsToken =
+        spec.security().secure() && spec.consul().role() == ConsulSpec.Role.CLIENT
+            ? ClientMesh.storedDnsToken(ctx.host())
+            : Optional.empty();
+    Map<String, Object> secrets = ConsulConfig.secrets(spec.consul(), spec.security(), dnsToken);
     if (secrets.isEmpty()) {
       out.add(new AbsentResource(SECRETS, UnitNames.consulReload()));
     } else {

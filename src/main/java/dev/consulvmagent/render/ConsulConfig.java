@@ -2,11 +2,13 @@ package dev.consulvmagent.render;
 
 import dev.consulvmagent.spec.ConsulSpec;
 import dev.consulvmagent.spec.ConsulVersions;
+import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.spec.SecuritySpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Consul agent config (/etc/consul.d/consul.json) and its secrets file, for the configured
@@ -180,6 +182,16 @@ public final class ConsulConfig {
    * auto_config brings them.
    */
   public static Map<String, Object> secrets(ConsulSpec c, SecuritySpec s) {
+    return secrets(c, s, Optional.empty());
+  }
+
+  /**
+   * The secrets file with a secure client's DNS token (issue 19): acl.tokens.default, the token
+   * Consul DNS and every token-less request on this agent use (secure.DnsTokenResource logs in for
+   * it; read-only catalog, no write). A reload (SIGHUP) applies it: 1.8.7 reloads acl.tokens.
+   */
+  public static Map<String, Object> secrets(
+      ConsulSpec c, SecuritySpec s, Optional<Secret> clientDefaultToken) {
     Map<String, Object> m = new LinkedHashMap<>();
     c.encrypt().ifPresent(e -> m.put("encrypt", e.value()));
     s.gossipKey().ifPresent(e -> m.put("encrypt", e.value()));
@@ -198,6 +210,8 @@ public final class ConsulConfig {
       s.managementToken().ifPresent(t -> tokens.put(key, t.value()));
       s.serverAgentToken().ifPresent(t -> tokens.put("agent", t.value()));
     }
+    if (s.secure() && c.role() == ConsulSpec.Role.CLIENT)
+      clientDefaultToken.ifPresent(t -> tokens.put("default", t.value()));
     if (!tokens.isEmpty()) m.put("acl", Map.of("tokens", tokens));
     return m;
   }

@@ -27,6 +27,27 @@ public final class ClientMesh {
   }
 
   /**
+   * The client agent's DNS (default) token, kept by login with the intro JWT (issue 19): every
+   * secure client has one, with or without a service. acl: on the local agent, no token.
+   */
+  public static Resource dnsToken(String node, Optional<Secret> introToken, AclApi acl) {
+    return new DnsTokenResource(acl, node, introToken);
+  }
+
+  /**
+   * The DNS token as kept on this host, for the agent's acl.tokens.default; empty before the first
+   * login.
+   */
+  public static Optional<Secret> storedDnsToken(Host host) {
+    return DnsTokenResource.stored(host);
+  }
+
+  /** The engine key of {@link #dnsToken}: a run that changed it must render Consul's config. */
+  public static String dnsTokenKey() {
+    return DnsTokenResource.KEY;
+  }
+
+  /**
    * The service token as kept on this host (secret, file), for the registration and Envoy's unit;
    * empty before the first login.
    */

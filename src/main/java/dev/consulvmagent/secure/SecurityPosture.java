@@ -78,6 +78,7 @@ public final class SecurityPosture {
         settings(out, in.server(), facts.get());
       }
       agentToken(out, in, acl, auto);
+      if (!in.server()) dnsToken(out, host, acl);
       if (in.service().isPresent()) serviceSide(out, in, host, acl, intentions);
     } catch (ConsulException e) {
       out.add(
@@ -196,6 +197,44 @@ public final class SecurityPosture {
                 Level.WARN,
                 "accepted, but without the node identity " + in.node(),
                 "consul-vm-agent apply"));
+  }
+
+  /**
+   * A client's DNS (default) token (issue 19): without it Consul DNS answers no *.consul name here.
+   * Accepted with the read-only DNS role and nothing else, or a fail with what apply can do.
+   */
+  private static void dnsToken(List<Item> out, Host host, AclApi acl) {
+    Optional<Secret> token = DnsTokenResource.stored(host);
+    if (token.isEmpty()) {
+      out.add(
+          new Item(
+              "DNS token",
+              Level.FAIL,
+              "none (" + DnsTokenResource.PATH + "): Consul DNS answers no *.consul name here",
+              "consul-vm-agent apply (logs in with the intro JWT)"));
+      return;
+    }
+    Optional<AclApi.Token> t = acl.tokenSelf(token.get());
+    if (t.isEmpty()) {
+      out.add(
+          new Item(
+              "DNS token",
+              Level.FAIL,
+              "not accepted by the servers (deleted?): Consul DNS answers no *.consul name here",
+              "consul-vm-agent apply logs in again while the intro JWT is valid; after its exp,"
+                  + " render a new one (mesh user-data) into security.intro_token"));
+      return;
+    }
+    String grants = DnsTokenResource.grants(t.get());
+    out.add(
+        grants.equals(DnsTokenResource.WANTED)
+            ? new Item(
+                "DNS token", Level.OK, "accepted, read-only (" + ServerBootstrap.DNS_ROLE + ")", "")
+            : new Item(
+                "DNS token",
+                Level.WARN,
+                "accepted, but it grants " + grants + ": every token-less local caller gets that",
+                "consul-vm-agent apply replaces it"));
   }
 
   private static void serviceSide(

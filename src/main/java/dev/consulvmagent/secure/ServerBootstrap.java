@@ -80,6 +80,60 @@ public final class ServerBootstrap {
             MARK + "intentions role of the JWT's service",
             "role",
             ROLE_PREFIX + "${value.service}"));
+    out.addAll(dnsResources(s, acl));
     return out;
+  }
+
+  /** The policy that lets a client agent answer DNS; see {@link #dnsResources}. */
+  public static final String DNS_POLICY = "consul-vm-agent-dns-read";
+
+  /** The role a DNS login token gets. */
+  public static final String DNS_ROLE = "consul-vm-agent-dns";
+
+  /** The auth method a client logs in to (same intro JWT) for its agent's default token. */
+  public static final String DNS_AUTH_METHOD = "consul-vm-agent-jwt-dns";
+
+  /**
+   * Read-only catalog access, what Consul DNS needs (Consul's 1.8 docs,
+   * website/pages/docs/security/acl/acl-rules.mdx: "Node Rules": without node read on a node "the
+   * DNS interface will return no records" for it; service read for service names; "Prepared Query
+   * Rules": executing a query, also over DNS, "is subject to node/node_prefix and
+   * service/service_prefix policies", so no query rule is needed). Checked against the real 1.8.7
+   * in DnsTokenRealTest. No write of any kind: every local process that sends no token gets these
+   * rights.
+   */
+  static final String DNS_RULES =
+      "node_prefix \"\" {\n  policy = \"read\"\n}\n"
+          + "service_prefix \"\" {\n  policy = \"read\"\n}\n";
+
+  /**
+   * Issue 19, DNS on secure clients: under default deny a DNS lookup runs with the agent's default
+   * token (acl.tokens.default), and a client has none. The same intro JWT logs in to a second auth
+   * method whose only binding rule gives the role {@value #DNS_ROLE} (read-only catalog), and the
+   * client installs that token as its default (secure.DnsTokenResource). A second method, because
+   * binding rules select on the JWT's claims only, so one method cannot give one JWT two different
+   * tokens. Policy and role exist before the method, as for the service roles.
+   */
+  static List<Resource> dnsResources(ServerSecurity s, AclApi acl) {
+    return List.of(
+        new PolicyResource(
+            acl,
+            DNS_POLICY,
+            MARK + "read-only catalog for Consul DNS on client agents (their default token)",
+            DNS_RULES),
+        new RoleResource(
+            acl, DNS_ROLE, MARK + "default token of client agents: DNS", List.of(DNS_POLICY)),
+        new AuthMethodResource(
+            acl,
+            new AclApi.AuthMethod(
+                DNS_AUTH_METHOD,
+                "jwt",
+                MARK + "intro JWTs, for the client agent's DNS (default) token",
+                List.of(s.jwtPublicKeyPem()),
+                s.issuer(),
+                List.of(ServerSecurity.AUDIENCE),
+                Map.of("node", "node"))),
+        new BindingRuleResource(
+            acl, DNS_AUTH_METHOD, MARK + "DNS read role for every intro JWT", "role", DNS_ROLE));
   }
 }

@@ -401,13 +401,24 @@ class ClientMeshRealTest {
                 List.of("dashboard")));
     assertThat(healed.failed()).as(healed.error()).isFalse();
     secrets.add(tokenIn(counting, "counting").value());
+    // the client's DNS (default) token, which status reports too (issue 19)
+    Engine e = new Engine(EventSink.NONE);
+    Resource dns =
+        ClientMesh.dnsToken(
+            "counting-1",
+            Optional.of(new Secret(countingJwt)),
+            new AclApi(SecureCluster.http(client, null)));
+    RunResult dnsRun =
+        e.apply(e.plan(List.of(dns), counting), counting, n -> List.of(), Instant.now());
+    assertThat(dnsRun.failed()).as(dnsRun.error()).isFalse();
+    secrets.add(ClientMesh.storedDnsToken(counting).orElseThrow().value());
     List<SecurityPosture.Item> after = posture(in, counting, client);
     assertThat(after)
         .allSatisfy(
             i -> assertThat(i.level()).as(i.toString()).isEqualTo(SecurityPosture.Level.OK));
     assertThat(after)
         .extracting(SecurityPosture.Item::name)
-        .contains("service token", "intentions");
+        .contains("service token", "intentions", "DNS token");
 
     // the server reads its agent with the management token
     Path sroot = tmp.resolve("server-root");

@@ -90,7 +90,11 @@ class ServerBootstrapRealTest {
               "consul:acl-auth-method/consul-vm-agent-jwt=CREATE",
               "consul:acl-binding-rule/consul-vm-agent-jwt/service/${value.service}=CREATE",
               "consul:acl-binding-rule/consul-vm-agent-jwt/role/"
-                  + "consul-vm-agent-svc-${value.service}=CREATE");
+                  + "consul-vm-agent-svc-${value.service}=CREATE",
+              "consul:acl-policy/consul-vm-agent-dns-read=CREATE",
+              "consul:acl-role/consul-vm-agent-dns=CREATE",
+              "consul:acl-auth-method/consul-vm-agent-jwt-dns=CREATE",
+              "consul:acl-binding-rule/consul-vm-agent-jwt-dns/role/consul-vm-agent-dns=CREATE");
       String shown = Json.compact(plan.stream().map(p -> p.change().toString()).toList());
       assertThat(shown).doesNotContain(agent.value()).doesNotContain(mesh.management.value());
       assertThat(acl.authMethod(ServerBootstrap.AUTH_METHOD)).isEmpty();
@@ -104,7 +108,7 @@ class ServerBootstrapRealTest {
 
       RunResult first = engine.apply(plan, host, n -> List.of(), Instant.now());
       assertThat(first.failed()).as(first.error()).isFalse();
-      assertThat(first.changed()).isEqualTo(6);
+      assertThat(first.changed()).isEqualTo(10);
       AclApi.Token token = acl.tokenSelf(agent).orElseThrow();
       assertThat(token.nodeIdentities())
           .containsExactly(new AclApi.NodeIdentity("server-a", SecureCluster.DC));
@@ -116,6 +120,17 @@ class ServerBootstrapRealTest {
           .extracting(r -> r.bindType() + " " + r.bindName())
           .containsExactlyInAnyOrder(
               "service ${value.service}", "role consul-vm-agent-svc-${value.service}");
+
+      // the DNS login (issue 19): the same key, issuer and audience, one role and nothing else
+      AclApi.AuthMethod dns = acl.authMethod(ServerBootstrap.DNS_AUTH_METHOD).orElseThrow();
+      assertThat(dns.jwtValidationPubKeys()).isEqualTo(m.jwtValidationPubKeys());
+      assertThat(dns.boundIssuer()).isEqualTo(m.boundIssuer());
+      assertThat(dns.boundAudiences()).isEqualTo(m.boundAudiences());
+      assertThat(acl.bindingRules(ServerBootstrap.DNS_AUTH_METHOD))
+          .extracting(r -> r.bindType() + " " + r.bindName())
+          .containsExactly("role " + ServerBootstrap.DNS_ROLE);
+      assertThat(acl.roleByName(ServerBootstrap.DNS_ROLE).orElseThrow().policyNames())
+          .containsExactly(ServerBootstrap.DNS_POLICY);
 
       // re-run: nothing to do
       RunResult again = apply(engine, sec, acl, host);

@@ -1,0 +1,185 @@
+package dev.consulvmagent.secure;
+
+import dev.consulvmagent.consul.AclApi;
+import dev.consulvmagent.consul.ConsulException;
+import dev.consulvmagent.consul.ConsulUnavailableException;
+import dev.consulvmagent.engine.State;
+import dev.consulvmagent.host.FileStat;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.spec.Secret;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A client agent's default token (acl.tokens.default), the one Consul DNS uses under default deny:
+ * made by {@code POST /v1/acl/login} with the machine's intro JWT against {@link
+ * ServerBootstrap#DNS_AUTH_METHOD}, whose one binding rule gives the read-only role {@link
+ * ServerBootstrap#DNS_ROLE} and nothing else. Kept in {@link #PATH} (0600 root:root); the host pass
+ * renders it into the agent's secrets file (render.ConsulConfig#secrets) and reloads Consul with
+ * SIGHUP, which needs no token. Not {@code PUT /v1/agent/token/default}: that needs acl:write
+ * (api-docs/agent.mdx, "Update ACL Tokens"), which no client token has (real 1.8.7: 403 to the
+ * service token, DnsTokenRealTest).
+ *
+ * <p>Reused while Consul accepts it with that role; a token deleted on the servers is seen as "not
+ * accepted" (status says so too) and made again while the JWT is valid; after its exp the error
+ * says what the operator must supply. The JWT is not used up by the service login: Consul 1.8.7
+ * accepts one JWT for any number of logins until its exp (reference/real-consul.md).
+ */
+final class DnsTokenResource extends ClusterResource {
+  static final String PATH = "/var/lib/consul-vm-agent/dns-default.token";
+  static final int MODE = 0600;
+  static final String KEY = "acl-token/dns-default";
+  private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
+
+  private final AclApi acl;
+  private final String node;
+  private final Optional<Secret> introToken;
+
+  DnsTokenResource(AclApi acl, String node, Optional<Secret> introToken) {
+    super(KEY);
+    this.acl = acl;
+    this.node = node;
+    this.introToken = introToken;
+  }
+
+  @Override
+  public Optional<String> path() {
+    return Optional.of(PATH);
+  }
+
+  @Override
+  public State desired() {
+    return state(WANTED, "yes", "0600 root:root");
+  }
+
+  /** What the token must grant, and nothing more: the read-only DNS role. */
+  static final String WANTED = "role " + ServerBootstrap.DNS_ROLE;
+
+  /** Everything a token grants, as one comparable line. */
+  static String grants(AclApi.Token t) {
+    List<String> g = new ArrayList<>();
+    t.roles().forEach(r -> g.add("role " + r));
+    t.policies().forEach(p -> g.add("policy " + p));
+    t.serviceIdentities().forEach(x -> g.add("service identity " + x));
+    t.nodeIdentities().forEach(n -> g.add("node identity " + n.nodeName()));
+    return g.isEmpty() ? "(nothing)" : String.join(", ", g.stream().sorted().toList());
+  }
+
+  private static State state(String grants, String accepted, String file) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("grants", grants);
+    f.put("accepted", accepted);
+    f.put("file", file);
+    return State.of(f);
+  }
+
+  /** The stored secret, if any (never shown). */
+  static Optional<Secret> stored(Host host) {
+    return host.fs()
+        .readIfExists(PATH)
+        .map(b -> new String(b, StandardCharsets.UTF_8).strip())
+        .filter(s -> !s.isEmpty())
+        .map(Secret::new);
+  }
+
+  private static String file(Host host) {
+    Optional<FileStat> st = host.fs().stat(PATH);
+    if (st.isEmpty()) return "(none)";
+    return String.format(
+        "%04o %s:%s",
+        st.get().mode() & 07777,
+        host.users().userName(st.get().uid()),
+        host.users().groupName(st.get().gid()));
+  }
+
+  @Override
+  Optional<State> read(Host host) {
+    Optional<Secret> secret = stored(host);
+    if (secret.isEmpty()) return Optional.empty();
+    String file = file(host);
+    return Optional.of(
+        acl.tokenSelf(secret.get())
+            .map(t -> state(grants(t), "yes", file))
+            .orElseGet(() -> state(WANTED, "no (unknown to the servers: deleted?)", file)));
+  }
+
+  @Override
+  void write(Host host, Optional<State> current) {
+    int root = host.users().uid("root").orElse(0);
+    int rootGroup = host.users().gid("root").orElse(0);
+    boolean accepted = current.isPresent() && current.get().get("accepted").equals("yes");
+    if (accepted && current.get().get("grants").equals(WANTED)) {
+      host.fs().setAttributes(PATH, MODE, root, rootGroup); // only the file's mode or owner differ
+      return;
+    }
+    AclApi.Token t = login();
+    // a stored token that Consul accepts with other rights is not ours to keep: logged out
+    if (accepted)
+      stored(host)
+          .ifPresent(
+              old -> {
+                try {
+                  acl.logout(old);
+                } catch (ConsulException ignored) {
+                  // not a login token, or gone meanwhile
+                }
+              });
+    host.fs().mkdir("/var/lib/consul-vm-agent", 0700, root, rootGroup);
+    host.fs()
+        .writeAtomic(
+            PATH,
+            (t.secret().orElseThrow().value() + "\n").getBytes(StandardCharsets.UTF_8),
+            MODE,
+            root,
+            rootGroup);
+  }
+
+  /** Logs in, waiting while the servers elect a leader or have not made the auth method yet. */
+  private AclApi.Token login() {
+    if (introToken.isEmpty())
+      throw new IllegalStateException(usedUp("this machine's config has no security.intro_token"));
+    long end = System.nanoTime() + LOGIN_WAIT.toNanos();
+    while (true) {
+      try {
+        return acl.login(
+            ServerBootstrap.DNS_AUTH_METHOD,
+            introToken.get(),
+            Map.of("node", node, "purpose", "dns (agent default token)"));
+      } catch (AclApi.LoginRefusedException e) {
+        if (!e.methodMissing()) throw new IllegalStateException(usedUp(e.getMessage()));
+        if (System.nanoTime() > end)
+          throw new IllegalStateException(
+              e.getMessage()
+                  + " — waited "
+                  + LOGIN_WAIT.toSeconds()
+                  + "s; is the server's apply done (a server of this version makes it)?"
+                  + " consul-vm-agent status on the server");
+      } catch (ConsulUnavailableException e) {
+        if (System.nanoTime() > end) throw e;
+      }
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting to log in");
+      }
+    }
+  }
+
+  private String usedUp(String why) {
+    return "cannot get the DNS (default) token of node "
+        + node
+        + ": "
+        + why
+        + ". Consul DNS (*.consul names) does not answer on this machine without it. Render a"
+        + " fresh intro JWT for node "
+        + node
+        + " (consul-vm-agent mesh user-data on the operator's machine), put its"
+        + " security.intro_token into /etc/consul-vm-agent/agent.yaml and run apply again";
+  }
+}
