@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -42,19 +43,26 @@ import java.util.function.Consumer;
  * another limit remain and take over the Limit only when none are left.
  *
  * <p>How we wait differs from api/semaphore.go (same keys, same check-and-set, so the two still
- * exclude each other). Its Acquire makes a session and contender key per call and loops on a
- * blocking {@code kv.List(prefix)} (WaitTime 15s): any change under the prefix (a contender
- * arriving or leaving, every .lock write) wakes every waiter, each re-reads all contender keys, and
- * each one that sees a free place tries the check-and-set; the losers read again at once. With 200
- * waiters that is 200 list reads of ~200 keys and up to 200 Raft writes per released slot, which
- * was our ~7 s slot turn under load. Here:
+ * exclude each other; a {@code consul lock -n} contender ahead of us does not touch its key when it
+ * takes a slot, which a deep waiter then notices at its next re-read, within 2 × TTL). Its Acquire
+ * makes a session and contender key per call and loops on a blocking {@code kv.List(prefix)}
+ * (WaitTime 15s): any change under the prefix (a contender arriving or leaving, every .lock write)
+ * wakes every waiter, each re-reads all contender keys, and each one that sees a free place tries
+ * the check-and-set; the losers read again at once. With 200 waiters that is 200 list reads of ~200
+ * keys and up to 200 Raft writes per released slot, which was our ~7 s slot turn under load. Here:
  *
  * <ul>
  *   <li>a waiter keeps one session and contender key across {@link #acquire} calls (until it takes
  *       a slot or {@link #withdraw}s), so the prefix does not churn while it waits;
- *   <li>it blocks on {@code .lock} alone (a single-key GET answers with that key's ModifyIndex and
- *       wakes only when it changes: agent/consul/kvs_endpoint.go Get), so a release — its
- *       check-and-set on .lock — wakes the waiters, and nothing else does;
+ *   <li>the first {@code Limit} waiters in the queue block on {@code .lock} alone (a single-key GET
+ *       answers with that key's ModifyIndex and wakes only when it changes:
+ *       agent/consul/kvs_endpoint.go Get), so a release — its check-and-set on .lock — wakes them,
+ *       and nothing else does;
+ *   <li>a waiter deeper in the queue blocks on the contender key of the one {@code Limit} places
+ *       ahead of it (as ZooKeeper's lock recipe watches only its predecessor): that one re-acquires
+ *       its own key when it takes a slot (Consul bumps the ModifyIndex), or its key goes when it
+ *       leaves or dies, and only then the waiter behind it moves into the first {@code Limit}; a
+ *       slot turn wakes about {@code Limit} waiters, not all of them;
  *   <li>it reads the whole prefix only when it joins, when .lock stayed the same for a whole wait
  *       (to prune dead holders: TTL/4 for the first in the queue, 2 × TTL for the rest), or when a
  *       free slot is left unclaimed; from that read it knows the live contenders queued before it
@@ -119,6 +127,7 @@ public final class ConsulSemaphore implements Slots {
       boolean list = true; // read the whole prefix next (contenders, dead holders)
       boolean recreated = false;
       Set<String> ahead = new LinkedHashSet<>(); // live contenders queued before us
+      KvApi.KvPair target = null; // the contender whose key we wait on, deep in the queue
       long freeAt = -1; // the .lock version at which we first saw a slot free but not ours
       Instant freeSince = Instant.MAX;
       while (true) {
@@ -149,15 +158,30 @@ public final class ConsulSemaphore implements Slots {
           // a holder without a live contender key in the same snapshot is dead for good (a
           // session ID never comes back); what api/semaphore.go's pruneDeadHolders removes
           for (String h : snapshot.holders()) if (!alive.contains(h)) dead.add(h);
-          ahead.clear();
           long myTurn = mine.get().createIndex();
-          for (KvApi.KvPair p : r.pairs())
-            if (!p.key().equals(lockKey())
-                && p.session().isPresent()
-                && !snapshot.holders().contains(p.session().get())
-                && p.createIndex() < myTurn) ahead.add(p.session().get());
+          List<KvApi.KvPair> queue =
+              r.pairs().stream()
+                  .filter(p -> !p.key().equals(lockKey()) && p.session().isPresent())
+                  .filter(p -> !snapshot.holders().contains(p.session().get()))
+                  .filter(p -> p.createIndex() < myTurn)
+                  .sorted(Comparator.comparingLong(KvApi.KvPair::createIndex))
+                  .toList();
+          ahead.clear();
+          for (KvApi.KvPair p : queue) ahead.add(p.session().get());
+          // deep in the queue: we cannot move up before the one `limit` places ahead of us has
+          // taken its slot (it touches its key then) or left (its key goes)
+          target = queue.size() >= limit ? queue.get(queue.size() - limit) : null;
           got = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
           list = false;
+        } else if (target != null) {
+          // wait on that one contender key alone: a slot turn wakes one deep waiter, not all
+          kv.get(
+              target.key(),
+              ConsulQuery.blocking(target.modifyIndex(), shorter(recheck(false), left(end))));
+          if (!Instant.now().isBefore(end)) return Optional.empty();
+          target = null;
+          list = true; // it moved, left, or the wait ended: read the queue again
+          continue;
         } else {
           // wait on .lock alone: a release (its check-and-set) wakes us; contenders coming and
           // going under the prefix do not
@@ -194,6 +218,7 @@ public final class ConsulSemaphore implements Slots {
             long cas = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
             if (kv.cas(lockKey(), body, cas, FLAGS)) {
               held = true;
+              touch(me);
               return Optional.of(new Held(me));
             }
             // someone else changed .lock: the next blocking read on the old index returns at
@@ -300,6 +325,19 @@ public final class ConsulSemaphore implements Slots {
   }
 
   private record Contender(String session, ScheduledExecutorService renew) {}
+
+  /**
+   * Re-acquires our contender key with our own session (Consul allows it and bumps the key's
+   * ModifyIndex, LockIndex unchanged): wakes the waiter that waits on us, `Limit` places behind.
+   * Best effort: if it fails, that waiter finds out at its next re-read.
+   */
+  private void touch(Contender me) {
+    try {
+      kv.acquire(prefix + me.session(), new byte[0], me.session(), FLAGS);
+    } catch (ConsulException e) {
+      log.accept("semaphore: could not mark our contender key as holding: " + e.getMessage());
+    }
+  }
 
   private Lock lock(Optional<KvApi.KvPair> p, int limit) {
     return p.map(x -> Lock.parse(x, lockKey())).orElse(new Lock(limit, new LinkedHashSet<>()));
