@@ -128,6 +128,7 @@ public final class ConsulSemaphore implements Slots {
       boolean recreated = false;
       Set<String> ahead = new LinkedHashSet<>(); // live contenders queued before us
       KvApi.KvPair target = null; // the contender whose key we wait on, deep in the queue
+      Instant listed = Instant.now(); // when we last read the whole prefix
       long freeAt = -1; // the .lock version at which we first saw a slot free but not ours
       Instant freeSince = Instant.MAX;
       while (true) {
@@ -173,6 +174,7 @@ public final class ConsulSemaphore implements Slots {
           target = queue.size() >= limit ? queue.get(queue.size() - limit) : null;
           got = lockPair.map(KvApi.KvPair::modifyIndex).orElse(0L);
           list = false;
+          listed = Instant.now();
         } else if (target != null) {
           // wait on that one contender key alone: a slot turn wakes one deep waiter, not all
           kv.get(
@@ -239,9 +241,11 @@ public final class ConsulSemaphore implements Slots {
                     + limit);
         }
         if (!Instant.now().isBefore(end)) return Optional.empty();
-        // nothing changed for a whole wait: look at the contenders (a dead holder, a queue
-        // that moved without touching .lock)
-        if (!changed) list = true;
+        // nothing changed for a whole wait, or .lock keeps changing but we have not looked at the
+        // contenders for a while: look (a dead holder is pruned only from a full read, and in a
+        // busy rollout .lock changes every few hundred ms while a dead holder keeps its place)
+        if (!changed || Duration.between(listed, Instant.now()).compareTo(frontRelist()) >= 0)
+          list = true;
         index = got;
       }
     } catch (ConsulException e) {
@@ -354,6 +358,11 @@ public final class ConsulSemaphore implements Slots {
   private Duration recheck(boolean front) {
     long base = front ? ttl.toMillis() / 4 : ttl.toMillis() * 2;
     return Duration.ofMillis(base - random.nextLong(base / 4 + 1));
+  }
+
+  /** How often the first in the queue read the whole prefix even while .lock keeps changing. */
+  private Duration frontRelist() {
+    return ttl.dividedBy(4);
   }
 
   private static Duration shorter(Duration a, Duration b) {
