@@ -3,7 +3,6 @@ package dev.consulvmagent.app;
 import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.ConsulHttp;
-import dev.consulvmagent.consul.EndpointInput;
 import dev.consulvmagent.consul.HealthApi;
 import dev.consulvmagent.consul.InvalidEndpointException;
 import dev.consulvmagent.consul.KvApi;
@@ -52,17 +51,6 @@ public final class Fleet {
     this.events = events;
   }
 
-  /** Consul's flag names: -http-addr, -token, -token-file, -ca-file, ... (empty: not given). */
-  public record Connection(
-      Optional<String> httpAddr,
-      Optional<String> token,
-      Optional<String> tokenFile,
-      Optional<String> caFile,
-      Optional<String> caPath,
-      Optional<String> clientCert,
-      Optional<String> clientKey,
-      Optional<String> tlsServerName) {}
-
   /** Rollout policy flags (empty: Nomad's default). */
   public record PolicyInput(
       Optional<Integer> maxParallel,
@@ -94,7 +82,7 @@ public final class Fleet {
     }
   }
 
-  static ConsulHttp http(Connection c, Optional<String> configAddr, Duration timeout) {
+  static ConsulHttp http(ConsulFlags c, Optional<String> configAddr, Duration timeout) {
     try {
       return endpoint(c, configAddr, timeout);
     } catch (InvalidEndpointException e) {
@@ -102,13 +90,8 @@ public final class Fleet {
     }
   }
 
-  private static ConsulHttp endpoint(Connection c, Optional<String> configAddr, Duration timeout) {
-    EndpointInput in =
-        EndpointInput.fromEnv(System.getenv(), configAddr)
-            .withHttpAddr(c.httpAddr())
-            .withToken(c.token(), c.tokenFile())
-            .withTls(c.caFile(), c.caPath(), c.clientCert(), c.clientKey(), c.tlsServerName());
-    return new ConsulHttp(ConsulEndpoint.resolve(in), timeout);
+  private static ConsulHttp endpoint(ConsulFlags c, Optional<String> configAddr, Duration timeout) {
+    return new ConsulHttp(ConsulEndpoint.resolve(c.input(System.getenv(), configAddr)), timeout);
   }
 
   private static <T> T consul(Supplier<T> s) {
@@ -139,7 +122,7 @@ public final class Fleet {
     }
   }
 
-  private static FleetOperator operator(Connection c, String prefix, String group) {
+  private static FleetOperator operator(ConsulFlags c, String prefix, String group) {
     return operator(http(c, Optional.empty(), Duration.ofSeconds(30)), prefix, group);
   }
 
@@ -170,7 +153,7 @@ public final class Fleet {
 
   /** fleet push: validates, then pushes the next revision; returns its number. */
   public long push(
-      Connection c,
+      ConsulFlags c,
       String prefix,
       String group,
       Path overlayFile,
@@ -189,23 +172,23 @@ public final class Fleet {
     return d.revision();
   }
 
-  public long rollback(Connection c, String prefix, String group, OptionalLong to) {
+  public long rollback(ConsulFlags c, String prefix, String group, OptionalLong to) {
     FleetOperator op = operator(c, prefix, group);
     return consul(() -> op.rollback(to)).revision();
   }
 
-  public boolean pause(Connection c, String prefix, String group, boolean paused) {
+  public boolean pause(ConsulFlags c, String prefix, String group, boolean paused) {
     FleetOperator op = operator(c, prefix, group);
     return consul(() -> op.pause(paused));
   }
 
-  public long promote(Connection c, String prefix, String group) {
+  public long promote(ConsulFlags c, String prefix, String group) {
     FleetOperator op = operator(c, prefix, group);
     return consul(op::promote);
   }
 
   /** fleet status as plain data (the JSON form; the table is rendered from it). */
-  public List<Map<String, Object>> status(Connection c, String prefix, Optional<String> group) {
+  public List<Map<String, Object>> status(ConsulFlags c, String prefix, Optional<String> group) {
     ConsulHttp h = http(c, Optional.empty(), Duration.ofSeconds(30));
     List<String> groups =
         group.isPresent()
@@ -300,7 +283,7 @@ public final class Fleet {
       Optional<String> node, long rounds, Duration blockWait, Duration slotTtl) {}
 
   /** consul-vm-agent watch: runs until stopped (or rounds reads). */
-  public void watch(Host host, RunOptions o, Connection c, WatchOptions w)
+  public void watch(Host host, RunOptions o, ConsulFlags c, WatchOptions w)
       throws InterruptedException {
     Agent agent = new Agent(host, ConsulAccess.NONE, events);
     AgentSpec spec = agent.load(o);
@@ -311,9 +294,9 @@ public final class Fleet {
     String node = w.node().or(() -> spec.consul().nodeName()).orElseGet(Fleet::hostname);
     if (!FleetKeys.isNodeName(node))
       throw new SpecException("node", "is not usable as a KV key segment: " + node);
-    Connection conn =
+    ConsulFlags conn =
         c.tokenFile().isEmpty() && c.token().isEmpty() && f.tokenFile().isPresent()
-            ? new Connection(
+            ? new ConsulFlags(
                 c.httpAddr(),
                 Optional.empty(),
                 f.tokenFile().map(Path::toString),

@@ -1,7 +1,6 @@
 package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.ConsulFlags;
-import dev.consulvmagent.app.Fleet;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -65,19 +64,7 @@ final class ConsulOptions {
           "Server name to verify in the agent's certificate (default: $CONSUL_TLS_SERVER_NAME).")
   String tlsServerName;
 
-  /** The same flags for fleet's commands (app/Fleet reaches Consul with them). */
-  Fleet.Connection connection() {
-    return new Fleet.Connection(
-        Optional.ofNullable(httpAddr),
-        Optional.ofNullable(token),
-        Optional.ofNullable(tokenFile),
-        Optional.ofNullable(caFile),
-        Optional.ofNullable(caPath),
-        Optional.ofNullable(clientCert),
-        Optional.ofNullable(clientKey),
-        Optional.ofNullable(tlsServerName));
-  }
-
+  /** The flags as given (each empty when not), for every command that reaches Consul. */
   ConsulFlags flags() {
     return new ConsulFlags(
         Optional.ofNullable(httpAddr),

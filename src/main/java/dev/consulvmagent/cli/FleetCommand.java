@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.app.ConsulFlags;
 import dev.consulvmagent.app.Fleet;
 import dev.consulvmagent.render.Json;
 import java.io.PrintWriter;
@@ -131,7 +132,7 @@ final class FleetCommand implements Callable<Integer> {
       long rev =
           fleet(spec)
               .push(
-                  consul.connection(),
+                  consul.flags(),
                   g.prefix,
                   g.group,
                   file,
@@ -181,7 +182,7 @@ final class FleetCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--output must be text or json");
       List<Map<String, Object>> s =
-          fleet(spec).status(consul.connection(), prefix, Optional.ofNullable(group));
+          fleet(spec).status(consul.flags(), prefix, Optional.ofNullable(group));
       PrintWriter out = spec.commandLine().getOut();
       if (output.equals("json"))
         out.print(Json.text(group == null ? s : s.isEmpty() ? Map.of() : s.get(0)));
@@ -191,20 +192,35 @@ final class FleetCommand implements Callable<Integer> {
     }
   }
 
-  @Command(
-      name = "pause",
-      mixinStandardHelpOptions = true,
-      description = "No VM of the group starts a revision until resume.")
-  static final class Pause implements Callable<Integer> {
+  /**
+   * A command on one group through Consul: the Consul flags, the group's, and one line saying what
+   * it did.
+   */
+  abstract static class GroupCall implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ConsulOptions consul;
     @Mixin GroupOptions g;
 
+    /** Does it; returns what the line after "group G: " says. */
+    abstract String run(Fleet f, ConsulFlags c);
+
     @Override
     public Integer call() {
-      fleet(spec).pause(consul.connection(), g.prefix, g.group, true);
-      spec.commandLine().getOut().println("group " + g.group + ": paused");
+      String done = run(fleet(spec), consul.flags());
+      spec.commandLine().getOut().println("group " + g.group + ": " + done);
       return ExitCode.OK.code();
+    }
+  }
+
+  @Command(
+      name = "pause",
+      mixinStandardHelpOptions = true,
+      description = "No VM of the group starts a revision until resume.")
+  static final class Pause extends GroupCall {
+    @Override
+    String run(Fleet f, ConsulFlags c) {
+      f.pause(c, g.prefix, g.group, true);
+      return "paused";
     }
   }
 
@@ -212,16 +228,11 @@ final class FleetCommand implements Callable<Integer> {
       name = "resume",
       mixinStandardHelpOptions = true,
       description = "Lets a paused group go on.")
-  static final class Resume implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Resume extends GroupCall {
     @Override
-    public Integer call() {
-      fleet(spec).pause(consul.connection(), g.prefix, g.group, false);
-      spec.commandLine().getOut().println("group " + g.group + ": resumed");
-      return ExitCode.OK.code();
+    String run(Fleet f, ConsulFlags c) {
+      f.pause(c, g.prefix, g.group, false);
+      return "resumed";
     }
   }
 
@@ -229,16 +240,10 @@ final class FleetCommand implements Callable<Integer> {
       name = "promote",
       mixinStandardHelpOptions = true,
       description = "Lets every VM take the current revision (after the canaries).")
-  static final class Promote implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Promote extends GroupCall {
     @Override
-    public Integer call() {
-      long rev = fleet(spec).promote(consul.connection(), g.prefix, g.group);
-      spec.commandLine().getOut().println("group " + g.group + ": revision " + rev + " promoted");
-      return ExitCode.OK.code();
+    String run(Fleet f, ConsulFlags c) {
+      return "revision " + f.promote(c, g.prefix, g.group) + " promoted";
     }
   }
 
@@ -246,11 +251,7 @@ final class FleetCommand implements Callable<Integer> {
       name = "rollback",
       mixinStandardHelpOptions = true,
       description = "Pushes an earlier revision again, as a new revision.")
-  static final class Rollback implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin ConsulOptions consul;
-    @Mixin GroupOptions g;
-
+  static final class Rollback extends GroupCall {
     @Option(
         names = "--to",
         paramLabel = "REVISION",
@@ -258,16 +259,9 @@ final class FleetCommand implements Callable<Integer> {
     Long to;
 
     @Override
-    public Integer call() {
-      long rev =
-          fleet(spec)
-              .rollback(
-                  consul.connection(),
-                  g.prefix,
-                  g.group,
-                  to == null ? OptionalLong.empty() : OptionalLong.of(to));
-      spec.commandLine().getOut().println("group " + g.group + ": rolled back as revision " + rev);
-      return ExitCode.OK.code();
+    String run(Fleet f, ConsulFlags c) {
+      OptionalLong back = to == null ? OptionalLong.empty() : OptionalLong.of(to);
+      return "rolled back as revision " + f.rollback(c, g.prefix, g.group, back);
     }
   }
 

@@ -62,7 +62,7 @@ final class WatchCommand implements Callable<Integer> {
         .watch(
             Hosts.forRun(common.toRunOptions()),
             common.toRunOptions(),
-            consul.connection(),
+            consul.flags(),
             new Fleet.WatchOptions(
                 Optional.ofNullable(node),
                 rounds,

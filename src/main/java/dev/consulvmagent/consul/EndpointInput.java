@@ -39,23 +39,4 @@ public record EndpointInput(
     return new EndpointInput(
         httpAddr, t, file, caFile, caPath, clientCert, clientKey, tlsServerName, env, configAddr);
   }
-
-  public EndpointInput withTls(
-      Optional<String> caFile,
-      Optional<String> caPath,
-      Optional<String> clientCert,
-      Optional<String> clientKey,
-      Optional<String> tlsServerName) {
-    return new EndpointInput(
-        httpAddr,
-        token,
-        tokenFile,
-        caFile,
-        caPath,
-        clientCert,
-        clientKey,
-        tlsServerName,
-        env,
-        configAddr);
-  }
 }
