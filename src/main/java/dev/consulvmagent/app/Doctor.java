@@ -214,14 +214,7 @@ public final class Doctor {
         "Consul " + orUnknown(self.version()) + ", datacenter " + orUnknown(self.datacenter()),
         "");
     Optional<String> leader = api.leader();
-    if (leader.isEmpty()) {
-      add(
-          "cluster",
-          Verdict.FAIL,
-          "no leader known: the agent has not joined a server",
-          "check consul.retry_join and that the servers run; consul members");
-      return false;
-    }
+    if (noLeader(leader)) return false;
     int count = 0;
     try {
       count = api.members().size();
@@ -250,15 +243,19 @@ public final class Doctor {
             + " default deny)",
         "");
     Optional<String> leader = api.leader();
-    if (leader.isEmpty()) {
-      add(
-          "cluster",
-          Verdict.FAIL,
-          "no leader known: the agent has not joined a server",
-          "check consul.retry_join and that the servers run; consul members");
-      return false;
-    }
+    if (noLeader(leader)) return false;
     add("cluster", Verdict.OK, "leader " + leader.get(), "");
+    return true;
+  }
+
+  /** Adds the failed cluster check when no leader is known. */
+  private boolean noLeader(Optional<String> leader) {
+    if (leader.isPresent()) return false;
+    add(
+        "cluster",
+        Verdict.FAIL,
+        "no leader known: the agent has not joined a server",
+        "check consul.retry_join and that the servers run; consul members");
     return true;
   }
 

@@ -52,17 +52,9 @@ public final class IntentionApi {
         .put("Description", i.description());
     ObjectNode m = b.putObject("Meta");
     i.meta().forEach(m::put);
-    String path = "/v1/connect/intentions";
-    JsonNode n =
-        AclApi.parse(
-            http.post(
-                    path,
-                    b.toString().getBytes(StandardCharsets.UTF_8),
-                    ConsulQuery.NONE,
-                    "intentions:write on service " + i.destinationName())
-                .body(),
-            path);
-    return n.path("ID").asText();
+    return post("/v1/connect/intentions", b, "intentions:write on service " + i.destinationName())
+        .path("ID")
+        .asText();
   }
 
   /** DELETE /v1/connect/intentions/:id. */
@@ -83,16 +75,7 @@ public final class IntentionApi {
     b.put("Target", target)
         .put("ClientCertURI", "spiffe://" + trustDomain + "/ns/default/dc/any/svc/" + source);
     // real 1.8.7 matches intentions on the URI's service only; the dc segment is not checked
-    String path = "/v1/agent/connect/authorize";
-    JsonNode n =
-        AclApi.parse(
-            http.post(
-                    path,
-                    b.toString().getBytes(StandardCharsets.UTF_8),
-                    ConsulQuery.NONE,
-                    "service:write on " + target)
-                .body(),
-            path);
+    JsonNode n = post("/v1/agent/connect/authorize", b, "service:write on " + target);
     return new Authorization(n.path("Authorized").asBoolean(false), n.path("Reason").asText(""));
   }
 
@@ -135,5 +118,11 @@ public final class IntentionApi {
         n.path("Action").asText(""),
         n.path("Description").asText(""),
         Map.copyOf(meta));
+  }
+
+  /** POSTs body as JSON to path and parses the answer; acl: what a 403 says was missing. */
+  private JsonNode post(String path, ObjectNode body, String acl) {
+    byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
+    return AclApi.parse(http.post(path, b, ConsulQuery.NONE, acl).body(), path);
   }
 }
