@@ -73,14 +73,26 @@ class WatcherTest {
     int held;
     int max;
     int taken;
+    boolean queued; // waiting in the semaphore's queue (ConsulSemaphore keeps its contender key)
+    int withdrawals;
 
     @Override
     public Optional<Slot> acquire(int limit, Duration wait) {
-      if (held >= limit) return Optional.empty();
+      if (held >= limit) {
+        queued = true;
+        return Optional.empty();
+      }
+      queued = false;
       held++;
       taken++;
       max = Math.max(max, held);
       return Optional.of(() -> held--);
+    }
+
+    @Override
+    public void withdraw() {
+      if (queued) withdrawals++;
+      queued = false;
     }
   }
 
@@ -398,5 +410,22 @@ class WatcherTest {
     w.run(BlockingIndex.standard(), 1);
     assertThat(c.applied).hasSize(1);
     assertThat(slots.max).isEqualTo(1);
+  }
+
+  /** A waiter keeps its place between slot waits, and leaves the queue once it wants no slot. */
+  @Test
+  void aWaiterStaysQueuedWhileItWaits_andWithdrawsWhenTheGroupIsPaused() throws Exception {
+    FakeConverger c = new FakeConverger();
+    slots.held = 1;
+    store.push(rev(1, OK, FAST));
+    Watcher w = watcher("web-1", c, new MemLocal());
+    w.run(BlockingIndex.standard(), 3);
+    assertThat(slots.queued).isTrue();
+    assertThat(slots.withdrawals).isZero();
+    store.control = store.control.withPaused(true);
+    w.run(BlockingIndex.standard(), 1);
+    assertThat(slots.queued).isFalse();
+    assertThat(slots.withdrawals).isEqualTo(1);
+    assertThat(c.applied).isEmpty();
   }
 }
