@@ -48,7 +48,7 @@ public final class SystemdNotifier implements Notifier {
           if (n.target().equals("consul-sidecar-init.service") || UnitNames.isEnvoy(n.target())) {
             systemctl("start", "--no-block", n.target());
           } else {
-            systemctl("start", n.target());
+            start(n.target());
           }
         }
         case RESTART -> systemctl("try-restart", n.target());
@@ -85,6 +85,39 @@ public final class SystemdNotifier implements Notifier {
     return n.target().equals(UnitNames.CONSUL)
         && n.command().equals(UnitNames.consulReload().command())
         && (r.stdout() + r.stderr()).contains("403 (Permission denied)");
+  }
+
+  /**
+   * A blocking start; when it fails, the error carries the unit's last journal lines, so the
+   * operator (and a CI log) sees why instead of only systemctl's "see journalctl" pointer. Only for
+   * our own units and Consul's (consul*.service), whose output we know holds no secret; an
+   * application's unit may log anything, so its journal is not copied.
+   */
+  private void start(String unit) {
+    ExecResult r = host.run(List.of("systemctl", "start", unit), TIMEOUT);
+    if (r.ok()) return;
+    if (!unit.startsWith("consul")) r.check();
+    ExecResult j =
+        host.run(
+            List.of("journalctl", "-b", "--no-pager", "-o", "cat", "-n", "12", "-u", unit),
+            Duration.ofSeconds(10));
+    String journal = j.ok() ? j.stdout().strip() : "";
+    if (journal.isEmpty()) r.check();
+    throw new UnitStartFailed(r, unit, journal);
+  }
+
+  /** A failed start of one of our units, with the unit's last journal lines. */
+  public static final class UnitStartFailed extends RuntimeException {
+    UnitStartFailed(ExecResult r, String unit, String journal) {
+      super(
+          String.join(" ", r.argv())
+              + " exited "
+              + r.exitCode()
+              + "; the last lines of journalctl -u "
+              + unit
+              + ":\n  "
+              + journal.replace("\n", "\n  "));
+    }
   }
 
   private void systemctl(String... args) {
