@@ -187,8 +187,8 @@ public final class ConsulConfig {
 
   /**
    * The secrets file with a secure client's DNS token (issue 19): acl.tokens.default, the token
-   * Consul DNS and every token-less request on this agent use (secure.DnsTokenResource logs in for
-   * it; read-only catalog, no write). A reload (SIGHUP) applies it: 1.8.7 reloads acl.tokens.
+   * Consul DNS and every token-less request on this agent use (secure.LoginTokenResource logs in
+   * for it; read-only catalog, no write). A reload (SIGHUP) applies it: 1.8.7 reloads acl.tokens.
    */
   public static Map<String, Object> secrets(
       ConsulSpec c, SecuritySpec s, Optional<Secret> clientDefaultToken) {
