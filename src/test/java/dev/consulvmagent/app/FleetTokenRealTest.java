@@ -246,6 +246,22 @@ class FleetTokenRealTest {
       // the residual of a shared group role on 1.8.7 (README, ACLs): a sibling's report of its
       // own group is writable
       kv.put(dashboard.node("dash-2"), b("{}"), 0);
+      // and sessions of any node (session_prefix ""): one the operator made on the server is
+      // renewed and destroyed by the watcher's token
+      SessionApi adminSessions = new SessionApi(op);
+      String other =
+          adminSessions.create(
+              new SessionApi.Request(
+                  "not the watcher's",
+                  Optional.of("srv"),
+                  Duration.ofSeconds(30),
+                  SessionApi.Behavior.DELETE,
+                  Duration.ZERO,
+                  List.of()));
+      SessionApi watcherSessions = new SessionApi(w);
+      assertThat(watcherSessions.renew(other)).isTrue();
+      watcherSessions.destroy(other);
+      assertThat(adminSessions.info(other)).isEmpty();
 
       // a JWT without a group claim gets no fleet role: its login is refused
       Host plainRoot = render.root("plain-root");
