@@ -19,7 +19,10 @@ import java.util.Map;
  *       intentions = "write"}} and a role {@code consul-vm-agent-svc-<s>} holding it;
  *   <li>the JWT auth method {@value #AUTH_METHOD};
  *   <li>binding rules: BindType service, BindName {@code ${value.service}} (the service's own
- *       identity) and BindType role, BindName {@code consul-vm-agent-svc-${value.service}}.
+ *       identity) and BindType role, BindName {@code consul-vm-agent-svc-${value.service}};
+ *   <li>the DNS read role and its auth method ({@link #dnsResources});
+ *   <li>per group in security.fleet_groups, the fleet watchers' policy and role, and their auth
+ *       method ({@link #fleetResources}).
  * </ol>
  *
  * <p>Who writes intentions: the destination's own agent, with its login token. A service identity
