@@ -158,11 +158,14 @@ public final class Units {
       mkdir -p "$cache"
       share="-XX:ArchiveClassesAtExit=$cds.$$"
     fi
+    # -cp and the Main-Class, not -jar: -jar indexes the jar (~15,000 entries) for its manifest
+    # first; a run whose classes all come from the archive then never opens it
     if [ "${1:-}" = apply ]; then
       set -- -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 \\
-        -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=400000 -jar "$jar" "$@"
+        -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=400000 \\
+        -cp "$jar" dev.consulvmagent.cli.Boot "$@"
     else
-      set -- -XX:TieredStopAtLevel=1 -jar "$jar" "$@"
+      set -- -XX:TieredStopAtLevel=1 -cp "$jar" dev.consulvmagent.cli.Boot "$@"
     fi
     java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" "$@"
     rc=$?
