@@ -64,7 +64,10 @@ public final class ConsulConfig {
     c.bindAddr().ifPresent(a -> m.put("bind_addr", a));
     c.advertiseAddr().ifPresent(a -> m.put("advertise_addr", a));
     m.put("client_addr", c.clientAddr());
-    if (!c.retryJoin().isEmpty()) m.put("retry_join", c.retryJoin());
+    if (!c.retryJoin().isEmpty()) {
+      m.put("retry_join", c.retryJoin());
+      m.put("retry_interval", c.retryInterval());
+    }
     if (ConsulVersions.has(c.version(), ConsulVersions.Feature.UI_CONFIG)) {
       m.put("ui_config", Map.of("enabled", c.ui()));
     } else {
