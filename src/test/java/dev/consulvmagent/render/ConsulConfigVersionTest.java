@@ -47,6 +47,20 @@ class ConsulConfigVersionTest {
   }
 
   @Test
+  void performance_isRaftAtFullSpeedOnServers_overridable() {
+    assertThat(ConsulConfig.agent(parse("consul: {role: server}\n")))
+        .containsEntry("performance", Map.of("raft_multiplier", 1));
+    assertThat(ConsulConfig.agent(parse("consul: {role: client, retry_join: [192.0.2.10]}\n")))
+        .doesNotContainKey("performance");
+    assertThat(
+            ConsulConfig.agent(
+                parse(
+                    "consul: {role: server, extra_config: {performance: {raft_multiplier: 5,"
+                        + " leave_drain_time: 10s}}}\n")))
+        .containsEntry("performance", Map.of("raft_multiplier", 5L, "leave_drain_time", "10s"));
+  }
+
+  @Test
   void httpAddr_isLoopbackForWildcards_elseTheClientAddr() {
     assertThat(ConsulConfig.httpAddr(consul("1.16.6"))).isEqualTo("http://127.0.0.1:8500");
   }
