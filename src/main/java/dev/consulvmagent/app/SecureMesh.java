@@ -126,8 +126,9 @@ final class SecureMesh {
   }
 
   /**
-   * Waits until the agent can serve the cluster step: a leader is known, and on a server the
-   * management token is accepted (the leader makes it from acl.tokens.master after the election).
+   * Waits until the agent can serve the cluster step: a leader is known, on a server the management
+   * token is accepted (the leader makes it from acl.tokens.master after the election), and the
+   * agent has left legacy ACL mode.
    */
   static void awaitReady(AgentSpec spec, EventSink events) {
     AclApi acl = new AclApi(local(spec, Optional.empty()));
@@ -147,8 +148,14 @@ final class SecureMesh {
           // another token bootstrapped the cluster: the bootstrap check says what to do
           if (!ready && System.nanoTime() - leaderSince > Duration.ofSeconds(30).toNanos()) return;
         }
-        if (ready) return;
-        last = !leader ? "no leader yet" : "ACLs not ready";
+        // a client agent that joined moments ago may still be in legacy ACL mode, refusing every
+        // token it resolves itself (AgentApi#resolvesTokens)
+        boolean legacy = ready && !agent.resolvesTokens();
+        if (ready && !legacy) return;
+        last =
+            !leader
+                ? "no leader yet"
+                : legacy ? "the agent is still in legacy ACL mode" : "ACLs not ready";
       } catch (ConsulException e) {
         last = e.getMessage();
       }

@@ -143,6 +143,25 @@ public final class AgentApi {
     http.put("/v1/agent/reload", null, ConsulQuery.NONE, "agent:write");
   }
 
+  /**
+   * Whether the agent resolves ACL tokens the 1.4+ way yet. A 1.8 agent starts in legacy ACL mode:
+   * a server until its leader has upgraded the ACL system (real 1.8.7, a fresh lone server: about 9
+   * s after start, GET /v1/acl/token/ANONYMOUS answering 500 "The ACL system is currently in legacy
+   * mode" meanwhile), a client until its gossip shows every alive server with ACLs enabled,
+   * re-checked after 50 ms, then doubling up to 30 s (hashicorp/consul v1.8.7
+   * agent/consul/acl_client.go monitorACLMode), so a client that joined a server still in legacy
+   * mode can lag it by up to 30 s. Meanwhile the agent refuses every token it resolves itself
+   * (agent endpoints, {@code consul reload}) with 403 "ACL not found" (real 1.8.7; CI's e2e-cloud
+   * met it as a failed `consul reload` on a client one second after its join). Asked with no token:
+   * the anonymous token always exists once ACLs are up, so "ACL not found" means only that window;
+   * before the agent knows a server it answers 500. ACL: none needed (GET /v1/agent/members answers
+   * 200 with what the token may see, or 403 "Permission denied").
+   */
+  public boolean resolvesTokens() {
+    ConsulHttp.Raw a = http.exchange("GET", "/v1/agent/members", null, ConsulQuery.NONE);
+    return a.code() == 200 || (a.code() == 403 && !a.body().contains("ACL not found"));
+  }
+
   /** GET /v1/agent/members (LAN). ACL: node:read (agent/index.mdx "List Members"). */
   public List<Member> members() {
     String path = "/v1/agent/members";

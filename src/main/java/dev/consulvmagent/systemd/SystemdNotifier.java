@@ -80,11 +80,17 @@ public final class SystemdNotifier implements Notifier {
     return lines;
   }
 
-  /** `consul reload` refused by the ACL system (403 Permission denied), not a bad config. */
+  /**
+   * `consul reload` refused by the ACL system, not a bad config: 403 (Permission denied), or 403
+   * (ACL not found), which a client agent answers every locally resolved request while it is still
+   * in legacy ACL mode just after joining (consul.AgentApi#resolvesTokens; CI's e2e-cloud: "Error
+   * reloading: Unexpected response code: 403 (ACL not found)").
+   */
   static boolean aclDeniedConsulReload(Notification n, ExecResult r) {
+    String out = r.stdout() + r.stderr();
     return n.target().equals(UnitNames.CONSUL)
         && n.command().equals(UnitNames.consulReload().command())
-        && (r.stdout() + r.stderr()).contains("403 (Permission denied)");
+        && (out.contains("403 (Permission denied)") || out.contains("403 (ACL not found)"));
   }
 
   /**

@@ -59,6 +59,19 @@ class SystemdNotifierReloadTest {
   }
 
   @Test
+  void aReloadRefusedInTheLegacyAclWindow_isDoneBySighup() {
+    // CI's e2e-cloud, a client just after its join: the CLI's words
+    List<List<String>> ran = new ArrayList<>();
+    notifier(ran, 1, "Error reloading: Unexpected response code: 403 (ACL not found)\n")
+        .run(List.of(UnitNames.consulReload()));
+    assertEquals(
+        List.of(
+            List.of("/usr/bin/consul", "reload"),
+            List.of("systemctl", "kill", "--signal=HUP", "--kill-who=main", "consul.service")),
+        ran);
+  }
+
+  @Test
   void anyOtherReloadFailure_failsTheRun() {
     List<List<String>> ran = new ArrayList<>();
     SystemdNotifier n =
