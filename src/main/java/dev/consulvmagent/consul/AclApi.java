@@ -215,9 +215,10 @@ public final class AclApi {
   /**
    * POST /v1/acl/login: needs no token, only a bearer credential the auth method accepts. Real
    * 1.8.7 answers a refused JWT with HTTP 500 ("error parsing token…", "computed \"service\" bind
-   * name for bind target is invalid") and an unknown auth method with 403 "ACL not found": both are
-   * {@link LoginRefusedException} (a leaderless cluster stays {@link ConsulUnavailableException}).
-   * The JWT never appears in the message.
+   * name for bind target is invalid"), an unknown auth method with 403 "ACL not found" and a method
+   * with no binding rule for the JWT with 403 "Permission denied": all are {@link
+   * LoginRefusedException}, the last two {@link LoginRefusedException#mayComeLater} (a leaderless
+   * cluster stays {@link ConsulUnavailableException}). The JWT never appears in the message.
    */
   public Token login(String authMethod, Secret bearer, Map<String, String> meta) {
     ObjectNode b = Json.mapper().createObjectNode();
@@ -237,6 +238,18 @@ public final class AclApi {
               + authMethod
               + " (yet): the server's apply creates it once a leader exists",
           true);
+    // real 1.8.7: a method whose binding rules match nothing answers 403 "Permission denied";
+    // the server's apply makes the method first and its rules right after (a rule needs its
+    // method), so a client that logs in between sees this for a moment: it may come later
+    if (r.code() == 403 && r.body().contains("Permission denied"))
+      throw new LoginRefusedException(
+          path,
+          "auth method "
+              + authMethod
+              + " has no binding rule for this JWT (yet): the server's apply makes them right"
+              + " after the method; a group or service the servers are not told about never gets"
+              + " one",
+          true);
     if (r.code() == 500 || r.code() == 403)
       throw new LoginRefusedException(
           path,
@@ -255,15 +268,19 @@ public final class AclApi {
 
   /** The auth method refused the credential, or does not exist yet ({@link #methodMissing}). */
   public static final class LoginRefusedException extends ConsulException {
-    private final boolean methodMissing;
+    private final boolean mayComeLater;
 
-    LoginRefusedException(String path, String message, boolean methodMissing) {
+    LoginRefusedException(String path, String message, boolean mayComeLater) {
       super(path, message);
-      this.methodMissing = methodMissing;
+      this.mayComeLater = mayComeLater;
     }
 
-    public boolean methodMissing() {
-      return methodMissing;
+    /**
+     * The method or its binding rules are not there yet (the server's apply makes them once a
+     * leader exists): worth waiting for, unlike a refused JWT.
+     */
+    public boolean mayComeLater() {
+      return mayComeLater;
     }
   }
 

@@ -186,7 +186,7 @@ final class LoginTokenResource extends ClusterResource {
         return acl.login(
             kind.authMethod(), introToken.get(), Map.of("node", node, "purpose", kind.what()));
       } catch (AclApi.LoginRefusedException e) {
-        if (!e.methodMissing()) throw new IllegalStateException(usedUp(e.getMessage()));
+        if (!e.mayComeLater()) throw new IllegalStateException(usedUp(e.getMessage()));
         if (System.nanoTime() > end)
           throw new IllegalStateException(
               e.getMessage()

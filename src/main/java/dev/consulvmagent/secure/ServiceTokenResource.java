@@ -29,13 +29,29 @@ final class ServiceTokenResource extends ClusterResource {
   static final int MODE = 0640;
   private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
 
+  /**
+   * How long a login without the service's intentions role is retried: the server makes the role
+   * rule moments after the method (ServerBootstrap); a service it is not told about never gets it.
+   */
+  static final Duration ROLE_WAIT = Duration.ofSeconds(20);
+
   private final AclApi acl;
   private final ClientSecurity client;
+  private final Duration roleWait;
 
   ServiceTokenResource(AclApi acl, ClientSecurity client) {
+    this(acl, client, ROLE_WAIT);
+  }
+
+  ServiceTokenResource(AclApi acl, ClientSecurity client, Duration roleWait) {
     super("acl-token/service/" + client.service());
     this.acl = acl;
     this.client = client;
+    this.roleWait = roleWait;
+  }
+
+  private boolean hasRole(AclApi.Token t) {
+    return t.roles().contains(ServerBootstrap.ROLE_PREFIX + client.service());
   }
 
   /** Where service's token is kept. */
@@ -142,14 +158,25 @@ final class ServiceTokenResource extends ClusterResource {
     if (client.introToken().isEmpty())
       throw new IllegalStateException(usedUp("this machine's config has no security.intro_token"));
     long end = System.nanoTime() + LOGIN_WAIT.toNanos();
+    long roleEnd = System.nanoTime() + roleWait.toNanos();
     while (true) {
       try {
-        return acl.login(
-            ServerBootstrap.AUTH_METHOD,
-            client.introToken().get(),
-            Map.of("node", client.node(), "service", client.service()));
+        AclApi.Token t =
+            acl.login(
+                ServerBootstrap.AUTH_METHOD,
+                client.introToken().get(),
+                Map.of("node", client.node(), "service", client.service()));
+        if (hasRole(t) || System.nanoTime() > roleEnd) return t;
+        // the server's apply makes the method, the identity rule, then the role rule: a login in
+        // between gets no intentions role. Logged out and tried again for a while; after that
+        // the service is taken as not listed on the servers (status says what is missing)
+        try {
+          acl.logout(t.secret().orElseThrow());
+        } catch (ConsulException ignored) {
+          // gone meanwhile
+        }
       } catch (AclApi.LoginRefusedException e) {
-        if (!e.methodMissing()) throw new IllegalStateException(usedUp(e.getMessage()));
+        if (!e.mayComeLater()) throw new IllegalStateException(usedUp(e.getMessage()));
         if (System.nanoTime() > end)
           throw new IllegalStateException(
               e.getMessage()
