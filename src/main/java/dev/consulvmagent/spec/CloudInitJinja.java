@@ -58,7 +58,7 @@ final class CloudInitJinja {
 
   static final long MAX_OUTPUT = UserData.MAX_BYTES;
   static final int MAX_RANGE = 100_000;
-  static final long MAX_NODES = 2_000_000;
+  static final long MAX_STEPS = 5_000_000;
   static final int MAX_MACRO_DEPTH = 20;
 
   /** templater.py TYPE_MATCHER, on the part's first line. */
@@ -266,7 +266,16 @@ final class CloudInitJinja {
   // --- rendering ---
 
   private static String jinjava(String source, Map<String, Object> vars, String where) {
-    long[] nodes = {0};
+    // the work bound: every node rendered and every value an expression yields count one step,
+    // a list or mapping as many as a loop over it can take (Jinjava has no loop budget)
+    long[] steps = {0};
+    Runnable step =
+        () -> {
+          if (++steps[0] > MAX_STEPS) {
+            throw new Unsupported(
+                "takes more than " + MAX_STEPS + " steps to render (a loop without end?)");
+          }
+        };
     JinjavaConfig cfg =
         JinjavaConfig.newBuilder()
             .withTrimBlocks(true) // jinja_render: trim_blocks=True (lstrip_blocks off)
@@ -274,21 +283,29 @@ final class CloudInitJinja {
             .withMaxOutputSize(MAX_OUTPUT)
             .withMaxStringLength(MAX_OUTPUT)
             .withMaxListSize(MAX_RANGE)
+            .withMaxMapSize(MAX_RANGE)
             .withRangeLimit(MAX_RANGE)
             .withEnableRecursiveMacroCalls(true)
             .withMaxMacroRecursionDepth(MAX_MACRO_DEPTH)
             .withFailOnUnknownTokens(false)
             .withNestedInterpretationEnabled(false)
-            .withNodePreProcessor(
-                (node, interp) -> {
-                  if (++nodes[0] > MAX_NODES) {
-                    throw new Unsupported(
-                        "renders more than " + MAX_NODES + " template nodes (a loop without end?)");
-                  }
+            .withNodePreProcessor((node, interp) -> step.run())
+            .withObjectUnwrapper(
+                o -> {
+                  step.run();
+                  int n =
+                      o instanceof Collection<?> c
+                          ? c.size()
+                          : o instanceof Map<?, ?> m ? m.size() : 0;
+                  steps[0] += n;
+                  return o;
                 })
             .withInterperterFactory(new Factory())
             .withLegacyOverrides(
-                LegacyOverrides.newBuilder().withUsePyishObjectMapper(true).build())
+                LegacyOverrides.newBuilder()
+                    .withUsePyishObjectMapper(true)
+                    .withIterateOverMapKeys(true) // Jinja2 iterates a dict's keys
+                    .build())
             .withDisabled(disabled())
             .build();
     Jinjava j = new Jinjava(cfg);
@@ -298,16 +315,31 @@ final class CloudInitJinja {
     g.registerFunction(RANGE);
     g.setDynamicVariableResolver(Undefined::new); // a name not in the data: UndefinedJinjaVariable
     RenderResult r;
+    String[] first = new String[1];
+    FIRST.set(first);
     try {
       r = j.renderForResult(source, vars);
     } catch (Unsupported e) {
-      throw refuse(where, e.getMessage());
+      throw refuse(where, first[0] != null ? first[0] : e.getMessage());
     } catch (RuntimeException | StackOverflowError e) {
-      throw refuse(where, "the template cannot be rendered (" + e.getClass().getSimpleName() + ")");
+      throw refuse(
+          where,
+          first[0] != null
+              ? first[0]
+              : "the template cannot be rendered (" + e.getClass().getSimpleName() + ")");
+    } finally {
+      FIRST.remove();
     }
+    if (first[0] != null) throw refuse(where, first[0]);
     for (TemplateError e : r.getErrors()) throw refuse(where, describe(e));
     return r.getOutput();
   }
+
+  /**
+   * The first construct refused in this render: Jinjava catches what a filter throws, goes on with
+   * null, and the refusal that ends the render would name the null rather than the filter.
+   */
+  private static final ThreadLocal<String[]> FIRST = new ThreadLocal<>();
 
   private static SpecException refuse(String where, String why) {
     return new SpecException(
@@ -470,6 +502,8 @@ final class CloudInitJinja {
 
     Unsupported(String why) {
       super(MARK + why + END);
+      String[] first = FIRST.get();
+      if (first != null && first[0] == null) first[0] = why;
     }
 
     @Override
@@ -509,12 +543,6 @@ final class CloudInitJinja {
     public Object get(Object key) {
       Object v = super.get(key);
       return v != null || containsKey(key) ? v : new Undefined(String.valueOf(key));
-    }
-
-    @Override
-    public Collection<Object> values() {
-      // Jinjava's for loop takes a map's values (ObjectIterator.getLoop), Jinja2's its keys
-      throw new Unsupported("a for loop over a mapping (use .items())");
     }
   }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Reads a whole cloud-init user-data file the way cloud-init does and returns what cloud-init
@@ -83,9 +84,9 @@ public final class UserData {
     return extract(raw, configPath, null);
   }
 
-  /** As {@link #extract(byte[], String, Accounts, Optional)} without instance data. */
+  /** As {@link #extract(byte[], String, Accounts, Supplier)} without instance data. */
   public static byte[] extract(byte[] raw, String configPath, Accounts accounts) {
-    return extract(raw, configPath, accounts, Optional.empty());
+    return extract(raw, configPath, accounts, Optional::empty);
   }
 
   /**
@@ -94,7 +95,10 @@ public final class UserData {
    * Jinja part that is not a shell script is refused (exit 3).
    */
   public static byte[] extract(
-      byte[] raw, String configPath, Accounts accounts, Optional<InstanceData> instanceData) {
+      byte[] raw,
+      String configPath,
+      Accounts accounts,
+      Supplier<Optional<InstanceData>> instanceData) {
     try {
       return extractChecked(raw, configPath, accounts, instanceData);
     } catch (SpecException e) {
@@ -106,7 +110,10 @@ public final class UserData {
   }
 
   private static byte[] extractChecked(
-      byte[] raw, String configPath, Accounts accounts, Optional<InstanceData> instanceData) {
+      byte[] raw,
+      String configPath,
+      Accounts accounts,
+      Supplier<Optional<InstanceData>> instanceData) {
     if (raw.length > MAX_BYTES) throw new SpecException("user-data", "is larger than 4 MiB");
     Budget budget = new Budget();
     List<CloudInitParts.Part> parts = CloudInitParts.process(raw, budget);
@@ -167,13 +174,15 @@ public final class UserData {
    * A Jinja part: the rendered text, or null where it cannot touch write_files (a shell script, or
    * what cloud-init renders to nothing). Without instance data only a shell script passes.
    */
-  private static String jinja(CloudInitParts.Part p, Optional<InstanceData> instanceData) {
+  private static String jinja(
+      CloudInitParts.Part p, Supplier<Optional<InstanceData>> instanceData) {
     String text = p.payload() instanceof String s ? s : "";
     int nl = text.indexOf('\n');
     String rest = nl < 0 ? "" : text.substring(nl + 1);
     // a script stays a script whatever the variables render to: no write_files either way
     if ("text/x-shellscript".equals(CloudInitParts.typeFromStartsWith(rest, null))) return null;
-    if (instanceData.isPresent()) return CloudInitJinja.render(text, p.where(), instanceData.get());
+    Optional<InstanceData> data = instanceData.get();
+    if (data.isPresent()) return CloudInitJinja.render(text, p.where(), data.get());
     // render_jinja_payload_from_file: "Instance data not yet present at ..." (the part is skipped)
     throw new SpecException(
         p.where(),

@@ -46,7 +46,7 @@ class UserDataJinjaOracleTest {
                 Files.readAllBytes(f),
                 UserDataOracleTest.PATH,
                 UserDataOracleTest.ACCOUNTS,
-                Optional.of(data));
+                () -> Optional.of(data));
         got = new String(b, StandardCharsets.UTF_8);
         if (expected == null)
           disagree.add(name + ": cloud-init writes nothing, the agent took content");
