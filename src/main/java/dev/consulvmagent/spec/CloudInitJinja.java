@@ -2,6 +2,7 @@ package dev.consulvmagent.spec;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -60,6 +61,9 @@ final class CloudInitJinja {
   static final int MAX_RANGE = 100_000;
   static final long MAX_STEPS = 5_000_000;
   static final int MAX_MACRO_DEPTH = 20;
+
+  /** JSON tokens in the instance data (a real one has a few hundred). */
+  static final int MAX_VALUES = 200_000;
 
   /** templater.py TYPE_MATCHER, on the part's first line. */
   private static final Pattern TYPE_MATCHER =
@@ -125,11 +129,26 @@ final class CloudInitJinja {
   static Map<String, Object> variables(InstanceData data, String where) {
     JsonNode root;
     try {
-      root =
+      JsonMapper json =
           JsonMapper.builder()
               .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Python's json takes NaN
-              .build()
-              .readTree(data.json());
+              .build();
+      // count first, streaming: a tree of millions of tiny values would not fit the heap
+      long values = 0;
+      try (JsonParser in = json.createParser(data.json())) {
+        while (in.nextToken() != null) {
+          if (++values > MAX_VALUES) {
+            throw new SpecException(
+                where,
+                "is a Jinja template and "
+                    + data.file()
+                    + " has more than "
+                    + MAX_VALUES
+                    + " JSON values; this is not instance data");
+          }
+        }
+      }
+      root = json.readTree(data.json());
     } catch (IOException e) {
       // never e.getMessage(): it quotes the token, and the sensitive file holds secrets
       JsonLocation at = e instanceof JacksonException j ? j.getLocation() : null;

@@ -20,7 +20,7 @@ public record InstanceData(byte[] json, String file) {
   public static final String REDACTED = "/run/cloud-init/instance-data.json";
 
   /** The largest instance-data file read (a real one is tens of KiB). */
-  public static final int MAX_BYTES = 8 * 1024 * 1024;
+  public static final int MAX_BYTES = 4 * 1024 * 1024;
 
   /**
    * The instance data under the host's root (the live host's /run/cloud-init, or DIR's under --root

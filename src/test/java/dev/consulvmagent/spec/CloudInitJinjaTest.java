@@ -153,6 +153,13 @@ class CloudInitJinjaTest {
         .hasMessageContaining("part 1")
         .hasMessageContaining("is not JSON (line 1")
         .hasMessageNotContaining("s3cr3t");
+    InstanceData many =
+        new InstanceData(
+            ("{\"a\": [" + "1,".repeat(CloudInitJinja.MAX_VALUES) + "1]}")
+                .getBytes(StandardCharsets.UTF_8),
+            "f");
+    assertThatThrownBy(() -> CloudInitJinja.render("## template: jinja\nx", "part 1", many))
+        .hasMessageContaining("more than 200000 JSON values");
     InstanceData list = new InstanceData("[1]".getBytes(StandardCharsets.UTF_8), "f");
     assertThatThrownBy(() -> CloudInitJinja.render("## template: jinja\nx", "part 1", list))
         .hasMessageContaining("not a JSON object");
@@ -187,6 +194,6 @@ class CloudInitJinjaTest {
     Files.write(run.resolve("instance-data-sensitive.json"), new byte[InstanceData.MAX_BYTES + 1]);
     assertThatThrownBy(() -> InstanceData.read(fs))
         .isInstanceOf(SpecException.class)
-        .hasMessageContaining("larger than 8 MiB");
+        .hasMessageContaining("larger than 4 MiB");
   }
 }
