@@ -118,6 +118,12 @@ final class CloudInitJinja {
     // one final newline; cloud-init adds "\n" back when the content ended with one
     String source = String.join("\n", rest.split("\r\n|\r|\n", -1));
     if (source.endsWith("\n")) source = source.substring(0, source.length() - 1);
+    for (String ws : new String[] {"{{-", "-}}", "{#-", "-#}"}) {
+      // Jinjava strips whitespace for {%- -%} as Jinja2 does, not for these
+      if (source.contains(ws)) {
+        throw refuse(where, "whitespace control '" + ws + "' (only {%- and -%} render alike)");
+      }
+    }
     String out = jinjava(source, vars, where);
     if (rest.endsWith("\n")) out = out + "\n";
     // render_jinja_payload_from_file: "if not rendered_payload: return None"

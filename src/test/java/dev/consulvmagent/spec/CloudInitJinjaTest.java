@@ -109,7 +109,7 @@ class CloudInitJinjaTest {
   }
 
   @Test
-  void refusesWhatJinjavaRendersDifferently() {
+  void refusesWhatJinjavaRendersDifferently() throws Exception {
     assertThat(refusal("{{ v1.public_ssh_keys }}")).contains("a mapping or a list as text");
     assertThat(refusal("{{ v1 }}")).contains("a mapping or a list as text");
     assertThat(refusal("{{ v1.region | md5 }}")).contains("the filter 'md5'");
@@ -122,6 +122,9 @@ class CloudInitJinjaTest {
     assertThat(refusal("{{ today() }}")).contains("Jinja");
     assertThat(refusal("{% include 'x' %}")).contains("Jinja");
     assertThat(refusal("{{ 1e20 * 1.0 }}")).contains("float");
+    assertThat(refusal("a {{- region }}")).contains("whitespace control '{{-'");
+    assertThat(refusal("a {# c -#} b")).contains("whitespace control '-#}'");
+    assertThat(render("a {%- if true %} b {% endif -%} c")).isEqualTo("a b c");
   }
 
   @Test
