@@ -118,6 +118,7 @@ final class CloudInitJinja {
     // one final newline; cloud-init adds "\n" back when the content ended with one
     String source = String.join("\n", rest.split("\r\n|\r|\n", -1));
     if (source.endsWith("\n")) source = source.substring(0, source.length() - 1);
+    source = strictTags(source, where);
     for (String ws : new String[] {"{{-", "-}}", "{#-", "-#}"}) {
       // Jinjava strips whitespace for {%- -%} as Jinja2 does, not for these
       if (source.contains(ws)) {
@@ -128,6 +129,118 @@ final class CloudInitJinja {
     if (rest.endsWith("\n")) out = out + "\n";
     // render_jinja_payload_from_file: "if not rendered_payload: return None"
     return out.isEmpty() ? null : out;
+  }
+
+  private static final Pattern TAG = Pattern.compile("\\{%(-?)(.*?)(-?)%\\}", Pattern.DOTALL);
+  private static final Pattern FOR =
+      Pattern.compile(
+          "([A-Za-z_][A-Za-z_0-9]*(?:\\s*,\\s*[A-Za-z_][A-Za-z_0-9]*)*)\\s+in\\s+(.+)",
+          Pattern.DOTALL);
+  private static final Pattern FOR_EXTRAS = Pattern.compile("\\b(if|recursive)\\b");
+  private static final Pattern EXPR = Pattern.compile("\\{\\{(.*?)\\}\\}", Pattern.DOTALL);
+  private static final Pattern TAG_NAME = Pattern.compile("\\s*([A-Za-z_]+)(.*)", Pattern.DOTALL);
+  private static final Pattern NONE = Pattern.compile("\\b(none|None)\\b");
+
+  /** Tags that take nothing after their name (Jinja2: "expected end of statement"). */
+  private static final Set<String> BARE_TAGS =
+      Set.of("else", "endif", "endfor", "endset", "endmacro", "endcall", "raw", "endraw");
+
+  /**
+   * Jinjava reads tags leniently where Jinja2 raises a syntax error (cloud-init then ignores the
+   * part): `{% else /%}`, `{% )endfor %}`, `{% endif{{ x }} %}` render there. Each tag must be one
+   * Jinja2 has, spelled as Jinja2 reads it; and `none` is refused in an expression (Jinjava's null
+   * is not the instance data's None).
+   */
+  private static String strictTags(String source, String where) {
+    StringBuilder out = new StringBuilder();
+    Matcher t = TAG.matcher(source);
+    int from = 0;
+    int copied = 0;
+    while (t.find(from)) {
+      from = t.end();
+      Matcher n = TAG_NAME.matcher(t.group(2));
+      String name = n.matches() ? n.group(1) : "";
+      String rest = n.matches() ? n.group(2).strip() : t.group(2);
+      if (!TAGS.contains(name)) {
+        throw refuse(where, "a tag Jinja2 reads differently or not at all ('{%" + name + "')");
+      }
+      if (BARE_TAGS.contains(name) && !rest.isEmpty()) {
+        throw refuse(where, "'{% " + name + "' followed by more than its name");
+      }
+      if (rest.contains("{{") || rest.contains("{%") || rest.contains("{#") || !balanced(rest)) {
+        throw refuse(where, "'{% " + name + "' with brackets Jinja2 would not parse");
+      }
+      if (NONE.matcher(rest).find()) throw refuse(where, "'none' in a condition");
+      if (name.equals("for")) {
+        // Jinja2 iterates a string's characters, nothing for an undefined name, and fails on
+        // anything else that is not iterable; Jinjava takes those as one item: checked by iter()
+        Matcher f = FOR.matcher(rest);
+        if (!f.matches() || FOR_EXTRAS.matcher(f.group(2)).find()) {
+          throw refuse(where, "a for loop other than 'for NAME[, NAME] in EXPRESSION'");
+        }
+        out.append(source, copied, t.start())
+            .append("{%")
+            .append(t.group(1))
+            .append(" for ")
+            .append(f.group(1))
+            .append(" in ")
+            .append(ITER)
+            .append("(")
+            .append(f.group(2))
+            .append(") ")
+            .append(t.group(3))
+            .append("%}");
+        copied = t.end();
+      }
+      if (name.equals("raw")) {
+        int end = source.indexOf("endraw", from);
+        if (end < 0) throw refuse(where, "'{% raw' without '{% endraw %}'");
+        from = Math.max(from, source.lastIndexOf("{%", end)); // always forward
+      }
+    }
+    out.append(source, copied, source.length());
+    Matcher e = EXPR.matcher(source);
+    while (e.find()) {
+      if (NONE.matcher(e.group(1)).find()) throw refuse(where, "'none' in an expression");
+      if (!balanced(e.group(1))) throw refuse(where, "an expression with unbalanced brackets");
+    }
+    return out.toString();
+  }
+
+  /** Brackets paired outside string literals (Jinjava reads some unpaired ones Jinja2 does not). */
+  static boolean balanced(String s) {
+    StringBuilder open = new StringBuilder();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\'' || c == '"') {
+        int j = i + 1;
+        while (j < s.length() && s.charAt(j) != c) j += s.charAt(j) == '\\' ? 2 : 1;
+        if (j >= s.length()) return false;
+        i = j;
+      } else if (c == '(' || c == '[' || c == '{') {
+        open.append(c);
+      } else if (c == ')' || c == ']' || c == '}') {
+        if (open.length() == 0) return false;
+        char o = open.charAt(open.length() - 1);
+        if (o != (c == ')' ? '(' : c == ']' ? '[' : '{')) return false;
+        open.setLength(open.length() - 1);
+      }
+    }
+    return open.length() == 0;
+  }
+
+  /** The function every for loop's iterable goes through (a name no template uses). */
+  private static final String ITER = "cva_iter__";
+
+  static Object iter(Object o) {
+    if (o instanceof Undefined) return List.of();
+    if (o instanceof Map<?, ?> || o instanceof Collection<?>) return o;
+    if (o instanceof String || o instanceof SafeString) {
+      List<String> chars = new ArrayList<>();
+      o.toString().codePoints().forEach(c -> chars.add(new String(Character.toChars(c))));
+      return chars;
+    }
+    throw new Unsupported("a for loop over something that is not a list, a mapping or a string");
   }
 
   // --- the instance data: json.loads, then convert_jinja_instance_data ---
@@ -338,6 +451,7 @@ final class CloudInitJinja {
     for (Filter f : new ArrayList<>(g.getAllFilters())) g.registerFilter(new CheckedFilter(f));
     for (ExpTest t : new ArrayList<>(g.getAllExpTests())) g.registerExpTest(new CheckedTest(t));
     g.registerFunction(RANGE);
+    g.registerFunction(ITER_FN);
     g.setDynamicVariableResolver(Undefined::new); // a name not in the data: UndefinedJinjaVariable
     RenderResult r;
     String[] first = new String[1];
@@ -423,6 +537,17 @@ final class CloudInitJinja {
   // --- range(): Jinjava silently stops at its range limit, Jinja2 does not ---
 
   private static final ELFunctionDefinition RANGE = rangeFunction();
+  private static final ELFunctionDefinition ITER_FN = iterFunction();
+
+  private static ELFunctionDefinition iterFunction() {
+    try {
+      Method m = CloudInitJinja.class.getDeclaredMethod("iter", Object.class);
+      m.setAccessible(true);
+      return new ELFunctionDefinition("", ITER, m);
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   private static ELFunctionDefinition rangeFunction() {
     try {

@@ -102,6 +102,11 @@ class CloudInitJinjaTest {
         .isEqualTo("b\n");
     assertThat(render("{{ v1['cloud-name'] }} {{ cloud_name }} {{ v1.nope | default('d') }}"))
         .isEqualTo("openstack openstack d");
+    // a for loop: a string's characters, nothing for an undefined name (Jinja2's iter)
+    assertThat(render("{% for c in 'ab' %}[{{ c }}]{% endfor %}{% for x in nope %}x{% endfor %}"))
+        .isEqualTo("[a][b]");
+    assertThat(render("{% for k, v in ds.meta_data.tags.items() %}{{ k }}={{ v }};{% endfor %}"))
+        .isEqualTo("consul-dc=dc1;consul_dc=dc1;role=web;");
     // CRLF becomes LF (Jinja2's lexer); one trailing newline kept (templater.jinja_render)
     assertThat(render("a {{ region }}\r\nb\r\n")).isEqualTo("a RegionOne\nb\n");
     // renders to nothing: cloud-init ignores the part
@@ -130,6 +135,13 @@ class CloudInitJinjaTest {
   @Test
   void hostileTemplates_refusedNamingThePart() {
     assertThat(refusal("{% if %}x{% endif %}")).contains("syntax");
+    assertThat(refusal("{% for x in true %}x{% endfor %}")).contains("for loop over");
+    assertThat(refusal("{% for x in v1 recursive %}x{% endfor %}")).contains("for loop other");
+    assertThat(refusal("{% else /%}")).contains("more than its name");
+    assertThat(refusal("{% )endfor %}")).contains("a tag Jinja2");
+    assertThat(refusal("{% if v1.region is} defined %}x{% endif %}")).contains("brackets");
+    assertThat(refusal("{{ (v1.region }}")).contains("unbalanced");
+    assertThat(refusal("{% raw %} endraw {{ x }}")).contains("Jinja");
     assertThat(refusal("{{ unclosed")).contains("Jinja");
     assertThat(refusal("{% for i in range(1000000000) %}{% endfor %}")).contains("range()");
     assertThat(
