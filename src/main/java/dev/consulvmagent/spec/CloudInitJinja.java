@@ -170,7 +170,11 @@ final class CloudInitJinja {
       if (rest.contains("{{") || rest.contains("{%") || rest.contains("{#") || !balanced(rest)) {
         throw refuse(where, "'{% " + name + "' with brackets Jinja2 would not parse");
       }
+      if (!headOk(name, rest)) {
+        throw refuse(where, "'{% " + name + "' spelled other than Jinja2 reads it");
+      }
       if (NONE.matcher(rest).find()) throw refuse(where, "'none' in a condition");
+      names(rest, macros(source), where);
       if (name.equals("for")) {
         // Jinja2 iterates a string's characters, nothing for an undefined name, and fails on
         // anything else that is not iterable; Jinjava takes those as one item: checked by iter()
@@ -203,8 +207,84 @@ final class CloudInitJinja {
     while (e.find()) {
       if (NONE.matcher(e.group(1)).find()) throw refuse(where, "'none' in an expression");
       if (!balanced(e.group(1))) throw refuse(where, "an expression with unbalanced brackets");
+      names(e.group(1), macros(source), where);
     }
     return out.toString();
+  }
+
+  private static final Pattern STRING_LITERAL =
+      Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"", Pattern.DOTALL);
+  private static final Pattern FILTER_USE = Pattern.compile("\\|(\\s*)([A-Za-z_][A-Za-z_0-9]*)?");
+  private static final Pattern TEST_USE =
+      Pattern.compile("\\bis\\s+(?:not\\s+)?([A-Za-z_][A-Za-z_0-9]*)?");
+  private static final Pattern CALL =
+      Pattern.compile("([.|]\\s*)?\\b([A-Za-z_][A-Za-z_0-9]*)\\s*\\(");
+  private static final Pattern MACRO =
+      Pattern.compile("\\{%-?\\s*macro\\s+([A-Za-z_][A-Za-z_0-9]*)");
+  private static final Set<String> FILTERS =
+      Set.of(
+          "default", "d", "lower", "upper", "replace", "string", "join", "first", "last", "length",
+          "count");
+
+  private static Set<String> macros(String source) {
+    Set<String> m = new HashSet<>(Set.of("range", ITER, "caller"));
+    Matcher x = MACRO.matcher(source);
+    while (x.find()) m.add(x.group(1));
+    return m;
+  }
+
+  /**
+   * Filters, tests and functions by name: Jinja2 fails on a name it does not know (cloud-init then
+   * ignores the part) where Jinjava goes on, and the others render differently.
+   */
+  private static void names(String expr, Set<String> functions, String where) {
+    String code = STRING_LITERAL.matcher(expr).replaceAll("''");
+    Matcher f = FILTER_USE.matcher(code);
+    while (f.find()) {
+      if (f.group(2) == null || !FILTERS.contains(f.group(2))) {
+        throw refuse(
+            where,
+            "the filter '"
+                + (f.group(2) == null ? "|" : f.group(2))
+                + "' (not one the agent renders as Jinja2 does)");
+      }
+    }
+    Matcher t = TEST_USE.matcher(code);
+    while (t.find()) {
+      if (!"defined".equals(t.group(1)) && !"undefined".equals(t.group(1))) {
+        throw refuse(where, "the test 'is " + t.group(1) + "'");
+      }
+    }
+    Matcher c = CALL.matcher(code);
+    while (c.find()) {
+      String name = c.group(2);
+      if (c.group(1) != null && c.group(1).startsWith("|")) continue; // a filter: above
+      boolean method = c.group(1) != null;
+      if (method ? !Set.of("items", "keys", "values").contains(name) : !functions.contains(name)) {
+        throw refuse(
+            where, "a call of '" + name + "()' (not one the agent renders as Jinja2 does)");
+      }
+    }
+  }
+
+  private static final Pattern SET_HEAD =
+      Pattern.compile(
+          "[A-Za-z_][A-Za-z_0-9]*(?:\\s*,\\s*[A-Za-z_][A-Za-z_0-9]*)*(?:\\s*=(.+))?",
+          Pattern.DOTALL);
+  private static final Pattern MACRO_HEAD =
+      Pattern.compile("[A-Za-z_][A-Za-z_0-9]*\\s*\\(.*\\)", Pattern.DOTALL);
+
+  /** The statement after a tag's name, as Jinja2's parser takes it (roughly, never laxer). */
+  private static boolean headOk(String name, String rest) {
+    return switch (name) {
+      case "set" -> {
+        Matcher m = SET_HEAD.matcher(rest);
+        yield m.matches() && (m.group(1) == null || !m.group(1).isBlank());
+      }
+      case "macro" -> MACRO_HEAD.matcher(rest).matches();
+      case "if", "elif", "do", "call", "for" -> !rest.isBlank();
+      default -> true;
+    };
   }
 
   /** Brackets paired outside string literals (Jinjava reads some unpaired ones Jinja2 does not). */
@@ -757,6 +837,7 @@ final class CloudInitJinja {
           return var;
         }
         case "join", "first", "last" -> {
+          if (var instanceof SafeString) var = var.toString();
           if (!(var instanceof List<?> || var instanceof String)) {
             throw new Unsupported(
                 "the filter '" + n + "' on something that is not a list or a string");
@@ -769,7 +850,8 @@ final class CloudInitJinja {
             }
           }
           argsPlain(n, args);
-          return var;
+          // Jinja2 takes a string as its characters here (Jinjava as one item)
+          return var instanceof String ? iter(var) : var;
         }
         default -> {
           if (!STRING_FILTERS.contains(n)) {

@@ -107,6 +107,8 @@ class CloudInitJinjaTest {
         .isEqualTo("[a][b]");
     assertThat(render("{% for k, v in ds.meta_data.tags.items() %}{{ k }}={{ v }};{% endfor %}"))
         .isEqualTo("consul-dc=dc1;consul_dc=dc1;role=web;");
+    assertThat(render("{{ 'abc' | join('-') }} {{ 'abc' | first }}{{ 'abc' | last }}"))
+        .isEqualTo("a-b-c ac");
     // CRLF becomes LF (Jinja2's lexer); one trailing newline kept (templater.jinja_render)
     assertThat(render("a {{ region }}\r\nb\r\n")).isEqualTo("a RegionOne\nb\n");
     // renders to nothing: cloud-init ignores the part
@@ -134,7 +136,8 @@ class CloudInitJinjaTest {
 
   @Test
   void hostileTemplates_refusedNamingThePart() {
-    assertThat(refusal("{% if %}x{% endif %}")).contains("syntax");
+    assertThat(refusal("{% if %}x{% endif %}")).contains("spelled");
+    assertThat(refusal("{% if x %}x")).contains("syntax");
     assertThat(refusal("{% for x in true %}x{% endfor %}")).contains("for loop over");
     assertThat(refusal("{% for x in v1 recursive %}x{% endfor %}")).contains("for loop other");
     assertThat(refusal("{% else /%}")).contains("more than its name");
@@ -142,6 +145,13 @@ class CloudInitJinjaTest {
     assertThat(refusal("{% if v1.region is} defined %}x{% endif %}")).contains("brackets");
     assertThat(refusal("{{ (v1.region }}")).contains("unbalanced");
     assertThat(refusal("{% raw %} endraw {{ x }}")).contains("Jinja");
+    assertThat(refusal("{{ v1.region | upperx | length }}")).contains("the filter 'upperx'");
+    assertThat(refusal("{{ v1.region || 'x' }}")).contains("the filter '|'");
+    assertThat(refusal("{% if v1.region is nothing %}x{% endif %}")).contains("is nothing");
+    assertThat(refusal("{% if foo(1) %}x{% endif %}")).contains("'foo()'");
+    assertThat(refusal("{{ v1.region.upper() }}")).contains("'upper()'");
+    assertThat(refusal("{% set d*c = 1 %}")).contains("'{% set' spelled");
+    assertThat(refusal("{% macro m %}{% endmacro %}")).contains("'{% macro' spelled");
     assertThat(refusal("{{ unclosed")).contains("Jinja");
     assertThat(refusal("{% for i in range(1000000000) %}{% endfor %}")).contains("range()");
     assertThat(
