@@ -118,13 +118,13 @@ final class CloudInitJinja {
     // one final newline; cloud-init adds "\n" back when the content ended with one
     String source = String.join("\n", rest.split("\r\n|\r|\n", -1));
     if (source.endsWith("\n")) source = source.substring(0, source.length() - 1);
-    source = strictTags(source, where);
     for (String ws : new String[] {"{{-", "-}}", "{#-", "-#}"}) {
       // Jinjava strips whitespace for {%- -%} as Jinja2 does, not for these
       if (source.contains(ws)) {
         throw refuse(where, "whitespace control '" + ws + "' (only {%- and -%} render alike)");
       }
     }
+    source = strictTags(source, where);
     String out = jinjava(source, vars, where);
     if (rest.endsWith("\n")) out = out + "\n";
     // render_jinja_payload_from_file: "if not rendered_payload: return None"
@@ -215,6 +215,7 @@ final class CloudInitJinja {
   private static final Pattern STRING_LITERAL =
       Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"", Pattern.DOTALL);
   private static final Pattern FILTER_USE = Pattern.compile("\\|(\\s*)([A-Za-z_][A-Za-z_0-9]*)?");
+  private static final Pattern ARITHMETIC = Pattern.compile("[-+*/%]");
   private static final Pattern TEST_USE =
       Pattern.compile("\\bis\\s+(?:not\\s+)?([A-Za-z_][A-Za-z_0-9]*)?");
   private static final Pattern CALL =
@@ -248,6 +249,10 @@ final class CloudInitJinja {
                 + (f.group(2) == null ? "|" : f.group(2))
                 + "' (not one the agent renders as Jinja2 does)");
       }
+    }
+    if (ARITHMETIC.matcher(code).find()) {
+      // Jinjava computes where Jinja2 fails (-'text', 'a' * 'b') or prints other numbers (4 / 2)
+      throw refuse(where, "arithmetic (+ - * / %)");
     }
     Matcher t = TEST_USE.matcher(code);
     while (t.find()) {
