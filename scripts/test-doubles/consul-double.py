@@ -200,7 +200,11 @@ class Agent:
             # expected than are there) the answer is 200 ""
             if int(self.cfg.get("bootstrap_expect", 1)) > 1:
                 return ""
-            election = float(os.environ.get("CONSUL_DOUBLE_ELECTION_SECONDS", "6"))
+            # [obs] Raft's timeouts scale with performance.raft_multiplier (default 5, 0 means the
+            # default): real 1.8.7, lone server on loopback, 3 runs each: 6.3-9.9 s to a leader
+            # at 5, 1.1-2.1 s at 1 (BENCHMARKS.md, 2026-12-07 boot to mesh, second round)
+            mult = int((self.cfg.get("performance") or {}).get("raft_multiplier") or 5)
+            election = float(os.environ.get("CONSUL_DOUBLE_ELECTION_SECONDS", "6")) * mult / 5
             if time.monotonic() - self.started < election:
                 return ""
             return "%s:8300" % self.bind()

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Runs notifications one by one and, on a live host, waits for the local Consul HTTP API before the
@@ -24,19 +25,33 @@ final class ConsulReadyNotifier implements Notifier {
   static final Duration TIMEOUT = Duration.ofSeconds(90);
   private final Notifier delegate;
   private final boolean live;
-  private final AgentWait wait;
+  private final Supplier<AgentWait> wait;
   private final BooleanSupplier consulActive;
   private final Duration timeout;
 
-  /** For a live host: the real systemd notifier, and the command's endpoint. */
+  /**
+   * For a live host: the real systemd notifier, and the command's endpoint. Its HTTP client is
+   * built on the first wait only: a run that starts nothing (the no-op) never loads the HTTP stack.
+   */
   static Notifier live(
       SystemdNotifier systemd, boolean live, ConsulEndpoint endpoint, EventSink events) {
-    AgentWait w =
-        new AgentWait(
-            new AgentApi(new ConsulHttp(endpoint, Duration.ofSeconds(2))),
-            endpoint.display(),
-            events,
-            Duration.ofMillis(250));
+    Supplier<AgentWait> w =
+        new Supplier<>() {
+          private AgentWait built;
+
+          @Override
+          public AgentWait get() {
+            if (built == null) {
+              built =
+                  new AgentWait(
+                      new AgentApi(new ConsulHttp(endpoint, Duration.ofSeconds(2))),
+                      endpoint.display(),
+                      events,
+                      Duration.ofMillis(250));
+            }
+            return built;
+          }
+        };
     return new ConsulReadyNotifier(systemd, live, w, () -> systemd.isActive(UNIT), TIMEOUT);
   }
 
@@ -44,6 +59,15 @@ final class ConsulReadyNotifier implements Notifier {
       Notifier delegate,
       boolean live,
       AgentWait wait,
+      BooleanSupplier consulActive,
+      Duration timeout) {
+    this(delegate, live, () -> wait, consulActive, timeout);
+  }
+
+  private ConsulReadyNotifier(
+      Notifier delegate,
+      boolean live,
+      Supplier<AgentWait> wait,
       BooleanSupplier consulActive,
       Duration timeout) {
     this.timeout = timeout;
@@ -67,7 +91,7 @@ final class ConsulReadyNotifier implements Notifier {
       // try-restart of a Consul that is not running (a baked image's first boot: consul.service
       // waits for the instance's apply) starts nothing: then there is no API to wait for
       if (live && consulStart && consulActive.getAsBoolean()) {
-        wait.httpApi(timeout);
+        wait.get().httpApi(timeout);
         started = true;
       }
     }
@@ -76,6 +100,6 @@ final class ConsulReadyNotifier implements Notifier {
 
   /** Before a reload: a running Consul may have been started just now (by boot): wait for it. */
   private void waitIfRunning(List<String> lines) {
-    if (consulActive.getAsBoolean()) wait.httpApi(timeout);
+    if (consulActive.getAsBoolean()) wait.get().httpApi(timeout);
   }
 }

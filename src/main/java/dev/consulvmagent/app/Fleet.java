@@ -24,6 +24,7 @@ import dev.consulvmagent.fleet.RolloutPolicy;
 import dev.consulvmagent.fleet.Watcher;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.ConsulConfig;
+import dev.consulvmagent.secure.ClientMesh;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.SpecException;
@@ -294,20 +295,31 @@ public final class Fleet {
     String node = w.node().or(() -> spec.consul().nodeName()).orElseGet(Fleet::hostname);
     if (!FleetKeys.isNodeName(node))
       throw new SpecException("node", "is not usable as a KV key segment: " + node);
-    ConsulFlags conn =
-        c.tokenFile().isEmpty() && c.token().isEmpty() && f.tokenFile().isPresent()
-            ? new ConsulFlags(
+    ConsulFlags conn = c;
+    if (c.tokenFile().isEmpty() && c.token().isEmpty()) {
+      // fleet.token_file overrides; else a secure client's login token (apply's cluster step)
+      Optional<String> file = f.tokenFile().map(Path::toString);
+      if (file.isEmpty() && SecureMesh.usesFleetLogin(spec)) {
+        awaitLoginToken(host);
+        file = Optional.of(ClientMesh.fleetTokenFile());
+      }
+      if (file.isPresent())
+        conn =
+            new ConsulFlags(
                 c.httpAddr(),
                 Optional.empty(),
-                f.tokenFile().map(Path::toString),
+                file,
                 c.caFile(),
                 c.caPath(),
                 c.clientCert(),
                 c.clientKey(),
-                c.tlsServerName())
-            : c;
+                c.tlsServerName());
+    }
     ConsulHttp h =
-        http(conn, Optional.of(ConsulConfig.httpAddr(spec.consul())), Duration.ofSeconds(30));
+        http(
+            conn,
+            Optional.of(ConsulConfig.httpAddr(spec.consul(), spec.security())),
+            Duration.ofSeconds(30));
     KvApi kv = new KvApi(h);
     FleetKeys keys = new FleetKeys(f.kvPrefix(), f.group());
     Watcher watcher =
@@ -329,6 +341,27 @@ public final class Fleet {
             new Watcher.Settings(w.blockWait(), Duration.ofSeconds(30), Duration.ofSeconds(1)));
     events.info("fleet: watching group " + f.group() + " as node " + node);
     watcher.run(BlockingIndex.standard(), w.rounds());
+  }
+
+  /**
+   * A secure client's watcher token is made by apply's cluster step, after the host pass has
+   * started this unit: until the file is there, wait (no Consul call without it would be allowed).
+   * The token is read once at start; if the servers lose it, apply logs in again and {@code
+   * systemctl restart consul-vm-agent-watch} picks the new one up (apply does not restart the
+   * watcher: it may be in the middle of a rollout).
+   */
+  private void awaitLoginToken(Host host) throws InterruptedException {
+    String path = ClientMesh.fleetTokenFile();
+    boolean said = false;
+    while (host.fs().readIfExists(path).map(b -> b.length == 0).orElse(true)) {
+      if (!said)
+        events.info(
+            "fleet: waiting for the watcher's token "
+                + path
+                + " (consul-vm-agent apply logs in with the intro JWT)");
+      said = true;
+      Thread.sleep(2000);
+    }
   }
 
   /** Consul's default node name is the host name (/etc/hostname, first line). */

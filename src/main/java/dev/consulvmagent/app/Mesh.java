@@ -34,17 +34,21 @@ public final class Mesh {
     return new Doctor(host, new AgentApi(new ConsulHttp(at, Doctor.PROBE))).run(o);
   }
 
+  static final Duration SIDECAR_POLL = Duration.ofMillis(100);
+
   /**
    * sidecar-wait: returns once the agent answers, knows a leader and has service and its sidecar;
-   * throws SidecarWait.TimeoutException after timeout.
+   * throws SidecarWait.TimeoutException after timeout. Polled, every {@link #SIDECAR_POLL}: what it
+   * waits for at boot is the leader, and Consul offers nothing to block on for it ({@code GET
+   * /v1/status/leader}: "Blocking Queries: NO", Consul's Status HTTP API reference for 1.8.x; the
+   * catalog and health reads that do block are served by the servers, so they need one first),
+   * while the registration is loaded from /etc/consul.d before the HTTP API answers. Each poll is
+   * one loopback request; at 1 s the sidecar started up to a second after the leader was known.
    */
   public void sidecarWait(String service, Duration timeout, EventSink events) {
     ConsulEndpoint at = access.resolve(Optional.empty());
     new SidecarWait(
-            new AgentApi(new ConsulHttp(at, Duration.ofSeconds(5))),
-            events,
-            timeout,
-            Duration.ofSeconds(1))
+            new AgentApi(new ConsulHttp(at, Duration.ofSeconds(5))), events, timeout, SIDECAR_POLL)
         .await(service);
   }
 

@@ -5,6 +5,7 @@ import dev.consulvmagent.secure.IntroToken;
 import dev.consulvmagent.secure.MeshDir;
 import dev.consulvmagent.secure.UserDataSecurity;
 import dev.consulvmagent.spec.ConsulSpec;
+import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.spec.Validators;
 import java.io.IOException;
@@ -104,7 +105,8 @@ public final class MeshOperator {
                   d,
                   RunOptions.DEFAULT_CONFIG,
                   Instant.now(),
-                  meshServices.isEmpty() ? siblingServices(template) : meshServices));
+                  meshServices.isEmpty() ? siblingServices(template) : meshServices,
+                  siblingFleetGroups(template)));
     } catch (IllegalArgumentException e) {
       throw new MeshFailure(2, e.getMessage());
     } catch (IllegalStateException e) {
@@ -141,6 +143,43 @@ public final class MeshOperator {
       } catch (RuntimeException e) {
         // not a template: skipped
       }
+    }
+    return out;
+  }
+
+  /**
+   * For a server: the fleet groups of the client templates beside its own, which
+   * security.fleet_groups lists so each group's watchers get a role (issue 22). Two templates
+   * naming one group under different KV prefixes are refused: a group's role holds one prefix.
+   */
+  static List<String> siblingFleetGroups(Path template) {
+    Path dir = template.toAbsolutePath().getParent();
+    List<String> out = new ArrayList<>();
+    if (dir == null) return out;
+    for (Path p : SecretFiles.list(dir, ".yaml")) {
+      if (p.getFileName().equals(template.getFileName())) continue;
+      Optional<String> g;
+      try {
+        g = UserDataSecurity.clientFleetGroup(UserData.read(p), RunOptions.DEFAULT_CONFIG);
+      } catch (RuntimeException e) {
+        continue; // not a template: skipped
+      }
+      if (g.isEmpty() || out.contains(g.get())) continue;
+      String group = FleetSpec.ofGroupEntry(g.get()).orElseThrow().group();
+      for (String o : out)
+        if (FleetSpec.ofGroupEntry(o).orElseThrow().group().equals(group))
+          throw new MeshFailure(
+              2,
+              "fleet group "
+                  + group
+                  + " is under two KV prefixes in the templates beside "
+                  + template
+                  + " ("
+                  + o
+                  + ", "
+                  + g.get()
+                  + "); use one fleet.kv_prefix per group");
+      out.add(g.get());
     }
     return out;
   }

@@ -13,6 +13,7 @@ import dev.consulvmagent.engine.Outcome;
 import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
+import dev.consulvmagent.fleet.FleetKeys;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.secure.ClientMesh;
@@ -103,7 +104,8 @@ final class SecureMesh {
               s.managementToken().get(),
               s.serverAgentToken().get(),
               s.jwtPublicKey().orElse(""),
-              intentionServices(s));
+              intentionServices(s),
+              s.fleetGroups().stream().map(f -> new FleetKeys(f.kvPrefix(), f.group())).toList());
       return ServerBootstrap.resources(sec, new AclApi(local(addr, s.managementToken())));
     }
     List<Resource> out = new ArrayList<>();
@@ -122,7 +124,23 @@ final class SecureMesh {
     }
     // after the service's own objects: registration and Envoy wait on those, DNS can follow
     out.add(ClientMesh.dnsToken(node, s.introToken(), new AclApi(local(addr, Optional.empty()))));
+    // the fleet watcher's token (issue 22), unless the operator gives one (fleet.token_file)
+    if (usesFleetLogin(spec))
+      out.add(
+          ClientMesh.fleetToken(
+              node,
+              spec.fleet().get().group(),
+              s.introToken(),
+              new AclApi(local(addr, Optional.empty()))));
     return out;
+  }
+
+  /** A secure client in a fleet group without a token_file of its own: its watcher logs in. */
+  static boolean usesFleetLogin(AgentSpec spec) {
+    return spec.security().secure()
+        && spec.consul().role() == ConsulSpec.Role.CLIENT
+        && spec.fleet().isPresent()
+        && spec.fleet().get().tokenFile().isEmpty();
   }
 
   /**
@@ -255,6 +273,14 @@ final class SecureMesh {
             new AclApi(local(spec, Optional.empty())),
             new PostureApi(local(spec, Optional.empty())),
             t -> new IntentionApi(local(spec, Optional.of(t))))) {
+      out.add(
+          new Doctor.Check(
+              i.name(), Doctor.Verdict.valueOf(i.level().name()), i.detail(), i.hint()));
+    }
+    if (usesFleetLogin(spec)) {
+      SecurityPosture.Item i =
+          SecurityPosture.fleetToken(
+              host, new AclApi(local(spec, Optional.empty())), spec.fleet().get().group());
       out.add(
           new Doctor.Check(
               i.name(), Doctor.Verdict.valueOf(i.level().name()), i.detail(), i.hint()));

@@ -32,7 +32,7 @@ final class ApplyCommand implements Callable<Integer> {
         new Agent(
                 Hosts.forRun(common.toRunOptions()),
                 ConsulAccess.of(Optional.empty(), Optional.empty()),
-                Main.sink(err, common))
+                Boot.sink(err, common))
             .apply(common.toRunOptions());
     int code = r.failed() ? ExitCode.FAILED.code() : ExitCode.OK.code();
     Render.result(out, err, r, common.json(), common.verbose, code);

@@ -10,19 +10,12 @@ import static dev.consulvmagent.cli.ExitCode.LOCKED;
 import static dev.consulvmagent.cli.ExitCode.OK;
 import static dev.consulvmagent.cli.ExitCode.USAGE;
 
-import dev.consulvmagent.app.Failures;
-import dev.consulvmagent.app.Fleet;
-import dev.consulvmagent.app.LockHeldException;
 import dev.consulvmagent.engine.EventSink;
-import dev.consulvmagent.engine.Redact;
-import dev.consulvmagent.spec.SpecException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -91,48 +84,22 @@ public final class Main implements Callable<Integer> {
     return USAGE.code();
   }
 
+  /** The same as {@link Boot#main}, the jar's Main-Class. */
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    Boot.main(args);
   }
 
-  /**
-   * Runs one command line. The boot-time forms (apply, plan, validate with the common options) take
-   * {@link QuickArgs}; everything else, and anything it does not recognise, goes to picocli.
-   */
-  public static int run(String[] args, PrintWriter rawOut, PrintWriter rawErr) {
-    // every line of output, whoever writes it: a mirror's user:password never shows
-    PrintWriter out = Redact.printWriter(rawOut);
-    PrintWriter err = Redact.printWriter(rawErr);
-    try {
-      return runRedacted(args, out, err);
-    } finally {
-      out.flush();
-      err.flush();
-    }
+  /** Runs one command line ({@link Boot#run}: the boot-time forms never load picocli). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return Boot.run(args, out, err);
   }
 
-  private static int runRedacted(String[] args, PrintWriter out, PrintWriter err) {
-    Optional<QuickArgs.Parsed> quick =
-        QuickArgs.parse(consulSpellings(args, QuickArgs.optionNames(args)));
-    if (quick.isPresent()) {
-      QuickArgs.Parsed q = quick.get();
-      try {
-        return switch (q.command()) {
-          case "apply" -> ApplyCommand.run(q.common(), out, err);
-          case "plan" -> PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
-          default -> ValidateCommand.run(q.common(), out, err);
-        };
-      } catch (Exception e) {
-        return handle(e, err, q.common().stacktrace);
-      } finally {
-        out.flush();
-        err.flush();
-      }
-    }
+  /** A command line {@link QuickArgs} does not take, through picocli; out and err redacted. */
+  static int runPicocli(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cl = commandLine(args);
     cl.setOut(out);
     cl.setErr(err);
-    return cl.execute(consulSpellings(args, optionNames(cl, args)));
+    return cl.execute(Boot.consulSpellings(args, optionNames(cl, args)));
   }
 
   /** The full command line (every subcommand's model), for help and tests. */
@@ -208,19 +175,7 @@ public final class Main implements Callable<Integer> {
    * {@code =}, and only words that name an option are touched).
    */
   static String[] consulSpellings(String[] args, Set<String> names) {
-    String[] out = args.clone();
-    for (int i = 0; i < out.length; i++) { // a command's name never starts with "-"
-      String a = out[i];
-      if (a.equals("--")) break;
-      if (!a.startsWith("-") || a.startsWith("--") || a.length() < 3) continue;
-      int eq = a.indexOf('=');
-      String name = eq < 0 ? a : a.substring(0, eq);
-      String rest = eq < 0 ? "" : a.substring(eq);
-      if (names.contains(name)) continue;
-      String dashed = name.equals("-format") ? "--output" : "-" + name;
-      if (names.contains(dashed)) out[i] = dashed + rest;
-    }
-    return out;
+    return Boot.consulSpellings(args, names);
   }
 
   /** Every option name of the command the words name (`fleet push` → push's), else the top's. */
@@ -242,41 +197,14 @@ public final class Main implements Callable<Integer> {
     return handle(ex, cl.getErr(), trace);
   }
 
-  /** Maps an error to its exit code and a one-line message (the stack trace only on request). */
+  /** Maps an error to its exit code and a one-line message ({@link Boot#handle}). */
   static int handle(Exception ex, PrintWriter err, boolean trace) {
-    int code;
-    if (ex instanceof SpecException) {
-      err.println("invalid configuration: " + ex.getMessage());
-      err.println("Nothing was changed.");
-      code = INVALID_CONFIG.code();
-    } else if (Failures.usage(ex)) {
-      err.println("usage error: " + ex.getMessage());
-      code = USAGE.code();
-    } else if (ex instanceof Fleet.UsageException) {
-      err.println(ex.getMessage());
-      code = USAGE.code();
-    } else if (ex instanceof Fleet.ConflictException) {
-      err.println("error: " + ex.getMessage());
-      code = CONFLICT.code();
-    } else if (ex instanceof LockHeldException) {
-      err.println(ex.getMessage());
-      code = LOCKED.code();
-    } else if (Failures.operational(ex) || ex instanceof UncheckedIOException) {
-      err.println("error: " + ex.getMessage());
-      code = FAILED.code();
-    } else {
-      err.println(
-          "internal error: " + ex + " (please report it; rerun with --stacktrace for details)");
-      code = INTERNAL.code();
-    }
-    if (trace) ex.printStackTrace(err);
-    err.flush();
-    return code;
+    return Boot.handle(ex, err, trace);
   }
 
-  /** Progress: a run's events on stderr (cloud-init's output log and journald keep them). */
+  /** Progress: a run's events on stderr ({@link Boot#sink}). */
   static EventSink sink(PrintWriter err, Common common) {
-    return new ConsoleSink(err, common != null && common.verbose, System.console() != null);
+    return Boot.sink(err, common);
   }
 
   /** Version from the jar manifest. */

@@ -31,7 +31,7 @@ final class PlanCommand implements Callable<Integer> {
 
   static int run(Common common, boolean detailed, PrintWriter out, PrintWriter err) {
     RunResult r =
-        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, Main.sink(err, common))
+        new Agent(Hosts.forRun(common.toRunOptions()), ConsulAccess.NONE, Boot.sink(err, common))
             .plan(common.toRunOptions());
     int code = detailed && r.pending() > 0 ? ExitCode.CHANGES_PENDING.code() : ExitCode.OK.code();
     Render.result(out, err, r, common.json(), common.verbose, code);

@@ -1,5 +1,6 @@
 package dev.consulvmagent.cli;
 
+import dev.consulvmagent.engine.RunEvent;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,7 +41,7 @@ final class ProgressBar {
       if (b.length() > 0) b.append("  ");
       b.append(e.getKey().split(" ")[0]).append(' ');
       if (total <= 0) {
-        b.append(String.format("%.1f MiB", done / 1048576.0));
+        b.append(RunEvent.mib(done));
         continue;
       }
       int pct = (int) Math.min(100, done * 100 / total);

@@ -84,7 +84,7 @@ final class QuickArgs {
     return Optional.of(new Parsed(command, target, common));
   }
 
-  /** The option names of a boot-time command (empty for any other), for Main.consulSpellings. */
+  /** The option names of a boot-time command (empty for any other), for Boot.consulSpellings. */
   static Set<String> optionNames(String[] args) {
     Set<String> names = new HashSet<>();
     if (args.length == 0 || !QuickArgsTable.COMMANDS.contains(args[0])) return names;

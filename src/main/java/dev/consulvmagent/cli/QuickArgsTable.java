@@ -1,11 +1,6 @@
 package dev.consulvmagent.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,16 +10,48 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * The options of the boot-time commands as picocli's model describes them, written at build time
- * (exec-maven-plugin, phase process-classes) to {@value #RESOURCE} and read by {@link QuickArgs}:
- * one description of the command line (the picocli annotations), and a fast path that cannot read
- * an option differently, because it knows only what this table says. A row: command, the field's
+ * The options of the boot-time commands as picocli's model describes them, in {@link #TABLE} and
+ * read by {@link QuickArgs}: one description of the command line (the picocli annotations), and a
+ * fast path that cannot read an option differently, because it knows only what this table says. The
+ * build checks the table against the model (exec-maven-plugin, phase process-classes, runs {@link
+ * #main}; QuickArgsTest too) and fails, printing the table to paste, when they differ. A constant,
+ * not a resource in the jar: reading a resource opens the jar, whose ~15,000 entries cost a
+ * boot-time run ~25 ms to index (measured, BENCHMARKS.md), which a run whose classes all come from
+ * the class-data archive otherwise never pays. A row (tab-separated): command, the field's
  * declaring class (simple name), field, arity (0 = flag, 1 = value), type, default value (or
  * {@value #NO_DEFAULT}), then the option's names.
  */
 public final class QuickArgsTable {
-  static final String RESOURCE = "quick-args.tsv";
   static final String NO_DEFAULT = "-";
+
+  static final String TABLE =
+      """
+      apply\tCommon\tconfig\t1\tPath\t-\t--config
+      apply\tCommon\tuserData\t1\tPath\t-\t--user-data
+      apply\tCommon\troot\t1\tPath\t/\t--root
+      apply\tCommon\tbake\t0\tboolean\t-\t--bake
+      apply\tCommon\tmirror\t1\tString\t-\t--mirror
+      apply\tCommon\toutput\t1\tOutput\ttext\t--output -o
+      apply\tCommon\tverbose\t0\tboolean\t-\t--verbose -v
+      apply\tCommon\tstacktrace\t0\tboolean\t-\t--stacktrace
+      apply\tCommon\tlockWait\t1\tint\t10\t--lock-wait
+      plan\tCommon\tconfig\t1\tPath\t-\t--config
+      plan\tCommon\tuserData\t1\tPath\t-\t--user-data
+      plan\tCommon\troot\t1\tPath\t/\t--root
+      plan\tCommon\tbake\t0\tboolean\t-\t--bake
+      plan\tCommon\tmirror\t1\tString\t-\t--mirror
+      plan\tCommon\toutput\t1\tOutput\ttext\t--output -o
+      plan\tCommon\tverbose\t0\tboolean\t-\t--verbose -v
+      plan\tCommon\tstacktrace\t0\tboolean\t-\t--stacktrace
+      plan\tPlanCommand\tdetailed\t0\tboolean\t-\t--detailed-exitcode
+      validate\tCommon\tconfig\t1\tPath\t-\t--config
+      validate\tCommon\tuserData\t1\tPath\t-\t--user-data
+      validate\tCommon\troot\t1\tPath\t/\t--root
+      validate\tCommon\tbake\t0\tboolean\t-\t--bake
+      validate\tCommon\toutput\t1\tOutput\ttext\t--output -o
+      validate\tCommon\tverbose\t0\tboolean\t-\t--verbose -v
+      validate\tCommon\tstacktrace\t0\tboolean\t-\t--stacktrace
+      """;
 
   /** The commands QuickArgs reads; everything else always goes to picocli. */
   static final List<String> COMMANDS = List.of("apply", "plan", "validate");
@@ -57,7 +84,7 @@ public final class QuickArgsTable {
 
     static Row parse(String line) {
       String[] f = line.split("\t", -1);
-      if (f.length != 7) throw new IllegalStateException("bad " + RESOURCE + " row: " + line);
+      if (f.length != 7) throw new IllegalStateException("bad QuickArgsTable row: " + line);
       return new Row(
           f[0], f[1], f[2], Integer.parseInt(f[3]), f[4], f[5], List.of(f[6].split(" ")));
     }
@@ -110,27 +137,22 @@ public final class QuickArgsTable {
     return b.toString();
   }
 
-  /**
-   * The table shipped in the jar; empty when a build skipped the step (an IDE's compile), so every
-   * command line then goes to picocli (QuickArgsTest fails on such a build).
-   */
+  /** The rows of {@link #TABLE}. */
   static List<Row> load() {
-    try (InputStream in = QuickArgsTable.class.getResourceAsStream(RESOURCE)) {
-      if (in == null) return List.of();
-      List<Row> rows = new ArrayList<>();
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        if (!line.isEmpty()) rows.add(Row.parse(line));
-      }
-      return rows;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    List<Row> rows = new ArrayList<>();
+    for (String line : TABLE.split("\n")) {
+      if (!line.isEmpty()) rows.add(Row.parse(line));
     }
+    return rows;
   }
 
-  /** Build step: writes the table into the class output directory given as the argument. */
-  public static void main(String[] args) throws IOException {
-    Path out = Path.of(args[0], QuickArgsTable.class.getPackageName().replace('.', '/'), RESOURCE);
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, render(fromModel()));
+  /** Build step: fails when {@link #TABLE} no longer says what picocli's model says. */
+  public static void main(String[] args) {
+    String model = render(fromModel());
+    if (!TABLE.equals(model)) {
+      throw new IllegalStateException(
+          "QuickArgsTable.TABLE is out of date with the commands' options; it must read:\n"
+              + model);
+    }
   }
 }

@@ -43,14 +43,29 @@ public sealed interface RunEvent {
     @Override
     public String text() {
       double secs = Math.max(1e-3, nanos / 1e9);
-      return String.format(
-          "downloaded %s: %s in %.1fs (%.1f MiB/s)",
-          name, mib(bytes), secs, bytes / 1048576.0 / secs);
+      // doubles rounded to tenths as %.1f does (half up), without a locale (see mib)
+      return "downloaded "
+          + name
+          + ": "
+          + mib(bytes)
+          + " in "
+          + tenths(Math.round(secs * 10))
+          + "s ("
+          + tenths(Math.round(bytes / 1048576.0 / secs * 10))
+          + " MiB/s)";
     }
   }
 
-  /** "12.3 MiB". */
+  /**
+   * "12.3 MiB". Integer tenths, not String.format("%.1f"): formatting a double loads the JDK's
+   * locale data (CLDR) in every run that downloads (as CopyResource.size says for the no-op).
+   */
   static String mib(long b) {
-    return String.format("%.1f MiB", b / 1048576.0);
+    return tenths((b * 10 + (1L << 19)) >> 20) + " MiB";
+  }
+
+  /** tenths of a unit as "12.3". */
+  static String tenths(long t) {
+    return t / 10 + "." + t % 10;
   }
 }

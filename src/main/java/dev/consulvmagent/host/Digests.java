@@ -8,11 +8,26 @@ import java.util.HexFormat;
 final class Digests {
   private Digests() {}
 
-  static MessageDigest sha256Digest() {
+  /**
+   * One provider lookup per run: getInstance walks the providers and builds each digest by
+   * reflection (after 15 calls the JDK generates an accessor class for it), and a run hashes every
+   * managed file's content; a fresh clone of one digest costs an array copy.
+   */
+  private static final MessageDigest PROTOTYPE = lookUp();
+
+  private static MessageDigest lookUp() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  static MessageDigest sha256Digest() {
+    try {
+      return (MessageDigest) PROTOTYPE.clone(); // never updated: every clone starts empty
+    } catch (CloneNotSupportedException e) {
+      return lookUp();
     }
   }
 

@@ -5,6 +5,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
@@ -57,7 +58,7 @@ final class ServiceModule {
     }
     boolean dnsRedirect =
         DnsModule.effective(spec.dns().mode(), ctx.host()) == DnsSpec.Mode.IPTABLES;
-    out.addAll(
+    List<Resource> sidecar =
         SidecarFiles.resources(
             mesh,
             spec.envoy().adminPort(),
@@ -67,7 +68,29 @@ final class ServiceModule {
             spec.consul().version(),
             // the address the agent config implies, never the environment of whoever runs apply:
             // the env file is a function of the config (plan on another shell sees no change)
-            ConsulEndpoint.of(ConsulConfig.httpAddr(spec.consul(), spec.security()))));
+            ConsulEndpoint.of(ConsulConfig.httpAddr(spec.consul(), spec.security())));
+    if (mode.serviceConfigIsInput() && mesh.connect()) sidecar = startingEnvoy(sidecar, mesh);
+    out.addAll(sidecar);
+    return out;
+  }
+
+  /**
+   * The seed's way (a baked image's first boot: the instance unit's apply, before Consul starts):
+   * Envoy is enabled here, and consul-sidecar-init.service, the seed's step that would start it,
+   * runs only after Consul has started and finds nothing left to do but that start (measured: 2 s
+   * of a client's boot to mesh, its JVM and its wait for Consul's API). So enabling Envoy starts it
+   * (--no-block: its unit is ordered after consul.service, whose start waits for this apply), as
+   * {@code systemctl enable --now} would; sidecar-init's own start of it is then a no-op.
+   */
+  private static List<Resource> startingEnvoy(List<Resource> sidecar, MeshService mesh) {
+    String unit = UnitNames.envoy(mesh.name());
+    List<Resource> out = new ArrayList<>();
+    for (Resource r : sidecar) {
+      if (r instanceof SymlinkResource link
+          && link.path().equals(Optional.of("/etc/systemd/system/multi-user.target.wants/" + unit)))
+        r = SymlinkResource.enable(unit, UnitNames.ENVOY_TEMPLATE, Notification.start(unit));
+      out.add(r);
+    }
     return out;
   }
 }

@@ -135,7 +135,13 @@ public final class Units {
    * archive (CDS messages are silenced: output stays clean). Every command but apply runs with C1
    * only (-XX:TieredStopAtLevel=1): they hash nothing large, and C2's compile threads cost them ~25
    * % more CPU (measured, BENCHMARKS.md) on the boot path (sidecar-init, sidecar-wait,
-   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need.
+   * redirect-traffic); apply keeps C2, which a cold install's SHA-256 intrinsics need, unless its
+   * unit sets CONSUL_VM_AGENT_C1=1: the baked image's instance unit, whose apply downloads an app
+   * at most (measured on this machine, CPU of that apply with the archive: C2 0.65-0.79 s, C1
+   * 0.40-0.50 s; SHA-256 of 10 MiB: C1 140 ms, C2 570 ms; of 100 MiB: C1 2.1 s, C2 0.8 s). Its C2
+   * is only for what is really hot: thresholds ten times the default leave the no-op apply's
+   * start-up code to C1 (its CPU time fell ~15 %) while the hashing loops of a download, called
+   * millions of times, still reach C2 within the first megabytes.
    */
   public static String launcher() {
     return launcher("/opt/consul-vm-agent/consul-vm-agent.jar");
@@ -155,10 +161,16 @@ public final class Units {
       mkdir -p "$cache"
       share="-XX:ArchiveClassesAtExit=$cds.$$"
     fi
-    tier=-XX:TieredStopAtLevel=1
-    if [ "${1:-}" = apply ]; then tier=-XX:TieredStopAtLevel=4; fi
-    java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" \\
-      "$tier" -jar "$jar" "$@"
+    # -cp and the Main-Class, not -jar: -jar indexes the jar (~15,000 entries) for its manifest
+    # first; a run whose classes all come from the archive then never opens it
+    if [ "${1:-}" = apply ] && [ "${CONSUL_VM_AGENT_C1:-}" != 1 ]; then
+      set -- -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 \\
+        -XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=400000 \\
+        -cp "$jar" dev.consulvmagent.cli.Boot "$@"
+    else
+      set -- -XX:TieredStopAtLevel=1 -cp "$jar" dev.consulvmagent.cli.Boot "$@"
+    fi
+    java -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off,cds+dynamic=off "$share" "$@"
     rc=$?
     if [ -f "$cds.$$" ]; then mv -f "$cds.$$" "$cds"; fi
     exit $rc
@@ -217,6 +229,8 @@ public final class Units {
         [Service]
         Type=oneshot
         RemainAfterExit=yes
+        # Consul and Envoy are baked: this apply downloads an app at most, C1 only (launcher())
+        Environment=CONSUL_VM_AGENT_C1=1
         ExecStart=/usr/local/bin/consul-vm-agent apply
         TimeoutStartSec=30min
 

@@ -31,7 +31,22 @@ public final class ClientMesh {
    * secure client has one, with or without a service. acl: on the local agent, no token.
    */
   public static Resource dnsToken(String node, Optional<Secret> introToken, AclApi acl) {
-    return new DnsTokenResource(acl, node, introToken);
+    return new LoginTokenResource(LoginTokenResource.DNS, acl, node, introToken);
+  }
+
+  /**
+   * The fleet watcher's token of group (issue 22), kept by login with the intro JWT (its {@code
+   * group} claim picks the role {@code consul-vm-agent-fleet-<group>}). acl: on the local agent, no
+   * token.
+   */
+  public static Resource fleetToken(
+      String node, String group, Optional<Secret> introToken, AclApi acl) {
+    return new LoginTokenResource(LoginTokenResource.fleet(group), acl, node, introToken);
+  }
+
+  /** Where the fleet watcher's login token is kept (0600 root:root). */
+  public static String fleetTokenFile() {
+    return LoginTokenResource.FLEET_PATH;
   }
 
   /**
@@ -39,12 +54,12 @@ public final class ClientMesh {
    * login.
    */
   public static Optional<Secret> storedDnsToken(Host host) {
-    return DnsTokenResource.stored(host);
+    return LoginTokenResource.stored(host, LoginTokenResource.DNS.path());
   }
 
   /** The engine key of {@link #dnsToken}: a run that changed it must render Consul's config. */
   public static String dnsTokenKey() {
-    return DnsTokenResource.KEY;
+    return LoginTokenResource.DNS.key();
   }
 
   /**

@@ -22,9 +22,10 @@ import java.util.UUID;
  * the mesh's JWT key by nimbus-jose-jwt: iss "consul-vm-agent:&lt;dc&gt;", aud
  * "consul-auto-config", sub and claim {@code node} = the node name (servers assert {@code
  * value.node == "${node}"}), claim {@code service} when the machine runs one (the JWT auth method's
- * binding rule makes a service identity of it), iat, nbf, a short exp and a jti. Short because on
- * Consul 1.8.7 nothing else limits it: it is not single-use, and CVE-2021-41803 lets a crafted node
- * name pass the assertion (shared/reference/real-consul.md).
+ * binding rule makes a service identity of it), claim {@code group} when it has a fleet block (the
+ * fleet auth method's binding rule gives that group's watcher role, issue 22), iat, nbf, a short
+ * exp and a jti. Short because on Consul 1.8.7 nothing else limits it: it is not single-use, and
+ * CVE-2021-41803 lets a crafted node name pass the assertion (shared/reference/real-consul.md).
  */
 public final class IntroToken {
   private IntroToken() {}
@@ -40,6 +41,18 @@ public final class IntroToken {
 
   public static Secret mint(
       PrivateKey key, String dc, String node, Optional<String> service, Duration ttl, Instant now) {
+    return mint(key, dc, node, service, Optional.empty(), ttl, now);
+  }
+
+  /** group: the machine's fleet group, if it has a fleet block. */
+  public static Secret mint(
+      PrivateKey key,
+      String dc,
+      String node,
+      Optional<String> service,
+      Optional<String> group,
+      Duration ttl,
+      Instant now) {
     // iat and nbf a little in the past: the operator's clock may run ahead of the servers'
     // (Consul's JWT check allows about a minute of skew); exp counts from now
     Instant iat = Instant.ofEpochSecond(now.getEpochSecond()).minus(CLOCK_SKEW);
@@ -54,6 +67,7 @@ public final class IntroToken {
             .expirationTime(Date.from(iat.plus(CLOCK_SKEW).plus(ttl)))
             .jwtID(UUID.randomUUID().toString());
     service.ifPresent(s -> c.claim("service", s));
+    group.ifPresent(g -> c.claim("group", g));
     SignedJWT jwt =
         new SignedJWT(
             new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).build(), c.build());

@@ -204,37 +204,67 @@ public final class SecurityPosture {
    * Accepted with the read-only DNS role and nothing else, or a fail with what apply can do.
    */
   private static void dnsToken(List<Item> out, Host host, AclApi acl) {
-    Optional<Secret> token = DnsTokenResource.stored(host);
-    if (token.isEmpty()) {
-      out.add(
-          new Item(
-              "DNS token",
-              Level.FAIL,
-              "none (" + DnsTokenResource.PATH + "): Consul DNS answers no *.consul name here",
-              "consul-vm-agent apply (logs in with the intro JWT)"));
-      return;
-    }
-    Optional<AclApi.Token> t = acl.tokenSelf(token.get());
-    if (t.isEmpty()) {
-      out.add(
-          new Item(
-              "DNS token",
-              Level.FAIL,
-              "not accepted by the servers (deleted?): Consul DNS answers no *.consul name here",
-              "consul-vm-agent apply logs in again while the intro JWT is valid; after its exp,"
-                  + " render a new one (mesh user-data) into security.intro_token"));
-      return;
-    }
-    String grants = DnsTokenResource.grants(t.get());
     out.add(
-        grants.equals(DnsTokenResource.WANTED)
-            ? new Item(
-                "DNS token", Level.OK, "accepted, read-only (" + ServerBootstrap.DNS_ROLE + ")", "")
-            : new Item(
-                "DNS token",
-                Level.WARN,
-                "accepted, but it grants " + grants + ": every token-less local caller gets that",
-                "consul-vm-agent apply replaces it"));
+        loginToken(
+            LoginTokenResource.DNS,
+            "DNS token",
+            "Consul DNS answers no *.consul name here",
+            "read-only",
+            "every token-less local caller gets that",
+            host,
+            acl));
+  }
+
+  /**
+   * A client's fleet watcher token (issue 22), for a machine with a fleet block and no token_file
+   * of its own: accepted with its group's watcher role and nothing else. Reads only.
+   */
+  public static Item fleetToken(Host host, AclApi acl, String group) {
+    try {
+      return loginToken(
+          LoginTokenResource.fleet(group),
+          "fleet token",
+          "consul-vm-agent-watch cannot follow group " + group + "'s rollouts",
+          "group " + group + " only",
+          "the watcher holds more than its group's rights",
+          host,
+          acl);
+    } catch (ConsulException e) {
+      return new Item("fleet token", Level.FAIL, "Consul did not answer: " + e.getMessage(), "");
+    }
+  }
+
+  private static Item loginToken(
+      LoginTokenResource.Kind kind,
+      String name,
+      String without,
+      String scope,
+      String tooMuch,
+      Host host,
+      AclApi acl) {
+    Optional<Secret> token = LoginTokenResource.stored(host, kind.path());
+    if (token.isEmpty())
+      return new Item(
+          name,
+          Level.FAIL,
+          "none (" + kind.path() + "): " + without,
+          "consul-vm-agent apply (logs in with the intro JWT)");
+    Optional<AclApi.Token> t = acl.tokenSelf(token.get());
+    if (t.isEmpty())
+      return new Item(
+          name,
+          Level.FAIL,
+          "not accepted by the servers (deleted?): " + without,
+          "consul-vm-agent apply logs in again while the intro JWT is valid; after its exp,"
+              + " render a new one (mesh user-data) into security.intro_token");
+    String grants = LoginTokenResource.grants(t.get());
+    return grants.equals(kind.wanted())
+        ? new Item(name, Level.OK, "accepted, " + scope + " (" + kind.role() + ")", "")
+        : new Item(
+            name,
+            Level.WARN,
+            "accepted, but it grants " + grants + ": " + tooMuch,
+            "consul-vm-agent apply replaces it");
   }
 
   private static void serviceSide(

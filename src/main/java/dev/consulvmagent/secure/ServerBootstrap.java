@@ -2,6 +2,8 @@ package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.fleet.FleetAcl;
+import dev.consulvmagent.fleet.FleetKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +19,10 @@ import java.util.Map;
  *       intentions = "write"}} and a role {@code consul-vm-agent-svc-<s>} holding it;
  *   <li>the JWT auth method {@value #AUTH_METHOD};
  *   <li>binding rules: BindType service, BindName {@code ${value.service}} (the service's own
- *       identity) and BindType role, BindName {@code consul-vm-agent-svc-${value.service}}.
+ *       identity) and BindType role, BindName {@code consul-vm-agent-svc-${value.service}};
+ *   <li>the DNS read role and its auth method ({@link #dnsResources});
+ *   <li>per group in security.fleet_groups, the fleet watchers' policy and role, and their auth
+ *       method ({@link #fleetResources}).
  * </ol>
  *
  * <p>Who writes intentions: the destination's own agent, with its login token. A service identity
@@ -81,6 +86,7 @@ public final class ServerBootstrap {
             "role",
             ROLE_PREFIX + "${value.service}"));
     out.addAll(dnsResources(s, acl));
+    out.addAll(fleetResources(s, acl));
     return out;
   }
 
@@ -110,7 +116,7 @@ public final class ServerBootstrap {
    * Issue 19, DNS on secure clients: under default deny a DNS lookup runs with the agent's default
    * token (acl.tokens.default), and a client has none. The same intro JWT logs in to a second auth
    * method whose only binding rule gives the role {@value #DNS_ROLE} (read-only catalog), and the
-   * client installs that token as its default (secure.DnsTokenResource). A second method, because
+   * client installs that token as its default (secure.LoginTokenResource). A second method, because
    * binding rules select on the JWT's claims only, so one method cannot give one JWT two different
    * tokens. Policy and role exist before the method, as for the service roles.
    */
@@ -135,5 +141,65 @@ public final class ServerBootstrap {
                 Map.of("node", "node"))),
         new BindingRuleResource(
             acl, DNS_AUTH_METHOD, MARK + "DNS read role for every intro JWT", "role", DNS_ROLE));
+  }
+
+  /** The auth method a fleet VM logs in to (same intro JWT) for its watcher's token. */
+  public static final String FLEET_AUTH_METHOD = "consul-vm-agent-jwt-fleet";
+
+  /** The role of group G's watchers is this prefix + G. */
+  public static final String FLEET_ROLE_PREFIX = "consul-vm-agent-fleet-";
+
+  /**
+   * Issue 22, the fleet watcher's token from the secure bootstrap: per group in
+   * security.fleet_groups, a policy with the group's watcher rules
+   * (fleet.FleetAcl#groupWatcherRules) and the role {@code consul-vm-agent-fleet-<group>}; a third
+   * JWT auth method mapping the intro JWT's {@code group} claim (mesh user-data adds it for a
+   * machine with a fleet block), whose one binding rule gives the role {@code
+   * consul-vm-agent-fleet-${value.group}}. A third method, since a method's binding rules apply to
+   * every login and the service and DNS tokens must not get a fleet role. A JWT without a group
+   * claim, or naming a group the servers were not told about, gets no role and its login is refused
+   * (real 1.8.7, FleetTokenRealTest). No method is made without groups, so a mesh without fleets
+   * has no fleet login at all.
+   */
+  static List<Resource> fleetResources(ServerSecurity s, AclApi acl) {
+    if (s.fleetGroups().isEmpty()) return List.of();
+    List<Resource> out = new ArrayList<>();
+    for (FleetKeys k : s.fleetGroups()) {
+      String role = FLEET_ROLE_PREFIX + k.group();
+      String policy = role + "-watch";
+      out.add(
+          new PolicyResource(
+              acl,
+              policy,
+              MARK
+                  + "the fleet watchers of group "
+                  + k.group()
+                  + " (under "
+                  + k.prefix()
+                  + "): read its rollouts, report, take its slots; never push",
+              FleetAcl.groupWatcherRules(k)));
+      out.add(
+          new RoleResource(
+              acl, role, MARK + "fleet watcher role of group " + k.group(), List.of(policy)));
+    }
+    out.add(
+        new AuthMethodResource(
+            acl,
+            new AclApi.AuthMethod(
+                FLEET_AUTH_METHOD,
+                "jwt",
+                MARK + "intro JWTs with a group claim, for the fleet watcher's token",
+                List.of(s.jwtPublicKeyPem()),
+                s.issuer(),
+                List.of(ServerSecurity.AUDIENCE),
+                Map.of("node", "node", "group", "group"))));
+    out.add(
+        new BindingRuleResource(
+            acl,
+            FLEET_AUTH_METHOD,
+            MARK + "fleet watcher role of the JWT's group",
+            "role",
+            FLEET_ROLE_PREFIX + "${value.group}"));
+    return out;
   }
 }

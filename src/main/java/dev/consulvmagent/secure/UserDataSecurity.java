@@ -2,6 +2,7 @@ package dev.consulvmagent.secure;
 
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ConsulSpec;
+import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
@@ -34,10 +35,21 @@ public final class UserDataSecurity {
       Duration ttl,
       String configPath,
       Instant now,
-      List<String> meshServices) {
+      List<String> meshServices,
+      List<String> fleetGroups) {
     public Request(
         String machine, Optional<String> service, Duration ttl, String configPath, Instant now) {
       this(machine, service, ttl, configPath, now, List.of());
+    }
+
+    public Request(
+        String machine,
+        Optional<String> service,
+        Duration ttl,
+        String configPath,
+        Instant now,
+        List<String> meshServices) {
+      this(machine, service, ttl, configPath, now, meshServices, List.of());
     }
   }
 
@@ -130,6 +142,16 @@ public final class UserDataSecurity {
         b.append("  services: [").append(String.join(", ", r.meshServices())).append("]\n");
         keys.add("services");
       }
+      if (!r.fleetGroups().isEmpty()) {
+        for (String g : r.fleetGroups())
+          if (FleetSpec.ofGroupEntry(g).isEmpty())
+            throw new SpecException(
+                "fleet group",
+                "must be a group (dashboard) or KV prefix and group (apps/dashboard), got " + g);
+        b.append("  # the fleet groups whose watchers get a role (issue 22)\n");
+        b.append("  fleet_groups: [").append(String.join(", ", r.fleetGroups())).append("]\n");
+        keys.add("fleet_groups");
+      }
       keys.addAll(
           List.of(
               "server_cert",
@@ -139,11 +161,14 @@ public final class UserDataSecurity {
               "management_token",
               "server_agent_token"));
     } else {
+      Optional<String> group = spec.fleet().map(FleetSpec::group);
       String jwt =
-          IntroToken.mint(mesh.jwtSigningKey(), c.datacenter(), node, configured, r.ttl(), r.now())
+          IntroToken.mint(
+                  mesh.jwtSigningKey(), c.datacenter(), node, configured, group, r.ttl(), r.now())
               .value();
       b.append("  # short-lived, bound to node ").append(node);
       configured.ifPresent(s -> b.append(" and service ").append(s));
+      group.ifPresent(g -> b.append(", fleet group ").append(g));
       b.append("; expires ")
           .append(r.now().plus(r.ttl()).truncatedTo(ChronoUnit.SECONDS))
           .append("\n");
@@ -177,6 +202,22 @@ public final class UserDataSecurity {
               new String(UserData.extract(template, configPath), StandardCharsets.UTF_8));
       if (s.consul().role() != ConsulSpec.Role.CLIENT) return Optional.empty();
       return s.service().map(x -> x.mesh().name());
+    } catch (SpecException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The fleet group of a client template, as a server's security.fleet_groups entry ({@link
+   * FleetSpec#groupEntry}); empty for anything else, a template that is not valid included.
+   */
+  public static Optional<String> clientFleetGroup(byte[] template, String configPath) {
+    try {
+      AgentSpec s =
+          withoutSecurity(
+              new String(UserData.extract(template, configPath), StandardCharsets.UTF_8));
+      if (s.consul().role() != ConsulSpec.Role.CLIENT) return Optional.empty();
+      return s.fleet().map(FleetSpec::groupEntry);
     } catch (SpecException e) {
       return Optional.empty();
     }

@@ -65,6 +65,13 @@ final class ConsulSection {
                         p.run(() -> join.add(Validators.joinAddress(x)));
                       }
                     }));
+    String retryInterval =
+        p.get(
+            () ->
+                opt(n, "retry_interval")
+                    .map(Validators::joinInterval)
+                    .orElse(ConsulSpec.DEFAULT_RETRY_INTERVAL),
+            ConsulSpec.DEFAULT_RETRY_INTERVAL);
     int expect =
         p.get(
             () ->
@@ -116,7 +123,20 @@ final class ConsulSection {
       p.add(n.missing("retry_join", "a client needs at least one server address to join"));
     }
     return new ConsulSpec(
-        version, role, dc, nodeName, bind, advertise, client, join, expect, ui, encrypt, token, sha,
+        version,
+        role,
+        dc,
+        nodeName,
+        bind,
+        advertise,
+        client,
+        join,
+        retryInterval,
+        expect,
+        ui,
+        encrypt,
+        token,
+        sha,
         extra);
   }
 }

@@ -35,6 +35,7 @@ final class ExtraConfig {
               "use consul.client_addr (Envoy and the agent reach Consul's HTTP, "
                   + "gRPC and DNS on 127.0.0.1)"),
           Map.entry("retry_join", "use consul.retry_join"),
+          Map.entry("retry_interval", "use consul.retry_interval"),
           Map.entry("ui", "use consul.ui"),
           Map.entry("ui_config", "use consul.ui"),
           Map.entry("connect", "the mesh needs Connect enabled, which the agent sets"),

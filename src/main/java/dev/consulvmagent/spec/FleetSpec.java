@@ -29,4 +29,22 @@ public record FleetSpec(String group, String kvPrefix, Optional<Path> tokenFile)
     }
     return true;
   }
+
+  /**
+   * This group as one entry of a server's {@code security.fleet_groups}: the group name, with the
+   * KV prefix in front when it is not the default ({@code apps/dashboard}: prefix {@code apps/}).
+   */
+  public String groupEntry() {
+    return kvPrefix.equals(DEFAULT_PREFIX) ? group : kvPrefix + group;
+  }
+
+  /** An entry of {@code security.fleet_groups} (see {@link #groupEntry}); empty if malformed. */
+  public static Optional<FleetSpec> ofGroupEntry(String e) {
+    if (e == null) return Optional.empty();
+    int slash = e.lastIndexOf('/');
+    String group = e.substring(slash + 1);
+    String prefix = slash < 0 ? DEFAULT_PREFIX : e.substring(0, slash + 1);
+    if (!isGroup(group) || !isPrefix(prefix)) return Optional.empty();
+    return Optional.of(new FleetSpec(group, prefix, Optional.empty()));
+  }
 }

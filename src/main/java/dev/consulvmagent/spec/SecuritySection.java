@@ -69,6 +69,33 @@ final class SecuritySection {
           if (l == null) return;
           for (Node x : l.list()) p.run(() -> services.add(Validators.serviceName(x)));
         });
+    List<FleetSpec> fleetGroups = new ArrayList<>();
+    p.run(
+        () -> {
+          Node l = n.get("fleet_groups");
+          if (l == null) return;
+          for (Node x : l.list())
+            p.run(
+                () -> {
+                  FleetSpec f =
+                      FleetSpec.ofGroupEntry(x.text())
+                          .orElseThrow(
+                              () ->
+                                  x.error(
+                                      "must be a fleet group (dashboard), or its KV prefix and"
+                                          + " group (apps/dashboard), got "
+                                          + Validators.quote(x.text())));
+                  for (FleetSpec o : fleetGroups)
+                    if (o.group().equals(f.group()))
+                      throw x.error(
+                          "names group "
+                              + f.group()
+                              + " twice: its watchers' role (consul-vm-agent-fleet-"
+                              + f.group()
+                              + ") can hold one KV prefix");
+                  fleetGroups.add(f);
+                });
+        });
     p.run(n::done);
     if (mode == SecuritySpec.Mode.INSECURE) {
       for (String k : n.keys()) {
@@ -118,7 +145,16 @@ final class SecuritySection {
               n.keyLine("services"),
               "is for servers (the services whose tokens may manage their intentions)"));
     }
-    return new SecuritySpec(mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro, services);
+    if (role == ConsulSpec.Role.CLIENT && n.get("fleet_groups") != null) {
+      p.add(
+          new SpecException(
+              "security.fleet_groups",
+              n.keyLine("fleet_groups"),
+              "is for servers (the fleet groups whose watchers get a role); a client names its"
+                  + " group in fleet.group"));
+    }
+    return new SecuritySpec(
+        mode, ca, cert, key, gossip, jwtKey, mgmt, agent, intro, services, fleetGroups);
   }
 
   /** An absent section, refused naming it (validate, plan, apply, status). */

@@ -10,7 +10,9 @@ import java.util.Optional;
  * certificate, key, the gossip key, the intro-JWT public key and the two ACL tokens, a client only
  * the CA certificate and its short-lived intro JWT. Secrets are {@link Secret}s. {@code services}
  * (servers, optional; board CONTRACT CHANGE 03:00): the mesh services allowed to manage their own
- * intentions, for the runtime bootstrap's roles.
+ * intentions, for the runtime bootstrap's roles. {@code fleetGroups} (servers, optional; issue 22):
+ * the fleet groups whose watchers log in for a group role ({@code security.fleet_groups}, entries
+ * as {@link FleetSpec#groupEntry}; their token_file is empty).
  */
 public record SecuritySpec(
     Mode mode,
@@ -22,10 +24,12 @@ public record SecuritySpec(
     Optional<Secret> managementToken,
     Optional<Secret> serverAgentToken,
     Optional<Secret> introToken,
-    List<String> services) {
+    List<String> services,
+    List<FleetSpec> fleetGroups) {
 
   public SecuritySpec {
     services = List.copyOf(services);
+    fleetGroups = List.copyOf(fleetGroups);
   }
 
   public enum Mode {
@@ -50,6 +54,7 @@ public record SecuritySpec(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
+        List.of(),
         List.of());
   }
 
@@ -70,7 +75,8 @@ public record SecuritySpec(
         i.managementToken(),
         i.serverAgentToken(),
         i.introToken(),
-        i.services());
+        i.services(),
+        i.fleetGroups());
   }
 
   /** The warning plan, apply and status print for an insecure config. */

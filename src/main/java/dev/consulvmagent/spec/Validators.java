@@ -336,6 +336,24 @@ public final class Validators {
     return v;
   }
 
+  /**
+   * A Go duration as Consul's retry_interval takes it (time.ParseDuration), restricted to one whole
+   * number and unit between 1s and 1h: no join loop spinning faster, none idling longer.
+   */
+  private static final Pattern JOIN_INTERVAL = Pattern.compile("([1-9][0-9]{0,3})(s|m)");
+
+  /** consul.retry_interval: "1s" … "60m". */
+  public static String joinInterval(Node n) {
+    String v = n.text();
+    var m = JOIN_INTERVAL.matcher(v);
+    if (!m.matches() || Integer.parseInt(m.group(1)) * (m.group(2).equals("m") ? 60 : 1) > 3600) {
+      throw n.error(
+          quote(v)
+              + " is not a join interval (whole seconds or minutes, 1s to 60m: \"2s\", \"1m\")");
+    }
+    return v;
+  }
+
   public static String datacenter(Node n) {
     String v = n.text();
     if (!DATACENTER.matcher(v).matches()) {

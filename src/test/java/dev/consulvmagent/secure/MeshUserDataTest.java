@@ -9,6 +9,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.consulvmagent.cli.Main;
 import dev.consulvmagent.host.SecretFiles;
 import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.FleetSpec;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
@@ -96,6 +97,7 @@ class MeshUserDataTest {
     assertThat(c.getAudience()).containsExactly("consul-auto-config");
     assertThat(c.getSubject()).isEqualTo(machine);
     assertThat(c.getStringClaim("node")).isEqualTo(machine);
+    assertThat(c.getClaim("group")).isNull(); // no fleet block in the shipped templates
     assertThat(c.getStringClaim("service")).isEqualTo(machine);
     assertThat(c.getJWTID()).isNotBlank();
     long life = c.getExpirationTime().getTime() - c.getIssueTime().getTime();
@@ -126,6 +128,54 @@ class MeshUserDataTest {
     for (String l : f.pemBody("ca-key.pem")) assertThat(ud).doesNotContain(l);
     for (String l : f.pemBody("jwt-signing-key.pem")) assertThat(ud).doesNotContain(l);
     assertValidEverywhere(ud, "consul-server");
+  }
+
+  @Test
+  void fleetTemplate_getsAGroupClaim_andItsServerTheGroup() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("templates"));
+    Files.copy(Path.of("cloud-init/consul-server.yaml"), dir.resolve("consul-server.yaml"));
+    Files.writeString(
+        dir.resolve("dashboard.yaml"),
+        UserDataSecurity.insert(
+            Files.readString(Path.of("cloud-init/dashboard.yaml")),
+            PATH,
+            "fleet:\n  group: dashboard\n"));
+    String[] c =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            "dashboard",
+            "--template",
+            dir.resolve("dashboard.yaml").toString(),
+            "-o",
+            tmp.resolve("dash-ud.yaml").toString());
+    assertThat(c[0]).as(c[2]).isEqualTo("0");
+    AgentSpec client = read(Files.readString(tmp.resolve("dash-ud.yaml")));
+    assertThat(client.fleet().orElseThrow().group()).isEqualTo("dashboard");
+    JWTClaimsSet claims =
+        SignedJWT.parse(client.security().introToken().orElseThrow().value()).getJWTClaimsSet();
+    assertThat(claims.getStringClaim("group")).isEqualTo("dashboard");
+    assertThat(claims.getStringClaim("service")).isEqualTo("dashboard");
+    String[] s =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            "consul-server",
+            "--template",
+            dir.resolve("consul-server.yaml").toString(),
+            "-o",
+            tmp.resolve("srv-ud.yaml").toString());
+    assertThat(s[0]).as(s[2]).isEqualTo("0");
+    assertThat(s[2]).contains("fleet_groups");
+    AgentSpec server = read(Files.readString(tmp.resolve("srv-ud.yaml")));
+    assertThat(server.security().fleetGroups())
+        .extracting(FleetSpec::groupEntry)
+        .containsExactly("dashboard");
+    assertThat(server.security().services()).containsExactly("dashboard");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** security: as the loader reads it: role-bound keys, shapes, and no value in any message. */
@@ -91,6 +92,25 @@ class SecuritySectionTest {
         .hasMessageContaining("security.services");
     assertThatThrownBy(() -> parse(server("  services: [\"a b\"]\n")))
         .hasMessageContaining("security.services[0]");
+  }
+
+  @Test
+  void fleetGroups_areForServers_withTheirKvPrefix() {
+    List<FleetSpec> g =
+        parse(server("  fleet_groups: [dashboard, apps/fleet/web]\n")).security().fleetGroups();
+    assertThat(g)
+        .extracting(f -> f.kvPrefix() + " " + f.group())
+        .containsExactly("consul-vm-agent/ dashboard", "apps/fleet/ web");
+    assertThat(g).extracting(FleetSpec::groupEntry).containsExactly("dashboard", "apps/fleet/web");
+    assertThat(parse(server("")).security().fleetGroups()).isEmpty();
+    assertThatThrownBy(() -> parse(client("  fleet_groups: [dashboard]\n")))
+        .hasMessageContaining("security.fleet_groups")
+        .hasMessageContaining("fleet.group");
+    assertThatThrownBy(() -> parse(server("  fleet_groups: [\"Dash board\"]\n")))
+        .hasMessageContaining("security.fleet_groups[0]");
+    assertThatThrownBy(() -> parse(server("  fleet_groups: [dashboard, x/dashboard]\n")))
+        .hasMessageContaining("security.fleet_groups[1]")
+        .hasMessageContaining("twice");
   }
 
   @Test

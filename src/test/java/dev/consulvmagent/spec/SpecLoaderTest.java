@@ -52,6 +52,9 @@ class SpecLoaderTest {
           unknown top-level key       | consul: {role: server}\\nconsol: 1                          | consol
           unknown nested key          | consul: {role: server, datacentre: dc1}                   | consul.datacentre
           wrong role                  | consul: {role: leader}                                     | consul.role
+          join interval below 1s      | consul: {role: client, retry_join: [192.0.2.10], retry_interval: 500ms} | consul.retry_interval
+          join interval above 1h      | consul: {role: client, retry_join: [192.0.2.10], retry_interval: 61m}   | consul.retry_interval
+          join interval not a duration | consul: {role: client, retry_join: [192.0.2.10], retry_interval: soon} | consul.retry_interval
           bad bind address            | consul: {role: server, bind_addr: 300.1.1.1}              | consul.bind_addr
           shell in join               | consul: {role: client, retry_join: ['10.0.0.1; rm -rf /']} | consul.retry_join[0]
           client without join         | consul: {role: client}                                     | consul.retry_join

@@ -16,32 +16,71 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A client agent's default token (acl.tokens.default), the one Consul DNS uses under default deny:
- * made by {@code POST /v1/acl/login} with the machine's intro JWT against {@link
- * ServerBootstrap#DNS_AUTH_METHOD}, whose one binding rule gives the read-only role {@link
- * ServerBootstrap#DNS_ROLE} and nothing else. Kept in {@link #PATH} (0600 root:root); the host pass
- * renders it into the agent's secrets file (render.ConsulConfig#secrets) and reloads Consul with
- * SIGHUP, which needs no token. Not {@code PUT /v1/agent/token/default}: that needs acl:write
- * (api-docs/agent.mdx, "Update ACL Tokens"), which no client token has (real 1.8.7: 403 to the
- * service token, DnsTokenRealTest).
+ * A token a client keeps by {@code POST /v1/acl/login} with the machine's intro JWT against one of
+ * the servers' auth methods, whose binding rule gives one role and nothing else: the agent's DNS
+ * (default) token ({@link #dns}, issue 19) and the fleet watcher's token ({@link #fleet}, issue
+ * 22). Kept in a 0600 root:root file under /var/lib/consul-vm-agent.
+ *
+ * <p>The DNS token: the host pass renders it into the agent's secrets file
+ * (render.ConsulConfig#secrets) and reloads Consul with SIGHUP, which needs no token. Not {@code
+ * PUT /v1/agent/token/default}: that needs acl:write (api-docs/agent.mdx, "Update ACL Tokens"),
+ * which no client token has (real 1.8.7: 403 to the service token, SecureDnsRealTest). The fleet
+ * token: {@code consul-vm-agent watch} reads it when it starts (app.Fleet#watch).
  *
  * <p>Reused while Consul accepts it with that role; a token deleted on the servers is seen as "not
  * accepted" (status says so too) and made again while the JWT is valid; after its exp the error
- * says what the operator must supply. The JWT is not used up by the service login: Consul 1.8.7
- * accepts one JWT for any number of logins until its exp (reference/real-consul.md).
+ * says what the operator must supply. The JWT is not used up by a login: Consul 1.8.7 accepts one
+ * JWT for any number of logins until its exp (reference/real-consul.md).
  */
-final class DnsTokenResource extends ClusterResource {
-  static final String PATH = "/var/lib/consul-vm-agent/dns-default.token";
+final class LoginTokenResource extends ClusterResource {
+  static final String DIR = "/var/lib/consul-vm-agent";
   static final int MODE = 0600;
-  static final String KEY = "acl-token/dns-default";
   private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
 
+  /** One kind of login token: where it is kept, which method and role make it, what it is for. */
+  record Kind(
+      String key, String path, String authMethod, String role, String what, String without) {
+    /** What the token must grant, and nothing more: its one role. */
+    String wanted() {
+      return "role " + role;
+    }
+  }
+
+  static final Kind DNS =
+      new Kind(
+          "acl-token/dns-default",
+          DIR + "/dns-default.token",
+          ServerBootstrap.DNS_AUTH_METHOD,
+          ServerBootstrap.DNS_ROLE,
+          "DNS (default) token",
+          "Consul DNS (*.consul names) does not answer on this machine without it");
+
+  /** The fleet watcher's token of group (issue 22). */
+  static Kind fleet(String group) {
+    return new Kind(
+        "acl-token/fleet-watch",
+        FLEET_PATH,
+        ServerBootstrap.FLEET_AUTH_METHOD,
+        ServerBootstrap.FLEET_ROLE_PREFIX + group,
+        "fleet watcher token of group " + group,
+        "consul-vm-agent-watch cannot follow the group's rollouts without it (the servers make"
+            + " role "
+            + ServerBootstrap.FLEET_ROLE_PREFIX
+            + group
+            + " only for a group in their security.fleet_groups: mesh user-data for a server"
+            + " fills it from the client templates, then apply on the servers)");
+  }
+
+  static final String FLEET_PATH = DIR + "/fleet-watch.token";
+
+  private final Kind kind;
   private final AclApi acl;
   private final String node;
   private final Optional<Secret> introToken;
 
-  DnsTokenResource(AclApi acl, String node, Optional<Secret> introToken) {
-    super(KEY);
+  LoginTokenResource(Kind kind, AclApi acl, String node, Optional<Secret> introToken) {
+    super(kind.key());
+    this.kind = kind;
     this.acl = acl;
     this.node = node;
     this.introToken = introToken;
@@ -49,16 +88,13 @@ final class DnsTokenResource extends ClusterResource {
 
   @Override
   public Optional<String> path() {
-    return Optional.of(PATH);
+    return Optional.of(kind.path());
   }
 
   @Override
   public State desired() {
-    return state(WANTED, "yes", "0600 root:root");
+    return state(kind.wanted(), "yes", "0600 root:root");
   }
-
-  /** What the token must grant, and nothing more: the read-only DNS role. */
-  static final String WANTED = "role " + ServerBootstrap.DNS_ROLE;
 
   /** Everything a token grants, as one comparable line. */
   static String grants(AclApi.Token t) {
@@ -78,17 +114,17 @@ final class DnsTokenResource extends ClusterResource {
     return State.of(f);
   }
 
-  /** The stored secret, if any (never shown). */
-  static Optional<Secret> stored(Host host) {
+  /** The stored secret at path, if any (never shown). */
+  static Optional<Secret> stored(Host host, String path) {
     return host.fs()
-        .readIfExists(PATH)
+        .readIfExists(path)
         .map(b -> new String(b, StandardCharsets.UTF_8).strip())
         .filter(s -> !s.isEmpty())
         .map(Secret::new);
   }
 
-  private static String file(Host host) {
-    Optional<FileStat> st = host.fs().stat(PATH);
+  private String file(Host host) {
+    Optional<FileStat> st = host.fs().stat(kind.path());
     if (st.isEmpty()) return "(none)";
     return String.format(
         "%04o %s:%s",
@@ -99,13 +135,13 @@ final class DnsTokenResource extends ClusterResource {
 
   @Override
   Optional<State> read(Host host) {
-    Optional<Secret> secret = stored(host);
+    Optional<Secret> secret = stored(host, kind.path());
     if (secret.isEmpty()) return Optional.empty();
     String file = file(host);
     return Optional.of(
         acl.tokenSelf(secret.get())
             .map(t -> state(grants(t), "yes", file))
-            .orElseGet(() -> state(WANTED, "no (unknown to the servers: deleted?)", file)));
+            .orElseGet(() -> state(kind.wanted(), "no (unknown to the servers: deleted?)", file)));
   }
 
   @Override
@@ -113,14 +149,15 @@ final class DnsTokenResource extends ClusterResource {
     int root = host.users().uid("root").orElse(0);
     int rootGroup = host.users().gid("root").orElse(0);
     boolean accepted = current.isPresent() && current.get().get("accepted").equals("yes");
-    if (accepted && current.get().get("grants").equals(WANTED)) {
-      host.fs().setAttributes(PATH, MODE, root, rootGroup); // only the file's mode or owner differ
+    if (accepted && current.get().get("grants").equals(kind.wanted())) {
+      // only the file's mode or owner differ
+      host.fs().setAttributes(kind.path(), MODE, root, rootGroup);
       return;
     }
     AclApi.Token t = login();
     // a stored token that Consul accepts with other rights is not ours to keep: logged out
     if (accepted)
-      stored(host)
+      stored(host, kind.path())
           .ifPresent(
               old -> {
                 try {
@@ -129,10 +166,10 @@ final class DnsTokenResource extends ClusterResource {
                   // not a login token, or gone meanwhile
                 }
               });
-    host.fs().mkdir("/var/lib/consul-vm-agent", 0700, root, rootGroup);
+    host.fs().mkdir(DIR, 0700, root, rootGroup);
     host.fs()
         .writeAtomic(
-            PATH,
+            kind.path(),
             (t.secret().orElseThrow().value() + "\n").getBytes(StandardCharsets.UTF_8),
             MODE,
             root,
@@ -147,9 +184,7 @@ final class DnsTokenResource extends ClusterResource {
     while (true) {
       try {
         return acl.login(
-            ServerBootstrap.DNS_AUTH_METHOD,
-            introToken.get(),
-            Map.of("node", node, "purpose", "dns (agent default token)"));
+            kind.authMethod(), introToken.get(), Map.of("node", node, "purpose", kind.what()));
       } catch (AclApi.LoginRefusedException e) {
         if (!e.methodMissing()) throw new IllegalStateException(usedUp(e.getMessage()));
         if (System.nanoTime() > end)
@@ -172,12 +207,15 @@ final class DnsTokenResource extends ClusterResource {
   }
 
   private String usedUp(String why) {
-    return "cannot get the DNS (default) token of node "
+    return "cannot get the "
+        + kind.what()
+        + " of node "
         + node
         + ": "
         + why
-        + ". Consul DNS (*.consul names) does not answer on this machine without it. Render a"
-        + " fresh intro JWT for node "
+        + ". "
+        + kind.without()
+        + ". Render a fresh intro JWT for node "
         + node
         + " (consul-vm-agent mesh user-data on the operator's machine), put its"
         + " security.intro_token into /etc/consul-vm-agent/agent.yaml and run apply again";

@@ -1,0 +1,61 @@
+package dev.consulvmagent.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.consulvmagent.artifact.Artifacts;
+import dev.consulvmagent.artifact.Installer;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Notification;
+import dev.consulvmagent.engine.Resource;
+import dev.consulvmagent.host.Host;
+import dev.consulvmagent.spec.AgentSpec;
+import dev.consulvmagent.spec.SpecLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Who starts Envoy: with the seed's service-config.json as input (a baked image's first boot), the
+ * apply that enables it starts it (--no-block, after Consul), instead of leaving it to
+ * consul-sidecar-init.service once Consul runs; with a service: block, sidecar-init does, as before
+ * (its service-config.json notifies it).
+ */
+class ServiceModuleStartTest {
+  @TempDir Path root;
+
+  static final String COUNTING =
+      "consul: {role: client, retry_join: [192.0.2.10]}\n"
+          + "service: {name: counting, port: 9003}\n";
+
+  private List<Notification> envoyLink(CatalogMode mode) {
+    AgentSpec spec = new SpecLoader().parse(COUNTING.getBytes(StandardCharsets.UTF_8));
+    Host host = Host.forRoot(root, false);
+    Context ctx =
+        new Context(
+            Artifacts.of(spec, Optional.empty()),
+            Installer.lazy(EventSink.NONE),
+            Optional.empty(),
+            host.readOnly());
+    for (Resource r : ServiceModule.resources(spec, ctx, mode)) {
+      if (r.path()
+          .equals(
+              Optional.of("/etc/systemd/system/multi-user.target.wants/envoy@counting.service")))
+        return r.notifications(null);
+    }
+    throw new AssertionError("no enablement link for envoy@counting");
+  }
+
+  @Test
+  void seedInput_enablingEnvoyStartsIt() {
+    assertThat(envoyLink(new CatalogMode(false, true)))
+        .containsExactly(Notification.start("envoy@counting.service"));
+  }
+
+  @Test
+  void serviceBlock_sidecarInitStartsEnvoy_notTheLink() {
+    assertThat(envoyLink(CatalogMode.NORMAL)).isEmpty();
+  }
+}
