@@ -18,6 +18,7 @@ import dev.consulvmagent.module.Context;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ConfigOverlay;
+import dev.consulvmagent.spec.InstanceData;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
@@ -90,15 +91,20 @@ public final class Agent {
     Optional<String> overlay = FleetState.appliedOverlay(host);
     if (overlay.isEmpty()) return own;
     events.info("fleet: with the overlay of revision " + FleetState.appliedRevision(host));
-    return ConfigOverlay.apply(configBytes(o), overlay.get().getBytes(StandardCharsets.UTF_8));
+    return ConfigOverlay.apply(
+        configBytes(o, host), overlay.get().getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The VM's own config text (the config file, or the user-data's write_files entry). */
-  public static byte[] configBytes(RunOptions o) {
+  /**
+   * The VM's own config text (the config file, or the user-data's write_files entry; a Jinja part
+   * rendered with the instance data under the host's root).
+   */
+  public static byte[] configBytes(RunOptions o, Host host) {
     if (o.userData().isPresent()) {
       byte[] raw = UserData.read(o.userData().get());
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
-      return UserData.extract(raw, path, UserData.Accounts.read(o.root()));
+      return UserData.extract(
+          raw, path, UserData.Accounts.read(o.root()), () -> InstanceData.read(host.fs()));
     }
     Path cfg = o.config().orElse(Path.of(RunOptions.DEFAULT_CONFIG));
     return SpecLoader.readInput(
@@ -111,7 +117,10 @@ public final class Agent {
       byte[] raw = UserData.read(ud); // a regular file only, size capped while reading
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
       // cloud-init's write_files stops at an owner it cannot look up: the machine's accounts
-      byte[] config = UserData.extract(raw, path, UserData.Accounts.read(o.root()));
+      // a Jinja part: cloud-init's instance data on this host (DIR's under --root DIR)
+      byte[] config =
+          UserData.extract(
+              raw, path, UserData.Accounts.read(o.root()), () -> InstanceData.read(host.fs()));
       try {
         return loader(o).parse(config);
       } catch (SpecException e) {

@@ -335,7 +335,7 @@ public final class Fleet {
                 events::info),
             new FleetConverger(agent, o, new HealthApi(h), node),
             new FleetState(host.fs()),
-            () -> Agent.configBytes(o),
+            () -> Agent.configBytes(o, host),
             Clock.SYSTEM,
             events::info,
             new Watcher.Settings(w.blockWait(), Duration.ofSeconds(30), Duration.ofSeconds(1)));

@@ -8,7 +8,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Reads a whole cloud-init user-data file the way cloud-init does and returns what cloud-init
@@ -82,9 +84,23 @@ public final class UserData {
     return extract(raw, configPath, null);
   }
 
+  /** As {@link #extract(byte[], String, Accounts, Supplier)} without instance data. */
   public static byte[] extract(byte[] raw, String configPath, Accounts accounts) {
+    return extract(raw, configPath, accounts, Optional::empty);
+  }
+
+  /**
+   * The bytes cloud-init writes at configPath for this user-data. instanceData: what a Jinja part
+   * is rendered with (cloud-init's /run/cloud-init/instance-data-sensitive.json); without it a
+   * Jinja part that is not a shell script is refused (exit 3).
+   */
+  public static byte[] extract(
+      byte[] raw,
+      String configPath,
+      Accounts accounts,
+      Supplier<Optional<InstanceData>> instanceData) {
     try {
-      return extractChecked(raw, configPath, accounts);
+      return extractChecked(raw, configPath, accounts, instanceData);
     } catch (SpecException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -93,7 +109,11 @@ public final class UserData {
     }
   }
 
-  private static byte[] extractChecked(byte[] raw, String configPath, Accounts accounts) {
+  private static byte[] extractChecked(
+      byte[] raw,
+      String configPath,
+      Accounts accounts,
+      Supplier<Optional<InstanceData>> instanceData) {
     if (raw.length > MAX_BYTES) throw new SpecException("user-data", "is larger than 4 MiB");
     Budget budget = new Budget();
     List<CloudInitParts.Part> parts = CloudInitParts.process(raw, budget);
@@ -101,8 +121,19 @@ public final class UserData {
     Object buf = null;
     int merged = 0;
     List<String> seen = new ArrayList<>();
-    for (CloudInitParts.Part p : parts) {
-      seen.add(p.type());
+    for (CloudInitParts.Part part : parts) {
+      seen.add(part.type());
+      CloudInitParts.Part p = part;
+      if (p.type().equals("text/jinja2")) {
+        // JinjaTemplatePartHandler.handle_part: render, then hand the text to the sub-handler of
+        // its type; the cloud-config handler gets ctype text/jinja2, so a rendered
+        // #cloud-config-jsonp is merged as YAML too (CloudConfigPartHandler.handle_part)
+        String rendered = jinja(p, instanceData);
+        if (rendered == null) continue;
+        String sub = CloudInitParts.typeFromStartsWith(rendered, null);
+        if (!"text/cloud-config".equals(sub) && !"text/cloud-config-jsonp".equals(sub)) continue;
+        p = new CloudInitParts.Part("text/cloud-config", p.headers(), rendered, p.where());
+      }
       switch (p.type()) {
         case "text/cloud-config", "text/cloud-config-jsonp" -> {
           if (buf == null || merged == 0) buf = new LinkedHashMap<Object, Object>();
@@ -121,7 +152,6 @@ public final class UserData {
             // cloud-init: "Failed at merging in cloud config part", the part is ignored
           }
         }
-        case "text/jinja2" -> jinja(p);
         default -> {}
       }
     }
@@ -140,16 +170,25 @@ public final class UserData {
         "user-data", "cloud-init writes nothing at " + configPath + " for it: " + why);
   }
 
-  /** A Jinja part: a script cannot touch write_files; anything else needs the instance's data. */
-  private static void jinja(CloudInitParts.Part p) {
+  /**
+   * A Jinja part: the rendered text, or null where it cannot touch write_files (a shell script, or
+   * what cloud-init renders to nothing). Without instance data only a shell script passes.
+   */
+  private static String jinja(
+      CloudInitParts.Part p, Supplier<Optional<InstanceData>> instanceData) {
     String text = p.payload() instanceof String s ? s : "";
     int nl = text.indexOf('\n');
     String rest = nl < 0 ? "" : text.substring(nl + 1);
-    if ("text/x-shellscript".equals(CloudInitParts.typeFromStartsWith(rest, null))) return;
+    // a script stays a script whatever the variables render to: no write_files either way
+    if ("text/x-shellscript".equals(CloudInitParts.typeFromStartsWith(rest, null))) return null;
+    Optional<InstanceData> data = instanceData.get();
+    if (data.isPresent()) return CloudInitJinja.render(text, p.where(), data.get());
+    // render_jinja_payload_from_file: "Instance data not yet present at ..." (the part is skipped)
     throw new SpecException(
         p.where(),
-        "is a Jinja template (## template: jinja): cloud-init renders it with the instance's data"
-            + " and the agent does not; on the instance pass --user-data"
+        "is a Jinja template (## template: jinja): cloud-init renders it with the instance's data ("
+            + InstanceData.SENSITIVE
+            + "), which is not there; run the agent on the booted instance, or pass --user-data"
             + " /var/lib/cloud/instance/cloud-config.txt (the merged cloud-config cloud-init"
             + " wrote), or drop the template");
   }

@@ -116,6 +116,57 @@ class CliHostileInputTest {
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
   }
 
+  /**
+   * A Jinja part under --root DIR is rendered with DIR's instance data; a hostile template or
+   * instance data is exit 3 in the launcher's heap, and no secret of the data is printed.
+   */
+  @Test
+  void jinjaUserData_withHostileInstanceDataOrTemplate_exit3_inTheLaunchersHeap() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path run = Files.createDirectories(root.resolve("run/cloud-init"));
+    Path data = run.resolve("instance-data-sensitive.json");
+    String head =
+        "## template: jinja\n"
+            + "#cloud-config\n"
+            + "write_files:\n"
+            + "  - path: /etc/consul-vm-agent/agent.yaml\n"
+            + "    content: |\n";
+    Path ud =
+        Files.writeString(
+            tmp.resolve("ud"),
+            head
+                + "      consul: {role: server, node_name: '{{ v1.local_hostname }}'}\n"
+                + "      security: {mode: insecure}\n");
+    // no instance data: one exit-3 message naming the part and the file
+    Result r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+    assertThat(r.err()).contains("part 1").contains("instance-data-sensitive.json");
+    // the instance data there: rendered
+    Files.writeString(data, "{\"v1\": {\"local_hostname\": \"web-1\"}}");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).doesNotContain("SLF4J");
+    // malformed, with a secret: exit 3 without the secret
+    Files.writeString(data, "{\"v1\": {\"token\": s3cr3t-value");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+    assertThat(r.err()).contains("is not JSON").doesNotContain("s3cr3t");
+    // as large as allowed, of tiny values: refused before it is a tree
+    Files.writeString(data, "{\"a\": [" + "1,".repeat(2 * 1024 * 1024 - 10) + "1]}");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.err()).doesNotContain("OutOfMemoryError").contains("JSON values");
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+    // a template that renders gigabytes
+    Files.writeString(data, "{\"v1\": {\"local_hostname\": \"" + "x".repeat(100_000) + "\"}}");
+    Path bomb =
+        Files.writeString(
+            tmp.resolve("bomb"),
+            head + "      x: '{% for i in range(100000) %}{{ v1.local_hostname }}{% endfor %}'\n");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", bomb.toString());
+    assertThat(r.err()).doesNotContain("OutOfMemoryError").contains("output too big");
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+  }
+
   @Test
   void devZero_asConfigOrUserData_isRefused() throws Exception {
     assumeTrue(Files.exists(Path.of("/dev/zero")));

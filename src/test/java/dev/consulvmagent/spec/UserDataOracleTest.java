@@ -76,9 +76,15 @@ class UserDataOracleTest {
 
   /** Runs oracle.py over the files at once: file name -> the content written, or null. */
   static Map<String, byte[]> oracle(List<Path> files) throws Exception {
+    return oracle(files, List.of());
+  }
+
+  /** As {@link #oracle(List)} with more arguments to oracle.py (--instance-data F). */
+  static Map<String, byte[]> oracle(List<Path> files, List<String> options) throws Exception {
     List<String> argv =
         new ArrayList<>(
             List.of(python(), DIR.resolve("oracle.py").toAbsolutePath().toString(), PATH));
+    argv.addAll(options);
     for (Path f : files) argv.add(f.toAbsolutePath().toString());
     // CLOUDINIT_SRC: an unpacked upstream release (git archive of canonical/cloud-init's
     // cloudinit/ at a tag) to hold the agent to instead of the installed package
