@@ -237,6 +237,7 @@ public final class AclApi {
           "the servers have no auth method "
               + authMethod
               + " (yet): the server's apply creates it once a leader exists",
+          true,
           true);
     // real 1.8.7: a method whose binding rules match nothing answers 403 "Permission denied";
     // the server's apply makes the method first and its rules right after (a rule needs its
@@ -249,7 +250,8 @@ public final class AclApi {
               + " has no binding rule for this JWT (yet): the server's apply makes them right"
               + " after the method; a group or service the servers are not told about never gets"
               + " one",
-          true);
+          true,
+          false);
     if (r.code() == 500 || r.code() == 403)
       throw new LoginRefusedException(
           path,
@@ -257,6 +259,7 @@ public final class AclApi {
               + authMethod
               + " refused the intro JWT: "
               + ConsulHttp.excerpt(r.body().replace(bearer.value(), "(sensitive)")),
+          false,
           false);
     throw unexpected(r, path, "a JWT the auth method accepts");
   }
@@ -269,10 +272,22 @@ public final class AclApi {
   /** The auth method refused the credential, or does not exist yet ({@link #methodMissing}). */
   public static final class LoginRefusedException extends ConsulException {
     private final boolean mayComeLater;
+    private final boolean methodMissing;
 
-    LoginRefusedException(String path, String message, boolean mayComeLater) {
+    LoginRefusedException(
+        String path, String message, boolean mayComeLater, boolean methodMissing) {
       super(path, message);
       this.mayComeLater = mayComeLater;
+      this.methodMissing = methodMissing;
+    }
+
+    /**
+     * The method itself is missing (a server not done yet, possibly for minutes at first boot);
+     * otherwise a {@link #mayComeLater} refusal is a rule-less moment that lasts milliseconds
+     * unless the servers were never told about the service or group.
+     */
+    public boolean methodMissing() {
+      return methodMissing;
     }
 
     /**

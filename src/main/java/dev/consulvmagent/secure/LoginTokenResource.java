@@ -37,6 +37,12 @@ final class LoginTokenResource extends ClusterResource {
   static final int MODE = 0600;
   private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
 
+  /**
+   * How long a login that matches no binding rule is retried once the method exists: the server
+   * makes the rules moments after the method; past this, the servers were not told about it.
+   */
+  static final Duration RULE_WAIT = Duration.ofSeconds(20);
+
   /** One kind of login token: where it is kept, which method and role make it, what it is for. */
   record Kind(
       String key, String path, String authMethod, String role, String what, String without) {
@@ -181,12 +187,15 @@ final class LoginTokenResource extends ClusterResource {
     if (introToken.isEmpty())
       throw new IllegalStateException(usedUp("this machine's config has no security.intro_token"));
     long end = System.nanoTime() + LOGIN_WAIT.toNanos();
+    long ruleEnd = System.nanoTime() + RULE_WAIT.toNanos();
     while (true) {
       try {
         return acl.login(
             kind.authMethod(), introToken.get(), Map.of("node", node, "purpose", kind.what()));
       } catch (AclApi.LoginRefusedException e) {
         if (!e.mayComeLater()) throw new IllegalStateException(usedUp(e.getMessage()));
+        if (!e.methodMissing() && System.nanoTime() > ruleEnd)
+          throw new IllegalStateException(usedUp(e.getMessage()));
         if (System.nanoTime() > end)
           throw new IllegalStateException(
               e.getMessage()

@@ -33,7 +33,7 @@ final class ServiceTokenResource extends ClusterResource {
    * How long a login without the service's intentions role is retried: the server makes the role
    * rule moments after the method (ServerBootstrap); a service it is not told about never gets it.
    */
-  static final Duration ROLE_WAIT = Duration.ofSeconds(20);
+  static final Duration ROLE_WAIT = LoginTokenResource.RULE_WAIT;
 
   private final AclApi acl;
   private final ClientSecurity client;
@@ -158,6 +158,7 @@ final class ServiceTokenResource extends ClusterResource {
     if (client.introToken().isEmpty())
       throw new IllegalStateException(usedUp("this machine's config has no security.intro_token"));
     long end = System.nanoTime() + LOGIN_WAIT.toNanos();
+    long ruleEnd = System.nanoTime() + LoginTokenResource.RULE_WAIT.toNanos();
     long roleEnd = System.nanoTime() + roleWait.toNanos();
     while (true) {
       try {
@@ -177,6 +178,8 @@ final class ServiceTokenResource extends ClusterResource {
         }
       } catch (AclApi.LoginRefusedException e) {
         if (!e.mayComeLater()) throw new IllegalStateException(usedUp(e.getMessage()));
+        if (!e.methodMissing() && System.nanoTime() > ruleEnd)
+          throw new IllegalStateException(usedUp(e.getMessage()));
         if (System.nanoTime() > end)
           throw new IllegalStateException(
               e.getMessage()

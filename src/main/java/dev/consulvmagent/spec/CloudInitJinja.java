@@ -36,6 +36,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -108,7 +109,7 @@ final class CloudInitJinja {
     String ident = nl < 0 ? payload : payload.substring(0, nl);
     String rest = nl < 0 ? "" : payload.substring(nl + 1);
     Matcher m = TYPE_MATCHER.matcher(ident);
-    if (!m.matches() || !m.group(1).strip().toLowerCase(java.util.Locale.ROOT).equals("jinja")) {
+    if (!m.matches() || !m.group(1).strip().toLowerCase(Locale.ROOT).equals("jinja")) {
       // render_jinja_payload_from_file raises NotJinjaError: cloud-init ignores the part
       throw new SpecException(
           where, "has type text/jinja2 but does not start with '## template: jinja'");
@@ -596,7 +597,7 @@ final class CloudInitJinja {
             || e.getReason() == TemplateError.ErrorReason.UNKNOWN
             || e.getReason() == TemplateError.ErrorReason.DISABLED;
     return "Jinja "
-        + e.getReason().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+        + e.getReason().name().toLowerCase(Locale.ROOT).replace('_', ' ')
         + line
         + (quote && !msg.isEmpty() ? " (" + msg + ")" : "");
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.consulvmagent.spec.ConsulSpec;
 import dev.consulvmagent.spec.SpecLoader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +36,7 @@ class ConsulConfigVersionTest {
   void retryInterval_isWrittenWithRetryJoin_shortByDefault() {
     // Consul's own default is 30s, which a client booted with its server waits out (issue 23)
     assertThat(ConsulConfig.agent(parse("consul: {role: client, retry_join: [192.0.2.10]}\n")))
-        .containsEntry("retry_join", java.util.List.of("192.0.2.10"))
+        .containsEntry("retry_join", List.of("192.0.2.10"))
         .containsEntry("retry_interval", "2s");
     assertThat(
             ConsulConfig.agent(

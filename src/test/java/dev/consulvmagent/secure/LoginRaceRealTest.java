@@ -1,6 +1,7 @@
 package dev.consulvmagent.secure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.host.Host;
@@ -112,7 +113,7 @@ class LoginRaceRealTest {
               "t",
               List.of(ServerBootstrap.DNS_POLICY)));
       AclApi.LoginRefusedException refused =
-          org.junit.jupiter.api.Assertions.assertThrows(
+          assertThrows(
               AclApi.LoginRefusedException.class,
               () -> anon.login(ServerBootstrap.DNS_AUTH_METHOD, jwt, Map.of()));
       assertThat(refused.mayComeLater()).isTrue();
