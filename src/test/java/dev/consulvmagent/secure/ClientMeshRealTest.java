@@ -40,6 +40,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  * secret is grepped for in what the runs report.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+// root group: the service token file is chowned to group envoy (CAP_CHOWN); as any other
+// user the chown cannot happen and the token resource never converges
+@Tag("root")
 class ClientMeshRealTest {
   @TempDir static Path tmp;
   static SecureCluster mesh;
