@@ -5,9 +5,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -264,15 +266,20 @@ final class CloudInitParts {
     return o.toByteArray();
   }
 
-  /** Python's Message.get_content_type: first Content-Type, else text/plain. */
-  private static String contentType(List<String[]> fields) {
+  /**
+   * Python's Message.get_content_type (CPython 3.11 Lib/email/message.py l. 591-613, with
+   * _splitparam l. 29): the first Content-Type up to its first ';', stripped (str.strip) and
+   * lower-cased; "text/plain" where that has not exactly one '/' (RFC 2045 5.2); the default type
+   * where there is no Content-Type (message/rfc822 in a multipart/digest, feedparser l. 202).
+   */
+  private static String contentType(List<String[]> fields, String dflt) {
     for (String[] f : fields) {
       if (f[0].equalsIgnoreCase("content-type")) {
-        String t = f[1].split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        String t = PythonCodecs.strip(f[1].split(";", 2)[0]).toLowerCase(Locale.ROOT);
         return t.chars().filter(c -> c == '/').count() == 1 ? t : "text/plain";
       }
     }
-    return "text/plain";
+    return dflt;
   }
 
   private static String first(List<String[]> fields, String name) {
@@ -293,14 +300,22 @@ final class CloudInitParts {
             .build();
     MimeTokenStream stream = new MimeTokenStream(config);
     stream.setRecursionMode(RecursionMode.M_RECURSE);
-    stream.parse(new ByteArrayInputStream(pythonHeaderBlocks(data)));
+    Prepared prepared = pythonHeaderBlocks(data);
+    stream.parse(new ByteArrayInputStream(prepared.bytes()));
     List<Leaf> leaves = new ArrayList<>();
     List<String[]> fields = new ArrayList<>();
+    // the content types (as Python reads them) of the multiparts the entity is in, innermost first
+    Deque<String> containers = new ArrayDeque<>();
+    String type = "text/plain";
+    int entity = 0; // the message is 1, then every part (containers too) in walk() order
     int depth = 0;
     try {
       for (EntityState s = stream.getState(); s != EntityState.T_END_OF_STREAM; s = stream.next()) {
         switch (s) {
-          case T_START_HEADER -> fields = new ArrayList<>();
+          case T_START_HEADER -> {
+            fields = new ArrayList<>();
+            entity++;
+          }
           case T_FIELD -> {
             Field f = stream.getField();
             String raw =
@@ -309,6 +324,16 @@ final class CloudInitParts {
             String name = colon < 0 ? raw : raw.substring(0, colon);
             String value = colon < 0 ? "" : raw.substring(colon + 1).replaceFirst("^[ \t]+", "");
             fields.add(new String[] {name, value.replaceAll("[\r\n]+$", "")});
+          }
+          case T_END_HEADER -> {
+            type =
+                contentType(
+                    fields,
+                    "multipart/digest".equals(containers.peek()) ? "message/rfc822" : "text/plain");
+            stream.setRecursionMode(
+                splitsAsPython(type, first(fields, "content-type"), entity)
+                    ? RecursionMode.M_RECURSE
+                    : RecursionMode.M_FLAT);
           }
           case T_START_MULTIPART -> {
             String py = pythonBoundary(first(fields, "content-type"));
@@ -326,16 +351,38 @@ final class CloudInitParts {
             if (++depth > UserData.MAX_DEPTH)
               throw new SpecException(
                   "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
+            containers.push(type);
           }
-          case T_END_MULTIPART -> depth--;
+          case T_END_MULTIPART -> {
+            depth--;
+            containers.pop();
+          }
           case T_BODY -> {
-            String type = contentType(fields);
-            if (type.startsWith("multipart/")) break; // no boundary: a container all the same
+            stream.setRecursionMode(RecursionMode.M_RECURSE);
+            if (type.startsWith("multipart/")) {
+              // Python's parser splits it (a boundary) and mime4j did not: they disagree
+              if (pythonBoundary(first(fields, "content-type")) != null)
+                throw new SpecException(
+                    "user-data MIME part " + entity + " (" + type + ")",
+                    "is a multipart Python's email parser (cloud-init) splits and the agent's MIME"
+                        + " reader does not (Content-Type "
+                        + Validators.quote(first(fields, "content-type"))
+                        + "); write it as multipart/mixed; boundary=\"...\"");
+              break; // no boundary: a container all the same, its text ignored
+            }
             budget.part("user-data");
             byte[] body;
             try (InputStream in = stream.getInputStream()) {
               body = in.readNBytes(UserData.MAX_BYTES + 1);
             }
+            if (prepared.insertedAfterBoundary()
+                && containsDelimiterLine(body, prepared.delimiters()))
+              throw new SpecException(
+                  "user-data MIME part " + entity + " (" + type + ")",
+                  "has a line that is a MIME boundary of this message in its text, and a part"
+                      + " that starts with a line that is not a header: Python's email parser"
+                      + " (cloud-init) and the agent's MIME reader may split it differently;"
+                      + " start each part with its headers and a blank line");
             leaves.add(
                 new Leaf(type, fields, body, first(fields, "content-transfer-encoding"), false));
           }
@@ -358,17 +405,28 @@ final class CloudInitParts {
           "boundary\\s*=\\s*(?:\"([^\"\\r\\n]*)\"|([^\\s;\"]+))", Pattern.CASE_INSENSITIVE);
 
   /**
+   * The message as mime4j is given it; delimiters: every "--boundary" a boundary parameter anywhere
+   * in the text names; insertedAfterBoundary: a blank line was put in after such a line.
+   */
+  record Prepared(byte[] bytes, Set<String> delimiters, boolean insertedAfterBoundary) {}
+
+  /**
    * Python's email parser ends a header block at the first line that is not a header (and that line
    * starts the body): "#cloud-config" right at the top of a message or part is body. mime4j reads
-   * on past such a line; a blank line put before it makes both read the same.
+   * on past such a line; a blank line put before it makes both read the same. Which lines are
+   * boundaries is guessed here from the text (any boundary parameter); where the guess is wrong, a
+   * blank line put in after a line that only looks like a boundary lands in a part's text, so a
+   * part whose text holds such a line is refused when that may have happened.
    */
-  static byte[] pythonHeaderBlocks(byte[] data) {
+  static Prepared pythonHeaderBlocks(byte[] data) {
     String text = new String(data, StandardCharsets.UTF_8);
     Set<String> delimiters = new HashSet<>();
     Matcher m = BOUNDARY.matcher(text);
     while (m.find()) delimiters.add("--" + (m.group(1) != null ? m.group(1) : m.group(2)));
     StringBuilder out = new StringBuilder(text.length() + 16);
     boolean inHeaders = true;
+    boolean afterBoundary = false;
+    boolean inserted = false;
     int lineNo = 0;
     int i = 0;
     while (i < text.length()) {
@@ -408,14 +466,25 @@ final class CloudInitParts {
         } else if (!HEADER.matcher(bare).find()) {
           out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
           inHeaders = false;
+          inserted |= afterBoundary;
         }
       } else if (delimiters.contains(bare.stripTrailing())) {
         inHeaders = true;
+        afterBoundary = true;
       }
       out.append(line);
       i = end;
     }
-    return out.toString().getBytes(StandardCharsets.UTF_8);
+    return new Prepared(out.toString().getBytes(StandardCharsets.UTF_8), delimiters, inserted);
+  }
+
+  /** Whether a line of the text is a boundary line (as the pre-pass takes them) of a delimiter. */
+  private static boolean containsDelimiterLine(byte[] body, Set<String> delimiters) {
+    for (String line : new String(body, StandardCharsets.UTF_8).split("\r\n|\r|\n", -1)) {
+      if (!line.startsWith("--")) continue;
+      for (String d : delimiters) if (line.startsWith(d) && isDelimiterLine(line, d)) return true;
+    }
+    return false;
   }
 
   /**
@@ -423,6 +492,29 @@ final class CloudInitParts {
    * boundary parameter, utils.unquote (surrounding quotes or angle brackets), then rstrip.
    */
   static String pythonBoundary(String contentType) {
+    for (String p : pythonParams(contentType)) {
+      int i = p.indexOf('=');
+      String name = (i < 0 ? p : p.substring(0, i)).strip();
+      String val = i < 0 ? "" : p.substring(i + 1).strip();
+      if (!name.equalsIgnoreCase("boundary")) continue;
+      if (val.length() > 1 && val.startsWith("\"") && val.endsWith("\""))
+        val = val.substring(1, val.length() - 1).replace("\\\\", "\\").replace("\\\"", "\"");
+      else if (val.length() > 1 && val.startsWith("<") && val.endsWith(">"))
+        val = val.substring(1, val.length() - 1);
+      return val.stripTrailing();
+    }
+    return null;
+  }
+
+  /** RFC 2231 names of the boundary parameter (utils.rfc2231_continuation, l. 389). */
+  private static final Pattern RFC2231_BOUNDARY =
+      Pattern.compile("boundary\\*([0-9]+\\*?)?", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * email.message._parseparam (quote-aware split on ';'): the parameters after the type, each
+   * "name=value" with the name stripped and lower-cased, the value stripped.
+   */
+  private static List<String> pythonParams(String contentType) {
     String s = ";" + contentType;
     List<String> plist = new ArrayList<>();
     while (s.startsWith(";")) {
@@ -438,18 +530,46 @@ final class CloudInitParts {
       plist.add(f.strip());
       s = s.substring(end);
     }
-    for (String p : plist.subList(Math.min(1, plist.size()), plist.size())) {
+    return plist.subList(Math.min(1, plist.size()), plist.size());
+  }
+
+  /**
+   * Whether Python's email parser (cloud-init 22.4.2 reads user-data with
+   * email.message_from_string, cloudinit/user_data.py l. 384-385) splits the entity into parts,
+   * decided as CPython 3.11's FeedParser._parsegen does (Lib/email/feedparser.py): a message/* type
+   * (l. 256, 295) is read as a message inside; a multipart/* one (l. 305-318) is split at its
+   * boundary if it has one, else its text is its payload; any other type, however its Content-Type
+   * header reads, is one part whose text runs to the enclosing boundary. mime4j decides by its own
+   * reading of the header ("multipart/mix{{ 7 / 2 }}ed" is multipart to it; to Python it has two
+   * '/' and is text/plain, Lib/email/message.py l. 611), so the agent tells it
+   * (RecursionMode.M_FLAT) not to split what Python does not. cloud-init then skips multipart/*
+   * parts, split or not, as containers (user_data.py l. 358-362 is_skippable, handlers/__init__.py
+   * l. 259-262 walk), and takes every other part walk() yields; a message/* part is yielded with
+   * the parts inside it, attached as they are and walked again by handlers.walk, so cloud-init
+   * takes those parts twice.
+   */
+  private static boolean splitsAsPython(String type, String contentType, int entity) {
+    String where = "user-data MIME part " + entity + " (" + type + ")";
+    String main = type.substring(0, type.indexOf('/'));
+    if (main.equals("message"))
+      throw new SpecException(
+          where,
+          "is a message/* part: Python's email parser (cloud-init) reads a message inside it and"
+              + " cloud-init takes that message's parts twice (it attaches the message/* part"
+              + " with them and each of them again); the agent does not read message/* parts:"
+              + " put the parts in the multipart itself");
+    if (!main.equals("multipart")) return false;
+    for (String p : pythonParams(contentType)) {
       int i = p.indexOf('=');
-      String name = (i < 0 ? p : p.substring(0, i)).strip();
-      String val = i < 0 ? "" : p.substring(i + 1).strip();
-      if (!name.equalsIgnoreCase("boundary")) continue;
-      if (val.length() > 1 && val.startsWith("\"") && val.endsWith("\""))
-        val = val.substring(1, val.length() - 1).replace("\\\\", "\\").replace("\\\"", "\"");
-      else if (val.length() > 1 && val.startsWith("<") && val.endsWith(">"))
-        val = val.substring(1, val.length() - 1);
-      return val.stripTrailing();
+      if (RFC2231_BOUNDARY.matcher((i < 0 ? p : p.substring(0, i)).strip()).matches())
+        throw new SpecException(
+            where,
+            "has an RFC 2231 boundary parameter ("
+                + Validators.quote(p)
+                + "), which Python's email parser (cloud-init) reads and the agent's MIME reader"
+                + " does not; write boundary=\"...\"");
     }
-    return null;
+    return pythonBoundary(contentType) != null;
   }
 
   private static int count(String s, String what, int end) {

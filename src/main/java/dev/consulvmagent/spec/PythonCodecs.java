@@ -266,6 +266,13 @@ final class PythonCodecs {
     return s.substring(i);
   }
 
+  /** Python's str.strip(): whitespace as str.isspace() sees it, at both ends. */
+  static String strip(String s) {
+    int end = s.length();
+    while (end > 0 && isSpace(s.charAt(end - 1))) end--;
+    return lstrip(s.substring(0, end));
+  }
+
   static boolean isSpace(char c) {
     return Character.isWhitespace(c)
         || Character.isSpaceChar(c)
