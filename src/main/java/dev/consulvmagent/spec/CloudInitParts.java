@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,7 +93,17 @@ final class CloudInitParts {
             "user-data",
             "is a MIME message that is not UTF-8; cloud-init fails on it (UnicodeDecodeError)"
                 + " and writes nothing");
-      for (Leaf leaf : mime(data, budget)) processPart(leaf, out, budget);
+      List<Node> nodes = mime(data, budget);
+      Map<Leaf, Part> seen = new IdentityHashMap<>();
+      Map<Leaf, List<Part>> attached = new IdentityHashMap<>();
+      for (Node n : nodes) {
+        if (!(n instanceof Leaf leaf)) continue;
+        int from = out.size();
+        seen.put(leaf, processPart(leaf, out, budget));
+        attached.put(leaf, List.copyOf(out.subList(from, out.size())));
+      }
+      if (nodes.stream().anyMatch(n -> n instanceof Enclosing))
+        out = walked(nodes, seen, attached, budget);
     } else {
       // convert_string: MIMEBase("text", "x-not-multipart") carrying the bytes
       processPart(new Leaf("text/x-not-multipart", new ArrayList<>(), data, "", true), out, budget);
@@ -100,11 +111,69 @@ final class CloudInitParts {
     return out;
   }
 
-  /** One leaf of the message: content type as Python's get_content_type gives it. */
-  private record Leaf(
-      String type, List<String[]> headers, byte[] body, String cte, boolean binaryPayload) {}
+  /** A MIME entity cloud-init takes as a part: a leaf, or a message/rfc822 part. */
+  private sealed interface Node permits Leaf, Enclosing {}
 
-  private static void processPart(Leaf leaf, List<Part> out, UserData.Budget budget) {
+  /**
+   * One leaf of the message: content type as Python's get_content_type gives it; in: the
+   * message/rfc822 parts it is inside (their entity numbers).
+   */
+  private record Leaf(
+      String type,
+      List<String[]> headers,
+      byte[] body,
+      String cte,
+      boolean binaryPayload,
+      Set<Integer> in)
+      implements Node {
+    Leaf(String type, List<String[]> headers, byte[] body, String cte, boolean binaryPayload) {
+      this(type, headers, body, cte, binaryPayload, Set.of());
+    }
+  }
+
+  /** A message/rfc822 part (entity number id): the message inside it is walked with it. */
+  private record Enclosing(int id) implements Node {}
+
+  /**
+   * The parts in the order handlers.walk hands them to the handlers (cloudinit/handlers/__init__.py
+   * l. 257-279 at 22.4.2) where the message has message/rfc822 parts. _process_msg
+   * (cloudinit/user_data.py l. 91-170) attaches every part walk() yields, the message/rfc822 part
+   * itself included with the message inside it still its payload; handlers.walk then walks each
+   * attached part, so a message/rfc822 part brings every part inside it again, as _process_msg left
+   * it (its Content-Type set to the type found, l. 147-148), before those parts come on their own.
+   * A part cloud-init replaced (decompressed, l. 137-145) or exploded (an archive) comes again as
+   * it was, a type no handler takes. The message/rfc822 part itself has no payload
+   * (get_payload(decode= True) of a message is None) and no handler.
+   */
+  private static List<Part> walked(
+      List<Node> nodes,
+      Map<Leaf, Part> seen,
+      Map<Leaf, List<Part>> attached,
+      UserData.Budget budget) {
+    List<Part> out = new ArrayList<>();
+    for (Node n : nodes) {
+      List<Part> parts = new ArrayList<>();
+      if (n instanceof Leaf leaf) parts.addAll(attached.get(leaf));
+      else
+        for (Node m : nodes)
+          if (m instanceof Leaf leaf
+              && leaf.in().contains(((Enclosing) n).id())
+              && seen.get(leaf) != null) parts.add(seen.get(leaf));
+      for (Part p : parts) {
+        if (!(n instanceof Leaf)) budget.part(p.where());
+        out.add(
+            new Part(
+                p.type(),
+                p.headers(),
+                p.payload(),
+                "user-data part " + (out.size() + 1) + " (" + p.type() + ")"));
+      }
+    }
+    return out;
+  }
+
+  /** Attaches the leaf's parts to out; returns the part walking the leaf itself gives, or null. */
+  private static Part processPart(Leaf leaf, List<Part> out, UserData.Budget budget) {
     String where = "user-data part " + (out.size() + 1) + " (" + leaf.type() + ")";
     budget.part(where);
     String ctypeOrig = leaf.type();
@@ -124,7 +193,7 @@ final class CloudInitParts {
       String again = PythonCodecs.utf8(PythonCodecs.payloadBytes(text));
       Object walked = type.startsWith("text/") ? again : PythonCodecs.payloadBytes(text);
       attach(type, new LinkedHashMap<>(), walked, out, budget, where);
-      return;
+      return null;
     }
     String ctype = null;
     if (ctypeOrig.equals("text/plain")
@@ -141,9 +210,10 @@ final class CloudInitParts {
               + " /var/lib/cloud/instance/cloud-config.txt, the merged result cloud-init wrote)");
     if (ctype.equals("text/cloud-config-archive")) {
       explodeArchive(payload, out, budget, where);
-      return;
+      return null;
     }
     attach(ctype, headers, payload, out, budget, where);
+    return out.get(out.size() - 1);
   }
 
   private static void attach(
@@ -287,8 +357,11 @@ final class CloudInitParts {
     return "";
   }
 
-  /** The leaves of a MIME message in walk() order; containers are skipped as cloud-init does. */
-  private static List<Leaf> mime(byte[] data, UserData.Budget budget) {
+  /**
+   * The leaves and message/rfc822 parts of a MIME message in walk() order; multiparts are skipped
+   * as cloud-init does.
+   */
+  private static List<Node> mime(byte[] data, UserData.Budget budget) {
     MimeConfig config =
         MimeConfig.custom()
             .setMaxLineLen(UserData.MAX_BYTES)
@@ -302,8 +375,11 @@ final class CloudInitParts {
     stream.setRecursionMode(RecursionMode.M_RECURSE);
     Prepared prepared = pythonHeaderBlocks(data);
     stream.parse(new ByteArrayInputStream(prepared.bytes()));
-    List<Leaf> leaves = new ArrayList<>();
+    List<Node> nodes = new ArrayList<>();
     List<String[]> fields = new ArrayList<>();
+    Deque<Integer> messages = new ArrayDeque<>(); // the message/rfc822 parts the entity is in
+    int message = 0; // the message/rfc822 part whose message starts next
+    int messageParts = 0;
     // the content types (as Python reads them) of the multiparts the entity is in, innermost first
     Deque<String> containers = new ArrayDeque<>();
     String type = "text/plain";
@@ -312,6 +388,20 @@ final class CloudInitParts {
     try {
       for (EntityState s = stream.getState(); s != EntityState.T_END_OF_STREAM; s = stream.next()) {
         switch (s) {
+          case T_START_MESSAGE -> {
+            if (entity == 0) break; // the user-data itself
+            messages.push(message);
+            containers.push("message/rfc822"); // its parts' default type: text/plain
+            if (++depth > UserData.MAX_DEPTH)
+              throw new SpecException(
+                  "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
+          }
+          case T_END_MESSAGE -> {
+            if (messages.isEmpty()) break;
+            messages.pop();
+            containers.pop();
+            depth--;
+          }
           case T_START_HEADER -> {
             fields = new ArrayList<>();
             entity++;
@@ -330,10 +420,14 @@ final class CloudInitParts {
                 contentType(
                     fields,
                     "multipart/digest".equals(containers.peek()) ? "message/rfc822" : "text/plain");
+            Kind kind = pythonKind(type, fields, entity);
+            if (kind == Kind.MESSAGE) {
+              nodes.add(new Enclosing(entity));
+              message = entity;
+              messageParts++;
+            }
             stream.setRecursionMode(
-                splitsAsPython(type, first(fields, "content-type"), entity)
-                    ? RecursionMode.M_RECURSE
-                    : RecursionMode.M_FLAT);
+                kind == Kind.LEAF ? RecursionMode.M_FLAT : RecursionMode.M_RECURSE);
           }
           case T_START_MULTIPART -> {
             String py = pythonBoundary(first(fields, "content-type"));
@@ -348,6 +442,12 @@ final class CloudInitParts {
                       + " by Python's email parser (cloud-init) and as "
                       + Validators.quote(String.valueOf(ours))
                       + " by the agent's MIME reader; quote it properly");
+            if (!prepared.delimiters().contains("--" + py))
+              throw new SpecException(
+                  "user-data",
+                  "the MIME boundary parameter "
+                      + Validators.quote(first(fields, "content-type"))
+                      + " is not written as boundary=\"...\" or boundary=token; write it so");
             if (++depth > UserData.MAX_DEPTH)
               throw new SpecException(
                   "user-data", "MIME multipart nested more than " + UserData.MAX_DEPTH + " deep");
@@ -370,6 +470,13 @@ final class CloudInitParts {
                         + "); write it as multipart/mixed; boundary=\"...\"");
               break; // no boundary: a container all the same, its text ignored
             }
+            if (type.startsWith("message/"))
+              throw new SpecException(
+                  "user-data MIME part " + entity + " (" + type + ")",
+                  "is a message/rfc822 part Python's email parser (cloud-init) reads a message in"
+                      + " and the agent's MIME reader does not (Content-Type "
+                      + Validators.quote(first(fields, "content-type"))
+                      + "); put its parts in the multipart itself");
             budget.part("user-data");
             byte[] body;
             try (InputStream in = stream.getInputStream()) {
@@ -383,8 +490,14 @@ final class CloudInitParts {
                       + " that starts with a line that is not a header: Python's email parser"
                       + " (cloud-init) and the agent's MIME reader may split it differently;"
                       + " start each part with its headers and a blank line");
-            leaves.add(
-                new Leaf(type, fields, body, first(fields, "content-transfer-encoding"), false));
+            nodes.add(
+                new Leaf(
+                    type,
+                    fields,
+                    body,
+                    first(fields, "content-transfer-encoding"),
+                    false,
+                    Set.copyOf(messages)));
           }
           default -> {}
         }
@@ -393,7 +506,18 @@ final class CloudInitParts {
       throw new SpecException(
           "user-data", "is not a MIME message cloud-init can read (" + e.getMessage() + ")");
     }
-    return leaves;
+    // where the text-level pass took other header blocks for message/* parts than mime4j did, it
+    // may have put blank lines in where the message inside does not start
+    if (messageParts != prepared.messages())
+      throw new SpecException(
+          "user-data",
+          "has "
+              + prepared.messages()
+              + " header blocks of message/* parts where the agent's MIME reader finds "
+              + messageParts
+              + " message/rfc822 parts: Python's email parser (cloud-init) and the agent's MIME"
+              + " reader may split it differently; put the parts in the multipart itself");
+    return nodes;
   }
 
   /** email.feedparser's headerRE: a header, a continuation, or a From_ line. */
@@ -406,9 +530,11 @@ final class CloudInitParts {
 
   /**
    * The message as mime4j is given it; delimiters: every "--boundary" a boundary parameter anywhere
-   * in the text names; insertedAfterBoundary: a blank line was put in after such a line.
+   * in the text names; insertedAfterBoundary: a blank line was put in after such a line; messages:
+   * the header blocks of message/* parts seen.
    */
-  record Prepared(byte[] bytes, Set<String> delimiters, boolean insertedAfterBoundary) {}
+  record Prepared(
+      byte[] bytes, Set<String> delimiters, boolean insertedAfterBoundary, int messages) {}
 
   /**
    * Python's email parser ends a header block at the first line that is not a header (and that line
@@ -427,6 +553,11 @@ final class CloudInitParts {
     boolean inHeaders = true;
     boolean afterBoundary = false;
     boolean inserted = false;
+    // the header block's first Content-Type, as Python keeps it (folded lines joined), or null;
+    // folding: whether the block's last field is that one
+    StringBuilder block = null;
+    boolean folding = false;
+    int messages = 0;
     int lineNo = 0;
     int i = 0;
     while (i < text.length()) {
@@ -462,11 +593,32 @@ final class CloudInitParts {
       }
       if (inHeaders) {
         if (bare.isEmpty()) {
-          inHeaders = false;
+          // a message/* part: the message in it starts with its own header block (feedparser
+          // l. 295-303), which ends like any other at its first line that is not a header
+          inHeaders = isMessage(block);
+          if (inHeaders) messages++;
+          block = null;
+          folding = false;
         } else if (!HEADER.matcher(bare).find()) {
           out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
+          if (isMessage(block)) {
+            messages++;
+            out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
+          }
+          block = null;
+          folding = false;
           inHeaders = false;
           inserted |= afterBoundary;
+        } else if (bare.charAt(0) == ' ' || bare.charAt(0) == '\t') {
+          if (folding) block.append('\n').append(bare);
+        } else {
+          int colon = bare.indexOf(':');
+          folding =
+              block == null
+                  && !bare.startsWith("From ")
+                  && bare.substring(0, colon).equalsIgnoreCase("content-type");
+          if (folding)
+            block = new StringBuilder(bare.substring(colon + 1).replaceFirst("^[ \t]+", ""));
         }
       } else if (delimiters.contains(bare.stripTrailing())) {
         inHeaders = true;
@@ -475,7 +627,17 @@ final class CloudInitParts {
       out.append(line);
       i = end;
     }
-    return new Prepared(out.toString().getBytes(StandardCharsets.UTF_8), delimiters, inserted);
+    return new Prepared(
+        out.toString().getBytes(StandardCharsets.UTF_8), delimiters, inserted, messages);
+  }
+
+  /** Whether a header block makes a message/* part (its default type is text/plain here). */
+  private static boolean isMessage(StringBuilder contentType) {
+    return contentType != null
+        && contentType(
+                List.<String[]>of(new String[] {"content-type", contentType.toString()}),
+                "text/plain")
+            .startsWith("message/");
   }
 
   /** Whether a line of the text is a boundary line (as the pre-pass takes them) of a delimiter. */
@@ -534,31 +696,47 @@ final class CloudInitParts {
   }
 
   /**
-   * Whether Python's email parser (cloud-init 22.4.2 reads user-data with
-   * email.message_from_string, cloudinit/user_data.py l. 384-385) splits the entity into parts,
-   * decided as CPython 3.11's FeedParser._parsegen does (Lib/email/feedparser.py): a message/* type
-   * (l. 256, 295) is read as a message inside; a multipart/* one (l. 305-318) is split at its
-   * boundary if it has one, else its text is its payload; any other type, however its Content-Type
-   * header reads, is one part whose text runs to the enclosing boundary. mime4j decides by its own
-   * reading of the header ("multipart/mix{{ 7 / 2 }}ed" is multipart to it; to Python it has two
-   * '/' and is text/plain, Lib/email/message.py l. 611), so the agent tells it
-   * (RecursionMode.M_FLAT) not to split what Python does not. cloud-init then skips multipart/*
-   * parts, split or not, as containers (user_data.py l. 358-362 is_skippable, handlers/__init__.py
-   * l. 259-262 walk), and takes every other part walk() yields; a message/* part is yielded with
-   * the parts inside it, attached as they are and walked again by handlers.walk, so cloud-init
-   * takes those parts twice.
+   * How Python's email parser (cloud-init 22.4.2 reads user-data with email.message_from_string,
+   * cloudinit/user_data.py l. 384-385) splits the entity into parts, decided as CPython 3.11's
+   * FeedParser._parsegen does (Lib/email/feedparser.py): a message/* type (l. 256, 295) is read as
+   * a message inside; a multipart/* one (l. 305-318) is split at its boundary if it has one, else
+   * its text is its payload; any other type, however its Content-Type header reads, is one part
+   * whose text runs to the enclosing boundary. mime4j decides by its own reading of the header
+   * ("multipart/mix{{ 7 / 2 }}ed" is multipart to it; to Python it has two '/' and is text/plain,
+   * Lib/email/message.py l. 611), so the agent tells it (RecursionMode.M_FLAT) not to split what
+   * Python does not. cloud-init then skips multipart/* parts, split or not, as containers
+   * (user_data.py l. 358-362 is_skippable, handlers/__init__.py l. 259-262 walk), and takes every
+   * other part walk() yields; a message/rfc822 part is yielded before the parts inside it and
+   * brings them again when the handlers walk it ({@link #walked}).
    */
-  private static boolean splitsAsPython(String type, String contentType, int entity) {
+  private static Kind pythonKind(String type, List<String[]> fields, int entity) {
     String where = "user-data MIME part " + entity + " (" + type + ")";
+    String contentType = first(fields, "content-type");
     String main = type.substring(0, type.indexOf('/'));
-    if (main.equals("message"))
-      throw new SpecException(
-          where,
-          "is a message/* part: Python's email parser (cloud-init) reads a message inside it and"
-              + " cloud-init takes that message's parts twice (it attaches the message/* part"
-              + " with them and each of them again); the agent does not read message/* parts:"
-              + " put the parts in the multipart itself");
-    if (!main.equals("multipart")) return false;
+    if (main.equals("message")) {
+      // mime4j reads a message in message/rfc822 only (MimeUtil.isMessage); Python in every
+      // message/* type, message/delivery-status as header blocks (feedparser l. 256-293)
+      if (!type.equals("message/rfc822"))
+        throw new SpecException(
+            where,
+            "is a message/* part other than message/rfc822: Python's email parser (cloud-init)"
+                + " reads a message in it and the agent's MIME reader does not; put its parts in"
+                + " the multipart itself");
+      // the user-data itself: _process_msg sets its Content-Type to each later part's type
+      // (user_data.py l. 166-168) and handlers.walk hands it, without a payload, to that handler
+      if (entity == 1)
+        throw new SpecException(
+            where,
+            "is the user-data itself as a message/rfc822: cloud-init hands it to the handler of"
+                + " the last part's type without its content; make it a multipart/mixed");
+      if (contentType.isEmpty())
+        throw new SpecException(
+            where,
+            "is a part of a multipart/digest without a Content-Type, so a message/rfc822 to"
+                + " Python's email parser (cloud-init); give it its Content-Type");
+      return Kind.MESSAGE;
+    }
+    if (!main.equals("multipart")) return Kind.LEAF;
     for (String p : pythonParams(contentType)) {
       int i = p.indexOf('=');
       if (RFC2231_BOUNDARY.matcher((i < 0 ? p : p.substring(0, i)).strip()).matches())
@@ -569,7 +747,14 @@ final class CloudInitParts {
                 + "), which Python's email parser (cloud-init) reads and the agent's MIME reader"
                 + " does not; write boundary=\"...\"");
     }
-    return pythonBoundary(contentType) != null;
+    return pythonBoundary(contentType) != null ? Kind.SPLIT : Kind.LEAF;
+  }
+
+  /** How Python's email parser reads an entity: one part, split at a boundary, a message in it. */
+  private enum Kind {
+    LEAF,
+    SPLIT,
+    MESSAGE
   }
 
   private static int count(String s, String what, int end) {
