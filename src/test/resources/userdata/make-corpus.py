@@ -299,6 +299,44 @@ cases["mime-jinja-cloud-config.mime"] = mime([("Content-Type: text/cloud-config"
 cases["content-null-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    content:\n" + entry()
 cases["source-no-content-other.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/motd\n    source: {uri: 'https://example.com/motd'}\n" + entry()
 
+# Content-Types Python's email parser reads otherwise than mime4j (CPython Lib/email/message.py
+# get_content_type, feedparser._parsegen): two '/' make text/plain, not a multipart to split
+cases["mime-type-two-slashes.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace("multipart/mixed;", "multipart/mix{{ 7 / 2 }}ed;", 1)
+cases["mime-type-space-before-slash.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace("multipart/mixed;", "multipart /mixed;", 1)
+cases["mime-part-type-two-slashes.mime"] = mime([("Content-Type: multipart/a/b; boundary=\"IN\"", "--IN\nContent-Type: text/cloud-config\n\n" + CC + "\n--IN--")])
+cases["mime-multipart-no-subtype.mime"] = mime([("Content-Type: text/cloud-config", CC)]).replace("multipart/mixed;", "multipart/;", 1)
+cases["mime-rfc2231-boundary.mime"] = mime([("Content-Type: text/cloud-config", CC)], boundary="XY").replace('boundary="XY"', 'boundary*0="X"; boundary*1="Y"', 1)
+cases["mime-boundary-line-in-config.mime"] = (
+    'Content-Type: text/cloud-config; boundary="B"\nMIME-Version: 1.0\n\n#cloud-config\nx: &a "a\n--B\nzz"\n'
+    "write_files:\n  - path: " + P + "\n    content: *a\n")
+# message/rfc822 parts: cloud-init attaches the part and the parts in it, and handlers.walk walks
+# both, so every part inside comes once more per enclosing message/rfc822
+APPEND = "#cloud-config\nmerge_how: list(append)+dict(recurse_array)+str()\nwrite_files:\n" + entry("    append: true\n", content="%s\n")
+cases["mime-message-rfc822-append.mime"] = mime([("Content-Type: message/rfc822", "Content-Type: text/cloud-config\n\n" + APPEND % "a")])
+cases["mime-message-rfc822-no-headers.mime"] = mime([("Content-Type: message/rfc822", APPEND % "a")])
+cases["mime-message-rfc822-no-blank-line.mime"] = mime([("Content-Type: message/rfc822", APPEND % "a")]).replace("message/rfc822\n\n", "message/rfc822\n", 1)
+cases["mime-message-rfc822-nested.mime"] = mime([
+    ("Content-Type: text/cloud-config", APPEND % "first"),
+    ("Content-Type: message/rfc822", "Content-Type: message/rfc822\n\nContent-Type: text/plain\n\n" + APPEND % "deep"),
+    ("Content-Type: text/cloud-config", APPEND % "last")])
+cases["mime-message-rfc822-multipart.mime"] = mime([
+    ("Content-Type: message/rfc822", 'Content-Type: multipart/mixed; boundary="IN"\n\n--IN\nContent-Type: text/plain\n\n' + APPEND % "one"
+     + "\n--IN\nContent-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n\n" + b64(gz((APPEND % "gz").encode()))
+     + "\n--IN\nContent-Type: text/cloud-config-archive\n\n- content: |\n" + "".join("    " + l + "\n" for l in (APPEND % "arch").splitlines())
+     + "--IN--"),
+    ("Content-Type: text/cloud-config", APPEND % "last")])
+cases["mime-message-other.mime"] = mime([("Content-Type: message/partial", "Content-Type: text/cloud-config\n\n" + CC)])
+cases["mime-message-rfc822-top.mime"] = "Content-Type: message/rfc822\nMIME-Version: 1.0\n\nContent-Type: text/cloud-config\n\n" + CC
+cases["mime-digest-untyped-part.mime"] = mime([("Content-Type: multipart/digest; boundary=\"D\"", "--D\n\nContent-Type: text/cloud-config\n\n" + CC + "\n--D--")])
+
+# #cloud-config-jsonp as python-jsonpatch reads it (json.loads, object_pairs_hook=multidict)
+JP = '#cloud-config-jsonp\n[{"op": "add", "path": "/write_files", "value": [{"path": "' + P + '", "content": "a"%s}]}]\n'
+cases["jsonp-trailing-data.txt"] = JP % "" + "--not-json\n"
+cases["jsonp-repeated-key.txt"] = JP % ', "content": "b"'
+cases["jsonp-repeated-op.txt"] = JP.replace('[{"op": "add", "path"', '[{"op": "add", "op": "add", "path"', 1) % ""
+cases["jsonp-long-int.txt"] = JP % (', "x": ' + "9" * 4301)
+cases["jsonp-int-4300-digits.txt"] = JP % (', "x": -' + "9" * 4300)
+
 cases["tab-separator.yaml"] = CC.replace("runcmd", "runcmd") + "runcmd:\t[ls]\n"
 cases["tab-in-content.yaml"] = "#cloud-config\nwrite_files:\n" + entry(content="consul:\n  role: server # a\ttab in a comment\n") + "x: 'a\tb'\n"
 

@@ -1,7 +1,11 @@
 package dev.consulvmagent.spec;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -255,9 +259,7 @@ final class CloudInitMerge {
     if (p.startsWith("#cloud-config-jsonp")) p = p.substring("#cloud-config-jsonp".length());
     Object ops;
     try {
-      ObjectMapper json = new ObjectMapper();
-      json.enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS);
-      ops = json.readValue(p, Object.class);
+      ops = pythonJson(p, where);
     } catch (IOException e) {
       throw new Skip("not JSON");
     }
@@ -301,6 +303,85 @@ final class CloudInitMerge {
       }
     }
     return doc;
+  }
+
+  /** Deeper JSON the agent refuses: Python's limit is its recursion limit, less its stack. */
+  static final int MAX_JSON_DEPTH = 400;
+
+  /**
+   * jsonpatch.JsonPatch.from_string as cloud-init calls it: json.loads with object_pairs_hook=
+   * multidict (python-jsonpatch 1.32, jsonpatch.py l. 95-111), so a key given more than once maps
+   * to the list of its values; nothing but whitespace after the value (json.loads: "Extra data");
+   * an integer of more than 4300 digits is a ValueError (CPython >= 3.11 int_max_str_digits).
+   */
+  static Object pythonJson(String text, String where) throws IOException {
+    JsonFactory f =
+        JsonFactory.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_JSON_DEPTH + 1)
+                    .maxNumberLength(Integer.MAX_VALUE)
+                    .build())
+            .build();
+    try (JsonParser p = f.createParser(text)) {
+      JsonToken t = p.nextToken();
+      if (t == null) throw new JsonParseException(p, "no JSON value");
+      Object v = jsonValue(p, t, 0, where);
+      if (p.nextToken() != null) throw new JsonParseException(p, "Extra data");
+      return v;
+    }
+  }
+
+  private static Object jsonValue(JsonParser p, JsonToken t, int depth, String where)
+      throws IOException {
+    if ((t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) && depth >= MAX_JSON_DEPTH)
+      throw new SpecException(
+          where,
+          "its JSON patch nests deeper than "
+              + MAX_JSON_DEPTH
+              + " levels (Python's JSON reader gives up at a depth that depends on its stack)");
+    switch (t) {
+      case START_OBJECT -> {
+        Map<String, List<Object>> pairs = new LinkedHashMap<>();
+        for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+          String name = p.currentName();
+          Object v = jsonValue(p, p.nextToken(), depth + 1, where);
+          pairs.computeIfAbsent(name, x -> new ArrayList<>()).add(v);
+        }
+        Map<Object, Object> out = new LinkedHashMap<>();
+        pairs.forEach((k, vs) -> out.put(k, vs.size() == 1 ? vs.get(0) : vs));
+        return out;
+      }
+      case START_ARRAY -> {
+        List<Object> out = new ArrayList<>();
+        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken())
+          out.add(jsonValue(p, e, depth + 1, where));
+        return out;
+      }
+      case VALUE_STRING -> {
+        return p.getText();
+      }
+      case VALUE_NUMBER_INT -> {
+        String digits = p.getText();
+        if (digits.length() - (digits.startsWith("-") ? 1 : 0) > 4300)
+          throw new JsonParseException(p, "Exceeds the limit (4300 digits)");
+        return p.getNumberValue();
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return p.getDoubleValue();
+      }
+      case VALUE_TRUE -> {
+        return Boolean.TRUE;
+      }
+      case VALUE_FALSE -> {
+        return Boolean.FALSE;
+      }
+      case VALUE_NULL -> {
+        return null;
+      }
+      default -> throw new JsonParseException(p, "unexpected " + t);
+    }
   }
 
   private static int count(Object v) {

@@ -728,12 +728,14 @@ final class CloudInitParts {
         throw new SpecException(
             where,
             "is the user-data itself as a message/rfc822: cloud-init hands it to the handler of"
-                + " the last part's type without its content; make it a multipart/mixed");
+                + " the last part's type without its content, which the agent's MIME reader does"
+                + " not follow; make it a multipart/mixed");
       if (contentType.isEmpty())
         throw new SpecException(
             where,
             "is a part of a multipart/digest without a Content-Type, so a message/rfc822 to"
-                + " Python's email parser (cloud-init); give it its Content-Type");
+                + " Python's email parser (cloud-init), whose message the agent's MIME reader may"
+                + " split otherwise; give it its Content-Type");
       return Kind.MESSAGE;
     }
     if (!main.equals("multipart")) return Kind.LEAF;

@@ -196,6 +196,7 @@ class UserDataOracleTest {
       List.of(
           "is not a boundary line",
           "MIME boundary parameter",
+          "the agent's MIME reader",
           "carriage return",
           ".owner: names the",
           ".source: is downloaded",
