@@ -136,12 +136,12 @@ final class CloudInitParts {
 
   /**
    * The parts in the order handlers.walk hands them to the handlers (cloudinit/handlers/__init__.py
-   * l. 257-279 at 22.4.2) where the message has message/rfc822 parts. _process_msg
+   * l. 257-277 at 22.4.2) where the message has message/rfc822 parts. _process_msg
    * (cloudinit/user_data.py l. 91-170) attaches every part walk() yields, the message/rfc822 part
    * itself included with the message inside it still its payload; handlers.walk then walks each
    * attached part, so a message/rfc822 part brings every part inside it again, as _process_msg left
-   * it (its Content-Type set to the type found, l. 147-148), before those parts come on their own.
-   * A part cloud-init replaced (decompressed, l. 137-145) or exploded (an archive) comes again as
+   * it (its Content-Type set to the type found, l. 155-156), before those parts come on their own.
+   * A part cloud-init replaced (decompressed, l. 141-153) or exploded (an archive) comes again as
    * it was, a type no handler takes. The message/rfc822 part itself has no payload
    * (get_payload(decode= True) of a message is None) and no handler.
    */
@@ -594,7 +594,7 @@ final class CloudInitParts {
       if (inHeaders) {
         if (bare.isEmpty()) {
           // a message/* part: the message in it starts with its own header block (feedparser
-          // l. 295-303), which ends like any other at its first line that is not a header
+          // l. 295-304), which ends like any other at its first line that is not a header
           inHeaders = isMessage(block);
           if (inHeaders) messages++;
           block = null;
@@ -699,7 +699,7 @@ final class CloudInitParts {
    * How Python's email parser (cloud-init 22.4.2 reads user-data with email.message_from_string,
    * cloudinit/user_data.py l. 384-385) splits the entity into parts, decided as CPython 3.11's
    * FeedParser._parsegen does (Lib/email/feedparser.py): a message/* type (l. 256, 295) is read as
-   * a message inside; a multipart/* one (l. 305-318) is split at its boundary if it has one, else
+   * a message inside; a multipart/* one (l. 305-321) is split at its boundary if it has one, else
    * its text is its payload; any other type, however its Content-Type header reads, is one part
    * whose text runs to the enclosing boundary. mime4j decides by its own reading of the header
    * ("multipart/mix{{ 7 / 2 }}ed" is multipart to it; to Python it has two '/' and is text/plain,
@@ -715,7 +715,7 @@ final class CloudInitParts {
     String main = type.substring(0, type.indexOf('/'));
     if (main.equals("message")) {
       // mime4j reads a message in message/rfc822 only (MimeUtil.isMessage); Python in every
-      // message/* type, message/delivery-status as header blocks (feedparser l. 256-293)
+      // message/* type, message/delivery-status as header blocks (feedparser l. 256-294)
       if (!type.equals("message/rfc822"))
         throw new SpecException(
             where,
@@ -723,7 +723,7 @@ final class CloudInitParts {
                 + " reads a message in it and the agent's MIME reader does not; put its parts in"
                 + " the multipart itself");
       // the user-data itself: _process_msg sets its Content-Type to each later part's type
-      // (user_data.py l. 166-168) and handlers.walk hands it, without a payload, to that handler
+      // (user_data.py l. 168) and handlers.walk hands it, without a payload, to that handler
       if (entity == 1)
         throw new SpecException(
             where,
