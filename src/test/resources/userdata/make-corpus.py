@@ -329,6 +329,15 @@ cases["mime-message-other.mime"] = mime([("Content-Type: message/partial", "Cont
 cases["mime-message-rfc822-top.mime"] = "Content-Type: message/rfc822\nMIME-Version: 1.0\n\nContent-Type: text/cloud-config\n\n" + CC
 cases["mime-digest-untyped-part.mime"] = mime([("Content-Type: multipart/digest; boundary=\"D\"", "--D\n\nContent-Type: text/cloud-config\n\n" + CC + "\n--D--")])
 
+# a part that runs to the end of the user-data (no closing boundary) loses its last line end, as
+# one before a boundary does (feedparser._parsegen strips it from the part however it ended)
+NOCLOSE = mime([("Content-Type: text/cloud-config", CC.rstrip("\n"))]).replace("\n--===============2389165605550749110==--\n", "\n")
+cases["mime-no-closing-boundary-one-line-end.mime"] = NOCLOSE
+cases["mime-no-closing-boundary-crlf.mime"] = NOCLOSE.replace("\n", "\r\n")
+cases["mime-no-closing-boundary-nested.mime"] = NOCLOSE.replace("Content-Type: text/cloud-config\n\n", 'Content-Type: multipart/mixed; boundary="IN"\n\n--IN\nContent-Type: text/cloud-config\n\n', 1)
+cases["mime-no-closing-boundary-rfc822.mime"] = NOCLOSE.replace("Content-Type: text/cloud-config\n\n", "Content-Type: message/rfc822\n\nContent-Type: text/cloud-config\n\n", 1)
+cases["mime-closing-boundary-at-end.mime"] = mime([("Content-Type: text/cloud-config", CC.rstrip("\n"))]).rstrip("\n")
+
 # #cloud-config-jsonp as python-jsonpatch reads it (json.loads, object_pairs_hook=multidict)
 JP = '#cloud-config-jsonp\n[{"op": "add", "path": "/write_files", "value": [{"path": "' + P + '", "content": "a"%s}]}]\n'
 cases["jsonp-trailing-data.txt"] = JP % "" + "--not-json\n"

@@ -374,7 +374,11 @@ final class CloudInitParts {
     MimeTokenStream stream = new MimeTokenStream(config);
     stream.setRecursionMode(RecursionMode.M_RECURSE);
     Prepared prepared = pythonHeaderBlocks(data);
-    stream.parse(new ByteArrayInputStream(prepared.bytes()));
+    byte[] eof = eofMark(prepared.bytes());
+    ByteArrayOutputStream input = new ByteArrayOutputStream(prepared.bytes().length + eof.length);
+    input.writeBytes(prepared.bytes());
+    input.writeBytes(eof);
+    stream.parse(new ByteArrayInputStream(input.toByteArray()));
     List<Node> nodes = new ArrayList<>();
     List<String[]> fields = new ArrayList<>();
     Deque<Integer> messages = new ArrayDeque<>(); // the message/rfc822 parts the entity is in
@@ -480,7 +484,16 @@ final class CloudInitParts {
             budget.part("user-data");
             byte[] body;
             try (InputStream in = stream.getInputStream()) {
-              body = in.readNBytes(UserData.MAX_BYTES + 1);
+              body = in.readNBytes(UserData.MAX_BYTES + eof.length + 1);
+            }
+            if (endsWith(body, eof)) {
+              // the part runs to the end of the user-data: a multipart's part still loses its last
+              // line end there (feedparser l. 387-409: the newline before a boundary is the
+              // boundary's, and Python drops it however the part ended); mime4j drops it only
+              // before a boundary
+              body = Arrays.copyOf(body, body.length - eof.length);
+              if (containers.stream().anyMatch(c -> c.startsWith("multipart/")))
+                body = Arrays.copyOf(body, body.length - lineEnd(body));
             }
             if (prepared.insertedAfterBoundary()
                 && containsDelimiterLine(body, prepared.delimiters()))
@@ -638,6 +651,31 @@ final class CloudInitParts {
                 List.<String[]>of(new String[] {"content-type", contentType.toString()}),
                 "text/plain")
             .startsWith("message/");
+  }
+
+  /**
+   * A line put after the user-data to tell a part that runs to its end (mime4j gives no offsets):
+   * no header, no boundary, and found nowhere in the text; after a line end of its own where the
+   * text has none (a boundary line at the very end stays one).
+   */
+  private static byte[] eofMark(byte[] text) {
+    String t = new String(text, StandardCharsets.ISO_8859_1);
+    String mark = "cva-end-of-user-data";
+    for (int n = 0; t.contains(mark); n++) mark = "cva-end-of-user-data-" + n;
+    boolean lineEnd = t.isEmpty() || t.endsWith("\n") || t.endsWith("\r");
+    return ((lineEnd ? "" : "\n") + mark).getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static boolean endsWith(byte[] b, byte[] suffix) {
+    return b.length >= suffix.length
+        && Arrays.equals(b, b.length - suffix.length, b.length, suffix, 0, suffix.length);
+  }
+
+  /** The length of the line end the bytes end with (NLCRE_eol: \r\n, \r or \n), or 0. */
+  private static int lineEnd(byte[] b) {
+    int n = b.length;
+    if (n >= 2 && b[n - 2] == '\r' && b[n - 1] == '\n') return 2;
+    return n >= 1 && (b[n - 1] == '\n' || b[n - 1] == '\r') ? 1 : 0;
   }
 
   /** Whether a line of the text is a boundary line (as the pre-pass takes them) of a delimiter. */
