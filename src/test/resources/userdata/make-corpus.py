@@ -279,6 +279,8 @@ for name, v in [("yaml-content-yes", "yes"), ("yaml-content-hex", "0x1F"), ("yam
     cases[name + ".yaml"] = f"#cloud-config\nwrite_files:\n  - path: /etc/motd\n    content: {v}\n" + entry()
     cases[name + "-ours.yaml"] = f"#cloud-config\nwrite_files:\n  - path: {P}\n    content: {v}\n"
 cases["path-ancestor-written.yaml"] = "#cloud-config\nwrite_files:\n  - path: /etc/consul-vm-agent\n    content: x\n" + entry()
+cases["path-root-written.yaml"] = "#cloud-config\nwrite_files:\n  - path: /\n    content: x\n" + entry()
+cases["path-root-written-after.yaml"] = "#cloud-config\nwrite_files:\n" + entry() + "  - path: //\n    content: x\n"
 cases["path-below-written.yaml"] = "#cloud-config\nwrite_files:\n  - path: " + P + "/x\n    content: x\n" + entry()
 cases["path-int.yaml"] = "#cloud-config\nwrite_files:\n  - path: 5\n    content: x\n" + entry()
 cases["append-only.yaml"] = "#cloud-config\nwrite_files:\n" + entry("    append: true\n")
@@ -337,6 +339,13 @@ cases["mime-no-closing-boundary-crlf.mime"] = NOCLOSE.replace("\n", "\r\n")
 cases["mime-no-closing-boundary-nested.mime"] = NOCLOSE.replace("Content-Type: text/cloud-config\n\n", 'Content-Type: multipart/mixed; boundary="IN"\n\n--IN\nContent-Type: text/cloud-config\n\n', 1)
 cases["mime-no-closing-boundary-rfc822.mime"] = NOCLOSE.replace("Content-Type: text/cloud-config\n\n", "Content-Type: message/rfc822\n\nContent-Type: text/cloud-config\n\n", 1)
 cases["mime-closing-boundary-at-end.mime"] = mime([("Content-Type: text/cloud-config", CC.rstrip("\n"))]).rstrip("\n")
+
+# timestamps PyYAML constructs as datetime.date/datetime (ValueError for what does not exist)
+for name, v in [("day-0", "2024-01-0T03:04:05Z"), ("feb-29-2023", "2023-02-29"), ("feb-29-2024", "2024-02-29"),
+                ("feb-29-2100", "2100-02-29"), ("month-13", "2024-13-01"), ("year-0", "0000-01-01"),
+                ("hour-24", "2024-1-31 24:00:00"), ("second-60", "2024-1-31 23:59:60"),
+                ("offset-23-59", "2024-1-31 23:59:59 +23:59"), ("offset-24", "2024-1-31 23:59:59 -24:00")]:
+    cases["yaml-timestamp-" + name + ".yaml"] = CC + "x-when: " + v + "\ny-when: !!timestamp " + v + "\n"
 
 # #cloud-config-jsonp as python-jsonpatch reads it (json.loads, object_pairs_hook=multidict)
 JP = '#cloud-config-jsonp\n[{"op": "add", "path": "/write_files", "value": [{"path": "' + P + '", "content": "a"%s}]}]\n'

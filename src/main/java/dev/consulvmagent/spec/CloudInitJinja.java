@@ -175,6 +175,7 @@ final class CloudInitJinja {
         throw refuse(where, "'{% " + name + "' spelled other than Jinja2 reads it");
       }
       if (NONE.matcher(rest).find()) throw refuse(where, "'none' in a condition");
+      if (booleanSubscript(rest)) throw refuse(where, "a subscript by a boolean");
       names(rest, macros(source), where);
       if (name.equals("for")) {
         // Jinja2 iterates a string's characters, nothing for an undefined name, and fails on
@@ -206,11 +207,36 @@ final class CloudInitJinja {
     out.append(source, copied, source.length());
     Matcher e = EXPR.matcher(source);
     while (e.find()) {
+      // Jinja2 reads "{%" in a string literal as text; the tag pass above would rewrite it
+      if (e.group(1).contains("{%") || e.group(1).contains("{{") || e.group(1).contains("{#"))
+        throw refuse(where, "template markers inside an expression");
       if (NONE.matcher(e.group(1)).find()) throw refuse(where, "'none' in an expression");
+      if (booleanSubscript(e.group(1))) throw refuse(where, "a subscript by a boolean");
       if (!balanced(e.group(1))) throw refuse(where, "an expression with unbalanced brackets");
       names(e.group(1), macros(source), where);
     }
     return out.toString();
+  }
+
+  private static final Pattern BOOLEAN =
+      Pattern.compile("\\b(?:is|not|and|or|in|true|false|True|False)\\b|[=!<>]");
+
+  /**
+   * Whether a subscript may be a boolean: ds.meta_data[x is defined] is undefined there, and Jinja2
+   * names it CI_MISSING_JINJA_VAR/True where Jinjava, which looks it up by "true", prints true.
+   */
+  static boolean booleanSubscript(String expr) {
+    String bare = STRING_LITERAL.matcher(expr).replaceAll("''");
+    for (int i = bare.indexOf('['); i >= 0; i = bare.indexOf('[', i + 1)) {
+      int depth = 0;
+      int j = i;
+      for (; j < bare.length(); j++) {
+        if (bare.charAt(j) == '[') depth++;
+        else if (bare.charAt(j) == ']' && --depth == 0) break;
+      }
+      if (BOOLEAN.matcher(bare.substring(i + 1, Math.min(j, bare.length()))).find()) return true;
+    }
+    return false;
   }
 
   private static final Pattern STRING_LITERAL =

@@ -128,7 +128,8 @@ final class CloudInitWriteFiles {
           throw new SpecException(
               where, "the agent config it writes (with append) is larger than 1 MiB");
         st.content.writeBytes(bytes);
-      } else if (target.startsWith(path + "/")) {
+      } else if (path.equals("/") || target.startsWith(path + "/")) {
+        // "/" too: writing a file there is IsADirectoryError, whatever else exists
         if (st.content != null || st.targetIsDir)
           throw new Stop(at + ": " + path + " is a directory");
         st.ancestorIsFile = true;

@@ -1,13 +1,16 @@
 package dev.consulvmagent.spec;
 
 import java.nio.charset.StandardCharsets;
+import java.time.YearMonth;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.AbstractConstruct;
+import org.yaml.snakeyaml.constructor.Construct;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.ScalarNode;
@@ -112,10 +115,54 @@ final class CloudInitYaml {
     return false;
   }
 
-  /** PyYAML's !!binary: base64.decodebytes, which skips characters outside the alphabet. */
+  /** PyYAML's Constructor.timestamp_regexp (yaml/constructor.py, PyYAML 6.0). */
+  private static final Pattern TIMESTAMP =
+      Pattern.compile(
+          "^([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9]{2})"
+              + ":([0-9]{2})(?:\\.[0-9]*)?(?:[ \t]*(?:Z|[-+]([0-9][0-9]?)(?::([0-9]{2}))?))?)?$");
+
+  /**
+   * Whether PyYAML's construct_yaml_timestamp gives a value: it builds datetime.date/datetime and
+   * datetime.timezone, which raise ValueError (the part is skipped) for a day, month, year, hour,
+   * minute or second out of range (no leap second) and an offset of 24 hours or more; SnakeYAML's
+   * Calendar rolls them over (2024-01-0 is 2023-12-31).
+   */
+  static boolean pythonTimestamp(String v) {
+    Matcher m = TIMESTAMP.matcher(v);
+    if (!m.matches()) return false;
+    int year = Integer.parseInt(m.group(1));
+    int month = Integer.parseInt(m.group(2));
+    int day = Integer.parseInt(m.group(3));
+    if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+    if (day > YearMonth.of(year, month).lengthOfMonth()) return false;
+    if (m.group(4) == null) return true;
+    if (Integer.parseInt(m.group(4)) > 23
+        || Integer.parseInt(m.group(5)) > 59
+        || Integer.parseInt(m.group(6)) > 59) return false;
+    if (m.group(7) == null) return true;
+    int offset =
+        Integer.parseInt(m.group(7)) * 60 + (m.group(8) == null ? 0 : Integer.parseInt(m.group(8)));
+    return offset < 24 * 60;
+  }
+
+  /**
+   * PyYAML's !!binary: base64.decodebytes, which skips characters outside the alphabet; its
+   * !!timestamp: only dates and times that exist ({@link #pythonTimestamp}).
+   */
   static final class PyConstructor extends SafeConstructor {
     PyConstructor(LoaderOptions o) {
       super(o);
+      Construct timestamp = yamlConstructors.get(Tag.TIMESTAMP);
+      yamlConstructors.put(
+          Tag.TIMESTAMP,
+          new AbstractConstruct() {
+            @Override
+            public Object construct(org.yaml.snakeyaml.nodes.Node node) {
+              if (!pythonTimestamp(constructScalar((ScalarNode) node)))
+                throw new YAMLException("not a date and time PyYAML constructs");
+              return timestamp.construct(node);
+            }
+          });
       yamlConstructors.put(
           Tag.BINARY,
           new AbstractConstruct() {
