@@ -120,14 +120,15 @@ public final class Units {
    * On a baked image's machine, consul-sidecar-init.service runs once Envoy has started: the
    * instance apply (before Consul) has already written what sidecar-init derives from the seed's
    * service-config.json and started envoy@ itself, so at boot sidecar-init only confirms it, and
-   * its JVM (2-2.5 s of wall time on a client, journals of an image boot) ran alongside envoy@'s
-   * sidecar-wait and redirect-traffic, the critical path, for the same two CPUs. Ordered after
-   * envoy@, it still runs in full (reads the service config, asks the running agent its version,
-   * finds nothing to change, starts envoy@: a no-op) but after the sidecar is up. An ordering only
-   * (systemd.unit(5), After=: when both units are being started, this one's start is delayed until
-   * the other has finished starting, successfully or not), never a requirement: if envoy@ fails,
-   * sidecar-init still runs and starts it again. A Type=simple service has finished starting once
-   * its ExecStartPost= commands are done (systemd.service(5)): here, after redirect-traffic.
+   * its JVM (2.1-3.5 s of wall time on a client, journals of two image boots) ran alongside
+   * envoy@'s sidecar-wait and redirect-traffic, the critical path, for the same two CPUs. Ordered
+   * after envoy@, it still runs in full (reads the service config, asks the running agent its
+   * version, finds nothing to change, starts envoy@: a no-op) but after the sidecar is up. An
+   * ordering only (systemd.unit(5), After=: when both units are being started, this one's start is
+   * delayed until the other has finished starting, successfully or not), never a requirement: if
+   * envoy@ fails, sidecar-init still runs and starts it again. A Type=simple service has finished
+   * starting once its ExecStartPost= commands are done (systemd.service(5)): here, after
+   * redirect-traffic.
    */
   public static String sidecarInitAfterEnvoy(String envoyUnit) {
     return HEADER + "[Unit]\nAfter=" + envoyUnit + "\n";
