@@ -23,6 +23,7 @@ import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
+import dev.consulvmagent.spec.Validators;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -118,11 +119,21 @@ public final class Agent {
       String path = o.config().map(Path::toString).orElse(RunOptions.DEFAULT_CONFIG);
       // cloud-init's write_files stops at an owner it cannot look up: the machine's accounts
       // a Jinja part: cloud-init's instance data on this host (DIR's under --root DIR)
+      boolean[] secretData = {false}; // a Jinja part rendered with the sensitive file
       byte[] config =
           UserData.extract(
-              raw, path, UserData.Accounts.read(o.root()), () -> InstanceData.read(host.fs()));
+              raw,
+              path,
+              UserData.Accounts.read(o.root()),
+              () -> {
+                Optional<InstanceData> d = InstanceData.read(host.fs());
+                secretData[0] = d.map(x -> x.file().equals(InstanceData.SENSITIVE)).orElse(false);
+                return d;
+              });
       try {
-        return loader(o).parse(config);
+        return secretData[0]
+            ? Validators.withValuesHidden(() -> loader(o).parse(config))
+            : loader(o).parse(config);
       } catch (SpecException e) {
         throw e.in(path + " (the write_files entry of " + ud + ")");
       }

@@ -17,34 +17,11 @@ public final class FleetAcl {
    */
   public static String watcherRules(FleetKeys k, String node) {
     if (!FleetKeys.isNodeName(node)) throw new IllegalArgumentException("bad node name " + node);
-    return "key_prefix \""
-        + k.spec()
-        + "\" { policy = \"read\" }\n"
-        + "key \""
-        + k.control()
-        + "\" { policy = \"write\" }\n"
-        + "key \""
-        + k.canaries()
-        + "\" { policy = \"write\" }\n"
-        + "key_prefix \""
-        + k.revisions()
-        + "\" { policy = \"read\" }\n"
-        + "key_prefix \""
-        + k.nodes()
-        + "\" { policy = \"read\" }\n"
-        + "key \""
-        + k.node(node)
-        + "\" { policy = \"write\" }\n"
-        + "key_prefix \""
-        + k.lock()
-        + "\" { policy = \"write\" }\n"
-        + "session \""
-        + node
-        + "\" { policy = \"write\" }\n"
-        + "node \""
-        + node
-        + "\" { policy = \"read\" }\n"
-        + "service_prefix \"\" { policy = \"read\" }\n";
+    return rules(
+        k,
+        rule("key_prefix", k.nodes(), "read") + rule("key", k.node(node), "write"),
+        rule("session", node, "write"),
+        rule("node", node, "read"));
   }
 
   /**
@@ -61,27 +38,33 @@ public final class FleetAcl {
    * what remains.
    */
   public static String groupWatcherRules(FleetKeys k) {
-    return "key_prefix \""
-        + k.spec()
-        + "\" { policy = \"read\" }\n"
-        + "key \""
-        + k.control()
-        + "\" { policy = \"write\" }\n"
-        + "key \""
-        + k.canaries()
-        + "\" { policy = \"write\" }\n"
-        + "key_prefix \""
-        + k.revisions()
-        + "\" { policy = \"read\" }\n"
-        + "key_prefix \""
-        + k.nodes()
-        + "\" { policy = \"write\" }\n"
-        + "key_prefix \""
-        + k.lock()
-        + "\" { policy = \"write\" }\n"
-        + "session_prefix \"\" { policy = \"write\" }\n"
-        + "node_prefix \"\" { policy = \"read\" }\n"
-        + "service_prefix \"\" { policy = \"read\" }\n";
+    return rules(
+        k,
+        rule("key_prefix", k.nodes(), "write"),
+        rule("session_prefix", "", "write"),
+        rule("node_prefix", "", "read"));
+  }
+
+  /**
+   * A watcher's rules: the group's keys it reads or changes by check-and-set, its slots and the
+   * services' health, with the lines that differ between one node and a whole group: the reports it
+   * may write, the sessions and the node it may read.
+   */
+  private static String rules(FleetKeys k, String reports, String sessions, String nodes) {
+    return rule("key_prefix", k.spec(), "read")
+        + rule("key", k.control(), "write")
+        + rule("key", k.canaries(), "write")
+        + rule("key_prefix", k.revisions(), "read")
+        + reports
+        + rule("key_prefix", k.lock(), "write")
+        + sessions
+        + nodes
+        + rule("service_prefix", "", "read");
+  }
+
+  /** One rule line: {@code kind "name" { policy = "policy" }}. */
+  private static String rule(String kind, String name, String policy) {
+    return kind + " \"" + name + "\" { policy = \"" + policy + "\" }\n";
   }
 
   /**
@@ -89,6 +72,6 @@ public final class FleetAcl {
    * lists every group: that needs key:read on PREFIX/groups/ too).
    */
   public static String operatorRules(FleetKeys k) {
-    return "key_prefix \"" + k.root() + "\" { policy = \"write\" }\n";
+    return rule("key_prefix", k.root(), "write");
   }
 }

@@ -24,7 +24,7 @@ public record FleetKeys(String prefix, String group) {
   }
 
   public String root() {
-    return prefix + "groups/" + group + "/";
+    return FleetSpec.groupRoot(prefix, group);
   }
 
   public String spec() {

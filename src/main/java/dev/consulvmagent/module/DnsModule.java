@@ -4,6 +4,7 @@ import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.resource.FileResource;
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class DnsModule {
   static final String DROP_IN = "/etc/systemd/resolved.conf.d/consul.conf";
-  public static final String REDIRECT_UNIT = "consul-dns-redirect.service";
+  public static final String REDIRECT_UNIT = UnitNames.DNS_REDIRECT;
   static final String REDIRECT_UNIT_PATH = "/etc/systemd/system/" + REDIRECT_UNIT;
   private static final Pattern LIB = Pattern.compile("libsystemd-shared-([0-9]+)\\.so");
 

@@ -3,6 +3,7 @@ package dev.consulvmagent.module;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
@@ -16,7 +17,7 @@ import java.util.List;
  * removes it (it carries our header).
  */
 public final class FleetModule {
-  public static final String UNIT = "consul-vm-agent-watch.service";
+  public static final String UNIT = UnitNames.FLEET_WATCH;
   static final String UNIT_PATH = "/etc/systemd/system/" + UNIT;
 
   private FleetModule() {}

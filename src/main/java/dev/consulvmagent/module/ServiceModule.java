@@ -80,7 +80,9 @@ final class ServiceModule {
    * runs only after Consul has started and finds nothing left to do but that start (measured: 2 s
    * of a client's boot to mesh, its JVM and its wait for Consul's API). So enabling Envoy starts it
    * (--no-block: its unit is ordered after consul.service, whose start waits for this apply), as
-   * {@code systemctl enable --now} would; sidecar-init's own start of it is then a no-op.
+   * {@code systemctl enable --now} would; sidecar-init's own start of it is then a no-op. And
+   * sidecar-init is ordered after that start (a drop-in, {@link Units#sidecarInitAfterEnvoy}): it
+   * then confirms a running sidecar instead of competing with its start for the CPU.
    */
   private static List<Resource> startingEnvoy(List<Resource> sidecar, MeshService mesh) {
     String unit = UnitNames.envoy(mesh.name());
@@ -91,6 +93,11 @@ final class ServiceModule {
         r = SymlinkResource.enable(unit, UnitNames.ENVOY_TEMPLATE, Notification.start(unit));
       out.add(r);
     }
+    out.add(
+        FileResource.at(
+                Units.SIDECAR_INIT_AFTER_ENVOY, Json.utf8(Units.sidecarInitAfterEnvoy(unit)))
+            .notify(Notification.daemonReload())
+            .build());
     return out;
   }
 }

@@ -20,6 +20,22 @@ public final class UnitNames {
 
   private static final String ENVOY_PREFIX = "envoy@";
 
+  /** The DNS redirection's oneshot (module/DnsModule). */
+  public static final String DNS_REDIRECT = "consul-dns-redirect.service";
+
+  /** The fleet watcher's unit (module/FleetModule). */
+  public static final String FLEET_WATCH = "consul-vm-agent-watch.service";
+
+  /**
+   * The units whose journal the agent may copy into an error (systemd/SystemdNotifier): Consul's
+   * and our own, whose output we know holds no secret. Exact names: an application may be called
+   * consul-template or consul-exporter (Validators.appName reserves only our own names), and an
+   * application's unit may log anything.
+   */
+  public static boolean journalIsOurs(String unit) {
+    return unit.equals(CONSUL) || unit.equals(DNS_REDIRECT) || unit.equals(FLEET_WATCH);
+  }
+
   private UnitNames() {}
 
   /** The Envoy unit of one mesh service. */

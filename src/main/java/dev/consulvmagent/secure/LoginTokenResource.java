@@ -1,16 +1,9 @@
 package dev.consulvmagent.secure;
 
 import dev.consulvmagent.consul.AclApi;
-import dev.consulvmagent.consul.ConsulException;
-import dev.consulvmagent.consul.ConsulUnavailableException;
-import dev.consulvmagent.engine.State;
-import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.Secret;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,21 +20,13 @@ import java.util.Optional;
  * which no client token has (real 1.8.7: 403 to the service token, SecureDnsRealTest). The fleet
  * token: {@code consul-vm-agent watch} reads it when it starts (app.Fleet#watch).
  *
- * <p>Reused while Consul accepts it with that role; a token deleted on the servers is seen as "not
- * accepted" (status says so too) and made again while the JWT is valid; after its exp the error
- * says what the operator must supply. The JWT is not used up by a login: Consul 1.8.7 accepts one
- * JWT for any number of logins until its exp (reference/real-consul.md).
+ * <p>Reused while Consul accepts it with that role and nothing more; the login, its waits and the
+ * token's renewal are {@link IntroLoginResource}'s (status says too when the servers no longer know
+ * the token).
  */
-final class LoginTokenResource extends ClusterResource {
+final class LoginTokenResource extends IntroLoginResource {
   static final String DIR = "/var/lib/consul-vm-agent";
   static final int MODE = 0600;
-  private static final Duration LOGIN_WAIT = Duration.ofSeconds(180);
-
-  /**
-   * How long a login that matches no binding rule is retried once the method exists: the server
-   * makes the rules moments after the method; past this, the servers were not told about it.
-   */
-  static final Duration RULE_WAIT = Duration.ofSeconds(20);
 
   /** One kind of login token: where it is kept, which method and role make it, what it is for. */
   record Kind(
@@ -80,26 +65,41 @@ final class LoginTokenResource extends ClusterResource {
   static final String FLEET_PATH = DIR + "/fleet-watch.token";
 
   private final Kind kind;
-  private final AclApi acl;
   private final String node;
-  private final Optional<Secret> introToken;
 
   LoginTokenResource(Kind kind, AclApi acl, String node, Optional<Secret> introToken) {
-    super(kind.key());
+    super(
+        kind.key(),
+        acl,
+        introToken,
+        new TokenFile(kind.path(), MODE, DIR, 0700),
+        "grants",
+        new Login(
+            kind.authMethod(),
+            Map.of("node", node, "purpose", kind.what()),
+            " done (a server of this version makes it)? consul-vm-agent status on the server"));
     this.kind = kind;
-    this.acl = acl;
     this.node = node;
-    this.introToken = introToken;
   }
 
   @Override
-  public Optional<String> path() {
-    return Optional.of(kind.path());
+  String wanted() {
+    return kind.wanted();
   }
 
   @Override
-  public State desired() {
-    return state(kind.wanted(), "yes", "0600 root:root");
+  String fieldOf(AclApi.Token t) {
+    return grants(t);
+  }
+
+  @Override
+  int gid(Host host) {
+    return host.users().gid("root").orElse(0);
+  }
+
+  @Override
+  String fileShown() {
+    return "0600 root:root";
   }
 
   /** Everything a token grants, as one comparable line. */
@@ -112,110 +112,8 @@ final class LoginTokenResource extends ClusterResource {
     return g.isEmpty() ? "(nothing)" : String.join(", ", g.stream().sorted().toList());
   }
 
-  private static State state(String grants, String accepted, String file) {
-    Map<String, String> f = new LinkedHashMap<>();
-    f.put("grants", grants);
-    f.put("accepted", accepted);
-    f.put("file", file);
-    return State.of(f);
-  }
-
-  /** The stored secret at path, if any (never shown). */
-  static Optional<Secret> stored(Host host, String path) {
-    return host.fs()
-        .readIfExists(path)
-        .map(b -> new String(b, StandardCharsets.UTF_8).strip())
-        .filter(s -> !s.isEmpty())
-        .map(Secret::new);
-  }
-
-  private String file(Host host) {
-    Optional<FileStat> st = host.fs().stat(kind.path());
-    if (st.isEmpty()) return "(none)";
-    return String.format(
-        "%04o %s:%s",
-        st.get().mode() & 07777,
-        host.users().userName(st.get().uid()),
-        host.users().groupName(st.get().gid()));
-  }
-
   @Override
-  Optional<State> read(Host host) {
-    Optional<Secret> secret = stored(host, kind.path());
-    if (secret.isEmpty()) return Optional.empty();
-    String file = file(host);
-    return Optional.of(
-        acl.tokenSelf(secret.get())
-            .map(t -> state(grants(t), "yes", file))
-            .orElseGet(() -> state(kind.wanted(), "no (unknown to the servers: deleted?)", file)));
-  }
-
-  @Override
-  void write(Host host, Optional<State> current) {
-    int root = host.users().uid("root").orElse(0);
-    int rootGroup = host.users().gid("root").orElse(0);
-    boolean accepted = current.isPresent() && current.get().get("accepted").equals("yes");
-    if (accepted && current.get().get("grants").equals(kind.wanted())) {
-      // only the file's mode or owner differ
-      host.fs().setAttributes(kind.path(), MODE, root, rootGroup);
-      return;
-    }
-    AclApi.Token t = login();
-    // a stored token that Consul accepts with other rights is not ours to keep: logged out
-    if (accepted)
-      stored(host, kind.path())
-          .ifPresent(
-              old -> {
-                try {
-                  acl.logout(old);
-                } catch (ConsulException ignored) {
-                  // not a login token, or gone meanwhile
-                }
-              });
-    host.fs().mkdir(DIR, 0700, root, rootGroup);
-    host.fs()
-        .writeAtomic(
-            kind.path(),
-            (t.secret().orElseThrow().value() + "\n").getBytes(StandardCharsets.UTF_8),
-            MODE,
-            root,
-            rootGroup);
-  }
-
-  /** Logs in, waiting while the servers elect a leader or have not made the auth method yet. */
-  private AclApi.Token login() {
-    if (introToken.isEmpty())
-      throw new IllegalStateException(usedUp("this machine's config has no security.intro_token"));
-    long end = System.nanoTime() + LOGIN_WAIT.toNanos();
-    long ruleEnd = System.nanoTime() + RULE_WAIT.toNanos();
-    while (true) {
-      try {
-        return acl.login(
-            kind.authMethod(), introToken.get(), Map.of("node", node, "purpose", kind.what()));
-      } catch (AclApi.LoginRefusedException e) {
-        if (!e.mayComeLater()) throw new IllegalStateException(usedUp(e.getMessage()));
-        if (!e.methodMissing() && System.nanoTime() > ruleEnd)
-          throw new IllegalStateException(usedUp(e.getMessage()));
-        if (System.nanoTime() > end)
-          throw new IllegalStateException(
-              e.getMessage()
-                  + " — waited "
-                  + LOGIN_WAIT.toSeconds()
-                  + "s; is the server's apply done (a server of this version makes it)?"
-                  + " consul-vm-agent status on the server");
-      } catch (ConsulUnavailableException e) {
-        if (System.nanoTime() > end) throw e;
-      }
-      try {
-        Thread.sleep(1000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting to log in");
-      }
-    }
-  }
-
-  private String usedUp(String why) {
+  String usedUp(String why) {
     return "cannot get the "
         + kind.what()
         + " of node "

@@ -48,29 +48,22 @@ public final class ServerBootstrap {
     List<Resource> out = new ArrayList<>();
     out.add(new ManagementTokenResource(acl, s.managementToken()));
     out.add(new AgentTokenResource(acl, s.agentToken(), s.node(), s.datacenter()));
-    for (String svc : s.services()) {
-      String policy = ROLE_PREFIX + svc + "-intentions";
-      out.add(
-          new PolicyResource(
+    for (String svc : s.services())
+      out.addAll(
+          loginRole(
               acl,
-              policy,
+              ROLE_PREFIX + svc,
+              MARK + "login role of service " + svc,
+              ROLE_PREFIX + svc + "-intentions",
               MARK + "lets service " + svc + " keep the intentions that allow calls to it",
               "service \"" + svc + "\" {\n  policy = \"read\"\n  intentions = \"write\"\n}\n"));
-      out.add(
-          new RoleResource(
-              acl, ROLE_PREFIX + svc, MARK + "login role of service " + svc, List.of(policy)));
-    }
     out.add(
-        new AuthMethodResource(
+        introMethod(
+            s,
             acl,
-            new AclApi.AuthMethod(
-                AUTH_METHOD,
-                "jwt",
-                MARK + "intro JWTs minted by consul-vm-agent mesh user-data",
-                List.of(s.jwtPublicKeyPem()),
-                s.issuer(),
-                List.of(ServerSecurity.AUDIENCE),
-                Map.of("node", "node", "service", "service"))));
+            AUTH_METHOD,
+            MARK + "intro JWTs minted by consul-vm-agent mesh user-data",
+            Map.of("node", "node", "service", "service")));
     out.add(
         new BindingRuleResource(
             acl,
@@ -121,26 +114,26 @@ public final class ServerBootstrap {
    * tokens. Policy and role exist before the method, as for the service roles.
    */
   static List<Resource> dnsResources(ServerSecurity s, AclApi acl) {
-    return List.of(
-        new PolicyResource(
+    List<Resource> out =
+        new ArrayList<>(
+            loginRole(
+                acl,
+                DNS_ROLE,
+                MARK + "default token of client agents: DNS",
+                DNS_POLICY,
+                MARK + "read-only catalog for Consul DNS on client agents (their default token)",
+                DNS_RULES));
+    out.add(
+        introMethod(
+            s,
             acl,
-            DNS_POLICY,
-            MARK + "read-only catalog for Consul DNS on client agents (their default token)",
-            DNS_RULES),
-        new RoleResource(
-            acl, DNS_ROLE, MARK + "default token of client agents: DNS", List.of(DNS_POLICY)),
-        new AuthMethodResource(
-            acl,
-            new AclApi.AuthMethod(
-                DNS_AUTH_METHOD,
-                "jwt",
-                MARK + "intro JWTs, for the client agent's DNS (default) token",
-                List.of(s.jwtPublicKeyPem()),
-                s.issuer(),
-                List.of(ServerSecurity.AUDIENCE),
-                Map.of("node", "node"))),
+            DNS_AUTH_METHOD,
+            MARK + "intro JWTs, for the client agent's DNS (default) token",
+            Map.of("node", "node")));
+    out.add(
         new BindingRuleResource(
             acl, DNS_AUTH_METHOD, MARK + "DNS read role for every intro JWT", "role", DNS_ROLE));
+    return out;
   }
 
   /** The auth method a fleet VM logs in to (same intro JWT) for its watcher's token. */
@@ -166,11 +159,12 @@ public final class ServerBootstrap {
     List<Resource> out = new ArrayList<>();
     for (FleetKeys k : s.fleetGroups()) {
       String role = FLEET_ROLE_PREFIX + k.group();
-      String policy = role + "-watch";
-      out.add(
-          new PolicyResource(
+      out.addAll(
+          loginRole(
               acl,
-              policy,
+              role,
+              MARK + "fleet watcher role of group " + k.group(),
+              role + "-watch",
               MARK
                   + "the fleet watchers of group "
                   + k.group()
@@ -178,21 +172,14 @@ public final class ServerBootstrap {
                   + k.prefix()
                   + "): read its rollouts, report, take its slots; never push",
               FleetAcl.groupWatcherRules(k)));
-      out.add(
-          new RoleResource(
-              acl, role, MARK + "fleet watcher role of group " + k.group(), List.of(policy)));
     }
     out.add(
-        new AuthMethodResource(
+        introMethod(
+            s,
             acl,
-            new AclApi.AuthMethod(
-                FLEET_AUTH_METHOD,
-                "jwt",
-                MARK + "intro JWTs with a group claim, for the fleet watcher's token",
-                List.of(s.jwtPublicKeyPem()),
-                s.issuer(),
-                List.of(ServerSecurity.AUDIENCE),
-                Map.of("node", "node", "group", "group"))));
+            FLEET_AUTH_METHOD,
+            MARK + "intro JWTs with a group claim, for the fleet watcher's token",
+            Map.of("node", "node", "group", "group")));
     out.add(
         new BindingRuleResource(
             acl,
@@ -201,5 +188,39 @@ public final class ServerBootstrap {
             "role",
             FLEET_ROLE_PREFIX + "${value.group}"));
     return out;
+  }
+
+  /**
+   * A role a login's binding rule gives, and the one policy it holds (policy first: a role names
+   * existing policies).
+   */
+  private static List<Resource> loginRole(
+      AclApi acl,
+      String role,
+      String roleDescription,
+      String policy,
+      String policyDescription,
+      String rules) {
+    return List.of(
+        new PolicyResource(acl, policy, policyDescription, rules),
+        new RoleResource(acl, role, roleDescription, List.of(policy)));
+  }
+
+  /**
+   * A JWT auth method for the intro JWTs mesh user-data mints (the servers' public key, issuer and
+   * audience), with the claims it maps to values its binding rules select on.
+   */
+  private static Resource introMethod(
+      ServerSecurity s, AclApi acl, String name, String description, Map<String, String> claims) {
+    return new AuthMethodResource(
+        acl,
+        new AclApi.AuthMethod(
+            name,
+            "jwt",
+            description,
+            List.of(s.jwtPublicKeyPem()),
+            s.issuer(),
+            List.of(ServerSecurity.AUDIENCE),
+            claims));
   }
 }

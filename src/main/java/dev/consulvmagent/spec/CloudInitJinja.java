@@ -247,6 +247,16 @@ final class CloudInitJinja {
       Pattern.compile("\\bis\\s+(?:not\\s+)?([A-Za-z_][A-Za-z_0-9]*)?");
   private static final Pattern CALL =
       Pattern.compile("([.|]\\s*)?\\b([A-Za-z_][A-Za-z_0-9]*)\\s*\\(");
+
+  /**
+   * A call of whatever a subscript, a parenthesis or a literal yields ({@code x['upper']()}, {@code
+   * (x)()}, {@code ''()}): CALL sees only a name before "(", and Jinjava's expression language runs
+   * such a call as a Java method call (String.repeat included: unbounded memory and time outside
+   * the step limit), where Jinja2 fails on most of them. String literals are masked to {@code ''}
+   * first, so a quote here is the end of one.
+   */
+  private static final Pattern CALL_ON_VALUE = Pattern.compile("[\\])'\"}]\\s*\\(");
+
   private static final Pattern MACRO =
       Pattern.compile("\\{%-?\\s*macro\\s+([A-Za-z_][A-Za-z_0-9]*)");
   private static final Set<String> FILTERS =
@@ -286,6 +296,9 @@ final class CloudInitJinja {
       if (!"defined".equals(t.group(1)) && !"undefined".equals(t.group(1))) {
         throw refuse(where, "the test 'is " + t.group(1) + "'");
       }
+    }
+    if (CALL_ON_VALUE.matcher(code).find()) {
+      throw refuse(where, "a call of a subscript or an expression's value (not a named function)");
     }
     Matcher c = CALL.matcher(code);
     while (c.find()) {

@@ -31,6 +31,13 @@ public record FleetSpec(String group, String kvPrefix, Optional<Path> tokenFile)
   }
 
   /**
+   * Everything of one group in the KV store (fleet/FleetKeys: spec/, revisions/, nodes/, lock/).
+   */
+  public static String groupRoot(String kvPrefix, String group) {
+    return kvPrefix + "groups/" + group + "/";
+  }
+
+  /**
    * This group as one entry of a server's {@code security.fleet_groups}: the group name, with the
    * KV prefix in front when it is not the default ({@code apps/dashboard}: prefix {@code apps/}).
    */

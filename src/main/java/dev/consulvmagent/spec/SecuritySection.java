@@ -93,6 +93,24 @@ final class SecuritySection {
                               + " twice: its watchers' role (consul-vm-agent-fleet-"
                               + f.group()
                               + ") can hold one KV prefix");
+                  // a group whose keys lie under another's: that group's watchers (nodes/ and
+                  // lock/ write) could write its desired spec, i.e. push to its machines
+                  String root = FleetSpec.groupRoot(f.kvPrefix(), f.group());
+                  for (FleetSpec o : fleetGroups) {
+                    String other = FleetSpec.groupRoot(o.kvPrefix(), o.group());
+                    if (root.startsWith(other) || other.startsWith(root))
+                      throw x.error(
+                          "keeps group "
+                              + f.group()
+                              + "'s keys ("
+                              + root
+                              + ") and group "
+                              + o.group()
+                              + "'s ("
+                              + other
+                              + ") one under the other: one group's watchers could write the"
+                              + " other's rollout; give them separate KV prefixes");
+                  }
                   fleetGroups.add(f);
                 });
         });

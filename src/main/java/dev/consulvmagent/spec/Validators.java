@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /** Checks on single values shared by the config and the service-config readers. */
@@ -273,6 +274,7 @@ public final class Validators {
    * characters, so a message never echoes a megabyte or moves the cursor of a terminal.
    */
   public static String quote(String s) {
+    if (HIDE_VALUES.get()) return HIDDEN;
     StringBuilder b = new StringBuilder("'");
     int n = 0;
     for (int i = 0; i < s.length() && n < 60; n++) {
@@ -286,6 +288,25 @@ public final class Validators {
       return b.toString();
     }
     return b.append('\'').toString();
+  }
+
+  private static final ThreadLocal<Boolean> HIDE_VALUES = ThreadLocal.withInitial(() -> false);
+  static final String HIDDEN =
+      "(a value not shown: the config was rendered with secret instance data)";
+
+  /**
+   * Runs a parse whose errors quote no value ({@link #quote}): a config rendered from a Jinja part
+   * with /run/cloud-init/instance-data-sensitive.json may carry its secrets in any field, and an
+   * error goes to the terminal, cloud-init's output log and last-run.json.
+   */
+  public static <T> T withValuesHidden(Supplier<T> parse) {
+    boolean was = HIDE_VALUES.get();
+    HIDE_VALUES.set(true);
+    try {
+      return parse.get();
+    } finally {
+      HIDE_VALUES.set(was);
+    }
   }
 
   /** A one-line text value that may reach a unit, an environment file or a command line. */

@@ -96,13 +96,14 @@ public final class SystemdNotifier implements Notifier {
   /**
    * A blocking start; when it fails, the error carries the unit's last journal lines, so the
    * operator (and a CI log) sees why instead of only systemctl's "see journalctl" pointer. Only for
-   * our own units and Consul's (consul*.service), whose output we know holds no secret; an
-   * application's unit may log anything, so its journal is not copied.
+   * our own units and Consul's ({@link UnitNames#journalIsOurs}, exact names), whose output we know
+   * holds no secret; an application's unit may log anything, so its journal is not copied (the
+   * error may end up in a fleet report other machines read).
    */
   private void start(String unit) {
     ExecResult r = host.run(List.of("systemctl", "start", unit), TIMEOUT);
     if (r.ok()) return;
-    if (!unit.startsWith("consul")) r.check();
+    if (!UnitNames.journalIsOurs(unit)) r.check();
     ExecResult j =
         host.run(
             List.of("journalctl", "-b", "--no-pager", "-o", "cat", "-n", "12", "-u", unit),

@@ -26,20 +26,15 @@ import dev.consulvmagent.fleet.Slots;
 import dev.consulvmagent.host.FileStat;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.secure.ClientMesh;
-import dev.consulvmagent.secure.MeshDir;
 import dev.consulvmagent.secure.SecurityPosture;
 import dev.consulvmagent.secure.ServerBootstrap;
-import dev.consulvmagent.secure.UserDataSecurity;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.Secret;
-import dev.consulvmagent.spec.SpecLoader;
-import dev.consulvmagent.spec.UserData;
 import dev.consulvmagent.testing.RealConsul;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -57,31 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FleetTokenRealTest {
   @TempDir Path tmp;
-  final List<String> reported = new ArrayList<>();
-
-  static AgentSpec render(MeshDir mesh, String machine, String yaml, List<String> fleetGroups) {
-    UserDataSecurity.Rendered r =
-        UserDataSecurity.render(
-            SecureApplyRealTest.template(yaml),
-            mesh,
-            new UserDataSecurity.Request(
-                machine,
-                Optional.empty(),
-                Duration.ofHours(1),
-                SecureApplyRealTest.PATH,
-                Instant.now(),
-                List.of(),
-                fleetGroups));
-    return new SpecLoader().parse(UserData.extract(r.userData(), SecureApplyRealTest.PATH));
-  }
-
-  static String client(String node, String fleet) {
-    return "consul:\n  version: \"1.8.7\"\n  role: client\n  datacenter: dc1\n  node_name: "
-        + node
-        + "\n  bind_addr: 127.0.0.1\n  retry_join: [127.0.0.1]\n"
-        + "envoy:\n  version: \"1.14.5\"\n"
-        + fleet;
-  }
 
   static Outcome.Status outcome(RunResult r, String key) {
     return r.outcomes().stream()
@@ -97,65 +67,18 @@ class FleetTokenRealTest {
 
   @Test
   void aFleetClient_logsInForItsGroupRole_thatCannotPushNorTouchAnotherGroup() throws Exception {
-    RealConsul.require();
-    SecureApplyRealTest render = new SecureApplyRealTest();
-    render.tmp = tmp;
-    render.reported.clear();
-    Path meshDir = tmp.resolve("mesh");
-    MeshDir.init(
-        meshDir,
-        "dc1",
-        "consul",
-        List.of(MeshDir.ServerName.parse("srv=127.0.0.1")),
-        Instant.now());
-    MeshDir mesh = MeshDir.open(meshDir);
-    AgentSpec srv =
-        render(
-            mesh,
-            "srv",
-            "consul:\n  version: \"1.8.7\"\n  role: server\n  datacenter: dc1\n"
-                + "  node_name: srv\n  bind_addr: 127.0.0.1\n  bootstrap_expect: 1\n  ui: false\n"
-                + "envoy:\n  version: \"1.14.5\"\n",
-            List.of("dashboard", "web"));
+    RenderedMesh render = RenderedMesh.init(tmp);
+    AgentSpec srv = render.server(List.of(), List.of("dashboard", "web"));
     assertThat(srv.security().fleetGroups()).hasSize(2);
     AgentSpec dash =
-        render(mesh, "dash-1", client("dash-1", "fleet:\n  group: dashboard\n"), List.of());
-    AgentSpec plain = render(mesh, "plain-1", client("plain-1", ""), List.of());
-    List<String> secrets = new ArrayList<>();
-    secrets.add(srv.security().managementToken().orElseThrow().value());
-    secrets.add(srv.security().serverAgentToken().orElseThrow().value());
-    secrets.add(srv.security().gossipKey().orElseThrow().value());
-    secrets.add(dash.security().introToken().orElseThrow().value());
-    secrets.add(plain.security().introToken().orElseThrow().value());
+        render.client("dash-1", RenderedMesh.clientYaml("dash-1", "fleet:\n  group: dashboard\n"));
+    AgentSpec plain = render.client("plain-1", RenderedMesh.clientYaml("plain-1", ""));
 
-    try (RealConsul server =
-            RealConsul.named(
-                tmp.resolve("srv"),
-                "srv",
-                List.of("-server"),
-                render.config(srv, tmp.resolve("srv-files"), null));
-        RealConsul c1 =
-            RealConsul.named(
-                tmp.resolve("dash-1"),
-                "dash-1",
-                List.of("-retry-join=127.0.0.1:" + server.ports().serfLan()),
-                render.config(dash, tmp.resolve("dash-files"), server))) {
-      server.awaitLeader();
+    try (RealConsul server = render.startServer(srv);
+        RealConsul c1 = render.startClient("dash-1", dash, server)) {
+      AclApi admin = RenderedMesh.awaitAcls(srv, server);
       Secret mgmt = srv.security().managementToken().get();
-      AclApi admin = new AclApi(SecureMesh.local(server.httpAddr(), Optional.of(mgmt)));
-      server.waitUntil(
-          "ACLs bootstrapped from the rendered token",
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              return admin.tokenSelf(mgmt).isPresent();
-            } catch (RuntimeException e) {
-              return false;
-            }
-          });
-      Host srvRoot = render.root("srv-root");
-      RunResult boot = render.clusterStep(srv, srvRoot, server);
-      assertThat(boot.failed()).as(boot.error()).isFalse();
+      Host srvRoot = render.applied("srv-root", srv, server);
       assertThat(admin.policyByName("consul-vm-agent-fleet-dashboard-watch").orElseThrow().rules())
           .contains("consul-vm-agent/groups/dashboard/")
           .doesNotContain("groups/web");
@@ -173,7 +96,7 @@ class FleetTokenRealTest {
       assertThat(st.uid()).isEqualTo(dashRoot.users().uid("root").orElseThrow());
       Secret token =
           new Secret(new String(dashRoot.fs().read(file), StandardCharsets.UTF_8).strip());
-      secrets.add(token.value());
+      render.secrets.add(token.value());
       AclApi.Token t = admin.tokenSelf(token).orElseThrow();
       assertThat(t.roles()).containsExactly("consul-vm-agent-fleet-dashboard");
       assertThat(t.policies()).isEmpty();
@@ -279,7 +202,7 @@ class FleetTokenRealTest {
               plainRoot,
               n -> List.of(),
               Instant.now());
-      reported.add(String.valueOf(refused.error()));
+      render.reported.add(String.valueOf(refused.error()));
       assertThat(refused.failed()).isTrue();
       assertThat(refused.error()).contains("fleet watcher token").contains("fleet_groups");
       assertThat(plainRoot.fs().stat(file)).isEmpty();
@@ -288,7 +211,7 @@ class FleetTokenRealTest {
       SecurityPosture.Item item =
           SecurityPosture.fleetToken(
               dashRoot, new AclApi(SecureMesh.local(c1.httpAddr(), Optional.empty())), "dashboard");
-      reported.add(item.toString());
+      render.reported.add(item.toString());
       assertThat(item.level()).as(item.toString()).isEqualTo(SecurityPosture.Level.OK);
       assertThat(item.detail()).contains("consul-vm-agent-fleet-dashboard");
       RunResult again = render.clusterStep(dash, dashRoot, c1);
@@ -312,10 +235,9 @@ class FleetTokenRealTest {
       RunResult healed = render.clusterStep(dash, dashRoot, c1);
       assertThat(healed.failed()).as(healed.error()).isFalse();
       assertThat(outcome(healed, key)).isEqualTo(Outcome.Status.CHANGED);
-      secrets.add(new String(dashRoot.fs().read(file), StandardCharsets.UTF_8).strip());
+      render.secrets.add(new String(dashRoot.fs().read(file), StandardCharsets.UTF_8).strip());
 
-      String all = String.join("\n", reported) + "\n" + String.join("\n", render.reported);
-      for (String s : secrets) assertThat(all).doesNotContain(s);
+      render.assertNoSecretReported();
     }
   }
 }

@@ -11,7 +11,6 @@ import dev.consulvmagent.consul.PostureApi;
 import dev.consulvmagent.engine.Engine;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Outcome;
-import dev.consulvmagent.engine.Planned;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.FileStat;
@@ -19,7 +18,6 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.secure.ClientMesh;
-import dev.consulvmagent.secure.MeshDir;
 import dev.consulvmagent.secure.SecurityPosture;
 import dev.consulvmagent.secure.ServerBootstrap;
 import dev.consulvmagent.spec.AgentSpec;
@@ -33,7 +31,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -43,29 +40,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 19, Consul DNS on secure clients, on REAL Consul 1.8.7 with the mesh as {@code mesh init}
- * and {@code mesh user-data} make it (SecureApplyRealTest's rendering): under default deny a client
- * agent answers no *.consul name until apply's cluster step has logged in for its DNS token and the
- * host pass has put it into the secrets file as acl.tokens.default (reloaded by SIGHUP, as
- * systemd's reload of consul does). Then the other service's name answers, while a token-less
- * caller still cannot write anything.
+ * and {@code mesh user-data} make it (RenderedMesh): under default deny a client agent answers no
+ * *.consul name until apply's cluster step has logged in for its DNS token and the host pass has
+ * put it into the secrets file as acl.tokens.default (reloaded by SIGHUP, as systemd's reload of
+ * consul does). Then the other service's name answers, while a token-less caller still cannot write
+ * anything.
  */
 // root group: the service token file is chowned to group envoy (CAP_CHOWN); as any other
 // user the chown cannot happen and the token resource never converges
 @Tag("root")
 class SecureDnsRealTest {
   @TempDir Path tmp;
-  final List<String> reported = new ArrayList<>();
-
-  RunResult clusterStep(AgentSpec spec, Host host, RealConsul agent) {
-    List<Resource> rs = SecureMesh.resources(spec, host, agent.httpAddr());
-    Engine e = new Engine(EventSink.NONE);
-    List<Planned> plan = e.plan(rs, host);
-    reported.add(Json.compact(plan.stream().map(p -> p.change().toString()).toList()));
-    RunResult r = e.apply(plan, host, n -> List.of(), Instant.now());
-    reported.add(Json.compact(r.outcomes().stream().map(Object::toString).toList()));
-    reported.add(String.valueOf(r.error()));
-    return r;
-  }
+  RenderedMesh mesh;
 
   static String dnsKey() {
     return "consul:" + ClientMesh.dnsTokenKey();
@@ -121,83 +107,28 @@ class SecureDnsRealTest {
 
   @Test
   void secureClient_resolvesTheOtherService_withAReadOnlyDefaultToken() throws Exception {
-    RealConsul.require();
-    SecureApplyRealTest render = new SecureApplyRealTest();
-    render.tmp = tmp;
-    Path meshDir = tmp.resolve("mesh");
-    MeshDir.init(
-        meshDir,
-        "dc1",
-        "consul",
-        List.of(MeshDir.ServerName.parse("srv=127.0.0.1")),
-        Instant.now());
-    MeshDir mesh = MeshDir.open(meshDir);
-    AgentSpec srv =
-        SecureApplyRealTest.rendered(
-            mesh,
-            "srv",
-            "consul:\n  version: \"1.8.7\"\n  role: server\n  datacenter: dc1\n"
-                + "  node_name: srv\n  bind_addr: 127.0.0.1\n  bootstrap_expect: 1\n  ui: false\n"
-                + "envoy:\n  version: \"1.14.5\"\n",
-            List.of("counting", "dashboard"));
+    mesh = RenderedMesh.init(tmp);
+    AgentSpec srv = mesh.server(List.of("counting", "dashboard"), List.of());
     AgentSpec counting =
-        SecureApplyRealTest.rendered(
-            mesh, "counting", SecureApplyRealTest.client("counting", "counting", 9003, ""));
+        mesh.client("counting", SecureApplyRealTest.client("counting", "counting", 9003, ""));
     AgentSpec dashboard =
-        SecureApplyRealTest.rendered(
-            mesh, "dashboard", SecureApplyRealTest.client("dashboard", "dashboard", 9002, ""));
-    List<String> secrets = new ArrayList<>();
-    secrets.add(srv.security().managementToken().orElseThrow().value());
-    secrets.add(srv.security().serverAgentToken().orElseThrow().value());
-    secrets.add(srv.security().gossipKey().orElseThrow().value());
-    secrets.add(counting.security().introToken().orElseThrow().value());
-    secrets.add(dashboard.security().introToken().orElseThrow().value());
+        mesh.client("dashboard", SecureApplyRealTest.client("dashboard", "dashboard", 9002, ""));
 
-    try (RealConsul server =
-            RealConsul.named(
-                tmp.resolve("srv"),
-                "srv",
-                List.of("-server"),
-                render.config(srv, tmp.resolve("srv-files"), null));
-        RealConsul c1 =
-            RealConsul.named(
-                tmp.resolve("counting"),
-                "counting",
-                List.of("-retry-join=127.0.0.1:" + server.ports().serfLan()),
-                render.config(counting, tmp.resolve("counting-files"), server));
-        RealConsul c2 =
-            RealConsul.named(
-                tmp.resolve("dashboard"),
-                "dashboard",
-                List.of("-retry-join=127.0.0.1:" + server.ports().serfLan()),
-                render.config(dashboard, tmp.resolve("dashboard-files"), server))) {
-      server.awaitLeader();
+    try (RealConsul server = mesh.startServer(srv);
+        RealConsul c1 = mesh.startClient("counting", counting, server);
+        RealConsul c2 = mesh.startClient("dashboard", dashboard, server)) {
+      AclApi admin = RenderedMesh.awaitAcls(srv, server);
       Secret mgmt = srv.security().managementToken().get();
-      AclApi admin = new AclApi(SecureMesh.local(server.httpAddr(), Optional.of(mgmt)));
-      server.waitUntil(
-          "ACLs bootstrapped from the rendered token",
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              return admin.tokenSelf(mgmt).isPresent();
-            } catch (RuntimeException e) {
-              return false;
-            }
-          });
-      RunResult boot = clusterStep(srv, render.root("srv-root"), server);
-      assertThat(boot.failed()).as(boot.error()).isFalse();
+      mesh.applied("srv-root", srv, server);
       assertThat(admin.policyByName(ServerBootstrap.DNS_POLICY).orElseThrow().rules())
           .doesNotContain("write")
           .contains("node_prefix \"\"", "service_prefix \"\"");
 
+      Host dashboardRoot = mesh.applied("dashboard-root", dashboard, c2);
       c1.awaitLeader();
-      c2.awaitLeader();
-      Host countingRoot = render.root("counting-root");
-      Host dashboardRoot = render.root("dashboard-root");
-      RunResult d = clusterStep(dashboard, dashboardRoot, c2);
-      assertThat(d.failed()).as(d.error()).isFalse();
+      Host countingRoot = mesh.root("counting-root");
       Instant t0 = Instant.now();
-      RunResult c = clusterStep(counting, countingRoot, c1);
+      RunResult c = mesh.clusterStep(counting, countingRoot, c1);
       assertThat(c.failed()).as(c.error()).isFalse();
       System.err.println(
           "secure client cluster step (service login, intentions, DNS login): "
@@ -214,7 +145,7 @@ class SecureDnsRealTest {
       Secret dashDns = read(dashboardRoot, dnsFile);
       Secret countingSvc = read(countingRoot, "/etc/consul.d/tokens/counting.token");
       Secret dashboardSvc = read(dashboardRoot, "/etc/consul.d/tokens/dashboard.token");
-      secrets.addAll(
+      mesh.secrets.addAll(
           List.of(dnsToken.value(), dashDns.value(), countingSvc.value(), dashboardSvc.value()));
       AclApi.Token t = admin.tokenSelf(dnsToken).orElseThrow();
       assertThat(t.roles()).containsExactly(ServerBootstrap.DNS_ROLE);
@@ -326,7 +257,7 @@ class SecureDnsRealTest {
                       List.of()))
               .secret()
               .orElseThrow();
-      secrets.add(servicesOnly.value());
+      mesh.secrets.add(servicesOnly.value());
       ConsulHttp narrow = SecureMesh.local(server.httpAddr(), Optional.of(servicesOnly));
       assertThat(
               narrow.exchange("GET", "/v1/health/service/dashboard", null, ConsulQuery.NONE).body())
@@ -338,7 +269,7 @@ class SecureDnsRealTest {
           .contains("\"Service\":\"dashboard\"");
 
       // a re-run changes nothing and keeps the token
-      RunResult again = clusterStep(counting, countingRoot, c1);
+      RunResult again = mesh.clusterStep(counting, countingRoot, c1);
       assertThat(again.failed()).as(again.error()).isFalse();
       assertThat(dnsOutcome(again)).isEqualTo(Outcome.Status.UNCHANGED);
       assertThat(read(countingRoot, dnsFile)).isEqualTo(dnsToken);
@@ -347,11 +278,11 @@ class SecureDnsRealTest {
       admin.deleteToken(t.accessorId());
       assertThat(postureDns(countingRoot, c1).level()).isEqualTo(SecurityPosture.Level.FAIL);
       assertThat(postureDns(countingRoot, c1).detail()).contains("deleted?");
-      RunResult healed = clusterStep(counting, countingRoot, c1);
+      RunResult healed = mesh.clusterStep(counting, countingRoot, c1);
       assertThat(healed.failed()).as(healed.error()).isFalse();
       assertThat(dnsOutcome(healed)).isEqualTo(Outcome.Status.CHANGED);
       Secret fresh = read(countingRoot, dnsFile);
-      secrets.add(fresh.value());
+      mesh.secrets.add(fresh.value());
       assertThat(fresh).isNotEqualTo(dnsToken);
       assertThat(postureDns(countingRoot, c1).level()).isEqualTo(SecurityPosture.Level.OK);
 
@@ -366,14 +297,13 @@ class SecureDnsRealTest {
       RunResult stuck =
           e.apply(
               e.plan(List.of(noJwt), countingRoot), countingRoot, n -> List.of(), Instant.now());
-      reported.add(String.valueOf(stuck.error()));
+      mesh.reported.add(String.valueOf(stuck.error()));
       assertThat(stuck.failed()).isTrue();
       assertThat(stuck.error())
           .contains("DNS")
           .contains("mesh user-data")
           .contains("security.intro_token");
-      String all = String.join("\n", reported);
-      for (String s : secrets) assertThat(all).doesNotContain(s);
+      mesh.assertNoSecretReported();
     }
   }
 
@@ -386,7 +316,7 @@ class SecureDnsRealTest {
             false,
             List.of("127.0.0.1"),
             "counting");
-    reported.add(check.toString());
+    mesh.reported.add(check.toString());
     return check;
   }
 
@@ -406,7 +336,7 @@ class SecureDnsRealTest {
             new AclApi(SecureMesh.local(agent.httpAddr(), Optional.empty())),
             new PostureApi(SecureMesh.local(agent.httpAddr(), Optional.empty())),
             t -> new IntentionApi(SecureMesh.local(agent.httpAddr(), Optional.of(t))));
-    reported.add(items.toString());
+    mesh.reported.add(items.toString());
     return items.stream().filter(i -> i.name().equals("DNS token")).findFirst().orElseThrow();
   }
 }

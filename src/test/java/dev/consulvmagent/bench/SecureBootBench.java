@@ -15,7 +15,6 @@ import dev.consulvmagent.secure.ServerSecurity;
 import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.RecordingHost;
-import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.SecureCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,34 +41,12 @@ public final class SecureBootBench {
     Path tmp = Files.createTempDirectory("cva-secure-bench");
     SecureCluster mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
-    try (RealConsul server =
-        RealConsul.named(
-            tmp.resolve("srv"),
-            "server-a",
-            List.of("-server", "-bootstrap-expect=1"),
-            mesh.server(agent, 1))) {
+    try (RealConsul server = mesh.startServer(tmp.resolve("srv"), "server-a", agent)) {
       AclApi admin = new AclApi(SecureCluster.http(server, mesh.management));
-      server.awaitLeader();
-      server.waitUntil(
-          "ACLs bootstrapped",
-          Duration.ofSeconds(60),
-          () -> {
-            try {
-              return admin.tokenSelf(mesh.management).isPresent();
-            } catch (RuntimeException e) {
-              return false;
-            }
-          });
+      SecureCluster.awaitAcls(server, admin, mesh.management);
       Engine engine = new Engine(EventSink.NONE);
-      ServerSecurity sec =
-          new ServerSecurity(
-              "server-a",
-              SecureCluster.DC,
-              mesh.management,
-              agent,
-              mesh.publicKeyPem(),
-              List.of("counting"));
-      Host serverRoot = root(tmp.resolve("server-root"));
+      ServerSecurity sec = mesh.serverSecurity("server-a", agent, List.of("counting"));
+      Host serverRoot = RecordingHost.withoutProcesses(tmp.resolve("server-root"));
       RunResult boot =
           engine.apply(
               engine.plan(ServerBootstrap.resources(sec, admin), serverRoot),
@@ -109,7 +86,7 @@ public final class SecureBootBench {
   static long run(
       Engine engine, Path root, ClientSecurity c, AclApi acl, RealConsul client, boolean dns)
       throws Exception {
-    Host host = root(root);
+    Host host = RecordingHost.withoutProcesses(root);
     List<Resource> rs =
         new ArrayList<>(
             ClientMesh.resources(c, acl, t -> new IntentionApi(SecureCluster.http(client, t))));
@@ -120,15 +97,6 @@ public final class SecureBootBench {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     if (r.failed()) throw new IllegalStateException("cluster step: " + r.error());
     return ms;
-  }
-
-  static Host root(Path root) throws Exception {
-    Roots.withUsers(root);
-    return new RecordingHost(
-        root,
-        (argv, timeout, stdin) -> {
-          throw new IllegalStateException("no process expected: " + argv);
-        });
   }
 
   static long median(List<Long> xs) {

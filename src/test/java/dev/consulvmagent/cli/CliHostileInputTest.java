@@ -146,6 +146,21 @@ class CliHostileInputTest {
     r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).doesNotContain("SLF4J");
+    // a value of the sensitive file the config refuses: named, never quoted (a review found the
+    // error quoting it to the terminal, cloud-init's log and last-run.json)
+    Files.writeString(data, "{\"v1\": {\"local_hostname\": \"SUPER secret\"}}");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+    assertThat(r.err()).contains("consul.node_name").contains("not shown").doesNotContain("SUPER");
+    // the same from the redacted instance-data.json (what a reader without root gets): quoted
+    Files.delete(data);
+    Path open =
+        Files.writeString(
+            run.resolve("instance-data.json"), "{\"v1\": {\"local_hostname\": \"SUPER secret\"}}");
+    r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.INVALID_CONFIG.code());
+    assertThat(r.err()).contains("consul.node_name").contains("SUPER secret");
+    Files.delete(open);
     // malformed, with a secret: exit 3 without the secret
     Files.writeString(data, "{\"v1\": {\"token\": s3cr3t-value");
     r = runSmallJvm("validate", "--root", root.toString(), "--user-data", ud.toString());

@@ -8,6 +8,7 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Notification;
 import dev.consulvmagent.engine.Resource;
 import dev.consulvmagent.host.Host;
+import dev.consulvmagent.render.Units;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecLoader;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,7 @@ class ServiceModuleStartTest {
       "consul: {role: client, retry_join: [192.0.2.10]}\n"
           + "service: {name: counting, port: 9003}\n";
 
-  private List<Notification> envoyLink(CatalogMode mode) {
+  private List<Resource> resources(CatalogMode mode) {
     AgentSpec spec = new SpecLoader().parse(COUNTING.getBytes(StandardCharsets.UTF_8));
     Host host = Host.forRoot(root, false);
     Context ctx =
@@ -39,7 +40,11 @@ class ServiceModuleStartTest {
             Installer.lazy(EventSink.NONE),
             Optional.empty(),
             host.readOnly());
-    for (Resource r : ServiceModule.resources(spec, ctx, mode)) {
+    return ServiceModule.resources(spec, ctx, mode);
+  }
+
+  private List<Notification> envoyLink(CatalogMode mode) {
+    for (Resource r : resources(mode)) {
       if (r.path()
           .equals(
               Optional.of("/etc/systemd/system/multi-user.target.wants/envoy@counting.service")))
@@ -57,5 +62,25 @@ class ServiceModuleStartTest {
   @Test
   void serviceBlock_sidecarInitStartsEnvoy_notTheLink() {
     assertThat(envoyLink(CatalogMode.NORMAL)).isEmpty();
+  }
+
+  @Test
+  void seedInput_sidecarInitWaitsForEnvoysStart_byOrderingOnly() {
+    Resource dropIn =
+        resources(new CatalogMode(false, true)).stream()
+            .filter(r -> r.path().equals(Optional.of(Units.SIDECAR_INIT_AFTER_ENVOY)))
+            .findFirst()
+            .orElseThrow();
+    assertThat(dropIn.notifications(null)).containsExactly(Notification.daemonReload());
+    assertThat(Units.sidecarInitAfterEnvoy("envoy@counting.service"))
+        .endsWith("[Unit]\nAfter=envoy@counting.service\n")
+        .doesNotContain("Requires")
+        .doesNotContain("Wants");
+  }
+
+  @Test
+  void serviceBlock_noDropIn_sidecarInitStartsEnvoyItself() {
+    assertThat(resources(CatalogMode.NORMAL))
+        .noneMatch(r -> r.path().equals(Optional.of(Units.SIDECAR_INIT_AFTER_ENVOY)));
   }
 }

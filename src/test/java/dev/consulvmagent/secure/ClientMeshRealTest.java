@@ -24,7 +24,6 @@ import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.RecordingHost;
-import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.SecureCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,22 +71,10 @@ class ClientMeshRealTest {
     mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
     serverAgent = agent;
-    server =
-        RealConsul.named(
-            tmp.resolve("srv"),
-            "server-a",
-            List.of("-server", "-bootstrap-expect=1"),
-            mesh.server(agent, 1));
+    server = mesh.startServer(tmp.resolve("srv"), "server-a", agent);
     adminAcl = new AclApi(SecureCluster.http(server, mesh.management));
-    ServerBootstrapRealTest.awaitAcls(server, adminAcl, mesh.management);
-    ServerSecurity sec =
-        new ServerSecurity(
-            "server-a",
-            SecureCluster.DC,
-            mesh.management,
-            agent,
-            mesh.publicKeyPem(),
-            List.of("counting", "dashboard"));
+    SecureCluster.awaitAcls(server, adminAcl, mesh.management);
+    ServerSecurity sec = mesh.serverSecurity("server-a", agent, List.of("counting", "dashboard"));
     Host h = ServerBootstrapRealTest.host(tmp.resolve("server-root"));
     RunResult boot = ServerBootstrapRealTest.apply(new Engine(EventSink.NONE), sec, adminAcl, h);
     assertThat(boot.failed()).as(boot.error()).isFalse();
@@ -115,13 +102,7 @@ class ClientMeshRealTest {
   }
 
   static Host clientRoot(String name) throws Exception {
-    Path root = tmp.resolve(name);
-    Roots.withUsers(root);
-    return new RecordingHost(
-        root,
-        (argv, timeout, stdin) -> {
-          throw new AssertionError("no process expected: " + argv);
-        });
+    return RecordingHost.withoutProcesses(tmp.resolve(name));
   }
 
   static RunResult apply(Host host, ClientSecurity c) {

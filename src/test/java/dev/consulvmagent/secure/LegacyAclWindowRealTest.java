@@ -10,7 +10,6 @@ import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.SecureCluster;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,12 +31,7 @@ class LegacyAclWindowRealTest {
   void aFreshAgent_refusesTokensUntilItsAclsLeaveLegacyMode_andResolvesTokensSaysSo() {
     SecureCluster mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
-    try (RealConsul server =
-        RealConsul.named(
-            tmp.resolve("srv"),
-            "server-a",
-            List.of("-server", "-bootstrap-expect=1"),
-            mesh.server(agent, 1))) {
+    try (RealConsul server = mesh.startServer(tmp.resolve("srv"), "server-a", agent)) {
       ConsulHttp anon = SecureCluster.http(server, null);
       ConsulHttp admin = SecureCluster.http(server, mesh.management);
       AgentApi api = new AgentApi(anon);

@@ -8,7 +8,6 @@ import dev.consulvmagent.host.Host;
 import dev.consulvmagent.spec.Secret;
 import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.RecordingHost;
-import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.SecureCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,14 +36,9 @@ class LoginRaceRealTest {
   void aLoginInTheServersWindow_endsWithTheRulesItWasMeantToGet() throws Exception {
     SecureCluster mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
-    try (RealConsul server =
-        RealConsul.named(
-            tmp.resolve("srv"),
-            "server-a",
-            List.of("-server", "-bootstrap-expect=1"),
-            mesh.server(agent, 1))) {
+    try (RealConsul server = mesh.startServer(tmp.resolve("srv"), "server-a", agent)) {
       AclApi admin = new AclApi(SecureCluster.http(server, mesh.management));
-      ServerBootstrapRealTest.awaitAcls(server, admin, mesh.management);
+      SecureCluster.awaitAcls(server, admin, mesh.management);
       String role = ServerBootstrap.ROLE_PREFIX + "counting";
       admin.writePolicy(
           new AclApi.Policy(
@@ -63,14 +57,7 @@ class LoginRaceRealTest {
               "service",
               "${value.service}"));
 
-      Path root = tmp.resolve("client-root");
-      Roots.withUsers(root);
-      Host host =
-          new RecordingHost(
-              root,
-              (argv, timeout, stdin) -> {
-                throw new AssertionError("no process expected: " + argv);
-              });
+      Host host = RecordingHost.withoutProcesses(tmp.resolve("client-root"));
       Secret jwt = new Secret(mesh.jwt("counting-1", "counting", Duration.ofMinutes(10)));
       AclApi anon = new AclApi(SecureCluster.http(server, null));
       ServiceTokenResource svc =

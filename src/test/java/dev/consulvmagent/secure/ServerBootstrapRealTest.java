@@ -18,7 +18,6 @@ import dev.consulvmagent.testing.RealConsul;
 import dev.consulvmagent.testing.RecordingHost;
 import dev.consulvmagent.testing.SecureCluster;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,38 +43,16 @@ class ServerBootstrapRealTest {
         });
   }
 
-  static ServerSecurity security(SecureCluster mesh, String node, Secret agent) {
-    return new ServerSecurity(
-        node, SecureCluster.DC, mesh.management, agent, mesh.publicKeyPem(), List.of("counting"));
-  }
-
-  /** Waits until the leader has made the master token (it does so after the election). */
-  static void awaitAcls(RealConsul server, AclApi acl, Secret management) {
-    server.awaitLeader();
-    server.waitUntil(
-        "the management token accepted",
-        Duration.ofSeconds(30),
-        () -> {
-          try {
-            return acl.tokenSelf(management).isPresent();
-          } catch (RuntimeException e) {
-            return false;
-          }
-        });
-  }
-
   @Test
   void oneServer_planApplyRerunRecreate() throws Exception {
     SecureCluster mesh = SecureCluster.create(tmp.resolve("mesh"));
     Secret agent = new Secret(UUID.randomUUID().toString());
-    try (RealConsul server =
-        RealConsul.named(
-            tmp, "server-a", List.of("-server", "-bootstrap-expect=1"), mesh.server(agent, 1))) {
+    try (RealConsul server = mesh.startServer(tmp, "server-a", agent)) {
       ConsulHttp http = SecureCluster.http(server, mesh.management);
       AclApi acl = new AclApi(http);
-      awaitAcls(server, acl, mesh.management);
+      SecureCluster.awaitAcls(server, acl, mesh.management);
       Host host = host(tmp.resolve("root"));
-      ServerSecurity sec = security(mesh, "server-a", agent);
+      ServerSecurity sec = mesh.serverSecurity("server-a", agent, List.of("counting"));
       Engine engine = new Engine(EventSink.NONE);
 
       // plan: every object to create, the bootstrap already done; the cluster is not changed
@@ -190,13 +167,13 @@ class ServerBootstrapRealTest {
   void threeServers_applyingAtOnce_makeEachObjectOnce() throws Exception {
     SecureCluster mesh = SecureCluster.create(tmp.resolve("mesh"));
     List<RealConsul> servers = new ArrayList<>();
-    List<Secret> agents = new ArrayList<>();
+    List<ServerSecurity> secs = new ArrayList<>();
     try {
       // one agent token for all servers, as mesh init makes it: each adds its node identity
       Secret shared = new Secret(UUID.randomUUID().toString());
       for (int i = 0; i < 3; i++) {
         Secret agent = shared;
-        agents.add(agent);
+        secs.add(mesh.serverSecurity("server-" + i, agent, List.of("counting")));
         List<String> flags = new ArrayList<>(List.of("-server", "-bootstrap-expect=3"));
         if (i > 0) {
           flags.add("-retry-join=127.0.0.1:" + servers.get(0).ports().serfLan());
@@ -208,7 +185,7 @@ class ServerBootstrapRealTest {
       List<AclApi> acls = new ArrayList<>();
       for (RealConsul s : servers) {
         AclApi acl = new AclApi(SecureCluster.http(s, mesh.management));
-        awaitAcls(s, acl, mesh.management);
+        SecureCluster.awaitAcls(s, acl, mesh.management);
         acls.add(acl);
       }
       Engine engine = new Engine(EventSink.NONE);
@@ -220,7 +197,7 @@ class ServerBootstrapRealTest {
                 () ->
                     apply(
                         new Engine(EventSink.NONE),
-                        security(mesh, "server-" + n, agents.get(n)),
+                        secs.get(n),
                         acls.get(n),
                         host(tmp.resolve("root" + n)))));
       }
@@ -231,13 +208,11 @@ class ServerBootstrapRealTest {
       // a second round heals what racing writers of the shared agent token may have dropped
       // (token updates have no check-and-set in 1.8); a third finds nothing to do anywhere
       for (int i = 0; i < 3; i++) {
-        RunResult res =
-            apply(engine, security(mesh, "server-" + i, agents.get(i)), acls.get(i), host(tmp));
+        RunResult res = apply(engine, secs.get(i), acls.get(i), host(tmp));
         assertThat(res.failed()).as(res.error()).isFalse();
       }
       for (int i = 0; i < 3; i++) {
-        RunResult res =
-            apply(engine, security(mesh, "server-" + i, agents.get(i)), acls.get(i), host(tmp));
+        RunResult res = apply(engine, secs.get(i), acls.get(i), host(tmp));
         assertThat(res.changed()).as("server-" + i).isZero();
       }
       AclApi acl = acls.get(0);

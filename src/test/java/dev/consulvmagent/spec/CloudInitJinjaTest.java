@@ -149,6 +149,13 @@ class CloudInitJinjaTest {
     assertThat(refusal("{% if v1.region is nothing %}x{% endif %}")).contains("is nothing");
     assertThat(refusal("{% if foo(1) %}x{% endif %}")).contains("'foo()'");
     assertThat(refusal("{{ v1.region.upper() }}")).contains("'upper()'");
+    // a review found these ran as Java method calls (String.repeat: 100 MB from one expression)
+    assertThat(refusal("{{ v1.region['toUpperCase']() }}")).contains("a call of a subscript");
+    assertThat(refusal("{{ ('x'['repeat'](100000000))['length']() }}")).contains("a call of a");
+    assertThat(refusal("{% do 'x'['repeat'](20000000) %}")).contains("Jinja");
+    assertThat(refusal("{{ v1.region ['concat'] ('X') }}")).contains("a call of a subscript");
+    assertThat(refusal("{{ (v1.region)() }}")).contains("a call of a subscript");
+    assertThat(refusal("{{ 'r1'() }}")).contains("a call of a subscript");
     assertThat(refusal("{% set d*c = 1 %}")).contains("'{% set' spelled");
     assertThat(refusal("{% set d.c = 1 %}")).contains("'{% set' spelled");
     assertThat(refusal("{{ -v1.region }}")).contains("arithmetic");

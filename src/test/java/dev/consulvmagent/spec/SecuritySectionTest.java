@@ -111,6 +111,19 @@ class SecuritySectionTest {
     assertThatThrownBy(() -> parse(server("  fleet_groups: [dashboard, x/dashboard]\n")))
         .hasMessageContaining("security.fleet_groups[1]")
         .hasMessageContaining("twice");
+    // a group's keys under another group's nodes/ (which its watchers write): refused
+    assertThatThrownBy(
+            () -> parse(server("  fleet_groups: [a, consul-vm-agent/groups/a/nodes/b]\n")))
+        .hasMessageContaining("security.fleet_groups[1]")
+        .hasMessageContaining("one under the other");
+    assertThatThrownBy(() -> parse(server("  fleet_groups: [apps/groups/a/spec/b, apps/a]\n")))
+        .hasMessageContaining("security.fleet_groups[1]")
+        .hasMessageContaining("one under the other");
+    assertThat(
+            parse(server("  fleet_groups: [apps/a, apps/ab, apps/groups/b]\n"))
+                .security()
+                .fleetGroups())
+        .hasSize(3);
   }
 
   @Test

@@ -85,6 +85,19 @@ class SystemdNotifierStartTest {
   }
 
   @Test
+  void anApplicationNamedLikeConsul_itsJournalIsNotRead() {
+    // Validators.appName accepts consul-template and consul-exporter: a prefix is not ours
+    for (String app : List.of("consul-template.service", "consul-exporter.service")) {
+      List<List<String>> ran = new ArrayList<>();
+      SystemdNotifier n = notifier(ran, "token=hunter2\n");
+      ExecException e =
+          assertThrows(ExecException.class, () -> n.run(List.of(Notification.start(app))));
+      assertFalse(e.getMessage().contains("hunter2"));
+      assertEquals(1, ran.size(), ran.toString());
+    }
+  }
+
+  @Test
   void anEmptyJournal_leavesSystemctlsOwnWords() {
     List<List<String>> ran = new ArrayList<>();
     SystemdNotifier n = notifier(ran, "");

@@ -5,6 +5,7 @@ import dev.consulvmagent.host.ExecResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.ReadOnlyHost;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +28,16 @@ public final class RecordingHost implements Host {
   public RecordingHost(Path root, Exec answers) {
     this.fs = new HostFs(root, false);
     this.answers = answers;
+  }
+
+  /** A machine root with Roots' users on which no command may run: one that does fails. */
+  public static RecordingHost withoutProcesses(Path root) throws IOException {
+    Roots.withUsers(root);
+    return new RecordingHost(
+        root,
+        (argv, timeout, stdin) -> {
+          throw new AssertionError("no process expected: " + argv);
+        });
   }
 
   @Override

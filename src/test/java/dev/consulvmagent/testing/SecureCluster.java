@@ -1,8 +1,10 @@
 package dev.consulvmagent.testing;
 
+import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.consul.ConsulEndpoint;
 import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.render.Json;
+import dev.consulvmagent.secure.ServerSecurity;
 import dev.consulvmagent.spec.Secret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -140,6 +142,41 @@ public final class SecureCluster {
                       "claim_assertions", List.of("value.node == \"${node}\"")))));
       Files.write(cfg.resolve("server.json"), Json.render(c));
     };
+  }
+
+  /**
+   * A server's security settings in this cluster (its datacenter, management token and JWT key):
+   * node, its agent token, and the services that may keep their own intentions.
+   */
+  public ServerSecurity serverSecurity(String node, Secret agentToken, List<String> services) {
+    return new ServerSecurity(node, DC, management, agentToken, publicKeyPem(), services);
+  }
+
+  /**
+   * One server (bootstrap_expect 1) named node, in dir, with agentToken as its agent token; its
+   * ACLs are not awaited ({@link #awaitAcls}).
+   */
+  public RealConsul startServer(Path dir, String node, Secret agentToken) {
+    return RealConsul.named(
+        dir, node, List.of("-server", "-bootstrap-expect=1"), server(agentToken, 1));
+  }
+
+  /**
+   * Waits for server's leader and until it has made the management token from tokens.master (it
+   * does so after the election): from then on admin, an AclApi with that token, can work.
+   */
+  public static void awaitAcls(RealConsul server, AclApi admin, Secret management) {
+    server.awaitLeader();
+    server.waitUntil(
+        "the management token accepted",
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            return admin.tokenSelf(management).isPresent();
+          } catch (RuntimeException e) {
+            return false;
+          }
+        });
   }
 
   /** A client that joins by auto_config with the intro JWT in introFile. */
