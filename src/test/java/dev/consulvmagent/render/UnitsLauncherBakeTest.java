@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,12 +23,9 @@ class UnitsLauncherBakeTest {
 
   /** Runs the launcher with args; returns the stand-in java's calls, one line each. */
   private List<String> run(String... args) throws Exception {
-    Path bin = Files.createDirectories(tmp.resolve("bin"));
-    Path java = bin.resolve("java");
     Path log = tmp.resolve("calls");
     // the stand-in: logs its arguments, writes the class list or archive it is asked for
-    Files.writeString(
-        java,
+    String java =
         "#!/bin/sh\n"
             + "echo \"$*\" >>"
             + log
@@ -42,23 +38,9 @@ class UnitsLauncherBakeTest {
             + " ;;\n"
             + "  -XX:ArchiveClassesAtExit=*) : >\"${a#*=}\" ;;\n"
             + "esac; done\n"
-            + "case \"$*\" in *CdsClassList*) echo dev/consulvmagent/cli/Boot ;; esac\n");
-    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path jar = Files.writeString(tmp.resolve("agent.jar"), "not a jar");
-    Path launcher = tmp.resolve("launcher");
-    Files.writeString(
-        launcher,
-        Units.launcher(jar.toString())
-            .replace("cache=/var/cache/consul-vm-agent", "cache=" + tmp.resolve("cache")));
-    ProcessBuilder pb = new ProcessBuilder();
-    pb.command().add("sh");
-    pb.command().add(launcher.toString());
-    pb.command().addAll(List.of(args));
-    pb.environment().put("PATH", bin + ":/usr/bin:/bin");
-    Process p = pb.redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isZero();
+            + "case \"$*\" in *CdsClassList*) echo dev/consulvmagent/cli/Boot ;; esac\n";
+    LauncherRun.Result r = LauncherRun.run(tmp, java, Map.of(), args);
+    assertThat(r.exitCode()).as(r.output()).isZero();
     return Files.readAllLines(log, StandardCharsets.UTF_8);
   }
 

@@ -2,12 +2,10 @@ package dev.consulvmagent.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,28 +18,9 @@ class UnitsLauncherTierTest {
   @TempDir Path tmp;
 
   private String javaArgs(List<String> env, String... args) throws Exception {
-    Path bin = Files.createDirectories(tmp.resolve("bin"));
-    Path java = bin.resolve("java");
-    Files.writeString(java, "#!/bin/sh\necho \"$@\"\n");
-    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path jar = Files.writeString(tmp.resolve("agent.jar"), "not a jar");
-    Path launcher = tmp.resolve("launcher");
-    // the cache directory is the launcher's constant; point it into the temp dir
-    Files.writeString(
-        launcher,
-        Units.launcher(jar.toString())
-            .replace("cache=/var/cache/consul-vm-agent", "cache=" + tmp.resolve("cache")));
-    ProcessBuilder pb = new ProcessBuilder();
-    pb.command().add("sh");
-    pb.command().add(launcher.toString());
-    pb.command().addAll(List.of(args));
-    pb.environment().put("PATH", bin + ":/usr/bin:/bin");
-    pb.environment().remove("CONSUL_VM_AGENT_C1");
-    for (String kv : env) pb.environment().put(kv.split("=")[0], kv.split("=")[1]);
-    Process p = pb.redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-    return out;
+    Map<String, String> vars = new HashMap<>();
+    for (String kv : env) vars.put(kv.split("=")[0], kv.split("=")[1]);
+    return LauncherRun.run(tmp, "#!/bin/sh\necho \"$@\"\n", vars, args).output();
   }
 
   @Test
