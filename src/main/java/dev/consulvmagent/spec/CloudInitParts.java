@@ -466,21 +466,23 @@ final class CloudInitParts {
             if (type.startsWith("multipart/")) {
               // Python's parser splits it (a boundary) and mime4j did not: they disagree
               if (pythonBoundary(first(fields, "content-type")) != null)
-                throw new SpecException(
-                    "user-data MIME part " + entity + " (" + type + ")",
+                throw readsOtherwise(
+                    entity,
+                    type,
+                    fields,
                     "is a multipart Python's email parser (cloud-init) splits and the agent's MIME"
-                        + " reader does not (Content-Type "
-                        + Validators.quote(first(fields, "content-type"))
-                        + "); write it as multipart/mixed; boundary=\"...\"");
+                        + " reader does not",
+                    "write it as multipart/mixed; boundary=\"...\"");
               break; // no boundary: a container all the same, its text ignored
             }
             if (type.startsWith("message/"))
-              throw new SpecException(
-                  "user-data MIME part " + entity + " (" + type + ")",
+              throw readsOtherwise(
+                  entity,
+                  type,
+                  fields,
                   "is a message/rfc822 part Python's email parser (cloud-init) reads a message in"
-                      + " and the agent's MIME reader does not (Content-Type "
-                      + Validators.quote(first(fields, "content-type"))
-                      + "); put its parts in the multipart itself");
+                      + " and the agent's MIME reader does not",
+                  "put its parts in the multipart itself");
             budget.part("user-data");
             byte[] body;
             try (InputStream in = stream.getInputStream()) {
@@ -498,7 +500,7 @@ final class CloudInitParts {
             if (prepared.insertedAfterBoundary()
                 && containsDelimiterLine(body, prepared.delimiters()))
               throw new SpecException(
-                  "user-data MIME part " + entity + " (" + type + ")",
+                  where(entity, type),
                   "has a line that is a MIME boundary of this message in its text, and a part"
                       + " that starts with a line that is not a header: Python's email parser"
                       + " (cloud-init) and the agent's MIME reader may split it differently;"
@@ -747,8 +749,21 @@ final class CloudInitParts {
    * other part walk() yields; a message/rfc822 part is yielded before the parts inside it and
    * brings them again when the handlers walk it ({@link #walked}).
    */
+  /** How a refusal names a MIME entity. */
+  private static String where(int entity, String type) {
+    return "user-data MIME part " + entity + " (" + type + ")";
+  }
+
+  /** An entity the agent's MIME reader reads otherwise than Python's: refused, its type quoted. */
+  private static SpecException readsOtherwise(
+      int entity, String type, List<String[]> fields, String what, String fix) {
+    return new SpecException(
+        where(entity, type),
+        what + " (Content-Type " + Validators.quote(first(fields, "content-type")) + "); " + fix);
+  }
+
   private static Kind pythonKind(String type, List<String[]> fields, int entity) {
-    String where = "user-data MIME part " + entity + " (" + type + ")";
+    String where = where(entity, type);
     String contentType = first(fields, "content-type");
     String main = type.substring(0, type.indexOf('/'));
     if (main.equals("message")) {
