@@ -11,12 +11,15 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The bake's class list from the jar: the agent's and its HTTP client's classes, nothing else. */
+/**
+ * The bake's class list from the jar: the agent's, its HTTP client's and Jackson's classes, nothing
+ * else.
+ */
 class CdsClassListTest {
   @TempDir Path tmp;
 
   @Test
-  void listsTheAgentsAndItsHttpClientsClasses_inClassListForm() throws Exception {
+  void listsTheAgentsItsHttpClientsAndJacksonsClasses_inClassListForm() throws Exception {
     Path jar = tmp.resolve("agent.jar");
     try (OutputStream f = Files.newOutputStream(jar);
         ZipOutputStream z = new ZipOutputStream(f)) {
@@ -28,6 +31,8 @@ class CdsClassListTest {
               "dev/consulvmagent/README.txt",
               "okhttp3/OkHttpClient.class",
               "okio/Buffer.class",
+              "com/fasterxml/jackson/databind/ObjectMapper.class",
+              "com/fasterxml/jackson/core/JsonFactory.class",
               "META-INF/versions/9/module-info.class",
               "okio/module-info.class",
               "kotlin/Unit.class",
@@ -41,6 +46,8 @@ class CdsClassListTest {
             "dev/consulvmagent/cli/Boot",
             "dev/consulvmagent/render/Units$1",
             "okhttp3/OkHttpClient",
-            "okio/Buffer");
+            "okio/Buffer",
+            "com/fasterxml/jackson/databind/ObjectMapper",
+            "com/fasterxml/jackson/core/JsonFactory");
   }
 }
