@@ -20,9 +20,11 @@ import java.util.Set;
 
 /**
  * The jar's Main-Class, free of picocli: the boot-time command lines ({@link QuickArgs}: apply,
- * plan, validate with the common options) run without loading it; anything else goes to {@link
- * Main}. picocli is compiled for Java 5, so the class-data archive cannot hold it and every run
- * that touches {@link Main} (whose model types its code names) parses and verifies it anew.
+ * plan, validate with the common options, and the units' sidecar-wait, sidecar-init,
+ * redirect-traffic --service, cleanup-iptables and dns-redirect) run without loading it; anything
+ * else goes to {@link Main}. picocli is compiled for Java 5, so the class-data archive cannot hold
+ * it and every run that touches {@link Main} (whose model types its code names) parses and verifies
+ * it anew.
  */
 public final class Boot {
   private Boot() {}
@@ -45,11 +47,17 @@ public final class Boot {
       if (quick.isEmpty()) return Main.runPicocli(args, out, err);
       QuickArgs.Parsed q = quick.get();
       try {
-        return switch (q.command()) {
-          case "apply" -> ApplyCommand.run(q.common(), out, err);
-          case "plan" -> PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
-          default -> ValidateCommand.run(q.common(), out, err);
-        };
+        Object t = q.target();
+        if (t instanceof ApplyCommand) return ApplyCommand.run(q.common(), out, err);
+        if (t instanceof PlanCommand)
+          return PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
+        if (t instanceof ValidateCommand) return ValidateCommand.run(q.common(), out, err);
+        if (t instanceof SidecarWaitCommand c) return c.run(err);
+        if (t instanceof SidecarInitCommand c) return c.run(out, err);
+        if (t instanceof RedirectTrafficCommand c) return c.run(out, err);
+        if (t instanceof CleanupIptablesCommand c) return c.run(out);
+        if (t instanceof DnsRedirectCommand c) return c.run(out);
+        throw new IllegalStateException("quick-args: no runner for " + q.command());
       } catch (Exception e) {
         return handle(e, err, q.common().stacktrace);
       }

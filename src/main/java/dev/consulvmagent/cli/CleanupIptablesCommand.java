@@ -2,6 +2,7 @@ package dev.consulvmagent.cli;
 
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.TrafficRules;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,19 +30,20 @@ final class CleanupIptablesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(spec.commandLine().getOut());
+  }
+
+  /** The command itself, picocli or not ({@link Boot}: envoy@'s ExecStopPost). */
+  int run(PrintWriter out) {
     TrafficRules rules = new TrafficRules(Hosts.live());
     if (dryRun) {
-      spec.commandLine().getOut().print(rules.cleanupScript());
+      out.print(rules.cleanupScript());
     } else {
       boolean removed = rules.cleanup();
-      spec.commandLine()
-          .getOut()
-          .println(
-              removed
-                  ? "Removed traffic redirection rules"
-                  : "No traffic redirection rules to remove");
+      out.println(
+          removed ? "Removed traffic redirection rules" : "No traffic redirection rules to remove");
     }
-    spec.commandLine().getOut().flush();
+    out.flush();
     return ExitCode.OK.code();
   }
 }

@@ -30,8 +30,12 @@ final class DnsRedirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(spec.commandLine().getOut());
+  }
+
+  /** The command itself, picocli or not ({@link Boot}: consul-dns-redirect at every boot). */
+  int run(PrintWriter out) {
     TrafficRules rules = new TrafficRules(Hosts.live());
-    PrintWriter out = spec.commandLine().getOut();
     if (dryRun) {
       out.print(rules.dnsRedirectScript(remove));
     } else if (remove) {

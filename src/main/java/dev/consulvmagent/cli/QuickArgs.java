@@ -43,14 +43,24 @@ final class QuickArgs {
         switch (command) {
           case "apply" -> new ApplyCommand();
           case "plan" -> new PlanCommand();
-          default -> new ValidateCommand();
+          case "validate" -> new ValidateCommand();
+          case "sidecar-wait" -> new SidecarWaitCommand();
+          case "sidecar-init" -> new SidecarInitCommand();
+          case "redirect-traffic" -> new RedirectTrafficCommand();
+          case "cleanup-iptables" -> new CleanupIptablesCommand();
+          case "dns-redirect" -> new DnsRedirectCommand();
+          default -> null;
         };
+    if (target == null) return Optional.empty();
+    // every mixin made, as picocli makes them, whether or not one of its options is given
+    for (QuickArgsTable.Row r : rows) owner(r, target, common);
     try {
       for (QuickArgsTable.Row r : rows) {
         if (!r.defaultValue().equals(QuickArgsTable.NO_DEFAULT))
           set(r, target, common, r.defaultValue());
       }
       Set<String> seen = new HashSet<>();
+      int positional = 0;
       for (int i = 1; i < args.length; i++) {
         String name = args[i];
         String value = null;
@@ -58,9 +68,15 @@ final class QuickArgs {
         if (name.startsWith("--") && eq > 2) {
           value = name.substring(eq + 1);
           name = name.substring(0, eq);
+        } else if (!name.startsWith("-") && !name.isEmpty() && !name.startsWith("@")) {
+          // a positional parameter (sidecar-wait SERVICE): the next index, if the command has it
+          value = name;
+          name = QuickArgsTable.POSITIONAL + positional++;
         }
         QuickArgsTable.Row r = byName.get(name);
-        if (r == null || !seen.add(r.field())) return Optional.empty(); // picocli explains
+        // unknown, repeated, or an option only picocli reads: picocli explains or reads it
+        if (r == null || !QuickArgsTable.quick(r) || !seen.add(r.owner() + "." + r.field()))
+          return Optional.empty();
         if (r.arity() == 0) {
           if (value != null) return Optional.empty();
           set(r, target, common, "true");
@@ -78,9 +94,17 @@ final class QuickArgs {
           return Optional.empty(); // picocli's message lists the values
         set(r, target, common, value);
       }
+      // every positional parameter is required: without one, picocli's usage error
+      for (QuickArgsTable.Row r : rows) {
+        if (r.names().get(0).startsWith(QuickArgsTable.POSITIONAL)
+            && !seen.contains(r.owner() + "." + r.field())) return Optional.empty();
+      }
     } catch (InvalidPathException e) {
       return Optional.empty();
     }
+    // redirect-traffic without --service reads Consul's flags, whose mistakes are picocli's usage
+    // errors (RedirectTrafficCommand#flags): only the unit's form, --service NAME, is read here
+    if (target instanceof RedirectTrafficCommand rt && rt.service == null) return Optional.empty();
     return Optional.of(new Parsed(command, target, common));
   }
 
@@ -93,13 +117,37 @@ final class QuickArgs {
     return names;
   }
 
+  /**
+   * The object holding a row's field: the command, its {@link Common} options, or another mixin of
+   * the command (a field of the mixin's type, made here as picocli makes it when it is null).
+   */
+  static Object owner(QuickArgsTable.Row r, Object target, Common common) {
+    if (r.owner().equals(Common.class.getSimpleName())) return common;
+    if (r.owner().equals(target.getClass().getSimpleName())) return target;
+    for (Field m : target.getClass().getDeclaredFields()) {
+      if (!m.getType().getSimpleName().equals(r.owner())) continue;
+      try {
+        m.setAccessible(true);
+        if (m.get(target) == null) {
+          var ctor = m.getType().getDeclaredConstructor();
+          ctor.setAccessible(true);
+          m.set(target, ctor.newInstance());
+        }
+        return m.get(target);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("quick-args: cannot make " + r.owner(), e);
+      }
+    }
+    throw new IllegalStateException("quick-args table: " + r.owner() + " is not in " + target);
+  }
+
   private static boolean isOutput(String value) {
     for (Output o : Output.values()) if (o.name().equals(value)) return true;
     return false;
   }
 
   private static void set(QuickArgsTable.Row r, Object target, Common common, String value) {
-    Object owner = r.owner().equals(Common.class.getSimpleName()) ? common : target;
+    Object owner = owner(r, target, common);
     Object converted =
         switch (r.type()) {
           case "Path" -> Path.of(value);

@@ -141,6 +141,14 @@ final class RedirectTrafficCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /**
+   * The command itself, picocli or not ({@link Boot}: envoy@'s ExecStartPost, which names
+   * --service; without it, Consul's flags are read through picocli, which {@link #flags} needs).
+   */
+  int run(PrintWriter out, PrintWriter err) {
     Optional<String> bind =
         !waitReady
             ? Optional.empty()
@@ -155,11 +163,10 @@ final class RedirectTrafficCommand implements Callable<Integer> {
             dnsRedirect,
             dryRun,
             bind);
-    EventSink events = Main.sink(spec.commandLine().getErr(), null);
+    EventSink events = Boot.sink(err, null);
     RedirectTraffic traffic = new RedirectTraffic(Hosts.live(), o, events);
     RedirectTraffic.Result r =
         service != null ? traffic.forService(service) : traffic.fromFlags(flags());
-    PrintWriter out = spec.commandLine().getOut();
     switch (r.done()) {
       case PROXY_OFF ->
           out.println("transparent proxy is off for " + service + "; no redirection installed");

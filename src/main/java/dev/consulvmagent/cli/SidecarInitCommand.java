@@ -92,20 +92,23 @@ final class SidecarInitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Integer bad = usage();
+    return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /** The command itself, picocli or not ({@link Boot}: consul-sidecar-init at every boot). */
+  int run(PrintWriter out, PrintWriter err) {
+    Integer bad = usage(err);
     if (bad != null) return bad;
     SidecarInit init =
         new SidecarInit(
             Hosts.forRoot(root),
             ConsulAccess.of(Optional.ofNullable(httpAddr), Optional.empty()),
-            Main.sink(err(), null));
+            Boot.sink(err, null));
     ServiceConfig cfg = init.read(filename);
     MeshService m = cfg.mesh();
-    PrintWriter err = err();
     for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
     err.flush();
     int admin = adminPort != null ? adminPort : init.adminPort(m.name());
-    PrintWriter out = spec.commandLine().getOut();
     // only the registration and the full connect-envoy line depend on the Consul version
     boolean versioned =
         !dry || "service-registration".equals(type) || (full && "connect-envoy".equals(type));
@@ -122,16 +125,11 @@ final class SidecarInitCommand implements Callable<Integer> {
     return code;
   }
 
-  private PrintWriter err() {
-    return spec.commandLine().getErr();
-  }
-
   private static final List<String> TYPES =
       List.of("service-registration", "redirect", "connect-envoy", "envoy");
 
   /** Checked before the service config is read: a usage error wins over a config error. */
-  private Integer usage() {
-    PrintWriter err = spec.commandLine().getErr();
+  private Integer usage(PrintWriter err) {
     if (dry && type == null) {
       err.println("--dry requires --type (service-registration, redirect, connect-envoy or envoy)");
     } else if (type != null && !TYPES.contains(type)) {

@@ -3,6 +3,7 @@ package dev.consulvmagent.cli;
 import dev.consulvmagent.app.ConsulAccess;
 import dev.consulvmagent.app.Hosts;
 import dev.consulvmagent.app.Mesh;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,9 +36,13 @@ final class SidecarWaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(spec.commandLine().getErr());
+  }
+
+  /** The command itself, picocli or not ({@link Boot}: envoy@'s ExecStartPre at every boot). */
+  int run(PrintWriter err) {
     new Mesh(Hosts.live(), ConsulAccess.of(consul.flags()))
-        .sidecarWait(
-            service, Duration.ofSeconds(timeout), Main.sink(spec.commandLine().getErr(), null));
+        .sidecarWait(service, Duration.ofSeconds(timeout), Boot.sink(err, null));
     return ExitCode.OK.code();
   }
 }
