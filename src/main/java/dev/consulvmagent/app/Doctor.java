@@ -157,7 +157,7 @@ public final class Doctor {
       return;
     }
     try {
-      JsonNode r = Json.mapper().readTree(b.get());
+      JsonNode r = Json.tree(b.get());
       int code = r.path("exit_code").asInt(-1);
       String when = r.path("end").asText();
       if (code == 0)

@@ -363,7 +363,7 @@ public final class AclApi {
 
   static JsonNode parse(String body, String path) {
     try {
-      JsonNode n = Json.mapper().readTree(body);
+      JsonNode n = Json.tree(body);
       if (n == null || !n.isObject()) throw new IOException("not a JSON object");
       return n;
     } catch (IOException e) {
@@ -373,7 +373,7 @@ public final class AclApi {
 
   static Iterable<JsonNode> array(String body, String path) {
     try {
-      JsonNode n = Json.mapper().readTree(body);
+      JsonNode n = Json.tree(body);
       if (n == null || n.isNull()) return List.of();
       if (!n.isArray()) throw new IOException("not a JSON array");
       return n;

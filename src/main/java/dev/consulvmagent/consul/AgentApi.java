@@ -1,6 +1,5 @@
 package dev.consulvmagent.consul;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.spec.Secret;
@@ -244,10 +243,7 @@ public final class AgentApi {
         if (lp != 0) paths.add(lp);
       }
       Map<String, Object> config =
-          p.path("Config").isObject()
-              ? Json.mapper()
-                  .convertValue(p.path("Config"), new TypeReference<Map<String, Object>>() {})
-              : Map.of();
+          p.path("Config").isObject() ? plainMap(p.path("Config")) : Map.of();
       proxy =
           Optional.of(
               new Proxy(
@@ -266,9 +262,14 @@ public final class AgentApi {
         proxy);
   }
 
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> plainMap(JsonNode object) {
+    return (Map<String, Object>) Json.plain(object);
+  }
+
   private static JsonNode tree(String body, String path) {
     try {
-      JsonNode n = Json.mapper().readTree(body);
+      JsonNode n = Json.tree(body);
       if (n == null) throw new ConsulBadAnswerException(path, 200, "an empty answer");
       return n;
     } catch (IOException e) {

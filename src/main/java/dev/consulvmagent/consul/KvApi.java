@@ -156,7 +156,7 @@ public final class KvApi {
 
   static JsonNode tree(String body, String where) {
     try {
-      JsonNode n = Json.mapper().readTree(body);
+      JsonNode n = Json.tree(body);
       if (n == null || !n.isArray())
         throw new ConsulBadAnswerException(where, 200, "expected a JSON array");
       return n;

@@ -130,7 +130,7 @@ public final class SessionApi {
 
   private static JsonNode object(String body, String where) {
     try {
-      JsonNode n = Json.mapper().readTree(body);
+      JsonNode n = Json.tree(body);
       if (n == null || !n.isObject())
         throw new ConsulBadAnswerException(where, 200, "expected a JSON object");
       return n;

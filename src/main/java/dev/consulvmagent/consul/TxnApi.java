@@ -77,7 +77,7 @@ public final class TxnApi {
     }
     JsonNode n;
     try {
-      n = Json.mapper().readTree(raw.body());
+      n = Json.tree(raw.body());
     } catch (IOException e) {
       throw new ConsulBadAnswerException("/v1/txn", raw.code(), "not JSON");
     }

@@ -6,7 +6,11 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -44,7 +48,7 @@ public final class Json {
     static final ObjectMapper INSTANCE = new ObjectMapper();
   }
 
-  /** Databind, for tree access to API answers (status, sidecar commands). */
+  /** Databind, for building request bodies (ACL, intentions); answers are read by {@link #tree}. */
   public static ObjectMapper mapper() {
     return Mapper.INSTANCE;
   }
@@ -164,6 +168,104 @@ public final class Json {
       default:
         throw new IOException("unexpected " + t);
     }
+  }
+
+  /**
+   * A document as databind's tree, read as {@code Json.tree(json)} reads it with its defaults,
+   * without building the ObjectMapper (~25 ms of each boot command that reads an answer from
+   * Consul: class-load timeline in a booted machine, BENCHMARKS.md): no content is a MissingNode;
+   * only the first value is read (what follows it is not, as FAIL_ON_TRAILING_TOKENS is off by
+   * default); an integer is an IntNode, LongNode or BigIntegerNode by its size and a fraction a
+   * DoubleNode (databind's JsonNodeDeserializer for a text parser); a repeated key keeps its last
+   * value. The same JsonFactory limits (nesting depth, number and string lengths) apply.
+   * JsonTreeTest holds it to ObjectMapper.readTree on recorded Consul answers and random documents.
+   */
+  public static JsonNode tree(String json) throws IOException {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      return tree(p);
+    }
+  }
+
+  /** {@link #tree(String)} of bytes (UTF-8, or UTF-16/32 as detected, as ObjectMapper does). */
+  public static JsonNode tree(byte[] json) throws IOException {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      return tree(p);
+    }
+  }
+
+  private static JsonNode tree(JsonParser p) throws IOException {
+    if (p.nextToken() == null) return JsonNodeFactory.instance.missingNode();
+    return node(p);
+  }
+
+  private static JsonNode node(JsonParser p) throws IOException {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT:
+        {
+          ObjectNode o = f.objectNode();
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String k = p.currentName();
+            p.nextToken();
+            o.replace(k, node(p));
+          }
+          return o;
+        }
+      case START_ARRAY:
+        {
+          ArrayNode a = f.arrayNode();
+          while (p.nextToken() != JsonToken.END_ARRAY) a.add(node(p));
+          return a;
+        }
+      case VALUE_STRING:
+        return f.textNode(p.getText());
+      case VALUE_NUMBER_INT:
+        return switch (p.getNumberType()) {
+          case INT -> f.numberNode(p.getIntValue());
+          case LONG -> f.numberNode(p.getLongValue());
+          default -> f.numberNode(p.getBigIntegerValue());
+        };
+      case VALUE_NUMBER_FLOAT:
+        return f.numberNode(p.getDoubleValue());
+      case VALUE_TRUE:
+        return f.booleanNode(true);
+      case VALUE_FALSE:
+        return f.booleanNode(false);
+      case VALUE_NULL:
+        return f.nullNode();
+      default:
+        throw new IOException("unexpected " + t);
+    }
+  }
+
+  /**
+   * A tree as plain values, as databind's {@code convertValue(node, Map/Object)} makes them: maps
+   * (insertion order) and lists, strings, booleans, null, an Integer, Long or BigInteger by size
+   * and a Double (JsonTreeTest compares the two), without an ObjectMapper.
+   */
+  public static Object plain(JsonNode n) {
+    if (n.isObject()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      n.fields().forEachRemaining(e -> m.put(e.getKey(), plain(e.getValue())));
+      return m;
+    }
+    if (n.isArray()) {
+      List<Object> l = new ArrayList<>();
+      n.forEach(x -> l.add(plain(x)));
+      return l;
+    }
+    if (n.isTextual()) return n.textValue();
+    if (n.isBoolean()) return n.booleanValue();
+    if (n.isIntegralNumber()) {
+      BigInteger b = n.bigIntegerValue();
+      if (b.bitLength() < 32) return b.intValue();
+      if (b.bitLength() < 64) return b.longValue();
+      return b;
+    }
+    if (n.isNumber()) return n.doubleValue();
+    if (n.isNull() || n.isMissingNode()) return null;
+    throw new IllegalArgumentException("not a JSON value: " + n.getNodeType());
   }
 
   /** Flattens a JSON document to path → compact value, for field-by-field plans. */

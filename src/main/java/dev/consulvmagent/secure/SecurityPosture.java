@@ -1,6 +1,7 @@
 package dev.consulvmagent.secure;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.consulvmagent.consul.AclApi;
 import dev.consulvmagent.consul.ConsulException;
 import dev.consulvmagent.consul.IntentionApi;
@@ -339,7 +340,7 @@ public final class SecurityPosture {
   private static Optional<AgentSecurity> fromFiles(Host host, Inputs in, Optional<JsonNode> auto) {
     if (auto.isEmpty()) return Optional.empty();
     JsonNode c = auto.get().path("Config");
-    JsonNode local = json(host, in.consulConfig()).orElse(Json.mapper().createObjectNode());
+    JsonNode local = json(host, in.consulConfig()).orElseGet(JsonNodeFactory.instance::objectNode);
     return Optional.of(
         new AgentSecurity(
             !c.path("Gossip").path("Encryption").path("Key").asText("").isEmpty()
@@ -358,7 +359,7 @@ public final class SecurityPosture {
     try {
       Optional<byte[]> b = host.fs().readIfExists(path);
       if (b.isEmpty()) return Optional.empty();
-      JsonNode n = Json.mapper().readTree(b.get());
+      JsonNode n = Json.tree(b.get());
       return n != null && n.isObject() ? Optional.of(n) : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();

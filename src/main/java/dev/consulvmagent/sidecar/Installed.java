@@ -52,7 +52,7 @@ public record Installed(
         .flatMap(
             b -> {
               try {
-                JsonNode t = Json.mapper().readTree(b).path("acl").path("tokens").path("default");
+                JsonNode t = Json.tree(b).path("acl").path("tokens").path("default");
                 return Optional.ofNullable(t.isTextual() ? t.asText() : null);
               } catch (IOException e) {
                 return Optional.empty();
