@@ -117,7 +117,7 @@ public final class Json {
   public static Object parse(byte[] json) throws IOException {
     try (JsonParser p = FACTORY.createParser(json)) {
       if (p.nextToken() == null) throw new IOException("empty document");
-      Object v = read(p);
+      Object v = plain(node(p));
       if (p.nextToken() != null) throw new IOException("trailing content after the JSON value");
       return v;
     }
@@ -132,42 +132,6 @@ public final class Json {
   public static Map<String, Object> parseObject(byte[] json) throws IOException {
     if (parse(json) instanceof Map<?, ?> m) return (Map<String, Object>) m;
     throw new IOException("not a JSON object");
-  }
-
-  private static Object read(JsonParser p) throws IOException {
-    JsonToken t = p.currentToken();
-    switch (t) {
-      case START_OBJECT:
-        {
-          Map<String, Object> m = new LinkedHashMap<>();
-          while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String k = p.currentName();
-            p.nextToken();
-            m.put(k, read(p));
-          }
-          return m;
-        }
-      case START_ARRAY:
-        {
-          List<Object> l = new ArrayList<>();
-          while (p.nextToken() != JsonToken.END_ARRAY) l.add(read(p));
-          return l;
-        }
-      case VALUE_STRING:
-        return p.getText();
-      case VALUE_NUMBER_INT:
-        return p.getNumberValue();
-      case VALUE_NUMBER_FLOAT:
-        return p.getDoubleValue();
-      case VALUE_TRUE:
-        return Boolean.TRUE;
-      case VALUE_FALSE:
-        return Boolean.FALSE;
-      case VALUE_NULL:
-        return null;
-      default:
-        throw new IOException("unexpected " + t);
-    }
   }
 
   /**
