@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -17,8 +18,11 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -162,26 +166,46 @@ public final class Json {
     return node(p);
   }
 
+  /**
+   * The value at the parser's current token. Iterative, as databind's own JsonNodeDeserializer is
+   * (its ContainerStack): the parser allows 1000 levels and the agent's JVMs have 512 KiB stacks.
+   */
   private static JsonNode node(JsonParser p) throws IOException {
-    JsonNodeFactory f = JsonNodeFactory.instance;
     JsonToken t = p.currentToken();
+    if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) return scalar(p, t);
+    ContainerNode<?> root = container(t);
+    Deque<ContainerNode<?>> open = new ArrayDeque<>();
+    open.push(root);
+    while (!open.isEmpty()) {
+      JsonToken n = p.nextToken(); // the parser itself refuses an end of input inside a container
+      if (n == JsonToken.END_OBJECT || n == JsonToken.END_ARRAY) {
+        open.pop();
+        continue;
+      }
+      ContainerNode<?> top = open.peek();
+      String name = null;
+      if (top.isObject()) { // a field name, then its value
+        name = p.currentName();
+        n = p.nextToken();
+      }
+      JsonNode v =
+          n == JsonToken.START_OBJECT || n == JsonToken.START_ARRAY ? container(n) : scalar(p, n);
+      if (top instanceof ObjectNode o) o.replace(name, v);
+      else ((ArrayNode) top).add(v);
+      if (v instanceof ContainerNode<?> c) open.push(c);
+    }
+    return root;
+  }
+
+  private static ContainerNode<?> container(JsonToken t) {
+    return t == JsonToken.START_OBJECT
+        ? JsonNodeFactory.instance.objectNode()
+        : JsonNodeFactory.instance.arrayNode();
+  }
+
+  private static JsonNode scalar(JsonParser p, JsonToken t) throws IOException {
+    JsonNodeFactory f = JsonNodeFactory.instance;
     switch (t) {
-      case START_OBJECT:
-        {
-          ObjectNode o = f.objectNode();
-          while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String k = p.currentName();
-            p.nextToken();
-            o.replace(k, node(p));
-          }
-          return o;
-        }
-      case START_ARRAY:
-        {
-          ArrayNode a = f.arrayNode();
-          while (p.nextToken() != JsonToken.END_ARRAY) a.add(node(p));
-          return a;
-        }
       case VALUE_STRING:
         return f.textNode(p.getText());
       case VALUE_NUMBER_INT:
@@ -208,17 +232,44 @@ public final class Json {
    * (insertion order) and lists, strings, booleans, null, an Integer, Long or BigInteger by size
    * and a Double (JsonTreeTest compares the two), without an ObjectMapper.
    */
-  public static Object plain(JsonNode n) {
-    if (n.isObject()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      n.fields().forEachRemaining(e -> m.put(e.getKey(), plain(e.getValue())));
-      return m;
+  public static Object plain(JsonNode root) {
+    // iterative, not recursive: the parser allows 1000 levels and the agent's JVMs have 512 KiB
+    // stacks (a recursive walk overflowed at ~950 levels after the tree's own walk; review)
+    if (!root.isContainerNode()) return scalar(root);
+    Object out = container(root);
+    Deque<Map.Entry<JsonNode, Object>> todo = new ArrayDeque<>();
+    todo.push(Map.entry(root, out));
+    while (!todo.isEmpty()) {
+      Map.Entry<JsonNode, Object> w = todo.pop();
+      if (w.getKey().isObject()) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) w.getValue();
+        for (Iterator<Map.Entry<String, JsonNode>> it = w.getKey().fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          m.put(e.getKey(), plainOrLater(e.getValue(), todo));
+        }
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Object> l = (List<Object>) w.getValue();
+        for (JsonNode x : w.getKey()) l.add(plainOrLater(x, todo));
+      }
     }
-    if (n.isArray()) {
-      List<Object> l = new ArrayList<>();
-      n.forEach(x -> l.add(plain(x)));
-      return l;
-    }
+    return out;
+  }
+
+  /** A scalar's value, or an empty container for a container, queued to be filled. */
+  private static Object plainOrLater(JsonNode n, Deque<Map.Entry<JsonNode, Object>> todo) {
+    if (!n.isContainerNode()) return scalar(n);
+    Object c = container(n);
+    todo.push(Map.entry(n, c));
+    return c;
+  }
+
+  private static Object container(JsonNode n) {
+    return n.isObject() ? new LinkedHashMap<String, Object>() : new ArrayList<Object>();
+  }
+
+  private static Object scalar(JsonNode n) {
     if (n.isTextual()) return n.textValue();
     if (n.isBoolean()) return n.booleanValue();
     if (n.isIntegralNumber()) {

@@ -127,6 +127,40 @@ class JsonTreeTest {
             "[".repeat(1001) + "]".repeat(1001))) same(s);
   }
 
+  /**
+   * The deepest documents the parser allows (1000 levels), read and made plain on a 256 KiB stack,
+   * half the launcher's -Xss512k: a recursive plain() overflowed at ~950 levels (review).
+   */
+  @Test
+  void theDeepestAllowedDocuments_fitTheAgentsStacks() throws Exception {
+    String objects = "{\"a\":".repeat(999) + "1" + "}".repeat(999);
+    String arrays = "[".repeat(999) + "1" + "]".repeat(999);
+    List<Object> out = new ArrayList<>();
+    Throwable[] failed = new Throwable[1];
+    Thread t =
+        new Thread(
+            null,
+            () -> {
+              try {
+                for (String doc : List.of(objects, arrays)) {
+                  out.add(Json.plain(Json.tree(doc)));
+                  out.add(Json.parse(doc));
+                }
+              } catch (Throwable e) {
+                failed[0] = e;
+              }
+            },
+            "small-stack",
+            256 * 1024);
+    t.start();
+    t.join();
+    assertThat(failed[0]).isNull();
+    assertThat(out).hasSize(4);
+    assertThat(out.get(0)).isEqualTo(MAPPER.convertValue(MAPPER.readTree(objects), Object.class));
+    assertThat(out.get(2)).isEqualTo(MAPPER.convertValue(MAPPER.readTree(arrays), Object.class));
+    assertThat(out.get(1)).isEqualTo(out.get(0));
+  }
+
   @Test
   void randomDocuments_readTheSame() {
     Random r = new Random(7);
