@@ -235,8 +235,8 @@ public final class Json {
   public static Object plain(JsonNode root) {
     // iterative, not recursive: the parser allows 1000 levels and the agent's JVMs have 512 KiB
     // stacks (a recursive walk overflowed at ~950 levels after the tree's own walk; review)
-    if (!root.isContainerNode()) return scalar(root);
-    Object out = container(root);
+    if (!root.isContainerNode()) return plainScalar(root);
+    Object out = emptyPlain(root);
     Deque<Map.Entry<JsonNode, Object>> todo = new ArrayDeque<>();
     todo.push(Map.entry(root, out));
     while (!todo.isEmpty()) {
@@ -259,17 +259,17 @@ public final class Json {
 
   /** A scalar's value, or an empty container for a container, queued to be filled. */
   private static Object plainOrLater(JsonNode n, Deque<Map.Entry<JsonNode, Object>> todo) {
-    if (!n.isContainerNode()) return scalar(n);
-    Object c = container(n);
+    if (!n.isContainerNode()) return plainScalar(n);
+    Object c = emptyPlain(n);
     todo.push(Map.entry(n, c));
     return c;
   }
 
-  private static Object container(JsonNode n) {
+  private static Object emptyPlain(JsonNode n) {
     return n.isObject() ? new LinkedHashMap<String, Object>() : new ArrayList<Object>();
   }
 
-  private static Object scalar(JsonNode n) {
+  private static Object plainScalar(JsonNode n) {
     if (n.isTextual()) return n.textValue();
     if (n.isBoolean()) return n.booleanValue();
     if (n.isIntegralNumber()) {
