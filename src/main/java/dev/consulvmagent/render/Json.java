@@ -139,13 +139,13 @@ public final class Json {
   }
 
   /**
-   * A document as databind's tree, read as {@code Json.tree(json)} reads it with its defaults,
-   * without building the ObjectMapper (~25 ms of each boot command that reads an answer from
-   * Consul: class-load timeline in a booted machine, BENCHMARKS.md): no content is a MissingNode;
-   * only the first value is read (what follows it is not, as FAIL_ON_TRAILING_TOKENS is off by
-   * default); an integer is an IntNode, LongNode or BigIntegerNode by its size and a fraction a
-   * DoubleNode (databind's JsonNodeDeserializer for a text parser); a repeated key keeps its last
-   * value. The same JsonFactory limits (nesting depth, number and string lengths) apply.
+   * A document as databind's tree, read as {@code new ObjectMapper().readTree(json)} reads it with
+   * its defaults, without building the ObjectMapper (~25 ms of each boot command that reads an
+   * answer from Consul: class-load timeline in a booted machine, BENCHMARKS.md): no content is a
+   * MissingNode; only the first value is read (what follows it is not, as FAIL_ON_TRAILING_TOKENS
+   * is off by default); an integer is an IntNode, LongNode or BigIntegerNode by its size and a
+   * fraction a DoubleNode (databind's JsonNodeDeserializer for a text parser); a repeated key keeps
+   * its last value. The same JsonFactory limits (nesting depth, number and string lengths) apply.
    * JsonTreeTest holds it to ObjectMapper.readTree on recorded Consul answers and random documents.
    */
   public static JsonNode tree(String json) throws IOException {
