@@ -95,7 +95,23 @@ public final class Engine {
       Notifier notifier,
       Instant start,
       Consumer<List<String>> willCreate) {
+    return apply(applyPlan, host, notifier, start, willCreate, Checkpoint.NONE);
+  }
+
+  /**
+   * The same, with a checkpoint reached once every resource up to its index has converged (not
+   * after a failure).
+   */
+  public RunResult apply(
+      ApplyPlan applyPlan,
+      Host host,
+      Notifier notifier,
+      Instant start,
+      Consumer<List<String>> willCreate,
+      Checkpoint checkpoint) {
     List<Planned> plan = applyPlan.planned();
+    int checkpointAt = checkpoint.after(plan);
+    List<String> actions = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
     List<String> created = new ArrayList<>();
@@ -116,7 +132,11 @@ public final class Engine {
     } catch (RuntimeException e) {
       error = e.getMessage();
     }
-    for (Planned p : plan) {
+    if (checkpointAt < 0 && error == null) error = reach(checkpoint, queued, outcomes, actions);
+    for (int i = 0; i < plan.size(); i++) {
+      if (i > 0 && i - 1 == checkpointAt && error == null)
+        error = reach(checkpoint, queued, outcomes, actions);
+      Planned p = plan.get(i);
       Change c = p.change();
       if (error != null) {
         outcomes.add(
@@ -167,9 +187,10 @@ public final class Engine {
             new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
+    if (checkpointAt == plan.size() - 1 && checkpointAt >= 0 && error == null)
+      error = reach(checkpoint, queued, outcomes, actions);
     for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
     created.addAll(watch.appeared());
-    List<String> actions = new ArrayList<>();
     if (!queued.isEmpty()) {
       try {
         actions.addAll(notifier.run(orderNotifications(queued)));
@@ -187,6 +208,17 @@ public final class Engine {
         error,
         created,
         removed);
+  }
+
+  /** Reaches the checkpoint; its failure is the run's (what follows is not attempted). */
+  private static String reach(
+      Checkpoint checkpoint, Set<Notification> queued, List<Outcome> outcomes, List<String> lines) {
+    try {
+      lines.addAll(checkpoint.reached(queued, outcomes));
+      return null;
+    } catch (RuntimeException e) {
+      return e.getMessage();
+    }
   }
 
   /** path and each of its parents below the root, deepest first. */
