@@ -29,13 +29,6 @@ final class SeedServiceConfig {
   }
 
   static AgentSpec with(AgentSpec spec, ServiceConfig service) {
-    return new AgentSpec(
-        spec.consul(),
-        spec.envoy(),
-        spec.app(),
-        Optional.of(service),
-        spec.dns(),
-        spec.downloads(),
-        spec.fleet());
+    return spec.withService(Optional.of(service));
   }
 }

@@ -1,5 +1,6 @@
 package dev.consulvmagent.secure;
 
+import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.ConsulSpec;
 import dev.consulvmagent.spec.FleetSpec;
@@ -101,7 +102,7 @@ public final class UserDataSecurity {
           "consul.node_name",
           "is " + node + " in the template, but --machine is " + r.machine() + "; they must match");
     }
-    Optional<String> configured = spec.service().map(s -> s.mesh().name());
+    Optional<String> configured = service(spec, template);
     if (r.service().isPresent() && !r.service().equals(configured)) {
       throw new SpecException(
           "service",
@@ -182,6 +183,21 @@ public final class UserDataSecurity {
     return new Rendered(rendered, c.role(), List.copyOf(keys));
   }
 
+  /**
+   * The template's mesh service: its agent config's service: block or, with none, the seed's
+   * service config the template writes (/srv/consul/service-config.json: a machine booted from a
+   * baked image, cloud-init/prebuilt-image/), as apply will read it there (app/SeedServiceConfig).
+   */
+  static Optional<String> service(AgentSpec spec, byte[] template) {
+    if (spec.service().isPresent()) return spec.service().map(s -> s.mesh().name());
+    Optional<byte[]> seed = UserData.extractIfListed(template, SidecarFiles.SERVICE_CONFIG);
+    try {
+      return seed.map(b -> SpecLoader.serviceConfig(b).mesh().name());
+    } catch (SpecException e) {
+      throw e.in(SidecarFiles.SERVICE_CONFIG + " (the template's write_files entry)");
+    }
+  }
+
   /** The template's agent config, valid as it is but for the section we add. */
   private static AgentSpec withoutSecurity(String agent) {
     return new SpecLoader()
@@ -201,7 +217,7 @@ public final class UserDataSecurity {
           withoutSecurity(
               new String(UserData.extract(template, configPath), StandardCharsets.UTF_8));
       if (s.consul().role() != ConsulSpec.Role.CLIENT) return Optional.empty();
-      return s.service().map(x -> x.mesh().name());
+      return service(s, template);
     } catch (SpecException e) {
       return Optional.empty();
     }

@@ -12,38 +12,12 @@ public record AgentSpec(
     DownloadsSpec downloads,
     SecuritySpec security,
     Optional<FleetSpec> fleet) {
-  /** A spec without a security or fleet block (the form before the secure mesh and fleets). */
-  public AgentSpec(
-      ConsulSpec consul,
-      EnvoySpec envoy,
-      Optional<AppSpec> app,
-      Optional<ServiceConfig> service,
-      DnsSpec dns,
-      DownloadsSpec downloads) {
-    this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), Optional.empty());
-  }
-
-  /** A spec without a security block. */
-  public AgentSpec(
-      ConsulSpec consul,
-      EnvoySpec envoy,
-      Optional<AppSpec> app,
-      Optional<ServiceConfig> service,
-      DnsSpec dns,
-      DownloadsSpec downloads,
-      Optional<FleetSpec> fleet) {
-    this(consul, envoy, app, service, dns, downloads, SecuritySpec.unset(), fleet);
-  }
-
-  /** A spec without a fleet block. */
-  public AgentSpec(
-      ConsulSpec consul,
-      EnvoySpec envoy,
-      Optional<AppSpec> app,
-      Optional<ServiceConfig> service,
-      DnsSpec dns,
-      DownloadsSpec downloads,
-      SecuritySpec security) {
-    this(consul, envoy, app, service, dns, downloads, security, Optional.empty());
+  /**
+   * This spec with service as its service, everything else kept (the security block above all: a
+   * copy built field by field once dropped it, and a secure machine booted from a baked image got
+   * an insecure Consul; scripts/e2e prebuilt-image-secure).
+   */
+  public AgentSpec withService(Optional<ServiceConfig> service) {
+    return new AgentSpec(consul, envoy, app, service, dns, downloads, security, fleet);
   }
 }

@@ -99,8 +99,27 @@ public final class UserData {
       String configPath,
       Accounts accounts,
       Supplier<Optional<InstanceData>> instanceData) {
+    return extract(raw, configPath, accounts, instanceData, false).orElseThrow();
+  }
+
+  /**
+   * As {@link #extract(byte[], String)}, but empty where the merged cloud-config has no write_files
+   * entry for path (the seed's /srv/consul/service-config.json in a template that has none); any
+   * other reason for cloud-init to write nothing there is still an error.
+   */
+  public static Optional<byte[]> extractIfListed(byte[] raw, String path) {
+    return extract(raw, path, null, Optional::empty, true);
+  }
+
+  private static Optional<byte[]> extract(
+      byte[] raw,
+      String configPath,
+      Accounts accounts,
+      Supplier<Optional<InstanceData>> instanceData,
+      boolean unlistedIsEmpty) {
     try {
-      return extractChecked(raw, configPath, accounts, instanceData);
+      return Optional.ofNullable(
+          extractChecked(raw, configPath, accounts, instanceData, unlistedIsEmpty));
     } catch (SpecException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -109,11 +128,13 @@ public final class UserData {
     }
   }
 
+  /** null: no write_files entry for configPath, and unlistedIsEmpty. */
   private static byte[] extractChecked(
       byte[] raw,
       String configPath,
       Accounts accounts,
-      Supplier<Optional<InstanceData>> instanceData) {
+      Supplier<Optional<InstanceData>> instanceData,
+      boolean unlistedIsEmpty) {
     if (raw.length > MAX_BYTES) throw new SpecException("user-data", "is larger than 4 MiB");
     Budget budget = new Budget();
     List<CloudInitParts.Part> parts = CloudInitParts.process(raw, budget);
@@ -164,6 +185,7 @@ public final class UserData {
     } else if (r.why() != null) {
       why = r.why();
     } else {
+      if (unlistedIsEmpty) return null;
       why = "the merged cloud-config has no write_files entry with path " + configPath;
     }
     throw new SpecException(

@@ -178,6 +178,74 @@ class MeshUserDataTest {
     assertThat(server.security().services()).containsExactly("dashboard");
   }
 
+  /**
+   * The prebuilt image's templates (cloud-init/prebuilt-image/): the service is the seed's
+   * /srv/consul/service-config.json beside the agent config, as apply reads it at boot
+   * (app/SeedServiceConfig): the client's intro JWT names it (its login gets the service identity)
+   * and the server beside them lets both manage their intentions.
+   */
+  @Test
+  void prebuiltImageTemplates_theServiceComesFromTheSeedsServiceConfig() throws Exception {
+    for (String m : List.of("counting", "dashboard")) {
+      String[] c =
+          run(
+              "mesh",
+              "user-data",
+              f.dir.toString(),
+              "--machine",
+              m,
+              "--template",
+              "cloud-init/prebuilt-image/" + m + ".yaml",
+              "-o",
+              tmp.resolve(m + "-image.yaml").toString());
+      assertThat(c[0]).as(c[2]).isEqualTo("0");
+      AgentSpec client = read(Files.readString(tmp.resolve(m + "-image.yaml")));
+      assertThat(client.service()).as("no service: block; the seed's file names it").isEmpty();
+      JWTClaimsSet claims =
+          SignedJWT.parse(client.security().introToken().orElseThrow().value()).getJWTClaimsSet();
+      assertThat(claims.getStringClaim("service")).isEqualTo(m);
+    }
+    String[] s =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            "consul-server",
+            "--template",
+            "cloud-init/prebuilt-image/consul-server.yaml",
+            "-o",
+            tmp.resolve("srv-image.yaml").toString());
+    assertThat(s[0]).as(s[2]).isEqualTo("0");
+    AgentSpec server = read(Files.readString(tmp.resolve("srv-image.yaml")));
+    assertThat(server.security().services()).containsExactly("counting", "dashboard");
+  }
+
+  @Test
+  void aTemplatesBrokenSeedServiceConfig_isRefused_namingTheFile() throws Exception {
+    Path t = tmp.resolve("counting.yaml");
+    Files.writeString(
+        t,
+        Files.readString(Path.of("cloud-init/prebuilt-image/counting.yaml"))
+            .replace(
+                "{\"name\": \"counting\", \"port\": 9003}",
+                "{\"name\": \"counting\", \"port\": \"nine\"}"));
+    String[] c =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            "counting",
+            "--template",
+            t.toString(),
+            "-o",
+            tmp.resolve("out.yaml").toString());
+    assertThat(c[0]).isEqualTo("3");
+    assertThat(c[2]).contains("/srv/consul/service-config.json (the template's write_files entry)");
+    assertThat(tmp.resolve("out.yaml")).doesNotExist();
+  }
+
   @Test
   void theTemplateOutsideTheAgentConfig_isKeptAsWritten() throws Exception {
     String template = Files.readString(Path.of("cloud-init/counting.yaml"));
