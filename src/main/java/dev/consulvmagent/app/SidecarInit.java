@@ -15,6 +15,7 @@ import dev.consulvmagent.sidecar.Installed;
 import dev.consulvmagent.sidecar.Registration;
 import dev.consulvmagent.sidecar.SeedDryRun;
 import dev.consulvmagent.sidecar.SidecarFiles;
+import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.MeshService;
 import dev.consulvmagent.spec.ServiceConfig;
 import dev.consulvmagent.systemd.SystemdNotifier;
@@ -89,14 +90,17 @@ public final class SidecarInit {
    * without it only on the live system (at {@link #endpoint}).
    */
   public String consulVersion(boolean dry, String service) {
+    SidecarVersion v = version(dry, service);
+    events.info(v.describe());
+    return v.version();
+  }
+
+  private SidecarVersion version(boolean dry, String service) {
     boolean live = host.live();
     Optional<ConsulEndpoint> at =
         consul.httpAddrGiven() || live ? Optional.of(endpoint(service)) : Optional.empty();
     boolean starting = !dry && live && new SystemdNotifier(host).isActive("consul.service");
-    SidecarVersion v =
-        SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events, host, service);
-    events.info(v.describe());
-    return v.version();
+    return SidecarVersion.resolve(at, starting ? BOOT_WAIT : Duration.ZERO, events, host, service);
   }
 
   /**
@@ -122,10 +126,41 @@ public final class SidecarInit {
   }
 
   /**
+   * How long sidecar-init waits for a run that holds the lock: on a baked image's first boot the
+   * instance apply holds it through the secure mesh's cluster step (which waits for a leader) and
+   * its second host pass. A oneshot has no start time-out by default (systemd.service(5)).
+   */
+  static final Duration LOCK_WAIT = Duration.ofMinutes(5);
+
+  /**
+   * sidecar-init itself: under the run lock, what apply wrote is read (the admin port unless given,
+   * the Consul version it rendered for, the service token) and then the registration and Envoy's
+   * settings are written. Read before the lock, a run that was still writing them was undone (seen
+   * on a secure image's first boot: sidecar-init, started with Consul, read no token and no version
+   * while the instance apply held the lock, then rewrote the registration without the token and for
+   * the default Consul version).
+   */
+  public RunResult run(ServiceConfig cfg, Optional<Integer> adminPortGiven) {
+    String name = cfg.mesh().name();
+    // a service this Consul cannot run is refused before anything is touched, the lock included
+    ConsulVersions.requireMesh(version(false, name).version(), cfg.mesh(), "service");
+    try (RunLock lock = RunLock.acquire(host, LOCK_WAIT)) {
+      return held(cfg, adminPortGiven.orElseGet(() -> adminPort(name)), consulVersion(false, name));
+    }
+  }
+
+  /**
    * Writes the registration and Envoy settings for Consul consulVersion ({@link SidecarVersion}),
    * reloads Consul when they changed, starts Envoy (on the live system).
    */
   public RunResult run(ServiceConfig cfg, int adminPort, String consulVersion) {
+    try (RunLock lock = RunLock.acquire(host, LOCK_WAIT)) {
+      return held(cfg, adminPort, consulVersion);
+    }
+  }
+
+  /** {@link #run(ServiceConfig, int, String)} with the run lock held. */
+  private RunResult held(ServiceConfig cfg, int adminPort, String consulVersion) {
     Instant start = Instant.now();
     MeshService mesh = cfg.mesh();
     List<Resource> resources =
@@ -139,25 +174,22 @@ public final class SidecarInit {
             consulVersion,
             configured(mesh.name()));
     Engine engine = new Engine(events);
-    try (RunLock lock = RunLock.acquire(host, Duration.ofSeconds(30))) {
-      List<Planned> plan = engine.plan(resources, host);
-      SystemdNotifier systemd = new SystemdNotifier(host);
-      // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
-      RunResult r =
-          engine.apply(
-              plan,
-              host,
-              ConsulReadyNotifier.live(systemd, host.live(), endpoint(mesh.name()), events),
-              start);
-      OwnershipLedger.update(host.fs(), r.created(), r.removed());
-      if (!r.failed() && mesh.connect()) {
-        String unit = UnitNames.envoy(mesh.name());
-        List<String> actions = new ArrayList<>(r.actions());
-        actions.addAll(systemd.run(List.of(Notification.start(unit))));
-        return new RunResult(
-            r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);
-      }
-      return r;
+    List<Planned> plan = engine.plan(resources, host);
+    SystemdNotifier systemd = new SystemdNotifier(host);
+    // at boot consul.service (Type=exec) may not answer yet: the reload waits for its HTTP API
+    RunResult r =
+        engine.apply(
+            plan,
+            host,
+            ConsulReadyNotifier.live(systemd, host.live(), endpoint(mesh.name()), events),
+            start);
+    OwnershipLedger.update(host.fs(), r.created(), r.removed());
+    if (!r.failed() && mesh.connect()) {
+      String unit = UnitNames.envoy(mesh.name());
+      List<String> actions = new ArrayList<>(r.actions());
+      actions.addAll(systemd.run(List.of(Notification.start(unit))));
+      return new RunResult(r.mode(), r.start(), Instant.now(), r.outcomes(), actions, false, null);
     }
+    return r;
   }
 }

@@ -108,18 +108,19 @@ final class SidecarInitCommand implements Callable<Integer> {
     MeshService m = cfg.mesh();
     for (String w : cfg.warnings()) err.println("warning: " + w); // stdout stays the seed's
     err.flush();
-    int admin = adminPort != null ? adminPort : init.adminPort(m.name());
-    // only the registration and the full connect-envoy line depend on the Consul version
-    boolean versioned =
-        !dry || "service-registration".equals(type) || (full && "connect-envoy".equals(type));
-    String version =
-        versioned ? init.consulVersion(dry, m.name()) : SpecLoader.DEFAULT_CONSUL_VERSION;
     if (dry) {
+      int admin = adminPort != null ? adminPort : init.adminPort(m.name());
+      // only the registration and the full connect-envoy line depend on the Consul version
+      boolean versioned =
+          "service-registration".equals(type) || (full && "connect-envoy".equals(type));
+      String version =
+          versioned ? init.consulVersion(dry, m.name()) : SpecLoader.DEFAULT_CONSUL_VERSION;
       out.print(init.dry(type, full, cfg, admin, version));
       out.flush();
       return ExitCode.OK.code();
     }
-    RunResult r = init.run(cfg, admin, version);
+    // what apply wrote is read under the run lock (SidecarInit#run)
+    RunResult r = init.run(cfg, Optional.ofNullable(adminPort));
     int code = r.failed() ? ExitCode.FAILED.code() : ExitCode.OK.code();
     Render.result(out, err, r, output == Output.json, false, code);
     return code;

@@ -14,6 +14,7 @@ import dev.consulvmagent.testing.Roots;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -100,5 +101,60 @@ class SidecarInitTest {
     RunResult second = init(host, ConsulAccess.NONE, new ArrayList<>()).run(cfg, 19007, "1.16.6");
     assertThat(second.failed()).isFalse();
     assertThat(second.changed()).as(second.outcomes().toString()).isZero();
+  }
+
+  /**
+   * What apply writes while it holds the run lock (a baked image's first boot: the instance apply's
+   * Envoy settings, naming the Consul version it rendered for) is what sidecar-init renders from:
+   * it reads them once it holds the lock, not before.
+   */
+  @Test
+  void run_readsWhatApplyWroteWhileItHeldTheLock() throws Exception {
+    Path root = applied();
+    Path env = root.resolve("etc/consul-vm-agent/envoy/web.env");
+    Files.delete(env);
+    // what Consul 1.8.7 can run (no transparent proxy)
+    Files.writeString(
+        root.resolve("srv/consul/service-config.json"),
+        "{\"annotations\": {\"consul.hashicorp.com/connect-service\": \"web\","
+            + " \"consul.hashicorp.com/connect-service-port\": \"8080\","
+            + " \"consul.hashicorp.com/transparent-proxy\": \"false\"}}");
+    Host host = Roots.host(root, new FakeExec());
+    List<String> said = new ArrayList<>();
+    SidecarInit init = init(host, ConsulAccess.NONE, said);
+    ServiceConfig cfg = init.read(SidecarFiles.SERVICE_CONFIG);
+    RunResult[] result = new RunResult[1];
+    RuntimeException[] failed = new RuntimeException[1];
+    Thread t;
+    try (RunLock apply = RunLock.acquire(host, Duration.ofSeconds(5))) {
+      t =
+          new Thread(
+              () -> {
+                try {
+                  result[0] = init.run(cfg, Optional.empty());
+                } catch (RuntimeException e) {
+                  failed[0] = e;
+                }
+              });
+      t.start();
+      Thread.sleep(300); // sidecar-init waits for the lock
+      assertThat(t.isAlive()).isTrue();
+      Files.writeString(
+          env,
+          "ENVOY_ADMIN_BIND=127.0.0.1:19007\nCONSUL_HTTP_ADDR=http://127.0.0.2:8500\n"
+              + "REDIRECT_FLAGS=\nMANAGED_CONSUL_VERSION=1.8.7\n");
+    }
+    t.join(10_000);
+    assertThat(failed[0]).isNull();
+    assertThat(result[0].failed()).as(String.valueOf(result[0].error())).isFalse();
+    assertThat(said)
+        .contains(
+            "rendering for Consul 1.8.7 (the one apply rendered for, in"
+                + " /etc/consul-vm-agent/envoy/web.env; no agent was asked (--root is not this"
+                + " machine))");
+    assertThat(Files.readString(env))
+        .contains("ENVOY_ADMIN_BIND=127.0.0.1:19007\n", "MANAGED_CONSUL_VERSION=1.8.7\n");
+    assertThat(Files.readString(root.resolve("etc/consul.d/service-registration.json")))
+        .doesNotContain("\"mode\"");
   }
 }
