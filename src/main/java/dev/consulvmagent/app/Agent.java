@@ -265,11 +265,15 @@ public final class Agent {
                   p.host(),
                   notifier,
                   start,
-                  paths -> OwnershipLedger.add(p.host().fs(), paths));
+                  paths -> OwnershipLedger.add(p.host().fs(), paths),
+                  // a baked image's first boot: Consul starts once its inputs are written
+                  InstanceReady.of(p.host(), System.getenv(), notifier));
       // the secure mesh: cluster objects once Consul answers; a new service token re-runs the
       // host pass, which registers the service and starts Envoy with it (also when a later
-      // cluster object failed: the service works without its DNS token, say)
-      r = SecureMesh.afterHostPass(spec, p.host(), r, start, events);
+      // cluster object failed: the service works without its DNS token, say). The prepared
+      // spec: with the seed's service config as its service (a baked image's machine), whose
+      // login makes that token
+      r = SecureMesh.afterHostPass(p.spec(), p.host(), r, start, events);
       if (SecureMesh.madeServiceToken(r)) {
         Prepared again = prepare(o, spec, true);
         r =

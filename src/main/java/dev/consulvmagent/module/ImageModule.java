@@ -11,10 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A base image (apply --bake): the marker that says so, and the unit that applies the instance's
- * own settings at its first boot, after cloud-init has written them and before Consul starts. Later
- * runs on a machine booted from the image keep the unit (the marker is there), so a re-run never
- * removes it as a leftover.
+ * A base image (apply --bake): the marker that says so, the unit that applies the instance's own
+ * settings at its first boot, after cloud-init has written them and before Consul starts, and the
+ * envoy@ drop-in that orders sidecar-init after the sidecar it confirms
+ * (render/Units#envoyBeforeSidecarInit). Later runs on a machine booted from the image keep the
+ * unit (the marker is there), so a re-run never removes it as a leftover.
  */
 final class ImageModule {
   /** Written by a bake: which versions the image holds; a valid base config itself. */
@@ -34,6 +35,10 @@ final class ImageModule {
             .notify(Notification.daemonReload())
             .build());
     out.add(SymlinkResource.enable(Units.INSTANCE_UNIT, Units.INSTANCE_UNIT));
+    out.add(
+        FileResource.at(Units.ENVOY_BEFORE_SIDECAR_INIT, Json.utf8(Units.envoyBeforeSidecarInit()))
+            .notify(Notification.daemonReload())
+            .build());
     return out;
   }
 

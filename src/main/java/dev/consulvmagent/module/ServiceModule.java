@@ -7,6 +7,7 @@ import dev.consulvmagent.render.ConsulConfig;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.render.Units;
+import dev.consulvmagent.resource.AbsentResource;
 import dev.consulvmagent.resource.DirectoryResource;
 import dev.consulvmagent.resource.FileResource;
 import dev.consulvmagent.resource.SymlinkResource;
@@ -79,10 +80,10 @@ final class ServiceModule {
    * Envoy is enabled here, and consul-sidecar-init.service, the seed's step that would start it,
    * runs only after Consul has started and finds nothing left to do but that start (measured: 2 s
    * of a client's boot to mesh, its JVM and its wait for Consul's API). So enabling Envoy starts it
-   * (--no-block: its unit is ordered after consul.service, whose start waits for this apply), as
-   * {@code systemctl enable --now} would; sidecar-init's own start of it is then a no-op. And
-   * sidecar-init is ordered after that start (a drop-in, {@link Units#sidecarInitAfterEnvoy}): it
-   * then confirms a running sidecar instead of competing with its start for the CPU.
+   * (--no-block: its unit is ordered after consul.service; app/InstanceReady queues it before
+   * Consul starts), as {@code systemctl enable --now} would; sidecar-init's own start of it is then
+   * a no-op, and sidecar-init is ordered after it by the image's envoy@ drop-in ({@link
+   * Units#envoyBeforeSidecarInit}). The drop-in an earlier version wrote for that here is removed.
    */
   private static List<Resource> startingEnvoy(List<Resource> sidecar, MeshService mesh) {
     String unit = UnitNames.envoy(mesh.name());
@@ -93,11 +94,7 @@ final class ServiceModule {
         r = SymlinkResource.enable(unit, UnitNames.ENVOY_TEMPLATE, Notification.start(unit));
       out.add(r);
     }
-    out.add(
-        FileResource.at(
-                Units.SIDECAR_INIT_AFTER_ENVOY, Json.utf8(Units.sidecarInitAfterEnvoy(unit)))
-            .notify(Notification.daemonReload())
-            .build());
+    out.add(new AbsentResource(Units.OLD_SIDECAR_INIT_AFTER_ENVOY, Notification.daemonReload()));
     return out;
   }
 }

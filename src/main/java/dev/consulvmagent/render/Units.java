@@ -112,26 +112,39 @@ public final class Units {
         """;
   }
 
-  /** Where {@link #sidecarInitAfterEnvoy} goes: a drop-in of consul-sidecar-init.service. */
-  public static final String SIDECAR_INIT_AFTER_ENVOY =
+  /**
+   * Where {@link #envoyBeforeSidecarInit} goes: a drop-in of the envoy@ template, baked into the
+   * image (module/ImageModule), so it holds for every instance from the first boot on.
+   */
+  public static final String ENVOY_BEFORE_SIDECAR_INIT =
+      "/etc/systemd/system/envoy@.service.d/before-sidecar-init.conf";
+
+  /**
+   * The drop-in the instance apply wrote before (consul-sidecar-init.service.d/after-envoy.conf,
+   * naming the instance's envoy@ unit): removed where it is found.
+   */
+  public static final String OLD_SIDECAR_INIT_AFTER_ENVOY =
       "/etc/systemd/system/consul-sidecar-init.service.d/after-envoy.conf";
 
   /**
-   * On a baked image's machine, consul-sidecar-init.service runs once Envoy has started: the
-   * instance apply (before Consul) has already written what sidecar-init derives from the seed's
-   * service-config.json and started envoy@ itself, so at boot sidecar-init only confirms it, and
-   * its JVM (2.1-3.5 s of wall time on a client, journals of two image boots) ran alongside
-   * envoy@'s sidecar-wait and redirect-traffic, the critical path, for the same two CPUs. Ordered
-   * after envoy@, it still runs in full (reads the service config, asks the running agent its
-   * version, finds nothing to change, starts envoy@: a no-op) but after the sidecar is up. An
-   * ordering only (systemd.unit(5), After=: when both units are being started, this one's start is
-   * delayed until the other has finished starting, successfully or not), never a requirement: if
-   * envoy@ fails, sidecar-init still runs and starts it again. A Type=simple service has finished
-   * starting once its ExecStartPost= commands are done (systemd.service(5)): here, after
-   * redirect-traffic.
+   * On a machine booted from a baked image, consul-sidecar-init.service runs once Envoy has
+   * started: the instance apply has already written what sidecar-init derives from the seed's
+   * service config and queued envoy@'s start itself (app/InstanceReady, before Consul starts), so
+   * at boot sidecar-init only confirms it, and its JVM (2.1-3.5 s of wall time on a client,
+   * journals of two image boots) would otherwise run alongside envoy@'s sidecar-wait and
+   * redirect-traffic, the critical path, for the same two CPUs. Ordered after envoy@, it still runs
+   * in full (reads the service config, asks the running agent its version, finds nothing to change,
+   * starts envoy@: a no-op) but after the sidecar is up. Static, in the image: a drop-in the
+   * instance apply wrote would take effect only after its daemon-reload, by when sidecar-init
+   * (ordered after Consul, which starts on the instance apply's ready signal) may already run. An
+   * ordering only (systemd.unit(5), Before=/After=: when both units are being started, the later
+   * one's start is delayed until the other has finished starting, successfully or not), never a
+   * requirement: if envoy@ fails, sidecar-init still runs and starts it again; with no envoy@ start
+   * queued it does not wait. A Type=simple service has finished starting once its ExecStartPost=
+   * commands are done (systemd.service(5)): here, after redirect-traffic.
    */
-  public static String sidecarInitAfterEnvoy(String envoyUnit) {
-    return HEADER + "[Unit]\nAfter=" + envoyUnit + "\n";
+  public static String envoyBeforeSidecarInit() {
+    return HEADER + "[Unit]\nBefore=consul-sidecar-init.service\n";
   }
 
   /** The application, as a DynamicUser: never the envoy uid, so its traffic is redirected. */
@@ -290,7 +303,11 @@ public final class Units {
    * is set up from it. apply starts nothing it must wait for here: consul.service is already
    * enabled in the image (its start job waits for this unit), and the sidecar's starts are
    * --no-block (systemd/SystemdNotifier). Not ordered after cloud-final, so it never deadlocks
-   * boot.
+   * boot. Type=notify: apply says it is ready as soon as everything Consul reads is written
+   * (app/InstanceReady), so Consul starts while apply converges the rest, and the secure mesh's
+   * cluster step, which needs Consul's API, finds it; NotifyAccess=all because the signal comes
+   * from systemd-notify, which apply runs. RemainAfterExit: active once apply has exited, as the
+   * oneshot was (a failure after the signal still fails the unit).
    */
   public static String instance() {
     return HEADER
@@ -304,7 +321,10 @@ public final class Units {
         Before=consul.service consul-sidecar-init.service
 
         [Service]
-        Type=oneshot
+        # ready (systemd-notify, app/InstanceReady) once Consul's config is written: Consul starts
+        # while the rest converges
+        Type=notify
+        NotifyAccess=all
         RemainAfterExit=yes
         # Consul and Envoy are baked: this apply downloads an app at most, C1 only (launcher())
         Environment=CONSUL_VM_AGENT_C1=1

@@ -2,6 +2,16 @@ package dev.consulvmagent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.consulvmagent.app.Agent;
+import dev.consulvmagent.app.ConsulAccess;
+import dev.consulvmagent.app.Hosts;
+import dev.consulvmagent.app.InstanceReady;
+import dev.consulvmagent.app.RunOptions;
+import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.engine.Planned;
+import dev.consulvmagent.render.ConsulConfig;
+import dev.consulvmagent.render.Units;
+import dev.consulvmagent.secure.MeshFixture;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecLoader;
 import dev.consulvmagent.spec.UserData;
@@ -19,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,6 +143,7 @@ class CliBakeTest {
               "consul-sidecar-init.service",
               "consul-vm-agent-instance.service",
               "consul-dns-redirect.service",
+              "envoy@.service.d",
               "multi-user.target.wants");
     }
     // the instance unit: after cloud-init wrote the instance's config, before Consul starts
@@ -230,6 +242,132 @@ class CliBakeTest {
     }
     assertThat(consulJson.get("counting")).contains("\"node_name\" : \"counting\"");
     assertThat(consulJson.get("counting2")).contains("\"node_name\" : \"counting2\"");
+  }
+
+  /**
+   * The first boot's ready signal (app/InstanceReady) comes after everything Consul and Envoy read
+   * and before what only the app and systemd need: on the image's real catalog, Consul's config,
+   * the registration, Envoy's settings and its enablement are converged before it, the app's unit
+   * after... or before, as the catalog orders it, but never the other way round for the inputs. And
+   * the image holds the envoy@ drop-in that orders sidecar-init after the sidecar.
+   */
+  @Test
+  void firstBoot_readyAfterConsulsAndEnvoysInputs() throws Exception {
+    Path image = baked();
+    assertThat(image.resolve(Units.ENVOY_BEFORE_SIDECAR_INIT.substring(1)))
+        .hasContent(Units.envoyBeforeSidecarInit());
+    Path root = tmp.resolve("boot");
+    copyTree(image, root);
+    Files.writeString(
+        root.resolve("etc/consul-vm-agent/agent.yaml"), instance("counting", "192.0.2.12"));
+    Files.createDirectories(root.resolve("srv/consul"));
+    Files.writeString(root.resolve("srv/consul/service-config.json"), SERVICE_CONFIG);
+    // what the instance apply of an earlier version left: removed (after the signal)
+    Path old = root.resolve(Units.OLD_SIDECAR_INIT_AFTER_ENVOY.substring(1));
+    Files.createDirectories(old.getParent());
+    Files.writeString(old, "[Unit]\nAfter=envoy@counting.service\n");
+    RunOptions o =
+        new RunOptions(
+            Optional.of(root.resolve("etc/consul-vm-agent/agent.yaml")),
+            Optional.empty(),
+            root,
+            Optional.of(mirror.url()),
+            Optional.empty());
+    List<Planned> plan =
+        new Agent(Hosts.forRoot(root), ConsulAccess.NONE, EventSink.NONE).prepare(o).plan();
+    int ready = InstanceReady.lastInput(plan);
+    List<String> keys = plan.stream().map(p -> p.change().key()).toList();
+    List<String> changed =
+        plan.stream().filter(p -> p.change().actionable()).map(p -> p.change().key()).toList();
+    assertThat(keys.get(ready))
+        .isEqualTo("link:/etc/systemd/system/multi-user.target.wants/envoy@counting.service");
+    assertThat(changed)
+        .contains(
+            "file:/etc/consul.d/consul.json",
+            "file:/etc/consul.d/service-registration.json",
+            "file:/etc/consul-vm-agent/envoy/counting.env",
+            "link:/etc/systemd/system/multi-user.target.wants/envoy@counting.service",
+            "file:/etc/systemd/system/counting.service",
+            "absent:" + Units.OLD_SIDECAR_INIT_AFTER_ENVOY);
+    for (int i = 0; i < keys.size(); i++) {
+      String k = keys.get(i);
+      if (k.contains("consul.d") || k.contains("/var/lib/consul") || k.contains("/envoy"))
+        assertThat(i).as(k + " converges before the signal").isLessThanOrEqualTo(ready);
+      if (k.contains("after-envoy") || k.contains("dns") || k.contains("watch"))
+        assertThat(i).as(k + " converges after the signal").isGreaterThan(ready);
+    }
+    Run applied =
+        run(
+            "apply",
+            "--config",
+            root.resolve("etc/consul-vm-agent/agent.yaml").toString(),
+            "--root",
+            root.toString(),
+            "--mirror",
+            mirror.url());
+    assertThat(applied.code()).as(applied.out() + applied.err()).isZero();
+    assertThat(old).doesNotExist();
+  }
+
+  /**
+   * A secure instance with the seed's service config (cloud-init/prebuilt-image/counting.yaml
+   * rendered by mesh user-data): its Consul config is the secure mesh's (TLS, auto_config with its
+   * intro JWT), not the insecure one a copy of the spec without its security block gave (seen in
+   * scripts/e2e prebuilt-image-secure: the client could not join the encrypted server).
+   */
+  @Test
+  void aSecureInstanceWithTheSeedsServiceConfig_keepsItsSecurity() throws Exception {
+    Path image = baked();
+    MeshFixture f = new MeshFixture(tmp.resolve("mesh"), "consul-server=192.0.2.10");
+    Path template = tmp.resolve("counting-template.yaml");
+    Files.writeString(
+        template,
+        Files.readString(Path.of("cloud-init/prebuilt-image/counting.yaml"))
+            .replace("      consul:\n", "      consul:\n        version: \"1.16.6\"\n")
+            .replace(
+                "      dns:\n        mode: auto\n",
+                "      dns:\n"
+                    + "        mode: auto\n"
+                    + "      downloads:\n"
+                    + "        verify_signatures: false\n"));
+    Path ud = tmp.resolve("counting-ud.yaml");
+    Run r =
+        run(
+            "mesh",
+            "user-data",
+            f.dir.toString(),
+            "--machine",
+            "counting",
+            "--template",
+            template.toString(),
+            "-o",
+            ud.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    Path root = tmp.resolve("boot");
+    copyTree(image, root);
+    // what cloud-init's write_files leaves before the instance unit runs
+    byte[] userData = Files.readAllBytes(ud);
+    Path cfg = root.resolve("etc/consul-vm-agent/agent.yaml");
+    Files.write(cfg, UserData.extract(userData, "/etc/consul-vm-agent/agent.yaml"));
+    Files.createDirectories(root.resolve("srv/consul"));
+    Files.write(
+        root.resolve("srv/consul/service-config.json"),
+        UserData.extract(userData, "/srv/consul/service-config.json"));
+    Run applied =
+        run(
+            "apply",
+            "--config",
+            cfg.toString(),
+            "--root",
+            root.toString(),
+            "--mirror",
+            mirror.url());
+    assertThat(applied.code()).as(applied.out() + applied.err()).isZero();
+    // (the registration waits for the service token: the cluster step's login, live hosts only)
+    String consul = Files.readString(root.resolve("etc/consul.d/consul.json"));
+    assertThat(consul).contains("\"auto_config\"", "\"verify_outgoing\" : true");
+    assertThat(root.resolve(ConsulConfig.CA_FILE.substring(1))).exists();
+    assertThat(root.resolve(ConsulConfig.INTRO_TOKEN_FILE.substring(1))).exists();
   }
 
   @Test

@@ -65,22 +65,30 @@ class ServiceModuleStartTest {
   }
 
   @Test
-  void seedInput_sidecarInitWaitsForEnvoysStart_byOrderingOnly() {
-    Resource dropIn =
+  void seedInput_theDropInAnEarlierVersionWrote_isRemoved() {
+    Resource old =
         resources(new CatalogMode(false, true)).stream()
-            .filter(r -> r.path().equals(Optional.of(Units.SIDECAR_INIT_AFTER_ENVOY)))
+            .filter(r -> r.path().equals(Optional.of(Units.OLD_SIDECAR_INIT_AFTER_ENVOY)))
             .findFirst()
             .orElseThrow();
-    assertThat(dropIn.notifications(null)).containsExactly(Notification.daemonReload());
-    assertThat(Units.sidecarInitAfterEnvoy("envoy@counting.service"))
-        .endsWith("[Unit]\nAfter=envoy@counting.service\n")
+    assertThat(old.desired()).isNull();
+    assertThat(old.notifications(null)).containsExactly(Notification.daemonReload());
+  }
+
+  /** The image's envoy@ drop-in (module/ImageModule): an ordering only, for every instance. */
+  @Test
+  void sidecarInitWaitsForEnvoysStart_byOrderingOnly() {
+    assertThat(Units.ENVOY_BEFORE_SIDECAR_INIT)
+        .isEqualTo("/etc/systemd/system/envoy@.service.d/before-sidecar-init.conf");
+    assertThat(Units.envoyBeforeSidecarInit())
+        .endsWith("[Unit]\nBefore=consul-sidecar-init.service\n")
         .doesNotContain("Requires")
         .doesNotContain("Wants");
   }
 
   @Test
-  void serviceBlock_noDropIn_sidecarInitStartsEnvoyItself() {
+  void serviceBlock_nothingAboutTheDropIn() {
     assertThat(resources(CatalogMode.NORMAL))
-        .noneMatch(r -> r.path().equals(Optional.of(Units.SIDECAR_INIT_AFTER_ENVOY)));
+        .noneMatch(r -> r.path().equals(Optional.of(Units.OLD_SIDECAR_INIT_AFTER_ENVOY)));
   }
 }

@@ -45,6 +45,8 @@ class UnitsVerifyTest {
     Files.writeString(dir.resolve("consul-sidecar-init.service"), Units.sidecarInit());
     Files.writeString(dir.resolve("web.service"), Units.app(app));
     Files.writeString(dir.resolve("consul-vm-agent-watch.service"), Units.fleetWatch());
+    Files.writeString(dir.resolve(Units.INSTANCE_UNIT), Units.instance());
+    Files.writeString(dir.resolve("consul-dns-redirect.service"), Units.dnsRedirect());
     List<String> argv = new ArrayList<>(List.of("systemd-analyze", "verify", "--man=no"));
     try (var s = Files.list(dir)) {
       s.sorted().forEach(p -> argv.add(p.toString()));
