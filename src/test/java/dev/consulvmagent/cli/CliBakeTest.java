@@ -107,6 +107,12 @@ class CliBakeTest {
     return run(a.toArray(String[]::new));
   }
 
+  /** An instance's apply of cfg under root, from the test mirror. */
+  private static Run applyAt(Object cfg, Path root) {
+    return run(
+        "apply", "--config", cfg.toString(), "--root", root.toString(), "--mirror", mirror.url());
+  }
+
   private Path baked() throws Exception {
     Path image = Roots.forApply(tmp.resolve("image"));
     Run r = bake(write("base.yaml", BASE), image);
@@ -219,8 +225,7 @@ class CliBakeTest {
       Files.writeString(root.resolve("srv/consul/service-config.json"), SERVICE_CONFIG);
       mirror.requests.clear();
       String cfg = root.resolve("etc/consul-vm-agent/agent.yaml").toString();
-      Run first =
-          run("apply", "--config", cfg, "--root", root.toString(), "--mirror", mirror.url());
+      Run first = applyAt(cfg, root);
       assertThat(first.code()).as(first.out() + first.err()).isZero();
       assertThat(mirror.requests)
           .as("the image has Consul and Envoy: only the app is downloaded")
@@ -296,15 +301,7 @@ class CliBakeTest {
       if (k.contains("after-envoy") || k.contains("dns") || k.contains("watch"))
         assertThat(i).as(k + " converges after the signal").isGreaterThan(ready);
     }
-    Run applied =
-        run(
-            "apply",
-            "--config",
-            root.resolve("etc/consul-vm-agent/agent.yaml").toString(),
-            "--root",
-            root.toString(),
-            "--mirror",
-            mirror.url());
+    Run applied = applyAt(root.resolve("etc/consul-vm-agent/agent.yaml"), root);
     assertThat(applied.code()).as(applied.out() + applied.err()).isZero();
     assertThat(old).doesNotExist();
   }
@@ -331,17 +328,7 @@ class CliBakeTest {
                     + "      downloads:\n"
                     + "        verify_signatures: false\n"));
     Path ud = tmp.resolve("counting-ud.yaml");
-    Run r =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
-            "counting",
-            "--template",
-            template.toString(),
-            "-o",
-            ud.toString());
+    Run r = run(f.userDataArgs("counting", template, ud));
     assertThat(r.code()).as(r.err()).isZero();
     Path root = tmp.resolve("boot");
     copyTree(image, root);
@@ -353,15 +340,7 @@ class CliBakeTest {
     Files.write(
         root.resolve("srv/consul/service-config.json"),
         UserData.extract(userData, "/srv/consul/service-config.json"));
-    Run applied =
-        run(
-            "apply",
-            "--config",
-            cfg.toString(),
-            "--root",
-            root.toString(),
-            "--mirror",
-            mirror.url());
+    Run applied = applyAt(cfg, root);
     assertThat(applied.code()).as(applied.out() + applied.err()).isZero();
     // (the registration waits for the service token: the cluster step's login, live hosts only)
     String consul = Files.readString(root.resolve("etc/consul.d/consul.json"));
@@ -377,28 +356,10 @@ class CliBakeTest {
         Files.readString(Path.of("examples", "counting.yaml"))
             + "downloads:\n  verify_signatures: false\nsecurity:\n  mode: insecure\n";
     Path cfg = write("counting.yaml", full);
-    assertThat(
-            run(
-                    "apply",
-                    "--config",
-                    cfg.toString(),
-                    "--root",
-                    root.toString(),
-                    "--mirror",
-                    mirror.url())
-                .code())
-        .isZero();
+    assertThat(applyAt(cfg, root).code()).isZero();
     assertThat(root.resolve("etc/consul.d/service-registration.json")).exists();
     Path noService = write("counting.yaml", instance("counting", "192.0.2.12"));
-    Run r =
-        run(
-            "apply",
-            "--config",
-            noService.toString(),
-            "--root",
-            root.toString(),
-            "--mirror",
-            mirror.url());
+    Run r = applyAt(noService, root);
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(root.resolve("etc/consul.d/service-registration.json")).doesNotExist();
   }

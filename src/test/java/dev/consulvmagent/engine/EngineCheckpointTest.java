@@ -84,21 +84,13 @@ class EngineCheckpointTest {
   void reachedAfterItsResource_beforeTheNext_andWhatItRemovesNeverRuns() throws Exception {
     List<Seen> seen = new ArrayList<>();
     List<List<Notification>> ran = new ArrayList<>();
-    RunResult r =
-        apply(
-            files(),
-            at(
-                1,
-                seen,
-                q -> {
-                  q.remove(A);
-                  return List.of("checkpoint");
-                }),
-            ran);
+    Function<Set<Notification>, List<String>> dropA =
+        q -> List.of(q.remove(A) ? "dropped" : "A was not queued");
+    RunResult r = apply(files(), at(1, seen, dropA), ran);
     assertThat(r.failed()).as(r.error()).isFalse();
     assertThat(seen).containsExactly(new Seen(List.of(true, true, false), List.of(A, B), 2));
     assertThat(ran).containsExactly(List.of(B, C));
-    assertThat(r.actions()).containsExactly("checkpoint", "restart b.service", "restart c.service");
+    assertThat(r.actions()).containsExactly("dropped", "restart b.service", "restart c.service");
   }
 
   @Test
@@ -153,16 +145,11 @@ class EngineCheckpointTest {
   void itsOwnFailure_failsTheRun_andWhatFollowsIsNotAttempted() throws Exception {
     List<Seen> seen = new ArrayList<>();
     List<List<Notification>> ran = new ArrayList<>();
-    RunResult r =
-        apply(
-            files(),
-            at(
-                0,
-                seen,
-                q -> {
-                  throw new IllegalStateException("no signal");
-                }),
-            ran);
+    Function<Set<Notification>, List<String>> fail =
+        q -> {
+          throw new IllegalStateException("no signal");
+        };
+    RunResult r = apply(files(), at(0, seen, fail), ran);
     assertThat(r.failed()).isTrue();
     assertThat(r.error()).isEqualTo("no signal");
     assertThat(exists("/etc/demo/b")).isFalse();

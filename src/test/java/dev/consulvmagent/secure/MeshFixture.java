@@ -22,6 +22,21 @@ public final class MeshFixture {
     this.mesh = MeshDir.open(dir);
   }
 
+  /** The command line of {@code mesh user-data} for machine from template into out. */
+  public String[] userDataArgs(String machine, Object template, Path out) {
+    return new String[] {
+      "mesh",
+      "user-data",
+      dir.toString(),
+      "--machine",
+      machine,
+      "--template",
+      template.toString(),
+      "-o",
+      out.toString()
+    };
+  }
+
   /** The content of a file of DIR, as written (the secret itself). */
   public String file(String name) {
     try {

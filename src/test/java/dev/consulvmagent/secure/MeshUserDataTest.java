@@ -53,19 +53,14 @@ class MeshUserDataTest {
     return new String[] {String.valueOf(code), out.toString(), err.toString()};
   }
 
+  /** mesh user-data for machine from template into out: {exit code, stdout, stderr}. */
+  String[] userData(String machine, Object template, Path out) {
+    return run(f.userDataArgs(machine, template, out));
+  }
+
   String render(String machine) throws Exception {
     Path out = tmp.resolve(machine + ".yaml");
-    String[] r =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
-            machine,
-            "--template",
-            "cloud-init/" + machine + ".yaml",
-            "-o",
-            out.toString());
+    String[] r = userData(machine, "cloud-init/" + machine + ".yaml", out);
     assertThat(r[0]).as(r[2]).isEqualTo("0");
     assertThat(SecretFiles.mode(out)).isEqualTo(0600);
     // what it says names keys, not values
@@ -140,17 +135,7 @@ class MeshUserDataTest {
             Files.readString(Path.of("cloud-init/dashboard.yaml")),
             PATH,
             "fleet:\n  group: dashboard\n"));
-    String[] c =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
-            "dashboard",
-            "--template",
-            dir.resolve("dashboard.yaml").toString(),
-            "-o",
-            tmp.resolve("dash-ud.yaml").toString());
+    String[] c = userData("dashboard", dir.resolve("dashboard.yaml"), tmp.resolve("dash-ud.yaml"));
     assertThat(c[0]).as(c[2]).isEqualTo("0");
     AgentSpec client = read(Files.readString(tmp.resolve("dash-ud.yaml")));
     assertThat(client.fleet().orElseThrow().group()).isEqualTo("dashboard");
@@ -159,16 +144,7 @@ class MeshUserDataTest {
     assertThat(claims.getStringClaim("group")).isEqualTo("dashboard");
     assertThat(claims.getStringClaim("service")).isEqualTo("dashboard");
     String[] s =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
-            "consul-server",
-            "--template",
-            dir.resolve("consul-server.yaml").toString(),
-            "-o",
-            tmp.resolve("srv-ud.yaml").toString());
+        userData("consul-server", dir.resolve("consul-server.yaml"), tmp.resolve("srv-ud.yaml"));
     assertThat(s[0]).as(s[2]).isEqualTo("0");
     assertThat(s[2]).contains("fleet_groups");
     AgentSpec server = read(Files.readString(tmp.resolve("srv-ud.yaml")));
@@ -188,16 +164,7 @@ class MeshUserDataTest {
   void prebuiltImageTemplates_theServiceComesFromTheSeedsServiceConfig() throws Exception {
     for (String m : List.of("counting", "dashboard")) {
       String[] c =
-          run(
-              "mesh",
-              "user-data",
-              f.dir.toString(),
-              "--machine",
-              m,
-              "--template",
-              "cloud-init/prebuilt-image/" + m + ".yaml",
-              "-o",
-              tmp.resolve(m + "-image.yaml").toString());
+          userData(m, "cloud-init/prebuilt-image/" + m + ".yaml", tmp.resolve(m + "-image.yaml"));
       assertThat(c[0]).as(c[2]).isEqualTo("0");
       AgentSpec client = read(Files.readString(tmp.resolve(m + "-image.yaml")));
       assertThat(client.service()).as("no service: block; the seed's file names it").isEmpty();
@@ -206,16 +173,10 @@ class MeshUserDataTest {
       assertThat(claims.getStringClaim("service")).isEqualTo(m);
     }
     String[] s =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
+        userData(
             "consul-server",
-            "--template",
             "cloud-init/prebuilt-image/consul-server.yaml",
-            "-o",
-            tmp.resolve("srv-image.yaml").toString());
+            tmp.resolve("srv-image.yaml"));
     assertThat(s[0]).as(s[2]).isEqualTo("0");
     AgentSpec server = read(Files.readString(tmp.resolve("srv-image.yaml")));
     assertThat(server.security().services()).containsExactly("counting", "dashboard");
@@ -230,17 +191,7 @@ class MeshUserDataTest {
             .replace(
                 "{\"name\": \"counting\", \"port\": 9003}",
                 "{\"name\": \"counting\", \"port\": \"nine\"}"));
-    String[] c =
-        run(
-            "mesh",
-            "user-data",
-            f.dir.toString(),
-            "--machine",
-            "counting",
-            "--template",
-            t.toString(),
-            "-o",
-            tmp.resolve("out.yaml").toString());
+    String[] c = userData("counting", t, tmp.resolve("out.yaml"));
     assertThat(c[0]).isEqualTo("3");
     assertThat(c[2]).contains("/srv/consul/service-config.json (the template's write_files entry)");
     assertThat(tmp.resolve("out.yaml")).doesNotExist();
