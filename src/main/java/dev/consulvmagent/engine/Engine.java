@@ -217,7 +217,7 @@ public final class Engine {
       lines.addAll(checkpoint.reached(queued, outcomes));
       return null;
     } catch (RuntimeException e) {
-      return e.getMessage();
+      return e.getMessage() != null ? e.getMessage() : e.toString(); // never null: the run failed
     }
   }
 

@@ -157,4 +157,17 @@ class EngineCheckpointTest {
         .containsExactly(Outcome.Status.CHANGED, Outcome.Status.SKIPPED, Outcome.Status.SKIPPED);
     assertThat(ran).containsExactly(List.of(A));
   }
+
+  /** An exception without a message still fails the run (its message would be null). */
+  @Test
+  void itsFailureWithoutAMessage_stillFailsTheRun() throws Exception {
+    Function<Set<Notification>, List<String>> npe =
+        q -> {
+          throw new NullPointerException();
+        };
+    RunResult r = apply(files(), at(0, new ArrayList<>(), npe), new ArrayList<>());
+    assertThat(r.failed()).isTrue();
+    assertThat(r.error()).isEqualTo("java.lang.NullPointerException");
+    assertThat(exists("/etc/demo/b")).isFalse();
+  }
 }
