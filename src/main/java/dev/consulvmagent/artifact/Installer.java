@@ -107,6 +107,13 @@ public final class Installer {
     }
 
     @Override
+    public Optional<String> pinnedSha256() {
+      return artifact.verification() instanceof Verification.Pinned p
+          ? Optional.of(p.sha256())
+          : Optional.empty();
+    }
+
+    @Override
     public int mode() {
       return artifact.mode();
     }

@@ -103,10 +103,15 @@ public final class BinaryResource implements Resource {
               ? "intact"
               : "modified since install";
     }
+    // the archive it came from has the pinned digest: what a pinned install would have verified
+    // (a bake verified by a checksums file, an instance pinning the same archive: no reinstall)
+    String verified = String.valueOf(r.getOrDefault("verified-by", "(unknown)"));
+    if (artifact.pinnedSha256().map(pin -> pin.equals(r.get("archive_sha256"))).orElse(false))
+      verified = artifact.verifiedBy();
     return Observed.present(
         state(
             String.valueOf(r.getOrDefault("source", "(unknown)")),
-            String.valueOf(r.getOrDefault("verified-by", "(unknown)")),
+            verified,
             file,
             st.get().mode()));
   }
@@ -161,7 +166,8 @@ public final class BinaryResource implements Resource {
   public void converge(Host host, Observed observed) {
     if (observed instanceof Observed.Present p
         && artifact.source().equals(p.state().get("source"))
-        && "intact".equals(p.state().get("file"))) {
+        && "intact".equals(p.state().get("file"))
+        && installedFromVerifiedArchive(host)) {
       int[] root = Ownership.ids(host, "root", "root");
       host.fs()
           .setAttributes(
@@ -178,6 +184,24 @@ public final class BinaryResource implements Resource {
     host.fs().installTemp(ready.temp(), artifact.destination(), artifact.mode(), root[0], root[1]);
     prepared = null;
     writeReceipt(host, ready);
+  }
+
+  /**
+   * Whether the installed program came from the archive this run verifies (the pin, else what the
+   * preparation verified): only then may a new receipt vouch for it without installing anew. The
+   * same upstream address is not enough: a bake verified by an unsigned checksums file from a
+   * mirror, then an instance pinning the genuine release's digest, must get the genuine program,
+   * not a receipt that calls the old one pinned.
+   */
+  private boolean installedFromVerifiedArchive(Host host) {
+    Object installed = receiptOrNone(host).orElse(Map.of()).get("archive_sha256");
+    if (installed == null) return false;
+    Optional<String> expected = artifact.pinnedSha256();
+    if (expected.isEmpty()) {
+      if (prepared == null) prepare(host);
+      expected = Optional.of(prepared.archiveSha256());
+    }
+    return expected.get().equals(installed);
   }
 
   private void writeReceipt(Host host, BinarySource.Staged ready) {

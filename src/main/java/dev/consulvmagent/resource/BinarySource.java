@@ -2,6 +2,7 @@ package dev.consulvmagent.resource;
 
 import dev.consulvmagent.host.HostFs;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Where a {@link BinaryResource}'s program comes from and how it is made ready: what resource needs
@@ -21,6 +22,11 @@ public interface BinarySource {
 
   /** How it is verified, for the plan and the receipt. */
   String verifiedBy();
+
+  /** The archive's sha256 when the config pins it: the one archive this program may come from. */
+  default Optional<String> pinnedSha256() {
+    return Optional.empty();
+  }
 
   int mode();
 

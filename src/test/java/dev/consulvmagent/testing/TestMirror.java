@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -23,7 +24,7 @@ import java.util.zip.ZipOutputStream;
  */
 public final class TestMirror implements AutoCloseable {
   private final HttpServer server;
-  private final Map<String, byte[]> files = new HashMap<>();
+  private final Map<String, byte[]> files = new ConcurrentHashMap<>(); // replaced while served
   public final List<String> requests = new CopyOnWriteArrayList<>();
 
   public TestMirror(String consulVersion, String envoyVersion) throws IOException {
@@ -70,6 +71,25 @@ public final class TestMirror implements AutoCloseable {
           ex.close();
         });
     server.start();
+  }
+
+  /** The sha256 of the Consul release archive the mirror serves for version. */
+  public String consulSha256(String version) {
+    return HostFs.sha256(
+        files.get("/consul/" + version + "/consul_" + version + "_linux_amd64.zip"));
+  }
+
+  /**
+   * Serves another Consul archive for version from now on (a rebuilt release: different bytes, its
+   * checksums file updated), whose program prints marker; returns its sha256.
+   */
+  public String replaceConsul(String version, String marker) throws IOException {
+    byte[] zip = zip("consul", script("consul-double " + marker, "Consul v" + version));
+    put("/consul/" + version + "/consul_" + version + "_linux_amd64.zip", zip);
+    put(
+        "/consul/" + version + "/consul_" + version + "_SHA256SUMS",
+        sums(Map.of("consul_" + version + "_linux_amd64.zip", zip)));
+    return HostFs.sha256(zip);
   }
 
   public String url() {
