@@ -91,7 +91,8 @@ class CliBakeTest {
     return p;
   }
 
-  private Run bake(Path cfg, Path root, String... extra) {
+  /** apply --bake of cfg under root from the mirror at mirrorUrl, then extra. */
+  static String[] bakeArgs(Path cfg, Path root, String mirrorUrl, String... extra) {
     List<String> a =
         new ArrayList<>(
             List.of(
@@ -102,9 +103,13 @@ class CliBakeTest {
                 "--root",
                 root.toString(),
                 "--mirror",
-                mirror.url()));
+                mirrorUrl));
     a.addAll(List.of(extra));
-    return run(a.toArray(String[]::new));
+    return a.toArray(String[]::new);
+  }
+
+  private Run bake(Path cfg, Path root, String... extra) {
+    return run(bakeArgs(cfg, root, mirror.url(), extra));
   }
 
   /** An instance's apply of cfg under root, from the test mirror. */

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.consulvmagent.resource.BinaryResource;
 import dev.consulvmagent.testing.Roots;
 import dev.consulvmagent.testing.TestMirror;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -43,23 +41,8 @@ class CliBinaryPinTest {
             "consul:\n  version: \"1.16.6\"\n"
                 + (pin == null ? "" : "  sha256: \"" + pin + "\"\n")
                 + "envoy:\n  version: \"1.26.8\"\ndownloads:\n  verify_signatures: false\n");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Main.run(
-            new String[] {
-              "apply",
-              "--bake",
-              "--config",
-              cfg.toString(),
-              "--root",
-              root.toString(),
-              "--mirror",
-              mirror.url()
-            },
-            new PrintWriter(out),
-            new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+    CliBakeTest.Run r = CliBakeTest.run(CliBakeTest.bakeArgs(cfg, root, mirror.url()));
+    return new Run(r.code(), r.out(), r.err());
   }
 
   @Test
