@@ -151,9 +151,10 @@ public final class SidecarInit {
 
   /**
    * Writes the registration and Envoy settings for Consul consulVersion ({@link SidecarVersion}),
-   * reloads Consul when they changed, starts Envoy (on the live system).
+   * reloads Consul when they changed, starts Envoy (on the live system). The command uses {@link
+   * #run(ServiceConfig, Optional)}; this form, with the version given, is the tests'.
    */
-  public RunResult run(ServiceConfig cfg, int adminPort, String consulVersion) {
+  RunResult run(ServiceConfig cfg, int adminPort, String consulVersion) {
     try (RunLock lock = RunLock.acquire(host, LOCK_WAIT)) {
       return held(cfg, adminPort, consulVersion);
     }
