@@ -110,7 +110,7 @@ public final class Engine {
       Consumer<List<String>> willCreate,
       Checkpoint checkpoint) {
     List<Planned> plan = applyPlan.planned();
-    int checkpointAt = checkpoint.after(plan);
+    long checkpointBefore = (long) checkpoint.after(plan) + 1; // the index it comes before
     List<String> actions = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>();
     Set<Notification> queued = new LinkedHashSet<>();
@@ -132,9 +132,8 @@ public final class Engine {
     } catch (RuntimeException e) {
       error = e.getMessage();
     }
-    if (checkpointAt < 0 && error == null) error = reach(checkpoint, queued, outcomes, actions);
     for (int i = 0; i < plan.size(); i++) {
-      if (i > 0 && i - 1 == checkpointAt && error == null)
+      if (i == checkpointBefore && error == null)
         error = reach(checkpoint, queued, outcomes, actions);
       Planned p = plan.get(i);
       Change c = p.change();
@@ -187,7 +186,7 @@ public final class Engine {
             new Outcome(c.key(), c.kind(), Outcome.Status.FAILED, c.fields(), e.getMessage()));
       }
     }
-    if (checkpointAt == plan.size() - 1 && checkpointAt >= 0 && error == null)
+    if (checkpointBefore == plan.size() && error == null)
       error = reach(checkpoint, queued, outcomes, actions);
     for (Planned p : plan) if (p.resource().hasPreparation()) p.resource().discardPreparation();
     created.addAll(watch.appeared());
