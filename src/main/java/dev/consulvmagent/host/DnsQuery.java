@@ -23,6 +23,7 @@ public final class DnsQuery {
   /** The first A record for name from server, or an IOException saying why not. */
   public static String a(InetSocketAddress server, String name, Duration timeout)
       throws IOException {
+    InputLog.effect("dns " + name);
     return query(server, name, timeout);
   }
 

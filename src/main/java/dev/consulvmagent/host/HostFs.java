@@ -71,52 +71,74 @@ public final class HostFs {
     return r.resolve(absPath);
   }
 
+  /** A read of path, for InputLog when a run is recorded (where the read itself looks). */
+  private void noteRead(String path, InputLog.Kind kind) {
+    if (!InputLog.recording() || path == null) return;
+    try {
+      InputLog.note(r.root(), r.lexical(path), r.chase(path), kind);
+    } catch (RuntimeException e) {
+      InputLog.unresolved(path);
+    }
+  }
+
   // ---- looking (FileReads): regular files only, links among parents inside the root only ----
   public Optional<FileStat> stat(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.stat(path);
   }
 
   public boolean exists(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.exists(path);
   }
 
   public byte[] read(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.read(path);
   }
 
   public Optional<byte[]> readIfExists(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.readIfExists(path);
   }
 
   public byte[] readHead(String path, int max) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.readHead(path, max);
   }
 
   public String sha256(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.sha256(path);
   }
 
   public Optional<String> readLink(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
     return reads.readLink(path);
   }
 
   public List<String> list(String dir) {
+    noteRead(dir, InputLog.Kind.LISTING);
     return reads.list(dir);
   }
 
   public boolean isRegularFile(Path p) {
+    InputLog.note(p, InputLog.Kind.ENTRY);
     return reads.isRegularFile(p);
   }
 
   public long size(Path p) throws IOException {
+    InputLog.note(p, InputLog.Kind.ENTRY);
     return reads.size(p);
   }
 
   public InputStream openFile(Path p) throws IOException {
+    InputLog.note(p, InputLog.Kind.ENTRY);
     return reads.openFile(p);
   }
 
   public FileChannel openChannel(Path p) throws IOException {
+    InputLog.note(p, InputLog.Kind.ENTRY);
     return reads.openChannel(p);
   }
 
@@ -125,6 +147,7 @@ public final class HostFs {
   }
 
   public static FileStat statLocal(Path p) {
+    InputLog.note(p, InputLog.Kind.FOLLOWED);
     return FileReads.statLocal(p);
   }
 
@@ -140,6 +163,14 @@ public final class HostFs {
   // ---- changes (ManagedWrites), each relative to a directory handle ----
   public void createParents(Path p) {
     writes.createParents(p);
+  }
+
+  /**
+   * Replaces a report (last-run.json after a no-op's fast path) atomically for readers, without the
+   * fsync: a crash may lose this one, and the one before said the same but for its times.
+   */
+  public void replaceReport(String path, byte[] content, int mode) {
+    writes.writeAtomic(path, content, mode, -1, -1, false);
   }
 
   public void writeAtomic(String path, byte[] content, int mode, int uid, int gid) {
@@ -200,6 +231,7 @@ public final class HostFs {
   }
 
   public int removeStaleTemps(String dir, Set<String> names, long runStartMillis) {
+    noteRead(dir, InputLog.Kind.LISTING);
     return temps.removeStaleTemps(dir, names, runStartMillis);
   }
 
@@ -208,6 +240,7 @@ public final class HostFs {
   }
 
   public void removeStaleTempTrees(String path, long olderThanMillis) {
+    noteRead(path, InputLog.Kind.LISTING);
     temps.removeStaleTempTrees(path, olderThanMillis);
   }
 

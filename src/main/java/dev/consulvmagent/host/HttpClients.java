@@ -94,6 +94,7 @@ public final class HttpClients {
      * (okhttp's followSslRedirects, on only there).
      */
     public synchronized Call.Factory client(HttpUrl url) {
+      InputLog.effect("http " + url.host());
       if (url.isHttps()) {
         if (tls == null) {
           tls =
@@ -132,6 +133,7 @@ public final class HttpClients {
    */
   public static Call.Factory consul(
       boolean https, TlsSettings tls, Duration connectTimeout, Duration readTimeout) {
+    InputLog.effect("consul http");
     OkHttpClient.Builder b =
         CONSUL_TCP
             .newBuilder()
@@ -167,6 +169,7 @@ public final class HttpClients {
    */
   public static Call.Factory consulUnix(
       Path socket, Duration connectTimeout, Duration readTimeout) {
+    InputLog.effect("consul http (unix socket)");
     return new OkHttpClient.Builder()
         .connectTimeout(connectTimeout)
         .readTimeout(readTimeout)
@@ -282,6 +285,7 @@ public final class HttpClients {
    * TLS set-up.
    */
   public static Call.Factory local(String base, Duration timeout) {
+    InputLog.effect("http " + base);
     if (!base.startsWith("http://")) throw new IllegalArgumentException("not http: " + base);
     return new OkHttpClient.Builder()
         .connectTimeout(timeout)

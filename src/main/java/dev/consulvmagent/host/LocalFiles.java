@@ -20,6 +20,7 @@ public final class LocalFiles {
    * there (a dangling link included).
    */
   public static FileStat stat(Path p) throws IOException {
+    InputLog.note(p, InputLog.Kind.FOLLOWED);
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
     FileStat.Type type =
         a.isRegularFile()
@@ -30,11 +31,13 @@ public final class LocalFiles {
 
   /** Whether p is a regular file (links followed); false when nothing is there. */
   public static boolean isRegularFile(Path p) {
+    InputLog.note(p, InputLog.Kind.FOLLOWED);
     return Files.isRegularFile(p);
   }
 
   /** Opens p for reading (the caller looked at it with {@link #stat} first). */
   public static InputStream open(Path p) throws IOException {
+    InputLog.note(p, InputLog.Kind.FOLLOWED);
     return Files.newInputStream(p);
   }
 }

@@ -42,6 +42,11 @@ final class ManagedWrites {
 
   /** Replaces path with content atomically; the file never exists half-written. */
   void writeAtomic(String path, byte[] content, int mode, int uid, int gid) {
+    writeAtomic(path, content, mode, uid, gid, true);
+  }
+
+  /** As above; durable false: not fsynced before the rename (a report, see HostFs). */
+  void writeAtomic(String path, byte[] content, int mode, int uid, int gid, boolean durable) {
     r.guard("write " + path);
     checkMode(mode);
     Path target = r.resolve(path);
@@ -51,7 +56,7 @@ final class ManagedWrites {
         // O_EXCL|O_NOFOLLOW, created 0600: a secret is never readable by others even for an instant
         try (FileChannel ch = d.createNew(tmp, 0600)) {
           writeFully(ch, content);
-          ch.force(true);
+          if (durable) ch.force(true);
         }
         finishAndRename(d, tmp, RootPath.nameOf(target), mode, uid, gid);
       } catch (IOException | RuntimeException e) {

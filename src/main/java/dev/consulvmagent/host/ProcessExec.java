@@ -16,6 +16,7 @@ import org.apache.commons.exec.PumpStreamHandler;
 public final class ProcessExec implements Exec {
   @Override
   public ExecResult run(List<String> argv, Duration timeout, byte[] stdin) {
+    InputLog.effect(argv.isEmpty() ? "process" : argv.get(0));
     CommandLine cl = new CommandLine(argv.get(0));
     for (String a : argv.subList(1, argv.size())) cl.addArgument(a, false);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
