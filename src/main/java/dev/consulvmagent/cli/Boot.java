@@ -48,7 +48,7 @@ public final class Boot {
       QuickArgs.Parsed q = quick.get();
       try {
         Object t = q.target();
-        if (t instanceof ApplyCommand) return ApplyCommand.run(q.common(), out, err);
+        if (t instanceof ApplyCommand) return ApplyCommand.run(q.common(), args, out, err);
         if (t instanceof PlanCommand)
           return PlanCommand.run(q.common(), q.detailedExitCode(), out, err);
         if (t instanceof ValidateCommand) return ValidateCommand.run(q.common(), out, err);
