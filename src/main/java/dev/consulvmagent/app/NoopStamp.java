@@ -282,7 +282,9 @@ public final class NoopStamp {
     // class-data archive, which the launcher makes: the fast path never opens the jar)
     if (parse(stamp).filter(x -> x.key().equals(key)).isEmpty())
       return Optional.of("the stamp would not read back");
-    host.fs().writeAtomic(PATH, stamp, 0600, 0, 0);
+    // a cache: a crash that loses it (or leaves it unreadable) costs one full run, not an fsync
+    // on every run that stamps
+    host.fs().replaceReport(PATH, stamp, 0600);
     return Optional.empty();
   }
 
