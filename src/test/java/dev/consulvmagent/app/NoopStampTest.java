@@ -235,4 +235,35 @@ class NoopStampTest {
             NoopStamp.MAGIC + "\nkey k\nstdout %%%\n"))
       assertThat(NoopStamp.parse(bad.getBytes())).as(bad).isEmpty();
   }
+
+  /**
+   * A read through a link inside a --root is recorded where the read went (the link's absolute
+   * target taken inside the root, as RootPath.chase does), and the link itself: pointing it
+   * elsewhere is a change even when what it pointed to stays as it was.
+   */
+  @Test
+  void aReadThroughALinkInsideTheRoot_recordsTheTargetInTheRoot_andTheLink() throws IOException {
+    HostFs fs = fs();
+    Files.createDirectories(tmp.resolve("real"));
+    Files.createDirectories(tmp.resolve("other"));
+    Files.writeString(tmp.resolve("real/f"), "a");
+    Files.writeString(tmp.resolve("other/f"), "a");
+    Files.createSymbolicLink(tmp.resolve("link"), Path.of("/real")); // absolute: inside the root
+    settle();
+    InputLog log = InputLog.start(NoopStamp.reports(tmp));
+    assertThat(fs.readIfExists("/link/f")).hasValueSatisfying(b -> assertThat(b).hasSize(1));
+    assertThat(
+            NoopStamp.record(
+                Host.of(fs, new ProcessExec(), false), log, "k", noop(), List.of(), "x"))
+        .isEmpty();
+    NoopStamp.Stamp s =
+        NoopStamp.parse(Files.readAllBytes(tmp.resolve("var/lib/consul-vm-agent/noop-stamp")))
+            .orElseThrow();
+    assertThat(s.paths().keySet())
+        .contains("ENTRY " + tmp.resolve("real/f"), "ENTRY " + tmp.resolve("link"));
+    assertThat(NoopStamp.same(tmp, s.paths())).isTrue();
+    Files.delete(tmp.resolve("link"));
+    Files.createSymbolicLink(tmp.resolve("link"), Path.of("/other"));
+    assertThat(NoopStamp.same(tmp, s.paths())).isFalse();
+  }
 }
