@@ -8,20 +8,23 @@ import dev.consulvmagent.consul.ConsulHttp;
 import dev.consulvmagent.consul.InvalidEndpointException;
 import dev.consulvmagent.consul.SidecarWait;
 import dev.consulvmagent.engine.EventSink;
+import dev.consulvmagent.host.ExecResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.sidecar.Installed;
 import dev.consulvmagent.sidecar.SidecarFiles;
 import dev.consulvmagent.spec.ConsulVersions;
 import dev.consulvmagent.spec.SpecLoader;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The Consul version sidecar-init renders the registration and the Envoy flags for, and where it
  * came from: the running agent's, else the one apply rendered for (the Envoy env file's {@link
- * SidecarFiles#CONSUL_VERSION_KEY}), else {@link SpecLoader#DEFAULT_CONSUL_VERSION}. At boot
- * without a prior apply only the agent knows it, and rendering for another version writes keys an
- * older agent rejects (Consul 1.8.7 refuses every key it does not know).
+ * SidecarFiles#CONSUL_VERSION_KEY}), else on this machine what the installed {@code consul} program
+ * says it is, else {@link SpecLoader#DEFAULT_CONSUL_VERSION}. At boot without a prior apply only
+ * the agent knows it, and rendering for another version writes keys an older agent rejects (Consul
+ * 1.8.7 refuses every key it does not know).
  */
 public record SidecarVersion(String version, String source) {
   /**
@@ -60,8 +63,47 @@ public record SidecarVersion(String version, String source) {
       return new SidecarVersion(
           applied.get(), "the one apply rendered for, in " + env + "; " + why);
     }
+    if (at.isPresent() && host.live()) {
+      // the program consul.service runs (render/Units: ExecStart=/usr/bin/consul agent …), when
+      // the agent refuses /v1/agent/self to the token at hand (a secure client's DNS default
+      // token has no agent:read) before any apply wrote its env file
+      Optional<String> installed = installedVersion(host);
+      if (installed.isPresent()) {
+        return new SidecarVersion(
+            installed.get(),
+            "the installed program's, "
+                + CONSUL
+                + " version; "
+                + why
+                + ", and "
+                + env
+                + " names none");
+      }
+    }
     return new SidecarVersion(
         SpecLoader.DEFAULT_CONSUL_VERSION, "the default: " + why + ", and " + env + " names none");
+  }
+
+  static final String CONSUL = "/usr/bin/consul";
+
+  /**
+   * What {@code consul version} says it is: its first line is "Consul v1.8.7" (recorded from the
+   * real 1.8.7, Debian's package: "Consul v1.8.7", then "Protocol 2 spoken by default, …";
+   * hashicorp/consul command/version/version.go prints "Consul " and the human version, "v" and the
+   * release). Empty when it is not there, fails, or says something else.
+   */
+  static Optional<String> installedVersion(Host host) {
+    ExecResult r;
+    try {
+      r = host.run(List.of(CONSUL, "version"), Duration.ofSeconds(10));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+    if (!r.ok()) return Optional.empty();
+    String first = r.stdout().lines().findFirst().orElse("");
+    if (!first.startsWith("Consul v")) return Optional.empty();
+    String v = first.substring("Consul v".length()).split("\\s", 2)[0];
+    return ConsulVersions.tryParse(v).isPresent() ? Optional.of(v) : Optional.empty();
   }
 
   /**

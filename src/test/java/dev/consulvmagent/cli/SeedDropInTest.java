@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,6 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * meta, transparent mode by default, a check).
  */
 class SeedDropInTest {
+  @TempDir Path emptyRoot;
+
   static final Path VECTORS = Path.of("src/test/resources/seed-vectors");
   static final List<String> TYPES =
       List.of("envoy", "connect-envoy", "redirect", "service-registration");
@@ -66,9 +69,12 @@ class SeedDropInTest {
             "--dry",
             "--type",
             type,
-            // hermetic: whatever Consul listens on this machine's 8500 is not asked
+            // hermetic: whatever Consul listens on this machine's 8500 is not asked, nor (under
+            // a root of its own) its /usr/bin/consul its version (app/SidecarVersion)
             "--http-addr",
-            Ports.nothingListening());
+            Ports.nothingListening(),
+            "--root",
+            emptyRoot.toString());
     assertThat(r.code()).as(r.err()).isZero();
     if (!type.equals("service-registration")) {
       assertThat(r.out()).isEqualTo(seed);

@@ -26,11 +26,16 @@ class SidecarInitCommandTest {
     Path f = seedConfig("{\"name\": \"counting\", \"port\": 9003}");
     // hermetic: whatever Consul listens on this machine's 8500 is not asked
     String down = Ports.nothingListening();
+    // and under a root of its own: this machine's /usr/bin/consul (the real 1.8.7 here) is not
+    // asked its version either (app/SidecarVersion), the default version is rendered for
+    String r = Files.createDirectories(tmp.resolve("r")).toString();
     CliApplyTest.Run reg =
         CliApplyTest.run(
             "sidecar-init",
             "-f",
             f.toString(),
+            "--root",
+            r,
             "--dry",
             "--full",
             "--type",
@@ -49,6 +54,8 @@ class SidecarInitCommandTest {
                     "sidecar-init",
                     "-f",
                     f.toString(),
+                    "--root",
+                    r,
                     "--dry",
                     "--type",
                     "service-registration",
@@ -61,6 +68,8 @@ class SidecarInitCommandTest {
                     "sidecar-init",
                     "-f",
                     f.toString(),
+                    "--root",
+                    r,
                     "--dry",
                     "--full",
                     "--type",
@@ -71,16 +80,35 @@ class SidecarInitCommandTest {
         .startsWith("consul connect envoy -sidecar-for=counting -admin-bind=127.0.0.1:19000");
     assertThat(
             CliApplyTest.run(
-                    "sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "redirect")
+                    "sidecar-init",
+                    "-f",
+                    f.toString(),
+                    "--root",
+                    r,
+                    "--dry",
+                    "--full",
+                    "--type",
+                    "redirect")
                 .out())
         .contains("-proxy-id=counting-sidecar-proxy");
     assertThat(
             CliApplyTest.run(
-                    "sidecar-init", "-f", f.toString(), "--dry", "--full", "--type", "envoy")
+                    "sidecar-init",
+                    "-f",
+                    f.toString(),
+                    "--root",
+                    r,
+                    "--dry",
+                    "--full",
+                    "--type",
+                    "envoy")
                 .out())
         .contains("envoy@counting.service");
     try (var s = Files.list(tmp)) {
-      assertThat(s.count()).isEqualTo(1);
+      assertThat(s.count()).isEqualTo(2); // the seed's config and the empty root
+    }
+    try (var s = Files.list(Path.of(r))) {
+      assertThat(s.count()).isZero();
     }
   }
 
