@@ -46,15 +46,12 @@ final class ApplyCommand implements Callable<Integer> {
     RunOptions o = common.toRunOptions();
     var host = Hosts.forRun(o);
     EventSink sink = Boot.sink(err, common);
-    // verbose and JSON output say what each run found: never replayed; under a Type=notify unit
-    // (the image's first-boot apply) the run itself signals readiness (app/InstanceReady); a bake's
-    // root is an image: no stamp of the build goes into it
+    // verbose and JSON output say what each run found: never replayed; a bake's root is an image:
+    // no stamp of the build goes into it. Under a Type=notify unit (the image's first-boot apply)
+    // a run that signals readiness runs systemd-notify, so it leaves no stamp (NOTIFY_SOCKET is
+    // in the key: systemd-nspawn sets it for any container's payload, CI's included)
     Optional<String> keyed =
-        argv == null
-                || common.verbose
-                || common.json()
-                || o.bake()
-                || System.getenv("NOTIFY_SOCKET") != null
+        argv == null || common.verbose || common.json() || o.bake()
             ? Optional.empty()
             : NoopStamp.key(List.of(argv));
     if (keyed.isEmpty()) {

@@ -166,8 +166,9 @@ public final class HostFs {
   }
 
   /**
-   * Replaces a report (last-run.json after a no-op's fast path) atomically for readers, without the
-   * fsync: a crash may lose this one, and the one before said the same but for its times.
+   * Replaces a report atomically for readers, without the fsync, owned by whoever runs the agent:
+   * last-run.json after a no-op's fast path (a crash may lose this one, and the one before said the
+   * same but for its times) and the no-op's stamp (a cache: losing it costs one full run).
    */
   public void replaceReport(String path, byte[] content, int mode) {
     writes.writeAtomic(path, content, mode, -1, -1, false);
