@@ -51,6 +51,11 @@ class CliApplyTest {
   }
 
   private Run apply(Path cfg, Path root, String... extra) {
+    return run(applyArgs(cfg, root, extra));
+  }
+
+  /** apply's command line for cfg under root with the test mirror, then extra. */
+  static String[] applyArgs(Path cfg, Path root, String... extra) {
     List<String> a =
         new ArrayList<>(
             List.of(
@@ -60,9 +65,9 @@ class CliApplyTest {
                 "--root",
                 root.toString(),
                 "--mirror",
-                mirror.url()));
+                Examples.mirror().url()));
     a.addAll(List.of(extra));
-    return run(a.toArray(String[]::new));
+    return a.toArray(String[]::new);
   }
 
   @ParameterizedTest

@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.consulvmagent.testing.Examples;
 import dev.consulvmagent.testing.Roots;
-import dev.consulvmagent.testing.TestMirror;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,17 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * makes the next apply a full one that repairs the host.
  */
 class CliNoopStampTest {
-  static TestMirror mirror;
   @TempDir Path tmp;
   Path root;
   Path cfg;
-
-  record Run(int code, String out, String err) {}
-
-  @BeforeAll
-  static void start() {
-    mirror = Examples.mirror();
-  }
 
   @BeforeEach
   void converge() throws Exception {
@@ -43,28 +30,14 @@ class CliNoopStampTest {
     String text = Files.readString(Path.of("examples", "dashboard.yaml"));
     cfg = tmp.resolve("dashboard.yaml");
     Files.writeString(cfg, text + "downloads:\n  verify_signatures: false\n" + Examples.INSECURE);
-    Run first = apply();
+    CliApplyTest.Run first = apply();
     assertThat(first.code()).as(first.out() + first.err()).isZero();
     assertThat(first.out()).contains("Applied:");
     assertThat(stamp()).as("a run that changed things leaves no stamp").doesNotExist();
   }
 
-  private Run apply(String... extra) {
-    List<String> a =
-        new ArrayList<>(
-            List.of(
-                "apply",
-                "--config",
-                cfg.toString(),
-                "--root",
-                root.toString(),
-                "--mirror",
-                mirror.url()));
-    a.addAll(List.of(extra));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(a.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private CliApplyTest.Run apply(String... extra) {
+    return CliApplyTest.run(CliApplyTest.applyArgs(cfg, root, extra));
   }
 
   private Path stamp() {
@@ -90,9 +63,9 @@ class CliNoopStampTest {
   }
 
   /** A full no-op, stamped: the apply after it is the fast path. */
-  private Run stamped() throws Exception {
+  private CliApplyTest.Run stamped() throws Exception {
     settle();
-    Run noop = apply();
+    CliApplyTest.Run noop = apply();
     assertThat(noop.code()).isZero();
     assertThat(noop.out()).isEqualTo("No changes. The host matches the configuration.\n");
     assertThat(stamp()).exists();
@@ -103,12 +76,12 @@ class CliNoopStampTest {
 
   @Test
   void aNoopAfterANoop_saysTheSame_rewritesTheReport_leavesTheStamp() throws Exception {
-    Run noop = stamped();
+    CliApplyTest.Run noop = stamped();
     String stampWas = stampText();
     Path report = root.resolve("var/lib/consul-vm-agent/last-run.json");
     String before = Files.readString(report);
 
-    Run fast = apply();
+    CliApplyTest.Run fast = apply();
     assertThat(fast.code()).isZero();
     assertThat(fast.out()).isEqualTo(noop.out());
     assertThat(lines(fast.err())).isEqualTo(lines(noop.err())).isNotEmpty(); // the warnings
@@ -132,7 +105,7 @@ class CliNoopStampTest {
     Files.writeString(consulJson, edited); // same inode, same size
     Files.setLastModifiedTime(consulJson, mtime); // and the old mtime: only ctime tells
 
-    Run r = apply();
+    CliApplyTest.Run r = apply();
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("file:/etc/consul.d/consul.json").contains("Applied:");
     assertThat(Files.readAllBytes(consulJson)).isEqualTo(good);
@@ -143,7 +116,7 @@ class CliNoopStampTest {
     stamped();
     Path unit = root.resolve("etc/systemd/system/consul.service");
     Files.delete(unit);
-    Run r = apply();
+    CliApplyTest.Run r = apply();
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("consul.service").contains("Applied:");
     assertThat(unit).exists();
@@ -155,7 +128,7 @@ class CliNoopStampTest {
     String stampWas = stampText();
     Files.writeString(root.resolve("etc/consul.d/extra.hcl"), "# someone else's\n");
     settle();
-    Run r = apply();
+    CliApplyTest.Run r = apply();
     assertThat(r.code()).isZero();
     // the full run removed the old stamp and, changing nothing, left a new one
     assertThat(stamp()).exists();
@@ -166,7 +139,7 @@ class CliNoopStampTest {
   void anEditedConfig_isApplied() throws Exception {
     stamped();
     Files.writeString(cfg, Files.readString(cfg).replace("datacenter: dc1", "datacenter: dc2"));
-    Run r = apply();
+    CliApplyTest.Run r = apply();
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("Applied:");
     assertThat(Files.readString(root.resolve("etc/consul.d/consul.json"))).contains("dc2");
@@ -176,7 +149,7 @@ class CliNoopStampTest {
   void anotherCommandLine_runsInFull_andVerboseNeverStamps() throws Exception {
     stamped();
     String stampWas = stampText();
-    Run verbose = apply("--verbose");
+    CliApplyTest.Run verbose = apply("--verbose");
     assertThat(verbose.code()).isZero();
     assertThat(stamp()).as("a run that is not keyed removes the stamp").doesNotExist();
     settle();
@@ -188,7 +161,7 @@ class CliNoopStampTest {
   void aStampThatIsNotOne_isAFullRun() throws Exception {
     stamped();
     Files.writeString(stamp(), "consul-vm-agent no-op stamp 1\nkey x\npath ENTRY\n");
-    Run r = apply();
+    CliApplyTest.Run r = apply();
     assertThat(r.code()).isZero();
     assertThat(r.out()).isEqualTo("No changes. The host matches the configuration.\n");
     assertThat(Files.readString(stamp())).contains("\npath ");

@@ -64,14 +64,8 @@ class CliRobustnessTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 System.getProperty("java.class.path"),
-                "dev.consulvmagent.cli.Main",
-                "apply",
-                "--config",
-                cfg.toString(),
-                "--root",
-                root.toString(),
-                "--mirror",
-                mirror.url()));
+                "dev.consulvmagent.cli.Main"));
+    argv.addAll(List.of(CliApplyTest.applyArgs(cfg, root)));
     return new ProcessBuilder(argv)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.DISCARD)

@@ -30,18 +30,7 @@ class SidecarInitCommandTest {
     // asked its version either (app/SidecarVersion), the default version is rendered for
     String r = Files.createDirectories(tmp.resolve("r")).toString();
     CliApplyTest.Run reg =
-        CliApplyTest.run(
-            "sidecar-init",
-            "-f",
-            f.toString(),
-            "--root",
-            r,
-            "--dry",
-            "--full",
-            "--type",
-            "service-registration",
-            "--http-addr",
-            down);
+        sidecarInit(f, r, "--dry", "--full", "--type", "service-registration", "--http-addr", down);
     assertThat(reg.code()).isZero();
     assertThat(reg.out())
         .contains(
@@ -50,59 +39,15 @@ class SidecarInitCommandTest {
             "\"dialed_directly\" : true",
             "\"port\" : 9003");
     assertThat(
-            CliApplyTest.run(
-                    "sidecar-init",
-                    "-f",
-                    f.toString(),
-                    "--root",
-                    r,
-                    "--dry",
-                    "--type",
-                    "service-registration",
-                    "--http-addr",
-                    down)
-                .out())
+            sidecarInit(f, r, "--dry", "--type", "service-registration", "--http-addr", down).out())
         .isEqualTo(reg.out());
     assertThat(
-            CliApplyTest.run(
-                    "sidecar-init",
-                    "-f",
-                    f.toString(),
-                    "--root",
-                    r,
-                    "--dry",
-                    "--full",
-                    "--type",
-                    "connect-envoy",
-                    "--http-addr",
-                    down)
+            sidecarInit(f, r, "--dry", "--full", "--type", "connect-envoy", "--http-addr", down)
                 .out())
         .startsWith("consul connect envoy -sidecar-for=counting -admin-bind=127.0.0.1:19000");
-    assertThat(
-            CliApplyTest.run(
-                    "sidecar-init",
-                    "-f",
-                    f.toString(),
-                    "--root",
-                    r,
-                    "--dry",
-                    "--full",
-                    "--type",
-                    "redirect")
-                .out())
+    assertThat(sidecarInit(f, r, "--dry", "--full", "--type", "redirect").out())
         .contains("-proxy-id=counting-sidecar-proxy");
-    assertThat(
-            CliApplyTest.run(
-                    "sidecar-init",
-                    "-f",
-                    f.toString(),
-                    "--root",
-                    r,
-                    "--dry",
-                    "--full",
-                    "--type",
-                    "envoy")
-                .out())
+    assertThat(sidecarInit(f, r, "--dry", "--full", "--type", "envoy").out())
         .contains("envoy@counting.service");
     try (var s = Files.list(tmp)) {
       assertThat(s.count()).isEqualTo(2); // the seed's config and the empty root
@@ -110,6 +55,13 @@ class SidecarInitCommandTest {
     try (var s = Files.list(Path.of(r))) {
       assertThat(s.count()).isZero();
     }
+  }
+
+  /** sidecar-init -f f --root r, then args. */
+  private static CliApplyTest.Run sidecarInit(Path f, String r, String... args) {
+    List<String> a = new ArrayList<>(List.of("sidecar-init", "-f", f.toString(), "--root", r));
+    a.addAll(List.of(args));
+    return CliApplyTest.run(a.toArray(String[]::new));
   }
 
   /** The seed: {@code parser.error("--dry requries --type to be specified.")}, argparse exits 2. */
