@@ -65,9 +65,10 @@ public final class NoopStamp {
   }
 
   /**
-   * This process's key (see {@link #key(List, Map, Map)}): empty when the agent's own code changed
+   * This process's key (see {@link #key(List, Map, Map)}): empty when the agent's jar changed
    * moments ago (a package upgrade under way: the code running may not be the code on disk), which
-   * makes a full run that leaves no stamp.
+   * makes a full run that leaves no stamp. A class directory (a development run) is keyed by its
+   * files without that wait.
    */
   public static Optional<String> key(List<String> argv) {
     Map<String, String> props = new TreeMap<>();

@@ -104,6 +104,15 @@ class NoopStampTest {
     assertThat(NoopStamp.key(ARGV, Map.of(), p))
         .as("code changed less than %d s ago", NoopStamp.CODE_SETTLED_SECONDS)
         .isEmpty();
+    // a class directory (a development run, these tests'): its files' count and newest change,
+    // without the wait (a build has just written it)
+    Path classes = Files.createDirectories(tmp.resolve("classes/dev"));
+    Files.writeString(classes.resolve("A.class"), "built");
+    p.put("java.class.path", tmp.resolve("classes").toString());
+    String built = NoopStamp.key(ARGV, Map.of(), p).orElseThrow();
+    settle();
+    Files.writeString(classes.resolve("B.class"), "rebuilt");
+    assertThat(NoopStamp.key(ARGV, Map.of(), p)).isPresent().isNotEqualTo(Optional.of(built));
     String modules = props("/").get("java.class.path");
     assertThat(key(ARGV, Map.of(), "/")).contains(" code ").contains(modules);
   }
