@@ -188,13 +188,8 @@ public final class NoopStamp {
   /** Whether every path's key is what the stamp says. */
   static boolean same(Path root, SortedMap<String, String> paths) {
     Set<Path> reports = reports(root);
-    for (Map.Entry<String, String> e : paths.entrySet()) {
-      String k = e.getKey();
-      int sp = k.indexOf(' ');
-      InputLog.Kind kind = InputLog.Kind.valueOf(k.substring(0, sp));
-      if (!InputLog.key(Path.of(k.substring(sp + 1)), kind, reports).equals(e.getValue()))
-        return false;
-    }
+    for (Map.Entry<String, String> e : paths.entrySet())
+      if (!InputLog.keyNow(e.getKey(), reports).equals(e.getValue())) return false;
     return true;
   }
 

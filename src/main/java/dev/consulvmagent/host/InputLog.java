@@ -158,16 +158,19 @@ public final class InputLog {
     TreeMap<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> e : seen.entrySet()) {
       String k = e.getKey();
-      int sp = k.indexOf(' ');
-      Kind kind = Kind.valueOf(k.substring(0, sp));
-      if (!key(Path.of(k.substring(sp + 1)), kind, reports).equals(e.getValue()))
-        return Optional.empty();
+      if (!keyNow(k, reports).equals(e.getValue())) return Optional.empty();
       long changed = changedNanos(e.getValue());
       long margin = changed % 1_000_000_000L == 0 ? 2_000_000_000L : 50_000_000L;
       if (changed >= 0 && changed >= started - margin) return Optional.empty();
       out.put(k, e.getValue());
     }
     return Optional.of(out);
+  }
+
+  /** The key now of an entry as recorded, "KIND PATH" (as {@link #unchanged} lists them). */
+  public static String keyNow(String entry, Set<Path> reports) {
+    int sp = entry.indexOf(' ');
+    return key(Path.of(entry.substring(sp + 1)), Kind.valueOf(entry.substring(0, sp)), reports);
   }
 
   /** A key's ctime in nanoseconds since the epoch; -1 for a key without times. */
