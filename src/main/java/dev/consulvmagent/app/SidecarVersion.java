@@ -87,10 +87,11 @@ public record SidecarVersion(String version, String source) {
   static final String CONSUL = "/usr/bin/consul";
 
   /**
-   * What {@code consul version} says it is: its first line is "Consul v1.8.7" (recorded from the
-   * real 1.8.7, Debian's package: "Consul v1.8.7", then "Protocol 2 spoken by default, …";
-   * hashicorp/consul command/version/version.go prints "Consul " and the human version, "v" and the
-   * release). Empty when it is not there, fails, or says something else.
+   * What {@code consul version} says it is: its first line is "Consul v" and the version (recorded
+   * from the real 1.8.7, Debian's package: "Consul v1.8.7", then "Protocol 2 spoken by default, …";
+   * hashicorp/consul command/version/formatter.go's pretty format, the default, writes {@code
+   * "Consul v%s\n"} with the human version first). Empty when it is not there, fails, or says
+   * something else.
    */
   static Optional<String> installedVersion(Host host) {
     ExecResult r;
