@@ -17,6 +17,7 @@ import dev.consulvmagent.iptables.Iptables;
 import dev.consulvmagent.render.Json;
 import dev.consulvmagent.render.UnitNames;
 import dev.consulvmagent.resource.BinaryResource;
+import dev.consulvmagent.resource.ProgramDigest;
 import dev.consulvmagent.systemd.SystemdNotifier;
 import java.io.IOException;
 import java.time.Duration;
@@ -181,21 +182,22 @@ public final class Uninstall {
       if (receipt.isEmpty()) return Optional.empty();
       var st = host.fs().stat(path);
       if (st.isEmpty() || st.get().type() != FileStat.Type.FILE) return Optional.empty();
-      Object want;
+      Optional<ProgramDigest> want;
       try {
-        want = Json.parseObject(receipt.get()).get("sha256");
+        want = ProgramDigest.inReceipt(Json.parseObject(receipt.get()));
       } catch (IOException | RuntimeException e) {
-        want = null;
+        want = Optional.empty();
       }
-      String have = host.fs().sha256(path);
-      if (have.equals(want)) return Optional.empty();
+      ProgramDigest have =
+          want.orElse(ProgramDigest.sha256("")).ofFile(host.fs(), path); // none: its sha256
+      if (want.isPresent() && have.equals(want.get())) return Optional.empty();
       return Optional.of(
           "warning: "
               + path
-              + " was replaced after consul-vm-agent installed it (its sha256 "
-              + have.substring(0, 12)
-              + "… is not the receipt's"
-              + (want instanceof String w && w.length() >= 12 ? " " + w.substring(0, 12) + "…" : "")
+              + " was replaced after consul-vm-agent installed it (its "
+              + have.describe()
+              + " is not the receipt's"
+              + want.map(w -> " " + w.shortHex()).orElse("")
               + "): keeping it");
     }
 

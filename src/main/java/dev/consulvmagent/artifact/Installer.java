@@ -4,6 +4,7 @@ import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Redact;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.resource.BinarySource;
+import dev.consulvmagent.resource.ProgramDigest;
 import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -77,7 +78,8 @@ public final class Installer {
   }
 
   /** Result of preparing: a verified temp file ready to be renamed over the destination. */
-  public record Prepared(Path temp, String archiveSha256, String binarySha256, boolean downloaded)
+  public record Prepared(
+      Path temp, String archiveSha256, ProgramDigest binaryDigest, boolean downloaded)
       implements BinarySource.Staged {}
 
   /** The artifact as a BinaryResource's source, prepared by this installer. */
@@ -216,7 +218,7 @@ public final class Installer {
       Arrival arrival)
       throws IOException {
     try {
-      String bin;
+      ProgramDigest bin;
       if (a.packing() == Artifact.Packing.RAW) {
         if (arrival.looksLikeHtml()) {
           throw new ArtifactException(
@@ -226,9 +228,9 @@ public final class Installer {
         new DiskRoom(a, fs, temp.getParent(), limits.minFreeSpace())
             .before(fs.size(cached), "program");
         fs.copyToTemp(cached, temp);
-        bin = archiveSha;
+        bin = ProgramDigest.sha256(archiveSha);
       } else {
-        bin = Unpacker.unpack(a, fs, cached, temp, limits, arrival);
+        bin = ProgramDigest.crc32(Unpacker.unpack(a, fs, cached, temp, limits, arrival));
       }
       if (fs.size(temp) == 0) {
         throw new ArtifactException(

@@ -11,10 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Enumeration;
-import java.util.HexFormat;
 import java.util.Locale;
+import java.util.zip.CRC32;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -43,8 +42,8 @@ final class Unpacker {
     }
   }
 
-  static String unpack(
-      Artifact a, HostFs fs, Path archive, Path temp, Limits limits, Arrival arrival)
+  /** Unpacks the program into temp; returns its CRC-32 (java.util.zip.CRC32#getValue). */
+  static long unpack(Artifact a, HostFs fs, Path archive, Path temp, Limits limits, Arrival arrival)
       throws IOException {
     try {
       return a.packing() == Artifact.Packing.ZIP
@@ -86,7 +85,7 @@ final class Unpacker {
 
   // ---- zip: the central directory is authoritative (entry types live only there) ------------
 
-  private static String unzip(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
+  private static long unzip(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
     long entries = centralDirectoryEntries(a, fs, archive, limits.maxDirectory());
     if (entries > limits.maxEntries())
@@ -143,9 +142,20 @@ final class Unpacker {
       } catch (IOException e) {
         throw new ReadFailure(e);
       }
+      long crc;
       try (InputStream body = in) {
-        return copy(a, fs, body, temp, budget, chosen.getName(), limits.minFreeSpace());
+        crc = copy(a, fs, body, temp, budget, chosen.getName(), limits.minFreeSpace());
       }
+      // commons-compress's ZipFile does not check an entry's CRC-32 (a flipped byte in a stored
+      // or deflated entry reads without an error, tried with 1.28.0): the directory's is checked
+      // here, where it is computed anyway for the receipt (APPNOTE.TXT §4.4.7; -1: not declared)
+      if (chosen.getCrc() != -1 && chosen.getCrc() != crc) {
+        throw new ReadFailure(
+            new IOException(
+                printable(chosen.getName())
+                    + " unpacks to bytes whose CRC-32 is not the one its directory declares"));
+      }
+      return crc;
     }
   }
 
@@ -204,7 +214,7 @@ final class Unpacker {
 
   // ---- tar.gz: read through, every byte decompressed is counted --------------------------------
 
-  private static String untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
+  private static long untar(Artifact a, HostFs fs, Path archive, Path temp, Limits limits)
       throws IOException {
     long budget = limits.unpackBudget(fs.size(archive), limits.maxUnpacked());
     try (InputStream file = new BufferedInputStream(fs.openFile(archive), 1 << 16);
@@ -212,7 +222,7 @@ final class Unpacker {
             new Capped(a, gzip(file), budget, "decompresses to more than " + budget + " bytes");
         TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
       String chosen = null;
-      String sha = null;
+      long crc = 0;
       int seen = 0;
       while (true) {
         TarArchiveEntry e;
@@ -241,10 +251,10 @@ final class Unpacker {
                   + limits.maxEntrySize());
         }
         chosen = base;
-        sha = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName(), limits.minFreeSpace());
+        crc = copy(a, fs, tar, temp, limits.maxEntrySize(), e.getName(), limits.minFreeSpace());
       }
       if (chosen == null) throw missing(a);
-      return sha;
+      return crc;
     }
   }
 
@@ -332,13 +342,14 @@ final class Unpacker {
   }
 
   /**
-   * Writes the entry to temp (hashing it) with at most max bytes, keeping floor bytes free on
-   * temp's file system (the destination's, often not the cache's); read errors are ReadFailures.
+   * Writes the entry to temp with at most max bytes, keeping floor bytes free on temp's file system
+   * (the destination's, often not the cache's), and returns its CRC-32 (ProgramDigest: the archive
+   * was verified by its sha256 already); read errors are ReadFailures.
    */
-  private static String copy(
+  private static long copy(
       Artifact a, HostFs fs, InputStream in, Path temp, long max, String entry, long floor)
       throws IOException {
-    MessageDigest md = HostFs.sha256Digest();
+    CRC32 crc = new CRC32();
     long total = 0;
     DiskRoom room = new DiskRoom(a, fs, temp.getParent(), floor);
     room.before(-1, "program");
@@ -364,11 +375,11 @@ final class Unpacker {
                   + " bytes (the limit for its size"
                   + " and compression ratio)");
         }
-        md.update(buf, 0, n);
+        crc.update(buf, 0, n);
         out.write(buf, 0, n);
       }
     }
-    return HexFormat.of().formatHex(md.digest());
+    return crc.getValue();
   }
 
   /** Counts decompressed bytes and stops at the budget. */

@@ -4,7 +4,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 of bytes: the digest every download, receipt and cache entry is named and checked by. */
+/**
+ * SHA-256 of bytes: the digest every download and cache entry is named and checked by (and the
+ * CRC-32 a receipt keeps for a program unpacked from a verified archive).
+ */
 final class Digests {
   private Digests() {}
 
@@ -33,5 +36,10 @@ final class Digests {
 
   static String sha256(byte[] content) {
     return HexFormat.of().formatHex(sha256Digest().digest(content));
+  }
+
+  /** A CRC-32 value (java.util.zip.CRC32#getValue) as 8 lower-case hex digits. */
+  static String crc32Hex(long value) {
+    return HexFormat.of().toHexDigits((int) value);
   }
 }

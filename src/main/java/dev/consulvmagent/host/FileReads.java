@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.CRC32;
 
 /**
  * Looking at the tree for HostFs: stat, read (regular files only, never a link, FIFO or device, at
@@ -133,13 +134,28 @@ final class FileReads {
   }
 
   String sha256(String path) {
+    MessageDigest md = Digests.sha256Digest();
+    feed(path, md::update);
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** The CRC-32 (java.util.zip, as in a zip's directory) of a regular file, 8 hex digits. */
+  String crc32(String path) {
+    CRC32 crc = new CRC32();
+    feed(path, crc::update);
+    return Digests.crc32Hex(crc.getValue());
+  }
+
+  private interface Chunks {
+    void update(byte[] b, int off, int len);
+  }
+
+  private void feed(String path, Chunks sink) {
     Path p = r.chase(path);
     try (InputStream in = openRegular(p, path)) {
-      MessageDigest md = Digests.sha256Digest();
       byte[] buf = new byte[1 << 16];
       int n;
-      while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-      return HexFormat.of().formatHex(md.digest());
+      while ((n = in.read(buf)) > 0) sink.update(buf, 0, n);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -112,6 +112,12 @@ public final class HostFs {
     return reads.sha256(path);
   }
 
+  /** The CRC-32 of a regular file at path (8 hex digits), read as {@link #sha256(String)} is. */
+  public String crc32(String path) {
+    noteRead(path, InputLog.Kind.ENTRY);
+    return reads.crc32(path);
+  }
+
   public Optional<String> readLink(String path) {
     noteRead(path, InputLog.Kind.ENTRY);
     return reads.readLink(path);
@@ -158,6 +164,10 @@ public final class HostFs {
 
   public static String sha256(byte[] content) {
     return Digests.sha256(content);
+  }
+
+  public static String crc32Hex(long value) {
+    return Digests.crc32Hex(value);
   }
 
   // ---- changes (ManagedWrites), each relative to a directory handle ----

@@ -99,7 +99,7 @@ public final class BinaryResource implements Resource {
       file = "intact";
     } else {
       file =
-          host.fs().sha256(artifact.destination()).equals(r.get("sha256"))
+          sameAsInstalled(host.fs(), artifact.destination(), r)
               ? "intact"
               : "modified since install";
     }
@@ -114,6 +114,14 @@ public final class BinaryResource implements Resource {
             verified,
             file,
             st.get().mode()));
+  }
+
+  /**
+   * Whether the file at path still has the digest its receipt recorded ({@link ProgramDigest});
+   * false when the receipt records none.
+   */
+  public static boolean sameAsInstalled(HostFs fs, String path, Map<String, Object> receipt) {
+    return ProgramDigest.inReceipt(receipt).map(d -> d.ofFile(fs, path).equals(d)).orElse(false);
   }
 
   private static Long num(Object o) {
@@ -212,8 +220,12 @@ public final class BinaryResource implements Resource {
     r.put("fetched-from", artifact.fetchedFrom());
     r.put("verified-by", artifact.verifiedBy());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
-    r.put(
-        "sha256", ready != null ? ready.binarySha256() : host.fs().sha256(artifact.destination()));
+    // the same program when nothing was installed (observe found it intact): its digest stays
+    Optional<ProgramDigest> kept = ready == null ? ProgramDigest.inReceipt(old) : Optional.empty();
+    (ready != null
+            ? ready.binaryDigest()
+            : kept.orElseGet(() -> ProgramDigest.sha256(host.fs().sha256(artifact.destination()))))
+        .into(r);
     r.put("size", st.size());
     r.put("mtime", st.mtimeMillis());
     int[] root = Ownership.ids(host, "root", "root");

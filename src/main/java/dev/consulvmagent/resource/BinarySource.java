@@ -42,6 +42,7 @@ public interface BinarySource {
 
     String archiveSha256();
 
-    String binarySha256();
+    /** The program's digest for its receipt (see {@link ProgramDigest}). */
+    ProgramDigest binaryDigest();
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.resource.ProgramDigest;
 import dev.consulvmagent.spec.AgentSpec;
 import dev.consulvmagent.spec.SpecException;
 import dev.consulvmagent.spec.SpecLoader;
@@ -264,7 +265,7 @@ class DownloadBoundsTest {
               4 * MIB);
       Limits strict = Limits.DEFAULT.withSpeedLimit(1024, Duration.ofSeconds(1));
       Installer.Prepared p = installer(strict, Duration.ofSeconds(5)).prepare(a, fs, "/var/cache");
-      assertThat(p.binarySha256()).isEqualTo(HostFs.sha256(body));
+      assertThat(p.binaryDigest()).isEqualTo(ProgramDigest.sha256(HostFs.sha256(body)));
     }
   }
 }

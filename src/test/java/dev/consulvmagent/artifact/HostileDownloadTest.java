@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.zip.CRC32;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -299,6 +300,49 @@ class HostileDownloadTest {
     z[eocd + 16] -= 1; // central directory offset one byte off
     refused(
         served("/off.zip", z, Artifact.Packing.ZIP), "is not a valid zip archive", "does not end");
+  }
+
+  /**
+   * A flipped byte inside the program's stored bytes, in an archive whose sha256 is what the config
+   * pins (a release published broken): commons-compress reads it without an error, the entry's
+   * CRC-32 in the central directory catches it, and nothing is installed.
+   */
+  @Test
+  void zipEntryNotMatchingItsDirectoryCrc_isNotAValidZip() throws Exception {
+    byte[] z =
+        zip(
+            o -> {
+              try {
+                ZipArchiveEntry e = new ZipArchiveEntry("consul");
+                e.setUnixMode(0100755);
+                e.setMethod(ZipArchiveEntry.STORED);
+                e.setSize(PROGRAM.length);
+                CRC32 crc = new CRC32();
+                crc.update(PROGRAM);
+                e.setCrc(crc.getValue());
+                o.putArchiveEntry(e);
+                o.write(PROGRAM);
+                o.closeArchiveEntry();
+              } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+              }
+            });
+    int at = indexOf(z, PROGRAM);
+    assertThat(at).as("the program is stored as it is").isPositive();
+    z[at + PROGRAM.length / 2] ^= 1;
+    refused(
+        served("/flipped.zip", z, Artifact.Packing.ZIP),
+        "is not a valid zip archive",
+        "CRC-32 is not the one its directory declares");
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+      return i;
+    }
+    return -1;
   }
 
   @Test

@@ -13,6 +13,7 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.host.HostFs;
+import dev.consulvmagent.resource.ProgramDigest;
 import dev.consulvmagent.testing.Gpg;
 import dev.consulvmagent.testing.RawServer;
 import java.io.ByteArrayOutputStream;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -137,7 +139,11 @@ class InstallerTest {
             .prepare(consul(signedSums(), "/c/consul.zip"), fs, "/var/cache");
     assertThat(Files.readAllBytes(p.temp())).isEqualTo(BINARY);
     assertThat(p.archiveSha256()).isEqualTo(zipSha);
-    assertThat(p.binarySha256()).isEqualTo(HostFs.sha256(BINARY));
+    CRC32 crc = new CRC32();
+    crc.update(BINARY);
+    // the receipt's digest of an unpacked program: its CRC-32 (ProgramDigest), not a second sha256
+    assertThat(p.binaryDigest()).isEqualTo(ProgramDigest.crc32(crc.getValue()));
+    assertThat(p.binaryDigest().hex()).hasSize(8);
     assertThat(Files.readAllBytes(root.resolve("var/cache/" + zipSha))).isEqualTo(zip);
     // a second preparation uses the cache: no download at all
     wm.resetRequests();
