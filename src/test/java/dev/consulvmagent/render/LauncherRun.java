@@ -26,7 +26,9 @@ final class LauncherRun {
     Path java = bin.resolve("java");
     Files.writeString(java, javaScript);
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path jar = Files.writeString(tmp.resolve("agent.jar"), "not a jar");
+    // written once: the archive's key is the jar's size and mtime, the same for every run of a test
+    Path jar = tmp.resolve("agent.jar");
+    if (!Files.exists(jar)) Files.writeString(jar, "not a jar");
     Path launcher = tmp.resolve("launcher");
     // the cache directory is the launcher's constant; point it into the temp dir
     Files.writeString(
