@@ -3,8 +3,10 @@ package dev.consulvmagent.engine;
 import dev.consulvmagent.host.Host;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -32,15 +34,18 @@ public final class Engine {
     Instant began = Instant.now(); // file times are the real clock's
     Preparations early = new Preparations();
     try {
+      // which downloads to start, and what they may create: recorded in one write (the ledger is
+      // written durably: one fsync, not one per download) before any of them starts
+      Map<Resource, List<String>> starts = new LinkedHashMap<>();
       for (Resource r : resources) {
         if (!r.hasPreparation()) continue;
         Change c = Change.between(r.key().toString(), r.desired(), r.observe(host.readOnly()));
         if (!c.actionable()) continue;
-        List<String> absent =
-            OwnershipWatch.paths(r).stream().filter(w -> !host.fs().exists(w)).toList();
-        if (!absent.isEmpty()) willCreate.accept(absent); // ours before it exists
-        early.start(r, host, absent);
+        starts.put(r, OwnershipWatch.paths(r).stream().filter(w -> !host.fs().exists(w)).toList());
       }
+      List<String> absent = starts.values().stream().flatMap(List::stream).distinct().toList();
+      if (!absent.isEmpty()) willCreate.accept(absent); // ours before it exists
+      starts.forEach((r, paths) -> early.start(r, host, paths));
       return new ApplyPlan(plan(resources, host), early, began);
     } catch (RuntimeException e) {
       early.discard(); // no download may outlive the failed run (and its lock)

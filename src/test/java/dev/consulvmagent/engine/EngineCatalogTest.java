@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -86,5 +87,42 @@ class EngineCatalogTest {
     try (var s = Files.walk(root)) {
       assertThat(s.map(Path::toString).filter(p -> p.contains(".tmp")).toList()).isEmpty();
     }
+  }
+
+  /**
+   * What the early downloads may create reaches the ownership ledger in one write (the ledger is
+   * written durably: an fsync each), before the first of them asks the mirror for anything.
+   */
+  @Test
+  void earlyDownloads_recordWhatTheyMayCreate_inOneWrite_beforeAnyStarts() throws Exception {
+    Path root = Roots.forApply(tmp.resolve("root"));
+    Host host = Host.of(new HostFs(root, false), new ProcessExec(), false);
+    AgentSpec spec = spec("dashboard");
+    Context ctx =
+        new Context(
+            Artifacts.of(spec, Optional.of(mirror.url())),
+            Installer.lazy(EventSink.NONE),
+            Optional.empty(),
+            host.readOnly());
+    List<List<String>> writes = new ArrayList<>();
+    List<Integer> requestsThen = new ArrayList<>();
+    int before = mirror.requests.size();
+    ApplyPlan plan =
+        new Engine(EventSink.NONE)
+            .planForApply(
+                Catalog.resources(spec, ctx),
+                host,
+                paths -> {
+                  writes.add(List.copyOf(paths));
+                  requestsThen.add(mirror.requests.size() - before);
+                });
+    plan.preparations().joinAll(plan.planned(), host);
+    assertThat(writes).hasSize(1);
+    assertThat(writes.get(0))
+        .contains("/usr/bin/consul", "/usr/bin/envoy", "/usr/local/bin/dashboard-service")
+        .doesNotHaveDuplicates();
+    assertThat(requestsThen).containsExactly(0);
+    assertThat(mirror.requests.size()).isGreaterThan(before); // and then they did download
+    plan.preparations().discard();
   }
 }
