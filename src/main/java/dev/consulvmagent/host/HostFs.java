@@ -196,6 +196,11 @@ public final class HostFs {
     writes.installCopy(source, path, mode, uid, gid, mtimeMillis);
   }
 
+  /** installCopy's copy, staged in a temp file next to path for {@link #installTemp} later. */
+  public Path stageCopy(Path source, String path, long mtimeMillis) {
+    return writes.stageCopy(source, path, mtimeMillis);
+  }
+
   public void mkdir(String path, int mode, int uid, int gid) {
     writes.mkdir(path, mode, uid, gid);
   }

@@ -112,11 +112,7 @@ final class ManagedWrites {
     String tmp = TempFiles.tempName(RootPath.nameOf(target));
     try (DirHandle d = r.dirHandle(target.getParent(), true, path)) {
       try {
-        try (InputStream in = Files.newInputStream(source);
-            OutputStream out = Channels.newOutputStream(d.createNew(tmp, 0600))) {
-          in.transferTo(out);
-        }
-        d.setMtime(tmp, FileTime.fromMillis(mtimeMillis));
+        copyIn(d, source, tmp, mtimeMillis);
         finishAndRename(d, tmp, RootPath.nameOf(target), mode, uid, gid);
       } catch (IOException | RuntimeException e) {
         discard(d, tmp);
@@ -126,6 +122,38 @@ final class ManagedWrites {
       throw new UncheckedIOException(
           "cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The first half of {@link #installCopy}: the copy of source, with its mtime, in a temp file next
+   * to path (its parents created), for {@link #installTemp} to rename over path later.
+   */
+  Path stageCopy(Path source, String path, long mtimeMillis) {
+    r.guard("copy to " + path);
+    Path target = r.resolve(path);
+    String tmp = TempFiles.tempName(RootPath.nameOf(target));
+    try (DirHandle d = r.dirHandle(target.getParent(), true, path)) {
+      try {
+        copyIn(d, source, tmp, mtimeMillis);
+      } catch (IOException | RuntimeException e) {
+        discard(d, tmp);
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
+    }
+    return target.resolveSibling(tmp);
+  }
+
+  /** source (outside the root) into a new file tmp (0600) in d, with mtimeMillis. */
+  private static void copyIn(DirHandle d, Path source, String tmp, long mtimeMillis)
+      throws IOException {
+    try (InputStream in = Files.newInputStream(source);
+        OutputStream out = Channels.newOutputStream(d.createNew(tmp, 0600))) {
+      in.transferTo(out);
+    }
+    d.setMtime(tmp, FileTime.fromMillis(mtimeMillis));
   }
 
   static void discard(DirHandle d, String name) {

@@ -75,13 +75,57 @@ public final class CopyResource implements Resource {
         .orElseGet(Observed::absent);
   }
 
+  /**
+   * The copy (the agent's jar, ~27 MB) is made while the downloads run, in a temp file next to the
+   * destination, and only renamed over it in the ordered pass (a run that fails before discards
+   * it): the first install's critical path is the downloads, and the copy was made after them.
+   */
+  @Override
+  public boolean hasPreparation() {
+    return true;
+  }
+
+  /** The staged copy, and the file system it lies in (removed through its handle, by name). */
+  private Path staged;
+
+  private HostFs stagedIn;
+
+  @Override
+  public void prepare(Host host) {
+    if (sameContent(observe(host.readOnly()))) return; // only the mode differs: nothing to copy
+    Path s = host.fs().stageCopy(source, destination, mtime);
+    synchronized (this) {
+      staged = s;
+      stagedIn = host.fs();
+    }
+  }
+
+  @Override
+  public synchronized void discardPreparation() {
+    Path s = staged;
+    staged = null;
+    if (s != null && stagedIn != null) stagedIn.discardQuietly(s);
+  }
+
+  private boolean sameContent(Observed observed) {
+    return observed instanceof Observed.Present p
+        && state(size, mtime, 0).get("size").equals(p.state().get("size"))
+        && state(size, mtime, 0).get("modified").equals(p.state().get("modified"));
+  }
+
   @Override
   public void converge(Host host, Observed observed) {
     int[] root = Ownership.ids(host, "root", "root");
-    if (observed instanceof Observed.Present p
-        && state(size, mtime, 0).get("size").equals(p.state().get("size"))
-        && state(size, mtime, 0).get("modified").equals(p.state().get("modified"))) {
+    Path s;
+    synchronized (this) {
+      s = staged;
+      staged = null;
+    }
+    if (sameContent(observed)) {
+      if (s != null) host.fs().discardQuietly(s);
       host.fs().setAttributes(destination, 0644, root[0], root[1]); // only the mode differs
+    } else if (s != null) {
+      host.fs().installTemp(s, destination, 0644, root[0], root[1]);
     } else {
       host.fs().installCopy(source, destination, 0644, root[0], root[1], mtime);
     }
