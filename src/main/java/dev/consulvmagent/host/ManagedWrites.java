@@ -108,20 +108,7 @@ final class ManagedWrites {
   void installCopy(Path source, String path, int mode, int uid, int gid, long mtimeMillis) {
     r.guard("copy to " + path);
     checkMode(mode);
-    Path target = r.resolve(path);
-    String tmp = TempFiles.tempName(RootPath.nameOf(target));
-    try (DirHandle d = r.dirHandle(target.getParent(), true, path)) {
-      try {
-        copyIn(d, source, tmp, mtimeMillis);
-        finishAndRename(d, tmp, RootPath.nameOf(target), mode, uid, gid);
-      } catch (IOException | RuntimeException e) {
-        discard(d, tmp);
-        throw e;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot copy " + source + " to " + path + ": " + e.getMessage(), e);
-    }
+    installTemp(stageCopy(source, path, mtimeMillis), path, mode, uid, gid);
   }
 
   /**

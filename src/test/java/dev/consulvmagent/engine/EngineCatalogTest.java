@@ -49,16 +49,21 @@ class EngineCatalogTest {
             (text + "downloads:\n  verify_signatures: false\n").getBytes(StandardCharsets.UTF_8));
   }
 
-  private static RunResult applyOnce(AgentSpec spec, Host host) {
-    Engine engine = new Engine(EventSink.NONE);
+  /** spec's catalog, downloading from the test mirror. */
+  private static List<Resource> catalog(AgentSpec spec, Host host) {
     Context ctx =
         new Context(
             Artifacts.of(spec, Optional.of(mirror.url())),
             Installer.lazy(EventSink.NONE),
             Optional.empty(),
             host.readOnly());
+    return Catalog.resources(spec, ctx);
+  }
+
+  private static RunResult applyOnce(AgentSpec spec, Host host) {
+    Engine engine = new Engine(EventSink.NONE);
     List<String> recorded = new ArrayList<>();
-    ApplyPlan plan = engine.planForApply(Catalog.resources(spec, ctx), host, recorded::addAll);
+    ApplyPlan plan = engine.planForApply(catalog(spec, host), host, recorded::addAll);
     return engine.apply(plan, host, n -> List.of(), Instant.now(), recorded::addAll);
   }
 
@@ -98,19 +103,13 @@ class EngineCatalogTest {
     Path root = Roots.forApply(tmp.resolve("root"));
     Host host = Host.of(new HostFs(root, false), new ProcessExec(), false);
     AgentSpec spec = spec("dashboard");
-    Context ctx =
-        new Context(
-            Artifacts.of(spec, Optional.of(mirror.url())),
-            Installer.lazy(EventSink.NONE),
-            Optional.empty(),
-            host.readOnly());
     List<List<String>> writes = new ArrayList<>();
     List<Integer> requestsThen = new ArrayList<>();
     int before = mirror.requests.size();
     ApplyPlan plan =
         new Engine(EventSink.NONE)
             .planForApply(
-                Catalog.resources(spec, ctx),
+                catalog(spec, host),
                 host,
                 paths -> {
                   writes.add(List.copyOf(paths));
