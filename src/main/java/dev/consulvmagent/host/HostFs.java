@@ -192,13 +192,21 @@ public final class HostFs {
     writes.installTemp(tmp, path, mode, uid, gid);
   }
 
+  /** installTemp, giving the file mtimeMillis just before the rename. */
+  public void installTemp(Path tmp, String path, int mode, int uid, int gid, long mtimeMillis) {
+    writes.installTemp(tmp, path, mode, uid, gid, mtimeMillis);
+  }
+
   public void installCopy(Path source, String path, int mode, int uid, int gid, long mtimeMillis) {
     writes.installCopy(source, path, mode, uid, gid, mtimeMillis);
   }
 
-  /** installCopy's copy, staged in a temp file next to path for {@link #installTemp} later. */
-  public Path stageCopy(Path source, String path, long mtimeMillis) {
-    return writes.stageCopy(source, path, mtimeMillis);
+  /**
+   * installCopy's copy, staged in a temp file next to path (with an mtime of now) for {@link
+   * #installTemp(Path, String, int, int, int, long)} later.
+   */
+  public Path stageCopy(Path source, String path) {
+    return writes.stageCopy(source, path);
   }
 
   public void mkdir(String path, int mode, int uid, int gid) {

@@ -81,6 +81,11 @@ final class ManagedWrites {
 
   /** Moves an already-written temp file (a {@link #tempSibling} of path) over path atomically. */
   void installTemp(Path tmp, String path, int mode, int uid, int gid) {
+    installTemp(tmp, path, mode, uid, gid, -1);
+  }
+
+  /** The same, giving the file mtimeMillis first (-1: it keeps its own). */
+  void installTemp(Path tmp, String path, int mode, int uid, int gid, long mtimeMillis) {
     r.guard("install " + path);
     checkMode(mode);
     Path target = r.resolve(path);
@@ -91,6 +96,7 @@ final class ManagedWrites {
     }
     try (DirHandle d = r.dirHandle(target.getParent(), false, path)) {
       try {
+        if (mtimeMillis >= 0) d.setMtime(RootPath.nameOf(t), FileTime.fromMillis(mtimeMillis));
         finishAndRename(d, RootPath.nameOf(t), RootPath.nameOf(target), mode, uid, gid);
       } catch (IOException | RuntimeException e) {
         discard(d, RootPath.nameOf(t));
@@ -108,20 +114,23 @@ final class ManagedWrites {
   void installCopy(Path source, String path, int mode, int uid, int gid, long mtimeMillis) {
     r.guard("copy to " + path);
     checkMode(mode);
-    installTemp(stageCopy(source, path, mtimeMillis), path, mode, uid, gid);
+    installTemp(stageCopy(source, path), path, mode, uid, gid, mtimeMillis);
   }
 
   /**
-   * The first half of {@link #installCopy}: the copy of source, with its mtime, in a temp file next
-   * to path (its parents created), for {@link #installTemp} to rename over path later.
+   * The first half of {@link #installCopy}: the copy of source in a temp file next to path (its
+   * parents created), for {@link #installTemp} to give its mtime and rename over path later. Until
+   * then the temp keeps its own mtime, of now: a run's sweep of stale temps removes those older
+   * than the run, and a copy staged with the source's mtime was removed under a run that had staged
+   * it (seen in scripts/bench: "cannot install …consul-vm-agent.jar" 3 times in 6).
    */
-  Path stageCopy(Path source, String path, long mtimeMillis) {
+  Path stageCopy(Path source, String path) {
     r.guard("copy to " + path);
     Path target = r.resolve(path);
     String tmp = TempFiles.tempName(RootPath.nameOf(target));
     try (DirHandle d = r.dirHandle(target.getParent(), true, path)) {
       try {
-        copyIn(d, source, tmp, mtimeMillis);
+        copyIn(d, source, tmp);
       } catch (IOException | RuntimeException e) {
         discard(d, tmp);
         throw e;
@@ -133,14 +142,12 @@ final class ManagedWrites {
     return target.resolveSibling(tmp);
   }
 
-  /** source (outside the root) into a new file tmp (0600) in d, with mtimeMillis. */
-  private static void copyIn(DirHandle d, Path source, String tmp, long mtimeMillis)
-      throws IOException {
+  /** source (outside the root) into a new file tmp (0600) in d. */
+  private static void copyIn(DirHandle d, Path source, String tmp) throws IOException {
     try (InputStream in = Files.newInputStream(source);
         OutputStream out = Channels.newOutputStream(d.createNew(tmp, 0600))) {
       in.transferTo(out);
     }
-    d.setMtime(tmp, FileTime.fromMillis(mtimeMillis));
   }
 
   static void discard(DirHandle d, String name) {

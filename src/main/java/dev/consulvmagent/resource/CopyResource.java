@@ -93,7 +93,7 @@ public final class CopyResource implements Resource {
   @Override
   public void prepare(Host host) {
     if (sameContent(observe(host.readOnly()))) return; // only the mode differs: nothing to copy
-    Path s = host.fs().stageCopy(source, destination, mtime);
+    Path s = host.fs().stageCopy(source, destination);
     synchronized (this) {
       staged = s;
       stagedIn = host.fs();
@@ -125,7 +125,7 @@ public final class CopyResource implements Resource {
       if (s != null) host.fs().discardQuietly(s);
       host.fs().setAttributes(destination, 0644, root[0], root[1]); // only the mode differs
     } else if (s != null) {
-      host.fs().installTemp(s, destination, 0644, root[0], root[1]);
+      host.fs().installTemp(s, destination, 0644, root[0], root[1], mtime);
     } else {
       host.fs().installCopy(source, destination, 0644, root[0], root[1], mtime);
     }

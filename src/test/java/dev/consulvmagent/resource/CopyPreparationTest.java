@@ -3,7 +3,11 @@ package dev.consulvmagent.resource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.consulvmagent.engine.ApplyPlan;
+import dev.consulvmagent.engine.Engine;
+import dev.consulvmagent.engine.EventSink;
 import dev.consulvmagent.engine.Observed;
+import dev.consulvmagent.engine.RunResult;
 import dev.consulvmagent.host.Host;
 import dev.consulvmagent.host.HostFs;
 import dev.consulvmagent.host.MutationDuringPlanException;
@@ -13,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,7 +60,9 @@ class CopyPreparationTest {
     r.prepare(host);
     assertThat(dir()).singleElement().asString().startsWith(".consul-vm-agent.jar.tmp-");
     Path staged = root.resolve("opt/consul-vm-agent").resolve(dir().get(0));
-    assertThat(Files.getLastModifiedTime(staged).toMillis()).isEqualTo(1_700_000_000_123L);
+    // the temp's mtime is its own (now) until the rename: the run's stale-temp sweep reads it
+    assertThat(Files.getLastModifiedTime(staged).toMillis())
+        .isGreaterThan(System.currentTimeMillis() - 60_000);
     Observed before = r.observe(host.readOnly());
     assertThat(before).isInstanceOf(Observed.Absent.class);
 
@@ -68,6 +75,27 @@ class CopyPreparationTest {
         .isEqualTo("rw-r--r--");
     r.discardPreparation(); // after converge: nothing left to discard, nothing removed
     assertThat(dir()).containsExactly("consul-vm-agent.jar");
+  }
+
+  /**
+   * The engine's apply sweeps temps older than the run before converging; a copy staged early (by
+   * planForApply, while the downloads run) is the run's own and must survive it. It did not while
+   * the staged temp carried the source's old mtime (scripts/bench: 3 runs in 6 failed).
+   */
+  @Test
+  void aCopyStagedEarly_survivesTheRunsStaleTempSweep() throws Exception {
+    Engine engine = new Engine(EventSink.NONE);
+    ApplyPlan plan =
+        engine.planForApply(List.of(new CopyResource(source, DEST)), host, paths -> {});
+    for (int i = 0; i < 200 && dir().stream().noneMatch(n -> n.contains(".tmp-")); i++) {
+      Thread.sleep(10); // the staging is done before the sweep runs
+    }
+    assertThat(dir()).singleElement().asString().contains(".tmp-");
+    RunResult r = engine.apply(plan, host, n -> List.of(), Instant.now(), paths -> {});
+    assertThat(r.failed()).as(r.error()).isFalse();
+    assertThat(dir()).containsExactly("consul-vm-agent.jar");
+    assertThat(Files.getLastModifiedTime(root.resolve(DEST.substring(1))).toMillis())
+        .isEqualTo(1_700_000_000_123L);
   }
 
   @Test
