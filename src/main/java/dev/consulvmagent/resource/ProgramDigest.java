@@ -14,10 +14,10 @@ import java.util.Optional;
  *
  * <p>So a program taken out of an archive is not hashed with SHA-256 a second time: its receipt
  * keeps the CRC-32 that was computed while it was unpacked, the checksum a zip's central directory
- * declares for each entry (APPNOTE.TXT §4.4.7), checked there against it; one hash per byte
- * downloaded, and a cold install spends ~60 ms less on a 110 MiB Consul (BENCHMARKS.md). A program
- * downloaded as it is (Envoy) keeps its sha256, which is the archive's and costs nothing. Receipts
- * written before keep their sha256 and are read as they are.
+ * declares for each entry (APPNOTE.TXT §4.4.7), checked there against it: one SHA-256 per byte
+ * downloaded, and a cold install of the bench's 110 MiB Consul takes 70-125 ms less (BENCHMARKS.md,
+ * 2026-12-08). A program downloaded as it is (Envoy) keeps its sha256, which is the archive's and
+ * costs nothing. Receipts written before keep their sha256 and are read as they are.
  */
 public record ProgramDigest(Kind kind, String hex) {
   /** The receipt field each kind is kept in. */
