@@ -188,8 +188,10 @@ public final class Uninstall {
       } catch (IOException | RuntimeException e) {
         want = Optional.empty();
       }
+      // the file's digest of the receipt's kind; its sha256 when the receipt has none
       ProgramDigest have =
-          want.orElse(ProgramDigest.sha256("")).ofFile(host.fs(), path); // none: its sha256
+          want.map(w -> w.ofFile(host.fs(), path))
+              .orElseGet(() -> ProgramDigest.sha256(host.fs().sha256(path)));
       if (want.isPresent() && have.equals(want.get())) return Optional.empty();
       return Optional.of(
           "warning: "

@@ -120,7 +120,7 @@ public final class BinaryResource implements Resource {
    * Whether the file at path still has the digest its receipt recorded ({@link ProgramDigest});
    * false when the receipt records none.
    */
-  public static boolean sameAsInstalled(HostFs fs, String path, Map<String, Object> receipt) {
+  private static boolean sameAsInstalled(HostFs fs, String path, Map<String, Object> receipt) {
     return ProgramDigest.inReceipt(receipt).map(d -> d.ofFile(fs, path).equals(d)).orElse(false);
   }
 
@@ -221,11 +221,12 @@ public final class BinaryResource implements Resource {
     r.put("verified-by", artifact.verifiedBy());
     r.put("archive_sha256", ready != null ? ready.archiveSha256() : old.get("archive_sha256"));
     // the same program when nothing was installed (observe found it intact): its digest stays
-    Optional<ProgramDigest> kept = ready == null ? ProgramDigest.inReceipt(old) : Optional.empty();
-    (ready != null
+    ProgramDigest digest =
+        ready != null
             ? ready.binaryDigest()
-            : kept.orElseGet(() -> ProgramDigest.sha256(host.fs().sha256(artifact.destination()))))
-        .into(r);
+            : ProgramDigest.inReceipt(old)
+                .orElseGet(() -> ProgramDigest.sha256(host.fs().sha256(artifact.destination())));
+    digest.into(r);
     r.put("size", st.size());
     r.put("mtime", st.mtimeMillis());
     int[] root = Ownership.ids(host, "root", "root");
