@@ -112,8 +112,7 @@ final class ManagedWrites {
    * atomically, with the source's mtime (so size and mtime identify the copy).
    */
   void installCopy(Path source, String path, int mode, int uid, int gid, long mtimeMillis) {
-    r.guard("copy to " + path);
-    checkMode(mode);
+    checkMode(mode); // before anything is staged; stageCopy refuses a read-only host itself
     installTemp(stageCopy(source, path), path, mode, uid, gid, mtimeMillis);
   }
 
